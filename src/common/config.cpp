@@ -1,0 +1,143 @@
+#include "common/config.h"
+
+#include <stdexcept>
+#include <toml.hpp>
+
+namespace carbon {
+namespace {
+
+std::vector<InstrumentConfig> default_instruments() {
+  std::vector<InstrumentConfig> out;
+  for (const char* code : {"CEA19-20", "CEA2021", "CEA2022", "CEA2023", "CEA2024", "CEA2025"}) {
+    InstrumentConfig instrument;
+    instrument.code = code;
+    instrument.market = Market::compliance;
+    out.push_back(instrument);
+  }
+  InstrumentConfig ccer;
+  ccer.code = "CCER";
+  ccer.market = Market::voluntary;
+  out.push_back(ccer);
+  return out;
+}
+
+Market parse_market(const std::string& name) {
+  if (name == "compliance") return Market::compliance;
+  if (name == "voluntary") return Market::voluntary;
+  throw std::runtime_error("instruments.market must be \"compliance\" or \"voluntary\", not \"" + name + "\"");
+}
+
+template <typename T>
+void read_if_present(const toml::value& table, const char* key, T& out) {
+  if (table.contains(key)) out = toml::find<T>(table, key);
+}
+
+bool is_power_of_two(std::size_t n) { return n >= 2 && (n & (n - 1)) == 0; }
+
+}  // namespace
+
+Role parse_role(const std::string& name) {
+  if (name == "trader") return Role::trader;
+  if (name == "operator") return Role::operator_;
+  if (name == "registry_authority") return Role::registry_authority;
+  if (name == "regulator") return Role::regulator;
+  if (name == "auditor") return Role::auditor;
+  throw std::runtime_error("unknown role \"" + name +
+                           "\" (trader, operator, registry_authority, regulator, auditor)");
+}
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::trader: return "trader";
+    case Role::operator_: return "operator";
+    case Role::registry_authority: return "registry_authority";
+    case Role::regulator: return "regulator";
+    case Role::auditor: return "auditor";
+  }
+  return "unknown";
+}
+
+Config default_config() {
+  Config config;
+  config.instruments = default_instruments();
+  return config;
+}
+
+Config load_config(const std::filesystem::path& path) {
+  Config config = default_config();
+  toml::value root;
+  try {
+    root = toml::parse(path.string());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot read config " + path.string() + ": " + e.what());
+  }
+  try {
+    if (root.contains("server")) {
+      const auto& server = toml::find(root, "server");
+      read_if_present(server, "listen", config.listen_address);
+      read_if_present(server, "log_level", config.log_level);
+      read_if_present(server, "shutdown_grace_ms", config.shutdown_grace_ms);
+    }
+    if (root.contains("storage")) {
+      const auto& storage = toml::find(root, "storage");
+      std::string data_dir = config.data_dir.string();
+      read_if_present(storage, "data_dir", data_dir);
+      config.data_dir = data_dir;
+      read_if_present(storage, "postgres", config.postgres);
+      read_if_present(storage, "embedded_os_user", config.embedded_os_user);
+      read_if_present(storage, "embedded_port", config.embedded_port);
+      read_if_present(storage, "journal_max_batch", config.journal_max_batch);
+    }
+    if (root.contains("engine")) {
+      const auto& engine = toml::find(root, "engine");
+      read_if_present(engine, "command_ring_capacity", config.command_ring_capacity);
+      read_if_present(engine, "event_ring_capacity", config.event_ring_capacity);
+    }
+    if (root.contains("staff")) {
+      config.staff.clear();
+      for (const auto& entry : toml::find<toml::array>(root, "staff")) {
+        StaffPrincipal principal;
+        principal.name = toml::find<std::string>(entry, "name");
+        principal.role = parse_role(toml::find<std::string>(entry, "role"));
+        if (principal.role == Role::trader) {
+          throw std::runtime_error("staff." + principal.name + ": traders get their tokens from CreateParticipant");
+        }
+        principal.token_sha256_hex = toml::find<std::string>(entry, "token_sha256");
+        if (principal.token_sha256_hex.size() != 64 ||
+            principal.token_sha256_hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+          throw std::runtime_error("staff." + principal.name + ".token_sha256 must be 64 lowercase hex digits");
+        }
+        config.staff.push_back(std::move(principal));
+      }
+    }
+    if (root.contains("instruments")) {
+      config.instruments.clear();
+      for (const auto& entry : toml::find<toml::array>(root, "instruments")) {
+        InstrumentConfig instrument;
+        instrument.code = toml::find<std::string>(entry, "code");
+        if (entry.contains("market")) instrument.market = parse_market(toml::find<std::string>(entry, "market"));
+        if (entry.contains("tick_fen")) instrument.tick = Price{toml::find<std::int64_t>(entry, "tick_fen")};
+        if (entry.contains("lot")) instrument.lot = Qty{toml::find<std::int64_t>(entry, "lot")};
+        if (entry.contains("listed_max_quantity"))
+          instrument.listed_max_quantity = Qty{toml::find<std::int64_t>(entry, "listed_max_quantity")};
+        if (entry.contains("block_min_quantity"))
+          instrument.block_min_quantity = Qty{toml::find<std::int64_t>(entry, "block_min_quantity")};
+        if (!instrument.tick.is_positive() || !instrument.lot.is_positive()) {
+          throw std::runtime_error("instruments." + instrument.code + ": tick_fen and lot must be positive");
+        }
+        config.instruments.push_back(std::move(instrument));
+      }
+    }
+  } catch (const toml::exception& e) {
+    throw std::runtime_error("config " + path.string() + ": " + e.what());
+  }
+  if (!is_power_of_two(config.command_ring_capacity) || !is_power_of_two(config.event_ring_capacity)) {
+    throw std::runtime_error("config " + path.string() + ": engine ring capacities must be powers of two");
+  }
+  if (config.journal_max_batch == 0) {
+    throw std::runtime_error("config " + path.string() + ": storage.journal_max_batch must be positive");
+  }
+  return config;
+}
+
+}  // namespace carbon

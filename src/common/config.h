@@ -1,0 +1,59 @@
+#pragma once
+/// carbond's configuration: one TOML file (deploy/carbond.example.toml lists
+/// every key) plus command-line flags that override it. Every market rule is
+/// a value here with the default from DESIGN.md.
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/types.h"
+
+namespace carbon {
+
+/// One tradable instrument and its per-mode rules.
+struct InstrumentConfig {
+  std::string code;                          ///< "CEA2024", "CEA19-20", "CCER"
+  Market market = Market::compliance;        ///< compliance (CEA) or voluntary (CCER)
+  Price tick{1};                             ///< price step in fen
+  Qty lot{1};                                ///< quantity step in tonnes
+  Qty listed_max_quantity{99'999};           ///< listed orders must be at most this (under 100,000 t)
+  Qty block_min_quantity{100'000};           ///< block orders must be at least this
+};
+
+/// A staff member's credential: the SHA-256 of the bearer token, never the token.
+struct StaffPrincipal {
+  std::string name;
+  Role role = Role::operator_;
+  std::string token_sha256_hex;  ///< 64 lowercase hex digits
+};
+
+/// Everything carbond reads at start.
+struct Config {
+  std::string listen_address = "127.0.0.1:50051";      ///< gRPC host:port
+  std::filesystem::path data_dir = "/var/lib/carbond";  ///< embedded PostgreSQL and bootstrap tokens
+  std::string postgres;                                 ///< libpq conninfo; empty = embedded cluster
+  std::string embedded_os_user;                         ///< OS user for the embedded cluster when root ("postgres")
+  int embedded_port = 5432;                             ///< port number of the embedded cluster's Unix socket
+  std::string log_level = "info";                       ///< spdlog level name
+  std::size_t command_ring_capacity = 65'536;           ///< gRPC → engine ring (power of two)
+  std::size_t event_ring_capacity = 65'536;             ///< engine → journal writer ring (power of two)
+  std::size_t journal_max_batch = 4'096;                ///< commands per commit at most
+  int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
+  std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
+  std::vector<InstrumentConfig> instruments;            ///< tradable instruments
+};
+
+/// The built-in defaults, including the default instrument list.
+Config default_config();
+
+/// Reads a TOML file over the defaults. Throws std::runtime_error naming the key on bad input.
+Config load_config(const std::filesystem::path& path);
+
+/// Parses a role name ("operator", "registry_authority", ...). Throws on unknown names.
+Role parse_role(const std::string& name);
+/// The config-file name of a role.
+const char* role_name(Role role);
+
+}  // namespace carbon

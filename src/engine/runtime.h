@@ -1,0 +1,119 @@
+#pragma once
+/// The threads around the Exchange: gRPC threads submit commands into a
+/// bounded lock-free ring; one engine thread applies them in order; one
+/// journal writer thread commits their events in batches and only then
+/// completes the callers' replies.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/idle_waiter.h"
+#include "common/mpsc_ring.h"
+#include "common/spsc_ring.h"
+#include "engine/exchange.h"
+
+namespace carbon::engine {
+
+/// Receives a command's reply once its events are durable. complete() is
+/// called exactly once, on the journal writer thread; after it returns the
+/// runtime no longer touches the object (it may delete itself).
+class Completion {
+ public:
+  virtual ~Completion() = default;
+  virtual void complete(Reply&& reply) = 0;
+};
+
+/// Makes events durable. Called only from the journal writer thread.
+class JournalSink {
+ public:
+  virtual ~JournalSink() = default;
+  /// Commits the events of every outcome in `batch`, in order, in one
+  /// transaction. Returns ok only once the transaction has committed.
+  [[nodiscard]] virtual Status commit(const std::vector<const Outcome*>& batch) = 0;
+};
+
+/// Sizes of the rings and batches.
+struct RuntimeOptions {
+  std::size_t command_ring_capacity = 65'536;  ///< power of two
+  std::size_t event_ring_capacity = 65'536;    ///< power of two
+  std::size_t max_batch = 4'096;               ///< outcomes per commit at most
+  int stop_commit_retry_ms = 5'000;            ///< on stop, how long to retry a failing commit
+};
+
+/// Counters for logs and metrics; read from any thread.
+struct RuntimeCounters {
+  std::atomic<std::uint64_t> commands{0};
+  std::atomic<std::uint64_t> rejected_full{0};
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> commit_failures{0};
+};
+
+/// Owns the engine and journal writer threads.
+class EngineRuntime {
+ public:
+  /// The exchange, clock and sink must outlive the runtime.
+  EngineRuntime(Exchange& exchange, const Clock& clock, JournalSink& sink, RuntimeOptions options);
+  ~EngineRuntime();
+  EngineRuntime(const EngineRuntime&) = delete;
+  EngineRuntime& operator=(const EngineRuntime&) = delete;
+
+  /// Starts both threads. Call once.
+  void start();
+
+  /// Any thread. Queues a command; on success the runtime owns `completion`
+  /// until it calls complete(). Never blocks: a full ring answers
+  /// RESOURCE_EXHAUSTED, a stopping runtime UNAVAILABLE (completion untouched).
+  [[nodiscard]] Status submit(Command command, Completion* completion);
+
+  /// Stops intake, lets the engine drain the ring and the writer commit
+  /// everything, then joins both threads. Idempotent; any thread but those two.
+  void stop();
+
+  /// True once every outcome handed to the writer has been completed and the threads have stopped.
+  bool stopped() const { return writer_done_.load(std::memory_order_acquire); }
+
+  const RuntimeCounters& counters() const { return counters_; }
+  /// Commands waiting for the engine (approximate).
+  std::size_t command_ring_depth() const { return commands_.approximate_size(); }
+
+ private:
+  struct Request {
+    Command command;
+    Completion* completion = nullptr;
+  };
+  struct Pending {
+    Outcome outcome;
+    Completion* completion = nullptr;
+  };
+
+  void engine_loop();
+  void writer_loop();
+  void commit_with_retry(std::vector<Pending>& batch);
+
+  Exchange& exchange_;
+  const Clock& clock_;
+  JournalSink& sink_;
+  RuntimeOptions options_;
+  RuntimeCounters counters_;
+
+  MpscRing<Request> commands_;
+  SpscRing<Pending> outcomes_;
+  IdleWaiter engine_waiter_;
+  IdleWaiter writer_waiter_;
+
+  std::atomic<bool> accepting_{false};
+  std::atomic<int> submitters_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> engine_done_{false};
+  std::atomic<bool> writer_done_{false};
+  std::atomic<bool> stopping_writer_{false};
+  std::thread engine_thread_;
+  std::thread writer_thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace carbon::engine

@@ -1,0 +1,132 @@
+#include "server/auth.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <mutex>
+#include <stdexcept>
+
+namespace carbon::server {
+namespace {
+
+std::string key_of(const registry::Hash& hash) { return std::string(hash.begin(), hash.end()); }
+
+struct MethodRule {
+  std::string_view method;
+  std::vector<Role> roles;
+};
+
+constexpr Role kTrader = Role::trader;
+constexpr Role kOperator = Role::operator_;
+constexpr Role kRegistry = Role::registry_authority;
+constexpr Role kRegulator = Role::regulator;
+constexpr Role kAuditor = Role::auditor;
+
+// Methods not listed here are refused for every role.
+const std::vector<MethodRule>& rules() {
+  static const std::vector<MethodRule> table = {
+      {"carbon.v1.TradingService/PlaceOrder", {kTrader}},
+      {"carbon.v1.TradingService/CancelOrder", {kTrader}},
+      {"carbon.v1.TradingService/GetOrder", {kTrader}},
+      {"carbon.v1.TradingService/ListOrders", {kTrader}},
+      {"carbon.v1.TradingService/ListTrades", {kTrader}},
+      {"carbon.v1.TradingService/GetBalances", {kTrader}},
+      {"carbon.v1.MarketDataService/GetBook", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.AdminService/CreateParticipant", {kOperator}},
+      {"carbon.v1.AdminService/GetParticipant", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.AdminService/ListParticipants", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.AdminService/Deposit", {kOperator}},
+      {"carbon.v1.AdminService/Withdraw", {kOperator}},
+      {"carbon.v1.RegistryService/IssueAllowances", {kRegistry}},
+  };
+  return table;
+}
+
+}  // namespace
+
+registry::Hash hash_token(std::string_view token) {
+  registry::Hash out{};
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), out.data());
+  return out;
+}
+
+std::string generate_token() {
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("the system random generator failed");
+  }
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out = "cbt_";
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char byte : bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(buffer >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 63]);
+  return out;
+}
+
+std::optional<registry::Hash> hash_from_hex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  registry::Hash out{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    auto digit = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    const int hi = digit(hex[2 * i]);
+    const int lo = digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return out;
+}
+
+void Authenticator::add_staff(const registry::Hash& token_hash, Role role, const std::string& name) {
+  std::unique_lock lock(mutex_);
+  by_hash_[key_of(token_hash)] = engine::Principal{role, 0, name};
+}
+
+void Authenticator::add_trader(const registry::Hash& token_hash, ParticipantId participant, const std::string& code) {
+  std::unique_lock lock(mutex_);
+  by_hash_[key_of(token_hash)] = engine::Principal{Role::trader, participant, code};
+}
+
+Status Authenticator::authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find("authorization");
+  if (found == metadata.end()) {
+    return Status{ErrorCode::unauthenticated, "missing \"authorization: Bearer <token>\" metadata"};
+  }
+  const std::string_view value(found->second.data(), found->second.size());
+  constexpr std::string_view prefix = "Bearer ";
+  if (value.size() <= prefix.size() || value.substr(0, prefix.size()) != prefix) {
+    return Status{ErrorCode::unauthenticated, "authorization metadata must be \"Bearer <token>\""};
+  }
+  const registry::Hash hash = hash_token(value.substr(prefix.size()));
+  std::shared_lock lock(mutex_);
+  auto principal_found = by_hash_.find(key_of(hash));
+  if (principal_found == by_hash_.end()) return Status{ErrorCode::unauthenticated, "unknown bearer token"};
+  principal = principal_found->second;
+  return Status::ok();
+}
+
+Status authorize(Role role, std::string_view method) {
+  for (const MethodRule& rule : rules()) {
+    if (rule.method != method) continue;
+    for (Role allowed : rule.roles) {
+      if (allowed == role) return Status::ok();
+    }
+    return permission_denied(std::string("role ") + role_name(role) + " may not call " + std::string(method));
+  }
+  return permission_denied(std::string(method) + " is not open to any role yet");
+}
+
+}  // namespace carbon::server

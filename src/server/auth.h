@@ -1,0 +1,47 @@
+#pragma once
+/// Bearer-token authentication and the per-RPC authorization table.
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/config.h"
+#include "engine/records.h"
+
+namespace carbon::server {
+
+/// SHA-256 of a bearer token; tokens are never stored, only this.
+registry::Hash hash_token(std::string_view token);
+/// A new random bearer token ("cbt_" + 43 base64url characters, 256 bits).
+std::string generate_token();
+/// Hash from 64 hex digits; nothing if malformed.
+std::optional<registry::Hash> hash_from_hex(std::string_view hex);
+
+/// Maps token hashes to principals. Thread-safe: read by every gRPC thread,
+/// written when a participant is created (journal writer thread).
+class Authenticator {
+ public:
+  /// Registers a staff member's token hash.
+  void add_staff(const registry::Hash& token_hash, Role role, const std::string& name);
+  /// Registers a participant's trader token hash.
+  void add_trader(const registry::Hash& token_hash, ParticipantId participant, const std::string& code);
+
+  /// The caller named by the "authorization: Bearer <token>" metadata, or an
+  /// UNAUTHENTICATED status saying what is wrong.
+  Status authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const;
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, engine::Principal> by_hash_;
+};
+
+/// Whether `role` may call `method` ("carbon.v1.TradingService/PlaceOrder");
+/// PERMISSION_DENIED naming the role otherwise. The one authorization table.
+Status authorize(Role role, std::string_view method);
+
+}  // namespace carbon::server

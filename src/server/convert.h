@@ -1,0 +1,30 @@
+#pragma once
+/// Conversions between engine records and carbon.v1 messages, and the one
+/// mapping from carbon::Status to grpc::Status.
+
+#include <grpcpp/grpcpp.h>
+
+#include "carbon/v1/admin.pb.h"
+#include "carbon/v1/common.pb.h"
+#include "carbon/v1/market_data.pb.h"
+#include "engine/records.h"
+
+namespace carbon::server {
+
+/// The gRPC status for a carbon status (same code, same message).
+grpc::Status to_grpc(const Status& status);
+
+void to_proto(const engine::OrderRecord& in, v1::Order& out);
+void to_proto(const engine::TradeRecord& in, v1::Trade& out);
+void to_proto(const engine::CashRecord& in, v1::CashBalance& out);
+void to_proto(const registry::HoldingRecord& in, v1::Holding& out);
+void to_proto(const engine::ParticipantRecord& in, v1::Participant& out);
+void to_proto(const matching::DepthLevel& in, v1::PriceLevel& out);
+
+/// A wire enum value as an engine enum; values outside 0..254 become 255 (invalid).
+template <typename Enum>
+Enum enum_from_wire(int value) {
+  return static_cast<Enum>(value >= 0 && value < 255 ? value : 255);
+}
+
+}  // namespace carbon::server

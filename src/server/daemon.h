@@ -1,0 +1,75 @@
+#pragma once
+/// carbond's life: database, recovery, engine, gRPC server, and an orderly stop.
+
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "engine/exchange.h"
+#include "engine/runtime.h"
+#include "server/auth.h"
+#include "store/embedded_postgres.h"
+#include "store/journal.h"
+
+namespace carbon::server {
+
+class TradingService;
+class MarketDataService;
+class AdminService;
+class RegistryService;
+class RegulatorService;
+
+/// One running exchange. start() and stop() from the main thread only.
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+
+  /// Starts PostgreSQL (embedded unless configured), applies migrations,
+  /// recovers and checks the state, starts the engine and the gRPC server.
+  /// Throws std::runtime_error with a clear message when any step fails.
+  void start();
+
+  /// Stops intake, drains the engine, commits, shuts the server down and
+  /// stops an embedded PostgreSQL. Idempotent.
+  void stop();
+
+  /// The address the gRPC server listens on (with the port it bound).
+  const std::string& bound_address() const { return bound_address_; }
+
+ private:
+  void load_staff_tokens();
+
+  Config config_;
+  SystemClock clock_;
+  std::unique_ptr<store::EmbeddedPostgres> embedded_;
+  std::string conninfo_;
+  std::unique_ptr<engine::Exchange> exchange_;
+  std::unique_ptr<store::PostgresJournal> journal_;
+  std::unique_ptr<engine::EngineRuntime> runtime_;
+  Authenticator auth_;
+  std::unique_ptr<TradingService> trading_;
+  std::unique_ptr<MarketDataService> market_data_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<RegistryService> registry_;
+  std::unique_ptr<RegulatorService> regulator_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string bound_address_;
+  bool stopped_ = false;
+};
+
+/// Reads `<data_dir>/staff-tokens.toml`, creating it (mode 0600) with fresh
+/// tokens for an operator, a registry authority, a regulator and an auditor
+/// when it does not exist. Returns (role, name, token) triples.
+struct BootstrapToken {
+  Role role;
+  std::string name;
+  std::string token;
+};
+std::vector<BootstrapToken> bootstrap_staff_tokens(const std::filesystem::path& data_dir);
+
+}  // namespace carbon::server

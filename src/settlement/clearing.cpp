@@ -1,0 +1,96 @@
+#include "settlement/clearing.h"
+
+#include <cassert>
+#include <cstdlib>
+
+namespace carbon::settlement {
+
+std::string format_fen(Cash amount) {
+  const std::int64_t fen = amount.value;
+  const std::uint64_t magnitude = fen < 0 ? 0 - static_cast<std::uint64_t>(fen) : static_cast<std::uint64_t>(fen);
+  std::string cents = std::to_string(magnitude % 100);
+  if (cents.size() < 2) cents.insert(0, "0");
+  return (fen < 0 ? "-" : "") + std::to_string(magnitude / 100) + "." + cents + " CNY";
+}
+
+void Clearing::open_account(AccountId account) {
+  assert(!accounts_.contains(account));
+  accounts_[account];
+}
+
+CashAccount Clearing::account(AccountId account) const {
+  auto found = accounts_.find(account);
+  return found == accounts_.end() ? CashAccount{} : found->second;
+}
+
+Status Clearing::deposit(AccountId account, Cash amount) {
+  if (!amount.is_positive()) return invalid_argument("amount_fen must be positive");
+  auto found = accounts_.find(account);
+  if (found == accounts_.end()) return not_found("cash account " + std::to_string(account) + " does not exist");
+  Cash after;
+  if (__builtin_add_overflow(found->second.available.value, amount.value, &after.value)) {
+    return failed_precondition("deposit would overflow the account balance");
+  }
+  found->second.available = after;
+  return Status::ok();
+}
+
+Status Clearing::withdraw(AccountId account, Cash amount) {
+  if (!amount.is_positive()) return invalid_argument("amount_fen must be positive");
+  auto found = accounts_.find(account);
+  if (found == accounts_.end()) return not_found("cash account " + std::to_string(account) + " does not exist");
+  if (found->second.available < amount) {
+    return failed_precondition("insufficient withdrawable cash: " + format_fen(amount) + " requested, " +
+                               format_fen(found->second.available) +
+                               " available (sale proceeds are withdrawable from the next trading day)");
+  }
+  found->second.available -= amount;
+  return Status::ok();
+}
+
+Status Clearing::reserve_for_buy(AccountId account, Cash amount, BuyReservation& reservation) {
+  auto found = accounts_.find(account);
+  if (found == accounts_.end()) return not_found("cash account " + std::to_string(account) + " does not exist");
+  CashAccount& cash = found->second;
+  if (cash.available + cash.unsettled < amount) {
+    return failed_precondition("insufficient funds: buy needs " + format_fen(amount) + " (price x quantity), " +
+                               format_fen(cash.available + cash.unsettled) +
+                               " usable (pre-trade check: full pre-funding, no credit)");
+  }
+  const Cash from_available = min(amount, cash.available);
+  const Cash from_unsettled = amount - from_available;
+  cash.available -= from_available;
+  cash.unsettled -= from_unsettled;
+  cash.reserved += amount;
+  reservation.total += amount;
+  reservation.from_unsettled += from_unsettled;
+  return Status::ok();
+}
+
+void Clearing::release(AccountId account, BuyReservation& reservation, Cash amount) {
+  assert(amount <= reservation.total);
+  CashAccount& cash = accounts_[account];
+  const Cash to_unsettled = min(amount, reservation.from_unsettled);
+  reservation.from_unsettled -= to_unsettled;
+  reservation.total -= amount;
+  cash.reserved -= amount;
+  cash.unsettled += to_unsettled;
+  cash.available += amount - to_unsettled;
+}
+
+void Clearing::pay(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash amount) {
+  assert(amount <= reservation.total);
+  // Proceeds spent first: unsettled money leaves before withdrawable money.
+  reservation.from_unsettled -= min(amount, reservation.from_unsettled);
+  reservation.total -= amount;
+  accounts_[buyer].reserved -= amount;
+  accounts_[seller].unsettled += amount;
+}
+
+Cash Clearing::total() const {
+  Cash sum{0};
+  for (const auto& [id, cash] : accounts_) sum += cash.total();
+  return sum;
+}
+
+}  // namespace carbon::settlement

@@ -1,0 +1,62 @@
+#pragma once
+/// Who holds which cash: cash accounts, buy reservations (pre-trade risk) and
+/// payment legs of delivery versus payment.
+
+#include <string>
+#include <unordered_map>
+
+#include "common/status.h"
+#include "common/types.h"
+
+namespace carbon::settlement {
+
+/// Cash of one account, in fen.
+struct CashAccount {
+  Cash available;  ///< usable and withdrawable
+  Cash reserved;   ///< locked by open buy orders
+  Cash unsettled;  ///< sale proceeds: usable to buy at once, withdrawable from the next trading day
+  Cash total() const { return available + reserved + unsettled; }
+  bool operator==(const CashAccount&) const = default;
+};
+
+/// The cash locked by one buy order, and how much of it came from unsettled proceeds.
+struct BuyReservation {
+  Cash total;
+  Cash from_unsettled;  ///< at most total; returned to unsettled, never to available
+};
+
+/// Cash accounts. Not thread-safe: owned by the engine thread.
+class Clearing {
+ public:
+  /// Opens a cash account; the id must be new.
+  void open_account(AccountId account);
+  bool has_account(AccountId account) const { return accounts_.contains(account); }
+  /// The account's balances; all zero if it does not exist.
+  CashAccount account(AccountId account) const;
+
+  /// Adds `amount` (> 0) to available.
+  [[nodiscard]] Status deposit(AccountId account, Cash amount);
+  /// Takes `amount` (> 0) from available.
+  [[nodiscard]] Status withdraw(AccountId account, Cash amount);
+
+  /// Locks `amount` for a buy order, from available first, then unsettled proceeds.
+  [[nodiscard]] Status reserve_for_buy(AccountId account, Cash amount, BuyReservation& reservation);
+  /// Returns `amount` of a reservation to the account (unsettled part first).
+  void release(AccountId account, BuyReservation& reservation, Cash amount);
+  /// Pays `amount` out of the buyer's reservation into the seller's unsettled cash.
+  void pay(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash amount);
+
+  /// Sum of all balances of all accounts.
+  Cash total() const;
+
+  /// Puts back an account loaded from the database (recovery).
+  void restore_account(AccountId account, const CashAccount& balances) { accounts_[account] = balances; }
+
+ private:
+  std::unordered_map<AccountId, CashAccount> accounts_;
+};
+
+/// "123456.78 CNY" for messages.
+std::string format_fen(Cash amount);
+
+}  // namespace carbon::settlement

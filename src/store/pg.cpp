@@ -1,0 +1,92 @@
+#include "store/pg.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace carbon::store {
+namespace {
+
+bool succeeded(const PGresult* result) {
+  const ExecStatusType status = PQresultStatus(result);
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+PgConn connect_or_throw(const std::string& conninfo) {
+  PgConn conn(PQconnectdb(conninfo.c_str()));
+  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+    throw std::runtime_error("cannot connect to PostgreSQL (" + conninfo +
+                             "): " + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
+  }
+  return conn;
+}
+
+PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what) {
+  PgResult result(PQexec(conn, sql.c_str()));
+  if (!result || !succeeded(result.get())) {
+    throw std::runtime_error(std::string(what) + ": " + PQerrorMessage(conn));
+  }
+  return result;
+}
+
+PgResult exec_params_or_throw(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params,
+                              const char* what) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PgResult result(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                               nullptr, 0));
+  if (!result || !succeeded(result.get())) {
+    throw std::runtime_error(std::string(what) + ": " + PQerrorMessage(conn));
+  }
+  return result;
+}
+
+Status status_from_result(const PGresult* result, PGconn* conn) {
+  const char* sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = result ? PQresultErrorMessage(result) : "";
+  if (message.empty()) message = PQerrorMessage(conn);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (PQstatus(conn) != CONNECTION_OK || sqlstate == nullptr) {
+    return Status{ErrorCode::unavailable, "database unreachable: " + message};
+  }
+  const std::string klass(sqlstate, 2);
+  if (klass == "08" || klass == "57" || klass == "53" || klass == "40") {
+    return Status{ErrorCode::unavailable, "database unavailable (" + std::string(sqlstate) + "): " + message};
+  }
+  if (klass == "23") return Status{ErrorCode::failed_precondition, "constraint violated: " + message};
+  return Status{ErrorCode::internal, "database error " + std::string(sqlstate) + ": " + message};
+}
+
+std::string to_bytea_literal(const unsigned char* bytes, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(digits[bytes[i] >> 4]);
+    out.push_back(digits[bytes[i] & 15]);
+  }
+  return out;
+}
+
+std::vector<unsigned char> from_bytea_text(const char* text) {
+  std::vector<unsigned char> out;
+  if (text == nullptr || std::strncmp(text, "\\x", 2) != 0) return out;
+  for (const char* p = text + 2; p[0] != '\0' && p[1] != '\0'; p += 2) {
+    const int hi = hex_value(p[0]);
+    const int lo = hex_value(p[1]);
+    if (hi < 0 || lo < 0) return {};
+    out.push_back(static_cast<unsigned char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+}  // namespace carbon::store

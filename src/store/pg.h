@@ -1,0 +1,45 @@
+#pragma once
+/// libpq behind small RAII types. Only src/store links libpq.
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace carbon::store {
+
+struct PgConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+/// An owned connection.
+using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
+/// An owned result.
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+/// Opens a connection; throws std::runtime_error with libpq's message on failure.
+PgConn connect_or_throw(const std::string& conninfo);
+
+/// Runs a statement without parameters; throws std::runtime_error naming `what` on failure.
+PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what);
+
+/// Runs a parameterised statement (text parameters; nullopt = NULL); throws on failure.
+PgResult exec_params_or_throw(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params,
+                              const char* what);
+
+/// Maps a failed result to a carbon status from its SQLSTATE (connection
+/// problems → UNAVAILABLE, constraint violations → FAILED_PRECONDITION, ...).
+Status status_from_result(const PGresult* result, PGconn* conn);
+
+/// Hex text of bytes in PostgreSQL's bytea input form ("\\x0a1b...").
+std::string to_bytea_literal(const unsigned char* bytes, std::size_t size);
+/// Decodes a bytea column fetched in text form.
+std::vector<unsigned char> from_bytea_text(const char* text);
+
+}  // namespace carbon::store

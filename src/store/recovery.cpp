@@ -1,0 +1,202 @@
+#include "store/recovery.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "store/pg.h"
+
+namespace carbon::store {
+namespace {
+
+std::int64_t i64(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
+std::uint64_t u64(const PGresult* r, int row, int col) { return std::strtoull(PQgetvalue(r, row, col), nullptr, 10); }
+std::string text(const PGresult* r, int row, int col) { return PQgetvalue(r, row, col); }
+bool boolean(const PGresult* r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
+
+registry::Hash hash(const PGresult* r, int row, int col) {
+  const std::vector<unsigned char> bytes = from_bytea_text(PQgetvalue(r, row, col));
+  registry::Hash out{};
+  if (bytes.size() != out.size()) throw std::runtime_error("a stored hash is not 32 bytes");
+  std::memcpy(out.data(), bytes.data(), out.size());
+  return out;
+}
+
+template <typename Enum>
+Enum as(const PGresult* r, int row, int col) {
+  return static_cast<Enum>(i64(r, row, col));
+}
+
+registry::LedgerEntry ledger_entry(const PGresult* r, int row) {
+  registry::LedgerEntry e;
+  e.entry_id = u64(r, row, 0);
+  e.sequence = u64(r, row, 1);
+  e.recorded_at = i64(r, row, 2);
+  e.instrument = text(r, row, 3);
+  e.from_account = u64(r, row, 4);
+  e.to_account = u64(r, row, 5);
+  e.quantity = Qty{i64(r, row, 6)};
+  e.kind = as<registry::TransferKind>(r, row, 7);
+  e.reference = text(r, row, 8);
+  e.prev_hash = hash(r, row, 9);
+  e.hash = hash(r, row, 10);
+  return e;
+}
+
+}  // namespace
+
+engine::RecoveredState load_state(PGconn* conn) {
+  engine::RecoveredState state;
+  exec_or_throw(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin recovery snapshot");
+
+  PgResult r = exec_or_throw(conn, "SELECT COALESCE(MAX(sequence), 0) FROM journal", "read last sequence");
+  state.last_sequence = u64(r.get(), 0, 0);
+
+  r = exec_or_throw(conn,
+                    "SELECT participant_id, code, name, participant_type, holding_account_id, cash_account_id,"
+                    " token_sha256, created_sequence FROM participants ORDER BY participant_id",
+                    "read participants");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::ParticipantRecord p;
+    p.id = u64(r.get(), row, 0);
+    p.code = text(r.get(), row, 1);
+    p.name = text(r.get(), row, 2);
+    p.type = as<ParticipantType>(r.get(), row, 3);
+    p.holding_account = u64(r.get(), row, 4);
+    p.cash_account = u64(r.get(), row, 5);
+    p.token_hash = hash(r.get(), row, 6);
+    p.created_sequence = u64(r.get(), row, 7);
+    state.participants.push_back(std::move(p));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT cash_account_id, participant_id, available_fen, reserved_fen, unsettled_fen"
+                    " FROM cash_accounts ORDER BY cash_account_id",
+                    "read cash accounts");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.cash.push_back(engine::CashRecord{
+        u64(r.get(), row, 0), u64(r.get(), row, 1),
+        settlement::CashAccount{Cash{i64(r.get(), row, 2)}, Cash{i64(r.get(), row, 3)}, Cash{i64(r.get(), row, 4)}}});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT cash_account_id, withdrawal, idempotency_key, amount_fen, sequence, available_after_fen,"
+                    " reserved_after_fen, unsettled_after_fen FROM cash_movements ORDER BY sequence",
+                    "read cash movements");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.cash_movements.push_back(engine::CashMovementRecord{
+        u64(r.get(), row, 0), boolean(r.get(), row, 1), Cash{i64(r.get(), row, 3)}, text(r.get(), row, 2),
+        u64(r.get(), row, 4),
+        settlement::CashAccount{Cash{i64(r.get(), row, 5)}, Cash{i64(r.get(), row, 6)}, Cash{i64(r.get(), row, 7)}}});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT holding_account_id, instrument, available, reserved, pending, frozen, pledged"
+                    " FROM holdings ORDER BY holding_account_id, instrument",
+                    "read holdings");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    registry::Holding h{Qty{i64(r.get(), row, 2)}, Qty{i64(r.get(), row, 3)}, Qty{i64(r.get(), row, 4)},
+                        Qty{i64(r.get(), row, 5)}, Qty{i64(r.get(), row, 6)}};
+    state.holdings.push_back(registry::HoldingRecord{u64(r.get(), row, 0), text(r.get(), row, 1), h});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
+                    " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
+                    " reserved_fen, reserved_unsettled_fen, updated_sequence FROM orders ORDER BY order_id",
+                    "read orders");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::OrderRecord o;
+    o.id = u64(r.get(), row, 0);
+    o.client_order_id = text(r.get(), row, 1);
+    o.participant = u64(r.get(), row, 2);
+    o.instrument = text(r.get(), row, 3);
+    o.side = as<Side>(r.get(), row, 4);
+    o.type = as<OrderType>(r.get(), row, 5);
+    o.time_in_force = as<TimeInForce>(r.get(), row, 6);
+    o.mode = as<TradingMode>(r.get(), row, 7);
+    o.price = Price{i64(r.get(), row, 8)};
+    o.quantity = Qty{i64(r.get(), row, 9)};
+    o.filled = Qty{i64(r.get(), row, 10)};
+    o.status = as<OrderStatus>(r.get(), row, 11);
+    o.sequence = u64(r.get(), row, 12);
+    o.entered_at = i64(r.get(), row, 13);
+    o.priority = u64(r.get(), row, 14);
+    o.reservation = settlement::BuyReservation{Cash{i64(r.get(), row, 15)}, Cash{i64(r.get(), row, 16)}};
+    o.updated_sequence = u64(r.get(), row, 17);
+    state.orders.push_back(std::move(o));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id,"
+                    " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos"
+                    " FROM trades ORDER BY trade_id",
+                    "read trades");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::TradeRecord t;
+    t.id = u64(r.get(), row, 0);
+    t.instrument = text(r.get(), row, 1);
+    t.mode = as<TradingMode>(r.get(), row, 2);
+    t.price = Price{i64(r.get(), row, 3)};
+    t.quantity = Qty{i64(r.get(), row, 4)};
+    t.buy_order = u64(r.get(), row, 5);
+    t.sell_order = u64(r.get(), row, 6);
+    t.buyer = u64(r.get(), row, 7);
+    t.seller = u64(r.get(), row, 8);
+    t.aggressor = as<Side>(r.get(), row, 9);
+    t.sequence = u64(r.get(), row, 10);
+    t.executed_at = i64(r.get(), row, 11);
+    state.trades.push_back(std::move(t));
+  }
+
+  r = exec_or_throw(conn, "SELECT entry_id, hash FROM ledger_entries ORDER BY entry_id DESC LIMIT 1",
+                    "read ledger tail");
+  if (PQntuples(r.get()) == 1) {
+    state.last_ledger_entry_id = u64(r.get(), 0, 0);
+    state.last_ledger_hash = hash(r.get(), 0, 1);
+  }
+  exec_or_throw(conn, "COMMIT", "end recovery snapshot");
+  return state;
+}
+
+void check_state(PGconn* conn, const engine::RecoveredState& state) {
+  std::map<std::string, std::int64_t> net;
+  for (const auto& h : state.holdings) net[h.instrument] += h.holding.total().value;
+  for (const auto& [instrument, total] : net) {
+    if (total != 0) {
+      throw std::runtime_error("conservation of units fails for " + instrument + ": all holdings sum to " +
+                               std::to_string(total) + " t, not 0");
+    }
+  }
+
+  PgResult r = exec_or_throw(conn,
+                             "SELECT COALESCE(SUM(CASE WHEN withdrawal THEN -amount_fen ELSE amount_fen END), 0)"
+                             " FROM cash_movements",
+                             "sum cash movements");
+  const std::int64_t moved = i64(r.get(), 0, 0);
+  std::int64_t held = 0;
+  for (const auto& c : state.cash) held += c.balance.total().value;
+  if (moved != held) {
+    throw std::runtime_error("conservation of cash fails: deposits minus withdrawals are " + std::to_string(moved) +
+                             " fen, all balances sum to " + std::to_string(held) + " fen");
+  }
+
+  if (state.last_ledger_entry_id == 0) return;
+  r = exec_params_or_throw(conn,
+                           "SELECT entry_id, sequence, recorded_at_unix_nanos, instrument, from_account_id,"
+                           " to_account_id, quantity, kind, reference, prev_hash, hash FROM ledger_entries"
+                           " WHERE entry_id >= $1 ORDER BY entry_id",
+                           {std::to_string(state.last_ledger_entry_id > 1 ? state.last_ledger_entry_id - 1 : 1)},
+                           "read ledger tail entries");
+  std::vector<registry::LedgerEntry> tail;
+  for (int row = 0; row < PQntuples(r.get()); ++row) tail.push_back(ledger_entry(r.get(), row));
+  registry::Hash prev = tail.front().entry_id == 1 ? registry::Hash{} : tail.front().prev_hash;
+  if (auto bad = registry::first_bad_entry(tail, prev)) {
+    throw std::runtime_error("the ledger's hash chain is broken at entry " + std::to_string(*bad) +
+                             ": its stored hash does not match its contents or its predecessor");
+  }
+}
+
+}  // namespace carbon::store

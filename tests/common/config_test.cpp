@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/config.h"
+
+namespace carbon {
+namespace {
+
+std::filesystem::path write_config(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("carbon_config_test_" + name + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigTest, DefaultsFollowTheMarketRules) {
+  const Config config = default_config();
+  ASSERT_FALSE(config.instruments.empty());
+  bool has_cea2024 = false, has_ccer = false;
+  for (const auto& i : config.instruments) {
+    if (i.code == "CEA2024") {
+      has_cea2024 = true;
+      EXPECT_EQ(i.market, Market::compliance);
+      EXPECT_EQ(i.tick, Price{1});
+      EXPECT_EQ(i.lot, Qty{1});
+      EXPECT_EQ(i.listed_max_quantity, Qty{99'999});
+      EXPECT_EQ(i.block_min_quantity, Qty{100'000});
+    }
+    if (i.code == "CCER") {
+      has_ccer = true;
+      EXPECT_EQ(i.market, Market::voluntary);
+    }
+  }
+  EXPECT_TRUE(has_cea2024);
+  EXPECT_TRUE(has_ccer);
+}
+
+TEST(ConfigTest, FileOverridesDefaults) {
+  const auto path = write_config("override", R"(
+[server]
+listen = "0.0.0.0:6000"
+[storage]
+postgres = "host=/tmp dbname=x"
+[[staff]]
+name = "ops"
+role = "operator"
+token_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+[[instruments]]
+code = "CEA2024"
+tick_fen = 5
+)");
+  const Config config = load_config(path);
+  EXPECT_EQ(config.listen_address, "0.0.0.0:6000");
+  EXPECT_EQ(config.postgres, "host=/tmp dbname=x");
+  ASSERT_EQ(config.staff.size(), 1u);
+  EXPECT_EQ(config.staff[0].role, Role::operator_);
+  ASSERT_EQ(config.instruments.size(), 1u);
+  EXPECT_EQ(config.instruments[0].tick, Price{5});
+}
+
+TEST(ConfigTest, RejectsAMalformedTokenHash) {
+  const auto path = write_config("badhash", "[[staff]]\nname = \"a\"\nrole = \"operator\"\ntoken_sha256 = \"xyz\"\n");
+  EXPECT_THROW(load_config(path), std::runtime_error);
+}
+
+TEST(ConfigTest, RejectsAnUnknownRole) {
+  const auto path = write_config("badrole",
+                                 "[[staff]]\nname = \"a\"\nrole = \"king\"\ntoken_sha256 = "
+                                 "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n");
+  EXPECT_THROW(load_config(path), std::runtime_error);
+}
+
+TEST(ConfigTest, RejectsARingCapacityThatIsNotAPowerOfTwo) {
+  const auto path = write_config("ring", "[engine]\ncommand_ring_capacity = 1000\n");
+  EXPECT_THROW(load_config(path), std::runtime_error);
+}
+
+TEST(ConfigTest, RejectsAMissingFile) {
+  EXPECT_THROW(load_config("/nonexistent/carbond.toml"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace carbon

@@ -1,0 +1,521 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "engine/exchange.h"
+
+namespace carbon::engine {
+namespace {
+
+constexpr UnixNanos kStart = 1'763'951'400'000'000'000;  // a weekday morning, Asia/Shanghai
+
+Config test_config() {
+  Config config = default_config();
+  for (auto& instrument : config.instruments) {
+    if (instrument.code == "CEA2023") instrument.tick = Price{5};
+    if (instrument.code == "CEA2022") instrument.lot = Qty{10};
+  }
+  return config;
+}
+
+/// Applies events the way the journal writer does, so a restore can be checked without a database.
+struct Projection {
+  RecoveredState state;
+  std::map<AccountId, CashRecord> cash;
+  std::map<std::pair<AccountId, std::string>, registry::HoldingRecord> holdings;
+  std::map<OrderId, OrderRecord> orders;
+
+  void apply(const Outcome& outcome) {
+    if (outcome.sequence != 0) state.last_sequence = outcome.sequence;
+    for (const Event& event : outcome.events) {
+      if (auto* e = std::get_if<ParticipantCreated>(&event)) state.participants.push_back(e->participant);
+      if (auto* e = std::get_if<CashChanged>(&event)) cash[e->cash.account] = e->cash;
+      if (auto* e = std::get_if<CashMoved>(&event)) state.cash_movements.push_back(e->movement);
+      if (auto* e = std::get_if<HoldingChanged>(&event)) holdings[{e->holding.account, e->holding.instrument}] = e->holding;
+      if (auto* e = std::get_if<LedgerAppended>(&event)) {
+        state.last_ledger_entry_id = e->entry.entry_id;
+        state.last_ledger_hash = e->entry.hash;
+      }
+      if (auto* e = std::get_if<OrderChanged>(&event)) orders[e->order.id] = e->order;
+      if (auto* e = std::get_if<TradeExecuted>(&event)) state.trades.push_back(e->trade);
+    }
+  }
+  RecoveredState recovered() const {
+    RecoveredState out = state;
+    for (const auto& [k, v] : cash) out.cash.push_back(v);
+    for (const auto& [k, v] : holdings) out.holdings.push_back(v);
+    for (const auto& [k, v] : orders) out.orders.push_back(v);
+    return out;
+  }
+};
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    seller = create("KEU-001", ParticipantType::key_emitting_unit);
+    buyer = create("INST-001", ParticipantType::institution);
+    person = create("PERSON-1", ParticipantType::natural_person);
+    ASSERT_TRUE(run(op, MoveCash{buyer.cash_account, Cash{10'000'000}, "dep-1", false}).reply.status.is_ok());
+    ASSERT_TRUE(run(op, MoveCash{person.cash_account, Cash{1'000'000}, "dep-2", false}).reply.status.is_ok());
+    ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", seller.holding_account, Qty{10'000}, "alloc"})
+                    .reply.status.is_ok());
+  }
+
+  Outcome run(const Principal& who, CommandBody body) {
+    now += 1'000'000;
+    Outcome outcome = exchange.execute(Command{who, std::move(body)}, now);
+    projection.apply(outcome);
+    check_conservation();
+    return outcome;
+  }
+
+  ParticipantRecord create(const std::string& code, ParticipantType type) {
+    registry::Hash token{};
+    token[0] = static_cast<std::uint8_t>(code.size());
+    token[1] = static_cast<std::uint8_t>(code.back());
+    Outcome outcome = run(op, CreateParticipant{code, code + " Ltd", type, token});
+    EXPECT_TRUE(outcome.reply.status.is_ok()) << outcome.reply.status.message();
+    return outcome.reply.participants.at(0);
+  }
+
+  static Principal trader(const ParticipantRecord& p) { return Principal{Role::trader, p.id, p.code}; }
+
+  Outcome place(const ParticipantRecord& p, Side side, std::int64_t price, std::int64_t qty,
+                TimeInForce tif = TimeInForce::day, std::string instrument = "CEA2024", std::string client_id = "") {
+    PlaceOrder order;
+    order.instrument = std::move(instrument);
+    order.side = side;
+    order.time_in_force = tif;
+    order.price = Price{price};
+    order.quantity = Qty{qty};
+    order.client_order_id = std::move(client_id);
+    return run(trader(p), order);
+  }
+
+  void check_conservation() {
+    Cash moved{0};
+    for (const auto& m : projection.state.cash_movements) moved += m.withdrawal ? -m.amount : m.amount;
+    ASSERT_EQ(exchange.clearing().total(), moved) << "cash is not conserved";
+    ASSERT_EQ(exchange.registry().net_total("CEA2024"), Qty{0}) << "units are not conserved";
+  }
+
+  /// Everything a rejection must leave unchanged.
+  struct Snapshot {
+    std::vector<settlement::CashAccount> cash;
+    std::vector<registry::Holding> holdings;
+    std::vector<matching::DepthLevel> bids, asks;
+    std::size_t orders = 0;
+    bool operator==(const Snapshot& o) const {
+      auto same_levels = [](const auto& a, const auto& b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          if (a[i].price != b[i].price || a[i].quantity != b[i].quantity || a[i].order_count != b[i].order_count)
+            return false;
+        }
+        return true;
+      };
+      return cash == o.cash && holdings == o.holdings && same_levels(bids, o.bids) && same_levels(asks, o.asks) &&
+             orders == o.orders;
+    }
+  };
+  Snapshot snapshot() const {
+    Snapshot s;
+    for (const auto* p : {&seller, &buyer, &person}) {
+      s.cash.push_back(exchange.clearing().account(p->cash_account));
+      s.holdings.push_back(exchange.registry().holding(p->holding_account, "CEA2024"));
+    }
+    const auto* book = exchange.book("CEA2024");
+    s.bids = book->depth(Side::buy, 100);
+    s.asks = book->depth(Side::sell, 100);
+    s.orders = book->order_count();
+    return s;
+  }
+
+  /// Asserts the command is refused with `code`, a message containing `rule`, a journaled rejection, and no change.
+  void expect_rejected(const Principal& who, CommandBody body, ErrorCode code, const std::string& rule) {
+    const Snapshot before = snapshot();
+    const Outcome outcome = run(who, std::move(body));
+    EXPECT_EQ(outcome.reply.status.code(), code) << to_string(outcome.reply.status.code()) << ": "
+                                                 << outcome.reply.status.message();
+    EXPECT_NE(outcome.reply.status.message().find(rule), std::string::npos)
+        << "message \"" << outcome.reply.status.message() << "\" does not name \"" << rule << "\"";
+    ASSERT_EQ(outcome.events.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<CommandRejected>(outcome.events[0]));
+    EXPECT_NE(outcome.sequence, 0u);
+    EXPECT_TRUE(snapshot() == before) << "a rejected command changed state";
+  }
+
+  Config config = test_config();
+  Exchange exchange{config};
+  Projection projection;
+  UnixNanos now = kStart;
+  Principal op{Role::operator_, 0, "ops"};
+  Principal registry_authority{Role::registry_authority, 0, "registry"};
+  ParticipantRecord seller, buyer, person;
+};
+
+// ---- the slice -------------------------------------------------------------
+
+TEST_F(ExchangeTest, CrossingOrdersTradeAtTheRestingPriceAndSettleDeliveryVersusPayment) {
+  const Outcome sell = place(seller, Side::sell, 5'000, 100);
+  ASSERT_TRUE(sell.reply.status.is_ok());
+  EXPECT_EQ(sell.reply.orders[0].status, OrderStatus::open);
+  EXPECT_EQ(exchange.registry().holding(seller.holding_account, "CEA2024").reserved, Qty{100});
+
+  const Outcome buy = place(buyer, Side::buy, 5'100, 100);
+  ASSERT_TRUE(buy.reply.status.is_ok());
+  ASSERT_EQ(buy.reply.trades.size(), 1u);
+  const TradeRecord& trade = buy.reply.trades[0];
+  EXPECT_EQ(trade.price, Price{5'000});
+  EXPECT_EQ(trade.quantity, Qty{100});
+  EXPECT_EQ(trade.buyer, buyer.id);
+  EXPECT_EQ(trade.seller, seller.id);
+  EXPECT_EQ(trade.aggressor, Side::buy);
+  EXPECT_EQ(buy.reply.orders[0].status, OrderStatus::filled);
+
+  // Cash: the buyer paid 100 t x 50.00 CNY and got back the price improvement.
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account),
+            (settlement::CashAccount{Cash{10'000'000 - 500'000}, Cash{0}, Cash{0}}));
+  EXPECT_EQ(exchange.clearing().account(seller.cash_account),
+            (settlement::CashAccount{Cash{0}, Cash{0}, Cash{500'000}}));
+  // Units: delivered to the buyer as pending (T+1).
+  EXPECT_EQ(exchange.registry().holding(seller.holding_account, "CEA2024"),
+            (registry::Holding{Qty{9'900}, Qty{0}, Qty{0}, Qty{0}, Qty{0}}));
+  EXPECT_EQ(exchange.registry().holding(buyer.holding_account, "CEA2024").pending, Qty{100});
+
+  // Both legs are in the same step's events.
+  bool has_trade = false, has_ledger = false, has_cash = false;
+  for (const Event& e : buy.events) {
+    has_trade |= std::holds_alternative<TradeExecuted>(e);
+    has_ledger |= std::holds_alternative<LedgerAppended>(e);
+    has_cash |= std::holds_alternative<CashChanged>(e);
+  }
+  EXPECT_TRUE(has_trade && has_ledger && has_cash);
+}
+
+TEST_F(ExchangeTest, EarlierOrderAtTheSamePriceFillsFirst) {
+  const ParticipantRecord second_seller = create("KEU-002", ParticipantType::key_emitting_unit);
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", second_seller.holding_account, Qty{100}, ""})
+                  .reply.status.is_ok());
+  const OrderId first = place(seller, Side::sell, 5'000, 50).reply.orders[0].id;
+  place(second_seller, Side::sell, 5'000, 50);
+  const Outcome buy = place(buyer, Side::buy, 5'000, 60);
+  ASSERT_EQ(buy.reply.trades.size(), 2u);
+  EXPECT_EQ(buy.reply.trades[0].sell_order, first);
+  EXPECT_EQ(buy.reply.trades[0].quantity, Qty{50});
+  EXPECT_EQ(buy.reply.trades[1].seller, second_seller.id);
+  EXPECT_EQ(buy.reply.trades[1].quantity, Qty{10});
+}
+
+TEST_F(ExchangeTest, UnfilledRemainderOfADayOrderRests) {
+  place(seller, Side::sell, 5'000, 40);
+  const Outcome buy = place(buyer, Side::buy, 5'000, 100);
+  EXPECT_EQ(buy.reply.orders[0].status, OrderStatus::partially_filled);
+  EXPECT_EQ(buy.reply.orders[0].remaining(), Qty{60});
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account).reserved, Cash{60 * 5'000});
+  const auto bids = exchange.book("CEA2024")->depth(Side::buy, 5);
+  ASSERT_EQ(bids.size(), 1u);
+  EXPECT_EQ(bids[0].quantity, Qty{60});
+}
+
+TEST_F(ExchangeTest, CancelReleasesTheReservation) {
+  const OrderId id = place(buyer, Side::buy, 5'000, 100).reply.orders[0].id;
+  const Outcome cancel = run(trader(buyer), CancelOrder{id});
+  ASSERT_TRUE(cancel.reply.status.is_ok());
+  EXPECT_EQ(cancel.reply.orders[0].status, OrderStatus::cancelled);
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account),
+            (settlement::CashAccount{Cash{10'000'000}, Cash{0}, Cash{0}}));
+  EXPECT_EQ(exchange.book("CEA2024")->order_count(), 0u);
+
+  const OrderId sell = place(seller, Side::sell, 5'000, 100).reply.orders[0].id;
+  ASSERT_TRUE(run(trader(seller), CancelOrder{sell}).reply.status.is_ok());
+  EXPECT_EQ(exchange.registry().holding(seller.holding_account, "CEA2024").available, Qty{10'000});
+}
+
+TEST_F(ExchangeTest, ImmediateOrCancelRemainderIsCancelled) {
+  place(seller, Side::sell, 5'000, 30);
+  const Outcome buy = place(buyer, Side::buy, 5'000, 100, TimeInForce::ioc);
+  EXPECT_EQ(buy.reply.orders[0].status, OrderStatus::cancelled);
+  EXPECT_EQ(buy.reply.orders[0].filled, Qty{30});
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account).reserved, Cash{0});
+  EXPECT_EQ(exchange.book("CEA2024")->order_count(), 0u);
+}
+
+TEST_F(ExchangeTest, FillOrKillThatCannotFillTradesNothing) {
+  place(seller, Side::sell, 5'000, 30);
+  const Outcome buy = place(buyer, Side::buy, 5'000, 31, TimeInForce::fok);
+  EXPECT_EQ(buy.reply.orders[0].status, OrderStatus::cancelled);
+  EXPECT_TRUE(buy.reply.trades.empty());
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account).reserved, Cash{0});
+  const Outcome fits = place(buyer, Side::buy, 5'000, 30, TimeInForce::fok);
+  EXPECT_EQ(fits.reply.orders[0].status, OrderStatus::filled);
+}
+
+TEST_F(ExchangeTest, ResubmittingAClientOrderIdReturnsTheSameOrderWithoutANewCommand) {
+  const Outcome first = place(buyer, Side::buy, 5'000, 10, TimeInForce::day, "CEA2024", "cl-1");
+  const Outcome again = place(buyer, Side::buy, 5'000, 10, TimeInForce::day, "CEA2024", "cl-1");
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_EQ(again.reply.orders[0].id, first.reply.orders[0].id);
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(again.reply.sequence, first.sequence);
+  EXPECT_EQ(exchange.book("CEA2024")->order_count(), 1u);
+}
+
+TEST_F(ExchangeTest, RepeatedDepositKeyReturnsTheFirstResult) {
+  const Outcome first = run(op, MoveCash{buyer.cash_account, Cash{500}, "dep-x", false});
+  const Outcome again = run(op, MoveCash{buyer.cash_account, Cash{500}, "dep-x", false});
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(again.reply.cash->balance, first.reply.cash->balance);
+  EXPECT_EQ(again.reply.sequence, first.sequence);
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account).available, Cash{10'000'500});
+}
+
+TEST_F(ExchangeTest, WithdrawalTakesAvailableCash) {
+  const Outcome out = run(op, MoveCash{buyer.cash_account, Cash{1'000}, "wd-1", true});
+  ASSERT_TRUE(out.reply.status.is_ok());
+  EXPECT_EQ(exchange.clearing().account(buyer.cash_account).available, Cash{9'999'000});
+}
+
+TEST_F(ExchangeTest, SequencesAreDenseAcrossAcceptedAndRejectedCommands) {
+  const Sequence before = exchange.last_sequence();
+  place(buyer, Side::buy, 5'000, 10);
+  place(buyer, Side::buy, 5'000, 0);
+  place(buyer, Side::buy, 5'000, 10);
+  EXPECT_EQ(exchange.last_sequence(), before + 3);
+}
+
+TEST_F(ExchangeTest, QueriesSeeOnlyTheCallersOwnOrdersTradesAndBalances) {
+  place(seller, Side::sell, 5'000, 10);
+  place(buyer, Side::buy, 5'000, 10);
+  place(buyer, Side::buy, 4'000, 10);
+  const Outcome mine = run(trader(buyer), ListOrders{"", false});
+  ASSERT_EQ(mine.reply.orders.size(), 2u);
+  for (const auto& o : mine.reply.orders) EXPECT_EQ(o.participant, buyer.id);
+  EXPECT_EQ(run(trader(buyer), ListOrders{"", true}).reply.orders.size(), 1u);
+  EXPECT_EQ(run(trader(buyer), ListTrades{""}).reply.trades.size(), 1u);
+  EXPECT_EQ(run(trader(person), ListTrades{""}).reply.trades.size(), 0u);
+  const Outcome balances = run(trader(buyer), GetBalances{});
+  EXPECT_EQ(balances.reply.cash->account, buyer.cash_account);
+  ASSERT_EQ(balances.reply.holdings.size(), 1u);
+  EXPECT_EQ(balances.reply.holdings[0].holding.pending, Qty{10});
+  EXPECT_EQ(balances.sequence, 0u) << "queries are not journaled";
+  const Outcome others = run(trader(buyer), ListParticipants{});
+  for (const auto& p : others.reply.participants) {
+    if (p.id != buyer.id) {
+      EXPECT_EQ(p.cash_account, 0u) << "a trader must not see others' accounts";
+    }
+  }
+}
+
+// ---- rejections: each names its rule and changes nothing --------------------
+
+TEST_F(ExchangeTest, RejectsZeroQuantity) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{0}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "quantity must be positive");
+}
+
+TEST_F(ExchangeTest, RejectsNegativeQuantity) {
+  PlaceOrder o{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{-5}, ""};
+  expect_rejected(trader(seller), o, ErrorCode::invalid_argument, "quantity must be positive");
+}
+
+TEST_F(ExchangeTest, RejectsZeroPrice) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{0}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "price_fen must be positive");
+}
+
+TEST_F(ExchangeTest, RejectsAMissingSide) {
+  PlaceOrder o{"CEA2024", static_cast<Side>(0), OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000},
+               Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "side must be BUY or SELL");
+}
+
+TEST_F(ExchangeTest, RejectsAnUnknownInstrument) {
+  PlaceOrder o{"CEA1999", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::not_found, "unknown instrument");
+}
+
+TEST_F(ExchangeTest, RejectsAPriceOffTheTick) {
+  PlaceOrder o{"CEA2023", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'001}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "tick rule");
+}
+
+TEST_F(ExchangeTest, RejectsAQuantityOffTheLot) {
+  PlaceOrder o{"CEA2022", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{15}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "lot rule");
+}
+
+TEST_F(ExchangeTest, RejectsAListedOrderOf100000TonnesOrMore) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{1}, Qty{100'000}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "listed order size");
+}
+
+TEST_F(ExchangeTest, RejectsABuyWithoutEnoughCash) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{100'001}, Qty{100}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "insufficient funds");
+}
+
+TEST_F(ExchangeTest, RejectsASellWithoutUnits) {
+  PlaceOrder o{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{1}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "insufficient units");
+}
+
+TEST_F(ExchangeTest, RejectsSellingMoreThanAvailableEvenWhenPartlyReserved) {
+  place(seller, Side::sell, 6'000, 9'000);
+  PlaceOrder o{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{6'000}, Qty{1'001}, ""};
+  expect_rejected(trader(seller), o, ErrorCode::failed_precondition, "insufficient units");
+}
+
+TEST_F(ExchangeTest, RejectsUnitsBoughtTodayForSale) {
+  place(seller, Side::sell, 5'000, 10);
+  place(buyer, Side::buy, 5'000, 10);
+  PlaceOrder o{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "insufficient units");
+}
+
+TEST_F(ExchangeTest, RejectsANaturalPersonTradingAllowances) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10}, ""};
+  expect_rejected(trader(person), o, ErrorCode::failed_precondition, "natural persons may trade CCER only");
+}
+
+TEST_F(ExchangeTest, LetsANaturalPersonTradeCcer) {
+  EXPECT_TRUE(place(person, Side::buy, 5'000, 10, TimeInForce::day, "CCER").reply.status.is_ok());
+}
+
+TEST_F(ExchangeTest, RejectsGoodTillCancelledWhenNotEnabled) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::gtc, TradingMode::listed, Price{5'000}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "GTC");
+}
+
+TEST_F(ExchangeTest, RejectsBlockModeInPlaceOrder) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::block, Price{5'000}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "OfferBlockTrade");
+}
+
+TEST_F(ExchangeTest, RejectsAnOverflowingNotional) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+               Price{INT64_MAX / 10}, Qty{99'999}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "overflows");
+}
+
+TEST_F(ExchangeTest, RejectsAReusedClientOrderIdWithDifferentParameters) {
+  place(buyer, Side::buy, 5'000, 10, TimeInForce::day, "CEA2024", "cl-9");
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{11},
+               "cl-9"};
+  expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "client_order_id");
+}
+
+TEST_F(ExchangeTest, RejectsCancellingAnUnknownOrder) {
+  expect_rejected(trader(buyer), CancelOrder{424242}, ErrorCode::not_found, "does not exist");
+}
+
+TEST_F(ExchangeTest, RejectsCancellingAnotherParticipantsOrder) {
+  const OrderId id = place(buyer, Side::buy, 5'000, 10).reply.orders[0].id;
+  expect_rejected(trader(seller), CancelOrder{id}, ErrorCode::permission_denied, "another participant");
+}
+
+TEST_F(ExchangeTest, RejectsCancellingAFilledOrder) {
+  const OrderId id = place(seller, Side::sell, 5'000, 10).reply.orders[0].id;
+  place(buyer, Side::buy, 5'000, 10);
+  expect_rejected(trader(seller), CancelOrder{id}, ErrorCode::failed_precondition, "no longer open");
+}
+
+TEST_F(ExchangeTest, RejectsADepositToAnUnknownAccount) {
+  expect_rejected(op, MoveCash{987'654, Cash{100}, "k", false}, ErrorCode::not_found, "cash account 987654");
+}
+
+TEST_F(ExchangeTest, RejectsADepositToAHoldingAccount) {
+  expect_rejected(op, MoveCash{buyer.holding_account, Cash{100}, "k", false}, ErrorCode::not_found, "cash account");
+}
+
+TEST_F(ExchangeTest, RejectsAZeroDeposit) {
+  expect_rejected(op, MoveCash{buyer.cash_account, Cash{0}, "k", false}, ErrorCode::invalid_argument, "amount_fen");
+}
+
+TEST_F(ExchangeTest, RejectsADepositWithoutAnIdempotencyKey) {
+  expect_rejected(op, MoveCash{buyer.cash_account, Cash{100}, "", false}, ErrorCode::invalid_argument,
+                  "idempotency_key");
+}
+
+TEST_F(ExchangeTest, RejectsAReusedDepositKeyWithADifferentAmount) {
+  expect_rejected(op, MoveCash{buyer.cash_account, Cash{1}, "dep-1", false}, ErrorCode::failed_precondition,
+                  "idempotency key");
+}
+
+TEST_F(ExchangeTest, RejectsWithdrawingMoreThanAvailable) {
+  expect_rejected(op, MoveCash{buyer.cash_account, Cash{10'000'001}, "wd", true}, ErrorCode::failed_precondition,
+                  "insufficient withdrawable cash");
+}
+
+TEST_F(ExchangeTest, RejectsIssuanceToAnUnknownAccount) {
+  expect_rejected(registry_authority, IssueAllowances{"CEA2024", 55'555, Qty{10}, ""}, ErrorCode::not_found,
+                  "holding account 55555");
+}
+
+TEST_F(ExchangeTest, RejectsIssuingCcerAsAllowances) {
+  expect_rejected(registry_authority, IssueAllowances{"CCER", seller.holding_account, Qty{10}, ""},
+                  ErrorCode::failed_precondition, "not an allowance");
+}
+
+TEST_F(ExchangeTest, RejectsADuplicateParticipantCode) {
+  expect_rejected(op, CreateParticipant{"KEU-001", "Again", ParticipantType::institution, {}},
+                  ErrorCode::failed_precondition, "already registered");
+}
+
+TEST_F(ExchangeTest, RejectsAParticipantCodeWithSpaces) {
+  expect_rejected(op, CreateParticipant{"bad code", "Name", ParticipantType::institution, {}},
+                  ErrorCode::invalid_argument, "code must be");
+}
+
+TEST_F(ExchangeTest, RejectsOrdersFromStaff) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10}, ""};
+  expect_rejected(op, o, ErrorCode::permission_denied, "traders");
+}
+
+// ---- recovery --------------------------------------------------------------
+
+TEST_F(ExchangeTest, RestoredExchangeHasTheSameStateAndBehavesTheSame) {
+  place(seller, Side::sell, 5'100, 300);
+  place(seller, Side::sell, 5'000, 200);
+  place(buyer, Side::buy, 5'000, 150);
+  place(buyer, Side::buy, 4'900, 100);
+  place(buyer, Side::buy, 4'900, 50, TimeInForce::day, "CEA2024", "cl-r");
+  place(person, Side::buy, 3'000, 10, TimeInForce::day, "CCER");
+
+  Exchange restored(config);
+  restored.restore(projection.recovered());
+  EXPECT_EQ(restored.last_sequence(), exchange.last_sequence());
+  for (const auto* p : {&seller, &buyer, &person}) {
+    EXPECT_EQ(restored.clearing().account(p->cash_account), exchange.clearing().account(p->cash_account));
+    EXPECT_EQ(restored.registry().holding(p->holding_account, "CEA2024"),
+              exchange.registry().holding(p->holding_account, "CEA2024"));
+  }
+  EXPECT_EQ(restored.registry().ledger().last_hash(), exchange.registry().ledger().last_hash());
+
+  // The same next commands give the same outcomes on both.
+  auto same = [&](const Principal& who, CommandBody body) {
+    const Outcome a = exchange.execute(Command{who, body}, now + 5);
+    const Outcome b = restored.execute(Command{who, body}, now + 5);
+    EXPECT_EQ(a.sequence, b.sequence);
+    EXPECT_EQ(a.events.size(), b.events.size());
+    EXPECT_EQ(a.reply.status.code(), b.reply.status.code());
+    ASSERT_EQ(a.reply.trades.size(), b.reply.trades.size());
+    for (std::size_t i = 0; i < a.reply.trades.size(); ++i) {
+      EXPECT_EQ(a.reply.trades[i].id, b.reply.trades[i].id);
+      EXPECT_EQ(a.reply.trades[i].sell_order, b.reply.trades[i].sell_order);
+      EXPECT_EQ(a.reply.trades[i].price, b.reply.trades[i].price);
+    }
+  };
+  PlaceOrder sweep{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{4'900},
+                   Qty{150}, ""};
+  same(trader(seller), sweep);
+  same(trader(buyer), PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                                 Price{4'900}, Qty{50}, "cl-r"});
+  same(trader(buyer), PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::ioc, TradingMode::listed,
+                                 Price{5'100}, Qty{400}, ""});
+  EXPECT_EQ(restored.registry().ledger().last_hash(), exchange.registry().ledger().last_hash());
+}
+
+}  // namespace
+}  // namespace carbon::engine

@@ -1,0 +1,170 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "engine/runtime.h"
+
+namespace carbon::engine {
+namespace {
+
+/// A sink that can hold commits back and fail on purpose.
+class ControlledSink final : public JournalSink {
+ public:
+  Status commit(const std::vector<const Outcome*>& batch) override {
+    std::unique_lock lock(mutex_);
+    released_.wait(lock, [&] { return open_; });
+    if (failures_to_inject_ > 0) {
+      --failures_to_inject_;
+      return Status{ErrorCode::unavailable, "injected failure"};
+    }
+    for (const Outcome* outcome : batch) committed_.push_back(outcome->sequence);
+    return Status::ok();
+  }
+  void hold() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    released_.notify_all();
+  }
+  void fail_next(int n) {
+    std::lock_guard lock(mutex_);
+    failures_to_inject_ = n;
+  }
+  std::vector<Sequence> committed() {
+    std::lock_guard lock(mutex_);
+    return committed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool open_ = true;
+  int failures_to_inject_ = 0;
+  std::vector<Sequence> committed_;
+};
+
+/// Records the reply and signals a future.
+class PromiseCompletion final : public Completion {
+ public:
+  void complete(Reply&& reply) override { promise.set_value(std::move(reply)); }
+  std::promise<Reply> promise;
+};
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  Command deposit_participant_command(const std::string& code) {
+    return Command{Principal{Role::operator_, 0, "ops"},
+                   CreateParticipant{code, "Name", ParticipantType::institution, {}}};
+  }
+  Config config = default_config();
+  Exchange exchange{config};
+  ManualClock clock{1'000};
+  ControlledSink sink;
+};
+
+TEST_F(RuntimeTest, ReplyIsSentOnlyAfterItsEventsAreCommitted) {
+  EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+  runtime.start();
+  sink.hold();
+  PromiseCompletion completion;
+  auto reply = completion.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &completion).is_ok());
+  EXPECT_EQ(reply.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_TRUE(sink.committed().empty());
+  sink.release();
+  ASSERT_EQ(reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Reply r = reply.get();
+  EXPECT_TRUE(r.status.is_ok());
+  ASSERT_EQ(sink.committed().size(), 1u);
+  EXPECT_EQ(sink.committed()[0], r.sequence);
+  runtime.stop();
+}
+
+TEST_F(RuntimeTest, FullRingAnswersResourceExhaustedInsteadOfBlocking) {
+  RuntimeOptions options;
+  options.command_ring_capacity = 2;
+  options.event_ring_capacity = 2;
+  options.max_batch = 1;
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  sink.hold();
+  std::vector<std::unique_ptr<PromiseCompletion>> completions;
+  Status refused;
+  for (int i = 0; i < 64 && refused.is_ok(); ++i) {
+    auto completion = std::make_unique<PromiseCompletion>();
+    refused = runtime.submit(deposit_participant_command("P" + std::to_string(i)), completion.get());
+    if (refused.is_ok()) completions.push_back(std::move(completion));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(refused.code(), ErrorCode::resource_exhausted);
+  EXPECT_GE(runtime.counters().rejected_full.load(), 1u);
+  sink.release();
+  for (auto& completion : completions) {
+    auto reply = completion->promise.get_future();
+    ASSERT_EQ(reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    EXPECT_TRUE(reply.get().status.is_ok());
+  }
+  runtime.stop();
+}
+
+TEST_F(RuntimeTest, FailedCommitIsRetriedAndTheReplyStillArrivesOnce) {
+  EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+  runtime.start();
+  sink.fail_next(2);
+  PromiseCompletion completion;
+  auto reply = completion.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &completion).is_ok());
+  ASSERT_EQ(reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(reply.get().status.is_ok());
+  EXPECT_EQ(sink.committed().size(), 1u);
+  EXPECT_GE(runtime.counters().commit_failures.load(), 2u);
+  runtime.stop();
+}
+
+TEST_F(RuntimeTest, StopDrainsEverythingQueuedAndThenRefusesNewCommands) {
+  EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+  runtime.start();
+  std::vector<std::unique_ptr<PromiseCompletion>> completions;
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 200; ++i) {
+    completions.push_back(std::make_unique<PromiseCompletion>());
+    replies.push_back(completions.back()->promise.get_future());
+    ASSERT_TRUE(runtime.submit(deposit_participant_command("P" + std::to_string(i)), completions.back().get()).is_ok());
+  }
+  runtime.stop();
+  for (auto& reply : replies) {
+    ASSERT_EQ(reply.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_TRUE(reply.get().status.is_ok());
+  }
+  EXPECT_EQ(sink.committed().size(), 200u);
+  PromiseCompletion late;
+  EXPECT_EQ(runtime.submit(deposit_participant_command("late"), &late).code(), ErrorCode::unavailable);
+}
+
+TEST_F(RuntimeTest, QueriesNeedNoCommitButWaitForEarlierCommands) {
+  EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+  runtime.start();
+  sink.hold();
+  PromiseCompletion write, read;
+  auto write_reply = write.promise.get_future();
+  auto read_reply = read.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &write).is_ok());
+  ASSERT_TRUE(runtime.submit(Command{Principal{Role::operator_, 0, "ops"}, ListParticipants{}}, &read).is_ok());
+  EXPECT_EQ(read_reply.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "a read must not overtake an uncommitted write";
+  sink.release();
+  ASSERT_EQ(read_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(read_reply.get().participants.size(), 1u);
+  runtime.stop();
+}
+
+}  // namespace
+}  // namespace carbon::engine

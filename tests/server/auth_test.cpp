@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "server/auth.h"
+
+namespace carbon::server {
+namespace {
+
+TEST(AuthTest, TokensAreRandomAndLongEnough) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    const std::string token = generate_token();
+    EXPECT_EQ(token.rfind("cbt_", 0), 0u);
+    EXPECT_GE(token.size(), 4u + 43u);
+    EXPECT_TRUE(seen.insert(token).second);
+  }
+}
+
+TEST(AuthTest, HashFromHexRoundTripsAndRejectsMalformedInput) {
+  const registry::Hash hash = hash_token("secret");
+  EXPECT_EQ(hash_from_hex(registry::to_hex(hash)), hash);
+  EXPECT_FALSE(hash_from_hex("abc").has_value());
+  EXPECT_FALSE(hash_from_hex(std::string(64, 'g')).has_value());
+}
+
+TEST(AuthTest, Sha256OfAKnownString) {
+  EXPECT_EQ(registry::to_hex(hash_token("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(AuthorizationTest, TradersPlaceOrdersButCannotCreateParticipants) {
+  EXPECT_TRUE(authorize(Role::trader, "carbon.v1.TradingService/PlaceOrder").is_ok());
+  const Status denied = authorize(Role::trader, "carbon.v1.AdminService/CreateParticipant");
+  EXPECT_EQ(denied.code(), ErrorCode::permission_denied);
+  EXPECT_NE(denied.message().find("trader"), std::string::npos);
+}
+
+TEST(AuthorizationTest, OnlyTheRegistryAuthorityIssuesAllowances) {
+  EXPECT_TRUE(authorize(Role::registry_authority, "carbon.v1.RegistryService/IssueAllowances").is_ok());
+  for (Role role : {Role::trader, Role::operator_, Role::regulator, Role::auditor}) {
+    EXPECT_EQ(authorize(role, "carbon.v1.RegistryService/IssueAllowances").code(), ErrorCode::permission_denied);
+  }
+}
+
+TEST(AuthorizationTest, StaffCannotTrade) {
+  for (Role role : {Role::operator_, Role::registry_authority, Role::regulator, Role::auditor}) {
+    EXPECT_EQ(authorize(role, "carbon.v1.TradingService/PlaceOrder").code(), ErrorCode::permission_denied);
+  }
+}
+
+TEST(AuthorizationTest, UnknownMethodsAreDenied) {
+  EXPECT_EQ(authorize(Role::operator_, "carbon.v1.Nope/Nothing").code(), ErrorCode::permission_denied);
+}
+
+}  // namespace
+}  // namespace carbon::server

@@ -1,0 +1,68 @@
+#pragma once
+/// The subcommands. Each returns the exit code or throws ExitError; output
+/// goes to stdout (tables, or JSON with --json), diagnostics to stderr.
+
+#include <cstdint>
+#include <string>
+
+#include "session.h"
+
+namespace carbonctl {
+
+struct ParticipantCreateArgs {
+  std::string code;
+  std::string name;
+  std::string type;  ///< key-emitting-unit, institution or natural-person
+};
+
+struct CashArgs {
+  std::uint64_t cash_account = 0;
+  std::int64_t amount_fen = 0;
+  std::string idempotency_key;
+};
+
+struct IssueArgs {
+  std::string instrument;
+  std::uint64_t holding_account = 0;
+  std::int64_t quantity = 0;
+  std::string reason;
+};
+
+struct PlaceOrderArgs {
+  std::string instrument;
+  std::string side;           ///< buy or sell
+  std::string type = "limit";  ///< limit or market
+  std::string time_in_force;  ///< day, ioc, fok, gtc; empty: the server's default
+  bool has_price = false;
+  std::int64_t price_fen = 0;
+  std::int64_t quantity = 0;
+  std::string client_order_id;
+};
+
+struct ListOrdersArgs {
+  std::string instrument;
+  bool open_only = false;
+};
+
+int participant_create(Session& session, const ParticipantCreateArgs& args);
+int participant_get(Session& session, std::uint64_t participant_id);
+int participant_list(Session& session);
+
+int cash_deposit(Session& session, const CashArgs& args);
+int cash_withdraw(Session& session, const CashArgs& args);
+
+int registry_issue(Session& session, const IssueArgs& args);
+
+int order_place(Session& session, const PlaceOrderArgs& args);
+int order_cancel(Session& session, std::uint64_t order_id);
+int order_get(Session& session, std::uint64_t order_id);
+int order_list(Session& session, const ListOrdersArgs& args);
+
+int trades(Session& session, const std::string& instrument);
+int balances(Session& session);
+int book(Session& session, const std::string& instrument, std::uint32_t depth);
+
+/// grpc.health.v1.Health/Check; needs no token.
+int health(Session& session, const std::string& service);
+
+}  // namespace carbonctl

@@ -1,0 +1,323 @@
+/// carbonctl: the command-line client of carbond.
+///
+/// This file only wires the command line (CLI11) to the subcommands in
+/// commands.cpp; see session.cpp for the connection and exit codes, token.cpp
+/// for where the bearer token comes from, render.cpp/format.cpp for output.
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <type_traits>
+
+#include "commands.h"
+#include "session.h"
+
+namespace {
+
+using namespace carbonctl;
+
+/// Strict base-10 integer parsing. (CLI11's own conversion uses strtoll with
+/// base 0, which reads "0100" as octal 64 and "-1" as a huge unsigned value,
+/// and clamps overflow silently: not acceptable for money and ids.)
+template <typename Int>
+bool parse_decimal(const std::string& text, Int& out) {
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, out, 10);
+  return error == std::errc{} && stop == end;
+}
+
+template <typename Int>
+CLI::Validator decimal() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        Int value{};
+        if (parse_decimal(text, value)) return {};
+        return "\"" + text + "\" is not a decimal integer" +
+               (std::is_signed_v<Int> ? "" : " >= 0") + " that fits in " + std::to_string(sizeof(Int) * 8) + " bits";
+      },
+      "");
+}
+
+/// An option (or positional, if `name` has no leading dash) read into an
+/// integer with parse_decimal.
+template <typename Int>
+CLI::Option* add_integer(CLI::App* app, const std::string& name, Int& target, const std::string& description) {
+  return app
+      ->add_option_function<std::string>(
+          name, [&target](const std::string& text) { parse_decimal(text, target); }, description)
+      ->check(decimal<Int>())
+      ->type_name(std::is_signed_v<Int> ? "INT" : "UINT");
+}
+
+const CLI::Validator kNonEmpty(
+    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");
+
+std::string lower_dashed(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == '_') c = '-';
+  }
+  return text;
+}
+
+constexpr const char* kTopFooter = R"(Token (the first that is set): --token, --token-file, --staff-file with --as,
+  $CARBON_TOKEN, $CARBON_TOKEN_FILE. It is sent as "authorization: Bearer <token>".
+  --token shows the secret to other users of this machine (ps); prefer a file.
+  "health" needs no token.
+
+Units: cash and prices are entered in fen (0.01 CNY; prices per tonne) and shown
+  in yuan with two decimals; quantities are whole tonnes (t). Times are shown in
+  China Standard Time (UTC+8). --json prints the reply message as one line of
+  JSON (proto field names; 64-bit integers are strings, per the proto3 mapping).
+
+Exit codes:
+  0  success
+  1  the server answered an error; stderr says "error: <GRPC_CODE>: <message>"
+  2  usage error (bad command line)
+  3  cannot reach the server (UNAVAILABLE or DEADLINE_EXCEEDED); nothing was
+     acknowledged, retrying with the same --key / --client-order-id is safe
+  4  no token configured, or the token / staff file cannot be read
+
+Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // gRPC's own logging would repeat connection errors that carbonctl
+  // already reports; keep it quiet unless the user asks for it.
+  ::setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
+
+  GlobalOptions global;
+  std::function<int(Session&)> action;
+
+  CLI::App app{"carbonctl: command-line client of carbond, the national carbon market daemon", "carbonctl"};
+  app.fallthrough();  // global options may also follow the subcommand
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print help for every subcommand and exit");
+
+  app.add_option("--server", global.server, "carbond address host:port")
+      ->envname("CARBON_SERVER")
+      ->capture_default_str();
+  auto* token = app.add_option("--token", global.token,
+                               "bearer token (discouraged: visible to other local users; prefer --token-file or "
+                               "$CARBON_TOKEN)")
+                    ->check(kNonEmpty);
+  auto* token_file = app.add_option("--token-file", global.token_file,
+                                    "file holding the bearer token alone (default $CARBON_TOKEN_FILE)")
+                         ->check(kNonEmpty)
+                         ->type_name("PATH");
+  auto* staff_file = app.add_option("--staff-file", global.staff_file,
+                                    "carbond's staff-tokens.toml (in its data directory); use with --as")
+                         ->check(kNonEmpty)
+                         ->type_name("PATH");
+  auto* staff_name = app.add_option("--as", global.staff_name,
+                                    "name of the [[staff]] entry of --staff-file whose token to use "
+                                    "(bootstrap names: operator, registry, regulator, auditor)")
+                         ->check(kNonEmpty)
+                         ->type_name("NAME");
+  staff_file->needs(staff_name);
+  staff_name->needs(staff_file);
+  token->excludes(token_file);
+  token->excludes(staff_file);
+  token_file->excludes(staff_file);
+  app.add_flag("--json", global.json, "print the reply as JSON instead of a table");
+  app.add_option("--timeout", global.timeout_seconds, "deadline of each call, in seconds")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->capture_default_str();
+
+  // ---- participant ----------------------------------------------------------
+  ParticipantCreateArgs create_args;
+  std::uint64_t participant_id = 0;
+  auto* participant = app.add_subcommand("participant", "Participants and their accounts (create: operator; get, list: every role)");
+  participant->require_subcommand(1);
+  participant->footer(
+      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list");
+  {
+    auto* create = participant->add_subcommand(
+        "create",
+        "Open a participant with empty holding and cash accounts, and print its first trader token, which is "
+        "shown only this once (role: operator)");
+    create->add_option("--code", create_args.code, "unique short code: 1 to 32 of A-Z, 0-9, '-', '_'")
+        ->required();
+    create->add_option("--name", create_args.name, "legal or personal name, 1 to 200 characters")->required();
+    create
+        ->add_option("--type", create_args.type,
+                     "legal kind: key-emitting-unit (compliance obligation), institution, natural-person (CCER only)")
+        ->required()
+        ->check(CLI::IsMember({"key-emitting-unit", "institution", "natural-person"}, lower_dashed));
+    create->footer(
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant create "
+        "--code HN-POWER-01 --name \"Huaneng Power Plant 1\" --type key-emitting-unit");
+    create->callback([&] { action = [&](Session& s) { return participant_create(s, create_args); }; });
+
+    auto* get = participant->add_subcommand(
+        "get", "Show one participant (every role; a trader sees account ids of its own participant only)");
+    add_integer(get, "id", participant_id, "participant id")->required();
+    get->footer("Example: carbonctl --token-file ~/.carbon/trader.token participant get 1");
+    get->callback([&] { action = [&](Session& s) { return participant_get(s, participant_id); }; });
+
+    auto* list = participant->add_subcommand(
+        "list", "List all participants (every role; a trader sees account ids of its own participant only)");
+    list->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as auditor participant list");
+    list->callback([&] { action = [&](Session& s) { return participant_list(s); }; });
+  }
+
+  // ---- cash ----------------------------------------------------------------
+  CashArgs cash_args;
+  auto* cash = app.add_subcommand("cash", "Money into and out of participants' cash accounts (role: operator)");
+  cash->require_subcommand(1);
+  cash->footer(
+      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash deposit --account 2 "
+      "--amount-fen 100000000 --key BANK-20250107-0001");
+  for (const bool withdraw : {false, true}) {
+    auto* sub = cash->add_subcommand(
+        withdraw ? "withdraw" : "deposit",
+        withdraw ? "Debit a cash account (paid out to the participant's bank); only available cash, not reserved "
+                   "cash or today's sale proceeds (role: operator)"
+                 : "Credit a cash account (funds received from the participant's bank); available at once "
+                   "(role: operator)");
+    add_integer(sub, "--account", cash_args.cash_account, "cash account id (participant get shows it)")->required();
+    add_integer(sub, "--amount-fen", cash_args.amount_fen, "amount in fen (100 fen = 1 CNY), > 0")->required();
+    sub->add_option("--key", cash_args.idempotency_key,
+                    "idempotency key, e.g. the bank's transfer reference (1 to 64 printable ASCII characters); "
+                    "repeating it repeats nothing")
+        ->required();
+    sub->footer(withdraw ? "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash "
+                           "withdraw --account 2 --amount-fen 5000000 --key PAYOUT-20250107-0001"
+                         : "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash "
+                           "deposit --account 2 --amount-fen 100000000 --key BANK-20250107-0001");
+    if (withdraw) {
+      sub->callback([&] { action = [&](Session& s) { return cash_withdraw(s, cash_args); }; });
+    } else {
+      sub->callback([&] { action = [&](Session& s) { return cash_deposit(s, cash_args); }; });
+    }
+  }
+
+  // ---- registry ------------------------------------------------------------
+  IssueArgs issue_args;
+  auto* registry = app.add_subcommand("registry", "The registry of units (role: registry authority)");
+  registry->require_subcommand(1);
+  registry->footer(
+      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
+      "--instrument CEA2024 --account 1 --quantity 50000 --reason \"2024 allocation\"");
+  {
+    auto* issue = registry->add_subcommand(
+        "issue", "Issue new allowances (CEA) into a holding account (role: registry authority)");
+    issue->add_option("--instrument", issue_args.instrument, "compliance instrument code, e.g. CEA2024")->required();
+    add_integer(issue, "--account", issue_args.holding_account, "holding account id (participant get shows it)")
+        ->required();
+    add_integer(issue, "--quantity", issue_args.quantity, "tonnes to issue, > 0")->required();
+    issue->add_option("--reason", issue_args.reason,
+                      "why, kept in the ledger (the API requires one; this server build defaults it to "
+                      "\"issuance\")");
+    issue->footer(
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
+        "--instrument CEA2024 --account 1 --quantity 50000 --reason \"2024 allocation\"");
+    issue->callback([&] { action = [&](Session& s) { return registry_issue(s, issue_args); }; });
+  }
+
+  // ---- order ---------------------------------------------------------------
+  PlaceOrderArgs place_args;
+  ListOrdersArgs list_args;
+  std::uint64_t order_id = 0;
+  auto* order = app.add_subcommand("order", "The caller's orders in the listed order book (role: trader)");
+  order->require_subcommand(1);
+  order->footer(
+      "Example: carbonctl --token-file ~/.carbon/trader.token order place --instrument CEA2024 --side buy "
+      "--price-fen 7250 --quantity 1000");
+  {
+    auto* place = order->add_subcommand(
+        "place", "Place an order; it matches at once against resting orders (role: trader)");
+    place->add_option("--instrument", place_args.instrument, "instrument code, e.g. CEA2024")->required();
+    place->add_option("--side", place_args.side, "buy or sell")
+        ->required()
+        ->check(CLI::IsMember({"buy", "sell"}, CLI::ignore_case));
+    auto* price = add_integer(place, "--price-fen", place_args.price_fen,
+                              "limit price in fen per tonne (7250 = 72.50 CNY/t); not for market orders");
+    add_integer(place, "--quantity", place_args.quantity, "whole tonnes")->required();
+    place->add_option("--tif", place_args.time_in_force,
+                      "time in force: day (default; market orders: ioc), ioc, fok, gtc")
+        ->check(CLI::IsMember({"day", "ioc", "fok", "gtc"}, CLI::ignore_case));
+    place->add_option("--type", place_args.type, "limit or market")
+        ->check(CLI::IsMember({"limit", "market"}, CLI::ignore_case))
+        ->capture_default_str();
+    place->add_option("--client-order-id", place_args.client_order_id,
+                      "your id for the order (up to 64 printable ASCII characters); resubmitting it places "
+                      "nothing new and shows the existing order");
+    place->footer(
+        "Example: carbonctl --token-file ~/.carbon/trader.token order place --instrument CEA2024 --side sell "
+        "--price-fen 7250 --quantity 1000 --client-order-id S-0001");
+    place->callback([&, price] {
+      place_args.has_price = price->count() > 0;
+      action = [&](Session& s) { return order_place(s, place_args); };
+    });
+
+    auto* cancel = order->add_subcommand("cancel", "Cancel an open order and release its reservation (role: trader)");
+    add_integer(cancel, "id", order_id, "order id")->required();
+    cancel->footer("Example: carbonctl --token-file ~/.carbon/trader.token order cancel 42");
+    cancel->callback([&] { action = [&](Session& s) { return order_cancel(s, order_id); }; });
+
+    auto* get = order->add_subcommand("get", "Show one of the caller's orders (role: trader)");
+    add_integer(get, "id", order_id, "order id")->required();
+    get->footer("Example: carbonctl --token-file ~/.carbon/trader.token order get 42");
+    get->callback([&] { action = [&](Session& s) { return order_get(s, order_id); }; });
+
+    auto* list = order->add_subcommand("list", "List the caller's orders, oldest first (role: trader)");
+    list->add_option("--instrument", list_args.instrument, "only this instrument");
+    list->add_flag("--open-only", list_args.open_only, "only open orders (new, partially filled)");
+    list->footer("Example: carbonctl --token-file ~/.carbon/trader.token order list --instrument CEA2024 --open-only");
+    list->callback([&] { action = [&](Session& s) { return order_list(s, list_args); }; });
+  }
+
+  // ---- trades, balances, book, health ----------------------------------------
+  std::string trades_instrument;
+  auto* trades_cmd = app.add_subcommand("trades", "List the caller's trades, oldest first (role: trader)");
+  trades_cmd->add_option("--instrument", trades_instrument, "only this instrument");
+  trades_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token trades --instrument CEA2024");
+  trades_cmd->callback([&] { action = [&](Session& s) { return trades(s, trades_instrument); }; });
+
+  auto* balances_cmd = app.add_subcommand("balances", "Show the caller's cash and unit holdings (role: trader)");
+  balances_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token balances");
+  balances_cmd->callback([&] { action = [&](Session& s) { return balances(s); }; });
+
+  std::string book_instrument;
+  std::uint32_t book_depth = 0;
+  auto* book_cmd =
+      app.add_subcommand("book", "Show the top of an instrument's listed order book, anonymous (every role)");
+  book_cmd->add_option("instrument", book_instrument, "instrument code, e.g. CEA2024")->required();
+  add_integer(book_cmd, "--depth", book_depth, "price levels per side (default 5, at most 50)");
+  book_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token book CEA2024 --depth 10");
+  book_cmd->callback([&] { action = [&](Session& s) { return book(s, book_instrument, book_depth); }; });
+
+  std::string health_service;
+  auto* health_cmd = app.add_subcommand(
+      "health",
+      "Ask carbond whether it is serving (grpc.health.v1 Health/Check; no token needed)");
+  health_cmd->add_option("--service", health_service, "service name to ask about; default: the whole server");
+  health_cmd->footer(
+      "Prints SERVING (exit 0), NOT_SERVING or another state (exit 1), or UNREACHABLE (exit 3).\n"
+      "Example: carbonctl --server 10.0.0.5:50051 health");
+  health_cmd->callback([&] { action = [&](Session& s) { return health(s, health_service); }; });
+
+  app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (!action) return kExitUsage;
+
+  Session session(global);
+  try {
+    return action(session);
+  } catch (const ExitError& e) {
+    if (*e.what() != '\0') std::cerr << "error: " << e.what() << "\n";
+    return e.code();
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitServerError;
+  }
+}
