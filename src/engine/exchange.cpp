@@ -166,8 +166,11 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
 }
 
 Status Exchange::move_cash(Step& step, const MoveCash& c) {
+  if (c.cash_account == 0) return invalid_argument("cash_account_id is required");
   if (!c.amount.is_positive()) return invalid_argument("amount_fen must be positive");
-  if (c.idempotency_key.empty()) return invalid_argument("idempotency_key is required");
+  if (c.idempotency_key.empty() || c.idempotency_key.size() > 64) {
+    return invalid_argument("idempotency_key is required, at most 64 characters");
+  }
   if (!clearing_.has_account(c.cash_account)) {
     return not_found("cash account " + std::to_string(c.cash_account) + " does not exist");
   }
@@ -194,18 +197,23 @@ Status Exchange::move_cash(Step& step, const MoveCash& c) {
 
 Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
   if (c.instrument.empty()) return invalid_argument("instrument is required");
+  if (c.holding_account == 0) return invalid_argument("holding_account_id is required");
   if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
+  if (c.reason.empty()) return invalid_argument("reason is required");
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (instrument->second.market != Market::compliance) {
     return failed_precondition("allowance issuance: " + c.instrument +
-                               " is not an allowance (CEA) instrument; CCER is issued as serial-numbered credits");
+                               " is not an allowance (CEA) instrument; CCER is issued with IssueCcerCredits");
   }
-  if (!registry_.has_account(c.holding_account) || c.holding_account < registry::kFirstParticipantAccount) {
+  if (!registry_.has_account(c.holding_account)) {
     return not_found("holding account " + std::to_string(c.holding_account) + " does not exist");
   }
-  if (Status s = registry_.issue(c.instrument, c.holding_account, c.quantity, step.sequence, step.at,
-                                 c.reason.empty() ? "issuance" : c.reason);
+  if (c.quantity.value % instrument->second.lot.value != 0) {
+    return failed_precondition("lot rule: " + tonnes(c.quantity) + " is not a multiple of the " +
+                               tonnes(instrument->second.lot) + " lot of " + c.instrument);
+  }
+  if (Status s = registry_.issue(c.instrument, c.holding_account, c.quantity, step.sequence, step.at, c.reason);
       !s.is_ok()) {
     return s;
   }
@@ -220,6 +228,7 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
 
 Status Exchange::check_order(const ParticipantRecord& participant, const PlaceOrder& c) const {
   if (c.instrument.empty()) return invalid_argument("instrument is required");
+  if (c.client_order_id.size() > 64) return invalid_argument("client_order_id must be at most 64 characters");
   if (!is_valid(c.side)) return invalid_argument("side must be BUY or SELL");
   if (c.type != OrderType::limit && c.type != OrderType::market) return invalid_argument("unknown order type");
   if (c.time_in_force < TimeInForce::day || c.time_in_force > TimeInForce::gtc) {

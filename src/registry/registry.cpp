@@ -45,7 +45,9 @@ Status Registry::issue(const std::string& instrument, AccountId to, Qty quantity
                        const std::string& reference) {
   if (!quantity.is_positive()) return invalid_argument("quantity must be positive");
   if (!has_account(to)) return not_found("holding account " + std::to_string(to) + " does not exist");
-  if (to < kFirstParticipantAccount) return failed_precondition("issuance goes to a participant holding account");
+  if (to == kIssuanceAccount || to == kSurrenderAccount || to == kCancellationAccount) {
+    return failed_precondition("issuance goes to a participant, the reserve or the auction account");
+  }
   mutable_holding(kIssuanceAccount, instrument).available -= quantity;
   mutable_holding(to, instrument).available += quantity;
   append(LedgerEntry{0, sequence, at, instrument, kIssuanceAccount, to, quantity, TransferKind::issuance, reference,

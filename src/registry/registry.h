@@ -56,6 +56,7 @@ class Registry {
   std::vector<HoldingRecord> holdings_of(AccountId account) const;
 
   /// Moves `quantity` from the issuance account to `to` (available) and logs it.
+  /// `to` is a participant account, the reserve or the auction account.
   [[nodiscard]] Status issue(const std::string& instrument, AccountId to, Qty quantity, Sequence sequence,
                              UnixNanos at, const std::string& reference);
 

@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 
-  // Signals are handled by Boost.Asio on the main thread; block them first so
-  // no other thread (gRPC's, the engine's) receives them.
+  // SIGTERM and SIGINT are turned by Boost.Asio into a completion on the main
+  // thread's io_context, whichever thread the kernel delivers them to.
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::signal(SIGPIPE, SIG_IGN);

@@ -81,3 +81,22 @@ TEST(ConfigTest, RejectsAMissingFile) {
 
 }  // namespace
 }  // namespace carbon
+
+namespace carbon {
+namespace {
+
+TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
+  const Config example = load_config(std::filesystem::path(CARBON_SOURCE_DIR) / "deploy" / "carbond.example.toml");
+  const Config defaults = default_config();
+  EXPECT_EQ(example.listen_address, defaults.listen_address);
+  EXPECT_EQ(example.data_dir, defaults.data_dir);
+  EXPECT_EQ(example.postgres, defaults.postgres);
+  EXPECT_EQ(example.embedded_port, defaults.embedded_port);
+  EXPECT_EQ(example.journal_max_batch, defaults.journal_max_batch);
+  EXPECT_EQ(example.command_ring_capacity, defaults.command_ring_capacity);
+  EXPECT_EQ(example.instruments.size(), defaults.instruments.size());
+  EXPECT_TRUE(example.staff.empty());
+}
+
+}  // namespace
+}  // namespace carbon

@@ -195,7 +195,7 @@ TEST_F(ExchangeTest, CrossingOrdersTradeAtTheRestingPriceAndSettleDeliveryVersus
 
 TEST_F(ExchangeTest, EarlierOrderAtTheSamePriceFillsFirst) {
   const ParticipantRecord second_seller = create("KEU-002", ParticipantType::key_emitting_unit);
-  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", second_seller.holding_account, Qty{100}, ""})
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", second_seller.holding_account, Qty{100}, "alloc"})
                   .reply.status.is_ok());
   const OrderId first = place(seller, Side::sell, 5'000, 50).reply.orders[0].id;
   place(second_seller, Side::sell, 5'000, 50);
@@ -449,13 +449,40 @@ TEST_F(ExchangeTest, RejectsWithdrawingMoreThanAvailable) {
 }
 
 TEST_F(ExchangeTest, RejectsIssuanceToAnUnknownAccount) {
-  expect_rejected(registry_authority, IssueAllowances{"CEA2024", 55'555, Qty{10}, ""}, ErrorCode::not_found,
+  expect_rejected(registry_authority, IssueAllowances{"CEA2024", 55'555, Qty{10}, "alloc"}, ErrorCode::not_found,
                   "holding account 55555");
 }
 
 TEST_F(ExchangeTest, RejectsIssuingCcerAsAllowances) {
-  expect_rejected(registry_authority, IssueAllowances{"CCER", seller.holding_account, Qty{10}, ""},
+  expect_rejected(registry_authority, IssueAllowances{"CCER", seller.holding_account, Qty{10}, "alloc"},
                   ErrorCode::failed_precondition, "not an allowance");
+}
+
+TEST_F(ExchangeTest, RejectsIssuanceWithoutAReason) {
+  expect_rejected(registry_authority, IssueAllowances{"CEA2024", seller.holding_account, Qty{10}, ""},
+                  ErrorCode::invalid_argument, "reason is required");
+}
+
+TEST_F(ExchangeTest, IssuesIntoTheAuctionAccount) {
+  const Outcome out = run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{10}, "paid"});
+  EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").available, Qty{10});
+}
+
+TEST_F(ExchangeTest, RejectsIssuanceIntoTheSurrenderAccount) {
+  expect_rejected(registry_authority, IssueAllowances{"CEA2024", registry::kSurrenderAccount, Qty{10}, "x"},
+                  ErrorCode::failed_precondition, "issuance goes to");
+}
+
+TEST_F(ExchangeTest, RejectsADepositWithATooLongKey) {
+  expect_rejected(op, MoveCash{buyer.cash_account, Cash{100}, std::string(65, 'k'), false},
+                  ErrorCode::invalid_argument, "idempotency_key");
+}
+
+TEST_F(ExchangeTest, RejectsATooLongClientOrderId) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10},
+               std::string(65, 'c')};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "client_order_id");
 }
 
 TEST_F(ExchangeTest, RejectsADuplicateParticipantCode) {

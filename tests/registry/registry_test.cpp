@@ -34,6 +34,10 @@ TEST_F(RegistryTest, IssuanceToAnUnknownAccountIsNotFound) {
   EXPECT_EQ(registry.net_total("CEA2024"), Qty{0});
 }
 
+TEST_F(RegistryTest, IssuanceIntoTheIssuanceAccountItselfIsRefused) {
+  EXPECT_EQ(registry.issue("CEA2024", kIssuanceAccount, Qty{1}, 1, 0, "").code(), ErrorCode::failed_precondition);
+}
+
 TEST_F(RegistryTest, IssuanceOfZeroIsInvalid) {
   EXPECT_EQ(registry.issue("CEA2024", kSeller, Qty{0}, 1, 0, "").code(), ErrorCode::invalid_argument);
 }

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
 
   app.add_option("--server", global.server, "carbond address host:port")
       ->envname("CARBON_SERVER")
+      ->check(kNonEmpty)
       ->capture_default_str();
   auto* token = app.add_option("--token", global.token,
                                "bearer token (discouraged: visible to other local users; prefer --token-file or "
@@ -146,7 +147,7 @@ int main(int argc, char** argv) {
         ->add_option("--type", create_args.type,
                      "legal kind: key-emitting-unit (compliance obligation), institution, natural-person (CCER only)")
         ->required()
-        ->check(CLI::IsMember({"key-emitting-unit", "institution", "natural-person"}, lower_dashed));
+        ->transform(CLI::IsMember({"key-emitting-unit", "institution", "natural-person"}, lower_dashed));
     create->footer(
         "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant create "
         "--code HN-POWER-01 --name \"Huaneng Power Plant 1\" --type key-emitting-unit");
@@ -209,9 +210,9 @@ int main(int argc, char** argv) {
     add_integer(issue, "--account", issue_args.holding_account, "holding account id (participant get shows it)")
         ->required();
     add_integer(issue, "--quantity", issue_args.quantity, "tonnes to issue, > 0")->required();
-    issue->add_option("--reason", issue_args.reason,
-                      "why, kept in the ledger (the API requires one; this server build defaults it to "
-                      "\"issuance\")");
+    issue->add_option("--reason", issue_args.reason, "why, kept in the ledger (e.g. \"2024 paid allocation\")")
+        ->required()
+        ->check(kNonEmpty);
     issue->footer(
         "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
         "--instrument CEA2024 --account 1 --quantity 50000 --reason \"2024 allocation\"");
@@ -233,15 +234,15 @@ int main(int argc, char** argv) {
     place->add_option("--instrument", place_args.instrument, "instrument code, e.g. CEA2024")->required();
     place->add_option("--side", place_args.side, "buy or sell")
         ->required()
-        ->check(CLI::IsMember({"buy", "sell"}, CLI::ignore_case));
+        ->transform(CLI::IsMember({"buy", "sell"}, CLI::ignore_case));
     auto* price = add_integer(place, "--price-fen", place_args.price_fen,
                               "limit price in fen per tonne (7250 = 72.50 CNY/t); not for market orders");
     add_integer(place, "--quantity", place_args.quantity, "whole tonnes")->required();
     place->add_option("--tif", place_args.time_in_force,
                       "time in force: day (default; market orders: ioc), ioc, fok, gtc")
-        ->check(CLI::IsMember({"day", "ioc", "fok", "gtc"}, CLI::ignore_case));
+        ->transform(CLI::IsMember({"day", "ioc", "fok", "gtc"}, CLI::ignore_case));
     place->add_option("--type", place_args.type, "limit or market")
-        ->check(CLI::IsMember({"limit", "market"}, CLI::ignore_case))
+        ->transform(CLI::IsMember({"limit", "market"}, CLI::ignore_case))
         ->capture_default_str();
     place->add_option("--client-order-id", place_args.client_order_id,
                       "your id for the order (up to 64 printable ASCII characters); resubmitting it places "
