@@ -137,8 +137,8 @@ void Exchange::flush_touched(Step& step) {
 Status Exchange::create_participant(Step& step, const Principal& who, const CreateParticipant& c) {
   if (who.role != Role::operator_) return permission_denied("CreateParticipant is for operators");
   if (c.code.empty() || c.code.size() > 32 ||
-      c.code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
-    return invalid_argument("code must be 1 to 32 characters of A-Z, a-z, 0-9, '-', '_' or '.'");
+      c.code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos) {
+    return invalid_argument("code must be 1 to 32 characters of A-Z, 0-9, '-' or '_'");
   }
   if (c.name.empty() || c.name.size() > 200) return invalid_argument("name must be 1 to 200 bytes");
   if (!is_valid(c.type)) return invalid_argument("type must be KEY_EMITTING_UNIT, INSTITUTION or NATURAL_PERSON");

@@ -48,7 +48,13 @@ Status Registry::issue(const std::string& instrument, AccountId to, Qty quantity
   if (to == kIssuanceAccount || to == kSurrenderAccount || to == kCancellationAccount) {
     return failed_precondition("issuance goes to a participant, the reserve or the auction account");
   }
-  mutable_holding(kIssuanceAccount, instrument).available -= quantity;
+  Holding& issuance = mutable_holding(kIssuanceAccount, instrument);
+  std::int64_t issued_after = 0;
+  if (__builtin_sub_overflow(issuance.available.value, quantity.value, &issued_after)) {
+    return failed_precondition("issuance: the total issued of " + instrument + " would exceed 2^63 - 1 t");
+  }
+  // Every holding is at most the total issued, so once that fits, so does the recipient's.
+  issuance.available = Qty{issued_after};
   mutable_holding(to, instrument).available += quantity;
   append(LedgerEntry{0, sequence, at, instrument, kIssuanceAccount, to, quantity, TransferKind::issuance, reference,
                      {}, {}});

@@ -106,8 +106,11 @@ Status Authenticator::authenticate(const grpc::ServerContextBase& context, engin
     return Status{ErrorCode::unauthenticated, "missing \"authorization: Bearer <token>\" metadata"};
   }
   const std::string_view value(found->second.data(), found->second.size());
-  constexpr std::string_view prefix = "Bearer ";
-  if (value.size() <= prefix.size() || value.substr(0, prefix.size()) != prefix) {
+  constexpr std::string_view prefix = "bearer ";
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  bool has_prefix = value.size() > prefix.size();
+  for (std::size_t i = 0; has_prefix && i < prefix.size(); ++i) has_prefix = lower(value[i]) == prefix[i];
+  if (!has_prefix) {
     return Status{ErrorCode::unauthenticated, "authorization metadata must be \"Bearer <token>\""};
   }
   const registry::Hash hash = hash_token(value.substr(prefix.size()));

@@ -33,7 +33,7 @@ void to_proto(const engine::OrderRecord& in, v1::Order& out) {
   out.set_filled_quantity(in.filled.value);
   out.set_remaining_quantity(is_terminal(in.status) ? 0 : in.remaining().value);
   out.set_status(static_cast<v1::OrderStatus>(in.status));
-  out.set_sequence(in.sequence);
+  out.set_sequence(in.updated_sequence);
   out.set_entered_at_unix_nanos(in.entered_at);
 }
 

@@ -75,6 +75,15 @@ void Daemon::load_staff_tokens() {
   }
 }
 
+void Daemon::set_serving(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);
+  for (const char* service : {"carbon.v1.TradingService", "carbon.v1.MarketDataService", "carbon.v1.AdminService",
+                              "carbon.v1.RegistryService", "carbon.v1.RegulatorService"}) {
+    health->SetServingStatus(service, serving);
+  }
+}
+
 void Daemon::start() {
   std::filesystem::create_directories(config_.data_dir);
   if (config_.postgres.empty()) {
@@ -143,14 +152,14 @@ void Daemon::start() {
     throw std::runtime_error("cannot listen on " + config_.listen_address);
   }
   bound_address_ = config_.listen_address.substr(0, config_.listen_address.rfind(':')) + ":" + std::to_string(port);
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  set_serving(true);
   spdlog::info("carbond serving on {}", bound_address_);
 }
 
 void Daemon::stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (server_) server_->GetHealthCheckService()->SetServingStatus(false);
+  if (server_) set_serving(false);
   if (runtime_) {
     runtime_->stop();
     spdlog::info("engine drained at sequence {}", exchange_->last_sequence());

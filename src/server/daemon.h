@@ -43,6 +43,8 @@ class Daemon {
 
  private:
   void load_staff_tokens();
+  /// Health status of the server and of each carbon.v1 service.
+  void set_serving(bool serving);
 
   Config config_;
   SystemClock clock_;

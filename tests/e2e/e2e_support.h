@@ -74,13 +74,17 @@ class RunningExchange {
     return context;
   }
 
-  /// grpc.health.v1.Health/Check for the whole server: 1 = SERVING, 2 = NOT_SERVING, -1 = call failed.
-  int health() {
+  /// grpc.health.v1.Health/Check of `service` ("" = the whole server):
+  /// 1 = SERVING, 2 = NOT_SERVING, -1 = the call failed.
+  int health(const std::string& service = "") {
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Slice empty("");  // HealthCheckRequest{service: ""} is empty on the wire
-    grpc::ByteBuffer request(&empty, 1), response;
+    // HealthCheckRequest{string service = 1}: empty on the wire when service is "".
+    std::string wire;
+    if (!service.empty()) wire = std::string{'\x0a', static_cast<char>(service.size())} + service;
+    grpc::Slice slice(wire);
+    grpc::ByteBuffer request(&slice, 1), response;
     std::promise<grpc::Status> done;
     stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                    [&](grpc::Status status) { done.set_value(status); });

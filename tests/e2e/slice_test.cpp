@@ -268,6 +268,16 @@ TEST_F(SliceTest, EveryBadInputGetsItsStatusAndChangesNothing) {
       << "rejections that reach the engine are journaled";
 }
 
+TEST_F(SliceTest, TheBearerSchemeIsCaseInsensitiveAndHealthCoversEachService) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "bearer " + kOperatorToken);
+  v1::ListParticipantsResponse response;
+  EXPECT_TRUE(exchange.admin->ListParticipants(&context, {}, &response).ok());
+  EXPECT_EQ(exchange.health("carbon.v1.TradingService"), 1);
+  EXPECT_EQ(exchange.health("carbon.v1.RegulatorService"), 1);
+  EXPECT_EQ(exchange.health("carbon.v1.NoSuchService"), -1) << "unknown services are NOT_FOUND";
+}
+
 TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
   v1::AmendOrderRequest request;
   v1::AmendOrderResponse response;

@@ -485,6 +485,11 @@ TEST_F(ExchangeTest, RejectsATooLongClientOrderId) {
   expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "client_order_id");
 }
 
+TEST_F(ExchangeTest, RejectsALowercaseParticipantCode) {
+  expect_rejected(op, CreateParticipant{"lower.case", "Name", ParticipantType::institution, {}},
+                  ErrorCode::invalid_argument, "code must be");
+}
+
 TEST_F(ExchangeTest, RejectsADuplicateParticipantCode) {
   expect_rejected(op, CreateParticipant{"KEU-001", "Again", ParticipantType::institution, {}},
                   ErrorCode::failed_precondition, "already registered");

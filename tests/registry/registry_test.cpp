@@ -38,6 +38,13 @@ TEST_F(RegistryTest, IssuanceIntoTheIssuanceAccountItselfIsRefused) {
   EXPECT_EQ(registry.issue("CEA2024", kIssuanceAccount, Qty{1}, 1, 0, "").code(), ErrorCode::failed_precondition);
 }
 
+TEST_F(RegistryTest, IssuanceBeyondInt64IsRefusedAndChangesNothing) {
+  ASSERT_TRUE(registry.issue("CEA2024", kSeller, Qty{INT64_MAX - 10}, 1, 0, "").is_ok());
+  EXPECT_EQ(registry.issue("CEA2024", kBuyer, Qty{100}, 2, 0, "").code(), ErrorCode::failed_precondition);
+  EXPECT_EQ(registry.holding(kBuyer, "CEA2024").available, Qty{0});
+  EXPECT_EQ(registry.net_total("CEA2024"), Qty{0});
+}
+
 TEST_F(RegistryTest, IssuanceOfZeroIsInvalid) {
   EXPECT_EQ(registry.issue("CEA2024", kSeller, Qty{0}, 1, 0, "").code(), ErrorCode::invalid_argument);
 }

@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   auto* cash = app.add_subcommand("cash", "Money into and out of participants' cash accounts (role: operator)");
   cash->require_subcommand(1);
   cash->footer(
-      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash deposit --account 2 "
+      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash deposit --account 101 "
       "--amount-fen 100000000 --key BANK-20250107-0001");
   for (const bool withdraw : {false, true}) {
     auto* sub = cash->add_subcommand(
@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
                     "repeating it repeats nothing")
         ->required();
     sub->footer(withdraw ? "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash "
-                           "withdraw --account 2 --amount-fen 5000000 --key PAYOUT-20250107-0001"
+                           "withdraw --account 101 --amount-fen 5000000 --key PAYOUT-20250107-0001"
                          : "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator cash "
                            "deposit --account 2 --amount-fen 100000000 --key BANK-20250107-0001");
     if (withdraw) {
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
   registry->require_subcommand(1);
   registry->footer(
       "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
-      "--instrument CEA2024 --account 1 --quantity 50000 --reason \"2024 allocation\"");
+      "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\"");
   {
     auto* issue = registry->add_subcommand(
         "issue", "Issue new allowances (CEA) into a holding account (role: registry authority)");
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
         ->check(kNonEmpty);
     issue->footer(
         "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
-        "--instrument CEA2024 --account 1 --quantity 50000 --reason \"2024 allocation\"");
+        "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\"");
     issue->callback([&] { action = [&](Session& s) { return registry_issue(s, issue_args); }; });
   }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The README's first trade, typed as a user would with carbonctl, against a
+# real carbond on its embedded PostgreSQL. Also checks carbonctl's exit codes.
+# Usage: carbonctl_flow.sh <carbond> <carbonctl>
+set -euo pipefail
+carbond=$1
+carbonctl=$2
+
+dir=$(mktemp -d /tmp/carbond-ctl-XXXXXX)
+chmod 755 "$dir"
+pid=
+cleanup() {
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  echo "---- carbond log ----" >&2
+  cat "$dir/log" >&2 || true
+  exit 1
+}
+
+"$carbond" --data-dir "$dir/data" --listen 127.0.0.1:0 --embedded-port 5497 --ready-file "$dir/ready" >"$dir/log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ -s "$dir/ready" ] && break
+  kill -0 "$pid" 2>/dev/null || fail "carbond exited during start"
+  sleep 0.1
+done
+[ -s "$dir/ready" ] || fail "carbond not ready after 60 s"
+export CARBON_SERVER=$(cat "$dir/ready")
+
+ctl() { "$carbonctl" "$@"; }
+staff() { local who=$1; shift; "$carbonctl" --staff-file "$dir/data/staff-tokens.toml" --as "$who" "$@"; }
+field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -1; }
+
+ctl health | grep -q SERVING || fail "health is not SERVING"
+
+seller=$(staff operator --json participant create --code KEU-001 --name "Guangdong Power" --type key-emitting-unit)
+buyer=$(staff operator --json participant create --code INST-001 --name "Shanghai Bank" --type institution)
+seller_token=$(echo "$seller" | field trader_token)
+buyer_token=$(echo "$buyer" | field trader_token)
+seller_holding=$(echo "$seller" | field holding_account_id)
+buyer_cash=$(echo "$buyer" | field cash_account_id)
+[ -n "$seller_token" ] && [ -n "$buyer_token" ] && [ -n "$seller_holding" ] && [ -n "$buyer_cash" ] ||
+  fail "participant create did not print accounts and tokens: $seller / $buyer"
+
+staff operator cash deposit --account "$buyer_cash" --amount-fen 100000000 --key wire-1 >/dev/null || fail "deposit"
+staff registry registry issue --instrument CEA2024 --account "$seller_holding" --quantity 50000 \
+  --reason "2024 allocation" >/dev/null || fail "issue"
+CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1000 \
+  >/dev/null || fail "sell"
+buy=$(CARBON_TOKEN=$buyer_token ctl --json order place --instrument CEA2024 --side buy --price-fen 9900 --quantity 1000) ||
+  fail "buy"
+echo "$buy" | grep -q '"ORDER_STATUS_FILLED"' || fail "the buy did not fill: $buy"
+balances=$(CARBON_TOKEN=$buyer_token ctl --json balances) || fail "balances"
+[ "$(echo "$balances" | field pending)" = "1000" ] || fail "buyer does not hold 1000 t pending: $balances"
+[ "$(echo "$balances" | field available_fen)" = "90150000" ] || fail "buyer cash is wrong: $balances"
+CARBON_TOKEN=$buyer_token ctl trades | grep -q "98.50" || fail "trades do not show the 98.50 CNY fill"
+
+# Exit codes: 1 the server said no, 3 unreachable, 4 no token.
+set +e
+CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
+[ $? -eq 1 ] || fail "selling units bought today must exit 1"
+env -u CARBON_TOKEN "$carbonctl" balances 2>/dev/null
+[ $? -eq 4 ] || fail "no token must exit 4"
+CARBON_TOKEN=x "$carbonctl" --server 127.0.0.1:1 --timeout 2 balances 2>/dev/null
+[ $? -eq 3 ] || fail "an unreachable server must exit 3"
+set -e
+
+kill -TERM "$pid"
+wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
+pid=
+echo "carbonctl flow: 1 trade, balances and exit codes as documented"
