@@ -28,6 +28,41 @@ bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
 
 bool is_open(OrderStatus status) { return status == OrderStatus::open || status == OrderStatus::partially_filled; }
 
+/// Well-formed UTF-8 (no overlong forms, no surrogates) without control
+/// characters: safe to journal, log and echo back.
+bool is_clean_text(std::string_view text) {
+  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char lead = at(i);
+    if (lead < 0x20 || lead == 0x7f) return false;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead == 0xe0) low = 0xa0;
+      if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead == 0xf0) low = 0x90;
+      if (lead == 0xf4) high = 0x8f;
+    } else {
+      return false;
+    }
+    if (i + length > text.size() || at(i + 1) < low || at(i + 1) > high) return false;
+    for (std::size_t k = 2; k < length; ++k) {
+      if ((at(i + k) & 0xc0) != 0x80) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_query(const CommandBody& body) {
@@ -140,7 +175,9 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
       c.code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos) {
     return invalid_argument("code must be 1 to 32 characters of A-Z, 0-9, '-' or '_'");
   }
-  if (c.name.empty() || c.name.size() > 200) return invalid_argument("name must be 1 to 200 bytes");
+  if (c.name.empty() || c.name.size() > 200 || !is_clean_text(c.name)) {
+    return invalid_argument("name must be 1 to 200 bytes of UTF-8 text without control characters");
+  }
   if (!is_valid(c.type)) return invalid_argument("type must be KEY_EMITTING_UNIT, INSTITUTION or NATURAL_PERSON");
   if (participant_by_code_.contains(c.code)) {
     return failed_precondition("participant code \"" + c.code + "\" is already registered");
@@ -168,8 +205,8 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
 Status Exchange::move_cash(Step& step, const MoveCash& c) {
   if (c.cash_account == 0) return invalid_argument("cash_account_id is required");
   if (!c.amount.is_positive()) return invalid_argument("amount_fen must be positive");
-  if (c.idempotency_key.empty() || c.idempotency_key.size() > 64) {
-    return invalid_argument("idempotency_key is required, at most 64 characters");
+  if (c.idempotency_key.empty() || c.idempotency_key.size() > 64 || !is_clean_text(c.idempotency_key)) {
+    return invalid_argument("idempotency_key is required: 1 to 64 characters, no control characters");
   }
   if (!clearing_.has_account(c.cash_account)) {
     return not_found("cash account " + std::to_string(c.cash_account) + " does not exist");
@@ -196,10 +233,12 @@ Status Exchange::move_cash(Step& step, const MoveCash& c) {
 }
 
 Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
-  if (c.instrument.empty()) return invalid_argument("instrument is required");
+  if (c.instrument.empty() || !is_clean_text(c.instrument)) return invalid_argument("instrument is required");
   if (c.holding_account == 0) return invalid_argument("holding_account_id is required");
   if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
-  if (c.reason.empty()) return invalid_argument("reason is required");
+  if (c.reason.empty() || c.reason.size() > 500 || !is_clean_text(c.reason)) {
+    return invalid_argument("reason is required: 1 to 500 bytes of text without control characters");
+  }
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (instrument->second.market != Market::compliance) {
@@ -227,8 +266,10 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
 // ---- orders ----------------------------------------------------------------
 
 Status Exchange::check_order(const ParticipantRecord& participant, const PlaceOrder& c) const {
-  if (c.instrument.empty()) return invalid_argument("instrument is required");
-  if (c.client_order_id.size() > 64) return invalid_argument("client_order_id must be at most 64 characters");
+  if (c.instrument.empty() || !is_clean_text(c.instrument)) return invalid_argument("instrument is required");
+  if (c.client_order_id.size() > 64 || !is_clean_text(c.client_order_id)) {
+    return invalid_argument("client_order_id must be at most 64 characters, no control characters");
+  }
   if (!is_valid(c.side)) return invalid_argument("side must be BUY or SELL");
   if (c.type != OrderType::limit && c.type != OrderType::market) return invalid_argument("unknown order type");
   if (c.time_in_force < TimeInForce::day || c.time_in_force > TimeInForce::gtc) {
@@ -324,11 +365,12 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
     finish_order(step, order, OrderStatus::cancelled);
   } else {
     std::vector<matching::Fill> fills;
-    book.match(c.side, c.price, c.quantity, fills);
+    bool self_trade = false;
+    book.match(c.side, c.price, c.quantity, fills, order.participant, &self_trade);
     for (const matching::Fill& fill : fills) execute_fill(step, order, fill);
     if (order.remaining().is_zero()) {
       order.status = OrderStatus::filled;
-    } else if (c.time_in_force == TimeInForce::day) {
+    } else if (c.time_in_force == TimeInForce::day && !self_trade) {
       order.status = order.filled.is_zero() ? OrderStatus::open : OrderStatus::partially_filled;
       book.add(matching::BookOrder{order.id, order.participant, order.side, order.price, order.remaining(),
                                    order.priority});

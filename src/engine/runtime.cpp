@@ -1,6 +1,7 @@
 #include "engine/runtime.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <spdlog/spdlog.h>
 
 namespace carbon::engine {
@@ -29,24 +30,30 @@ Status EngineRuntime::submit(Command command, Completion* completion) {
   }
   Request request{std::move(command), completion};
   const bool pushed = commands_.try_push(request);
-  submitters_.fetch_sub(1, std::memory_order_release);
+  if (pushed) engine_waiter_.notify();
+  // Last touch of the runtime: stop() may finish (and the owner destroy it) once this reaches 0.
+  submitters_.fetch_sub(1, std::memory_order_seq_cst);
   if (!pushed) {
     counters_.rejected_full.fetch_add(1, std::memory_order_relaxed);
     return Status{ErrorCode::resource_exhausted, "the engine's command ring is full; retry later"};
   }
-  engine_waiter_.notify();
   return Status::ok();
 }
 
 void EngineRuntime::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // One deadline for every commit still failing from here on: past it the
+  // writer abandons what is left (see commit_with_retry), so stop() returns
+  // even while the database is down and the rings are full.
+  give_up_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.stop_commit_retry_ms);
+  stopping_writer_.store(true, std::memory_order_seq_cst);
   accepting_.store(false, std::memory_order_seq_cst);
-  while (submitters_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  while (submitters_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   draining_.store(true, std::memory_order_release);
   engine_waiter_.wake();
+  writer_waiter_.wake();
   if (engine_thread_.joinable()) engine_thread_.join();
-  stopping_writer_.store(true, std::memory_order_release);
   writer_waiter_.wake();
   if (writer_thread_.joinable()) writer_thread_.join();
 }
@@ -126,13 +133,16 @@ void EngineRuntime::writer_loop() {
 }
 
 void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
+  if (abandoned_) {
+    fail_unknown(batch);
+    return;
+  }
   std::vector<const Outcome*> journaled;
   for (const Pending& pending : batch) {
     if (!pending.outcome.events.empty()) journaled.push_back(&pending.outcome);
   }
   if (journaled.empty()) return;
   auto backoff = std::chrono::milliseconds(20);
-  std::chrono::steady_clock::time_point give_up{};
   for (;;) {
     Status status = sink_.commit(journaled);
     if (status.is_ok()) {
@@ -140,26 +150,36 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       return;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+    if (status.code() != ErrorCode::unavailable) {
+      // Not a passing outage: retrying cannot help, and carrying on would
+      // acknowledge what never reached the journal. Stop here; nothing
+      // unacknowledged is kept, and a restart recovers the committed state.
+      spdlog::critical("journal commit of {} commands failed for good, stopping carbond: {}", journaled.size(),
+                       status.message());
+      spdlog::shutdown();
+      std::abort();
+    }
     spdlog::error("journal commit of {} commands failed, retrying: {}", journaled.size(), status.message());
-    if (stopping_writer_.load(std::memory_order_acquire)) {
-      const auto now = std::chrono::steady_clock::now();
-      if (give_up == std::chrono::steady_clock::time_point{}) {
-        give_up = now + std::chrono::milliseconds(options_.stop_commit_retry_ms);
-      } else if (now >= give_up) {
-        spdlog::critical("giving up on {} uncommitted commands at shutdown; they were never acknowledged",
-                         journaled.size());
-        for (Pending& pending : batch) {
-          if (!pending.outcome.events.empty()) {
-            pending.outcome.reply = Reply{};
-            pending.outcome.reply.status =
-                Status{ErrorCode::unavailable, "the database did not commit this command before shutdown"};
-          }
-        }
-        return;
-      }
+    if (stopping_writer_.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() >= give_up_at_) {
+      spdlog::critical("stopping with the database unavailable: {} and later commands are not acknowledged",
+                       journaled.size());
+      abandoned_ = true;
+      fail_unknown(batch);
+      return;
     }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+void EngineRuntime::fail_unknown(std::vector<Pending>& batch) {
+  // Every reply of an abandoned batch, repeats and reads included: none of
+  // them may claim what the journal does not hold.
+  for (Pending& pending : batch) {
+    pending.outcome.reply = Reply{};
+    pending.outcome.reply.status = Status{
+        ErrorCode::unavailable, "carbond stopped before the database confirmed this command; its outcome is unknown "
+                                "until carbond is back (resubmit with the same client order id or idempotency key)"};
   }
 }
 

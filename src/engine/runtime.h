@@ -5,6 +5,7 @@
 /// completes the callers' replies.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <thread>
@@ -28,6 +29,8 @@ class Completion {
 };
 
 /// Makes events durable. Called only from the journal writer thread.
+/// UNAVAILABLE means a passing outage (the batch is retried); any other
+/// error is permanent and stops the process (fail-stop).
 class JournalSink {
  public:
   virtual ~JournalSink() = default;
@@ -41,7 +44,8 @@ struct RuntimeOptions {
   std::size_t command_ring_capacity = 65'536;  ///< power of two
   std::size_t event_ring_capacity = 65'536;    ///< power of two
   std::size_t max_batch = 4'096;               ///< outcomes per commit at most
-  int stop_commit_retry_ms = 5'000;            ///< on stop, how long to retry a failing commit
+  int stop_commit_retry_ms = 5'000;            ///< on stop, how long a failing commit is retried before
+                                               ///< everything uncommitted is answered UNAVAILABLE
 };
 
 /// Counters for logs and metrics; read from any thread.
@@ -93,6 +97,7 @@ class EngineRuntime {
   void engine_loop();
   void writer_loop();
   void commit_with_retry(std::vector<Pending>& batch);
+  void fail_unknown(std::vector<Pending>& batch);
 
   Exchange& exchange_;
   const Clock& clock_;
@@ -111,6 +116,8 @@ class EngineRuntime {
   std::atomic<bool> engine_done_{false};
   std::atomic<bool> writer_done_{false};
   std::atomic<bool> stopping_writer_{false};
+  std::chrono::steady_clock::time_point give_up_at_{};  ///< written before stopping_writer_ is set
+  bool abandoned_ = false;                               ///< writer thread only
   std::thread engine_thread_;
   std::thread writer_thread_;
   bool stopped_ = false;

@@ -28,13 +28,18 @@ std::vector<DepthLevel> levels_of(const Levels& levels, std::size_t count) {
 }  // namespace
 
 template <typename Levels>
-Qty OrderBook::match_side(Levels& levels, Side incoming, Price limit, Qty quantity, std::vector<Fill>& fills) {
+Qty OrderBook::match_side(Levels& levels, Side incoming, Price limit, Qty quantity, std::vector<Fill>& fills,
+                          ParticipantId incoming_owner, bool* self_trade_stopped) {
   while (quantity.is_positive() && !levels.empty()) {
     auto level = levels.begin();
     if (!crosses(incoming, limit, level->first)) break;
     Queue& queue = level->second;
     while (quantity.is_positive() && !queue.empty()) {
       BookOrder& resting = queue.front();
+      if (incoming_owner != 0 && resting.owner == incoming_owner) {
+        if (self_trade_stopped != nullptr) *self_trade_stopped = true;
+        return quantity;
+      }
       const Qty traded = min(quantity, resting.remaining);
       quantity -= traded;
       resting.remaining -= traded;
@@ -49,9 +54,10 @@ Qty OrderBook::match_side(Levels& levels, Side incoming, Price limit, Qty quanti
   return quantity;
 }
 
-Qty OrderBook::match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills) {
-  return side == Side::buy ? match_side(asks_, side, limit, quantity, fills)
-                           : match_side(bids_, side, limit, quantity, fills);
+Qty OrderBook::match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
+                     bool* self_trade_stopped) {
+  return side == Side::buy ? match_side(asks_, side, limit, quantity, fills, incoming_owner, self_trade_stopped)
+                           : match_side(bids_, side, limit, quantity, fills, incoming_owner, self_trade_stopped);
 }
 
 Qty OrderBook::executable_quantity(Side side, Price limit, Qty cap) const {

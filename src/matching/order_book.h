@@ -45,7 +45,10 @@ class OrderBook {
   /// Executes an incoming order of `side` against the opposite side at prices
   /// no worse than `limit`, for up to `quantity`; appends fills best price
   /// first, earliest first within a price. Returns the quantity left unfilled.
-  Qty match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills);
+  /// Self-trade prevention: matching stops before a resting order of
+  /// `incoming_owner` (0 = no owner) and sets `*self_trade_stopped`.
+  Qty match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner = 0,
+            bool* self_trade_stopped = nullptr);
 
   /// Quantity on the opposite side of `side` executable at `limit` or better,
   /// counted up to `cap` (for fill-or-kill).
@@ -80,7 +83,8 @@ class OrderBook {
   };
 
   template <typename Levels>
-  Qty match_side(Levels& levels, Side incoming, Price limit, Qty quantity, std::vector<Fill>& fills);
+  Qty match_side(Levels& levels, Side incoming, Price limit, Qty quantity, std::vector<Fill>& fills,
+                 ParticipantId incoming_owner, bool* self_trade_stopped);
 
   Bids bids_;
   Asks asks_;

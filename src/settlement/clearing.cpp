@@ -27,11 +27,13 @@ Status Clearing::deposit(AccountId account, Cash amount) {
   if (!amount.is_positive()) return invalid_argument("amount_fen must be positive");
   auto found = accounts_.find(account);
   if (found == accounts_.end()) return not_found("cash account " + std::to_string(account) + " does not exist");
-  Cash after;
-  if (__builtin_add_overflow(found->second.available.value, amount.value, &after.value)) {
-    return failed_precondition("deposit would overflow the account balance");
+  // Every balance is part of the total held, so bounding the total bounds them all.
+  Cash total_after;
+  if (__builtin_add_overflow(total_held_.value, amount.value, &total_after.value)) {
+    return failed_precondition("deposit: the cash held by the exchange would exceed 2^63 - 1 fen");
   }
-  found->second.available = after;
+  total_held_ = total_after;
+  found->second.available += amount;
   return Status::ok();
 }
 
@@ -45,6 +47,7 @@ Status Clearing::withdraw(AccountId account, Cash amount) {
                                " available (sale proceeds are withdrawable from the next trading day)");
   }
   found->second.available -= amount;
+  total_held_ -= amount;
   return Status::ok();
 }
 

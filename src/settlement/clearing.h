@@ -50,10 +50,14 @@ class Clearing {
   Cash total() const;
 
   /// Puts back an account loaded from the database (recovery).
-  void restore_account(AccountId account, const CashAccount& balances) { accounts_[account] = balances; }
+  void restore_account(AccountId account, const CashAccount& balances) {
+    total_held_ += balances.total() - accounts_[account].total();
+    accounts_[account] = balances;
+  }
 
  private:
   std::unordered_map<AccountId, CashAccount> accounts_;
+  Cash total_held_{0};  ///< deposits minus withdrawals: the bound of every balance
 };
 
 /// "123456.78 CNY" for messages.

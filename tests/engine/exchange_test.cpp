@@ -241,6 +241,17 @@ TEST_F(ExchangeTest, ImmediateOrCancelRemainderIsCancelled) {
   EXPECT_EQ(exchange.book("CEA2024")->order_count(), 0u);
 }
 
+TEST_F(ExchangeTest, AnOrderThatWouldTradeWithItsOwnParticipantIsCancelledNotMatched) {
+  ASSERT_TRUE(run(op, MoveCash{seller.cash_account, Cash{1'000'000}, "dep-s", false}).reply.status.is_ok());
+  place(seller, Side::sell, 5'000, 10);
+  const Outcome buy = place(seller, Side::buy, 5'000, 10);
+  ASSERT_TRUE(buy.reply.status.is_ok());
+  EXPECT_TRUE(buy.reply.trades.empty()) << "no wash trade";
+  EXPECT_EQ(buy.reply.orders[0].status, OrderStatus::cancelled);
+  EXPECT_EQ(exchange.clearing().account(seller.cash_account).reserved, Cash{0});
+  EXPECT_EQ(exchange.book("CEA2024")->order_count(), 1u) << "the resting sell stays";
+}
+
 TEST_F(ExchangeTest, FillOrKillThatCannotFillTradesNothing) {
   place(seller, Side::sell, 5'000, 30);
   const Outcome buy = place(buyer, Side::buy, 5'000, 31, TimeInForce::fok);
@@ -488,6 +499,24 @@ TEST_F(ExchangeTest, RejectsATooLongClientOrderId) {
 TEST_F(ExchangeTest, RejectsALowercaseParticipantCode) {
   expect_rejected(op, CreateParticipant{"lower.case", "Name", ParticipantType::institution, {}},
                   ErrorCode::invalid_argument, "code must be");
+}
+
+TEST_F(ExchangeTest, RejectsControlCharactersInAnInstrument) {
+  PlaceOrder o{std::string("CEA2024\0x", 9), Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+               Price{5'000}, Qty{10}, ""};
+  expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "instrument");
+}
+
+TEST_F(ExchangeTest, RejectsMalformedUtf8InAClientOrderId) {
+  for (const char* bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "ab\x01"}) {
+    PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10},
+                 bad};
+    expect_rejected(trader(buyer), o, ErrorCode::invalid_argument, "client_order_id");
+  }
+}
+
+TEST_F(ExchangeTest, AcceptsChineseNames) {
+  EXPECT_TRUE(run(op, CreateParticipant{"HN-01", "华能电厂", ParticipantType::key_emitting_unit, {}}).reply.status.is_ok());
 }
 
 TEST_F(ExchangeTest, RejectsADuplicateParticipantCode) {

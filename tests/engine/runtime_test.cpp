@@ -5,6 +5,9 @@
 #include <future>
 #include <mutex>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "engine/runtime.h"
 
 namespace carbon::engine {
@@ -18,7 +21,7 @@ class ControlledSink final : public JournalSink {
     released_.wait(lock, [&] { return open_; });
     if (failures_to_inject_ > 0) {
       --failures_to_inject_;
-      return Status{ErrorCode::unavailable, "injected failure"};
+      return Status{failure_code_, "injected failure"};
     }
     for (const Outcome* outcome : batch) committed_.push_back(outcome->sequence);
     return Status::ok();
@@ -34,9 +37,10 @@ class ControlledSink final : public JournalSink {
     }
     released_.notify_all();
   }
-  void fail_next(int n) {
+  void fail_next(int n, ErrorCode code = ErrorCode::unavailable) {
     std::lock_guard lock(mutex_);
     failures_to_inject_ = n;
+    failure_code_ = code;
   }
   std::vector<Sequence> committed() {
     std::lock_guard lock(mutex_);
@@ -48,6 +52,7 @@ class ControlledSink final : public JournalSink {
   std::condition_variable released_;
   bool open_ = true;
   int failures_to_inject_ = 0;
+  ErrorCode failure_code_ = ErrorCode::unavailable;
   std::vector<Sequence> committed_;
 };
 
@@ -127,6 +132,55 @@ TEST_F(RuntimeTest, FailedCommitIsRetriedAndTheReplyStillArrivesOnce) {
   EXPECT_EQ(sink.committed().size(), 1u);
   EXPECT_GE(runtime.counters().commit_failures.load(), 2u);
   runtime.stop();
+}
+
+TEST_F(RuntimeTest, StopWithTheDatabaseDownReturnsAndAcknowledgesNothingUncommitted) {
+  RuntimeOptions options;
+  options.command_ring_capacity = 4;
+  options.event_ring_capacity = 2;
+  options.max_batch = 1;
+  options.stop_commit_retry_ms = 200;
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  sink.fail_next(1'000'000);
+  std::vector<std::unique_ptr<PromiseCompletion>> completions;
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 6; ++i) {
+    auto completion = std::make_unique<PromiseCompletion>();
+    auto reply = completion->promise.get_future();
+    const Command command = i == 5 ? Command{Principal{Role::operator_, 0, "ops"}, ListParticipants{}}
+                                   : deposit_participant_command("P" + std::to_string(i));
+    if (runtime.submit(command, completion.get()).is_ok()) {
+      completions.push_back(std::move(completion));
+      replies.push_back(std::move(reply));
+    }
+  }
+  ASSERT_FALSE(replies.empty());
+  const auto started = std::chrono::steady_clock::now();
+  runtime.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  for (auto& reply : replies) {
+    ASSERT_EQ(reply.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_EQ(reply.get().status.code(), ErrorCode::unavailable) << "nothing uncommitted may be acknowledged";
+  }
+  EXPECT_TRUE(sink.committed().empty());
+}
+
+TEST_F(RuntimeTest, APermanentJournalErrorStopsTheProcessInsteadOfAcknowledging) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        spdlog::set_default_logger(spdlog::stderr_color_st("death"));
+        EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+        runtime.start();
+        sink.fail_next(1, ErrorCode::internal);
+        PromiseCompletion completion;
+        auto reply = completion.promise.get_future();
+        (void)runtime.submit(deposit_participant_command("A"), &completion);
+        reply.wait_for(std::chrono::seconds(10));
+        runtime.stop();
+      },
+      "failed for good");
 }
 
 TEST_F(RuntimeTest, StopDrainsEverythingQueuedAndThenRefusesNewCommands) {

@@ -82,6 +82,21 @@ TEST(OrderBookTest, ExecutableQuantityCountsOnlyCrossingLevels) {
   EXPECT_EQ(book.executable_quantity(Side::buy, Price{4'999}, Qty{100}), Qty{0});
 }
 
+TEST(OrderBookTest, MatchingStopsBeforeTheIncomingOwnersRestingOrder) {
+  OrderBook book;
+  book.add(sell(1, 5'000, 10));
+  book.add(BookOrder{2, 777, Side::sell, Price{5'000}, Qty{10}, 2});
+  book.add(sell(3, 5'000, 10));
+  std::vector<Fill> fills;
+  bool stopped = false;
+  const Qty left = book.match(Side::buy, Price{5'000}, Qty{30}, fills, 777, &stopped);
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(left, Qty{20});
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].resting_id, 1u);
+  EXPECT_NE(book.find(2), nullptr) << "the resting own order stays";
+}
+
 TEST(OrderBookTest, RestoredOrdersKeepTheirTimePriorityWhateverTheInsertionOrder) {
   OrderBook book;
   book.add(sell(1, 5'000, 10, 30));

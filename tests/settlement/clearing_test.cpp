@@ -29,6 +29,14 @@ TEST_F(ClearingTest, DepositRejectsZeroNegativeAndUnknownAccounts) {
   EXPECT_EQ(clearing.total(), Cash{0});
 }
 
+TEST_F(ClearingTest, DepositsCannotTakeTheTotalHeldPastInt64) {
+  ASSERT_TRUE(clearing.deposit(kBuyer, Cash{INT64_MAX - 5}).is_ok());
+  EXPECT_EQ(clearing.deposit(kSeller, Cash{10}).code(), ErrorCode::failed_precondition);
+  EXPECT_EQ(clearing.account(kSeller).available, Cash{0});
+  ASSERT_TRUE(clearing.withdraw(kBuyer, Cash{100}).is_ok());
+  EXPECT_TRUE(clearing.deposit(kSeller, Cash{10}).is_ok());
+}
+
 TEST_F(ClearingTest, WithdrawalCannotTouchReservedOrUnsettledCash) {
   ASSERT_TRUE(clearing.deposit(kBuyer, Cash{1'000}).is_ok());
   BuyReservation reservation;
