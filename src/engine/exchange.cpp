@@ -1,5 +1,7 @@
 #include "engine/exchange.h"
 
+#include "engine/validation.h"
+
 #include <algorithm>
 #include <cassert>
 #include <tuple>
@@ -14,11 +16,6 @@ struct Overloaded : Ts... {
 
 std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
 
-bool is_valid(Side side) { return side == Side::buy || side == Side::sell; }
-bool is_valid(ParticipantType type) {
-  return type == ParticipantType::key_emitting_unit || type == ParticipantType::institution ||
-         type == ParticipantType::natural_person;
-}
 
 bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
   return existing.instrument == command.instrument && existing.side == command.side &&
@@ -27,41 +24,6 @@ bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
 }
 
 bool is_open(OrderStatus status) { return status == OrderStatus::open || status == OrderStatus::partially_filled; }
-
-/// Well-formed UTF-8 (no overlong forms, no surrogates) without control
-/// characters: safe to journal, log and echo back.
-bool is_clean_text(std::string_view text) {
-  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  for (std::size_t i = 0; i < text.size();) {
-    const unsigned char lead = at(i);
-    if (lead < 0x20 || lead == 0x7f) return false;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) low = 0xa0;
-      if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) low = 0x90;
-      if (lead == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (i + length > text.size() || at(i + 1) < low || at(i + 1) > high) return false;
-    for (std::size_t k = 2; k < length; ++k) {
-      if ((at(i + k) & 0xc0) != 0x80) return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -75,8 +37,10 @@ bool is_query(const CommandBody& body) {
 const char* command_name(const CommandBody& body) {
   static constexpr const char* names[] = {"CreateParticipant", "MoveCash",      "IssueAllowances", "PlaceOrder",
                                           "CancelOrder",       "GetParticipant", "ListParticipants", "GetOrder",
-                                          "ListOrders",        "ListTrades",    "GetBalances",     "GetBook"};
+                                          "ListOrders",        "ListTrades",    "GetBalances",     "GetBook",
+                                          "Refused"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
+  if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
 }
 
@@ -107,12 +71,14 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
   Outcome out;
   out.at = now;
   if (is_query(command.body)) {
-    out.reply.status = query(out.reply, command.principal, command.body);
+    out.reply.status = validate(command.body);
+    if (out.reply.status.is_ok()) out.reply.status = query(out.reply, command.principal, command.body);
     return out;
   }
   Step step{last_sequence_ + 1, now, out.events, out.reply, {}, {}};
   const Principal& who = command.principal;
-  Status status = std::visit(
+  Status status = validate(command.body);
+  if (status.is_ok()) status = std::visit(
       Overloaded{
           [&](const CreateParticipant& c) { return create_participant(step, who, c); },
           [&](const MoveCash& c) { return move_cash(step, c); },
@@ -171,14 +137,6 @@ void Exchange::flush_touched(Step& step) {
 
 Status Exchange::create_participant(Step& step, const Principal& who, const CreateParticipant& c) {
   if (who.role != Role::operator_) return permission_denied("CreateParticipant is for operators");
-  if (c.code.empty() || c.code.size() > 32 ||
-      c.code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos) {
-    return invalid_argument("code must be 1 to 32 characters of A-Z, 0-9, '-' or '_'");
-  }
-  if (c.name.empty() || c.name.size() > 200 || !is_clean_text(c.name)) {
-    return invalid_argument("name must be 1 to 200 bytes of UTF-8 text without control characters");
-  }
-  if (!is_valid(c.type)) return invalid_argument("type must be KEY_EMITTING_UNIT, INSTITUTION or NATURAL_PERSON");
   if (participant_by_code_.contains(c.code)) {
     return failed_precondition("participant code \"" + c.code + "\" is already registered");
   }
@@ -203,11 +161,6 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
 }
 
 Status Exchange::move_cash(Step& step, const MoveCash& c) {
-  if (c.cash_account == 0) return invalid_argument("cash_account_id is required");
-  if (!c.amount.is_positive()) return invalid_argument("amount_fen must be positive");
-  if (c.idempotency_key.empty() || c.idempotency_key.size() > 64 || !is_clean_text(c.idempotency_key)) {
-    return invalid_argument("idempotency_key is required: 1 to 64 characters, no control characters");
-  }
   if (!clearing_.has_account(c.cash_account)) {
     return not_found("cash account " + std::to_string(c.cash_account) + " does not exist");
   }
@@ -233,12 +186,6 @@ Status Exchange::move_cash(Step& step, const MoveCash& c) {
 }
 
 Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
-  if (c.instrument.empty() || !is_clean_text(c.instrument)) return invalid_argument("instrument is required");
-  if (c.holding_account == 0) return invalid_argument("holding_account_id is required");
-  if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
-  if (c.reason.empty() || c.reason.size() > 500 || !is_clean_text(c.reason)) {
-    return invalid_argument("reason is required: 1 to 500 bytes of text without control characters");
-  }
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (instrument->second.market != Market::compliance) {
@@ -266,26 +213,11 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
 // ---- orders ----------------------------------------------------------------
 
 Status Exchange::check_order(const ParticipantRecord& participant, const PlaceOrder& c) const {
-  if (c.instrument.empty() || !is_clean_text(c.instrument)) return invalid_argument("instrument is required");
-  if (c.client_order_id.size() > 64 || !is_clean_text(c.client_order_id)) {
-    return invalid_argument("client_order_id must be at most 64 characters, no control characters");
-  }
-  if (!is_valid(c.side)) return invalid_argument("side must be BUY or SELL");
-  if (c.type != OrderType::limit && c.type != OrderType::market) return invalid_argument("unknown order type");
-  if (c.time_in_force < TimeInForce::day || c.time_in_force > TimeInForce::gtc) {
-    return invalid_argument("unknown time in force");
-  }
-  if (c.mode < TradingMode::listed || c.mode > TradingMode::auction) return invalid_argument("unknown trading mode");
-  if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive (whole tonnes)");
-  if (c.type == OrderType::limit && !c.price.is_positive()) return invalid_argument("price_fen must be positive");
+  // Field ranges and forms were checked by validate(); these rules need the market's configuration.
   auto found = instruments_.find(c.instrument);
   if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   const InstrumentConfig& instrument = found->second;
   if (c.type == OrderType::market) return unimplemented("market orders are not available yet; send a limit order");
-  if (c.mode != TradingMode::listed) {
-    return invalid_argument("PlaceOrder takes listed orders; block trades go through OfferBlockTrade and auction "
-                            "bids through SubmitAuctionBid");
-  }
   if (c.time_in_force == TimeInForce::gtc) {
     return failed_precondition("order validity: GTC orders are not enabled for " + c.instrument);
   }
@@ -303,9 +235,6 @@ Status Exchange::check_order(const ParticipantRecord& participant, const PlaceOr
   }
   if (participant.type == ParticipantType::natural_person && instrument.market == Market::compliance) {
     return failed_precondition("eligibility: natural persons may trade CCER only, not " + c.instrument);
-  }
-  if (c.side == Side::buy && !notional(c.price, c.quantity)) {
-    return invalid_argument("price_fen x quantity overflows a 64-bit amount of fen");
   }
   return Status::ok();
 }
@@ -449,7 +378,6 @@ void Exchange::finish_order(Step& step, OrderRecord& order, OrderStatus terminal
 Status Exchange::cancel_order(Step& step, const Principal& who, const CancelOrder& c) {
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("CancelOrder is for traders of a participant");
-  if (c.order_id == 0) return invalid_argument("order_id is required");
   auto found = orders_.find(c.order_id);
   if (found == orders_.end()) return not_found("order " + std::to_string(c.order_id) + " does not exist");
   OrderRecord& order = found->second;
@@ -484,7 +412,6 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
   return std::visit(
       Overloaded{
           [&](const GetParticipant& q) -> Status {
-            if (q.participant == 0) return invalid_argument("participant_id is required");
             auto found = participants_.find(q.participant);
             if (found == participants_.end()) {
               return not_found("participant " + std::to_string(q.participant) + " does not exist");
@@ -497,7 +424,6 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             return Status::ok();
           },
           [&](const GetOrder& q) -> Status {
-            if (q.order_id == 0) return invalid_argument("order_id is required");
             auto found = orders_.find(q.order_id);
             if (found == orders_.end()) return not_found("order " + std::to_string(q.order_id) + " does not exist");
             if (!visible(found->second.participant)) {

@@ -144,8 +144,15 @@ struct GetBook {
   std::uint32_t depth = 10;
 };
 
+/// A request the server refused before it reached the engine (validation);
+/// the engine journals the rejection and answers `status`.
+struct Refused {
+  std::string command;  ///< the refused command's name ("PlaceOrder")
+  Status status;
+};
+
 using CommandBody = std::variant<CreateParticipant, MoveCash, IssueAllowances, PlaceOrder, CancelOrder, GetParticipant,
-                                 ListParticipants, GetOrder, ListOrders, ListTrades, GetBalances, GetBook>;
+                                 ListParticipants, GetOrder, ListOrders, ListTrades, GetBalances, GetBook, Refused>;
 
 /// One request to the engine.
 struct Command {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <utility>
 
+#include "engine/validation.h"
 #include "server/convert.h"
 
 namespace carbon::server {
@@ -49,6 +50,11 @@ grpc::ServerUnaryReactor* dispatch(ServiceContext& context, grpc::CallbackServer
     return reactor;
   }
   command.body = make(command.principal);
+  // Malformed requests are refused here, on the gRPC thread; the engine
+  // still journals the refusal (rejections are events) before it is answered.
+  if (Status s = engine::validate(command.body); !s.is_ok()) {
+    command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
+  }
   auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill));
   if (Status s = context.runtime.submit(std::move(command), completion); !s.is_ok()) {
     delete completion;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "engine/exchange.h"
+#include "engine/validation.h"
 
 namespace carbon::engine {
 namespace {
@@ -532,6 +533,26 @@ TEST_F(ExchangeTest, RejectsAParticipantCodeWithSpaces) {
 TEST_F(ExchangeTest, RejectsOrdersFromStaff) {
   PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{10}, ""};
   expect_rejected(op, o, ErrorCode::permission_denied, "traders");
+}
+
+TEST_F(ExchangeTest, ARefusalFromTheServerIsJournaledUnderTheRefusedCommandsName) {
+  const Outcome out = run(trader(buyer), Refused{"PlaceOrder", invalid_argument("quantity must be positive")});
+  EXPECT_EQ(out.reply.status.code(), ErrorCode::invalid_argument);
+  ASSERT_EQ(out.events.size(), 1u);
+  EXPECT_EQ(std::get<CommandRejected>(out.events[0]).command, "PlaceOrder");
+  EXPECT_NE(out.sequence, 0u);
+}
+
+TEST(ValidationTest, NeedsNoStateAndNamesTheField) {
+  EXPECT_TRUE(validate(PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                                  Price{1}, Qty{1}, ""})
+                  .is_ok());
+  EXPECT_NE(validate(CancelOrder{0}).message().find("order_id"), std::string::npos);
+  EXPECT_NE(validate(MoveCash{1, Cash{-1}, "k", false}).message().find("amount_fen"), std::string::npos);
+  EXPECT_NE(validate(GetBook{"", 5}).message().find("instrument"), std::string::npos);
+  EXPECT_TRUE(is_clean_text("华能 CEA2024"));
+  EXPECT_FALSE(is_clean_text(std::string("a\0b", 3)));
+  EXPECT_FALSE(is_clean_text("\xf5\x80\x80\x80"));
 }
 
 // ---- recovery --------------------------------------------------------------
