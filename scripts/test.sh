@@ -2,7 +2,7 @@
 # The second set-up command: installs what is missing, builds everything and
 # runs the whole test suite: unit, store and end-to-end tests (the suite
 # starts its own PostgreSQL), then the pure modules' tests again under
-# AddressSanitizer and UndefinedBehaviorSanitizer.
+# AddressSanitizer and UndefinedBehaviorSanitizer, and under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -19,3 +19,10 @@ ninja -C build-sanitize
 echo "== tests under sanitizers =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-sanitize --output-on-failure -j2 --timeout 600
+
+echo "== ThreadSanitizer build of the pure modules (rings, engine runtime) =="
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARBON_TSAN=ON \
+  -DCARBON_BUILD_SERVER=OFF -DCARBON_BUILD_BENCH=OFF >/dev/null
+ninja -C build-tsan
+echo "== tests under ThreadSanitizer =="
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2 --timeout 600
