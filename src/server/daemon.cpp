@@ -168,7 +168,9 @@ void Daemon::stop() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms));
     server_->Wait();
   }
-  if (embedded_) embedded_->stop();
+  // The embedded cluster is carbond's own, even when this run found it left
+  // running by a killed predecessor: stop it either way.
+  if (embedded_) embedded_->stop_any();
   spdlog::info("carbond stopped");
 }
 

@@ -42,6 +42,19 @@ TEST(EmbeddedTest, CarbondStartsItsOwnPostgresKeepsDataAcrossRestartsAndStopsIt)
   EXPECT_FALSE(embedded_postgres_running(data_dir));
 }
 
+TEST(EmbeddedTest, AfterSigkillTheNextCarbondReusesTheRunningClusterAndStopsItOnExit) {
+  RunningExchange exchange({"--embedded-port=5496"});
+  ASSERT_NO_THROW(exchange.start()) << exchange.log();
+  const auto data_dir = exchange.dir() / "data";
+  ASSERT_EQ(exchange.stop(SIGKILL), 128 + SIGKILL);
+  EXPECT_TRUE(embedded_postgres_running(data_dir)) << "PostgreSQL outlives a killed carbond";
+  ASSERT_NO_THROW(exchange.start()) << exchange.log();
+  EXPECT_NE(exchange.log().find("reusing the server already running"), std::string::npos);
+  EXPECT_EQ(exchange.health(), 1);
+  ASSERT_EQ(exchange.stop(), 0) << exchange.log();
+  EXPECT_FALSE(embedded_postgres_running(data_dir)) << "the cluster is carbond's own: stopped on exit";
+}
+
 TEST(EmbeddedTest, WithoutStaffInTheConfigCarbondWritesBootstrapTokens) {
   const auto dir = make_world_traversable_temp_dir("carbond-e2e-boot");
   DaemonProcess daemon({"--listen=127.0.0.1:0", "--data-dir=" + (dir / "data").string(), "--embedded-port=5498"}, dir);
