@@ -95,6 +95,52 @@ class RunningExchange {
     return slices[0].size() >= 2 && bytes[0] == 0x08 ? bytes[1] : -1;
   }
 
+  /// The raw bytes of the first grpc.reflection.v1alpha ServerReflectionInfo
+  /// answer to list_services ("" if the call failed). The service names
+  /// appear in it as plain strings.
+  std::string reflection_list_services() {
+    class Call final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+     public:
+      /// Starts the call; `result` is set before anything can complete (the object deletes itself).
+      Call(grpc::GenericStub& stub, std::future<std::string>& result) {
+        result = done_.get_future();
+        context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        stub.PrepareBidiStreamingCall(&context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                      grpc::StubOptions(), this);
+        // ServerReflectionRequest{list_services = 7: "*"}
+        const std::string wire{'\x3a', '\x01', '*'};
+        grpc::Slice slice(wire);
+        request_ = grpc::ByteBuffer(&slice, 1);
+        StartWrite(&request_);
+        StartRead(&response_);
+        StartCall();
+      }
+      void OnWriteDone(bool) override { StartWritesDone(); }
+      void OnReadDone(bool ok) override {
+        if (ok) {
+          std::vector<grpc::Slice> slices;
+          if (response_.Dump(&slices).ok()) {
+            for (const auto& s : slices) bytes_.append(reinterpret_cast<const char*>(s.begin()), s.size());
+          }
+        }
+      }
+      void OnDone(const grpc::Status&) override {
+        done_.set_value(bytes_);
+        delete this;  // the last reaction: the reactor owns itself
+      }
+
+     private:
+      grpc::ClientContext context_;
+      grpc::ByteBuffer request_, response_;
+      std::string bytes_;
+      std::promise<std::string> done_;
+    };
+    grpc::GenericStub stub(channel);
+    std::future<std::string> result;
+    new Call(stub, result);
+    return result.wait_for(std::chrono::seconds(15)) == std::future_status::ready ? result.get() : "";
+  }
+
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::TradingService::Stub> trading;
   std::unique_ptr<v1::MarketDataService::Stub> market_data;

@@ -278,6 +278,14 @@ TEST_F(SliceTest, TheBearerSchemeIsCaseInsensitiveAndHealthCoversEachService) {
   EXPECT_EQ(exchange.health("carbon.v1.NoSuchService"), -1) << "unknown services are NOT_FOUND";
 }
 
+TEST_F(SliceTest, ServerReflectionListsEveryCarbonService) {
+  const std::string services = exchange.reflection_list_services();
+  for (const char* name : {"carbon.v1.TradingService", "carbon.v1.MarketDataService", "carbon.v1.AdminService",
+                           "carbon.v1.RegistryService", "carbon.v1.RegulatorService", "grpc.health.v1.Health"}) {
+    EXPECT_NE(services.find(name), std::string::npos) << name << " missing from reflection";
+  }
+}
+
 TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
   v1::AmendOrderRequest request;
   v1::AmendOrderResponse response;
