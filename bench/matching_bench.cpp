@@ -5,8 +5,30 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <vector>
+
+// Every heap allocation in this process is counted, so a benchmark can
+// report allocations per operation in steady state.
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}  // namespace
+
+// GCC 12 pairs these replacements with the library's new and warns
+// (-Wmismatched-new-delete); they are a matched malloc/free pair.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 #include "matching/ladder_book.h"
 #include "matching/order_book.h"
@@ -42,6 +64,7 @@ void insert_stream(benchmark::State& state, Book& book) {
   fills.reserve(64);
   OrderId id = 0;
   std::size_t i = 0, matched = 0;
+  const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
   for (auto _ : state) {
     const Incoming& in = stream[i++ & (stream.size() - 1)];
     fills.clear();
@@ -54,13 +77,18 @@ void insert_stream(benchmark::State& state, Book& book) {
     benchmark::DoNotOptimize(fills.data());
   }
   state.SetItemsProcessed(state.iterations());
+  state.counters["allocs_per_op"] =
+      static_cast<double>(g_allocations.load(std::memory_order_relaxed) - allocations_before) /
+      static_cast<double>(state.iterations());
   state.counters["matching_share"] = static_cast<double>(matched) / static_cast<double>(state.iterations());
   state.counters["resting"] = static_cast<double>(book.order_count());
 }
 
 void BM_LadderBookLiquibookInserts(benchmark::State& state) {
-  LadderBook book(Price{9'000}, Price{11'000}, Price{1}, 1 << 16);
+  // Pre-sized: a run of up to ~5 M inserts rests fewer than 2^20 orders here.
+  LadderBook book(Price{9'000}, Price{11'000}, Price{1}, std::size_t{1} << 20);
   insert_stream(state, book);
+  state.counters["bytes_per_order_slot"] = static_cast<double>(LadderBook::bytes_per_order_slot());
 }
 BENCHMARK(BM_LadderBookLiquibookInserts);
 

@@ -25,7 +25,6 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
   }
   free_ = 0;
   index_.assign(next_power_of_two(nodes_.size() * 2), Slot{});
-  index_shift_ = 64 - std::countr_zero(index_.size());
 }
 
 bool LadderBook::accepts(Price price) const {
@@ -75,7 +74,6 @@ void LadderBook::grow() {
   free_ = static_cast<std::uint32_t>(old_size);
   std::vector<Slot> old_index = std::move(index_);
   index_.assign(next_power_of_two(nodes_.size() * 2), Slot{});
-  index_shift_ = 64 - std::countr_zero(index_.size());
   for (const Slot& slot : old_index) {
     if (slot.id != 0) index_insert(slot.id, slot.node);
   }

@@ -96,7 +96,9 @@ class LadderBook {
   const std::uint32_t* index_find(OrderId id) const;
   void index_insert(OrderId id, std::uint32_t node);
   void index_erase(OrderId id);
-  std::size_t slot_of(OrderId id) const { return (id * 0x9E3779B97F4A7C15ull) >> index_shift_; }
+  /// Order ids are dense and increasing (engine-assigned), so the identity
+  /// hash spreads live orders evenly and keeps recent ones in adjacent slots.
+  std::size_t slot_of(OrderId id) const { return static_cast<std::size_t>(id) & (index_.size() - 1); }
 
   Price lowest_;
   Price tick_;
@@ -108,7 +110,6 @@ class LadderBook {
   std::vector<Node> nodes_;
   std::uint32_t free_ = kNil;
   std::vector<Slot> index_;
-  int index_shift_ = 64;
   std::size_t orders_ = 0;
 };
 
