@@ -85,8 +85,7 @@ void insert_stream(benchmark::State& state, Book& book) {
 }
 
 void BM_LadderBookLiquibookInserts(benchmark::State& state) {
-  // Pre-sized: a run of up to ~5 M inserts rests fewer than 2^20 orders here.
-  LadderBook book(Price{9'000}, Price{11'000}, Price{1}, std::size_t{1} << 20);
+  LadderBook book(Price{9'000}, Price{11'000}, Price{1}, std::size_t{1} << 16);
   insert_stream(state, book);
   state.counters["bytes_per_order_slot"] = static_cast<double>(LadderBook::bytes_per_order_slot());
 }

@@ -41,8 +41,7 @@ Status EngineRuntime::submit(Command command, Completion* completion) {
 }
 
 void EngineRuntime::stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  if (stopped_.exchange(true)) return;
   // One deadline for every commit still failing from here on: past it the
   // writer abandons what is left (see commit_with_retry), so stop() returns
   // even while the database is down and the rings are full.

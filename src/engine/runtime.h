@@ -120,7 +120,7 @@ class EngineRuntime {
   bool abandoned_ = false;                               ///< writer thread only
   std::thread engine_thread_;
   std::thread writer_thread_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace carbon::engine

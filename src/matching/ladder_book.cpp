@@ -25,6 +25,7 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
   }
   free_ = 0;
   index_.assign(next_power_of_two(nodes_.size() * 2), Slot{});
+  index_shift_ = 64 - std::countr_zero(index_.size());
 }
 
 bool LadderBook::accepts(Price price) const {
@@ -74,13 +75,16 @@ void LadderBook::grow() {
   free_ = static_cast<std::uint32_t>(old_size);
   std::vector<Slot> old_index = std::move(index_);
   index_.assign(next_power_of_two(nodes_.size() * 2), Slot{});
+  index_shift_ = 64 - std::countr_zero(index_.size());
   for (const Slot& slot : old_index) {
     if (slot.id != 0) index_insert(slot.id, slot.node);
   }
 }
 
 void LadderBook::add(const BookOrder& order) {
-  assert(accepts(order.price) && order.id != 0 && index_find(order.id) == nullptr);
+  if (!accepts(order.price) || order.id == 0 || index_find(order.id) != nullptr) {
+    throw std::invalid_argument("LadderBook::add: price outside the band or off the tick, or a zero or duplicate id");
+  }
   const std::int64_t at = index_of(order.price);
   const std::uint32_t node = allocate_node();
   Ladder& l = ladder(order.side);

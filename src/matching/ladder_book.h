@@ -32,8 +32,9 @@ class LadderBook {
   /// As OrderBook::executable_quantity.
   Qty executable_quantity(Side side, Price limit, Qty cap) const;
 
-  /// Rests an order; its price must be accepted and its id new. An order
-  /// whose priority is below the last at its level is placed by priority.
+  /// Rests an order; its price must be accepted and its id new and nonzero
+  /// (std::invalid_argument otherwise). An order whose priority is below the
+  /// last at its level is placed by priority.
   void add(const BookOrder& order);
 
   /// Removes an order; false if it is not in the book.
@@ -96,9 +97,9 @@ class LadderBook {
   const std::uint32_t* index_find(OrderId id) const;
   void index_insert(OrderId id, std::uint32_t node);
   void index_erase(OrderId id);
-  /// Order ids are dense and increasing (engine-assigned), so the identity
-  /// hash spreads live orders evenly and keeps recent ones in adjacent slots.
-  std::size_t slot_of(OrderId id) const { return static_cast<std::size_t>(id) & (index_.size() - 1); }
+  /// Fibonacci hashing: consecutive ids land far apart, so no long probe runs
+  /// form even when old orders stay while new ones come and go.
+  std::size_t slot_of(OrderId id) const { return (id * 0x9E3779B97F4A7C15ull) >> index_shift_; }
 
   Price lowest_;
   Price tick_;
@@ -110,6 +111,7 @@ class LadderBook {
   std::vector<Node> nodes_;
   std::uint32_t free_ = kNil;
   std::vector<Slot> index_;
+  int index_shift_ = 64;  ///< 64 - log2(index_.size())
   std::size_t orders_ = 0;
 };
 

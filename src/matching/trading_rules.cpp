@@ -12,7 +12,8 @@ using std::chrono::year_month_day;
 
 std::chrono::sys_seconds shanghai_seconds(UnixNanos t) {
   // Floor division, so instants before 1970 land in the right second too.
-  const std::int64_t seconds = t >= 0 ? t / 1'000'000'000 : -((-t + 999'999'999) / 1'000'000'000);
+  std::int64_t seconds = t / 1'000'000'000;
+  if (t % 1'000'000'000 < 0) --seconds;
   return std::chrono::sys_seconds{std::chrono::seconds{seconds}} + kShanghaiOffset;
 }
 
@@ -32,10 +33,10 @@ std::string describe(const std::vector<SessionWindow>& windows) {
   return out.empty() ? "never" : out;
 }
 
-std::int64_t floor_div(__int128 a, std::int64_t b) {
+__int128 floor_div(__int128 a, std::int64_t b) {
   __int128 q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return static_cast<std::int64_t>(q);
+  return q;
 }
 
 }  // namespace
@@ -108,12 +109,14 @@ std::optional<PriceBand> price_band(Price reference, int band_bps, Price tick) {
   if (!reference.is_positive() || !tick.is_positive() || band_bps < 0 || band_bps > 10'000) return std::nullopt;
   const __int128 ref = reference.value;
   // Exact bounds as fractions over 10,000, then rounded inward to the tick.
-  const std::int64_t low_fen = -floor_div(-(ref * (10'000 - band_bps)), 10'000);  // ceil
-  const std::int64_t high_fen = floor_div(ref * (10'000 + band_bps), 10'000);
-  const std::int64_t low = -floor_div(-static_cast<__int128>(low_fen), tick.value) * tick.value;  // up to the tick
-  const std::int64_t high = floor_div(high_fen, tick.value) * tick.value;                          // down to the tick
-  if (low > high || low <= 0) return std::nullopt;
-  return PriceBand{Price{low}, Price{high}};
+  const __int128 low_fen = -floor_div(-(ref * (10'000 - band_bps)), 10'000);  // ceil
+  __int128 high_fen = floor_div(ref * (10'000 + band_bps), 10'000);
+  if (high_fen > INT64_MAX) high_fen = INT64_MAX;  // a band past the largest price ends there
+  __int128 low = -floor_div(-low_fen, tick.value) * static_cast<__int128>(tick.value);  // up to the tick
+  const __int128 high = floor_div(high_fen, tick.value) * static_cast<__int128>(tick.value);  // down to the tick
+  if (low < tick.value) low = tick.value;  // a price is at least one tick
+  if (low > high) return std::nullopt;
+  return PriceBand{Price{static_cast<std::int64_t>(low)}, Price{static_cast<std::int64_t>(high)}};
 }
 
 }  // namespace carbon::matching

@@ -50,9 +50,15 @@ grpc::ServerUnaryReactor* dispatch(ServiceContext& context, grpc::CallbackServer
     return reactor;
   }
   command.body = make(command.principal);
-  // Malformed requests are refused here, on the gRPC thread; the engine
-  // still journals the refusal (rejections are events) before it is answered.
+  // Malformed requests are refused here, on the gRPC thread. A refused
+  // command still goes through the engine, which journals the refusal
+  // (rejections are events) before it is answered; a refused read is
+  // answered at once, since reads are not journaled.
   if (Status s = engine::validate(command.body); !s.is_ok()) {
+    if (engine::is_query(command.body)) {
+      reactor->Finish(to_grpc(s));
+      return reactor;
+    }
     command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
   }
   auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill));

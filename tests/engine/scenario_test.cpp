@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -35,6 +37,8 @@ class ScenarioRunner {
         step(text);
       } catch (const Failure& f) {
         failures.push_back(path + ":" + std::to_string(number) + ": " + line + "\n    " + f.what);
+      } catch (const std::exception& e) {  // a malformed line (a missing word, not a number)
+        failures.push_back(path + ":" + std::to_string(number) + ": " + line + "\n    malformed: " + e.what());
       }
     }
     return failures;
@@ -47,10 +51,14 @@ class ScenarioRunner {
     std::string word;
     while (in >> word) {
       if (word.front() == '"') {  // a quoted rule text runs to its closing quote
-        std::string rest;
-        std::getline(in, rest, '"');
-        word = word.substr(1);
-        if (!word.empty() && word.back() == '"') word.pop_back(); else word += rest;
+        if (word.size() >= 2 && word.back() == '"') {
+          word = word.substr(1, word.size() - 2);
+        } else {
+          std::string rest;
+          std::getline(in, rest, '"');
+          word = word.substr(1) + rest;
+        }
+        if (word.empty()) throw Failure{"an empty quoted phrase matches anything"};
       }
       out.push_back(word);
     }
@@ -112,9 +120,18 @@ class ScenarioRunner {
     }
   }
 
+  /// Lines of a fixed shape must have exactly that many words.
+  static void expect_words(const std::vector<std::string>& w, std::size_t count) {
+    if (w.size() != count) {
+      throw Failure{"expected " + std::to_string(count) + " words, got " + std::to_string(w.size())};
+    }
+  }
+
   void step(const std::string& text) {
     const std::vector<std::string> w = words(text);
     const std::string& verb = w.at(0);
+    if (verb == "participant" || verb == "issue") expect_words(w, verb == "issue" ? 4 : 3);
+    if (verb == "deposit") expect_words(w, 3);
     const Principal op{Role::operator_, 0, "ops"};
     if (verb == "participant") {
       static const std::map<std::string, ParticipantType> types = {
@@ -152,7 +169,9 @@ class ScenarioRunner {
         else throw Failure{"unknown order option " + w[i]};
       }
       const Outcome out = execute(Principal{Role::trader, p.id, p.code}, order);
-      if (out.reply.status.is_ok() && !out.reply.orders.empty()) {
+      const bool repeat = !out.reply.orders.empty() &&
+                          std::find(placed_.begin(), placed_.end(), out.reply.orders[0].id) != placed_.end();
+      if (out.reply.status.is_ok() && !out.reply.orders.empty() && !repeat) {  // a resubmission is no new order
         placed_.push_back(out.reply.orders[0].id);
         for (const TradeRecord& t : out.reply.trades) trades_.push_back(t);
       }
@@ -172,6 +191,9 @@ class ScenarioRunner {
 
   void expect(const std::vector<std::string>& w) {
     const std::string& what = w.at(1);
+    static const std::map<std::string, std::size_t> sizes = {{"trades", 3}, {"trade", 8}, {"cash", 6}, {"units", 7}};
+    if (auto size = sizes.find(what); size != sizes.end()) expect_words(w, size->second);
+    if (what == "book") expect_words(w, w.at(3) == "empty" ? 4 : 7);
     if (what == "trades") {
       if (static_cast<std::int64_t>(trades_.size()) != number(w.at(2))) {
         throw Failure{"expected " + w.at(2) + " trades, have " + std::to_string(trades_.size())};
@@ -181,6 +203,9 @@ class ScenarioRunner {
       const std::size_t n = static_cast<std::size_t>(number(w.at(2)));
       if (n < 1 || n > trades_.size()) throw Failure{"no trade " + w.at(2)};
       const TradeRecord& t = trades_[n - 1];
+      if (w.at(3).rfind("buyer=", 0) != 0 || w.at(4).rfind("seller=", 0) != 0 || w.at(6) != "@") {
+        throw Failure{"expected: expect trade N buyer=CODE seller=CODE TONNES @ PRICE"};
+      }
       const std::string buyer = w.at(3).substr(6), seller = w.at(4).substr(7);
       if (t.buyer != participant(buyer).id || t.seller != participant(seller).id ||
           t.quantity.value != number(w.at(5)) || t.price.value != number(w.at(7))) {
@@ -232,7 +257,17 @@ class ScenarioRunner {
   std::vector<TradeRecord> trades_;
 };
 
-class ScenarioTest : public ::testing::TestWithParam<const char*> {};
+/// Every *.txt in the scenario directory, sorted.
+std::vector<std::string> scenario_files() {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(CARBON_SCENARIO_DIR)) {
+    if (entry.path().extension() == ".txt") out.push_back(entry.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ScenarioTest, RunsAsWritten) {
   Config config = default_config();
@@ -245,9 +280,9 @@ TEST_P(ScenarioTest, RunsAsWritten) {
   for (const auto& failure : failures) ADD_FAILURE() << failure;
 }
 
-INSTANTIATE_TEST_SUITE_P(Rulebook, ScenarioTest,
-                         ::testing::Values("price_time_priority.txt", "delivery_versus_payment.txt",
-                                           "time_in_force.txt", "order_rules.txt", "self_trade_prevention.txt"),
+TEST(ScenarioFilesTest, TheRulebookIsNotEmpty) { EXPECT_GE(scenario_files().size(), 5u); }
+
+INSTANTIATE_TEST_SUITE_P(Rulebook, ScenarioTest, ::testing::ValuesIn(scenario_files()),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            name = name.substr(0, name.find('.'));

@@ -88,6 +88,22 @@ TEST(TradingRulesTest, PriceBandIsTenPercentRoundedInwardToTheTick) {
   EXPECT_FALSE(band->contains(Price{5'501}));
 }
 
+TEST(TradingRulesTest, AFullWidthBandStartsAtOneTick) {
+  const auto band = price_band(Price{5'000}, 10'000, Price{5});
+  ASSERT_TRUE(band.has_value());
+  EXPECT_EQ(band->low, Price{5});
+  EXPECT_EQ(band->high, Price{10'000});
+  const auto top = price_band(Price{INT64_MAX / 2 + 7}, 10'000, Price{1});
+  ASSERT_TRUE(top.has_value()) << "a band past the largest price ends there";
+  EXPECT_EQ(top->high, Price{INT64_MAX});
+}
+
+TEST(TradingRulesTest, DatesBeforeTheEpochFloorCorrectly) {
+  EXPECT_EQ(format_date(shanghai_date(-1)), "1970-01-01");  // 07:59:59.999999999 in Shanghai
+  EXPECT_EQ(shanghai_minute_of_day(-1), 7 * 60 + 59);
+  EXPECT_EQ(format_date(shanghai_date(INT64_MIN)).size(), 10u);
+}
+
 TEST(TradingRulesTest, PriceBandRefusesNonsense) {
   EXPECT_FALSE(price_band(Price{0}, 1'000, Price{1}).has_value());
   EXPECT_FALSE(price_band(Price{5'000}, -1, Price{1}).has_value());
