@@ -41,7 +41,6 @@ class [[nodiscard]] Status {
 inline Status invalid_argument(std::string m) { return {ErrorCode::invalid_argument, std::move(m)}; }
 inline Status failed_precondition(std::string m) { return {ErrorCode::failed_precondition, std::move(m)}; }
 inline Status not_found(std::string m) { return {ErrorCode::not_found, std::move(m)}; }
-inline Status already_exists(std::string m) { return {ErrorCode::already_exists, std::move(m)}; }
 inline Status permission_denied(std::string m) { return {ErrorCode::permission_denied, std::move(m)}; }
 inline Status unimplemented(std::string m) { return {ErrorCode::unimplemented, std::move(m)}; }
 

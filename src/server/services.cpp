@@ -221,7 +221,6 @@ grpc::ServerUnaryReactor* AdminService::ListParticipants(grpc::CallbackServerCon
 
 namespace {
 
-template <typename Service>
 grpc::ServerUnaryReactor* move_cash(ServiceContext& context, grpc::CallbackServerContext* ctx, const char* method,
                                     const v1::CashMovementRequest* request, v1::CashMovementResponse* response,
                                     bool withdrawal) {
@@ -241,13 +240,13 @@ grpc::ServerUnaryReactor* move_cash(ServiceContext& context, grpc::CallbackServe
 
 grpc::ServerUnaryReactor* AdminService::Deposit(grpc::CallbackServerContext* ctx, const v1::CashMovementRequest* request,
                                                 v1::CashMovementResponse* response) {
-  return move_cash<AdminService>(context_, ctx, "carbon.v1.AdminService/Deposit", request, response, false);
+  return move_cash(context_, ctx, "carbon.v1.AdminService/Deposit", request, response, false);
 }
 
 grpc::ServerUnaryReactor* AdminService::Withdraw(grpc::CallbackServerContext* ctx,
                                                  const v1::CashMovementRequest* request,
                                                  v1::CashMovementResponse* response) {
-  return move_cash<AdminService>(context_, ctx, "carbon.v1.AdminService/Withdraw", request, response, true);
+  return move_cash(context_, ctx, "carbon.v1.AdminService/Withdraw", request, response, true);
 }
 
 // ---- RegistryService -------------------------------------------------------
