@@ -3,6 +3,8 @@
 /// tests can run any session time and a replay gives the same state.
 
 #include <atomic>
+#include <optional>
+#include <string_view>
 
 #include "common/types.h"
 
@@ -21,6 +23,23 @@ class SystemClock final : public Clock {
  public:
   UnixNanos now() const override;
 };
+
+/// The wall clock shifted so that it read `start` when it was made: time
+/// runs at the real rate from a chosen instant (a demonstration or a test at
+/// session time).
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(UnixNanos start);
+  UnixNanos now() const override { return system_.now() + offset_; }
+
+ private:
+  SystemClock system_;
+  UnixNanos offset_;
+};
+
+/// Parses an RFC 3339 instant "YYYY-MM-DDTHH:MM:SS" followed by "Z" or
+/// "+HH:MM"/"-HH:MM"; nothing if malformed.
+std::optional<UnixNanos> parse_rfc3339(std::string_view text);
 
 /// A clock that moves only when told to; for tests.
 class ManualClock final : public Clock {

@@ -12,11 +12,13 @@ std::vector<InstrumentConfig> default_instruments() {
     InstrumentConfig instrument;
     instrument.code = code;
     instrument.market = Market::compliance;
+    instrument.reference_price = Price{10'000};
     out.push_back(instrument);
   }
   InstrumentConfig ccer;
   ccer.code = "CCER";
   ccer.market = Market::voluntary;
+  ccer.reference_price = Price{5'000};
   out.push_back(ccer);
   return out;
 }
@@ -92,6 +94,11 @@ Config load_config(const std::filesystem::path& path) {
       const auto& engine = toml::find(root, "engine");
       read_if_present(engine, "command_ring_capacity", config.command_ring_capacity);
       read_if_present(engine, "event_ring_capacity", config.event_ring_capacity);
+      read_if_present(engine, "clock_start", config.clock_start);
+    }
+    if (root.contains("market")) {
+      const auto& market = toml::find(root, "market");
+      read_if_present(market, "holidays", config.holidays);
     }
     if (root.contains("staff")) {
       config.staff.clear();
@@ -122,6 +129,21 @@ Config load_config(const std::filesystem::path& path) {
           instrument.listed_max_quantity = Qty{toml::find<std::int64_t>(entry, "listed_max_quantity")};
         if (entry.contains("block_min_quantity"))
           instrument.block_min_quantity = Qty{toml::find<std::int64_t>(entry, "block_min_quantity")};
+        if (entry.contains("reference_price_fen"))
+          instrument.reference_price = Price{toml::find<std::int64_t>(entry, "reference_price_fen")};
+        read_if_present(entry, "listed_band_bps", instrument.listed_band_bps);
+        read_if_present(entry, "block_band_bps", instrument.block_band_bps);
+        read_if_present(entry, "gtc_enabled", instrument.gtc_enabled);
+        read_if_present(entry, "block_enabled", instrument.block_enabled);
+        if (entry.contains("position_limit"))
+          instrument.position_limit = Qty{toml::find<std::int64_t>(entry, "position_limit")};
+        if (instrument.reference_price.is_negative() || instrument.position_limit.is_negative() ||
+            instrument.listed_band_bps <= 0 || instrument.listed_band_bps >= 10'000 || instrument.block_band_bps <= 0 ||
+            instrument.block_band_bps >= 10'000) {
+          throw std::runtime_error("instruments." + instrument.code +
+                                   ": reference_price_fen and position_limit must not be negative, bands must be"
+                                   " 1 to 9999 basis points");
+        }
         if (!instrument.tick.is_positive() || !instrument.lot.is_positive()) {
           throw std::runtime_error("instruments." + instrument.code + ": tick_fen and lot must be positive");
         }

@@ -20,6 +20,12 @@ struct InstrumentConfig {
   Qty lot{1};                                ///< quantity step in tonnes
   Qty listed_max_quantity{99'999};           ///< listed orders must be at most this (under 100,000 t)
   Qty block_min_quantity{100'000};           ///< block orders must be at least this
+  Price reference_price{0};                  ///< first reference price (centre of the bands); 0 = none
+  int listed_band_bps = 1'000;               ///< listed band: ±10% of the reference price
+  int block_band_bps = 3'000;                ///< block band: ±30% of the reference price
+  bool gtc_enabled = false;                  ///< whether GTC orders are accepted
+  bool block_enabled = true;                 ///< whether block trades are accepted
+  Qty position_limit{1'000'000};             ///< most a participant may hold (+ its allocation for a key emitting unit)
 };
 
 /// A staff member's credential: the SHA-256 of the bearer token, never the token.
@@ -43,6 +49,11 @@ struct Config {
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments
+  std::vector<std::string> holidays;                    ///< "YYYY-MM-DD" non-trading weekdays (SetTradingCalendar adds more)
+  /// Empty: the engine's clock is the system clock. Otherwise an RFC 3339
+  /// instant ("2026-11-24T10:00:00+08:00") the clock starts at when carbond
+  /// starts and runs on from, for demonstrations and tests at session time.
+  std::string clock_start;
 };
 
 /// The built-in defaults, including the default instrument list.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <stdexcept>
 #include <tuple>
 
 namespace carbon::engine {
@@ -15,15 +16,25 @@ struct Overloaded : Ts... {
 };
 
 std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
-
+std::string fen(Price p) { return std::to_string(p.value) + " fen"; }
 
 bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
   return existing.instrument == command.instrument && existing.side == command.side &&
          existing.type == command.type && existing.time_in_force == command.time_in_force &&
-         existing.mode == command.mode && existing.price == command.price && existing.quantity == command.quantity;
+         existing.mode == command.mode && (existing.type == OrderType::market || existing.price == command.price) &&
+         existing.quantity == command.quantity;
 }
 
 bool is_open(OrderStatus status) { return status == OrderStatus::open || status == OrderStatus::partially_filled; }
+
+std::string mode_name(TradingMode mode) { return mode == TradingMode::block ? "block" : "listed"; }
+
+/// price × quantity rounded half up to a multiple of `tick`: the closing price rule.
+Price vwap_to_tick(Cash turnover, Qty volume, Price tick) {
+  const __int128 denominator = static_cast<__int128>(volume.value) * tick.value;
+  const __int128 ticks = (2 * static_cast<__int128>(turnover.value) + denominator) / (2 * denominator);
+  return Price{static_cast<std::int64_t>(ticks * tick.value)};
+}
 
 }  // namespace
 
@@ -31,22 +42,30 @@ bool is_query(const CommandBody& body) {
   return std::holds_alternative<GetParticipant>(body) || std::holds_alternative<ListParticipants>(body) ||
          std::holds_alternative<GetOrder>(body) || std::holds_alternative<ListOrders>(body) ||
          std::holds_alternative<ListTrades>(body) || std::holds_alternative<GetBalances>(body) ||
-         std::holds_alternative<GetBook>(body);
+         std::holds_alternative<GetBook>(body) || std::holds_alternative<ListBlockOffers>(body) ||
+         std::holds_alternative<GetTradingCalendar>(body) || std::holds_alternative<GetDailyBars>(body) ||
+         std::holds_alternative<ListInstruments>(body);
 }
 
 const char* command_name(const CommandBody& body) {
-  static constexpr const char* names[] = {"CreateParticipant", "MoveCash",      "IssueAllowances", "PlaceOrder",
-                                          "CancelOrder",       "GetParticipant", "ListParticipants", "GetOrder",
-                                          "ListOrders",        "ListTrades",    "GetBalances",     "GetBook",
-                                          "Refused"};
+  static constexpr const char* names[] = {
+      "CreateParticipant", "MoveCash",         "IssueAllowances",     "PlaceOrder",       "CancelOrder",
+      "GetParticipant",    "ListParticipants", "GetOrder",            "ListOrders",       "ListTrades",
+      "GetBalances",       "GetBook",          "Refused",             "AmendOrder",       "CancelAllOrders",
+      "OfferBlockTrade",   "AcceptBlockTrade", "ListBlockOffers",     "SetParticipantControls",
+      "HaltTrading",       "ResumeTrading",    "SetReferencePrice",   "SetTradingCalendar",
+      "GetTradingCalendar", "RunEndOfDay",     "GetDailyBars",        "ListInstruments"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
 }
 
 const char* event_name(const Event& event) {
-  static constexpr const char* names[] = {"ParticipantCreated", "CashChanged", "CashMoved",     "HoldingChanged",
-                                          "LedgerAppended",     "OrderChanged", "TradeExecuted", "CommandRejected"};
+  static constexpr const char* names[] = {"ParticipantCreated",         "CashChanged",           "CashMoved",
+                                          "HoldingChanged",             "LedgerAppended",        "OrderChanged",
+                                          "TradeExecuted",              "CommandRejected",       "ParticipantControlsChanged",
+                                          "InstrumentStateChanged",     "MarketStateChanged",    "CalendarChanged",
+                                          "DailyBarRecorded"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -60,19 +79,41 @@ struct Exchange::Step {
   std::vector<std::pair<AccountId, std::string>> touched_holdings;
 };
 
+void Exchange::DayStats::add(Price price, Qty quantity) {
+  if (trades == 0) open = high = low = price;
+  high = std::max(high, price);
+  low = std::min(low, price);
+  last = price;
+  volume += quantity;
+  turnover += *notional(price, quantity);
+  ++trades;
+}
+
 Exchange::Exchange(const Config& config) {
-  for (const InstrumentConfig& instrument : config.instruments) {
-    instruments_[instrument.code] = instrument;
-    books_[instrument.code];
+  for (const InstrumentConfig& config_instrument : config.instruments) {
+    Instrument& instrument = instruments_[config_instrument.code];
+    instrument.config = config_instrument;
+    instrument.state.instrument = config_instrument.code;
+    instrument.state.reference = config_instrument.reference_price;
+    rebuild_book(instrument);
   }
+  for (const std::string& text : config.holidays) {
+    const auto date = matching::parse_date(text);
+    if (!date) throw std::runtime_error("market.holidays: \"" + text + "\" is not a date YYYY-MM-DD");
+    holidays_[static_cast<int>(date->year())].push_back(*date);
+  }
+  std::vector<std::chrono::year_month_day> all;
+  for (const auto& [year, days] : holidays_) all.insert(all.end(), days.begin(), days.end());
+  calendar_ = matching::TradingCalendar(std::move(all));
 }
 
 Outcome Exchange::execute(const Command& command, UnixNanos now) {
   Outcome out;
   out.at = now;
+  ensure_trading_date(now);
   if (is_query(command.body)) {
     out.reply.status = validate(command.body);
-    if (out.reply.status.is_ok()) out.reply.status = query(out.reply, command.principal, command.body);
+    if (out.reply.status.is_ok()) out.reply.status = query(out.reply, command.principal, command.body, now);
     return out;
   }
   Step step{last_sequence_ + 1, now, out.events, out.reply, {}, {}};
@@ -85,6 +126,16 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const IssueAllowances& c) { return issue_allowances(step, c); },
           [&](const PlaceOrder& c) { return place_order(step, who, c); },
           [&](const CancelOrder& c) { return cancel_order(step, who, c); },
+          [&](const AmendOrder& c) { return amend_order(step, who, c); },
+          [&](const CancelAllOrders& c) { return cancel_all_orders(step, who, c); },
+          [&](const OfferBlockTrade& c) { return offer_block_trade(step, who, c); },
+          [&](const AcceptBlockTrade& c) { return accept_block_trade(step, who, c); },
+          [&](const SetParticipantControls& c) { return set_participant_controls(step, who, c); },
+          [&](const HaltTrading& c) { return halt_trading(step, who, c); },
+          [&](const ResumeTrading& c) { return resume_trading(step, who, c); },
+          [&](const SetReferencePrice& c) { return set_reference_price(step, who, c); },
+          [&](const SetTradingCalendar& c) { return set_trading_calendar(step, who, c); },
+          [&](const RunEndOfDay& c) { return run_end_of_day(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -97,6 +148,11 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
   }
   out.reply.status = std::move(status);
   if (!out.events.empty()) {
+    if (market_dirty_) {
+      market_.updated_sequence = step.sequence;
+      out.events.push_back(MarketStateChanged{market_});
+      market_dirty_ = false;
+    }
     last_sequence_ = step.sequence;
     out.sequence = step.sequence;
     out.reply.sequence = step.sequence;
@@ -104,10 +160,23 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
   return out;
 }
 
+void Exchange::ensure_trading_date(UnixNanos now) {
+  if (!market_.trading_date.empty()) return;
+  auto date = matching::shanghai_date(now);
+  if (!calendar_.is_trading_day(date)) date = calendar_.next_trading_day(date);
+  market_.trading_date = matching::format_date(date);
+  market_dirty_ = true;
+}
+
 const ParticipantRecord* Exchange::trader(const Principal& who) const {
   if (who.role != Role::trader) return nullptr;
   auto found = participants_.find(who.participant);
   return found == participants_.end() ? nullptr : &found->second;
+}
+
+SelfTradePrevention Exchange::self_trade_mode(ParticipantId participant) const {
+  auto found = controls_.find(participant);
+  return found == controls_.end() ? SelfTradePrevention::cancel_incoming : found->second.self_trade;
 }
 
 void Exchange::touch_cash(Step& step, AccountId account) {
@@ -131,6 +200,36 @@ void Exchange::flush_touched(Step& step) {
   for (const auto& [account, instrument] : step.touched_holdings) {
     step.events.push_back(HoldingChanged{registry::HoldingRecord{account, instrument, registry_.holding(account, instrument)}});
   }
+}
+
+std::optional<matching::PriceBand> Exchange::band(const Instrument& instrument, TradingMode mode) const {
+  return matching::price_band(instrument.state.reference,
+                              mode == TradingMode::block ? instrument.config.block_band_bps
+                                                         : instrument.config.listed_band_bps,
+                              instrument.config.tick);
+}
+
+void Exchange::rebuild_book(Instrument& instrument) {
+  // The ladder spans the listed band and every resting order (a GTC order
+  // may rest outside a band that moved since it was placed).
+  const Price tick = instrument.config.tick;
+  auto listed = band(instrument, TradingMode::listed);
+  Price low = listed ? listed->low : tick;
+  Price high = listed ? listed->high : tick;
+  std::vector<matching::BookOrder> resting;
+  if (instrument.book) {
+    instrument.book->for_each([&](const matching::BookOrder& order) { resting.push_back(order); });
+  }
+  for (const matching::BookOrder& order : resting) {
+    low = std::min(low, order.price);
+    high = std::max(high, order.price);
+  }
+  if (instrument.book && instrument.book->lowest() == low && instrument.book->highest() == high) return;
+  auto book = std::make_unique<matching::LadderBook>(low, high, tick, std::max<std::size_t>(1024, resting.size() * 2));
+  std::sort(resting.begin(), resting.end(),
+            [](const matching::BookOrder& a, const matching::BookOrder& b) { return a.priority < b.priority; });
+  for (const matching::BookOrder& order : resting) book->add(order);
+  instrument.book = std::move(book);
 }
 
 // ---- participants and cash -------------------------------------------------
@@ -188,21 +287,22 @@ Status Exchange::move_cash(Step& step, const MoveCash& c) {
 Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
-  if (instrument->second.market != Market::compliance) {
+  if (instrument->second.config.market != Market::compliance) {
     return failed_precondition("allowance issuance: " + c.instrument +
                                " is not an allowance (CEA) instrument; CCER is issued with IssueCcerCredits");
   }
   if (!registry_.has_account(c.holding_account)) {
     return not_found("holding account " + std::to_string(c.holding_account) + " does not exist");
   }
-  if (c.quantity.value % instrument->second.lot.value != 0) {
+  if (c.quantity.value % instrument->second.config.lot.value != 0) {
     return failed_precondition("lot rule: " + tonnes(c.quantity) + " is not a multiple of the " +
-                               tonnes(instrument->second.lot) + " lot of " + c.instrument);
+                               tonnes(instrument->second.config.lot) + " lot of " + c.instrument);
   }
   if (Status s = registry_.issue(c.instrument, c.holding_account, c.quantity, step.sequence, step.at, c.reason);
       !s.is_ok()) {
     return s;
   }
+  allocated_[{c.holding_account, c.instrument}] += c.quantity;
   touch_holding(step, registry::kIssuanceAccount, c.instrument);
   touch_holding(step, c.holding_account, c.instrument);
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
@@ -210,56 +310,265 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
   return Status::ok();
 }
 
-// ---- orders ----------------------------------------------------------------
+Status Exchange::set_participant_controls(Step& step, const Principal& who, const SetParticipantControls& c) {
+  if (who.role != Role::operator_) return permission_denied("SetParticipantControls is for operators");
+  if (!participants_.contains(c.participant)) {
+    return not_found("participant " + std::to_string(c.participant) + " does not exist");
+  }
+  ParticipantControls& controls = controls_[c.participant];
+  controls.participant = c.participant;
+  if (c.self_trade) controls.self_trade = *c.self_trade;
+  if (c.suspended) {
+    controls.suspended = *c.suspended;
+    controls.suspension_reason = *c.suspended ? c.reason : "";
+  }
+  controls.updated_sequence = step.sequence;
+  step.events.push_back(ParticipantControlsChanged{controls});
+  step.reply.controls = controls;
+  return Status::ok();
+}
 
-Status Exchange::check_order(const ParticipantRecord& participant, const PlaceOrder& c) const {
-  // Field ranges and forms were checked by validate(); these rules need the market's configuration.
+// ---- market state ----------------------------------------------------------
+
+Status Exchange::halt_trading(Step& step, const Principal& who, const HaltTrading& c) {
+  if (who.role != Role::operator_) return permission_denied("HaltTrading is for operators");
+  if (c.instrument.empty()) {
+    market_.halted = true;
+    market_.halt_reason = c.reason;
+    market_dirty_ = true;
+    step.reply.market = market_;
+    return Status::ok();
+  }
   auto found = instruments_.find(c.instrument);
   if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
-  const InstrumentConfig& instrument = found->second;
-  if (c.type == OrderType::market) return unimplemented("market orders are not available yet; send a limit order");
-  if (c.time_in_force == TimeInForce::gtc) {
-    return failed_precondition("order validity: GTC orders are not enabled for " + c.instrument);
+  InstrumentState& state = found->second.state;
+  state.halted = true;
+  state.halt_reason = c.reason;
+  state.updated_sequence = step.sequence;
+  step.events.push_back(InstrumentStateChanged{state});
+  step.reply.instruments.push_back(state);
+  return Status::ok();
+}
+
+Status Exchange::resume_trading(Step& step, const Principal& who, const ResumeTrading& c) {
+  if (who.role != Role::operator_) return permission_denied("ResumeTrading is for operators");
+  if (c.instrument.empty()) {
+    if (market_.halted) {
+      market_.halted = false;
+      market_.halt_reason.clear();
+      market_dirty_ = true;
+    }
+    step.reply.market = market_;
+    return Status::ok();
   }
-  if (c.price.value % instrument.tick.value != 0) {
-    return failed_precondition("tick rule: price_fen " + std::to_string(c.price.value) + " is not a multiple of the " +
-                               std::to_string(instrument.tick.value) + " fen tick of " + c.instrument);
+  auto found = instruments_.find(c.instrument);
+  if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
+  InstrumentState& state = found->second.state;
+  if (state.halted) {
+    state.halted = false;
+    state.halt_reason.clear();
+    state.updated_sequence = step.sequence;
+    step.events.push_back(InstrumentStateChanged{state});
   }
-  if (c.quantity.value % instrument.lot.value != 0) {
-    return failed_precondition("lot rule: quantity " + tonnes(c.quantity) + " is not a multiple of the " +
-                               tonnes(instrument.lot) + " lot of " + c.instrument);
+  step.reply.instruments.push_back(state);
+  return Status::ok();
+}
+
+Status Exchange::set_reference_price(Step& step, const Principal& who, const SetReferencePrice& c) {
+  if (who.role != Role::operator_) return permission_denied("SetReferencePrice is for operators");
+  auto found = instruments_.find(c.instrument);
+  if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
+  Instrument& instrument = found->second;
+  if (c.price.value % instrument.config.tick.value != 0) {
+    return failed_precondition("tick rule: reference price " + fen(c.price) + " is not a multiple of the " +
+                               fen(instrument.config.tick) + " tick of " + c.instrument);
   }
-  if (c.quantity > instrument.listed_max_quantity) {
-    return failed_precondition("listed order size: " + tonnes(c.quantity) + " exceeds the listed maximum of " +
-                               tonnes(instrument.listed_max_quantity) + "; larger quantities trade as block trades");
+  instrument.state.reference = c.price;
+  instrument.state.updated_sequence = step.sequence;
+  rebuild_book(instrument);
+  step.events.push_back(InstrumentStateChanged{instrument.state});
+  step.reply.instruments.push_back(instrument.state);
+  return Status::ok();
+}
+
+Status Exchange::set_trading_calendar(Step& step, const Principal& who, const SetTradingCalendar& c) {
+  if (who.role != Role::operator_) return permission_denied("SetTradingCalendar is for operators");
+  std::vector<std::chrono::year_month_day> days;
+  for (const std::string& text : c.holidays) days.push_back(*matching::parse_date(text));
+  std::sort(days.begin(), days.end());
+  const std::vector<std::chrono::year_month_day>& before = holidays_[c.year];
+  std::vector<std::chrono::year_month_day> changed;
+  std::set_symmetric_difference(before.begin(), before.end(), days.begin(), days.end(), std::back_inserter(changed));
+  const auto today = *matching::parse_date(market_.trading_date);
+  for (const auto& day : changed) {
+    if (day <= today) {
+      return failed_precondition("trading calendar: " + matching::format_date(day) +
+                                 " is on or before the trading day in progress (" + market_.trading_date +
+                                 "); only later days can change");
+    }
   }
-  if (participant.type == ParticipantType::natural_person && instrument.market == Market::compliance) {
-    return failed_precondition("eligibility: natural persons may trade CCER only, not " + c.instrument);
+  holidays_[c.year] = days;
+  std::vector<std::chrono::year_month_day> all;
+  for (const auto& [year, list] : holidays_) all.insert(all.end(), list.begin(), list.end());
+  calendar_ = matching::TradingCalendar(std::move(all));
+  CalendarChanged event{c.year, {}};
+  for (const auto& day : days) event.holidays.push_back(matching::format_date(day));
+  step.reply.holidays = event.holidays;
+  step.events.push_back(std::move(event));
+  return Status::ok();
+}
+
+// ---- order rules -----------------------------------------------------------
+
+Status Exchange::check_eligible(const Instrument& instrument, const ParticipantRecord& participant) const {
+  if (participant.type == ParticipantType::natural_person && instrument.config.market == Market::compliance) {
+    return failed_precondition("eligibility: natural persons may trade CCER only, not " + instrument.config.code);
   }
   return Status::ok();
 }
 
+Status Exchange::check_open_for_trading(const Instrument& instrument, const ParticipantRecord& participant,
+                                        TradingMode mode, UnixNanos now) const {
+  if (market_.halted) return failed_precondition("market halted: " + market_.halt_reason);
+  if (instrument.state.halted) {
+    return failed_precondition("instrument halted: " + instrument.config.code + ": " + instrument.state.halt_reason);
+  }
+  if (auto controls = controls_.find(participant.id); controls != controls_.end() && controls->second.suspended) {
+    return failed_precondition("participant suspended: " + participant.code + ": " +
+                               controls->second.suspension_reason);
+  }
+  if (Status s = matching::check_session(calendar_, schedule_, mode, now); !s.is_ok()) return s;
+  const std::string today = matching::format_date(matching::shanghai_date(now));
+  if (today != market_.trading_date) {
+    return failed_precondition("end of day: the trading day " + market_.trading_date +
+                               " has not been closed; an operator runs RunEndOfDay before " + today + " can trade");
+  }
+  return check_eligible(instrument, participant);
+}
+
+Status Exchange::check_price(const Instrument& instrument, Price price, TradingMode mode) const {
+  const InstrumentConfig& config = instrument.config;
+  if (price.value % config.tick.value != 0) {
+    return failed_precondition("tick rule: price_fen " + std::to_string(price.value) + " is not a multiple of the " +
+                               std::to_string(config.tick.value) + " fen tick of " + config.code);
+  }
+  auto range = band(instrument, mode);
+  if (!range) {
+    return failed_precondition("price band: " + config.code +
+                               " has no reference price yet; an operator sets one with SetReferencePrice");
+  }
+  if (!range->contains(price)) {
+    const int bps = mode == TradingMode::block ? config.block_band_bps : config.listed_band_bps;
+    return failed_precondition("price band: " + fen(price) + " is outside the " + mode_name(mode) + " band " +
+                               std::to_string(range->low.value) + "-" + std::to_string(range->high.value) + " fen (±" +
+                               std::to_string(bps / 100) + "% of the reference price " +
+                               fen(instrument.state.reference) + ")");
+  }
+  return Status::ok();
+}
+
+Status Exchange::check_position_limit(const Instrument& instrument, const ParticipantRecord& participant,
+                                      Qty more) const {
+  Qty limit = instrument.config.position_limit;
+  if (participant.type == ParticipantType::key_emitting_unit) {
+    if (auto a = allocated_.find({participant.holding_account, instrument.config.code}); a != allocated_.end()) {
+      limit += a->second;
+    }
+  }
+  Qty position = registry_.holding(participant.holding_account, instrument.config.code).total() + more;
+  if (auto open = open_buys_.find({participant.id, instrument.config.code}); open != open_buys_.end()) {
+    position += open->second;
+  }
+  if (position > limit) {
+    return failed_precondition("position limit: holdings plus open buys would reach " + tonnes(position) + " of " +
+                               instrument.config.code + ", above the limit of " + tonnes(limit) +
+                               (participant.type == ParticipantType::key_emitting_unit ? " (allocation plus "
+                                                                                         : " (") +
+                               tonnes(instrument.config.position_limit) + ")");
+  }
+  return Status::ok();
+}
+
+Status Exchange::reserve(Step& step, const ParticipantRecord& participant, OrderRecord& order, Qty quantity) {
+  if (order.side == Side::buy) {
+    if (Status s = clearing_.reserve_for_buy(participant.cash_account, *notional(order.price, quantity), order.reservation);
+        !s.is_ok()) {
+      return s;
+    }
+    touch_cash(step, participant.cash_account);
+  } else {
+    if (Status s = registry_.reserve_for_sell(participant.holding_account, order.instrument, quantity); !s.is_ok()) {
+      return s;
+    }
+    touch_holding(step, participant.holding_account, order.instrument);
+  }
+  return Status::ok();
+}
+
+void Exchange::count_open_buy(const OrderRecord& order, Qty delta) {
+  if (order.side != Side::buy || delta.is_zero()) return;
+  auto key = std::make_pair(order.participant, order.instrument);
+  Qty& open = open_buys_[key];
+  open += delta;
+  assert(!open.is_negative());
+  if (open.is_zero()) open_buys_.erase(key);
+}
+
+std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant, const std::string& client_order_id,
+                                          const PlaceOrder& as_order) {
+  if (client_order_id.empty()) return std::nullopt;
+  auto found = order_by_client_id_.find({participant, client_order_id});
+  if (found == order_by_client_id_.end()) return std::nullopt;
+  const OrderRecord& existing = orders_.at(found->second);
+  if (!same_order(existing, as_order)) {
+    return failed_precondition("client_order_id \"" + client_order_id +
+                               "\" was already used for a different order; a resubmission must repeat it exactly");
+  }
+  step.reply.orders.push_back(existing);
+  for (const TradeRecord& trade : trades_) {
+    if (trade.buy_order == existing.id || trade.sell_order == existing.id) step.reply.trades.push_back(trade);
+  }
+  step.reply.sequence = existing.sequence;
+  return Status::ok();
+}
+
+// ---- orders ----------------------------------------------------------------
+
 Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder& c) {
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("PlaceOrder is for traders of a participant");
+  if (auto repeat = repeat_of(step, participant->id, c.client_order_id, c)) return *repeat;
 
-  if (!c.client_order_id.empty()) {
-    auto found = order_by_client_id_.find({participant->id, c.client_order_id});
-    if (found != order_by_client_id_.end()) {
-      const OrderRecord& existing = orders_.at(found->second);
-      if (!same_order(existing, c)) {
-        return failed_precondition("client_order_id \"" + c.client_order_id +
-                                   "\" was already used for a different order; a resubmission must repeat it exactly");
-      }
-      step.reply.orders.push_back(existing);
-      for (const TradeRecord& trade : trades_) {
-        if (trade.buy_order == existing.id || trade.sell_order == existing.id) step.reply.trades.push_back(trade);
-      }
-      step.reply.sequence = existing.sequence;
-      return Status::ok();
-    }
+  auto found = instruments_.find(c.instrument);
+  if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
+  Instrument& instrument = found->second;
+  const InstrumentConfig& config = instrument.config;
+  if (Status s = check_open_for_trading(instrument, *participant, TradingMode::listed, step.at); !s.is_ok()) return s;
+  if (c.time_in_force == TimeInForce::gtc && !config.gtc_enabled) {
+    return failed_precondition("order validity: GTC orders are not enabled for " + c.instrument);
   }
-  if (Status s = check_order(*participant, c); !s.is_ok()) return s;
+  Price price = c.price;
+  if (c.type == OrderType::market) {
+    auto range = band(instrument, TradingMode::listed);
+    if (!range) {
+      return failed_precondition("price band: " + config.code +
+                                 " has no reference price yet; an operator sets one with SetReferencePrice");
+    }
+    price = c.side == Side::buy ? range->high : range->low;  // a market order is an IOC limited at the band edge
+  } else if (Status s = check_price(instrument, price, TradingMode::listed); !s.is_ok()) {
+    return s;
+  }
+  if (c.quantity.value % config.lot.value != 0) {
+    return failed_precondition("lot rule: quantity " + tonnes(c.quantity) + " is not a multiple of the " +
+                               tonnes(config.lot) + " lot of " + c.instrument);
+  }
+  if (c.quantity > config.listed_max_quantity) {
+    return failed_precondition("listed order size: " + tonnes(c.quantity) + " exceeds the listed maximum of " +
+                               tonnes(config.listed_max_quantity) + "; larger quantities trade as block trades");
+  }
+  if (c.side == Side::buy) {
+    if (Status s = check_position_limit(instrument, *participant, c.quantity); !s.is_ok()) return s;
+  }
 
   OrderRecord order;
   order.client_order_id = c.client_order_id;
@@ -268,44 +577,24 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
   order.side = c.side;
   order.type = c.type;
   order.time_in_force = c.time_in_force;
-  order.mode = c.mode;
-  order.price = c.price;
+  order.mode = TradingMode::listed;
+  order.price = price;
   order.quantity = c.quantity;
-  if (c.side == Side::buy) {
-    if (Status s = clearing_.reserve_for_buy(participant->cash_account, *notional(c.price, c.quantity), order.reservation);
-        !s.is_ok()) {
-      return s;
-    }
-    touch_cash(step, participant->cash_account);
-  } else {
-    if (Status s = registry_.reserve_for_sell(participant->holding_account, c.instrument, c.quantity); !s.is_ok()) {
-      return s;
-    }
-    touch_holding(step, participant->holding_account, c.instrument);
+  if (c.side == Side::buy && !notional(price, c.quantity)) {
+    return invalid_argument("price_fen x quantity overflows a 64-bit amount of fen");
   }
+  if (Status s = reserve(step, *participant, order, c.quantity); !s.is_ok()) return s;
   order.id = ++last_order_id_;
   order.sequence = step.sequence;
   order.entered_at = step.at;
   order.priority = step.sequence;
   order.updated_sequence = step.sequence;
 
-  matching::OrderBook& book = books_.at(c.instrument);
-  if (c.time_in_force == TimeInForce::fok && book.executable_quantity(c.side, c.price, c.quantity) < c.quantity) {
+  if (c.time_in_force == TimeInForce::fok &&
+      instrument.book->executable_quantity(c.side, price, c.quantity) < c.quantity) {
     finish_order(step, order, OrderStatus::cancelled);
   } else {
-    std::vector<matching::Fill> fills;
-    bool self_trade = false;
-    book.match(c.side, c.price, c.quantity, fills, order.participant, &self_trade);
-    for (const matching::Fill& fill : fills) execute_fill(step, order, fill);
-    if (order.remaining().is_zero()) {
-      order.status = OrderStatus::filled;
-    } else if (c.time_in_force == TimeInForce::day && !self_trade) {
-      order.status = order.filled.is_zero() ? OrderStatus::open : OrderStatus::partially_filled;
-      book.add(matching::BookOrder{order.id, order.participant, order.side, order.price, order.remaining(),
-                                   order.priority});
-    } else {
-      finish_order(step, order, OrderStatus::cancelled);
-    }
+    match_and_rest(step, instrument, order);
   }
   orders_by_participant_[order.participant].push_back(order.id);
   if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
@@ -313,6 +602,44 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
   step.reply.orders.push_back(order);
   orders_.emplace(order.id, std::move(order));
   return Status::ok();
+}
+
+void Exchange::match_and_rest(Step& step, Instrument& instrument, OrderRecord& order) {
+  matching::LadderBook& book = *instrument.book;
+  const SelfTradePrevention stp = self_trade_mode(order.participant);
+  std::vector<matching::Fill> fills;
+  bool cancel_incoming = false;
+  for (;;) {
+    fills.clear();
+    bool self_trade = false;
+    book.match(order.side, order.price, order.remaining(), fills, order.participant, &self_trade);
+    for (const matching::Fill& fill : fills) execute_fill(step, order, fill);
+    if (!self_trade || order.remaining().is_zero()) break;
+    if (stp == SelfTradePrevention::cancel_incoming) {
+      cancel_incoming = true;
+      break;
+    }
+    // Cancel the participant's own resting order that stopped the match.
+    const matching::BookOrder* own = book.front(opposite(order.side));
+    assert(own != nullptr && own->owner == order.participant);
+    OrderRecord& resting = orders_.at(own->id);
+    remove_resting(step, resting, OrderStatus::cancelled);
+    step.events.push_back(OrderChanged{resting});
+    if (stp == SelfTradePrevention::cancel_both) {
+      cancel_incoming = true;
+      break;
+    }
+  }
+  const bool rests = order.time_in_force == TimeInForce::day || order.time_in_force == TimeInForce::gtc;
+  if (order.remaining().is_zero()) {
+    order.status = OrderStatus::filled;
+  } else if (rests && !cancel_incoming && order.type == OrderType::limit) {
+    order.status = order.filled.is_zero() ? OrderStatus::open : OrderStatus::partially_filled;
+    book.add(matching::BookOrder{order.id, order.participant, order.side, order.price, order.remaining(), order.priority});
+    count_open_buy(order, order.remaining());
+  } else {
+    finish_order(step, order, OrderStatus::cancelled);
+  }
 }
 
 void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::Fill& fill) {
@@ -349,6 +676,10 @@ void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::F
   resting.status = resting.remaining().is_zero() ? OrderStatus::filled : OrderStatus::partially_filled;
   resting.updated_sequence = step.sequence;
   assert(resting.remaining() == fill.resting_remaining);
+  count_open_buy(resting, -fill.quantity);
+
+  Instrument& instrument = instruments_.at(trade.instrument);
+  (trade.mode == TradingMode::block ? instrument.block_day : instrument.listed_day).add(trade.price, trade.quantity);
 
   touch_cash(step, buyer.cash_account);
   touch_cash(step, seller.cash_account);
@@ -375,6 +706,18 @@ void Exchange::finish_order(Step& step, OrderRecord& order, OrderStatus terminal
   order.updated_sequence = step.sequence;
 }
 
+void Exchange::remove_resting(Step& step, OrderRecord& order, OrderStatus terminal) {
+  if (order.mode == TradingMode::block) {
+    open_block_offers_.erase(order.id);
+  } else {
+    const bool removed = instruments_.at(order.instrument).book->cancel(order.id);
+    assert(removed);
+    (void)removed;
+  }
+  count_open_buy(order, -order.remaining());
+  finish_order(step, order, terminal);
+}
+
 Status Exchange::cancel_order(Step& step, const Principal& who, const CancelOrder& c) {
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("CancelOrder is for traders of a participant");
@@ -387,18 +730,340 @@ Status Exchange::cancel_order(Step& step, const Principal& who, const CancelOrde
   if (!is_open(order.status)) {
     return failed_precondition("order " + std::to_string(c.order_id) + " is no longer open");
   }
-  const bool removed = books_.at(order.instrument).cancel(order.id);
-  assert(removed);
-  (void)removed;
-  finish_order(step, order, OrderStatus::cancelled);
+  remove_resting(step, order, OrderStatus::cancelled);
   step.events.push_back(OrderChanged{order});
   step.reply.orders.push_back(order);
   return Status::ok();
 }
 
+Status Exchange::cancel_all_orders(Step& step, const Principal& who, const CancelAllOrders& c) {
+  const ParticipantRecord* participant = trader(who);
+  if (participant == nullptr) return permission_denied("CancelAllOrders is for traders of a participant");
+  if (!c.instrument.empty() && !instruments_.contains(c.instrument)) {
+    return not_found("unknown instrument \"" + c.instrument + "\"");
+  }
+  auto mine = orders_by_participant_.find(participant->id);
+  if (mine == orders_by_participant_.end()) return Status::ok();
+  for (OrderId id : mine->second) {
+    OrderRecord& order = orders_.at(id);
+    if (!is_open(order.status) || order.mode != TradingMode::listed) continue;
+    if (!c.instrument.empty() && order.instrument != c.instrument) continue;
+    if (c.side && order.side != *c.side) continue;
+    remove_resting(step, order, OrderStatus::cancelled);
+    step.events.push_back(OrderChanged{order});
+    step.reply.orders.push_back(order);
+  }
+  return Status::ok();
+}
+
+Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder& c) {
+  const ParticipantRecord* participant = trader(who);
+  if (participant == nullptr) return permission_denied("AmendOrder is for traders of a participant");
+  auto found = orders_.find(c.order_id);
+  if (found == orders_.end() || found->second.participant != participant->id) {
+    return not_found("order " + std::to_string(c.order_id) + " is not an order of " + participant->code);
+  }
+  OrderRecord& order = found->second;
+  if (!is_open(order.status)) return failed_precondition("amend: order " + std::to_string(c.order_id) + " is no longer open");
+  if (order.mode != TradingMode::listed || order.type != OrderType::limit) {
+    return failed_precondition("amend: only open listed limit orders can be amended; cancel a block offer instead");
+  }
+  Instrument& instrument = instruments_.at(order.instrument);
+  const InstrumentConfig& config = instrument.config;
+  const Price new_price = c.new_price.is_zero() ? order.price : c.new_price;
+  const Qty new_quantity = c.new_quantity.is_zero() ? order.quantity : c.new_quantity;
+  if (new_price == order.price && new_quantity == order.quantity) {
+    return failed_precondition("amend: the new price and quantity equal the order's; nothing to change");
+  }
+  if (new_quantity <= order.filled) {
+    return failed_precondition("amend: the new quantity " + tonnes(new_quantity) + " must exceed the filled " +
+                               tonnes(order.filled));
+  }
+  if (Status s = check_open_for_trading(instrument, *participant, TradingMode::listed, step.at); !s.is_ok()) return s;
+  if (new_price != order.price) {
+    if (Status s = check_price(instrument, new_price, TradingMode::listed); !s.is_ok()) return s;
+  }
+  if (new_quantity.value % config.lot.value != 0) {
+    return failed_precondition("lot rule: quantity " + tonnes(new_quantity) + " is not a multiple of the " +
+                               tonnes(config.lot) + " lot of " + order.instrument);
+  }
+  if (new_quantity > config.listed_max_quantity) {
+    return failed_precondition("listed order size: " + tonnes(new_quantity) + " exceeds the listed maximum of " +
+                               tonnes(config.listed_max_quantity));
+  }
+  const Qty old_remaining = order.remaining();
+  const Qty new_remaining = new_quantity - order.filled;
+  if (order.side == Side::buy && new_remaining > old_remaining) {
+    if (Status s = check_position_limit(instrument, *participant, new_remaining - old_remaining); !s.is_ok()) return s;
+  }
+
+  if (new_price == order.price && new_quantity < order.quantity) {
+    // Reducing the quantity only: the order keeps its place in the queue.
+    const bool reduced = instrument.book->reduce(order.id, new_remaining);
+    assert(reduced);
+    (void)reduced;
+    if (order.side == Side::buy) {
+      clearing_.release(participant->cash_account, order.reservation, *notional(order.price, old_remaining - new_remaining));
+      touch_cash(step, participant->cash_account);
+    } else {
+      registry_.release_sell_reservation(participant->holding_account, order.instrument, old_remaining - new_remaining);
+      touch_holding(step, participant->holding_account, order.instrument);
+    }
+    count_open_buy(order, new_remaining - old_remaining);
+    order.quantity = new_quantity;
+    order.updated_sequence = step.sequence;
+    step.reply.priority_kept = true;
+    step.events.push_back(OrderChanged{order});
+    step.reply.orders.push_back(order);
+    return Status::ok();
+  }
+
+  // Any other change loses time priority: adjust the reservation first (the
+  // only step that can fail), then re-enter the order as new.
+  if (order.side == Side::buy) {
+    const auto needed = notional(new_price, new_remaining);
+    if (!needed) return invalid_argument("new_price_fen x new_quantity overflows a 64-bit amount of fen");
+    if (*needed > order.reservation.total) {
+      if (Status s = clearing_.reserve_for_buy(participant->cash_account, *needed - order.reservation.total,
+                                               order.reservation);
+          !s.is_ok()) {
+        return s;
+      }
+    } else if (*needed < order.reservation.total) {
+      clearing_.release(participant->cash_account, order.reservation, order.reservation.total - *needed);
+    }
+    touch_cash(step, participant->cash_account);
+  } else if (new_remaining > old_remaining) {
+    if (Status s = registry_.reserve_for_sell(participant->holding_account, order.instrument, new_remaining - old_remaining);
+        !s.is_ok()) {
+      return s;
+    }
+    touch_holding(step, participant->holding_account, order.instrument);
+  } else if (new_remaining < old_remaining) {
+    registry_.release_sell_reservation(participant->holding_account, order.instrument, old_remaining - new_remaining);
+    touch_holding(step, participant->holding_account, order.instrument);
+  }
+  const bool removed = instrument.book->cancel(order.id);
+  assert(removed);
+  (void)removed;
+  count_open_buy(order, -old_remaining);
+  order.price = new_price;
+  order.quantity = new_quantity;
+  order.priority = step.sequence;
+  order.updated_sequence = step.sequence;
+  match_and_rest(step, instrument, order);
+  step.events.push_back(OrderChanged{order});
+  step.reply.orders.push_back(order);
+  return Status::ok();
+}
+
+// ---- block trades ----------------------------------------------------------
+
+Status Exchange::offer_block_trade(Step& step, const Principal& who, const OfferBlockTrade& c) {
+  const ParticipantRecord* participant = trader(who);
+  if (participant == nullptr) return permission_denied("OfferBlockTrade is for traders of a participant");
+  const PlaceOrder as_order{c.instrument, c.side, OrderType::limit, TimeInForce::day, TradingMode::block,
+                            c.price,      c.quantity, c.client_order_id};
+  if (auto repeat = repeat_of(step, participant->id, c.client_order_id, as_order)) return *repeat;
+  auto found = instruments_.find(c.instrument);
+  if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
+  Instrument& instrument = found->second;
+  const InstrumentConfig& config = instrument.config;
+  if (c.counterparty != 0) {
+    auto counterparty = participants_.find(c.counterparty);
+    if (counterparty == participants_.end()) {
+      return not_found("counterparty participant " + std::to_string(c.counterparty) + " does not exist");
+    }
+    if (c.counterparty == participant->id) {
+      return failed_precondition("block trade: the counterparty must be another participant");
+    }
+    if (check_eligible(instrument, counterparty->second).is_ok() == false) {
+      return failed_precondition("eligibility: the counterparty " + counterparty->second.code +
+                                 " is a natural person and may not trade " + c.instrument);
+    }
+  }
+  if (!config.block_enabled) return failed_precondition("block trading is not enabled for " + c.instrument);
+  if (Status s = check_open_for_trading(instrument, *participant, TradingMode::block, step.at); !s.is_ok()) return s;
+  if (c.quantity < config.block_min_quantity) {
+    return failed_precondition("block size: " + tonnes(c.quantity) + " is below the block minimum of " +
+                               tonnes(config.block_min_quantity) + "; smaller quantities trade on the listed book");
+  }
+  if (c.quantity.value % config.lot.value != 0) {
+    return failed_precondition("lot rule: quantity " + tonnes(c.quantity) + " is not a multiple of the " +
+                               tonnes(config.lot) + " lot of " + c.instrument);
+  }
+  if (Status s = check_price(instrument, c.price, TradingMode::block); !s.is_ok()) return s;
+  if (c.side == Side::buy) {
+    if (Status s = check_position_limit(instrument, *participant, c.quantity); !s.is_ok()) return s;
+  }
+  OrderRecord order;
+  order.client_order_id = c.client_order_id;
+  order.participant = participant->id;
+  order.instrument = c.instrument;
+  order.side = c.side;
+  order.mode = TradingMode::block;
+  order.price = c.price;
+  order.quantity = c.quantity;
+  order.counterparty = c.counterparty;
+  if (Status s = reserve(step, *participant, order, c.quantity); !s.is_ok()) return s;
+  order.id = ++last_order_id_;
+  order.sequence = step.sequence;
+  order.entered_at = step.at;
+  order.priority = step.sequence;
+  order.updated_sequence = step.sequence;
+  order.status = OrderStatus::open;
+  count_open_buy(order, order.quantity);
+  open_block_offers_.insert(order.id);
+  orders_by_participant_[order.participant].push_back(order.id);
+  if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
+  step.events.push_back(OrderChanged{order});
+  step.reply.orders.push_back(order);
+  orders_.emplace(order.id, std::move(order));
+  return Status::ok();
+}
+
+Status Exchange::accept_block_trade(Step& step, const Principal& who, const AcceptBlockTrade& c) {
+  const ParticipantRecord* participant = trader(who);
+  if (participant == nullptr) return permission_denied("AcceptBlockTrade is for traders of a participant");
+  auto found = orders_.find(c.offer_id);
+  if (found == orders_.end() || found->second.mode != TradingMode::block ||
+      (found->second.counterparty != 0 && found->second.counterparty != participant->id &&
+       found->second.participant != participant->id)) {
+    return not_found("block offer " + std::to_string(c.offer_id) + " does not exist or is not addressed to " +
+                     participant->code);
+  }
+  OrderRecord& offer = found->second;
+  if (offer.participant == participant->id) return failed_precondition("block trade: the offerer cannot accept its own offer");
+  if (!is_open(offer.status)) {
+    return failed_precondition("block trade: offer " + std::to_string(c.offer_id) + " is no longer open");
+  }
+  if (c.expected_price != offer.price || c.expected_quantity != offer.quantity) {
+    return failed_precondition("block trade: the offer is " + tonnes(offer.quantity) + " at " + fen(offer.price) +
+                               ", not " + tonnes(c.expected_quantity) + " at " + fen(c.expected_price) +
+                               "; acceptance is all or nothing at the offered terms");
+  }
+  Instrument& instrument = instruments_.at(offer.instrument);
+  if (Status s = check_open_for_trading(instrument, *participant, TradingMode::block, step.at); !s.is_ok()) return s;
+  if (!c.client_order_id.empty() && order_by_client_id_.contains({participant->id, c.client_order_id})) {
+    const OrderRecord& existing = orders_.at(order_by_client_id_.at({participant->id, c.client_order_id}));
+    return failed_precondition("client_order_id \"" + c.client_order_id + "\" was already used (order " +
+                               std::to_string(existing.id) + ")");
+  }
+  OrderRecord order;
+  order.client_order_id = c.client_order_id;
+  order.participant = participant->id;
+  order.instrument = offer.instrument;
+  order.side = opposite(offer.side);
+  order.mode = TradingMode::block;
+  order.time_in_force = TimeInForce::ioc;  // an acceptance executes at once, all or nothing
+  order.price = offer.price;
+  order.quantity = offer.quantity;
+  order.counterparty = offer.participant;
+  if (order.side == Side::buy) {
+    if (Status s = check_position_limit(instrument, *participant, order.quantity); !s.is_ok()) return s;
+  }
+  if (Status s = reserve(step, *participant, order, order.quantity); !s.is_ok()) return s;
+  order.id = ++last_order_id_;
+  order.sequence = step.sequence;
+  order.entered_at = step.at;
+  order.priority = step.sequence;
+  open_block_offers_.erase(offer.id);
+  execute_fill(step, order, matching::Fill{offer.id, offer.participant, offer.price, offer.quantity, Qty{0}});
+  order.status = OrderStatus::filled;
+  order.updated_sequence = step.sequence;
+  orders_by_participant_[order.participant].push_back(order.id);
+  if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
+  step.events.push_back(OrderChanged{order});
+  step.reply.orders.push_back(offer);
+  step.reply.orders.push_back(order);
+  orders_.emplace(order.id, std::move(order));
+  return Status::ok();
+}
+
+// ---- end of day ------------------------------------------------------------
+
+Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOfDay& c) {
+  if (who.role != Role::operator_) return permission_denied("RunEndOfDay is for operators");
+  if (c.trading_date < market_.trading_date) {
+    // A day already closed: its stored result, nothing changes.
+    for (const DailyBar& bar : bars_) {
+      if (bar.trading_date == c.trading_date) step.reply.bars.push_back(bar);
+    }
+    step.reply.closed_date = c.trading_date;
+    return Status::ok();
+  }
+  if (c.trading_date != market_.trading_date) {
+    return failed_precondition("end of day: the trading day in progress is " + market_.trading_date + ", not " +
+                               c.trading_date);
+  }
+  const auto today = matching::shanghai_date(step.at);
+  const auto day = *matching::parse_date(market_.trading_date);
+  int last_close = 0;
+  for (const auto* windows : {&schedule_.listed, &schedule_.block}) {
+    for (const auto& w : *windows) last_close = std::max(last_close, w.close_minute);
+  }
+  if (today < day || (today == day && matching::shanghai_minute_of_day(step.at) < last_close)) {
+    return failed_precondition("end of day: the sessions of " + market_.trading_date + " end at " +
+                               std::to_string(last_close / 60) + ":" + (last_close % 60 < 10 ? "0" : "") +
+                               std::to_string(last_close % 60) + " Asia/Shanghai; end of day runs after them");
+  }
+
+  // Expire DAY orders and every block offer; GTC orders stay.
+  std::vector<OrderId> expiring;
+  for (auto& [id, order] : orders_) {
+    if (is_open(order.status) && (order.mode == TradingMode::block || order.time_in_force == TimeInForce::day)) {
+      expiring.push_back(id);
+    }
+  }
+  std::sort(expiring.begin(), expiring.end());
+  for (OrderId id : expiring) {
+    OrderRecord& order = orders_.at(id);
+    remove_resting(step, order, OrderStatus::expired);
+    step.events.push_back(OrderChanged{order});
+  }
+  step.reply.expired_orders = expiring.size();
+
+  // Bars and closing prices; the close is the next reference price.
+  for (auto& [code, instrument] : instruments_) {
+    for (const TradingMode mode : {TradingMode::listed, TradingMode::block}) {
+      const DayStats& stats = mode == TradingMode::listed ? instrument.listed_day : instrument.block_day;
+      if (stats.trades == 0) continue;
+      DailyBar bar{code,           market_.trading_date, mode,          stats.open,   stats.high, stats.low,
+                   stats.last,     stats.volume,         stats.turnover, stats.trades, step.sequence};
+      if (mode == TradingMode::listed) bar.close = vwap_to_tick(stats.turnover, stats.volume, instrument.config.tick);
+      step.events.push_back(DailyBarRecorded{bar});
+      step.reply.bars.push_back(bar);
+      bars_.push_back(std::move(bar));
+    }
+    InstrumentState& state = instrument.state;
+    if (instrument.listed_day.trades > 0) {
+      state.previous_close =
+          vwap_to_tick(instrument.listed_day.turnover, instrument.listed_day.volume, instrument.config.tick);
+    }
+    if (state.previous_close.is_positive()) state.reference = state.previous_close;
+    state.updated_sequence = step.sequence;
+    step.events.push_back(InstrumentStateChanged{state});
+    step.reply.instruments.push_back(state);
+    rebuild_book(instrument);
+    instrument.listed_day = DayStats{};
+    instrument.block_day = DayStats{};
+  }
+
+  // T+1: units bought today and proceeds of today's sales become available.
+  for (const auto& [account, code] : registry_.release_all_pending()) touch_holding(step, account, code);
+  for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
+
+  step.reply.closed_date = market_.trading_date;
+  market_.trading_date = matching::format_date(calendar_.next_trading_day(day));
+  market_.day_opened_sequence = step.sequence;
+  market_dirty_ = true;
+  step.reply.next_date = market_.trading_date;
+  return Status::ok();
+}
+
 // ---- queries ---------------------------------------------------------------
 
-Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& body) const {
+Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos) const {
   const ParticipantRecord* own = trader(who);
   const bool is_staff = who.role != Role::trader;
   if (!is_staff && own == nullptr) return permission_denied("the caller's participant does not exist");
@@ -417,6 +1082,9 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
               return not_found("participant " + std::to_string(q.participant) + " does not exist");
             }
             reply.participants.push_back(public_view(found->second));
+            if (auto controls = controls_.find(q.participant); controls != controls_.end() && visible(q.participant)) {
+              reply.controls = controls->second;
+            }
             return Status::ok();
           },
           [&](const ListParticipants&) -> Status {
@@ -467,11 +1135,53 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             return Status::ok();
           },
           [&](const GetBook& q) -> Status {
-            auto found = books_.find(q.instrument);
-            if (found == books_.end()) return not_found("unknown instrument \"" + q.instrument + "\"");
+            auto found = instruments_.find(q.instrument);
+            if (found == instruments_.end()) return not_found("unknown instrument \"" + q.instrument + "\"");
             const std::size_t depth = q.depth == 0 ? 5 : std::min<std::size_t>(q.depth, 50);
-            reply.book = BookView{q.instrument, found->second.depth(Side::buy, depth), found->second.depth(Side::sell, depth)};
+            const matching::LadderBook& book = *found->second.book;
+            reply.book = BookView{q.instrument, book.depth(Side::buy, depth), book.depth(Side::sell, depth)};
+            reply.instruments.push_back(found->second.state);
             reply.sequence = last_sequence_;
+            return Status::ok();
+          },
+          [&](const ListBlockOffers& q) -> Status {
+            if (!q.instrument.empty() && !instruments_.contains(q.instrument)) {
+              return not_found("unknown instrument \"" + q.instrument + "\"");
+            }
+            for (const auto& [id, order] : orders_) {
+              if (order.mode != TradingMode::block || order.sequence <= market_.day_opened_sequence) continue;
+              if (!q.instrument.empty() && order.instrument != q.instrument) continue;
+              if (q.status && order.status != *q.status) continue;
+              if (order.time_in_force == TimeInForce::ioc) continue;  // an acceptance, not an offer
+              if (!is_staff && order.participant != own->id && order.counterparty != 0 && order.counterparty != own->id) {
+                continue;
+              }
+              reply.orders.push_back(order);
+              if (!is_staff && order.participant != own->id) reply.orders.back().client_order_id.clear();
+            }
+            std::sort(reply.orders.begin(), reply.orders.end(),
+                      [](const OrderRecord& a, const OrderRecord& b) { return a.id < b.id; });
+            return Status::ok();
+          },
+          [&](const GetTradingCalendar& q) -> Status {
+            if (auto found = holidays_.find(q.year); found != holidays_.end()) {
+              for (const auto& day : found->second) reply.holidays.push_back(matching::format_date(day));
+            }
+            return Status::ok();
+          },
+          [&](const GetDailyBars& q) -> Status {
+            if (!instruments_.contains(q.instrument)) return not_found("unknown instrument \"" + q.instrument + "\"");
+            for (const DailyBar& bar : bars_) {
+              if (bar.instrument != q.instrument) continue;
+              if (!q.from_date.empty() && bar.trading_date < q.from_date) continue;
+              if (!q.to_date.empty() && bar.trading_date > q.to_date) continue;
+              reply.bars.push_back(bar);
+            }
+            return Status::ok();
+          },
+          [&](const ListInstruments&) -> Status {
+            for (const auto& [code, instrument] : instruments_) reply.instruments.push_back(instrument.state);
+            reply.market = market_;
             return Status::ok();
           },
           [&](const auto&) -> Status { return Status{ErrorCode::internal, "command routed as a query"}; },
@@ -488,14 +1198,19 @@ std::vector<ParticipantRecord> Exchange::participants() const {
   return out;
 }
 
-const matching::OrderBook* Exchange::book(const std::string& instrument) const {
-  auto found = books_.find(instrument);
-  return found == books_.end() ? nullptr : &found->second;
+const matching::LadderBook* Exchange::book(const std::string& instrument) const {
+  auto found = instruments_.find(instrument);
+  return found == instruments_.end() ? nullptr : found->second.book.get();
 }
 
 const OrderRecord* Exchange::order(OrderId id) const {
   auto found = orders_.find(id);
   return found == orders_.end() ? nullptr : &found->second;
+}
+
+const InstrumentState* Exchange::instrument_state(const std::string& instrument) const {
+  auto found = instruments_.find(instrument);
+  return found == instruments_.end() ? nullptr : &found->second.state;
 }
 
 void Exchange::restore(const RecoveredState& state) {
@@ -509,12 +1224,33 @@ void Exchange::restore(const RecoveredState& state) {
     last_participant_id_ = std::max(last_participant_id_, participant.id);
     last_account_id_ = std::max({last_account_id_, participant.holding_account, participant.cash_account});
   }
+  for (const ParticipantControls& controls : state.controls) controls_[controls.participant] = controls;
   for (const CashRecord& cash : state.cash) clearing_.restore_account(cash.account, cash.balance);
   for (const registry::HoldingRecord& holding : state.holdings) registry_.restore_holding(holding);
   registry_.restore_ledger_tail(state.last_ledger_entry_id, state.last_ledger_hash);
+  for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }
+  if (state.market) market_ = *state.market;
+  for (const CalendarChanged& calendar : state.calendars) {
+    std::vector<std::chrono::year_month_day>& days = holidays_[calendar.year];
+    days.clear();
+    for (const std::string& text : calendar.holidays) {
+      if (auto date = matching::parse_date(text)) days.push_back(*date);
+    }
+  }
+  std::vector<std::chrono::year_month_day> all;
+  for (const auto& [year, days] : holidays_) all.insert(all.end(), days.begin(), days.end());
+  calendar_ = matching::TradingCalendar(std::move(all));
+  for (const InstrumentState& saved : state.instrument_states) {
+    if (auto found = instruments_.find(saved.instrument); found != instruments_.end()) {
+      found->second.state = saved;
+      rebuild_book(found->second);
+    }
+  }
+  bars_ = state.bars;
+
   std::vector<const OrderRecord*> open;
   for (const OrderRecord& order : state.orders) {
     orders_[order.id] = order;
@@ -525,13 +1261,38 @@ void Exchange::restore(const RecoveredState& state) {
   }
   for (auto& [participant, ids] : orders_by_participant_) std::sort(ids.begin(), ids.end());
   std::sort(open.begin(), open.end(), [](const OrderRecord* a, const OrderRecord* b) { return a->priority < b->priority; });
+  std::map<std::string, std::vector<matching::BookOrder>> resting;
   for (const OrderRecord* order : open) {
-    books_.at(order->instrument)
-        .add(matching::BookOrder{order->id, order->participant, order->side, order->price, order->remaining(),
-                                 order->priority});
+    count_open_buy(*order, order->remaining());
+    if (order->mode == TradingMode::block) {
+      open_block_offers_.insert(order->id);
+      continue;
+    }
+    resting[order->instrument].push_back(
+        matching::BookOrder{order->id, order->participant, order->side, order->price, order->remaining(), order->priority});
+  }
+  for (auto& [code, orders] : resting) {
+    Instrument& instrument = instruments_.at(code);
+    // Size the ladder for every resting order first, then add them in priority order.
+    auto listed = band(instrument, TradingMode::listed);
+    Price low = listed ? listed->low : instrument.config.tick;
+    Price high = listed ? listed->high : instrument.config.tick;
+    for (const auto& order : orders) {
+      low = std::min(low, order.price);
+      high = std::max(high, order.price);
+    }
+    instrument.book = std::make_unique<matching::LadderBook>(low, high, instrument.config.tick,
+                                                             std::max<std::size_t>(1024, orders.size() * 2));
+    for (const auto& order : orders) instrument.book->add(order);
   }
   trades_ = state.trades;
-  for (const TradeRecord& trade : trades_) last_trade_id_ = std::max(last_trade_id_, trade.id);
+  for (const TradeRecord& trade : trades_) {
+    last_trade_id_ = std::max(last_trade_id_, trade.id);
+    if (trade.sequence > market_.day_opened_sequence) {
+      Instrument& instrument = instruments_.at(trade.instrument);
+      (trade.mode == TradingMode::block ? instrument.block_day : instrument.listed_day).add(trade.price, trade.quantity);
+    }
+  }
 }
 
 }  // namespace carbon::engine

@@ -1,7 +1,9 @@
 #pragma once
 /// The exchange's whole market state and the one function that changes it.
 
+#include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -9,7 +11,8 @@
 
 #include "common/config.h"
 #include "engine/records.h"
-#include "matching/order_book.h"
+#include "matching/ladder_book.h"
+#include "matching/trading_rules.h"
 #include "registry/registry.h"
 #include "settlement/clearing.h"
 
@@ -20,6 +23,7 @@ namespace carbon::engine {
 /// commands at the same times give the same events and state.
 class Exchange {
  public:
+  /// Throws std::runtime_error on a malformed configured holiday.
   explicit Exchange(const Config& config);
 
   /// Applies one command at time `now` and returns its events and reply.
@@ -34,42 +38,104 @@ class Exchange {
   std::vector<ParticipantRecord> participants() const;
   const registry::Registry& registry() const { return registry_; }
   const settlement::Clearing& clearing() const { return clearing_; }
-  /// The book of an instrument, or nullptr if the instrument is unknown.
-  const matching::OrderBook* book(const std::string& instrument) const;
+  /// The listed order book of an instrument, or nullptr if the instrument is unknown.
+  const matching::LadderBook* book(const std::string& instrument) const;
   /// The order with this id, or nullptr.
   const OrderRecord* order(OrderId id) const;
+  /// The market state of an instrument, or nullptr if it is unknown.
+  const InstrumentState* instrument_state(const std::string& instrument) const;
+  const MarketState& market_state() const { return market_; }
 
  private:
   struct Step;  // the command being applied: sequence, time, events, touched rows
+
+  /// Running totals of one instrument in one mode on the trading day in progress.
+  struct DayStats {
+    Price open, high, low, last;
+    Qty volume;
+    Cash turnover;
+    std::uint64_t trades = 0;
+    void add(Price price, Qty quantity);
+  };
+
+  /// An instrument with its rules, state, book and the day's statistics.
+  struct Instrument {
+    InstrumentConfig config;
+    InstrumentState state;
+    std::unique_ptr<matching::LadderBook> book;
+    DayStats listed_day;
+    DayStats block_day;
+  };
 
   Status create_participant(Step& step, const Principal& who, const CreateParticipant& command);
   Status move_cash(Step& step, const MoveCash& command);
   Status issue_allowances(Step& step, const IssueAllowances& command);
   Status place_order(Step& step, const Principal& who, const PlaceOrder& command);
   Status cancel_order(Step& step, const Principal& who, const CancelOrder& command);
-  Status query(Reply& reply, const Principal& who, const CommandBody& body) const;
+  Status amend_order(Step& step, const Principal& who, const AmendOrder& command);
+  Status cancel_all_orders(Step& step, const Principal& who, const CancelAllOrders& command);
+  Status offer_block_trade(Step& step, const Principal& who, const OfferBlockTrade& command);
+  Status accept_block_trade(Step& step, const Principal& who, const AcceptBlockTrade& command);
+  Status set_participant_controls(Step& step, const Principal& who, const SetParticipantControls& command);
+  Status halt_trading(Step& step, const Principal& who, const HaltTrading& command);
+  Status resume_trading(Step& step, const Principal& who, const ResumeTrading& command);
+  Status set_reference_price(Step& step, const Principal& who, const SetReferencePrice& command);
+  Status set_trading_calendar(Step& step, const Principal& who, const SetTradingCalendar& command);
+  Status run_end_of_day(Step& step, const Principal& who, const RunEndOfDay& command);
+  Status query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;
 
-  Status check_order(const ParticipantRecord& participant, const PlaceOrder& command) const;
+  /// The rules every new order, amendment, offer and acceptance must pass at `now`.
+  Status check_open_for_trading(const Instrument& instrument, const ParticipantRecord& participant, TradingMode mode,
+                                UnixNanos now) const;
+  Status check_eligible(const Instrument& instrument, const ParticipantRecord& participant) const;
+  Status check_price(const Instrument& instrument, Price price, TradingMode mode) const;
+  Status check_position_limit(const Instrument& instrument, const ParticipantRecord& participant, Qty more) const;
+  /// Reserves what a new order of `side` needs: cash for a buy, units for a sell.
+  Status reserve(Step& step, const ParticipantRecord& participant, OrderRecord& order, Qty quantity);
+  /// Returns the idempotent reply for a reused client order id, or nothing if the id is new.
+  std::optional<Status> repeat_of(Step& step, ParticipantId participant, const std::string& client_order_id,
+                                  const PlaceOrder& as_order);
+
+  /// Matches `order` (not resting) against the book with self-trade
+  /// prevention, then rests its remainder (DAY, GTC) or cancels it.
+  void match_and_rest(Step& step, Instrument& instrument, OrderRecord& order);
   void execute_fill(Step& step, OrderRecord& incoming, const matching::Fill& fill);
+  /// Takes a resting order off the book and finishes it as `terminal`.
+  void remove_resting(Step& step, OrderRecord& order, OrderStatus terminal);
   void finish_order(Step& step, OrderRecord& order, OrderStatus terminal);
+  void count_open_buy(const OrderRecord& order, Qty delta);
+  void rebuild_book(Instrument& instrument);
   void touch_cash(Step& step, AccountId account);
   void touch_holding(Step& step, AccountId account, const std::string& instrument);
   void flush_touched(Step& step);
+  /// The trading day in progress; set from `now` when nothing has set it yet.
+  void ensure_trading_date(UnixNanos now);
+  std::optional<matching::PriceBand> band(const Instrument& instrument, TradingMode mode) const;
 
   const ParticipantRecord* trader(const Principal& who) const;
+  SelfTradePrevention self_trade_mode(ParticipantId participant) const;
 
-  std::map<std::string, InstrumentConfig> instruments_;
-  std::map<std::string, matching::OrderBook> books_;
+  std::map<std::string, Instrument> instruments_;
   registry::Registry registry_;
   settlement::Clearing clearing_;
+  matching::SessionSchedule schedule_;
+  std::map<int, std::vector<std::chrono::year_month_day>> holidays_;  ///< by year
+  matching::TradingCalendar calendar_;
+  MarketState market_;
+  bool market_dirty_ = false;  ///< market_ changed in memory and is journaled with the next event
 
   std::map<ParticipantId, ParticipantRecord> participants_;
   std::unordered_map<std::string, ParticipantId> participant_by_code_;
   std::unordered_map<AccountId, ParticipantId> owner_of_cash_account_;
+  std::map<ParticipantId, ParticipantControls> controls_;
   std::unordered_map<OrderId, OrderRecord> orders_;
   std::unordered_map<ParticipantId, std::vector<OrderId>> orders_by_participant_;
   std::map<std::pair<ParticipantId, std::string>, OrderId> order_by_client_id_;
+  std::set<OrderId> open_block_offers_;
+  std::map<std::pair<ParticipantId, std::string>, Qty> open_buys_;  ///< remaining tonnes of open buy orders
+  std::map<std::pair<AccountId, std::string>, Qty> allocated_;     ///< issued to a holding account
   std::vector<TradeRecord> trades_;
+  std::vector<DailyBar> bars_;
   std::map<std::tuple<AccountId, bool, std::string>, CashMovementRecord> cash_movements_;
 
   Sequence last_sequence_ = 0;

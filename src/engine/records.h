@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -55,6 +56,7 @@ struct OrderRecord {
   std::uint64_t priority = 0;  ///< time priority in the book
   settlement::BuyReservation reservation;  ///< cash still locked (buy orders)
   Sequence updated_sequence = 0;
+  ParticipantId counterparty = 0;  ///< block offers: the named counterparty, 0 = open to all eligible
   Qty remaining() const { return quantity - filled; }
 };
 
@@ -72,6 +74,61 @@ struct TradeRecord {
   Side aggressor = Side::buy;
   Sequence sequence = 0;
   UnixNanos executed_at = 0;
+};
+
+/// How self-trade prevention resolves an incoming order meeting a resting
+/// order of the same participant.
+enum class SelfTradePrevention : std::uint8_t {
+  cancel_resting = 1,   ///< the resting order is cancelled and matching goes on
+  cancel_incoming = 2,  ///< the default: the incoming order's remainder is cancelled
+  cancel_both = 3,      ///< both are cancelled
+};
+
+/// A participant's trading controls, set by an operator.
+struct ParticipantControls {
+  ParticipantId participant = 0;
+  SelfTradePrevention self_trade = SelfTradePrevention::cancel_incoming;
+  bool suspended = false;
+  std::string suspension_reason;
+  Sequence updated_sequence = 0;
+};
+
+/// An instrument's market state: the reference price its bands are centred
+/// on, the last closing price, and an operator halt.
+struct InstrumentState {
+  std::string instrument;
+  Price reference;       ///< 0 = none yet: orders are refused until an operator sets one
+  Price previous_close;  ///< the last closing price, 0 before the first end of day
+  bool halted = false;
+  std::string halt_reason;
+  Sequence updated_sequence = 0;
+};
+
+/// The market-wide state: the trading day in progress and a market-wide halt.
+struct MarketState {
+  std::string trading_date;       ///< "YYYY-MM-DD"; empty until the first command that needs it
+  Sequence day_opened_sequence = 0;  ///< trades after this sequence belong to trading_date
+  bool halted = false;
+  std::string halt_reason;
+  Sequence updated_sequence = 0;
+};
+
+/// Open, high, low, close, volume and turnover of one instrument in one
+/// trading mode on one trading day. For listed trading, close is the
+/// official closing price (the day's volume-weighted average); for block
+/// trading it is the last block trade's price.
+struct DailyBar {
+  std::string instrument;
+  std::string trading_date;
+  TradingMode mode = TradingMode::listed;
+  Price open;
+  Price high;
+  Price low;
+  Price close;
+  Qty volume;
+  Cash turnover;
+  std::uint64_t trade_count = 0;
+  Sequence sequence = 0;
 };
 
 /// A cash account's balances with its key.
@@ -124,6 +181,70 @@ struct PlaceOrder {
 struct CancelOrder {
   OrderId order_id = 0;
 };
+/// Changes an open listed limit order: 0 leaves a field unchanged.
+struct AmendOrder {
+  OrderId order_id = 0;
+  Price new_price;
+  Qty new_quantity;
+};
+/// Cancels the caller's open listed orders, optionally of one instrument and side.
+struct CancelAllOrders {
+  std::string instrument;  ///< empty = all
+  std::optional<Side> side;
+};
+struct OfferBlockTrade {
+  std::string instrument;
+  Side side = Side::sell;
+  Price price;
+  Qty quantity;
+  ParticipantId counterparty = 0;  ///< 0 = open to all eligible participants
+  std::string client_order_id;
+};
+struct AcceptBlockTrade {
+  OrderId offer_id = 0;
+  Price expected_price;
+  Qty expected_quantity;
+  std::string client_order_id;
+};
+struct ListBlockOffers {
+  std::string instrument;  ///< empty = all
+  std::optional<OrderStatus> status;  ///< nothing = any
+};
+struct SetParticipantControls {
+  ParticipantId participant = 0;
+  std::optional<SelfTradePrevention> self_trade;  ///< nothing = unchanged
+  std::optional<bool> suspended;                   ///< nothing = unchanged
+  std::string reason;
+};
+/// Halts one instrument, or the whole market when instrument is empty.
+struct HaltTrading {
+  std::string instrument;
+  std::string reason;
+};
+struct ResumeTrading {
+  std::string instrument;
+};
+struct SetReferencePrice {
+  std::string instrument;
+  Price price;
+  std::string reason;
+};
+struct SetTradingCalendar {
+  int year = 0;
+  std::vector<std::string> holidays;  ///< "YYYY-MM-DD"
+};
+struct GetTradingCalendar {
+  int year = 0;
+};
+struct RunEndOfDay {
+  std::string trading_date;  ///< "YYYY-MM-DD"
+};
+struct GetDailyBars {
+  std::string instrument;
+  std::string from_date;  ///< inclusive, empty = from the first
+  std::string to_date;    ///< inclusive, empty = to the last
+};
+struct ListInstruments {};
 struct GetParticipant {
   ParticipantId participant = 0;
 };
@@ -151,8 +272,11 @@ struct Refused {
   Status status;
 };
 
-using CommandBody = std::variant<CreateParticipant, MoveCash, IssueAllowances, PlaceOrder, CancelOrder, GetParticipant,
-                                 ListParticipants, GetOrder, ListOrders, ListTrades, GetBalances, GetBook, Refused>;
+using CommandBody =
+    std::variant<CreateParticipant, MoveCash, IssueAllowances, PlaceOrder, CancelOrder, GetParticipant, ListParticipants,
+                 GetOrder, ListOrders, ListTrades, GetBalances, GetBook, Refused, AmendOrder, CancelAllOrders,
+                 OfferBlockTrade, AcceptBlockTrade, ListBlockOffers, SetParticipantControls, HaltTrading, ResumeTrading,
+                 SetReferencePrice, SetTradingCalendar, GetTradingCalendar, RunEndOfDay, GetDailyBars, ListInstruments>;
 
 /// One request to the engine.
 struct Command {
@@ -198,8 +322,27 @@ struct CommandRejected {
   std::string message;
 };
 
+struct ParticipantControlsChanged {
+  ParticipantControls controls;
+};
+struct InstrumentStateChanged {
+  InstrumentState state;
+};
+struct MarketStateChanged {
+  MarketState state;
+};
+/// The holidays of one calendar year, replaced as a whole.
+struct CalendarChanged {
+  int year = 0;
+  std::vector<std::string> holidays;
+};
+struct DailyBarRecorded {
+  DailyBar bar;
+};
+
 using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingChanged, LedgerAppended, OrderChanged,
-                           TradeExecuted, CommandRejected>;
+                           TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
+                           MarketStateChanged, CalendarChanged, DailyBarRecorded>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -224,6 +367,15 @@ struct Reply {
   std::vector<registry::HoldingRecord> holdings;
   std::uint64_t ledger_entry_id = 0;
   std::optional<BookView> book;
+  std::optional<ParticipantControls> controls;
+  std::vector<InstrumentState> instruments;
+  std::optional<MarketState> market;
+  std::vector<std::string> holidays;  ///< GetTradingCalendar, SetTradingCalendar
+  std::vector<DailyBar> bars;          ///< RunEndOfDay, GetDailyBars
+  bool priority_kept = false;          ///< AmendOrder
+  std::string closed_date;             ///< RunEndOfDay: the day closed
+  std::string next_date;               ///< RunEndOfDay: the next trading day
+  std::uint64_t expired_orders = 0;    ///< RunEndOfDay
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -245,6 +397,13 @@ struct RecoveredState {
   std::vector<TradeRecord> trades;
   std::uint64_t last_ledger_entry_id = 0;
   registry::Hash last_ledger_hash{};
+  std::vector<ParticipantControls> controls;
+  std::vector<InstrumentState> instrument_states;
+  std::optional<MarketState> market;
+  std::vector<CalendarChanged> calendars;  ///< holidays by year
+  std::vector<DailyBar> bars;
+  /// Tonnes issued or allocated to each holding account per instrument (for position limits).
+  std::vector<std::tuple<AccountId, std::string, Qty>> allocated;
 };
 
 }  // namespace carbon::engine

@@ -1,7 +1,10 @@
 #include "engine/validation.h"
 
+#include <algorithm>
 #include <string>
 #include <variant>
+
+#include "matching/trading_rules.h"
 
 namespace carbon::engine {
 namespace {
@@ -36,9 +39,28 @@ Status validate_order(const PlaceOrder& c) {
   }
   if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive (whole tonnes)");
   if (c.type == OrderType::limit && !c.price.is_positive()) return invalid_argument("price_fen must be positive");
+  if (c.type == OrderType::market) {
+    if (!c.price.is_zero()) return invalid_argument("a market order has no price: price_fen must be 0");
+    if (c.time_in_force != TimeInForce::ioc && c.time_in_force != TimeInForce::fok) {
+      return invalid_argument("a market order is immediate: time in force IOC or FOK, not DAY or GTC");
+    }
+  }
   if (c.side == Side::buy && !notional(c.price, c.quantity)) {
     return invalid_argument("price_fen x quantity overflows a 64-bit amount of fen");
   }
+  return Status::ok();
+}
+
+Status validate_text(const std::string& text, const char* field, std::size_t max, bool required) {
+  if ((required && text.empty()) || text.size() > max || !is_clean_text(text)) {
+    return invalid_argument(std::string(field) + (required ? " is required: 1 to " : " must be at most ") +
+                            std::to_string(max) + " bytes of text without control characters");
+  }
+  return Status::ok();
+}
+
+Status validate_date(const std::string& text, const char* field) {
+  if (!matching::parse_date(text)) return invalid_argument(std::string(field) + " must be a date YYYY-MM-DD");
   return Status::ok();
 }
 
@@ -133,6 +155,84 @@ Status validate(const CommandBody& body) {
                                                                          : Status::ok();
           },
           [](const Refused& c) -> Status { return c.status; },
+          [](const AmendOrder& c) -> Status {
+            if (c.order_id == 0) return invalid_argument("order_id is required");
+            if (c.new_price.is_negative() || c.new_quantity.is_negative()) {
+              return invalid_argument("new_price_fen and new_quantity must not be negative");
+            }
+            if (c.new_price.is_zero() && c.new_quantity.is_zero()) {
+              return invalid_argument("nothing to change: give new_price_fen or new_quantity");
+            }
+            return Status::ok();
+          },
+          [](const CancelAllOrders& c) -> Status {
+            if (c.side && !is_valid(*c.side)) return invalid_argument("side must be BUY, SELL or unspecified");
+            return validate_text(c.instrument, "instrument", 32, false);
+          },
+          [](const OfferBlockTrade& c) -> Status {
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!is_valid(c.side)) return invalid_argument("side must be BUY or SELL");
+            if (!c.price.is_positive()) return invalid_argument("price_fen must be positive");
+            if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive (whole tonnes)");
+            if (!notional(c.price, c.quantity)) return invalid_argument("price_fen x quantity overflows a 64-bit amount of fen");
+            return validate_text(c.client_order_id, "client_order_id", 64, false);
+          },
+          [](const AcceptBlockTrade& c) -> Status {
+            if (c.offer_id == 0) return invalid_argument("offer_id is required");
+            if (!c.expected_price.is_positive() || !c.expected_quantity.is_positive()) {
+              return invalid_argument("expected_price_fen and expected_quantity are required and positive");
+            }
+            return validate_text(c.client_order_id, "client_order_id", 64, false);
+          },
+          [](const SetParticipantControls& c) -> Status {
+            if (c.participant == 0) return invalid_argument("participant_id is required");
+            if (c.self_trade && (*c.self_trade < SelfTradePrevention::cancel_resting ||
+                                 *c.self_trade > SelfTradePrevention::cancel_both)) {
+              return invalid_argument("unknown self-trade prevention mode");
+            }
+            if (c.suspended && *c.suspended && c.reason.empty()) {
+              return invalid_argument("a suspension needs a reason");
+            }
+            return validate_text(c.reason, "reason", 500, false);
+          },
+          [](const HaltTrading& c) -> Status {
+            if (Status s = validate_text(c.instrument, "instrument", 32, false); !s.is_ok()) return s;
+            return validate_text(c.reason, "reason", 500, true);
+          },
+          [](const ResumeTrading& c) -> Status { return validate_text(c.instrument, "instrument", 32, false); },
+          [](const SetReferencePrice& c) -> Status {
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.price.is_positive()) return invalid_argument("price_fen must be positive");
+            return validate_text(c.reason, "reason", 500, true);
+          },
+          [](const SetTradingCalendar& c) -> Status {
+            if (c.year < 2000 || c.year > 2200) return invalid_argument("year must be 2000 to 2200");
+            std::vector<std::string> seen;
+            for (const std::string& text : c.holidays) {
+              const auto date = matching::parse_date(text);
+              if (!date) return invalid_argument("holiday \"" + text + "\" is not a date YYYY-MM-DD");
+              if (static_cast<int>(date->year()) != c.year) {
+                return invalid_argument("holiday " + text + " is not in " + std::to_string(c.year));
+              }
+              if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
+                return invalid_argument("holiday " + text + " is listed twice");
+              }
+              seen.push_back(text);
+            }
+            return Status::ok();
+          },
+          [](const GetTradingCalendar& c) -> Status {
+            return c.year < 2000 || c.year > 2200 ? invalid_argument("year must be 2000 to 2200") : Status::ok();
+          },
+          [](const RunEndOfDay& c) -> Status { return validate_date(c.trading_date, "trading_date"); },
+          [](const GetDailyBars& c) -> Status {
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.from_date.empty()) {
+              if (Status s = validate_date(c.from_date, "from_date"); !s.is_ok()) return s;
+            }
+            if (!c.to_date.empty()) return validate_date(c.to_date, "to_date");
+            return Status::ok();
+          },
           [](const auto&) -> Status { return Status::ok(); },
       },
       body);

@@ -261,4 +261,11 @@ void LadderBook::index_erase(OrderId id) {
   index_[hole] = Slot{};
 }
 
+const BookOrder* LadderBook::front(Side side) const {
+  const std::int64_t best = side == Side::buy ? best_bid_ : best_ask_;
+  if (best < 0) return nullptr;
+  const std::uint32_t head = ladder(side).levels[static_cast<std::size_t>(best)].head;
+  return head == kNil ? nullptr : &nodes_[head].order;
+}
+
 }  // namespace carbon::matching

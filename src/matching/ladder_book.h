@@ -50,6 +50,13 @@ class LadderBook {
   /// The best `levels` price levels of one side, best first.
   std::vector<DepthLevel> depth(Side side, std::size_t levels) const;
 
+  /// The first order in time at the best price of one side, or nullptr if the side is empty.
+  const BookOrder* front(Side side) const;
+
+  /// The lowest and highest price the ladder holds.
+  Price lowest() const { return lowest_; }
+  Price highest() const { return price_at(level_count_ - 1); }
+
   std::size_t order_count() const { return orders_; }
 
   /// Every resting order, bids best first then asks best first, in priority order.

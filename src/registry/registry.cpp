@@ -1,5 +1,6 @@
 #include "registry/registry.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace carbon::registry {
@@ -101,6 +102,20 @@ Qty Registry::net_total(const std::string& instrument) const {
 
 void Registry::restore_holding(const HoldingRecord& record) {
   accounts_[record.account][record.instrument] = record.holding;
+}
+
+std::vector<std::pair<AccountId, std::string>> Registry::release_all_pending() {
+  std::vector<std::pair<AccountId, std::string>> changed;
+  for (auto& [account, holdings] : accounts_) {
+    for (auto& [instrument, holding] : holdings) {
+      if (holding.pending.is_zero()) continue;
+      holding.available += holding.pending;
+      holding.pending = Qty{0};
+      changed.emplace_back(account, instrument);
+    }
+  }
+  std::sort(changed.begin(), changed.end());
+  return changed;
 }
 
 }  // namespace carbon::registry

@@ -69,6 +69,10 @@ class Registry {
   void deliver(const std::string& instrument, AccountId seller, AccountId buyer, Qty quantity, Sequence sequence,
                UnixNanos at, const std::string& reference);
 
+  /// End of day (T+1): every pending unit becomes available. Returns the
+  /// holdings that changed, as (account, instrument).
+  std::vector<std::pair<AccountId, std::string>> release_all_pending();
+
   /// Sum of all balances of one instrument across every account (zero when conserved).
   Qty net_total(const std::string& instrument) const;
 

@@ -1,5 +1,7 @@
 #include "server/convert.h"
 
+#include <cstdlib>
+
 namespace carbon::server {
 
 grpc::Status to_grpc(const Status& status) {
@@ -82,6 +84,87 @@ void to_proto(const matching::DepthLevel& in, v1::PriceLevel& out) {
   out.set_price_fen(in.price.value);
   out.set_quantity(in.quantity.value);
   out.set_order_count(in.order_count);
+}
+
+void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, v1::Instrument& out) {
+  out.set_code(in.instrument);
+  out.set_reference_price_fen(in.reference.value);
+  out.set_halted(in.halted);
+  out.set_halt_reason(in.halt_reason);
+  out.set_sequence(in.updated_sequence);
+  if (config == nullptr) return;
+  out.set_market(static_cast<v1::Market>(config->market));
+  out.set_tick_fen(config->tick.value);
+  out.set_lot(config->lot.value);
+  out.set_gtc_enabled(config->gtc_enabled);
+  out.set_position_limit(config->position_limit.value);
+  if (config->code.rfind("CEA", 0) == 0 && config->code.size() == 7) {
+    out.set_vintage_year(std::atoi(config->code.c_str() + 3));
+  }
+  v1::ModeRules& listed = *out.add_mode_rules();
+  listed.set_mode(v1::TRADING_MODE_LISTED);
+  listed.set_enabled(true);
+  listed.set_min_order_quantity(config->lot.value);
+  listed.set_max_order_quantity(config->listed_max_quantity.value);
+  listed.set_price_band_bps(config->listed_band_bps);
+  v1::ModeRules& block = *out.add_mode_rules();
+  block.set_mode(v1::TRADING_MODE_BLOCK);
+  block.set_enabled(config->block_enabled);
+  block.set_min_order_quantity(config->block_min_quantity.value);
+  block.set_price_band_bps(config->block_band_bps);
+  out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
+  out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_INSTITUTION);
+  if (config->market == Market::voluntary) out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_NATURAL_PERSON);
+}
+
+void to_proto(const engine::MarketState& in, v1::MarketStatus& out) {
+  out.set_trading_date(in.trading_date);
+  out.set_market_halted(in.halted);
+  out.set_market_halt_reason(in.halt_reason);
+  out.set_sequence(in.updated_sequence);
+}
+
+void to_proto(const engine::ParticipantControls& in, v1::ParticipantControls& out) {
+  out.set_participant_id(in.participant);
+  out.set_self_trade_prevention(static_cast<v1::SelfTradePrevention>(in.self_trade));
+  out.set_trading_suspended(in.suspended);
+  out.set_reason(in.suspension_reason);
+  out.set_sequence(in.updated_sequence);
+}
+
+void to_proto(const engine::DailyBar& in, v1::DailyBar& out) {
+  out.set_instrument(in.instrument);
+  out.set_mode(static_cast<v1::TradingMode>(in.mode));
+  out.set_trading_date(in.trading_date);
+  out.set_open_price_fen(in.open.value);
+  out.set_high_price_fen(in.high.value);
+  out.set_low_price_fen(in.low.value);
+  out.set_close_price_fen(in.close.value);
+  out.set_volume(in.volume.value);
+  out.set_turnover_fen(in.turnover.value);
+  out.set_trade_count(static_cast<std::uint32_t>(in.trade_count));
+  out.set_day_closed(true);
+}
+
+void to_block_offer(const engine::OrderRecord& in, TradeId trade, v1::BlockOffer& out) {
+  out.set_offer_id(in.id);
+  out.set_instrument(in.instrument);
+  out.set_side(static_cast<v1::Side>(in.side));
+  out.set_price_fen(in.price.value);
+  out.set_quantity(in.quantity.value);
+  out.set_offerer_participant_id(in.participant);
+  out.set_counterparty_participant_id(in.counterparty);
+  switch (in.status) {
+    case OrderStatus::open:
+    case OrderStatus::partially_filled: out.set_status(v1::BLOCK_OFFER_STATUS_OPEN); break;
+    case OrderStatus::filled: out.set_status(v1::BLOCK_OFFER_STATUS_ACCEPTED); break;
+    case OrderStatus::expired: out.set_status(v1::BLOCK_OFFER_STATUS_EXPIRED); break;
+    default: out.set_status(v1::BLOCK_OFFER_STATUS_CANCELLED); break;
+  }
+  out.set_client_order_id(in.client_order_id);
+  out.set_trade_id(trade);
+  out.set_offered_at_unix_nanos(in.entered_at);
+  out.set_sequence(in.updated_sequence);
 }
 
 }  // namespace carbon::server

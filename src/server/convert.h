@@ -7,6 +7,8 @@
 #include "carbon/v1/admin.pb.h"
 #include "carbon/v1/common.pb.h"
 #include "carbon/v1/market_data.pb.h"
+#include "carbon/v1/trading.pb.h"
+#include "common/config.h"
 #include "engine/records.h"
 
 namespace carbon::server {
@@ -20,6 +22,13 @@ void to_proto(const engine::CashRecord& in, v1::CashBalance& out);
 void to_proto(const registry::HoldingRecord& in, v1::Holding& out);
 void to_proto(const engine::ParticipantRecord& in, v1::Participant& out);
 void to_proto(const matching::DepthLevel& in, v1::PriceLevel& out);
+/// An instrument's rules (from `config`, if known) and its state.
+void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, v1::Instrument& out);
+void to_proto(const engine::MarketState& in, v1::MarketStatus& out);
+void to_proto(const engine::ParticipantControls& in, v1::ParticipantControls& out);
+void to_proto(const engine::DailyBar& in, v1::DailyBar& out);
+/// A block offer from the offerer's underlying order (mode BLOCK); `trade` is its trade once accepted.
+void to_block_offer(const engine::OrderRecord& in, TradeId trade, v1::BlockOffer& out);
 
 /// A wire enum value as an engine enum; values outside 0..254 become 255 (invalid).
 template <typename Enum>

@@ -106,6 +106,17 @@ void Daemon::start() {
     state = store::load_state(conn.get());
     store::check_state(conn.get(), state);
   }
+  if (config_.clock_start.empty()) {
+    clock_ = std::make_unique<SystemClock>();
+  } else {
+    const auto start = parse_rfc3339(config_.clock_start);
+    if (!start) {
+      throw std::runtime_error("clock_start \"" + config_.clock_start +
+                               "\" is not an RFC 3339 instant such as 2026-11-24T10:00:00+08:00");
+    }
+    clock_ = std::make_unique<ShiftedClock>(*start);
+    spdlog::warn("the engine's clock starts at {} (clock_start), not at the system time", config_.clock_start);
+  }
   exchange_ = std::make_unique<engine::Exchange>(config_);
   try {
     exchange_->restore(state);
@@ -126,10 +137,10 @@ void Daemon::start() {
   options.event_ring_capacity = config_.event_ring_capacity;
   options.max_batch = config_.journal_max_batch;
   options.stop_commit_retry_ms = config_.shutdown_grace_ms;
-  runtime_ = std::make_unique<engine::EngineRuntime>(*exchange_, clock_, *journal_, options);
+  runtime_ = std::make_unique<engine::EngineRuntime>(*exchange_, *clock_, *journal_, options);
   runtime_->start();
 
-  ServiceContext context{auth_, *runtime_};
+  ServiceContext context{auth_, *runtime_, config_};
   trading_ = std::make_unique<TradingService>(context);
   market_data_ = std::make_unique<MarketDataService>(context);
   admin_ = std::make_unique<AdminService>(context);

@@ -47,7 +47,7 @@ class Daemon {
   void set_serving(bool serving);
 
   Config config_;
-  SystemClock clock_;
+  std::unique_ptr<Clock> clock_;  ///< the system clock, or a shifted one (clock_start)
   std::unique_ptr<store::EmbeddedPostgres> embedded_;
   std::string conninfo_;
   std::unique_ptr<engine::Exchange> exchange_;

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::string ready_file;
   std::string embedded_os_user;
   int embedded_port = 0;
+  std::string clock_start;
   app.add_option("-c,--config", config_path, "TOML config file (see deploy/carbond.example.toml)")
       ->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "gRPC address host:port (default 127.0.0.1:50051)");
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
   app.add_option("--embedded-port", embedded_port, "port number of the embedded cluster's Unix socket");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical");
   app.add_option("--ready-file", ready_file, "write the bound address here once serving (for supervisors and tests)");
+  app.add_option("--clock-start", clock_start,
+                 "start the engine's clock at this RFC 3339 instant, e.g. 2026-11-24T10:00:00+08:00, and run it on"
+                 " from there (demonstrations and tests at session time; default: the system clock)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("carbond"));
 
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
   if (!embedded_os_user.empty()) config.embedded_os_user = embedded_os_user;
   if (embedded_port != 0) config.embedded_port = embedded_port;
   if (!log_level.empty()) config.log_level = log_level;
+  if (!clock_start.empty()) config.clock_start = clock_start;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 

@@ -1,9 +1,11 @@
 #include "server/services.h"
 
+#include <chrono>
 #include <functional>
 #include <utility>
 
 #include "engine/validation.h"
+#include "matching/trading_rules.h"
 #include "server/convert.h"
 
 namespace carbon::server {
@@ -84,9 +86,11 @@ grpc::ServerUnaryReactor* TradingService::PlaceOrder(grpc::CallbackServerContext
         order.side = enum_from_wire<Side>(request->side());
         order.type = request->type() == v1::ORDER_TYPE_UNSPECIFIED ? OrderType::limit
                                                                      : enum_from_wire<OrderType>(request->type());
-        order.time_in_force = request->time_in_force() == v1::TIME_IN_FORCE_UNSPECIFIED
-                                  ? TimeInForce::day
-                                  : enum_from_wire<TimeInForce>(request->time_in_force());
+        // Unspecified: DAY for a limit order, IOC for a market order.
+        order.time_in_force = request->time_in_force() != v1::TIME_IN_FORCE_UNSPECIFIED
+                                  ? enum_from_wire<TimeInForce>(request->time_in_force())
+                              : order.type == OrderType::market ? TimeInForce::ioc
+                                                                : TimeInForce::day;
         order.mode = request->mode() == v1::TRADING_MODE_UNSPECIFIED ? TradingMode::listed
                                                                        : enum_from_wire<TradingMode>(request->mode());
         order.price = Price{request->price_fen()};
@@ -156,6 +160,96 @@ grpc::ServerUnaryReactor* TradingService::GetBalances(grpc::CallbackServerContex
       });
 }
 
+grpc::ServerUnaryReactor* TradingService::AmendOrder(grpc::CallbackServerContext* ctx,
+                                                     const v1::AmendOrderRequest* request,
+                                                     v1::AmendOrderResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.TradingService/AmendOrder", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{
+            engine::AmendOrder{request->order_id(), Price{request->new_price_fen()}, Qty{request->new_quantity()}}};
+      },
+      [](const engine::Reply& reply, v1::AmendOrderResponse& out) {
+        if (!reply.orders.empty()) to_proto(reply.orders.back(), *out.mutable_order());
+        for (const auto& trade : reply.trades) to_proto(trade, *out.add_fills());
+        out.set_priority_kept(reply.priority_kept);
+      });
+}
+
+grpc::ServerUnaryReactor* TradingService::CancelAllOrders(grpc::CallbackServerContext* ctx,
+                                                          const v1::CancelAllOrdersRequest* request,
+                                                          v1::CancelAllOrdersResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.TradingService/CancelAllOrders", response,
+      [&](const engine::Principal&) {
+        engine::CancelAllOrders command{request->instrument(), std::nullopt};
+        if (request->side() != v1::SIDE_UNSPECIFIED) command.side = enum_from_wire<Side>(request->side());
+        return engine::CommandBody{std::move(command)};
+      },
+      [](const engine::Reply& reply, v1::CancelAllOrdersResponse& out) {
+        for (const auto& order : reply.orders) to_proto(order, *out.add_cancelled_orders());
+        out.set_sequence(reply.sequence);
+      });
+}
+
+grpc::ServerUnaryReactor* TradingService::OfferBlockTrade(grpc::CallbackServerContext* ctx,
+                                                          const v1::OfferBlockTradeRequest* request,
+                                                          v1::OfferBlockTradeResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.TradingService/OfferBlockTrade", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::OfferBlockTrade{
+            request->instrument(), enum_from_wire<Side>(request->side()), Price{request->price_fen()},
+            Qty{request->quantity()}, request->counterparty_participant_id(), request->client_order_id()}};
+      },
+      [](const engine::Reply& reply, v1::OfferBlockTradeResponse& out) {
+        if (!reply.orders.empty()) to_block_offer(reply.orders.front(), 0, *out.mutable_offer());
+      });
+}
+
+grpc::ServerUnaryReactor* TradingService::AcceptBlockTrade(grpc::CallbackServerContext* ctx,
+                                                           const v1::AcceptBlockTradeRequest* request,
+                                                           v1::AcceptBlockTradeResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.TradingService/AcceptBlockTrade", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::AcceptBlockTrade{request->offer_id(), Price{request->expected_price_fen()},
+                                                            Qty{request->expected_quantity()},
+                                                            request->client_order_id()}};
+      },
+      [](const engine::Reply& reply, v1::AcceptBlockTradeResponse& out) {
+        const TradeId trade = reply.trades.empty() ? 0 : reply.trades.front().id;
+        if (!reply.orders.empty()) {
+          engine::OrderRecord offer = reply.orders.front();
+          offer.client_order_id.clear();  // the offerer's own id is not the acceptor's to see
+          to_block_offer(offer, trade, *out.mutable_offer());
+        }
+        if (!reply.trades.empty()) to_proto(reply.trades.front(), *out.mutable_trade());
+      });
+}
+
+grpc::ServerUnaryReactor* TradingService::ListBlockOffers(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListBlockOffersRequest* request,
+                                                          v1::ListBlockOffersResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.TradingService/ListBlockOffers", response,
+      [&](const engine::Principal&) {
+        engine::ListBlockOffers query{request->instrument(), std::nullopt};
+        switch (request->status()) {
+          case v1::BLOCK_OFFER_STATUS_UNSPECIFIED: break;
+          case v1::BLOCK_OFFER_STATUS_OPEN: query.status = OrderStatus::open; break;
+          case v1::BLOCK_OFFER_STATUS_ACCEPTED: query.status = OrderStatus::filled; break;
+          case v1::BLOCK_OFFER_STATUS_CANCELLED: query.status = OrderStatus::cancelled; break;
+          case v1::BLOCK_OFFER_STATUS_EXPIRED: query.status = OrderStatus::expired; break;
+          default: query.status = static_cast<OrderStatus>(255); break;
+        }
+        return engine::CommandBody{std::move(query)};
+      },
+      [](const engine::Reply& reply, v1::ListBlockOffersResponse& out) {
+        for (const auto& order : reply.orders) to_block_offer(order, 0, *out.add_offers());
+      });
+}
+
 // ---- MarketDataService -----------------------------------------------------
 
 grpc::ServerUnaryReactor* MarketDataService::GetBook(grpc::CallbackServerContext* ctx, const v1::GetBookRequest* request,
@@ -171,6 +265,23 @@ grpc::ServerUnaryReactor* MarketDataService::GetBook(grpc::CallbackServerContext
         for (const auto& level : reply.book->bids) to_proto(level, *out.add_bids());
         for (const auto& level : reply.book->asks) to_proto(level, *out.add_asks());
         out.set_sequence(reply.sequence);
+      });
+}
+
+grpc::ServerUnaryReactor* MarketDataService::GetDailyBars(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetDailyBarsRequest* request,
+                                                          v1::GetDailyBarsResponse* response) {
+  const TradingMode mode = request->mode() == v1::TRADING_MODE_UNSPECIFIED ? TradingMode{}
+                                                                          : enum_from_wire<TradingMode>(request->mode());
+  return dispatch(
+      context_, ctx, "carbon.v1.MarketDataService/GetDailyBars", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::GetDailyBars{request->instrument(), request->from_date(), request->to_date()}};
+      },
+      [mode](const engine::Reply& reply, v1::GetDailyBarsResponse& out) {
+        for (const auto& bar : reply.bars) {
+          if (mode == TradingMode{} || bar.mode == mode) to_proto(bar, *out.add_bars());
+        }
       });
 }
 
@@ -247,6 +358,162 @@ grpc::ServerUnaryReactor* AdminService::Withdraw(grpc::CallbackServerContext* ct
                                                  const v1::CashMovementRequest* request,
                                                  v1::CashMovementResponse* response) {
   return move_cash(context_, ctx, "carbon.v1.AdminService/Withdraw", request, response, true);
+}
+
+grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackServerContext* ctx,
+                                                               const v1::SetParticipantControlsRequest* request,
+                                                               v1::ParticipantControls* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/SetParticipantControls", response,
+      [&](const engine::Principal&) {
+        // Every field replaces the current value; UNSPECIFIED is the default (cancel the incoming order).
+        engine::SetParticipantControls command;
+        command.participant = request->participant_id();
+        command.self_trade = request->self_trade_prevention() == v1::SELF_TRADE_PREVENTION_UNSPECIFIED
+                                 ? engine::SelfTradePrevention::cancel_incoming
+                                 : enum_from_wire<engine::SelfTradePrevention>(request->self_trade_prevention());
+        command.suspended = request->trading_suspended();
+        command.reason = request->reason();
+        return engine::CommandBody{std::move(command)};
+      },
+      [](const engine::Reply& reply, v1::ParticipantControls& out) {
+        if (reply.controls) to_proto(*reply.controls, out);
+      });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListInstruments(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListInstrumentsRequest*,
+                                                        v1::ListInstrumentsResponse* response) {
+  const ServiceContext* context = &context_;
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/ListInstruments", response,
+      [&](const engine::Principal&) { return engine::CommandBody{engine::ListInstruments{}}; },
+      [context](const engine::Reply& reply, v1::ListInstrumentsResponse& out) {
+        for (const auto& state : reply.instruments) {
+          to_proto(state, context->instrument(state.instrument), *out.add_instruments());
+        }
+        if (reply.market) to_proto(*reply.market, *out.mutable_market());
+      });
+}
+
+namespace {
+
+void fill_halt_response(const ServiceContext* context, const engine::Reply& reply, v1::HaltTradingResponse& out) {
+  if (reply.market) to_proto(*reply.market, *out.mutable_market());
+  if (!reply.instruments.empty()) {
+    const auto& state = reply.instruments.front();
+    to_proto(state, context->instrument(state.instrument), *out.mutable_instrument());
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::HaltTrading(grpc::CallbackServerContext* ctx,
+                                                    const v1::HaltTradingRequest* request,
+                                                    v1::HaltTradingResponse* response) {
+  const ServiceContext* context = &context_;
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/HaltTrading", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::HaltTrading{request->instrument(), request->reason()}};
+      },
+      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ResumeTrading(grpc::CallbackServerContext* ctx,
+                                                      const v1::ResumeTradingRequest* request,
+                                                      v1::HaltTradingResponse* response) {
+  const ServiceContext* context = &context_;
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/ResumeTrading", response,
+      [&](const engine::Principal&) { return engine::CommandBody{engine::ResumeTrading{request->instrument()}}; },
+      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); });
+}
+
+grpc::ServerUnaryReactor* AdminService::SetReferencePrice(grpc::CallbackServerContext* ctx,
+                                                          const v1::SetReferencePriceRequest* request,
+                                                          v1::Instrument* response) {
+  const ServiceContext* context = &context_;
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/SetReferencePrice", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{
+            engine::SetReferencePrice{request->instrument(), Price{request->price_fen()}, request->reason()}};
+      },
+      [context](const engine::Reply& reply, v1::Instrument& out) {
+        if (reply.instruments.empty()) return;
+        to_proto(reply.instruments.front(), context->instrument(reply.instruments.front().instrument), out);
+      });
+}
+
+namespace {
+
+void fill_calendar(int year, const engine::Reply& reply, v1::TradingCalendar& out) {
+  out.set_year(year);
+  std::vector<std::chrono::year_month_day> holidays;
+  for (const std::string& day : reply.holidays) {
+    out.add_holidays(day);
+    if (auto date = matching::parse_date(day)) holidays.push_back(*date);
+  }
+  const matching::TradingCalendar calendar(std::move(holidays));
+  std::uint32_t count = 0;
+  using namespace std::chrono;
+  for (sys_days day = sys_days{std::chrono::year{year} / January / 1}; day <= sys_days{std::chrono::year{year} / December / 31};
+       day += days{1}) {
+    if (calendar.is_trading_day(year_month_day{day})) ++count;
+  }
+  out.set_trading_day_count(count);
+  out.set_sequence(reply.sequence);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::SetTradingCalendar(grpc::CallbackServerContext* ctx,
+                                                           const v1::SetTradingCalendarRequest* request,
+                                                           v1::TradingCalendar* response) {
+  const int year = request->year();
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/SetTradingCalendar", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::SetTradingCalendar{
+            year, std::vector<std::string>(request->holidays().begin(), request->holidays().end())}};
+      },
+      [year](const engine::Reply& reply, v1::TradingCalendar& out) { fill_calendar(year, reply, out); });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetTradingCalendar(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetTradingCalendarRequest* request,
+                                                           v1::TradingCalendar* response) {
+  const int year = request->year();
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/GetTradingCalendar", response,
+      [&](const engine::Principal&) { return engine::CommandBody{engine::GetTradingCalendar{year}}; },
+      [year](const engine::Reply& reply, v1::TradingCalendar& out) { fill_calendar(year, reply, out); });
+}
+
+grpc::ServerUnaryReactor* AdminService::RunEndOfDay(grpc::CallbackServerContext* ctx,
+                                                    const v1::RunEndOfDayRequest* request,
+                                                    v1::RunEndOfDayResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/RunEndOfDay", response,
+      [&](const engine::Principal&) { return engine::CommandBody{engine::RunEndOfDay{request->trading_date()}}; },
+      [](const engine::Reply& reply, v1::RunEndOfDayResponse& out) {
+        out.set_trading_date(reply.closed_date);
+        out.set_next_trading_date(reply.next_date);
+        out.set_expired_order_count(static_cast<std::uint32_t>(reply.expired_orders));
+        for (const auto& state : reply.instruments) {
+          v1::ClosingPrice& close = *out.add_closing_prices();
+          close.set_instrument(state.instrument);
+          close.set_close_price_fen(state.previous_close.value);
+          for (const auto& bar : reply.bars) {
+            if (bar.instrument == state.instrument && bar.mode == TradingMode::listed) {
+              close.set_from_trades(true);
+              close.set_listed_volume(bar.volume.value);
+            }
+          }
+        }
+        out.set_sequence(reply.sequence);
+      });
 }
 
 // ---- RegistryService -------------------------------------------------------

@@ -19,6 +19,14 @@ namespace carbon::server {
 struct ServiceContext {
   Authenticator& auth;
   engine::EngineRuntime& runtime;
+  const Config& config;
+  /// The configured rules of an instrument, or nullptr.
+  const InstrumentConfig* instrument(const std::string& code) const {
+    for (const InstrumentConfig& instrument : config.instruments) {
+      if (instrument.code == code) return &instrument;
+    }
+    return nullptr;
+  }
 };
 
 class TradingService final : public v1::TradingService::CallbackService {
@@ -36,6 +44,20 @@ class TradingService final : public v1::TradingService::CallbackService {
                                        v1::ListTradesResponse* response) override;
   grpc::ServerUnaryReactor* GetBalances(grpc::CallbackServerContext* ctx, const v1::GetBalancesRequest* request,
                                         v1::GetBalancesResponse* response) override;
+  grpc::ServerUnaryReactor* AmendOrder(grpc::CallbackServerContext* ctx, const v1::AmendOrderRequest* request,
+                                       v1::AmendOrderResponse* response) override;
+  grpc::ServerUnaryReactor* CancelAllOrders(grpc::CallbackServerContext* ctx,
+                                            const v1::CancelAllOrdersRequest* request,
+                                            v1::CancelAllOrdersResponse* response) override;
+  grpc::ServerUnaryReactor* OfferBlockTrade(grpc::CallbackServerContext* ctx,
+                                            const v1::OfferBlockTradeRequest* request,
+                                            v1::OfferBlockTradeResponse* response) override;
+  grpc::ServerUnaryReactor* AcceptBlockTrade(grpc::CallbackServerContext* ctx,
+                                             const v1::AcceptBlockTradeRequest* request,
+                                             v1::AcceptBlockTradeResponse* response) override;
+  grpc::ServerUnaryReactor* ListBlockOffers(grpc::CallbackServerContext* ctx,
+                                            const v1::ListBlockOffersRequest* request,
+                                            v1::ListBlockOffersResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -46,6 +68,8 @@ class MarketDataService final : public v1::MarketDataService::CallbackService {
   explicit MarketDataService(ServiceContext context) : context_(context) {}
   grpc::ServerUnaryReactor* GetBook(grpc::CallbackServerContext* ctx, const v1::GetBookRequest* request,
                                     v1::BookSnapshot* response) override;
+  grpc::ServerUnaryReactor* GetDailyBars(grpc::CallbackServerContext* ctx, const v1::GetDailyBarsRequest* request,
+                                         v1::GetDailyBarsResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -66,6 +90,27 @@ class AdminService final : public v1::AdminService::CallbackService {
                                     v1::CashMovementResponse* response) override;
   grpc::ServerUnaryReactor* Withdraw(grpc::CallbackServerContext* ctx, const v1::CashMovementRequest* request,
                                      v1::CashMovementResponse* response) override;
+  grpc::ServerUnaryReactor* SetParticipantControls(grpc::CallbackServerContext* ctx,
+                                                   const v1::SetParticipantControlsRequest* request,
+                                                   v1::ParticipantControls* response) override;
+  grpc::ServerUnaryReactor* ListInstruments(grpc::CallbackServerContext* ctx,
+                                            const v1::ListInstrumentsRequest* request,
+                                            v1::ListInstrumentsResponse* response) override;
+  grpc::ServerUnaryReactor* HaltTrading(grpc::CallbackServerContext* ctx, const v1::HaltTradingRequest* request,
+                                        v1::HaltTradingResponse* response) override;
+  grpc::ServerUnaryReactor* ResumeTrading(grpc::CallbackServerContext* ctx, const v1::ResumeTradingRequest* request,
+                                          v1::HaltTradingResponse* response) override;
+  grpc::ServerUnaryReactor* SetReferencePrice(grpc::CallbackServerContext* ctx,
+                                              const v1::SetReferencePriceRequest* request,
+                                              v1::Instrument* response) override;
+  grpc::ServerUnaryReactor* SetTradingCalendar(grpc::CallbackServerContext* ctx,
+                                               const v1::SetTradingCalendarRequest* request,
+                                               v1::TradingCalendar* response) override;
+  grpc::ServerUnaryReactor* GetTradingCalendar(grpc::CallbackServerContext* ctx,
+                                               const v1::GetTradingCalendarRequest* request,
+                                               v1::TradingCalendar* response) override;
+  grpc::ServerUnaryReactor* RunEndOfDay(grpc::CallbackServerContext* ctx, const v1::RunEndOfDayRequest* request,
+                                        v1::RunEndOfDayResponse* response) override;
 
  private:
   ServiceContext context_;

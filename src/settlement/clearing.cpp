@@ -1,5 +1,6 @@
 #include "settlement/clearing.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 
@@ -94,6 +95,18 @@ Cash Clearing::total() const {
   Cash sum{0};
   for (const auto& [id, cash] : accounts_) sum += cash.total();
   return sum;
+}
+
+std::vector<AccountId> Clearing::settle_all_unsettled() {
+  std::vector<AccountId> changed;
+  for (auto& [account, cash] : accounts_) {
+    if (cash.unsettled.is_zero()) continue;
+    cash.available += cash.unsettled;
+    cash.unsettled = Cash{0};
+    changed.push_back(account);
+  }
+  std::sort(changed.begin(), changed.end());
+  return changed;
 }
 
 }  // namespace carbon::settlement

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 #include "common/types.h"
@@ -45,6 +46,10 @@ class Clearing {
   void release(AccountId account, BuyReservation& reservation, Cash amount);
   /// Pays `amount` out of the buyer's reservation into the seller's unsettled cash.
   void pay(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash amount);
+
+  /// End of day: every account's unsettled proceeds become available
+  /// (withdrawable). Returns the accounts that changed, in id order.
+  std::vector<AccountId> settle_all_unsettled();
 
   /// Sum of all balances of all accounts.
   Cash total() const;

@@ -18,6 +18,11 @@ using engine::OrderChanged;
 using engine::OrderRecord;
 using engine::ParticipantCreated;
 using engine::TradeExecuted;
+using engine::ParticipantControlsChanged;
+using engine::InstrumentStateChanged;
+using engine::MarketStateChanged;
+using engine::CalendarChanged;
+using engine::DailyBarRecorded;
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -83,7 +88,8 @@ nlohmann::json order_json(const OrderRecord& o) {
           {"filled_quantity", o.filled.value},
           {"status", i(o.status)},
           {"priority", o.priority},
-          {"reserved_fen", o.reservation.total.value}};
+          {"reserved_fen", o.reservation.total.value},
+          {"counterparty_participant_id", o.counterparty}};
 }
 
 constexpr const char* kInsertJournal =
@@ -122,11 +128,12 @@ constexpr const char* kInsertLedger =
 constexpr const char* kUpsertOrders =
     "INSERT INTO orders (order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
     " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority, reserved_fen,"
-    " reserved_unsettled_fen, updated_sequence)"
+    " reserved_unsettled_fen, updated_sequence, counterparty_participant_id)"
     " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::smallint[], $6::smallint[],"
     " $7::smallint[], $8::smallint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::smallint[], $13::bigint[],"
-    " $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[])"
+    " $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
     " ON CONFLICT (order_id) DO UPDATE SET filled_quantity = EXCLUDED.filled_quantity, status = EXCLUDED.status,"
+    " price_fen = EXCLUDED.price_fen, quantity = EXCLUDED.quantity,"
     " priority = EXCLUDED.priority, reserved_fen = EXCLUDED.reserved_fen,"
     " reserved_unsettled_fen = EXCLUDED.reserved_unsettled_fen, updated_sequence = EXCLUDED.updated_sequence";
 constexpr const char* kInsertTrades =
@@ -134,6 +141,126 @@ constexpr const char* kInsertTrades =
     " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos)"
     " SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[],"
     " $7::bigint[], $8::bigint[], $9::bigint[], $10::smallint[], $11::bigint[], $12::bigint[])";
+constexpr const char* kUpsertControls =
+    "INSERT INTO participant_controls (participant_id, self_trade, suspended, suspension_reason, updated_sequence)"
+    " SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::boolean[], $4::text[], $5::bigint[])"
+    " ON CONFLICT (participant_id) DO UPDATE SET self_trade = EXCLUDED.self_trade, suspended = EXCLUDED.suspended,"
+    " suspension_reason = EXCLUDED.suspension_reason, updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kUpsertInstrumentState =
+    "INSERT INTO instrument_state (instrument, reference_price_fen, previous_close_fen, halted, halt_reason,"
+    " updated_sequence)"
+    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::boolean[], $5::text[], $6::bigint[])"
+    " ON CONFLICT (instrument) DO UPDATE SET reference_price_fen = EXCLUDED.reference_price_fen,"
+    " previous_close_fen = EXCLUDED.previous_close_fen, halted = EXCLUDED.halted,"
+    " halt_reason = EXCLUDED.halt_reason, updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kUpsertMarketState =
+    "INSERT INTO market_state (trading_date, day_opened_sequence, halted, halt_reason, updated_sequence)"
+    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::text[], $5::bigint[])"
+    " ON CONFLICT (singleton) DO UPDATE SET trading_date = EXCLUDED.trading_date,"
+    " day_opened_sequence = EXCLUDED.day_opened_sequence, halted = EXCLUDED.halted,"
+    " halt_reason = EXCLUDED.halt_reason, updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kUpsertCalendar =
+    "INSERT INTO trading_calendar (year, holidays, updated_sequence)"
+    " SELECT y, string_to_array(h, ',')::text[], s FROM unnest($1::int[], $2::text[], $3::bigint[]) AS t(y, h, s)"
+    " ON CONFLICT (year) DO UPDATE SET holidays = EXCLUDED.holidays, updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kInsertBars =
+    "INSERT INTO daily_bars (instrument, trading_date, mode, open_fen, high_fen, low_fen, close_fen, volume,"
+    " turnover_fen, trade_count, sequence)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[],"
+    " $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])";
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& part : parts) {
+    if (!out.empty()) out.push_back(',');
+    out += part;
+  }
+  return out;
+}
+
+/// The rows of the market-state projections in one batch: rare events
+/// (operator actions, end of day), one statement per table per batch.
+struct MarketRows {
+  std::map<ParticipantId, std::pair<const engine::ParticipantControls*, Sequence>> controls;
+  std::map<std::string, std::pair<const engine::InstrumentState*, Sequence>> instruments;
+  const engine::MarketState* market = nullptr;
+  Sequence market_sequence = 0;
+  std::map<int, std::pair<const CalendarChanged*, Sequence>> calendars;
+  Columns bars{11};
+
+  void add(const Event& event, Sequence seq) {
+    if (auto* e = std::get_if<ParticipantControlsChanged>(&event)) controls[e->controls.participant] = {&e->controls, seq};
+    if (auto* e = std::get_if<InstrumentStateChanged>(&event)) instruments[e->state.instrument] = {&e->state, seq};
+    if (auto* e = std::get_if<MarketStateChanged>(&event)) {
+      market = &e->state;
+      market_sequence = seq;
+    }
+    if (auto* e = std::get_if<CalendarChanged>(&event)) calendars[e->year] = {e, seq};
+    if (auto* e = std::get_if<DailyBarRecorded>(&event)) {
+      const engine::DailyBar& b = e->bar;
+      auto& c = bars.columns;
+      c[0].add(b.instrument);
+      c[1].add(b.trading_date);
+      c[2].add(i(b.mode));
+      c[3].add(b.open.value);
+      c[4].add(b.high.value);
+      c[5].add(b.low.value);
+      c[6].add(b.close.value);
+      c[7].add(b.volume.value);
+      c[8].add(b.turnover.value);
+      c[9].add(b.trade_count);
+      c[10].add(b.sequence);
+    }
+  }
+
+  /// (statement, columns) pairs for the tables with rows in this batch.
+  std::vector<std::pair<const char*, Columns>> statements() const {
+    std::vector<std::pair<const char*, Columns>> out;
+    if (!controls.empty()) {
+      Columns c(5);
+      for (const auto& [id, entry] : controls) {
+        c.columns[0].add(id);
+        c.columns[1].add(i(entry.first->self_trade));
+        c.columns[2].add(entry.first->suspended);
+        c.columns[3].add(entry.first->suspension_reason);
+        c.columns[4].add(entry.second);
+      }
+      out.emplace_back(kUpsertControls, std::move(c));
+    }
+    if (!instruments.empty()) {
+      Columns c(6);
+      for (const auto& [code, entry] : instruments) {
+        c.columns[0].add(code);
+        c.columns[1].add(entry.first->reference.value);
+        c.columns[2].add(entry.first->previous_close.value);
+        c.columns[3].add(entry.first->halted);
+        c.columns[4].add(entry.first->halt_reason);
+        c.columns[5].add(entry.second);
+      }
+      out.emplace_back(kUpsertInstrumentState, std::move(c));
+    }
+    if (market != nullptr) {
+      Columns c(5);
+      c.columns[0].add(market->trading_date);
+      c.columns[1].add(market->day_opened_sequence);
+      c.columns[2].add(market->halted);
+      c.columns[3].add(market->halt_reason);
+      c.columns[4].add(market_sequence);
+      out.emplace_back(kUpsertMarketState, std::move(c));
+    }
+    if (!calendars.empty()) {
+      Columns c(3);
+      for (const auto& [year, entry] : calendars) {
+        c.columns[0].add(std::int64_t{year});
+        c.columns[1].add(join(entry.first->holidays));
+        c.columns[2].add(entry.second);
+      }
+      out.emplace_back(kUpsertCalendar, std::move(c));
+    }
+    if (!bars.empty()) out.emplace_back(kInsertBars, bars);
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -178,6 +305,30 @@ std::string event_payload_json(const Event& event) {
             return {{"command", e.command}, {"principal", e.principal}, {"code", to_string(e.code)},
                     {"message", e.message}};
           },
+          [](const ParticipantControlsChanged& e) -> nlohmann::json {
+            const auto& c = e.controls;
+            return {{"participant_id", c.participant}, {"self_trade", i(c.self_trade)}, {"suspended", c.suspended},
+                    {"suspension_reason", c.suspension_reason}};
+          },
+          [](const InstrumentStateChanged& e) -> nlohmann::json {
+            const auto& s = e.state;
+            return {{"instrument", s.instrument}, {"reference_price_fen", s.reference.value},
+                    {"previous_close_fen", s.previous_close.value}, {"halted", s.halted},
+                    {"halt_reason", s.halt_reason}};
+          },
+          [](const MarketStateChanged& e) -> nlohmann::json {
+            const auto& s = e.state;
+            return {{"trading_date", s.trading_date}, {"day_opened_sequence", s.day_opened_sequence},
+                    {"halted", s.halted}, {"halt_reason", s.halt_reason}};
+          },
+          [](const CalendarChanged& e) -> nlohmann::json { return {{"year", e.year}, {"holidays", e.holidays}}; },
+          [](const DailyBarRecorded& e) -> nlohmann::json {
+            const auto& b = e.bar;
+            return {{"instrument", b.instrument}, {"trading_date", b.trading_date}, {"mode", i(b.mode)},
+                    {"open_fen", b.open.value},   {"high_fen", b.high.value},        {"low_fen", b.low.value},
+                    {"close_fen", b.close.value}, {"volume", b.volume.value},        {"turnover_fen", b.turnover.value},
+                    {"trade_count", b.trade_count}};
+          },
       },
       event);
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -220,7 +371,8 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
     if (committed) return Status::ok();
   }
 
-  Columns journal(5), participants(8), cash(6), movements(8), holdings(8), ledger(11), orders(18), trades(12);
+  Columns journal(5), participants(8), cash(6), movements(8), holdings(8), ledger(11), orders(19), trades(12);
+  MarketRows market;
   std::map<AccountId, std::pair<engine::CashRecord, Sequence>> latest_cash;
   std::map<std::pair<AccountId, std::string>, std::pair<registry::HoldingRecord, Sequence>> latest_holdings;
   std::map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -235,6 +387,7 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
       jc[2].add(std::int64_t{outcome->at});
       jc[3].add(std::string_view(engine::event_name(event)));
       jc[4].add(event_payload_json(event));
+      market.add(event, seq);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
@@ -297,7 +450,7 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
                 c[10].add(t.sequence);
                 c[11].add(std::int64_t{t.executed_at});
               },
-              [&](const CommandRejected&) {},
+              [&](const auto&) {},  // rejections are journal rows only; market rows are in `market`
           },
           event);
     }
@@ -345,14 +498,17 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
     c[15].add(o.reservation.total.value);
     c[16].add(o.reservation.from_unsettled.value);
     c[17].add(entry.second);
+    c[18].add(o.counterparty);
   }
 
   // Order matters only for readability: every statement is in one transaction.
-  const std::pair<const char*, const Columns*> statements[] = {
+  const auto market_statements = market.statements();
+  std::vector<std::pair<const char*, const Columns*>> statements = {
       {kInsertJournal, &journal},   {kInsertParticipants, &participants}, {kUpsertCash, &cash},
       {kInsertMovements, &movements}, {kUpsertHoldings, &holdings},       {kInsertLedger, &ledger},
       {kUpsertOrders, &orders},     {kInsertTrades, &trades},
   };
+  for (const auto& [sql, columns] : market_statements) statements.emplace_back(sql, &columns);
   PGconn* conn = conn_.get();
   auto fail = [&](const PGresult* result) {
     Status status = status_from_result(result, conn);

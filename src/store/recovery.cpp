@@ -105,7 +105,8 @@ engine::RecoveredState load_state(PGconn* conn) {
   r = exec_or_throw(conn,
                     "SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
                     " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
-                    " reserved_fen, reserved_unsettled_fen, updated_sequence FROM orders ORDER BY order_id",
+                    " reserved_fen, reserved_unsettled_fen, updated_sequence, counterparty_participant_id"
+                    " FROM orders ORDER BY order_id",
                     "read orders");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::OrderRecord o;
@@ -126,6 +127,7 @@ engine::RecoveredState load_state(PGconn* conn) {
     o.priority = u64(r.get(), row, 14);
     o.reservation = settlement::BuyReservation{Cash{i64(r.get(), row, 15)}, Cash{i64(r.get(), row, 16)}};
     o.updated_sequence = u64(r.get(), row, 17);
+    o.counterparty = u64(r.get(), row, 18);
     state.orders.push_back(std::move(o));
   }
 
@@ -149,6 +151,69 @@ engine::RecoveredState load_state(PGconn* conn) {
     t.sequence = u64(r.get(), row, 10);
     t.executed_at = i64(r.get(), row, 11);
     state.trades.push_back(std::move(t));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT participant_id, self_trade, suspended, suspension_reason, updated_sequence"
+                    " FROM participant_controls ORDER BY participant_id",
+                    "read participant controls");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.controls.push_back(engine::ParticipantControls{u64(r.get(), row, 0),
+                                                         as<engine::SelfTradePrevention>(r.get(), row, 1),
+                                                         boolean(r.get(), row, 2), text(r.get(), row, 3),
+                                                         u64(r.get(), row, 4)});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT instrument, reference_price_fen, previous_close_fen, halted, halt_reason, updated_sequence"
+                    " FROM instrument_state ORDER BY instrument",
+                    "read instrument state");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.instrument_states.push_back(engine::InstrumentState{text(r.get(), row, 0), Price{i64(r.get(), row, 1)},
+                                                              Price{i64(r.get(), row, 2)}, boolean(r.get(), row, 3),
+                                                              text(r.get(), row, 4), u64(r.get(), row, 5)});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT trading_date, day_opened_sequence, halted, halt_reason, updated_sequence FROM market_state",
+                    "read market state");
+  if (PQntuples(r.get()) == 1) {
+    state.market = engine::MarketState{text(r.get(), 0, 0), u64(r.get(), 0, 1), boolean(r.get(), 0, 2),
+                                       text(r.get(), 0, 3), u64(r.get(), 0, 4)};
+  }
+
+  r = exec_or_throw(conn, "SELECT year, array_to_string(holidays, ',') FROM trading_calendar ORDER BY year",
+                    "read trading calendar");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::CalendarChanged calendar{static_cast<int>(i64(r.get(), row, 0)), {}};
+    const std::string days = text(r.get(), row, 1);
+    for (std::size_t start = 0; start < days.size();) {
+      const std::size_t comma = days.find(',', start);
+      calendar.holidays.push_back(days.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      start = comma == std::string::npos ? days.size() : comma + 1;
+    }
+    state.calendars.push_back(std::move(calendar));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT instrument, trading_date, mode, open_fen, high_fen, low_fen, close_fen, volume,"
+                    " turnover_fen, trade_count, sequence FROM daily_bars ORDER BY sequence, instrument, mode",
+                    "read daily bars");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.bars.push_back(engine::DailyBar{text(r.get(), row, 0), text(r.get(), row, 1),
+                                          as<TradingMode>(r.get(), row, 2), Price{i64(r.get(), row, 3)},
+                                          Price{i64(r.get(), row, 4)}, Price{i64(r.get(), row, 5)},
+                                          Price{i64(r.get(), row, 6)}, Qty{i64(r.get(), row, 7)},
+                                          Cash{i64(r.get(), row, 8)}, u64(r.get(), row, 9), u64(r.get(), row, 10)});
+  }
+
+  // Units issued to each holding account, for the position limits of key emitting units.
+  r = exec_or_throw(conn,
+                    "SELECT to_account_id, instrument, SUM(quantity)::bigint FROM ledger_entries"
+                    " WHERE kind IN (1, 3) GROUP BY to_account_id, instrument ORDER BY to_account_id, instrument",
+                    "read allocations");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.allocated.emplace_back(u64(r.get(), row, 0), text(r.get(), row, 1), Qty{i64(r.get(), row, 2)});
   }
 
   r = exec_or_throw(conn, "SELECT entry_id, hash FROM ledger_entries ORDER BY entry_id DESC LIMIT 1",

@@ -21,7 +21,8 @@ fail() {
   exit 1
 }
 
-"$carbond" --data-dir "$dir/data" --listen 127.0.0.1:0 --embedded-port 5497 --ready-file "$dir/ready" >"$dir/log" 2>&1 &
+"$carbond" --data-dir "$dir/data" --listen 127.0.0.1:0 --embedded-port 5497 --ready-file "$dir/ready" \
+  --clock-start 2026-11-24T10:00:00+08:00 >"$dir/log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   [ -s "$dir/ready" ] && break

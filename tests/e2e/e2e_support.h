@@ -25,16 +25,22 @@ inline const std::string kOperatorToken = "e2e-operator-token";
 inline const std::string kRegistryToken = "e2e-registry-token";
 inline const std::string kRegulatorToken = "e2e-regulator-token";
 
-/// The config every end-to-end carbond gets: known staff tokens and a 5-fen-tick instrument.
+/// The instant the end-to-end carbond's clock starts at: Tuesday 10:00 in
+/// Asia/Shanghai, inside the morning listed session.
+inline const std::string kClockStart = "2026-11-24T10:00:00+08:00";
+
+/// The config every end-to-end carbond gets: known staff tokens, a clock in
+/// session hours, and three instruments (one with a 5-fen tick).
 inline std::string e2e_config() {
   auto hex = [](const std::string& token) { return registry::to_hex(server::hash_token(token)); };
   return "[server]\nlog_level = \"info\"\n\n"
+         "[engine]\nclock_start = \"" + kClockStart + "\"\n\n"
          "[[staff]]\nname = \"ops\"\nrole = \"operator\"\ntoken_sha256 = \"" + hex(kOperatorToken) + "\"\n\n"
          "[[staff]]\nname = \"registry\"\nrole = \"registry_authority\"\ntoken_sha256 = \"" + hex(kRegistryToken) + "\"\n\n"
          "[[staff]]\nname = \"regulator\"\nrole = \"regulator\"\ntoken_sha256 = \"" + hex(kRegulatorToken) + "\"\n\n"
-         "[[instruments]]\ncode = \"CEA2024\"\nmarket = \"compliance\"\n\n"
-         "[[instruments]]\ncode = \"CEA2023\"\nmarket = \"compliance\"\ntick_fen = 5\n\n"
-         "[[instruments]]\ncode = \"CCER\"\nmarket = \"voluntary\"\n";
+         "[[instruments]]\ncode = \"CEA2024\"\nmarket = \"compliance\"\nreference_price_fen = 10000\n\n"
+         "[[instruments]]\ncode = \"CEA2023\"\nmarket = \"compliance\"\ntick_fen = 5\nreference_price_fen = 5000\n\n"
+         "[[instruments]]\ncode = \"CCER\"\nmarket = \"voluntary\"\nreference_price_fen = 5000\n";
 }
 
 /// A carbond process plus stubs for every service.

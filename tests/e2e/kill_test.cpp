@@ -45,7 +45,7 @@ TEST(KillTest, EveryAcknowledgedOrderSurvivesSigkillAndRestart) {
         const std::string id = "kill-" + std::to_string(next_id++);
         request.set_instrument("CEA2024");
         request.set_side(v1::SIDE_BUY);
-        request.set_price_fen(1'000 + next_id % 50);
+        request.set_price_fen(9'500 + next_id % 50);
         request.set_quantity(1 + next_id % 7);
         request.set_client_order_id(id);
         v1::PlaceOrderResponse response;

@@ -192,8 +192,8 @@ TEST_F(SliceTest, EveryBadInputGetsItsStatusAndChangesNothing) {
   const auto buyer = create("INST-0002", v1::PARTICIPANT_TYPE_INSTITUTION);
   ASSERT_TRUE(deposit(buyer.participant().cash_account_id(), 1'000'000, "d-1").ok());
   ASSERT_TRUE(issue(seller.participant().holding_account_id(), 1'000).ok());
-  ASSERT_TRUE(place(seller.trader_token(), v1::SIDE_SELL, 6'000, 10).ok());
-  ASSERT_TRUE(place(buyer.trader_token(), v1::SIDE_BUY, 5'000, 10).ok());
+  ASSERT_TRUE(place(seller.trader_token(), v1::SIDE_SELL, 10'600, 10).ok());
+  ASSERT_TRUE(place(buyer.trader_token(), v1::SIDE_BUY, 9'500, 10).ok());
   const std::string& s = seller.trader_token();
   const std::string& b = buyer.trader_token();
 
@@ -208,28 +208,42 @@ TEST_F(SliceTest, EveryBadInputGetsItsStatusAndChangesNothing) {
        "cash account 999999"},
       {"issue to an unknown account", [&] { return issue(888'888, 100); }, grpc::StatusCode::NOT_FOUND,
        "holding account 888888"},
-      {"zero quantity", [&] { return place(b, v1::SIDE_BUY, 5'000, 0); }, grpc::StatusCode::INVALID_ARGUMENT,
+      {"zero quantity", [&] { return place(b, v1::SIDE_BUY, 9'500, 0); }, grpc::StatusCode::INVALID_ARGUMENT,
        "quantity must be positive"},
-      {"negative quantity", [&] { return place(s, v1::SIDE_SELL, 5'000, -10); }, grpc::StatusCode::INVALID_ARGUMENT,
+      {"negative quantity", [&] { return place(s, v1::SIDE_SELL, 9'500, -10); }, grpc::StatusCode::INVALID_ARGUMENT,
        "quantity must be positive"},
       {"price off the tick", [&] { return place(b, v1::SIDE_BUY, 5'001, 10, nullptr, "CEA2023"); },
        grpc::StatusCode::FAILED_PRECONDITION, "tick rule"},
-      {"buy without enough cash", [&] { return place(b, v1::SIDE_BUY, 5'000, 10'000); },
+      {"buy without enough cash", [&] { return place(b, v1::SIDE_BUY, 9'500, 10'000); },
        grpc::StatusCode::FAILED_PRECONDITION, "insufficient funds"},
-      {"sell without units", [&] { return place(b, v1::SIDE_SELL, 5'000, 10); },
+      {"outside the price band", [&] { return place(b, v1::SIDE_BUY, 11'001, 1); },
+       grpc::StatusCode::FAILED_PRECONDITION, "price band"},
+      {"market order with a price",
+       [&] {
+         v1::PlaceOrderRequest request;
+         request.set_instrument("CEA2024");
+         request.set_side(v1::SIDE_BUY);
+         request.set_type(v1::ORDER_TYPE_MARKET);
+         request.set_price_fen(9'500);
+         request.set_quantity(1);
+         v1::PlaceOrderResponse response;
+         return exchange.trading->PlaceOrder(RunningExchange::as(b).get(), request, &response);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "market order has no price"},
+      {"sell without units", [&] { return place(b, v1::SIDE_SELL, 9'500, 10); },
        grpc::StatusCode::FAILED_PRECONDITION, "insufficient units"},
       {"missing token",
        [&] {
          v1::PlaceOrderRequest request;
          request.set_instrument("CEA2024");
          request.set_side(v1::SIDE_BUY);
-         request.set_price_fen(5'000);
+         request.set_price_fen(9'500);
          request.set_quantity(1);
          v1::PlaceOrderResponse response;
          return exchange.trading->PlaceOrder(RunningExchange::as("").get(), request, &response);
        },
        grpc::StatusCode::UNAUTHENTICATED, "authorization"},
-      {"wrong token", [&] { return place("not-a-real-token", v1::SIDE_BUY, 5'000, 1); },
+      {"wrong token", [&] { return place("not-a-real-token", v1::SIDE_BUY, 9'500, 1); },
        grpc::StatusCode::UNAUTHENTICATED, "unknown bearer token"},
       {"trader opening a participant",
        [&] {
@@ -241,7 +255,7 @@ TEST_F(SliceTest, EveryBadInputGetsItsStatusAndChangesNothing) {
          return exchange.admin->CreateParticipant(RunningExchange::as(b).get(), request, &response);
        },
        grpc::StatusCode::PERMISSION_DENIED, "trader"},
-      {"operator placing an order", [&] { return place(kOperatorToken, v1::SIDE_BUY, 5'000, 1); },
+      {"operator placing an order", [&] { return place(kOperatorToken, v1::SIDE_BUY, 9'500, 1); },
        grpc::StatusCode::PERMISSION_DENIED, "operator"},
       {"cancel another participant's order",
        [&] {
@@ -252,7 +266,7 @@ TEST_F(SliceTest, EveryBadInputGetsItsStatusAndChangesNothing) {
          return exchange.trading->CancelOrder(RunningExchange::as(b).get(), request, &response);
        },
        grpc::StatusCode::PERMISSION_DENIED, "another participant"},
-      {"unknown instrument", [&] { return place(b, v1::SIDE_BUY, 5'000, 1, nullptr, "CEA1900"); },
+      {"unknown instrument", [&] { return place(b, v1::SIDE_BUY, 9'500, 1, nullptr, "CEA1900"); },
        grpc::StatusCode::NOT_FOUND, "unknown instrument"},
   };
 
@@ -287,10 +301,10 @@ TEST_F(SliceTest, ServerReflectionListsEveryCarbonService) {
 }
 
 TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
-  v1::AmendOrderRequest request;
-  v1::AmendOrderResponse response;
-  const grpc::Status status = exchange.trading->AmendOrder(RunningExchange::as(kOperatorToken).get(), request,
-                                                            &response);
+  v1::GetStatementRequest request;
+  v1::GetStatementResponse response;
+  const grpc::Status status = exchange.trading->GetStatement(RunningExchange::as(kOperatorToken).get(), request,
+                                                              &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 

@@ -127,6 +127,13 @@ class ScenarioRunner {
     }
   }
 
+  /// "#N": the N-th order placed or offered in this file.
+  OrderId order_ref(const std::string& word) const {
+    if (word.empty() || word[0] != '#') throw Failure{"expected #N, got " + word};
+    const std::size_t n = static_cast<std::size_t>(number(word.substr(1)));
+    return n >= 1 && n <= placed_.size() ? placed_[n - 1] : 999'999;
+  }
+
   void step(const std::string& text) {
     const std::vector<std::string> w = words(text);
     const std::string& verb = w.at(0);
@@ -158,7 +165,12 @@ class ScenarioRunner {
       order.instrument = w.at(3);
       order.quantity = Qty{number(w.at(4))};
       if (w.at(5) != "@") throw Failure{"expected '@ PRICE'"};
-      order.price = Price{number(w.at(6))};
+      if (w.at(6) == "market") {
+        order.type = OrderType::market;
+        order.time_in_force = TimeInForce::ioc;
+      } else {
+        order.price = Price{number(w.at(6))};
+      }
       std::size_t i = 7;
       for (; i < w.size() && w[i] != "->"; ++i) {
         if (w[i] == "day") order.time_in_force = TimeInForce::day;
@@ -182,6 +194,109 @@ class ScenarioRunner {
       const std::size_t n = static_cast<std::size_t>(number(w.at(2).substr(1)));
       const OrderId id = n >= 1 && n <= placed_.size() ? placed_[n - 1] : 999'999;
       check_result(execute(Principal{Role::trader, p.id, p.code}, CancelOrder{id}), w, 3);
+    } else if (verb == "clock") {
+      // clock YYYY-MM-DD HH:MM   (Asia/Shanghai)
+      expect_words(w, 3);
+      const auto date = matching::parse_date(w.at(1));
+      if (!date || w.at(2).size() != 5 || w.at(2)[2] != ':') throw Failure{"expected: clock YYYY-MM-DD HH:MM"};
+      const auto local = std::chrono::sys_days{*date} + std::chrono::hours{number(w.at(2).substr(0, 2))} +
+                         std::chrono::minutes{number(w.at(2).substr(3, 2))};
+      now_ = std::chrono::duration_cast<std::chrono::nanoseconds>((local - matching::kShanghaiOffset).time_since_epoch())
+                 .count();
+    } else if (verb == "amend") {
+      // amend CODE #N [price=P] [qty=Q] -> STATUS [kept|requeued] ...
+      const ParticipantRecord& p = participant(w.at(1));
+      AmendOrder amend{order_ref(w.at(2)), Price{0}, Qty{0}};
+      std::size_t i = 3;
+      for (; i < w.size() && w[i] != "->"; ++i) {
+        if (w[i].rfind("price=", 0) == 0) amend.new_price = Price{number(w[i].substr(6))};
+        else if (w[i].rfind("qty=", 0) == 0) amend.new_quantity = Qty{number(w[i].substr(4))};
+        else throw Failure{"unknown amend option " + w[i]};
+      }
+      const Outcome out = execute(Principal{Role::trader, p.id, p.code}, amend);
+      for (const TradeRecord& t : out.reply.trades) trades_.push_back(t);
+      std::vector<std::string> checked;
+      for (const std::string& word : w) {
+        if (word == "kept" || word == "requeued") {
+          if (out.reply.priority_kept != (word == "kept")) throw Failure{"time priority was not " + word};
+        } else {
+          checked.push_back(word);
+        }
+      }
+      check_result(out, checked, i);
+    } else if (verb == "cancelall") {
+      // cancelall CODE [INSTRUMENT] -> STATUS
+      const ParticipantRecord& p = participant(w.at(1));
+      CancelAllOrders command;
+      std::size_t i = 2;
+      if (w.at(2) != "->") command.instrument = w.at(i++);
+      check_result(execute(Principal{Role::trader, p.id, p.code}, command), w, i);
+    } else if (verb == "controls") {
+      // controls CODE stp=cancel_incoming|cancel_resting|cancel_both | suspend REASON | unsuspend
+      SetParticipantControls command;
+      command.participant = participant(w.at(1)).id;
+      if (w.at(2).rfind("stp=", 0) == 0) {
+        static const std::map<std::string, SelfTradePrevention> modes = {
+            {"cancel_incoming", SelfTradePrevention::cancel_incoming},
+            {"cancel_resting", SelfTradePrevention::cancel_resting},
+            {"cancel_both", SelfTradePrevention::cancel_both}};
+        command.self_trade = modes.at(w.at(2).substr(4));
+      } else if (w.at(2) == "suspend") {
+        command.suspended = true;
+        command.reason = w.at(3);
+      } else if (w.at(2) == "unsuspend") {
+        command.suspended = false;
+      } else {
+        throw Failure{"unknown control " + w.at(2)};
+      }
+      const Outcome out = execute(op, command);
+      if (!out.reply.status.is_ok()) throw Failure{out.reply.status.message()};
+    } else if (verb == "halt" || verb == "resume") {
+      // halt INSTRUMENT|market REASON -> STATUS ; resume INSTRUMENT|market -> STATUS
+      const std::string target = w.at(1) == "market" ? "" : w.at(1);
+      if (verb == "halt") {
+        check_result(execute(op, HaltTrading{target, w.at(2)}), w, 3);
+      } else {
+        check_result(execute(op, ResumeTrading{target}), w, 2);
+      }
+    } else if (verb == "reference") {
+      // reference INSTRUMENT PRICE -> STATUS ...
+      check_result(execute(op, SetReferencePrice{w.at(1), Price{number(w.at(2))}, "scenario"}), w, 3);
+    } else if (verb == "holidays") {
+      // holidays YEAR DATE... -> STATUS ...
+      SetTradingCalendar command{static_cast<int>(number(w.at(1))), {}};
+      std::size_t i = 2;
+      for (; i < w.size() && w[i] != "->"; ++i) command.holidays.push_back(w[i]);
+      check_result(execute(op, command), w, i);
+    } else if (verb == "eod") {
+      // eod DATE -> STATUS ...
+      check_result(execute(op, RunEndOfDay{w.at(1)}), w, 2);
+    } else if (verb == "offer") {
+      // offer CODE buy|sell INSTRUMENT QTY @ PRICE [to=CODE] [id=X] -> STATUS ...
+      const ParticipantRecord& p = participant(w.at(1));
+      OfferBlockTrade offer;
+      offer.side = w.at(2) == "buy" ? Side::buy : Side::sell;
+      offer.instrument = w.at(3);
+      offer.quantity = Qty{number(w.at(4))};
+      if (w.at(5) != "@") throw Failure{"expected '@ PRICE'"};
+      offer.price = Price{number(w.at(6))};
+      std::size_t i = 7;
+      for (; i < w.size() && w[i] != "->"; ++i) {
+        if (w[i].rfind("to=", 0) == 0) offer.counterparty = participant(w[i].substr(3)).id;
+        else if (w[i].rfind("id=", 0) == 0) offer.client_order_id = w[i].substr(3);
+        else throw Failure{"unknown offer option " + w[i]};
+      }
+      const Outcome out = execute(Principal{Role::trader, p.id, p.code}, offer);
+      if (out.reply.status.is_ok() && !out.reply.orders.empty()) placed_.push_back(out.reply.orders[0].id);
+      check_result(out, w, i);
+    } else if (verb == "accept") {
+      // accept CODE #N QTY @ PRICE -> STATUS ...
+      const ParticipantRecord& p = participant(w.at(1));
+      if (w.at(4) != "@") throw Failure{"expected: accept CODE #N TONNES @ PRICE"};
+      const Outcome out = execute(Principal{Role::trader, p.id, p.code},
+                                  AcceptBlockTrade{order_ref(w.at(2)), Price{number(w.at(5))}, Qty{number(w.at(3))}, ""});
+      for (const TradeRecord& t : out.reply.trades) trades_.push_back(t);
+      check_result(out, w, 6);
     } else if (verb == "expect") {
       expect(w);
     } else {
@@ -215,7 +330,7 @@ class ScenarioRunner {
       }
     } else if (what == "book") {
       // expect book INSTRUMENT empty | expect book INSTRUMENT bid|ask PRICE QTY ORDERS (the best level)
-      const matching::OrderBook* book = exchange_.book(w.at(2));
+      const matching::LadderBook* book = exchange_.book(w.at(2));
       if (book == nullptr) throw Failure{"unknown instrument"};
       if (w.at(3) == "empty") {
         if (book->order_count() != 0) throw Failure{std::to_string(book->order_count()) + " orders rest"};
@@ -243,6 +358,25 @@ class ScenarioRunner {
           h.pending.value != keyed(w.at(6), "pending")) {
         throw Failure{"units are available=" + std::to_string(h.available.value) + " reserved=" +
                       std::to_string(h.reserved.value) + " pending=" + std::to_string(h.pending.value)};
+      }
+    } else if (what == "order") {
+      // expect order #N STATUS
+      expect_words(w, 4);
+      const OrderRecord* order = exchange_.order(order_ref(w.at(2)));
+      if (order == nullptr) throw Failure{"no order " + w.at(2)};
+      if (order_status(order->status) != w.at(3)) throw Failure{"order " + w.at(2) + " is " + order_status(order->status)};
+    } else if (what == "reference") {
+      // expect reference INSTRUMENT PRICE
+      expect_words(w, 4);
+      const InstrumentState* state = exchange_.instrument_state(w.at(2));
+      if (state == nullptr) throw Failure{"unknown instrument"};
+      if (state->reference.value != number(w.at(3))) {
+        throw Failure{"reference is " + std::to_string(state->reference.value)};
+      }
+    } else if (what == "trading_date") {
+      expect_words(w, 3);
+      if (exchange_.market_state().trading_date != w.at(2)) {
+        throw Failure{"trading date is " + exchange_.market_state().trading_date};
       }
     } else {
       throw Failure{"unknown expectation " + what};
@@ -272,9 +406,14 @@ class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ScenarioTest, RunsAsWritten) {
   Config config = default_config();
   for (auto& instrument : config.instruments) {
+    instrument.reference_price = Price{5'000};
     if (instrument.code == "CEA2023") instrument.tick = Price{5};
     if (instrument.code == "CEA2022") instrument.lot = Qty{10};
+    if (instrument.code == "CEA2025") instrument.gtc_enabled = true;
+    if (instrument.code == "CEA2021") instrument.position_limit = Qty{1'000};
+    if (instrument.code == "CEA19-20") instrument.reference_price = Price{0};
   }
+  config.holidays = {"2025-12-25"};
   ScenarioRunner runner(config);
   const auto failures = runner.run(std::string(CARBON_SCENARIO_DIR) + "/" + GetParam());
   for (const auto& failure : failures) ADD_FAILURE() << failure;

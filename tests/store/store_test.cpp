@@ -56,7 +56,7 @@ class StoreTest : public ::testing::Test {
                       Qty{150}, "b1"});
     run(b, PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{0},
                       Qty{1}, "bad"});
-    run(b, PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{4'000},
+    run(b, PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{4'600},
                       Qty{10}, "b2"});
     seller_ = seller;
     buyer_ = buyer;
@@ -64,11 +64,15 @@ class StoreTest : public ::testing::Test {
 
   testing::TestDatabase db;
   PgConn conn;
-  Config config = default_config();
+  Config config = [] {
+    Config c = default_config();
+    for (auto& instrument : c.instruments) instrument.reference_price = Price{5'000};
+    return c;
+  }();
   engine::Exchange exchange{config};
   PostgresJournal journal{db.conninfo()};
   std::vector<std::unique_ptr<engine::Outcome>> pending;
-  UnixNanos now = 1'700'000'000'000'000'000;
+  UnixNanos now = 1'763'949'600'000'000'000;  // Monday 2025-11-24 10:00 Asia/Shanghai
   engine::ParticipantRecord seller_, buyer_;
 };
 
