@@ -6,6 +6,9 @@
 #
 #   CARBON_DATA_DIR  data directory (default /var/lib/carbond)
 #   CARBON_LISTEN    gRPC address   (default 127.0.0.1:50051)
+#   CARBON_CLOCK_START  run the engine's clock from this instant, e.g.
+#                    2026-11-24T10:00:00+08:00, to try trading outside the
+#                    real sessions (default: the system clock)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,4 +21,6 @@ echo "Staff tokens (operator, registry, regulator, auditor): ${data_dir}/staff-t
 echo "Try, from another terminal:"
 echo "  build/tools/carbonctl/carbonctl --staff-file ${data_dir}/staff-tokens.toml --as operator participant list"
 echo
-exec build/src/server/carbond --data-dir "$data_dir" --listen "$listen"
+args=(--data-dir "$data_dir" --listen "$listen")
+if [ -n "${CARBON_CLOCK_START:-}" ]; then args+=(--clock-start "$CARBON_CLOCK_START"); fi
+exec build/src/server/carbond "${args[@]}"

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "common/clock.h"
 #include "common/config.h"
 
 namespace carbon {
@@ -25,6 +26,11 @@ TEST(ConfigTest, DefaultsFollowTheMarketRules) {
       EXPECT_EQ(i.lot, Qty{1});
       EXPECT_EQ(i.listed_max_quantity, Qty{99'999});
       EXPECT_EQ(i.block_min_quantity, Qty{100'000});
+      EXPECT_EQ(i.listed_band_bps, 1'000);
+      EXPECT_EQ(i.block_band_bps, 3'000);
+      EXPECT_EQ(i.position_limit, Qty{1'000'000});
+      EXPECT_FALSE(i.gtc_enabled);
+      EXPECT_TRUE(i.reference_price.is_positive());
     }
     if (i.code == "CCER") {
       has_ccer = true;
@@ -56,6 +62,58 @@ tick_fen = 5
   EXPECT_EQ(config.staff[0].role, Role::operator_);
   ASSERT_EQ(config.instruments.size(), 1u);
   EXPECT_EQ(config.instruments[0].tick, Price{5});
+}
+
+TEST(ConfigTest, ReadsMarketRulesTheClockAndHolidays) {
+  const auto path = write_config("market", R"(
+[engine]
+clock_start = "2026-11-24T10:00:00+08:00"
+[market]
+holidays = ["2026-10-01", "2026-10-02"]
+[[instruments]]
+code = "CEA2024"
+reference_price_fen = 8000
+listed_band_bps = 500
+block_band_bps = 2000
+gtc_enabled = true
+block_enabled = false
+position_limit = 5000
+)");
+  const Config config = load_config(path);
+  EXPECT_EQ(config.clock_start, "2026-11-24T10:00:00+08:00");
+  EXPECT_EQ(config.holidays, (std::vector<std::string>{"2026-10-01", "2026-10-02"}));
+  ASSERT_EQ(config.instruments.size(), 1u);
+  const InstrumentConfig& i = config.instruments[0];
+  EXPECT_EQ(i.reference_price, Price{8'000});
+  EXPECT_EQ(i.listed_band_bps, 500);
+  EXPECT_EQ(i.block_band_bps, 2'000);
+  EXPECT_TRUE(i.gtc_enabled);
+  EXPECT_FALSE(i.block_enabled);
+  EXPECT_EQ(i.position_limit, Qty{5'000});
+  // A config built from a file without reference prices lists instruments that cannot trade yet.
+  EXPECT_EQ(load_config(write_config("bare", "[[instruments]]\ncode = \"X\"\n")).instruments[0].reference_price, Price{0});
+}
+
+TEST(ConfigTest, RejectsABandOutsideOneToNineThousandNineHundredNinetyNineBasisPoints) {
+  const auto path = write_config("band", "[[instruments]]\ncode = \"X\"\nlisted_band_bps = 10000\n");
+  EXPECT_THROW(load_config(path), std::runtime_error);
+}
+
+TEST(ClockTest, ParsesRfc3339WithAnOffsetOrZ) {
+  EXPECT_EQ(parse_rfc3339("2026-11-24T10:00:00+08:00"), parse_rfc3339("2026-11-24T02:00:00Z"));
+  EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:01Z"), 1'000'000'000);
+  EXPECT_FALSE(parse_rfc3339("2026-02-30T10:00:00Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("2026-11-24 10:00").has_value());
+  EXPECT_FALSE(parse_rfc3339("2026-11-24T25:00:00Z").has_value());
+}
+
+TEST(ClockTest, AShiftedClockStartsWhereItIsToldAndRunsOn) {
+  const UnixNanos start = *parse_rfc3339("2026-11-24T10:00:00+08:00");
+  const ShiftedClock clock(start);
+  const UnixNanos first = clock.now();
+  EXPECT_GE(first, start);
+  EXPECT_LT(first - start, 5'000'000'000) << "within seconds of the start";
+  EXPECT_GE(clock.now(), first);
 }
 
 TEST(ConfigTest, RejectsAMalformedTokenHash) {
