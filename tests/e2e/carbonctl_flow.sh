@@ -60,6 +60,25 @@ balances=$(CARBON_TOKEN=$buyer_token ctl --json balances) || fail "balances"
 [ "$(echo "$balances" | field available_fen)" = "90150000" ] || fail "buyer cash is wrong: $balances"
 CARBON_TOKEN=$buyer_token ctl trades | grep -q "98.50" || fail "trades do not show the 98.50 CNY fill"
 
+# The operator's market commands: halt and resume, amend, the calendar.
+staff operator market halt --instrument CEA2024 --reason "disclosure pending" >/dev/null || fail "halt"
+staff auditor market instruments | grep -q "halted: disclosure pending" || fail "instruments do not show the halt"
+set +e
+CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 10 2>"$dir/err"
+[ $? -eq 1 ] && grep -q "instrument halted" "$dir/err" || fail "a halted instrument must refuse orders, exit 1"
+set -e
+staff operator market resume --instrument CEA2024 >/dev/null || fail "resume"
+rest=$(CARBON_TOKEN=$seller_token ctl --json order place --instrument CEA2024 --side sell --price-fen 10500 --quantity 100) ||
+  fail "resting sell"
+rest_id=$(echo "$rest" | field order_id)
+CARBON_TOKEN=$seller_token ctl order amend "$rest_id" --quantity 60 | grep -q "time priority kept" ||
+  fail "a reduction must keep time priority"
+staff operator market calendar 2026 --set 2026-12-31 | grep -q "holidays: 2026-12-31" || fail "calendar set"
+set +e
+staff operator market end-of-day 2026-11-24 2>"$dir/err"
+[ $? -eq 1 ] && grep -q "end at 15:00" "$dir/err" || fail "end of day during the session must exit 1"
+set -e
+
 # Exit codes: 1 the server said no, 3 unreachable, 4 no token.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
@@ -73,4 +92,4 @@ set -e
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl flow: 1 trade, balances and exit codes as documented"
+echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar and exit codes as documented"

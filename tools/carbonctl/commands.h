@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "session.h"
 
@@ -44,7 +45,24 @@ struct ListOrdersArgs {
   bool open_only = false;
 };
 
+struct ControlsArgs {
+  std::uint64_t participant_id = 0;
+  std::string self_trade;  ///< cancel-incoming (default), cancel-resting, cancel-both
+  bool suspend = false;
+  std::string reason;
+};
+
+struct BlockOfferArgs {
+  std::string instrument;
+  std::string side;  ///< buy or sell
+  std::int64_t price_fen = 0;
+  std::int64_t quantity = 0;
+  std::uint64_t counterparty = 0;  ///< 0: open to all eligible participants
+  std::string client_order_id;
+};
+
 int participant_create(Session& session, const ParticipantCreateArgs& args);
+int participant_controls(Session& session, const ControlsArgs& args);
 int participant_get(Session& session, std::uint64_t participant_id);
 int participant_list(Session& session);
 
@@ -57,6 +75,22 @@ int order_place(Session& session, const PlaceOrderArgs& args);
 int order_cancel(Session& session, std::uint64_t order_id);
 int order_get(Session& session, std::uint64_t order_id);
 int order_list(Session& session, const ListOrdersArgs& args);
+
+int order_amend(Session& session, std::uint64_t order_id, std::int64_t price_fen, std::int64_t quantity);
+int order_cancel_all(Session& session, const std::string& instrument, const std::string& side);
+
+int block_offer(Session& session, const BlockOfferArgs& args);
+int block_accept(Session& session, std::uint64_t offer_id, std::int64_t price_fen, std::int64_t quantity);
+int block_list(Session& session, const std::string& instrument);
+
+int market_instruments(Session& session);
+/// Halts (or resumes) one instrument, or the whole market when `instrument` is empty.
+int market_halt(Session& session, const std::string& instrument, const std::string& reason, bool resume);
+int market_reference(Session& session, const std::string& instrument, std::int64_t price_fen, const std::string& reason);
+/// Reads a year's holidays, or replaces them when `set`.
+int market_calendar(Session& session, int year, const std::vector<std::string>& holidays, bool set);
+int market_end_of_day(Session& session, const std::string& trading_date);
+int market_bars(Session& session, const std::string& instrument, const std::string& from, const std::string& to);
 
 int trades(Session& session, const std::string& instrument);
 int balances(Session& session);

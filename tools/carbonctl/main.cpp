@@ -272,6 +272,158 @@ int main(int argc, char** argv) {
     list->callback([&] { action = [&](Session& s) { return order_list(s, list_args); }; });
   }
 
+  // ---- order amend / cancel-all (added to the order group) ------------------
+  std::int64_t amend_price = 0, amend_quantity = 0;
+  std::string cancel_all_instrument, cancel_all_side;
+  {
+    auto* amend = order->add_subcommand(
+        "amend",
+        "Change an open order's price and/or total quantity; a reduction keeps time priority, anything else "
+        "re-queues it and may trade at once (role: trader)");
+    add_integer(amend, "id", order_id, "order id")->required();
+    add_integer(amend, "--price-fen", amend_price, "new limit price in fen per tonne (default: unchanged)");
+    add_integer(amend, "--quantity", amend_quantity, "new total quantity in tonnes, above what has filled (default: unchanged)");
+    amend->footer("Example: carbonctl --token-file ~/.carbon/trader.token order amend 42 --quantity 600");
+    amend->callback([&] { action = [&](Session& s) { return order_amend(s, order_id, amend_price, amend_quantity); }; });
+
+    auto* cancel_all = order->add_subcommand(
+        "cancel-all", "Cancel every open listed order of the caller, optionally of one instrument and side (role: trader)");
+    cancel_all->add_option("--instrument", cancel_all_instrument, "only this instrument");
+    cancel_all->add_option("--side", cancel_all_side, "only this side: buy or sell")
+        ->transform(CLI::IsMember({"buy", "sell"}, CLI::ignore_case));
+    cancel_all->footer("Example: carbonctl --token-file ~/.carbon/trader.token order cancel-all --instrument CEA2024");
+    cancel_all->callback(
+        [&] { action = [&](Session& s) { return order_cancel_all(s, cancel_all_instrument, cancel_all_side); }; });
+  }
+
+  // ---- block ---------------------------------------------------------------
+  BlockOfferArgs offer_args;
+  std::uint64_t offer_id = 0;
+  std::int64_t accept_price = 0, accept_quantity = 0;
+  std::string block_instrument;
+  auto* block = app.add_subcommand(
+      "block", "Block trades: at least 100,000 t, 13:00-15:00, negotiated with a named counterparty (role: trader)");
+  block->require_subcommand(1);
+  {
+    auto* offer = block->add_subcommand(
+        "offer", "Offer to sell (or buy) a block at a fixed price; reserves units (or cash) at once (role: trader)");
+    offer->add_option("--instrument", offer_args.instrument, "instrument code, e.g. CEA2024")->required();
+    offer->add_option("--side", offer_args.side, "sell (offer units) or buy (ask for units)")
+        ->required()
+        ->transform(CLI::IsMember({"buy", "sell"}, CLI::ignore_case));
+    add_integer(offer, "--price-fen", offer_args.price_fen, "price in fen per tonne, within ±30% of the reference")
+        ->required();
+    add_integer(offer, "--quantity", offer_args.quantity, "tonnes, at least 100,000")->required();
+    add_integer(offer, "--to", offer_args.counterparty, "the counterparty's participant id (default: open to all)");
+    offer->add_option("--client-order-id", offer_args.client_order_id, "your id for the offer");
+    offer->footer(
+        "Example: carbonctl --token-file ~/.carbon/trader.token block offer --instrument CEA2024 --side sell "
+        "--price-fen 7300 --quantity 150000 --to 2");
+    offer->callback([&] { action = [&](Session& s) { return block_offer(s, offer_args); }; });
+
+    auto* accept = block->add_subcommand(
+        "accept", "Accept a block offer whole, repeating its price and quantity; it settles at once (role: trader)");
+    add_integer(accept, "id", offer_id, "offer id")->required();
+    add_integer(accept, "--price-fen", accept_price, "the offer's price, as agreed")->required();
+    add_integer(accept, "--quantity", accept_quantity, "the offer's quantity, as agreed")->required();
+    accept->footer(
+        "Example: carbonctl --token-file ~/.carbon/trader.token block accept 17 --price-fen 7300 --quantity 150000");
+    accept->callback(
+        [&] { action = [&](Session& s) { return block_accept(s, offer_id, accept_price, accept_quantity); }; });
+
+    auto* list = block->add_subcommand("list", "List the block offers the caller can see today (role: trader)");
+    list->add_option("--instrument", block_instrument, "only this instrument");
+    list->footer("Example: carbonctl --token-file ~/.carbon/trader.token block list");
+    list->callback([&] { action = [&](Session& s) { return block_list(s, block_instrument); }; });
+  }
+
+  // ---- market --------------------------------------------------------------
+  std::string market_instrument, market_reason, trading_date, bars_from, bars_to;
+  std::int64_t reference_price = 0;
+  int calendar_year = 0;
+  std::vector<std::string> holidays;
+  auto* market = app.add_subcommand(
+      "market", "The market's operation: instruments, halts, reference prices, calendar, end of day, daily bars");
+  market->require_subcommand(1);
+  {
+    auto* instruments = market->add_subcommand("instruments", "List instruments with their rules and state (every role)");
+    instruments->footer("Example: carbonctl --token-file ~/.carbon/trader.token market instruments");
+    instruments->callback([&] { action = [&](Session& s) { return market_instruments(s); }; });
+
+    for (const bool resume : {false, true}) {
+      auto* sub = market->add_subcommand(
+          resume ? "resume" : "halt",
+          resume ? "Resume trading in one instrument, or clear the market-wide halt (role: operator)"
+                 : "Halt trading in one instrument, or market-wide without --instrument; cancels still work "
+                   "(role: operator)");
+      sub->add_option("--instrument", market_instrument, "instrument code; omit for the whole market");
+      auto* reason = sub->add_option("--reason", market_reason, "why, shown to traders");
+      if (!resume) reason->required()->check(kNonEmpty);
+      sub->footer(std::string("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator market ") +
+                  (resume ? "resume --instrument CEA2024" : "halt --instrument CEA2024 --reason \"disclosure pending\""));
+      sub->callback([&, resume] {
+        action = [&, resume](Session& s) { return market_halt(s, market_instrument, market_reason, resume); };
+      });
+    }
+
+    auto* reference = market->add_subcommand(
+        "reference", "Set an instrument's reference price, the centre of its price bands (role: operator)");
+    reference->add_option("--instrument", market_instrument, "instrument code")->required();
+    add_integer(reference, "--price-fen", reference_price, "fen per tonne, a multiple of the tick")->required();
+    reference->add_option("--reason", market_reason, "why, kept in the journal")->required()->check(kNonEmpty);
+    reference->footer(
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator market reference "
+        "--instrument CEA2026 --price-fen 9000 --reason \"listing\"");
+    reference->callback([&] {
+      action = [&](Session& s) { return market_reference(s, market_instrument, reference_price, market_reason); };
+    });
+
+    auto* calendar = market->add_subcommand(
+        "calendar", "Show a year's holidays, or replace them with --set (role: operator to set, every role to read)");
+    add_integer(calendar, "year", calendar_year, "calendar year")->required();
+    auto* set = calendar->add_option("--set", holidays, "the year's holidays, YYYY-MM-DD, replacing the current list");
+    calendar->footer(
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator market calendar 2027 "
+        "--set 2027-01-01 2027-02-17");
+    calendar->callback([&, set] {
+      const bool replace = set->count() > 0;
+      action = [&, replace](Session& s) { return market_calendar(s, calendar_year, holidays, replace); };
+    });
+
+    auto* eod = market->add_subcommand(
+        "end-of-day",
+        "Close the trading day after its sessions: expire DAY orders and block offers, set closing prices, "
+        "release T+1 units and cash, open the next day (role: operator)");
+    eod->add_option("date", trading_date, "the trading day in progress, YYYY-MM-DD")->required();
+    eod->footer(
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator market end-of-day 2026-11-24");
+    eod->callback([&] { action = [&](Session& s) { return market_end_of_day(s, trading_date); }; });
+
+    auto* bars = market->add_subcommand("bars", "Daily bars of an instrument, per trading mode (every role)");
+    bars->add_option("instrument", market_instrument, "instrument code")->required();
+    bars->add_option("--from", bars_from, "first trading day, YYYY-MM-DD");
+    bars->add_option("--to", bars_to, "last trading day, YYYY-MM-DD");
+    bars->footer("Example: carbonctl --token-file ~/.carbon/trader.token market bars CEA2024 --from 2026-11-01");
+    bars->callback([&] { action = [&](Session& s) { return market_bars(s, market_instrument, bars_from, bars_to); }; });
+  }
+
+  // ---- participant controls (added to the participant group) -----------------
+  ControlsArgs controls_args;
+  {
+    auto* controls = participant->add_subcommand(
+        "controls", "Set a participant's self-trade prevention and trading suspension (role: operator)");
+    add_integer(controls, "id", controls_args.participant_id, "participant id")->required();
+    controls->add_option("--self-trade", controls_args.self_trade,
+                         "cancel-incoming (default), cancel-resting or cancel-both")
+        ->transform(CLI::IsMember({"cancel-incoming", "cancel-resting", "cancel-both"}, CLI::ignore_case));
+    controls->add_flag("--suspend", controls_args.suspend, "suspend trading (new orders refused; cancels work)");
+    controls->add_option("--reason", controls_args.reason, "why (required with --suspend)");
+    controls->footer(
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant controls 3 "
+        "--suspend --reason \"margin call\"");
+    controls->callback([&] { action = [&](Session& s) { return participant_controls(s, controls_args); }; });
+  }
+
   // ---- trades, balances, book, health ----------------------------------------
   std::string trades_instrument;
   auto* trades_cmd = app.add_subcommand("trades", "List the caller's trades, oldest first (role: trader)");
