@@ -616,5 +616,119 @@ TEST_F(ExchangeTest, RestoredExchangeHasTheSameStateAndBehavesTheSame) {
   EXPECT_EQ(restored.registry().ledger().last_hash(), exchange.registry().ledger().last_hash());
 }
 
+TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAndChangesNothing) {
+  place(seller, Side::sell, 5'200, 10);  // order 1, resting
+  struct Case {
+    const char* name;
+    Principal who;
+    CommandBody body;
+    ErrorCode code;
+    const char* rule;
+  };
+  const Principal s = trader(seller), b = trader(buyer);
+  const OrderId resting = exchange.order(1) != nullptr ? 1 : 0;
+  ASSERT_NE(resting, 0u);
+  SetParticipantControls suspend_without_reason;
+  suspend_without_reason.participant = buyer.id;
+  suspend_without_reason.suspended = true;
+  SetParticipantControls unknown_participant;
+  unknown_participant.participant = 999;
+  unknown_participant.self_trade = SelfTradePrevention::cancel_both;
+  const std::vector<Case> cases = {
+      {"market order with DAY", b,
+       PlaceOrder{"CEA2024", Side::buy, OrderType::market, TimeInForce::day, TradingMode::listed, Price{0}, Qty{1}, ""},
+       ErrorCode::invalid_argument, "IOC or FOK"},
+      {"market order with a price", b,
+       PlaceOrder{"CEA2024", Side::buy, OrderType::market, TimeInForce::ioc, TradingMode::listed, Price{5'000}, Qty{1}, ""},
+       ErrorCode::invalid_argument, "no price"},
+      {"amend without order id", s, AmendOrder{0, Price{5'100}, Qty{0}}, ErrorCode::invalid_argument, "order_id"},
+      {"amend changing nothing", s, AmendOrder{resting, Price{0}, Qty{0}}, ErrorCode::invalid_argument, "nothing to change"},
+      {"amend with a negative price", s, AmendOrder{resting, Price{-1}, Qty{0}}, ErrorCode::invalid_argument, "negative"},
+      {"amend of another's order", b, AmendOrder{resting, Price{5'100}, Qty{0}}, ErrorCode::not_found, "not an order of"},
+      {"amend by an operator", op, AmendOrder{resting, Price{5'100}, Qty{0}}, ErrorCode::permission_denied, "traders"},
+      {"amend outside the band", s, AmendOrder{resting, Price{5'600}, Qty{0}}, ErrorCode::failed_precondition,
+       "price band"},
+      {"cancel all of an unknown instrument", s, CancelAllOrders{"CEA1999", std::nullopt}, ErrorCode::not_found,
+       "unknown instrument"},
+      {"cancel all by an operator", op, CancelAllOrders{"", std::nullopt}, ErrorCode::permission_denied, "traders"},
+      {"block offer of an unknown instrument", s,
+       OfferBlockTrade{"CEA1999", Side::sell, Price{5'000}, Qty{100'000}, 0, ""}, ErrorCode::not_found,
+       "unknown instrument"},
+      {"block offer to an unknown counterparty", s,
+       OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{100'000}, 999, ""}, ErrorCode::not_found,
+       "counterparty participant 999"},
+      {"block offer with no price", s, OfferBlockTrade{"CEA2024", Side::sell, Price{0}, Qty{100'000}, 0, ""},
+       ErrorCode::invalid_argument, "price_fen"},
+      {"block offer in the morning", s, OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{100'000}, 0, ""},
+       ErrorCode::failed_precondition, "trading hours"},
+      {"accept of no offer", b, AcceptBlockTrade{resting, Price{5'200}, Qty{10}, ""}, ErrorCode::not_found,
+       "block offer"},
+      {"accept without terms", b, AcceptBlockTrade{resting, Price{0}, Qty{0}, ""}, ErrorCode::invalid_argument,
+       "expected_price_fen"},
+      {"controls of an unknown participant", op, unknown_participant, ErrorCode::not_found, "participant 999"},
+      {"suspension without a reason", op, suspend_without_reason, ErrorCode::invalid_argument, "reason"},
+      {"controls by a trader", b, unknown_participant, ErrorCode::permission_denied, "operators"},
+      {"halt without a reason", op, HaltTrading{"CEA2024", ""}, ErrorCode::invalid_argument, "reason"},
+      {"halt of an unknown instrument", op, HaltTrading{"CEA1999", "x"}, ErrorCode::not_found, "unknown instrument"},
+      {"halt by a trader", b, HaltTrading{"CEA2024", "x"}, ErrorCode::permission_denied, "operators"},
+      {"resume of an unknown instrument", op, ResumeTrading{"CEA1999"}, ErrorCode::not_found, "unknown instrument"},
+      {"resume by a regulator", Principal{Role::regulator, 0, "reg"}, ResumeTrading{""}, ErrorCode::permission_denied,
+       "operators"},
+      {"reference of zero", op, SetReferencePrice{"CEA2024", Price{0}, "x"}, ErrorCode::invalid_argument, "price_fen"},
+      {"reference without a reason", op, SetReferencePrice{"CEA2024", Price{5'000}, ""}, ErrorCode::invalid_argument,
+       "reason"},
+      {"reference of an unknown instrument", op, SetReferencePrice{"CEA1999", Price{5'000}, "x"},
+       ErrorCode::not_found, "unknown instrument"},
+      {"reference off the tick", op, SetReferencePrice{"CEA2023", Price{5'001}, "x"}, ErrorCode::failed_precondition,
+       "tick rule"},
+      {"calendar of year 1999", op, SetTradingCalendar{1999, {}}, ErrorCode::invalid_argument, "2000 to 2200"},
+      {"calendar with a malformed day", op, SetTradingCalendar{2026, {"2026-13-01"}}, ErrorCode::invalid_argument,
+       "not a date"},
+      {"calendar with a day of another year", op, SetTradingCalendar{2026, {"2027-01-01"}},
+       ErrorCode::invalid_argument, "not in 2026"},
+      {"calendar with a day twice", op, SetTradingCalendar{2026, {"2026-12-31", "2026-12-31"}},
+       ErrorCode::invalid_argument, "listed twice"},
+      {"calendar changing the day in progress", op, SetTradingCalendar{2025, {"2025-11-24"}},
+       ErrorCode::failed_precondition, "on or before the trading day in progress"},
+      {"calendar by a trader", b, SetTradingCalendar{2026, {}}, ErrorCode::permission_denied, "operators"},
+      {"end of day of a malformed date", op, RunEndOfDay{"24/11/2025"}, ErrorCode::invalid_argument, "YYYY-MM-DD"},
+      {"end of day of a later date", op, RunEndOfDay{"2025-11-25"}, ErrorCode::failed_precondition,
+       "trading day in progress is 2025-11-24"},
+      {"end of day during the session", op, RunEndOfDay{"2025-11-24"}, ErrorCode::failed_precondition,
+       "end at 15:00"},
+      {"end of day by a trader", b, RunEndOfDay{"2025-11-24"}, ErrorCode::permission_denied, "operators"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const InstrumentState before = *exchange.instrument_state("CEA2024");
+    const MarketState market = exchange.market_state();
+    expect_rejected(c.who, c.body, c.code, c.rule);
+    const InstrumentState after = *exchange.instrument_state("CEA2024");
+    EXPECT_EQ(after.reference, before.reference);
+    EXPECT_EQ(after.halted, before.halted);
+    EXPECT_EQ(exchange.market_state().trading_date, market.trading_date);
+    EXPECT_EQ(exchange.market_state().halted, market.halted);
+  }
+}
+
+TEST_F(ExchangeTest, QueriesOfTheMarketRefuseMalformedOrUnknownInput) {
+  EXPECT_EQ(run(trader(buyer), GetTradingCalendar{1999}).reply.status.code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(run(trader(buyer), GetDailyBars{"CEA1999", "", ""}).reply.status.code(), ErrorCode::not_found);
+  EXPECT_EQ(run(trader(buyer), GetDailyBars{"CEA2024", "2025/11/01", ""}).reply.status.code(),
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(run(trader(buyer), ListBlockOffers{"CEA1999", std::nullopt}).reply.status.code(), ErrorCode::not_found);
+  const Outcome instruments = run(trader(buyer), ListInstruments{});
+  ASSERT_TRUE(instruments.reply.status.is_ok());
+  EXPECT_EQ(instruments.reply.instruments.size(), test_config().instruments.size());
+  ASSERT_TRUE(instruments.reply.market.has_value());
+  EXPECT_EQ(instruments.reply.market->trading_date, "2025-11-24");
+}
+
+TEST(ExchangeConfigTest, AMalformedConfiguredHolidayStopsTheStart) {
+  Config config = default_config();
+  config.holidays = {"2026-02-30"};
+  EXPECT_THROW(Exchange{config}, std::runtime_error);
+}
+
 }  // namespace
 }  // namespace carbon::engine
