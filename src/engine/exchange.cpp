@@ -165,6 +165,7 @@ void Exchange::ensure_trading_date(UnixNanos now) {
   auto date = matching::shanghai_date(now);
   if (!calendar_.is_trading_day(date)) date = calendar_.next_trading_day(date);
   market_.trading_date = matching::format_date(date);
+  trading_day_ = date;
   market_dirty_ = true;
 }
 
@@ -438,10 +439,10 @@ Status Exchange::check_open_for_trading(const Instrument& instrument, const Part
                                controls->second.suspension_reason);
   }
   if (Status s = matching::check_session(calendar_, schedule_, mode, now); !s.is_ok()) return s;
-  const std::string today = matching::format_date(matching::shanghai_date(now));
-  if (today != market_.trading_date) {
+  if (const auto today = matching::shanghai_date(now); today != trading_day_) {
     return failed_precondition("end of day: the trading day " + market_.trading_date +
-                               " has not been closed; an operator runs RunEndOfDay before " + today + " can trade");
+                               " has not been closed; an operator runs RunEndOfDay before " +
+                               matching::format_date(today) + " can trade");
   }
   return check_eligible(instrument, participant);
 }
@@ -508,10 +509,9 @@ Status Exchange::reserve(Step& step, const ParticipantRecord& participant, Order
 void Exchange::count_open_buy(const OrderRecord& order, Qty delta) {
   if (order.side != Side::buy || delta.is_zero()) return;
   auto key = std::make_pair(order.participant, order.instrument);
-  Qty& open = open_buys_[key];
+  Qty& open = open_buys_[key];  // kept at zero rather than erased: no allocation per order in steady state
   open += delta;
   assert(!open.is_negative());
-  if (open.is_zero()) open_buys_.erase(key);
 }
 
 std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant, const std::string& client_order_id,
@@ -1054,7 +1054,8 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
 
   step.reply.closed_date = market_.trading_date;
-  market_.trading_date = matching::format_date(calendar_.next_trading_day(day));
+  trading_day_ = calendar_.next_trading_day(day);
+  market_.trading_date = matching::format_date(trading_day_);
   market_.day_opened_sequence = step.sequence;
   market_dirty_ = true;
   step.reply.next_date = market_.trading_date;
@@ -1232,7 +1233,10 @@ void Exchange::restore(const RecoveredState& state) {
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }
-  if (state.market) market_ = *state.market;
+  if (state.market) {
+    market_ = *state.market;
+    if (auto day = matching::parse_date(market_.trading_date)) trading_day_ = *day;
+  }
   for (const CalendarChanged& calendar : state.calendars) {
     std::vector<std::chrono::year_month_day>& days = holidays_[calendar.year];
     days.clear();

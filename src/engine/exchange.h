@@ -122,6 +122,7 @@ class Exchange {
   std::map<int, std::vector<std::chrono::year_month_day>> holidays_;  ///< by year
   matching::TradingCalendar calendar_;
   MarketState market_;
+  std::chrono::year_month_day trading_day_{};  ///< market_.trading_date, parsed
   bool market_dirty_ = false;  ///< market_ changed in memory and is journaled with the next event
 
   std::map<ParticipantId, ParticipantRecord> participants_;
