@@ -1,7 +1,8 @@
 #include "registry/ledger.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace carbon::registry {
@@ -21,6 +22,39 @@ std::uint8_t* put_string(std::uint8_t* out, const std::string& s) {
   for (int shift = 24; shift >= 0; shift -= 8) *out++ = static_cast<std::uint8_t>(n >> shift);
   if (!s.empty()) std::memcpy(out, s.data(), s.size());
   return out + s.size();
+}
+
+// SHA-256 through a digest fetched once and a context reused per thread. OpenSSL 3's
+// one-shot SHA256() fetches the algorithm on every call, which costs about three
+// times the hash of a ledger entry itself (BENCHMARKS.md, "Registry").
+class Sha256 {
+ public:
+  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+    if (md_ == nullptr || ctx_ == nullptr) std::abort();  // no default provider: nothing can be hashed
+  }
+  ~Sha256() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_MD_free(md_);
+  }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void digest(const std::uint8_t* data, std::size_t size, Hash& out) {
+    unsigned int length = 0;
+    if (EVP_DigestInit_ex2(ctx_, md_, nullptr) != 1 || EVP_DigestUpdate(ctx_, data, size) != 1 ||
+        EVP_DigestFinal_ex(ctx_, out.data(), &length) != 1) {
+      std::abort();  // fails only when memory is exhausted
+    }
+  }
+
+ private:
+  EVP_MD* md_;
+  EVP_MD_CTX* ctx_;
+};
+
+void sha256(const std::uint8_t* data, std::size_t size, Hash& out) {
+  thread_local Sha256 hasher;
+  hasher.digest(data, size, out);
 }
 
 std::size_t canonical_size(const LedgerEntry& entry) {
@@ -56,12 +90,12 @@ Hash chain_hash(const Hash& prev_hash, const LedgerEntry& entry) {
     std::uint8_t bytes[kStackBufferBytes];
     std::memcpy(bytes, prev_hash.data(), prev_hash.size());
     encode(bytes + prev_hash.size(), entry);
-    SHA256(bytes, size, out.data());
+    sha256(bytes, size, out);
   } else {
     std::vector<std::uint8_t> bytes(size);
     std::memcpy(bytes.data(), prev_hash.data(), prev_hash.size());
     encode(bytes.data() + prev_hash.size(), entry);
-    SHA256(bytes.data(), size, out.data());
+    sha256(bytes.data(), size, out);
   }
   return out;
 }
