@@ -301,6 +301,9 @@ class Registry {
                                    const std::string& purpose, Sequence sequence, UnixNanos at);
   /// Every retirement, in order (public).
   const std::vector<Retirement>& retirements() const { return retirements_; }
+  /// Freezes and pledges in force on every account, for the store's projection.
+  std::vector<FreezeRecord> all_freezes() const;
+  std::vector<PledgeRecord> all_pledges() const;
   /// Checks that the blocks of every account add up to its CCER holding; INTERNAL naming the account if not.
   [[nodiscard]] Status check_ccer_blocks() const;
 
@@ -317,6 +320,20 @@ class Registry {
   }
   /// Puts back an account's CCER blocks, oldest first, and advances the serial counter past them.
   void restore_ccer_blocks(AccountId account, std::vector<CcerBlock> blocks);
+  /// Puts back a freeze in force (its units are already in the restored holding) and advances the ids.
+  void restore_freeze(const FreezeRecord& record);
+  /// Puts back a pledge in force (its units are already in the restored holding) and advances the ids.
+  void restore_pledge(const PledgeRecord& record);
+  /// Puts back a cap and what is issued under it.
+  void restore_cap(int year, const std::string& sector, CapUsage usage);
+  /// Puts back one unit's compliance for one year (closed marks the whole year closed).
+  void restore_compliance(const ComplianceStatus& status);
+  /// Puts back a shortfall of `year` not yet deducted from an allocation.
+  void restore_shortfall_owed(AccountId unit, int year, Qty owed);
+  /// Puts back a project; ids must come back dense and in order (1, 2, ...).
+  void restore_project(const CcerProject& project);
+  /// Puts back a retirement; ids must come back dense and in order.
+  void restore_retirement(Retirement retirement);
 
   const Ledger& ledger() const { return ledger_; }
 
