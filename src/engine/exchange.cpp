@@ -1050,7 +1050,9 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   }
 
   // T+1: units bought today and proceeds of today's sales become available.
-  for (const auto& [account, code] : registry_.release_all_pending()) touch_holding(step, account, code);
+  for (const registry::HoldingRecord& released : registry_.release_all_pending()) {
+    touch_holding(step, released.account, released.instrument);
+  }
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
 
   step.reply.closed_date = market_.trading_date;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,14 +15,28 @@ namespace carbon::registry {
 
 using Hash = std::array<std::uint8_t, 32>;
 
-/// Why units moved.
+/// Why units moved. The values are persisted (SMALLINT): never renumber.
+///
+/// Entries whose from_account equals their to_account record a change of
+/// state inside one account (freeze, unfreeze, pledge, pledge release): they
+/// move no units between accounts, so they keep every balance sum as it was,
+/// but they put the act and its reason into the hash chain. The reference
+/// string carries the data these kinds need beyond the fixed fields (the
+/// formats are listed in registry.h), so canonical_bytes stays unchanged.
 enum class TransferKind : std::uint8_t {
-  issuance = 1,    ///< issuance account → holder
-  trade = 2,       ///< seller → buyer, delivery versus payment
-  allocation = 3,  ///< reserved for the allocation issue
-  surrender = 4,
-  retirement = 5,
-  correction = 6,
+  issuance = 1,            ///< issuance account → holder
+  trade = 2,               ///< seller → buyer, delivery versus payment
+  allocation = 3,          ///< free allocation: issuance account → key emitting unit
+  surrender = 4,           ///< unit → surrender account, for a compliance year
+  retirement = 5,          ///< holder → cancellation account (CCER cancellation, public)
+  correction = 6,          ///< a new entry that undoes or fixes an earlier one
+  transfer = 7,            ///< holder → holder outside the order book
+  freeze = 8,              ///< available → frozen inside one account
+  unfreeze = 9,            ///< frozen → available inside one account
+  pledge = 10,             ///< available → pledged inside one account
+  pledge_release = 11,     ///< pledged → available inside one account
+  pledge_enforcement = 12, ///< pledgor (pledged) → pledgee (available)
+  ccer_issuance = 13,      ///< issuance account → project owner, one serial-numbered CCER block
 };
 
 /// One transfer of units between two accounts.
@@ -69,8 +84,37 @@ class Ledger {
   LedgerEntry last_;
 };
 
+/// Why verification stopped at an entry.
+enum class ChainFault : std::uint8_t {
+  none = 0,
+  wrong_entry_id = 1,  ///< the ids are not dense from the expected first id
+  broken_link = 2,     ///< prev_hash is not the previous entry's hash
+  wrong_hash = 3,      ///< hash is not SHA-256(prev_hash || canonical bytes): the entry was altered
+};
+
+/// The outcome of verifying a run of entries.
+struct ChainVerification {
+  ChainFault fault = ChainFault::none;
+  std::uint64_t first_bad_entry_id = 0;  ///< entry_id of the first bad entry; 0 when the run is sound
+  std::uint64_t entries_checked = 0;     ///< entries found sound before the first bad one (all when sound)
+  bool ok() const { return fault == ChainFault::none; }
+};
+
+/// Verifies a contiguous run of entries that follows `prev_hash` (all zero
+/// before entry 1). When `first_entry_id` is non-zero the ids must also be
+/// dense from it. Stops at the first bad entry and names it. One SHA-256 per
+/// entry, no heap allocation per entry. Pure; any thread.
+ChainVerification verify_chain(std::span<const LedgerEntry> entries, const Hash& prev_hash,
+                               std::uint64_t first_entry_id = 0);
+
 /// Checks a contiguous run of entries starting after `prev_hash`; returns the
 /// entry_id of the first entry whose hash or link is wrong, or nothing.
 std::optional<std::uint64_t> first_bad_entry(const std::vector<LedgerEntry>& entries, Hash prev_hash);
+
+/// The entries of `entries` that move units from or to `account` (an account's history), in order.
+std::vector<LedgerEntry> history_of(std::span<const LedgerEntry> entries, AccountId account);
+
+/// Name of a transfer kind as used in listings ("trade", "pledge_release").
+const char* to_string(TransferKind kind);
 
 }  // namespace carbon::registry

@@ -3,9 +3,27 @@
 #include <algorithm>
 #include <cassert>
 
-namespace carbon::registry {
+#include "registry/text.h"
 
-Registry::Registry() {
+namespace carbon::registry {
+namespace {
+
+bool is_ccer(const std::string& instrument) { return instrument == kCcerInstrument; }
+
+// Accounts whose available units may be moved by a transfer: not the issuance, surrender or cancellation account.
+bool is_holder_account(AccountId account) {
+  return account != kIssuanceAccount && account != kSurrenderAccount && account != kCancellationAccount;
+}
+
+const char* authority_name(FreezeAuthority authority) {
+  return authority == FreezeAuthority::court ? "court" : "regulator";
+}
+
+}  // namespace
+
+Registry::Registry() : Registry(RegistryRules{}) {}
+
+Registry::Registry(RegistryRules rules) : rules_(rules) {
   for (AccountId system : {kIssuanceAccount, kReserveAccount, kAuctionAccount, kSurrenderAccount,
                            kCancellationAccount}) {
     accounts_[system];
@@ -42,12 +60,41 @@ Holding& Registry::mutable_holding(AccountId account, const std::string& instrum
 
 void Registry::append(LedgerEntry entry) { new_entries_.push_back(ledger_.append(std::move(entry))); }
 
+void Registry::append_entry(const std::string& instrument, AccountId from, AccountId to, Qty quantity,
+                            TransferKind kind, std::string reference, Sequence sequence, UnixNanos at) {
+  append(LedgerEntry{0, sequence, at, instrument, from, to, quantity, kind, std::move(reference), {}, {}});
+}
+
+Status Registry::check_available(AccountId account, const std::string& instrument, Qty quantity,
+                                 const char* action) const {
+  const Holding current = holding(account, instrument);
+  if (current.available >= quantity) return Status::ok();
+  std::string message = std::string("insufficient units: ") + action + " of " + text::tonnes(quantity) + " " +
+                        instrument + " exceeds the " + text::tonnes(current.available) + " available";
+  if (current.frozen.is_positive() || current.pledged.is_positive()) {
+    message += " (" + text::tonnes(current.frozen) + " frozen and " + text::tonnes(current.pledged) +
+               " pledged cannot move)";
+  }
+  return failed_precondition(std::move(message));
+}
+
+void Registry::move_serials(const std::string& instrument, AccountId from, AccountId to, Qty quantity,
+                            std::vector<CcerBlock>* moved) {
+  if (!is_ccer(instrument)) return;
+  auto source = ccer_blocks_.find(from);
+  if (source == ccer_blocks_.end()) return;  // units without serials (a holding restored without its blocks)
+  move_blocks_fifo(source->second, ccer_blocks_[to], static_cast<std::uint64_t>(quantity.value), moved);
+}
+
 Status Registry::issue(const std::string& instrument, AccountId to, Qty quantity, Sequence sequence, UnixNanos at,
                        const std::string& reference) {
   if (!quantity.is_positive()) return invalid_argument("quantity must be positive");
-  if (!has_account(to)) return not_found("holding account " + std::to_string(to) + " does not exist");
+  if (!has_account(to)) return not_found(text::account(to) + " does not exist");
   if (to == kIssuanceAccount || to == kSurrenderAccount || to == kCancellationAccount) {
     return failed_precondition("issuance goes to a participant, the reserve or the auction account");
+  }
+  if (is_ccer(instrument)) {
+    return failed_precondition("CCER issuance: CCER is issued as serial-numbered blocks of a registered project");
   }
   Holding& issuance = mutable_holding(kIssuanceAccount, instrument);
   std::int64_t issued_after = 0;
@@ -57,19 +104,16 @@ Status Registry::issue(const std::string& instrument, AccountId to, Qty quantity
   // Every holding is at most the total issued, so once that fits, so does the recipient's.
   issuance.available = Qty{issued_after};
   mutable_holding(to, instrument).available += quantity;
-  append(LedgerEntry{0, sequence, at, instrument, kIssuanceAccount, to, quantity, TransferKind::issuance, reference,
-                     {}, {}});
+  append_entry(instrument, kIssuanceAccount, to, quantity, TransferKind::issuance, reference, sequence, at);
   return Status::ok();
 }
 
 Status Registry::reserve_for_sell(AccountId account, const std::string& instrument, Qty quantity) {
-  if (!has_account(account)) return not_found("holding account " + std::to_string(account) + " does not exist");
-  Holding& holding = mutable_holding(account, instrument);
-  if (holding.available < quantity) {
-    return failed_precondition("insufficient units: sell of " + std::to_string(quantity.value) + " t " + instrument +
-                               " exceeds the " + std::to_string(holding.available.value) +
-                               " t available (pre-trade check: sell <= tradable units)");
+  if (!has_account(account)) return not_found(text::account(account) + " does not exist");
+  if (Status s = check_available(account, instrument, quantity, "sell"); !s.is_ok()) {
+    return failed_precondition(s.message() + " (pre-trade check: sell <= tradable units)");
   }
+  Holding& holding = mutable_holding(account, instrument);
   holding.available -= quantity;
   holding.reserved += quantity;
   return Status::ok();
@@ -88,7 +132,8 @@ void Registry::deliver(const std::string& instrument, AccountId seller, AccountI
   assert(from.reserved >= quantity);
   from.reserved -= quantity;
   mutable_holding(buyer, instrument).pending += quantity;
-  append(LedgerEntry{0, sequence, at, instrument, seller, buyer, quantity, TransferKind::trade, reference, {}, {}});
+  move_serials(instrument, seller, buyer, quantity);
+  append_entry(instrument, seller, buyer, quantity, TransferKind::trade, reference, sequence, at);
 }
 
 Qty Registry::net_total(const std::string& instrument) const {
@@ -104,18 +149,194 @@ void Registry::restore_holding(const HoldingRecord& record) {
   accounts_[record.account][record.instrument] = record.holding;
 }
 
-std::vector<std::pair<AccountId, std::string>> Registry::release_all_pending() {
-  std::vector<std::pair<AccountId, std::string>> changed;
-  for (auto& [account, holdings] : accounts_) {
-    for (auto& [instrument, holding] : holdings) {
-      if (holding.pending.is_zero()) continue;
-      holding.available += holding.pending;
-      holding.pending = Qty{0};
-      changed.emplace_back(account, instrument);
-    }
+// ---- states and movements outside the order book ----------------------------
+
+Status Registry::transfer(const std::string& instrument, AccountId from, AccountId to, Qty quantity,
+                          Sequence sequence, UnixNanos at, const std::string& reference) {
+  if (!quantity.is_positive()) return invalid_argument("quantity must be positive");
+  if (from == to) return invalid_argument("transfer: from and to are the same account");
+  if (!has_account(from)) return not_found(text::account(from) + " does not exist");
+  if (!has_account(to)) return not_found(text::account(to) + " does not exist");
+  if (!is_holder_account(from) || !is_holder_account(to)) {
+    return failed_precondition(
+        "transfer: units move between participants, the reserve and the auction account; issuance, surrender "
+        "and retirement have their own operations");
   }
-  std::sort(changed.begin(), changed.end());
+  if (Status s = check_available(from, instrument, quantity, "transfer"); !s.is_ok()) return s;
+  mutable_holding(from, instrument).available -= quantity;
+  mutable_holding(to, instrument).available += quantity;
+  move_serials(instrument, from, to, quantity);
+  append_entry(instrument, from, to, quantity, TransferKind::transfer, reference, sequence, at);
+  return Status::ok();
+}
+
+Status Registry::correct(const std::string& instrument, AccountId from, AccountId to, Qty quantity,
+                         std::uint64_t corrected_entry_id, const std::string& reason, Sequence sequence,
+                         UnixNanos at) {
+  if (!quantity.is_positive()) return invalid_argument("quantity must be positive");
+  if (from == to) return invalid_argument("correction: from and to are the same account");
+  if (reason.empty()) return invalid_argument("correction: a reason is required");
+  if (corrected_entry_id == 0 || corrected_entry_id > ledger_.last_entry_id()) {
+    return not_found("correction: ledger entry " + std::to_string(corrected_entry_id) + " does not exist");
+  }
+  if (!has_account(from)) return not_found(text::account(from) + " does not exist");
+  if (!has_account(to)) return not_found(text::account(to) + " does not exist");
+  if (is_ccer(instrument)) {
+    return failed_precondition("correction: CCER serials are corrected by transfer or retirement, not by correction");
+  }
+  if (from != kIssuanceAccount) {
+    if (Status s = check_available(from, instrument, quantity, "correction"); !s.is_ok()) return s;
+  }
+  mutable_holding(from, instrument).available -= quantity;
+  mutable_holding(to, instrument).available += quantity;
+  append_entry(instrument, from, to, quantity, TransferKind::correction,
+               "corrects:" + std::to_string(corrected_entry_id) + ":" + reason, sequence, at);
+  return Status::ok();
+}
+
+std::vector<HoldingRecord> Registry::release_pending(AccountId account) {
+  std::vector<HoldingRecord> changed;
+  auto found = accounts_.find(account);
+  if (found == accounts_.end()) return changed;
+  for (auto& [instrument, holding] : found->second) {
+    if (holding.pending.is_zero()) continue;
+    holding.available += holding.pending;
+    holding.pending = Qty{0};
+    changed.push_back(HoldingRecord{account, instrument, holding});
+  }
   return changed;
+}
+
+std::vector<HoldingRecord> Registry::release_all_pending() {
+  std::vector<AccountId> ids;
+  ids.reserve(accounts_.size());
+  for (const auto& [account, holdings] : accounts_) ids.push_back(account);
+  std::sort(ids.begin(), ids.end());  // a deterministic order for the events
+  std::vector<HoldingRecord> changed;
+  for (AccountId account : ids) {
+    std::vector<HoldingRecord> one = release_pending(account);
+    changed.insert(changed.end(), one.begin(), one.end());
+  }
+  return changed;
+}
+
+Result<FreezeId> Registry::freeze(const FreezeOrder& order, Sequence sequence, UnixNanos at) {
+  if (!order.quantity.is_positive()) return {invalid_argument("quantity must be positive")};
+  if (order.reason.empty()) return {invalid_argument("freeze: a reason is required")};
+  if (order.ordered_by.empty()) return {invalid_argument("freeze: who ordered it is required")};
+  if (!has_account(order.account)) return {not_found(text::account(order.account) + " does not exist")};
+  if (Status s = check_available(order.account, order.instrument, order.quantity, "freeze"); !s.is_ok()) {
+    return {std::move(s)};
+  }
+  Holding& holding = mutable_holding(order.account, order.instrument);
+  holding.available -= order.quantity;
+  holding.frozen += order.quantity;
+  const FreezeId id = next_freeze_id_++;
+  freezes_.emplace(id, FreezeRecord{id, order.account, order.instrument, order.quantity, order.authority,
+                                    order.ordered_by, order.reason, at});
+  append_entry(order.instrument, order.account, order.account, order.quantity, TransferKind::freeze,
+               "freeze:" + std::to_string(id) + ":" + authority_name(order.authority) + ":" + order.ordered_by + ":" +
+                   order.reason,
+               sequence, at);
+  return {Status::ok(), id};
+}
+
+Status Registry::unfreeze(FreezeId freeze, FreezeAuthority authority, const std::string& ordered_by,
+                          Sequence sequence, UnixNanos at) {
+  auto found = freezes_.find(freeze);
+  if (found == freezes_.end()) return not_found("freeze " + std::to_string(freeze) + " is not in force");
+  if (ordered_by.empty()) return invalid_argument("unfreeze: who ordered it is required");
+  const FreezeRecord record = found->second;
+  if (record.authority != authority) {
+    return permission_denied(std::string("unfreeze: freeze ") + std::to_string(freeze) + " was ordered by a " +
+                             authority_name(record.authority) + " and only a " + authority_name(record.authority) +
+                             " lifts it");
+  }
+  Holding& holding = mutable_holding(record.account, record.instrument);
+  assert(holding.frozen >= record.quantity);
+  holding.frozen -= record.quantity;
+  holding.available += record.quantity;
+  freezes_.erase(found);
+  append_entry(record.instrument, record.account, record.account, record.quantity, TransferKind::unfreeze,
+               "freeze:" + std::to_string(freeze) + ":" + authority_name(authority) + ":" + ordered_by + ":lifted",
+               sequence, at);
+  return Status::ok();
+}
+
+std::vector<FreezeRecord> Registry::freezes_of(AccountId account) const {
+  std::vector<FreezeRecord> out;
+  for (const auto& [id, record] : freezes_) {
+    if (record.account == account) out.push_back(record);
+  }
+  return out;
+}
+
+Result<PledgeId> Registry::pledge(AccountId pledgor, const std::string& instrument, Qty quantity, AccountId pledgee,
+                                  const std::string& reference, Sequence sequence, UnixNanos at) {
+  if (!quantity.is_positive()) return {invalid_argument("quantity must be positive")};
+  if (pledgor == pledgee) return {invalid_argument("pledge: the pledgee must differ from the pledgor")};
+  if (!has_account(pledgor)) return {not_found(text::account(pledgor) + " does not exist")};
+  if (!has_account(pledgee)) return {not_found("pledgee " + text::account(pledgee) + " does not exist")};
+  if (!is_holder_account(pledgor) || !is_holder_account(pledgee)) {
+    return {failed_precondition("pledge: pledgor and pledgee are participant accounts")};
+  }
+  if (Status s = check_available(pledgor, instrument, quantity, "pledge"); !s.is_ok()) return {std::move(s)};
+  Holding& holding = mutable_holding(pledgor, instrument);
+  holding.available -= quantity;
+  holding.pledged += quantity;
+  const PledgeId id = next_pledge_id_++;
+  pledges_.emplace(id, PledgeRecord{id, pledgor, pledgee, instrument, quantity, reference, at});
+  std::string entry_reference = "pledge:" + std::to_string(id) + ":pledgee=" + std::to_string(pledgee);
+  if (!reference.empty()) entry_reference += ":" + reference;
+  append_entry(instrument, pledgor, pledgor, quantity, TransferKind::pledge, std::move(entry_reference), sequence, at);
+  return {Status::ok(), id};
+}
+
+Status Registry::release_pledge(PledgeId pledge, Qty quantity, Sequence sequence, UnixNanos at) {
+  auto found = pledges_.find(pledge);
+  if (found == pledges_.end()) return not_found("pledge " + std::to_string(pledge) + " is not in force");
+  if (!quantity.is_positive()) return invalid_argument("quantity must be positive");
+  PledgeRecord& record = found->second;
+  if (quantity > record.quantity) {
+    return failed_precondition("pledge release: " + text::tonnes(quantity) + " exceeds the " +
+                               text::tonnes(record.quantity) + " still pledged under pledge " +
+                               std::to_string(pledge));
+  }
+  Holding& holding = mutable_holding(record.pledgor, record.instrument);
+  assert(holding.pledged >= quantity);
+  holding.pledged -= quantity;
+  holding.available += quantity;
+  const AccountId pledgor = record.pledgor;
+  const std::string instrument = record.instrument;
+  std::string reference = "pledge:" + std::to_string(pledge) + ":pledgee=" + std::to_string(record.pledgee);
+  record.quantity -= quantity;
+  if (record.quantity.is_zero()) pledges_.erase(found);
+  append_entry(instrument, pledgor, pledgor, quantity, TransferKind::pledge_release, std::move(reference), sequence,
+               at);
+  return Status::ok();
+}
+
+Status Registry::enforce_pledge(PledgeId pledge, Sequence sequence, UnixNanos at) {
+  auto found = pledges_.find(pledge);
+  if (found == pledges_.end()) return not_found("pledge " + std::to_string(pledge) + " is not in force");
+  const PledgeRecord record = found->second;
+  pledges_.erase(found);
+  Holding& from = mutable_holding(record.pledgor, record.instrument);
+  assert(from.pledged >= record.quantity);
+  from.pledged -= record.quantity;
+  mutable_holding(record.pledgee, record.instrument).available += record.quantity;
+  move_serials(record.instrument, record.pledgor, record.pledgee, record.quantity);
+  append_entry(record.instrument, record.pledgor, record.pledgee, record.quantity, TransferKind::pledge_enforcement,
+               "pledge:" + std::to_string(pledge) + ":enforced", sequence, at);
+  return Status::ok();
+}
+
+std::vector<PledgeRecord> Registry::pledges_of(AccountId account) const {
+  std::vector<PledgeRecord> out;
+  for (const auto& [id, record] : pledges_) {
+    if (record.pledgor == account || record.pledgee == account) out.push_back(record);
+  }
+  return out;
 }
 
 }  // namespace carbon::registry
