@@ -83,95 +83,97 @@ class JsonObject {
   bool first_ = true;
 };
 
+/// Appends the event's JSON. Keys are written in jsonb's own order (shorter
+/// first, then bytewise), so the server's key sort finds them presorted.
 void append_payload(std::string& out, const Event& event) {
   std::visit(
       Overloaded{
           [&](const ParticipantCreated& e) {
             const auto& p = e.participant;
             JsonObject(out)
-                .add("participant_id", p.id)
                 .add("code", p.code)
                 .add("name", p.name)
                 .add("type", i(p.type))
-                .add("holding_account_id", p.holding_account)
-                .add("cash_account_id", p.cash_account);
+                .add("participant_id", p.id)
+                .add("cash_account_id", p.cash_account)
+                .add("holding_account_id", p.holding_account);
           },
           [&](const CashChanged& e) {
             JsonObject(out)
-                .add("cash_account_id", e.cash.account)
-                .add("participant_id", e.cash.participant)
-                .add("available_fen", e.cash.balance.available.value)
                 .add("reserved_fen", e.cash.balance.reserved.value)
-                .add("unsettled_fen", e.cash.balance.unsettled.value);
+                .add("available_fen", e.cash.balance.available.value)
+                .add("unsettled_fen", e.cash.balance.unsettled.value)
+                .add("participant_id", e.cash.participant)
+                .add("cash_account_id", e.cash.account);
           },
           [&](const CashMoved& e) {
             JsonObject(out)
-                .add("cash_account_id", e.movement.account)
-                .add("withdrawal", e.movement.withdrawal)
                 .add("amount_fen", e.movement.amount.value)
+                .add("withdrawal", e.movement.withdrawal)
+                .add("cash_account_id", e.movement.account)
                 .add("idempotency_key", e.movement.idempotency_key);
           },
           [&](const HoldingChanged& e) {
             const auto& h = e.holding.holding;
             JsonObject(out)
-                .add("holding_account_id", e.holding.account)
-                .add("instrument", e.holding.instrument)
-                .add("available", h.available.value)
-                .add("reserved", h.reserved.value)
-                .add("pending", h.pending.value)
                 .add("frozen", h.frozen.value)
-                .add("pledged", h.pledged.value);
+                .add("pending", h.pending.value)
+                .add("pledged", h.pledged.value)
+                .add("reserved", h.reserved.value)
+                .add("available", h.available.value)
+                .add("instrument", e.holding.instrument)
+                .add("holding_account_id", e.holding.account);
           },
           [&](const LedgerAppended& e) {
             const auto& l = e.entry;
             JsonObject(out)
-                .add("entry_id", l.entry_id)
-                .add("instrument", l.instrument)
-                .add("from_account_id", l.from_account)
-                .add("to_account_id", l.to_account)
-                .add("quantity", l.quantity.value)
+                .add("hash", registry::to_hex(l.hash))
                 .add("kind", i(l.kind))
+                .add("entry_id", l.entry_id)
+                .add("quantity", l.quantity.value)
                 .add("reference", l.reference)
-                .add("hash", registry::to_hex(l.hash));
+                .add("instrument", l.instrument)
+                .add("to_account_id", l.to_account)
+                .add("from_account_id", l.from_account);
           },
           [&](const OrderChanged& e) {
             const OrderRecord& o = e.order;
             JsonObject(out)
-                .add("order_id", o.id)
-                .add("client_order_id", o.client_order_id)
-                .add("participant_id", o.participant)
-                .add("instrument", o.instrument)
+                .add("mode", i(o.mode))
                 .add("side", i(o.side))
                 .add("type", i(o.type))
-                .add("time_in_force", i(o.time_in_force))
-                .add("mode", i(o.mode))
-                .add("price_fen", o.price.value)
-                .add("quantity", o.quantity.value)
-                .add("filled_quantity", o.filled.value)
                 .add("status", i(o.status))
+                .add("order_id", o.id)
                 .add("priority", o.priority)
-                .add("reserved_fen", o.reservation.total.value);
+                .add("quantity", o.quantity.value)
+                .add("price_fen", o.price.value)
+                .add("instrument", o.instrument)
+                .add("reserved_fen", o.reservation.total.value)
+                .add("time_in_force", i(o.time_in_force))
+                .add("participant_id", o.participant)
+                .add("client_order_id", o.client_order_id)
+                .add("filled_quantity", o.filled.value);
           },
           [&](const TradeExecuted& e) {
             const auto& t = e.trade;
             JsonObject(out)
-                .add("trade_id", t.id)
-                .add("instrument", t.instrument)
                 .add("mode", i(t.mode))
-                .add("price_fen", t.price.value)
                 .add("quantity", t.quantity.value)
+                .add("trade_id", t.id)
+                .add("price_fen", t.price.value)
+                .add("instrument", t.instrument)
                 .add("buy_order_id", t.buy_order)
                 .add("sell_order_id", t.sell_order)
+                .add("aggressor_side", i(t.aggressor))
                 .add("buyer_participant_id", t.buyer)
-                .add("seller_participant_id", t.seller)
-                .add("aggressor_side", i(t.aggressor));
+                .add("seller_participant_id", t.seller);
           },
           [&](const CommandRejected& e) {
             JsonObject(out)
-                .add("command", e.command)
-                .add("principal", e.principal)
                 .add("code", to_string(e.code))
-                .add("message", e.message);
+                .add("command", e.command)
+                .add("message", e.message)
+                .add("principal", e.principal);
           },
       },
       event);
@@ -206,6 +208,7 @@ constexpr const char* kCopyCash = "COPY journal_stage_cash (" CARBON_CASH_COLUMN
 constexpr const char* kCopyHoldings =
     "COPY journal_stage_holdings (" CARBON_HOLDING_COLUMNS ") FROM STDIN (FORMAT binary)";
 constexpr const char* kCopyOrders = "COPY journal_stage_orders (" CARBON_ORDER_COLUMNS ") FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyNewOrders = "COPY orders (" CARBON_ORDER_COLUMNS ") FROM STDIN (FORMAT binary)";
 
 constexpr const char* kUpsertCash =
     "INSERT INTO cash_accounts (" CARBON_CASH_COLUMNS ") SELECT " CARBON_CASH_COLUMNS
@@ -262,6 +265,7 @@ PostgresJournal::PostgresJournal(std::string conninfo)
       movements_{kCopyMovements, {}},
       ledger_{kCopyLedger, {}},
       trades_{kCopyTrades, {}},
+      new_orders_{kCopyNewOrders, {}},
       cash_{kCopyCash, {}},
       holdings_{kCopyHoldings, {}},
       orders_{kCopyOrders, {}} {}
@@ -273,7 +277,12 @@ Status PostgresJournal::fail(Status status) {
 
 Status PostgresJournal::connect_if_needed() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return Status::ok();
-  conn_.reset(PQconnectdb(conninfo_.c_str()));
+  // Bounds on a dead or black-holed server, unless the conninfo sets its own
+  // (its values override these): the writer must get back to answering
+  // waiting callers UNAVAILABLE instead of hanging in connect() or send().
+  const char* const keywords[] = {"connect_timeout", "tcp_user_timeout", "dbname", nullptr};
+  const char* const values[] = {"5", "10000", conninfo_.c_str(), nullptr};
+  conn_.reset(PQconnectdbParams(keywords, values, 1));
   if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
     std::string message = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -287,7 +296,8 @@ Status PostgresJournal::connect_if_needed() {
 }
 
 void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
-  for (Copy* copy : {&journal_, &participants_, &movements_, &ledger_, &trades_, &cash_, &holdings_, &orders_}) {
+  for (Copy* copy :
+       {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_, &orders_}) {
     copy->data.clear();
   }
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
@@ -403,9 +413,12 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     c.i64(record->holding.pledged.value);
     c.i64(i(seq));
   }
+  const Sequence first = batch.front()->sequence;
   for (const auto& [id, entry] : latest_orders) {
     const OrderRecord& o = *entry.first;
-    BinaryCopy& c = orders_.data;
+    // Entered by a command of this batch: not in the table yet (the batch
+    // is newer than the journal's tail), so a plain COPY; older ones are upserted.
+    BinaryCopy& c = o.sequence >= first ? new_orders_.data : orders_.data;
     c.begin_row(18);
     c.i64(i(o.id));
     c.text(o.client_order_id);
@@ -445,7 +458,8 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
   // One simple query for the whole transaction: one round trip, with the COPY data streamed in between.
   std::string sql = "BEGIN";
   std::vector<Copy*> copies;
-  for (Copy* copy : {&journal_, &participants_, &movements_, &ledger_, &trades_, &cash_, &holdings_, &orders_}) {
+  for (Copy* copy :
+       {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_, &orders_}) {
     if (copy->data.empty()) continue;
     copies.push_back(copy);
     sql += ";";

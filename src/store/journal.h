@@ -15,8 +15,9 @@ namespace carbon::store {
 /// simple query: the append-only tables (journal, participants,
 /// cash_movements, ledger_entries, trades) take their rows by binary COPY;
 /// the projections (cash_accounts, holdings, orders) are deduplicated in
-/// memory (last value wins), copied into session-local staging tables and
-/// upserted from there, so each touched row is written once per batch.
+/// memory (last value wins), so each touched row is written once per batch:
+/// orders entered by the batch itself by COPY straight into orders, the
+/// rest copied into session-local staging tables and upserted from there.
 /// Reconnects after a lost connection; on every (re)connect it reads the
 /// last committed sequence, so a batch whose COMMIT landed although its
 /// answer was lost is recognised and not written twice.
@@ -50,7 +51,8 @@ class PostgresJournal final : public engine::JournalSink {
   PgConn conn_;
   Sequence last_committed_ = 0;
   std::string payload_;  ///< scratch for one event's JSON
-  Copy journal_, participants_, movements_, ledger_, trades_, cash_, holdings_, orders_;
+  Copy journal_, participants_, movements_, ledger_, trades_, new_orders_;  ///< straight into their tables
+  Copy cash_, holdings_, orders_;  ///< into staging tables, then upserted
 };
 
 /// The JSON payload journaled for an event.

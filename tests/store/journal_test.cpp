@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+#include <set>
+
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -135,6 +138,45 @@ TEST_F(JournalTest, AnOrderTouchedManyTimesInABatchIsStoredWithItsLastState) {
   EXPECT_EQ(query(conn.get(), "SELECT status FROM orders WHERE order_id = " + std::to_string(id)),
             std::to_string(static_cast<int>(exchange.order(id)->status)));
   EXPECT_EQ(query(conn.get(), "SELECT reserved_fen FROM orders WHERE order_id = " + std::to_string(id)), "0");
+}
+
+TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) {
+  const auto buyer = funded_buyer();
+  const auto seller =
+      run(kOperator, engine::CreateParticipant{"S", "Seller", ParticipantType::key_emitting_unit, {1}}).reply.participants.at(0);
+  run(Principal{Role::registry_authority, 0, "reg"},
+      engine::IssueAllowances{"CEA2024", seller.holding_account, Qty{500}, "alloc"});
+  run(Principal{Role::trader, seller.id, "S"},
+      engine::PlaceOrder{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000},
+                         Qty{100}, "s1"});
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 40, "b1"));
+  run(Principal{Role::trader, buyer.id, "B"}, buy(0, 1, "bad"));
+  std::set<std::string> kinds;
+  for (const engine::Outcome* outcome : all()) {
+    for (const engine::Event& event : outcome->events) {
+      kinds.insert(engine::event_name(event));
+      const auto payload = nlohmann::ordered_json::parse(event_payload_json(event));
+      std::string previous;
+      for (const auto& [key, value] : payload.items()) {
+        const bool in_order = previous.size() < key.size() || (previous.size() == key.size() && previous < key);
+        EXPECT_TRUE(in_order) << engine::event_name(event) << ": " << previous << " before " << key;
+        previous = key;
+      }
+    }
+  }
+  EXPECT_EQ(kinds.size(), std::variant_size_v<engine::Event>) << "every event kind is covered";
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal"), std::to_string([&] {
+              std::size_t n = 0;
+              for (const engine::Outcome* o : all()) n += o->events.size();
+              return n;
+            }()));
+  const std::string trade = query(conn.get(), "SELECT payload::text FROM journal WHERE kind = 'TradeExecuted'");
+  const auto stored = nlohmann::json::parse(trade);
+  EXPECT_EQ(stored.at("quantity"), 40);
+  EXPECT_EQ(stored.at("price_fen"), 5'000);
+  EXPECT_EQ(stored.at("instrument"), "CEA2024");
 }
 
 /// Records the reply and signals a future.
