@@ -89,6 +89,8 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(storage, "embedded_os_user", config.embedded_os_user);
       read_if_present(storage, "embedded_port", config.embedded_port);
       read_if_present(storage, "journal_max_batch", config.journal_max_batch);
+      read_if_present(storage, "journal_max_wait_us", config.journal_max_wait_us);
+      read_if_present(storage, "journal_unavailable_after_ms", config.journal_unavailable_after_ms);
     }
     if (root.contains("engine")) {
       const auto& engine = toml::find(root, "engine");
@@ -158,6 +160,10 @@ Config load_config(const std::filesystem::path& path) {
   }
   if (config.journal_max_batch == 0) {
     throw std::runtime_error("config " + path.string() + ": storage.journal_max_batch must be positive");
+  }
+  if (config.journal_max_wait_us < 0 || config.journal_unavailable_after_ms <= 0) {
+    throw std::runtime_error("config " + path.string() +
+                             ": storage.journal_max_wait_us must be >= 0 and journal_unavailable_after_ms positive");
   }
   return config;
 }

@@ -28,7 +28,13 @@ Status EngineRuntime::submit(Command command, Completion* completion) {
     submitters_.fetch_sub(1, std::memory_order_release);
     return Status{ErrorCode::unavailable, "carbond is shutting down and takes no new commands"};
   }
-  Request request{std::move(command), completion};
+  if (journal_down_.load(std::memory_order_relaxed)) {
+    submitters_.fetch_sub(1, std::memory_order_release);
+    counters_.refused_unavailable.fetch_add(1, std::memory_order_relaxed);
+    return Status{ErrorCode::unavailable,
+                  "the database is unreachable: carbond takes no commands until it is back (nothing was done)"};
+  }
+  Request request{std::move(command), completion, std::chrono::steady_clock::now()};
   const bool pushed = commands_.try_push(request);
   if (pushed) engine_waiter_.notify();
   // Last touch of the runtime: stop() may finish (and the owner destroy it) once this reaches 0.
@@ -81,7 +87,7 @@ void EngineRuntime::engine_loop() {
       }
     }
     idle_spins = 0;
-    Pending pending{exchange_.execute(request->command, clock_.now()), request->completion};
+    Pending pending{exchange_.execute(request->command, clock_.now()), request->completion, request->submitted};
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     while (!outcomes_.try_push(pending)) {
       // The writer is behind (the database is slow or down): wait for room.
@@ -94,16 +100,39 @@ void EngineRuntime::engine_loop() {
   writer_waiter_.wake();
 }
 
+bool EngineRuntime::take_outcome(std::vector<Pending>& batch) {
+  if (!backlog_.empty()) {
+    batch.push_back(std::move(backlog_.front()));
+    backlog_.pop_front();
+    return true;
+  }
+  std::optional<Pending> pending = outcomes_.try_pop();
+  if (!pending) return false;
+  batch.push_back(std::move(*pending));
+  return true;
+}
+
+void EngineRuntime::fill_batch(std::vector<Pending>& batch) {
+  while (batch.size() < options_.max_batch && take_outcome(batch)) {
+  }
+  if (batch.empty() || options_.max_batch_wait_us <= 0) return;
+  // Bounded by time as well as size: wait a little for more, then commit what there is.
+  const auto close_at = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.max_batch_wait_us);
+  while (batch.size() < options_.max_batch && !engine_done_.load(std::memory_order_acquire)) {
+    if (take_outcome(batch)) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= close_at) break;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(close_at - now,
+                                                                             std::chrono::microseconds(50)));
+  }
+}
+
 void EngineRuntime::writer_loop() {
   std::vector<Pending> batch;
   batch.reserve(options_.max_batch);
   int idle_spins = 0;
   for (;;) {
-    while (batch.size() < options_.max_batch) {
-      std::optional<Pending> pending = outcomes_.try_pop();
-      if (!pending) break;
-      batch.push_back(std::move(*pending));
-    }
+    fill_batch(batch);
     if (batch.empty()) {
       if (engine_done_.load(std::memory_order_acquire)) {
         if (outcomes_.approximate_size() == 0) break;
@@ -143,9 +172,13 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
   if (journaled.empty()) return;
   auto backoff = std::chrono::milliseconds(20);
   for (;;) {
+    // The same batch, whole, on every attempt: the sink relies on it to recognise a batch that landed.
     Status status = sink_.commit(journaled);
     if (status.is_ok()) {
       counters_.batches.fetch_add(1, std::memory_order_relaxed);
+      if (journal_down_.exchange(false, std::memory_order_relaxed)) {
+        spdlog::info("journal commits succeed again: carbond takes commands");
+      }
       return;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
@@ -158,7 +191,12 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       spdlog::shutdown();
       std::abort();
     }
-    spdlog::error("journal commit of {} commands failed, retrying: {}", journaled.size(), status.message());
+    if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
+      spdlog::error("journal commit of {} commands failed: {}; refusing new commands and retrying", journaled.size(),
+                    status.message());
+    } else if (backoff >= std::chrono::milliseconds(1000)) {
+      spdlog::warn("journal commit still failing, retrying: {}", status.message());
+    }
     if (stopping_writer_.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() >= give_up_at_) {
       spdlog::critical("stopping with the database unavailable: {} and later commands are not acknowledged",
                        journaled.size());
@@ -166,8 +204,38 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       fail_unknown(batch);
       return;
     }
-    std::this_thread::sleep_for(backoff);
+    wait_out_outage(batch, backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+void EngineRuntime::wait_out_outage(std::vector<Pending>& batch, std::chrono::milliseconds pause) {
+  const auto until = std::chrono::steady_clock::now() + pause;
+  for (;;) {
+    // Keep the engine's ring moving (its commands were taken before the outage
+    // was noticed) and answer whoever has waited too long.
+    while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
+    answer_overdue(batch);
+    answer_overdue(backlog_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until || (stopping_writer_.load(std::memory_order_seq_cst) && now >= give_up_at_)) return;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20)));
+  }
+}
+
+template <typename Container>
+void EngineRuntime::answer_overdue(Container& pendings) {
+  const auto cutoff = std::chrono::steady_clock::now() - std::chrono::milliseconds(options_.unavailable_after_ms);
+  for (Pending& pending : pendings) {
+    if (pending.completion == nullptr || pending.submitted > cutoff) continue;
+    // Its events stay queued and will be committed when the database is back; the caller cannot know that yet.
+    Reply reply;
+    reply.status = Status{ErrorCode::unavailable,
+                          "the database is unreachable: this command's outcome is unknown until carbond is back "
+                          "(resubmit with the same client order id or idempotency key)"};
+    pending.completion->complete(std::move(reply));
+    pending.completion = nullptr;
+    counters_.answered_unavailable.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,12 @@ struct RuntimeOptions {
   std::size_t command_ring_capacity = 65'536;  ///< power of two
   std::size_t event_ring_capacity = 65'536;    ///< power of two
   std::size_t max_batch = 4'096;               ///< outcomes per commit at most
+  int max_batch_wait_us = 0;                   ///< once a batch has its first outcome, how long (µs) the writer
+                                               ///< waits for more before committing; 0 = commit as soon as the
+                                               ///< ring is empty (a commit in flight still groups what arrives)
+  int unavailable_after_ms = 2'000;            ///< while commits fail (database unreachable), a command waiting
+                                               ///< longer than this is answered UNAVAILABLE (outcome unknown);
+                                               ///< its events stay queued and are committed once the database is back
   int stop_commit_retry_ms = 5'000;            ///< on stop, how long a failing commit is retried before
                                                ///< everything uncommitted is answered UNAVAILABLE
 };
@@ -54,6 +61,8 @@ struct RuntimeCounters {
   std::atomic<std::uint64_t> rejected_full{0};
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> commit_failures{0};
+  std::atomic<std::uint64_t> refused_unavailable{0};  ///< submits refused while the database was unreachable
+  std::atomic<std::uint64_t> answered_unavailable{0};  ///< waiting commands answered UNAVAILABLE during an outage
 };
 
 /// Owns the engine and journal writer threads.
@@ -70,7 +79,8 @@ class EngineRuntime {
 
   /// Any thread. Queues a command; on success the runtime owns `completion`
   /// until it calls complete(). Never blocks: a full ring answers
-  /// RESOURCE_EXHAUSTED, a stopping runtime UNAVAILABLE (completion untouched).
+  /// RESOURCE_EXHAUSTED, a stopping runtime or one whose commits are failing
+  /// (database unreachable) UNAVAILABLE (completion untouched, nothing done).
   [[nodiscard]] Status submit(Command command, Completion* completion);
 
   /// Stops intake, lets the engine drain the ring and the writer commit
@@ -81,22 +91,32 @@ class EngineRuntime {
   bool stopped() const { return writer_done_.load(std::memory_order_acquire); }
 
   const RuntimeCounters& counters() const { return counters_; }
+  /// True while the last commit attempt failed (the database is unreachable); any thread.
+  bool journal_unavailable() const { return journal_down_.load(std::memory_order_relaxed); }
   /// Commands waiting for the engine (approximate).
   std::size_t command_ring_depth() const { return commands_.approximate_size(); }
 
  private:
+  using TimePoint = std::chrono::steady_clock::time_point;
   struct Request {
     Command command;
     Completion* completion = nullptr;
+    TimePoint submitted{};
   };
   struct Pending {
     Outcome outcome;
-    Completion* completion = nullptr;
+    Completion* completion = nullptr;  ///< nullptr once answered (outage) or for none
+    TimePoint submitted{};
   };
 
   void engine_loop();
   void writer_loop();
+  bool take_outcome(std::vector<Pending>& batch);
+  void fill_batch(std::vector<Pending>& batch);
   void commit_with_retry(std::vector<Pending>& batch);
+  void wait_out_outage(std::vector<Pending>& batch, std::chrono::milliseconds pause);
+  template <typename Container>
+  void answer_overdue(Container& pendings);
   void fail_unknown(std::vector<Pending>& batch);
 
   Exchange& exchange_;
@@ -116,6 +136,8 @@ class EngineRuntime {
   std::atomic<bool> engine_done_{false};
   std::atomic<bool> writer_done_{false};
   std::atomic<bool> stopping_writer_{false};
+  std::atomic<bool> journal_down_{false};                ///< set by the writer while commits fail
+  std::deque<Pending> backlog_;                          ///< writer thread only: taken off the ring during an outage
   std::chrono::steady_clock::time_point give_up_at_{};  ///< written before stopping_writer_ is set
   bool abandoned_ = false;                               ///< writer thread only
   std::thread engine_thread_;

@@ -136,6 +136,8 @@ void Daemon::start() {
   options.command_ring_capacity = config_.command_ring_capacity;
   options.event_ring_capacity = config_.event_ring_capacity;
   options.max_batch = config_.journal_max_batch;
+  options.max_batch_wait_us = config_.journal_max_wait_us;
+  options.unavailable_after_ms = config_.journal_unavailable_after_ms;
   options.stop_commit_retry_ms = config_.shutdown_grace_ms;
   runtime_ = std::make_unique<engine::EngineRuntime>(*exchange_, *clock_, *journal_, options);
   runtime_->start();

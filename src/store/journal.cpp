@@ -1,8 +1,11 @@
 #include "store/journal.h"
 
+#include <charconv>
 #include <map>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace carbon::store {
@@ -18,55 +21,15 @@ using engine::OrderChanged;
 using engine::OrderRecord;
 using engine::ParticipantCreated;
 using engine::TradeExecuted;
-using engine::ParticipantControlsChanged;
-using engine::InstrumentStateChanged;
-using engine::MarketStateChanged;
 using engine::CalendarChanged;
 using engine::DailyBarRecorded;
+using engine::InstrumentStateChanged;
+using engine::MarketStateChanged;
+using engine::ParticipantControlsChanged;
 
 template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
-};
-
-/// Builds the text form of a PostgreSQL array, element by element.
-class ArrayLiteral {
- public:
-  void add(std::int64_t v) { next() += std::to_string(v); }
-  void add(std::uint64_t v) { next() += std::to_string(v); }
-  void add(bool v) { next() += v ? "t" : "f"; }
-  void add(std::string_view s) {
-    std::string& out = next();
-    out.push_back('"');
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  void add_bytes(const unsigned char* bytes, std::size_t size) { add(to_bytea_literal(bytes, size)); }
-  std::string finish() const { return text_ + "}"; }
-  bool empty() const { return count_ == 0; }
-
- private:
-  std::string& next() {
-    if (count_++ > 0) text_.push_back(',');
-    return text_;
-  }
-  std::string text_ = "{";
-  std::size_t count_ = 0;
-};
-
-/// Columns of one table's batch: one array literal per column.
-struct Columns {
-  explicit Columns(std::size_t n) : columns(n) {}
-  std::vector<ArrayLiteral> columns;
-  std::vector<std::optional<std::string>> params() const {
-    std::vector<std::optional<std::string>> out;
-    for (const auto& c : columns) out.emplace_back(c.finish());
-    return out;
-  }
-  bool empty() const { return columns.front().empty(); }
 };
 
 template <typename T>
@@ -74,119 +37,237 @@ std::int64_t i(T v) {
   return static_cast<std::int64_t>(v);
 }
 
-nlohmann::json order_json(const OrderRecord& o) {
-  return {{"order_id", o.id},
-          {"client_order_id", o.client_order_id},
-          {"participant_id", o.participant},
-          {"instrument", o.instrument},
-          {"side", i(o.side)},
-          {"type", i(o.type)},
-          {"time_in_force", i(o.time_in_force)},
-          {"mode", i(o.mode)},
-          {"price_fen", o.price.value},
-          {"quantity", o.quantity.value},
-          {"filled_quantity", o.filled.value},
-          {"status", i(o.status)},
-          {"priority", o.priority},
-          {"reserved_fen", o.reservation.total.value},
-          {"counterparty_participant_id", o.counterparty}};
+/// Appends one flat JSON object to a string: {"key":value,...}.
+class JsonObject {
+ public:
+  explicit JsonObject(std::string& out) : out_(out) { out_.push_back('{'); }
+  ~JsonObject() { out_.push_back('}'); }
+  JsonObject(const JsonObject&) = delete;
+  JsonObject& operator=(const JsonObject&) = delete;
+
+  JsonObject& add(std::string_view key, std::int64_t v) { return number(key, v); }
+  JsonObject& add(std::string_view key, std::uint64_t v) { return number(key, v); }
+  JsonObject& add(std::string_view key, bool v) {
+    this->key(key);
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonObject& add(std::string_view key, std::string_view s) {
+    this->key(key);
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') {
+        // Escapes and UTF-8 checks (invalid bytes become U+FFFD) as nlohmann::json does them.
+        out_ += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return *this;
+      }
+    }
+    out_.push_back('"');
+    out_.append(s);
+    out_.push_back('"');
+    return *this;
+  }
+  JsonObject& add(std::string_view key, const char* s) { return add(key, std::string_view(s)); }
+  JsonObject& add(std::string_view key, const std::string& s) { return add(key, std::string_view(s)); }
+  /// A value already encoded as JSON (an array, say).
+  JsonObject& raw(std::string_view key, std::string_view json) {
+    this->key(key);
+    out_.append(json);
+    return *this;
+  }
+
+ private:
+  template <typename N>
+  JsonObject& number(std::string_view key, N v) {
+    this->key(key);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    out_.append(digits, end);
+    return *this;
+  }
+  void key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    out_.append(key);
+    out_ += "\":";
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+/// Appends the event's JSON. Keys are written in jsonb's own order (shorter
+/// first, then bytewise), so the server's key sort finds them presorted.
+void append_payload(std::string& out, const Event& event) {
+  std::visit(
+      Overloaded{
+          [&](const ParticipantCreated& e) {
+            const auto& p = e.participant;
+            JsonObject(out)
+                .add("code", p.code)
+                .add("name", p.name)
+                .add("type", i(p.type))
+                .add("participant_id", p.id)
+                .add("cash_account_id", p.cash_account)
+                .add("holding_account_id", p.holding_account);
+          },
+          [&](const CashChanged& e) {
+            JsonObject(out)
+                .add("reserved_fen", e.cash.balance.reserved.value)
+                .add("available_fen", e.cash.balance.available.value)
+                .add("unsettled_fen", e.cash.balance.unsettled.value)
+                .add("participant_id", e.cash.participant)
+                .add("cash_account_id", e.cash.account);
+          },
+          [&](const CashMoved& e) {
+            JsonObject(out)
+                .add("amount_fen", e.movement.amount.value)
+                .add("withdrawal", e.movement.withdrawal)
+                .add("cash_account_id", e.movement.account)
+                .add("idempotency_key", e.movement.idempotency_key);
+          },
+          [&](const HoldingChanged& e) {
+            const auto& h = e.holding.holding;
+            JsonObject(out)
+                .add("frozen", h.frozen.value)
+                .add("pending", h.pending.value)
+                .add("pledged", h.pledged.value)
+                .add("reserved", h.reserved.value)
+                .add("available", h.available.value)
+                .add("instrument", e.holding.instrument)
+                .add("holding_account_id", e.holding.account);
+          },
+          [&](const LedgerAppended& e) {
+            const auto& l = e.entry;
+            JsonObject(out)
+                .add("hash", registry::to_hex(l.hash))
+                .add("kind", i(l.kind))
+                .add("entry_id", l.entry_id)
+                .add("quantity", l.quantity.value)
+                .add("reference", l.reference)
+                .add("instrument", l.instrument)
+                .add("to_account_id", l.to_account)
+                .add("from_account_id", l.from_account);
+          },
+          [&](const OrderChanged& e) {
+            const OrderRecord& o = e.order;
+            JsonObject(out)
+                .add("mode", i(o.mode))
+                .add("side", i(o.side))
+                .add("type", i(o.type))
+                .add("status", i(o.status))
+                .add("order_id", o.id)
+                .add("priority", o.priority)
+                .add("quantity", o.quantity.value)
+                .add("price_fen", o.price.value)
+                .add("instrument", o.instrument)
+                .add("reserved_fen", o.reservation.total.value)
+                .add("time_in_force", i(o.time_in_force))
+                .add("participant_id", o.participant)
+                .add("client_order_id", o.client_order_id)
+                .add("filled_quantity", o.filled.value);
+          },
+          [&](const TradeExecuted& e) {
+            const auto& t = e.trade;
+            JsonObject(out)
+                .add("mode", i(t.mode))
+                .add("quantity", t.quantity.value)
+                .add("trade_id", t.id)
+                .add("price_fen", t.price.value)
+                .add("instrument", t.instrument)
+                .add("buy_order_id", t.buy_order)
+                .add("sell_order_id", t.sell_order)
+                .add("aggressor_side", i(t.aggressor))
+                .add("buyer_participant_id", t.buyer)
+                .add("seller_participant_id", t.seller);
+          },
+          [&](const CommandRejected& e) {
+            JsonObject(out)
+                .add("code", to_string(e.code))
+                .add("command", e.command)
+                .add("message", e.message)
+                .add("principal", e.principal);
+          },
+          [&](const ParticipantControlsChanged& e) {
+            const auto& c = e.controls;
+            JsonObject(out)
+                .add("suspended", c.suspended)
+                .add("self_trade", i(c.self_trade))
+                .add("participant_id", c.participant)
+                .add("suspension_reason", c.suspension_reason);
+          },
+          [&](const InstrumentStateChanged& e) {
+            const auto& st = e.state;
+            JsonObject(out)
+                .add("halted", st.halted)
+                .add("instrument", st.instrument)
+                .add("halt_reason", st.halt_reason)
+                .add("previous_close_fen", st.previous_close.value)
+                .add("reference_price_fen", st.reference.value);
+          },
+          [&](const MarketStateChanged& e) {
+            const auto& st = e.state;
+            JsonObject(out)
+                .add("halted", st.halted)
+                .add("halt_reason", st.halt_reason)
+                .add("trading_date", st.trading_date)
+                .add("day_opened_sequence", st.day_opened_sequence);
+          },
+          [&](const CalendarChanged& e) {
+            JsonObject(out)
+                .add("year", std::int64_t{e.year})
+                .raw("holidays", nlohmann::json(e.holidays).dump());
+          },
+          [&](const DailyBarRecorded& e) {
+            const auto& b = e.bar;
+            JsonObject(out)
+                .add("mode", i(b.mode))
+                .add("volume", b.volume.value)
+                .add("low_fen", b.low.value)
+                .add("high_fen", b.high.value)
+                .add("open_fen", b.open.value)
+                .add("close_fen", b.close.value)
+                .add("instrument", b.instrument)
+                .add("trade_count", b.trade_count)
+                .add("trading_date", b.trading_date)
+                .add("turnover_fen", b.turnover.value);
+          },
+      },
+      event);
 }
 
-constexpr const char* kInsertJournal =
-    "INSERT INTO journal (sequence, event_index, recorded_at_unix_nanos, kind, payload)"
-    " SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::jsonb[])";
-constexpr const char* kInsertParticipants =
-    "INSERT INTO participants (participant_id, code, name, participant_type, holding_account_id, cash_account_id,"
-    " token_sha256, created_sequence)"
-    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::bigint[],"
-    " $7::bytea[], $8::bigint[])";
-constexpr const char* kUpsertCash =
-    "INSERT INTO cash_accounts (cash_account_id, participant_id, available_fen, reserved_fen, unsettled_fen,"
-    " updated_sequence)"
-    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])"
-    " ON CONFLICT (cash_account_id) DO UPDATE SET available_fen = EXCLUDED.available_fen,"
-    " reserved_fen = EXCLUDED.reserved_fen, unsettled_fen = EXCLUDED.unsettled_fen,"
-    " updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kInsertMovements =
-    "INSERT INTO cash_movements (cash_account_id, withdrawal, idempotency_key, amount_fen, sequence,"
-    " available_after_fen, reserved_after_fen, unsettled_after_fen)"
-    " SELECT * FROM unnest($1::bigint[], $2::boolean[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
-    " $7::bigint[], $8::bigint[])";
-constexpr const char* kUpsertHoldings =
-    "INSERT INTO holdings (holding_account_id, instrument, available, reserved, pending, frozen, pledged,"
-    " updated_sequence)"
-    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"
-    " $7::bigint[], $8::bigint[])"
-    " ON CONFLICT (holding_account_id, instrument) DO UPDATE SET available = EXCLUDED.available,"
-    " reserved = EXCLUDED.reserved, pending = EXCLUDED.pending, frozen = EXCLUDED.frozen,"
-    " pledged = EXCLUDED.pledged, updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kInsertLedger =
-    "INSERT INTO ledger_entries (entry_id, sequence, recorded_at_unix_nanos, instrument, from_account_id,"
-    " to_account_id, quantity, kind, reference, prev_hash, hash)"
-    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[],"
-    " $7::bigint[], $8::smallint[], $9::text[], $10::bytea[], $11::bytea[])";
-constexpr const char* kUpsertOrders =
-    "INSERT INTO orders (order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
-    " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority, reserved_fen,"
-    " reserved_unsettled_fen, updated_sequence, counterparty_participant_id)"
-    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::smallint[], $6::smallint[],"
-    " $7::smallint[], $8::smallint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::smallint[], $13::bigint[],"
-    " $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
-    " ON CONFLICT (order_id) DO UPDATE SET filled_quantity = EXCLUDED.filled_quantity, status = EXCLUDED.status,"
-    " price_fen = EXCLUDED.price_fen, quantity = EXCLUDED.quantity,"
-    " priority = EXCLUDED.priority, reserved_fen = EXCLUDED.reserved_fen,"
-    " reserved_unsettled_fen = EXCLUDED.reserved_unsettled_fen, updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kInsertTrades =
-    "INSERT INTO trades (trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id,"
-    " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos)"
-    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[],"
-    " $7::bigint[], $8::bigint[], $9::bigint[], $10::smallint[], $11::bigint[], $12::bigint[])";
-constexpr const char* kUpsertControls =
-    "INSERT INTO participant_controls (participant_id, self_trade, suspended, suspension_reason, updated_sequence)"
-    " SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::boolean[], $4::text[], $5::bigint[])"
-    " ON CONFLICT (participant_id) DO UPDATE SET self_trade = EXCLUDED.self_trade, suspended = EXCLUDED.suspended,"
-    " suspension_reason = EXCLUDED.suspension_reason, updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kUpsertInstrumentState =
-    "INSERT INTO instrument_state (instrument, reference_price_fen, previous_close_fen, halted, halt_reason,"
-    " updated_sequence)"
-    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::boolean[], $5::text[], $6::bigint[])"
-    " ON CONFLICT (instrument) DO UPDATE SET reference_price_fen = EXCLUDED.reference_price_fen,"
-    " previous_close_fen = EXCLUDED.previous_close_fen, halted = EXCLUDED.halted,"
-    " halt_reason = EXCLUDED.halt_reason, updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kUpsertMarketState =
-    "INSERT INTO market_state (trading_date, day_opened_sequence, halted, halt_reason, updated_sequence)"
-    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::text[], $5::bigint[])"
-    " ON CONFLICT (singleton) DO UPDATE SET trading_date = EXCLUDED.trading_date,"
-    " day_opened_sequence = EXCLUDED.day_opened_sequence, halted = EXCLUDED.halted,"
-    " halt_reason = EXCLUDED.halt_reason, updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kUpsertCalendar =
-    "INSERT INTO trading_calendar (year, holidays, updated_sequence)"
-    " SELECT y, string_to_array(h, ',')::text[], s FROM unnest($1::int[], $2::text[], $3::bigint[]) AS t(y, h, s)"
-    " ON CONFLICT (year) DO UPDATE SET holidays = EXCLUDED.holidays, updated_sequence = EXCLUDED.updated_sequence";
-constexpr const char* kInsertBars =
-    "INSERT INTO daily_bars (instrument, trading_date, mode, open_fen, high_fen, low_fen, close_fen, volume,"
-    " turnover_fen, trade_count, sequence)"
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[],"
-    " $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])";
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& part : parts) {
-    if (!out.empty()) out.push_back(',');
-    out += part;
+/// SQL literal of a text value: single quotes doubled (standard_conforming_strings is on
+/// by default since PostgreSQL 9.1; the engine refuses control characters in operator text).
+std::string literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
   }
+  out.push_back('\'');
   return out;
 }
 
-/// The rows of the market-state projections in one batch: rare events
-/// (operator actions, end of day), one statement per table per batch.
+std::string literal(bool v) { return v ? "true" : "false"; }
+template <typename N>
+std::string literal(N v) requires std::is_integral_v<N> {
+  return std::to_string(v);
+}
+
+/// The market-state projections: rare events (operator actions, end of
+/// day), each kept once per row per batch (last value wins) and written as
+/// plain statements inside the batch's transaction.
 struct MarketRows {
   std::map<ParticipantId, std::pair<const engine::ParticipantControls*, Sequence>> controls;
   std::map<std::string, std::pair<const engine::InstrumentState*, Sequence>> instruments;
   const engine::MarketState* market = nullptr;
   Sequence market_sequence = 0;
   std::map<int, std::pair<const CalendarChanged*, Sequence>> calendars;
-  Columns bars{11};
+  std::vector<const engine::DailyBar*> bars;
+
+  bool empty() const {
+    return controls.empty() && instruments.empty() && market == nullptr && calendars.empty() && bars.empty();
+  }
 
   void add(const Event& event, Sequence seq) {
     if (auto* e = std::get_if<ParticipantControlsChanged>(&event)) controls[e->controls.participant] = {&e->controls, seq};
@@ -196,339 +277,417 @@ struct MarketRows {
       market_sequence = seq;
     }
     if (auto* e = std::get_if<CalendarChanged>(&event)) calendars[e->year] = {e, seq};
-    if (auto* e = std::get_if<DailyBarRecorded>(&event)) {
-      const engine::DailyBar& b = e->bar;
-      auto& c = bars.columns;
-      c[0].add(b.instrument);
-      c[1].add(b.trading_date);
-      c[2].add(i(b.mode));
-      c[3].add(b.open.value);
-      c[4].add(b.high.value);
-      c[5].add(b.low.value);
-      c[6].add(b.close.value);
-      c[7].add(b.volume.value);
-      c[8].add(b.turnover.value);
-      c[9].add(b.trade_count);
-      c[10].add(b.sequence);
-    }
+    if (auto* e = std::get_if<DailyBarRecorded>(&event)) bars.push_back(&e->bar);
   }
 
-  /// (statement, columns) pairs for the tables with rows in this batch.
-  std::vector<std::pair<const char*, Columns>> statements() const {
-    std::vector<std::pair<const char*, Columns>> out;
-    if (!controls.empty()) {
-      Columns c(5);
-      for (const auto& [id, entry] : controls) {
-        c.columns[0].add(id);
-        c.columns[1].add(i(entry.first->self_trade));
-        c.columns[2].add(entry.first->suspended);
-        c.columns[3].add(entry.first->suspension_reason);
-        c.columns[4].add(entry.second);
-      }
-      out.emplace_back(kUpsertControls, std::move(c));
+  /// Appends ";statement" for each row to `sql`; returns how many statements.
+  std::size_t append_sql(std::string& sql) const {
+    std::size_t count = 0;
+    auto statement = [&](const std::string& text) {
+      sql += ";";
+      sql += text;
+      ++count;
+    };
+    for (const auto& [id, entry] : controls) {
+      const auto& c = *entry.first;
+      statement("INSERT INTO participant_controls (participant_id, self_trade, suspended, suspension_reason,"
+                " updated_sequence) VALUES (" + literal(id) + "," + literal(i(c.self_trade)) + "," +
+                literal(c.suspended) + "," + literal(c.suspension_reason) + "," + literal(entry.second) +
+                ") ON CONFLICT (participant_id) DO UPDATE SET self_trade = EXCLUDED.self_trade,"
+                " suspended = EXCLUDED.suspended, suspension_reason = EXCLUDED.suspension_reason,"
+                " updated_sequence = EXCLUDED.updated_sequence");
     }
-    if (!instruments.empty()) {
-      Columns c(6);
-      for (const auto& [code, entry] : instruments) {
-        c.columns[0].add(code);
-        c.columns[1].add(entry.first->reference.value);
-        c.columns[2].add(entry.first->previous_close.value);
-        c.columns[3].add(entry.first->halted);
-        c.columns[4].add(entry.first->halt_reason);
-        c.columns[5].add(entry.second);
-      }
-      out.emplace_back(kUpsertInstrumentState, std::move(c));
+    for (const auto& [code, entry] : instruments) {
+      const auto& st = *entry.first;
+      statement("INSERT INTO instrument_state (instrument, reference_price_fen, previous_close_fen, halted,"
+                " halt_reason, updated_sequence) VALUES (" + literal(code) + "," + literal(st.reference.value) + "," +
+                literal(st.previous_close.value) + "," + literal(st.halted) + "," + literal(st.halt_reason) + "," +
+                literal(entry.second) +
+                ") ON CONFLICT (instrument) DO UPDATE SET reference_price_fen = EXCLUDED.reference_price_fen,"
+                " previous_close_fen = EXCLUDED.previous_close_fen, halted = EXCLUDED.halted,"
+                " halt_reason = EXCLUDED.halt_reason, updated_sequence = EXCLUDED.updated_sequence");
     }
     if (market != nullptr) {
-      Columns c(5);
-      c.columns[0].add(market->trading_date);
-      c.columns[1].add(market->day_opened_sequence);
-      c.columns[2].add(market->halted);
-      c.columns[3].add(market->halt_reason);
-      c.columns[4].add(market_sequence);
-      out.emplace_back(kUpsertMarketState, std::move(c));
+      statement("INSERT INTO market_state (trading_date, day_opened_sequence, halted, halt_reason, updated_sequence)"
+                " VALUES (" + literal(market->trading_date) + "," + literal(market->day_opened_sequence) + "," +
+                literal(market->halted) + "," + literal(market->halt_reason) + "," + literal(market_sequence) +
+                ") ON CONFLICT (singleton) DO UPDATE SET trading_date = EXCLUDED.trading_date,"
+                " day_opened_sequence = EXCLUDED.day_opened_sequence, halted = EXCLUDED.halted,"
+                " halt_reason = EXCLUDED.halt_reason, updated_sequence = EXCLUDED.updated_sequence");
     }
-    if (!calendars.empty()) {
-      Columns c(3);
-      for (const auto& [year, entry] : calendars) {
-        c.columns[0].add(std::int64_t{year});
-        c.columns[1].add(join(entry.first->holidays));
-        c.columns[2].add(entry.second);
+    for (const auto& [year, entry] : calendars) {
+      std::string days = "ARRAY[";
+      for (std::size_t k = 0; k < entry.first->holidays.size(); ++k) {
+        if (k > 0) days += ",";
+        days += literal(entry.first->holidays[k]);
       }
-      out.emplace_back(kUpsertCalendar, std::move(c));
+      days += "]::text[]";
+      statement("INSERT INTO trading_calendar (year, holidays, updated_sequence) VALUES (" + literal(year) + "," +
+                days + "," + literal(entry.second) +
+                ") ON CONFLICT (year) DO UPDATE SET holidays = EXCLUDED.holidays,"
+                " updated_sequence = EXCLUDED.updated_sequence");
     }
-    if (!bars.empty()) out.emplace_back(kInsertBars, bars);
-    return out;
+    for (const engine::DailyBar* b : bars) {
+      statement("INSERT INTO daily_bars (instrument, trading_date, mode, open_fen, high_fen, low_fen, close_fen,"
+                " volume, turnover_fen, trade_count, sequence) VALUES (" + literal(b->instrument) + "," +
+                literal(b->trading_date) + "," + literal(i(b->mode)) + "," + literal(b->open.value) + "," +
+                literal(b->high.value) + "," + literal(b->low.value) + "," + literal(b->close.value) + "," +
+                literal(b->volume.value) + "," + literal(b->turnover.value) + "," + literal(b->trade_count) + "," +
+                literal(b->sequence) + ")");
+    }
+    return count;
+  }
+};
+
+// The statements of a batch. Column lists are spelled out so that the COPY
+// data cannot drift from the table's column order.
+constexpr const char* kCopyJournal =
+    "COPY journal (sequence, event_index, recorded_at_unix_nanos, kind, payload) FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyParticipants =
+    "COPY participants (participant_id, code, name, participant_type, holding_account_id, cash_account_id,"
+    " token_sha256, created_sequence) FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyMovements =
+    "COPY cash_movements (cash_account_id, withdrawal, idempotency_key, amount_fen, sequence, available_after_fen,"
+    " reserved_after_fen, unsettled_after_fen) FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyLedger =
+    "COPY ledger_entries (entry_id, sequence, recorded_at_unix_nanos, instrument, from_account_id, to_account_id,"
+    " quantity, kind, reference, prev_hash, hash) FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyTrades =
+    "COPY trades (trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id, buyer_participant_id,"
+    " seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos) FROM STDIN (FORMAT binary)";
+
+#define CARBON_CASH_COLUMNS "cash_account_id, participant_id, available_fen, reserved_fen, unsettled_fen, updated_sequence"
+#define CARBON_HOLDING_COLUMNS \
+  "holding_account_id, instrument, available, reserved, pending, frozen, pledged, updated_sequence"
+#define CARBON_ORDER_COLUMNS                                                                                    \
+  "order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force, mode, price_fen,"   \
+  " quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority, reserved_fen,"              \
+  " reserved_unsettled_fen, updated_sequence, counterparty_participant_id"
+
+constexpr const char* kCopyCash = "COPY journal_stage_cash (" CARBON_CASH_COLUMNS ") FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyHoldings =
+    "COPY journal_stage_holdings (" CARBON_HOLDING_COLUMNS ") FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyOrders = "COPY journal_stage_orders (" CARBON_ORDER_COLUMNS ") FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyNewOrders = "COPY orders (" CARBON_ORDER_COLUMNS ") FROM STDIN (FORMAT binary)";
+
+constexpr const char* kUpsertCash =
+    "INSERT INTO cash_accounts (" CARBON_CASH_COLUMNS ") SELECT " CARBON_CASH_COLUMNS
+    " FROM journal_stage_cash"
+    " ON CONFLICT (cash_account_id) DO UPDATE SET available_fen = EXCLUDED.available_fen,"
+    " reserved_fen = EXCLUDED.reserved_fen, unsettled_fen = EXCLUDED.unsettled_fen,"
+    " updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kUpsertHoldings =
+    "INSERT INTO holdings (" CARBON_HOLDING_COLUMNS ") SELECT " CARBON_HOLDING_COLUMNS
+    " FROM journal_stage_holdings"
+    " ON CONFLICT (holding_account_id, instrument) DO UPDATE SET available = EXCLUDED.available,"
+    " reserved = EXCLUDED.reserved, pending = EXCLUDED.pending, frozen = EXCLUDED.frozen,"
+    " pledged = EXCLUDED.pledged, updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kUpsertOrders =
+    "INSERT INTO orders (" CARBON_ORDER_COLUMNS ") SELECT " CARBON_ORDER_COLUMNS
+    " FROM journal_stage_orders"
+    " ON CONFLICT (order_id) DO UPDATE SET filled_quantity = EXCLUDED.filled_quantity, status = EXCLUDED.status,"
+    " price_fen = EXCLUDED.price_fen, quantity = EXCLUDED.quantity,"  // amendments change both
+    " priority = EXCLUDED.priority, reserved_fen = EXCLUDED.reserved_fen,"
+    " reserved_unsettled_fen = EXCLUDED.reserved_unsettled_fen, updated_sequence = EXCLUDED.updated_sequence";
+
+/// Run once per connection: staging tables private to the session, emptied at every commit.
+constexpr const char* kSessionSetup =
+    "CREATE TEMP TABLE journal_stage_cash (LIKE cash_accounts) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE journal_stage_holdings (LIKE holdings) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE journal_stage_orders (LIKE orders) ON COMMIT DELETE ROWS;"
+    "SELECT COALESCE(MAX(sequence), 0) FROM journal";
+
+/// Bytes handed to libpq per PQputCopyData call.
+constexpr std::size_t kCopyChunk = 256 * 1024;
+
+struct HoldingKey {
+  AccountId account;
+  std::string_view instrument;
+  bool operator==(const HoldingKey&) const = default;
+};
+struct HoldingKeyHash {
+  std::size_t operator()(const HoldingKey& k) const {
+    return std::hash<std::string_view>{}(k.instrument) ^ (std::hash<AccountId>{}(k.account) * 0x9E3779B97F4A7C15ull);
   }
 };
 
 }  // namespace
 
 std::string event_payload_json(const Event& event) {
-  nlohmann::json j = std::visit(
-      Overloaded{
-          [](const ParticipantCreated& e) -> nlohmann::json {
-            const auto& p = e.participant;
-            return {{"participant_id", p.id}, {"code", p.code}, {"name", p.name}, {"type", i(p.type)},
-                    {"holding_account_id", p.holding_account}, {"cash_account_id", p.cash_account}};
-          },
-          [](const CashChanged& e) -> nlohmann::json {
-            return {{"cash_account_id", e.cash.account}, {"participant_id", e.cash.participant},
-                    {"available_fen", e.cash.balance.available.value}, {"reserved_fen", e.cash.balance.reserved.value},
-                    {"unsettled_fen", e.cash.balance.unsettled.value}};
-          },
-          [](const CashMoved& e) -> nlohmann::json {
-            return {{"cash_account_id", e.movement.account}, {"withdrawal", e.movement.withdrawal},
-                    {"amount_fen", e.movement.amount.value}, {"idempotency_key", e.movement.idempotency_key}};
-          },
-          [](const HoldingChanged& e) -> nlohmann::json {
-            const auto& h = e.holding.holding;
-            return {{"holding_account_id", e.holding.account}, {"instrument", e.holding.instrument},
-                    {"available", h.available.value}, {"reserved", h.reserved.value}, {"pending", h.pending.value},
-                    {"frozen", h.frozen.value}, {"pledged", h.pledged.value}};
-          },
-          [](const LedgerAppended& e) -> nlohmann::json {
-            const auto& l = e.entry;
-            return {{"entry_id", l.entry_id}, {"instrument", l.instrument}, {"from_account_id", l.from_account},
-                    {"to_account_id", l.to_account}, {"quantity", l.quantity.value}, {"kind", i(l.kind)},
-                    {"reference", l.reference}, {"hash", registry::to_hex(l.hash)}};
-          },
-          [](const OrderChanged& e) -> nlohmann::json { return order_json(e.order); },
-          [](const TradeExecuted& e) -> nlohmann::json {
-            const auto& t = e.trade;
-            return {{"trade_id", t.id}, {"instrument", t.instrument}, {"mode", i(t.mode)},
-                    {"price_fen", t.price.value}, {"quantity", t.quantity.value}, {"buy_order_id", t.buy_order},
-                    {"sell_order_id", t.sell_order}, {"buyer_participant_id", t.buyer},
-                    {"seller_participant_id", t.seller}, {"aggressor_side", i(t.aggressor)}};
-          },
-          [](const CommandRejected& e) -> nlohmann::json {
-            return {{"command", e.command}, {"principal", e.principal}, {"code", to_string(e.code)},
-                    {"message", e.message}};
-          },
-          [](const ParticipantControlsChanged& e) -> nlohmann::json {
-            const auto& c = e.controls;
-            return {{"participant_id", c.participant}, {"self_trade", i(c.self_trade)}, {"suspended", c.suspended},
-                    {"suspension_reason", c.suspension_reason}};
-          },
-          [](const InstrumentStateChanged& e) -> nlohmann::json {
-            const auto& s = e.state;
-            return {{"instrument", s.instrument}, {"reference_price_fen", s.reference.value},
-                    {"previous_close_fen", s.previous_close.value}, {"halted", s.halted},
-                    {"halt_reason", s.halt_reason}};
-          },
-          [](const MarketStateChanged& e) -> nlohmann::json {
-            const auto& s = e.state;
-            return {{"trading_date", s.trading_date}, {"day_opened_sequence", s.day_opened_sequence},
-                    {"halted", s.halted}, {"halt_reason", s.halt_reason}};
-          },
-          [](const CalendarChanged& e) -> nlohmann::json { return {{"year", e.year}, {"holidays", e.holidays}}; },
-          [](const DailyBarRecorded& e) -> nlohmann::json {
-            const auto& b = e.bar;
-            return {{"instrument", b.instrument}, {"trading_date", b.trading_date}, {"mode", i(b.mode)},
-                    {"open_fen", b.open.value},   {"high_fen", b.high.value},        {"low_fen", b.low.value},
-                    {"close_fen", b.close.value}, {"volume", b.volume.value},        {"turnover_fen", b.turnover.value},
-                    {"trade_count", b.trade_count}};
-          },
-      },
-      event);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  append_payload(out, event);
+  return out;
 }
 
-PostgresJournal::PostgresJournal(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+PostgresJournal::PostgresJournal(std::string conninfo)
+    : conninfo_(std::move(conninfo)),
+      journal_{kCopyJournal, {}},
+      participants_{kCopyParticipants, {}},
+      movements_{kCopyMovements, {}},
+      ledger_{kCopyLedger, {}},
+      trades_{kCopyTrades, {}},
+      new_orders_{kCopyNewOrders, {}},
+      cash_{kCopyCash, {}},
+      holdings_{kCopyHoldings, {}},
+      orders_{kCopyOrders, {}} {}
+
+Status PostgresJournal::fail(Status status) {
+  conn_.reset();  // a fresh connection next time: no half-open transaction survives
+  return status;
+}
 
 Status PostgresJournal::connect_if_needed() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return Status::ok();
-  conn_.reset(PQconnectdb(conninfo_.c_str()));
+  // Bounds on a dead or black-holed server, unless the conninfo sets its own
+  // (its values override these): the writer must get back to answering
+  // waiting callers UNAVAILABLE instead of hanging in connect() or send().
+  const char* const keywords[] = {"connect_timeout", "tcp_user_timeout", "dbname", nullptr};
+  const char* const values[] = {"5", "10000", conninfo_.c_str(), nullptr};
+  conn_.reset(PQconnectdbParams(keywords, values, 1));
   if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
     std::string message = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     conn_.reset();
     return Status{ErrorCode::unavailable, "database unreachable: " + message};
   }
+  PgResult result(PQexec(conn_.get(), kSessionSetup));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
+  last_committed_ = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);
   return Status::ok();
 }
 
-Status PostgresJournal::already_committed(Sequence sequence, bool& committed) {
-  const std::string text = std::to_string(sequence);
-  const char* values[] = {text.c_str()};
-  PgResult result(PQexecParams(conn_.get(), "SELECT 1 FROM journal WHERE sequence = $1 LIMIT 1", 1, nullptr, values,
-                               nullptr, nullptr, 0));
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-    Status status = status_from_result(result.get(), conn_.get());
-    conn_.reset();
-    return status;
+void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
+  for (Copy* copy :
+       {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_, &orders_}) {
+    copy->data.clear();
   }
-  committed = PQntuples(result.get()) > 0;
-  return Status::ok();
-}
-
-Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) {
-  if (Status s = connect_if_needed(); !s.is_ok()) return s;
-  if (outcome_uncertain_ && !batch.empty()) {
-    // The last attempt lost its connection around COMMIT: it may have landed.
-    bool committed = false;
-    if (Status s = already_committed(batch.front()->sequence, committed); !s.is_ok()) return s;
-    outcome_uncertain_ = false;
-    if (committed) return Status::ok();
-  }
-
-  Columns journal(5), participants(8), cash(6), movements(8), holdings(8), ledger(11), orders(19), trades(12);
   MarketRows market;
-  std::map<AccountId, std::pair<engine::CashRecord, Sequence>> latest_cash;
-  std::map<std::pair<AccountId, std::string>, std::pair<registry::HoldingRecord, Sequence>> latest_holdings;
-  std::map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
+  std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
+  std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
+  std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
+  latest_orders.reserve(batch.size() * 2);
 
   for (const engine::Outcome* outcome : batch) {
     const Sequence seq = outcome->sequence;
-    int index = 0;
+    std::int64_t index = 0;
     for (const Event& event : outcome->events) {
-      auto& jc = journal.columns;
-      jc[0].add(seq);
-      jc[1].add(std::int64_t{index++});
-      jc[2].add(std::int64_t{outcome->at});
-      jc[3].add(std::string_view(engine::event_name(event)));
-      jc[4].add(event_payload_json(event));
+      BinaryCopy& j = journal_.data;
+      j.begin_row(5);
+      j.i64(i(seq));
+      j.i32(index++);
+      j.i64(outcome->at);
+      j.text(engine::event_name(event));
+      payload_.clear();
+      append_payload(payload_, event);
+      j.jsonb(payload_);
       market.add(event, seq);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
                 const auto& p = e.participant;
-                auto& c = participants.columns;
-                c[0].add(p.id);
-                c[1].add(p.code);
-                c[2].add(p.name);
-                c[3].add(i(p.type));
-                c[4].add(p.holding_account);
-                c[5].add(p.cash_account);
-                c[6].add_bytes(p.token_hash.data(), p.token_hash.size());
-                c[7].add(p.created_sequence);
+                BinaryCopy& c = participants_.data;
+                c.begin_row(8);
+                c.i64(i(p.id));
+                c.text(p.code);
+                c.text(p.name);
+                c.i16(i(p.type));
+                c.i64(i(p.holding_account));
+                c.i64(i(p.cash_account));
+                c.bytes(p.token_hash.data(), p.token_hash.size());
+                c.i64(i(p.created_sequence));
               },
-              [&](const CashChanged& e) { latest_cash[e.cash.account] = {e.cash, seq}; },
+              [&](const CashChanged& e) { latest_cash[e.cash.account] = {&e.cash, seq}; },
               [&](const CashMoved& e) {
                 const auto& m = e.movement;
-                auto& c = movements.columns;
-                c[0].add(m.account);
-                c[1].add(m.withdrawal);
-                c[2].add(m.idempotency_key);
-                c[3].add(m.amount.value);
-                c[4].add(m.sequence);
-                c[5].add(m.balance_after.available.value);
-                c[6].add(m.balance_after.reserved.value);
-                c[7].add(m.balance_after.unsettled.value);
+                BinaryCopy& c = movements_.data;
+                c.begin_row(8);
+                c.i64(i(m.account));
+                c.boolean(m.withdrawal);
+                c.text(m.idempotency_key);
+                c.i64(m.amount.value);
+                c.i64(i(m.sequence));
+                c.i64(m.balance_after.available.value);
+                c.i64(m.balance_after.reserved.value);
+                c.i64(m.balance_after.unsettled.value);
               },
               [&](const HoldingChanged& e) {
-                latest_holdings[{e.holding.account, e.holding.instrument}] = {e.holding, seq};
+                latest_holdings[HoldingKey{e.holding.account, e.holding.instrument}] = {&e.holding, seq};
               },
               [&](const LedgerAppended& e) {
                 const auto& l = e.entry;
-                auto& c = ledger.columns;
-                c[0].add(l.entry_id);
-                c[1].add(l.sequence);
-                c[2].add(std::int64_t{l.recorded_at});
-                c[3].add(l.instrument);
-                c[4].add(l.from_account);
-                c[5].add(l.to_account);
-                c[6].add(l.quantity.value);
-                c[7].add(i(l.kind));
-                c[8].add(l.reference);
-                c[9].add_bytes(l.prev_hash.data(), l.prev_hash.size());
-                c[10].add_bytes(l.hash.data(), l.hash.size());
+                BinaryCopy& c = ledger_.data;
+                c.begin_row(11);
+                c.i64(i(l.entry_id));
+                c.i64(i(l.sequence));
+                c.i64(l.recorded_at);
+                c.text(l.instrument);
+                c.i64(i(l.from_account));
+                c.i64(i(l.to_account));
+                c.i64(l.quantity.value);
+                c.i16(i(l.kind));
+                c.text(l.reference);
+                c.bytes(l.prev_hash.data(), l.prev_hash.size());
+                c.bytes(l.hash.data(), l.hash.size());
               },
               [&](const OrderChanged& e) { latest_orders[e.order.id] = {&e.order, seq}; },
               [&](const TradeExecuted& e) {
                 const auto& t = e.trade;
-                auto& c = trades.columns;
-                c[0].add(t.id);
-                c[1].add(t.instrument);
-                c[2].add(i(t.mode));
-                c[3].add(t.price.value);
-                c[4].add(t.quantity.value);
-                c[5].add(t.buy_order);
-                c[6].add(t.sell_order);
-                c[7].add(t.buyer);
-                c[8].add(t.seller);
-                c[9].add(i(t.aggressor));
-                c[10].add(t.sequence);
-                c[11].add(std::int64_t{t.executed_at});
+                BinaryCopy& c = trades_.data;
+                c.begin_row(12);
+                c.i64(i(t.id));
+                c.text(t.instrument);
+                c.i16(i(t.mode));
+                c.i64(t.price.value);
+                c.i64(t.quantity.value);
+                c.i64(i(t.buy_order));
+                c.i64(i(t.sell_order));
+                c.i64(i(t.buyer));
+                c.i64(i(t.seller));
+                c.i16(i(t.aggressor));
+                c.i64(i(t.sequence));
+                c.i64(t.executed_at);
               },
-              [&](const auto&) {},  // rejections are journal rows only; market rows are in `market`
+              [&](const auto&) {},  // rejections: journal rows only; market state: `market`
           },
           event);
     }
   }
   for (const auto& [account, entry] : latest_cash) {
     const auto& [record, seq] = entry;
-    auto& c = cash.columns;
-    c[0].add(record.account);
-    c[1].add(record.participant);
-    c[2].add(record.balance.available.value);
-    c[3].add(record.balance.reserved.value);
-    c[4].add(record.balance.unsettled.value);
-    c[5].add(seq);
+    BinaryCopy& c = cash_.data;
+    c.begin_row(6);
+    c.i64(i(record->account));
+    c.i64(i(record->participant));
+    c.i64(record->balance.available.value);
+    c.i64(record->balance.reserved.value);
+    c.i64(record->balance.unsettled.value);
+    c.i64(i(seq));
   }
   for (const auto& [key, entry] : latest_holdings) {
     const auto& [record, seq] = entry;
-    auto& c = holdings.columns;
-    c[0].add(record.account);
-    c[1].add(record.instrument);
-    c[2].add(record.holding.available.value);
-    c[3].add(record.holding.reserved.value);
-    c[4].add(record.holding.pending.value);
-    c[5].add(record.holding.frozen.value);
-    c[6].add(record.holding.pledged.value);
-    c[7].add(seq);
+    BinaryCopy& c = holdings_.data;
+    c.begin_row(8);
+    c.i64(i(record->account));
+    c.text(record->instrument);
+    c.i64(record->holding.available.value);
+    c.i64(record->holding.reserved.value);
+    c.i64(record->holding.pending.value);
+    c.i64(record->holding.frozen.value);
+    c.i64(record->holding.pledged.value);
+    c.i64(i(seq));
   }
+  const Sequence first = batch.front()->sequence;
   for (const auto& [id, entry] : latest_orders) {
     const OrderRecord& o = *entry.first;
-    auto& c = orders.columns;
-    c[0].add(o.id);
-    c[1].add(o.client_order_id);
-    c[2].add(o.participant);
-    c[3].add(o.instrument);
-    c[4].add(i(o.side));
-    c[5].add(i(o.type));
-    c[6].add(i(o.time_in_force));
-    c[7].add(i(o.mode));
-    c[8].add(o.price.value);
-    c[9].add(o.quantity.value);
-    c[10].add(o.filled.value);
-    c[11].add(i(o.status));
-    c[12].add(o.sequence);
-    c[13].add(std::int64_t{o.entered_at});
-    c[14].add(o.priority);
-    c[15].add(o.reservation.total.value);
-    c[16].add(o.reservation.from_unsettled.value);
-    c[17].add(entry.second);
-    c[18].add(o.counterparty);
+    // Entered by a command of this batch: not in the table yet (the batch
+    // is newer than the journal's tail), so a plain COPY; older ones are upserted.
+    BinaryCopy& c = o.sequence >= first ? new_orders_.data : orders_.data;
+    c.begin_row(19);
+    c.i64(i(o.id));
+    c.text(o.client_order_id);
+    c.i64(i(o.participant));
+    c.text(o.instrument);
+    c.i16(i(o.side));
+    c.i16(i(o.type));
+    c.i16(i(o.time_in_force));
+    c.i16(i(o.mode));
+    c.i64(o.price.value);
+    c.i64(o.quantity.value);
+    c.i64(o.filled.value);
+    c.i16(i(o.status));
+    c.i64(i(o.sequence));
+    c.i64(o.entered_at);
+    c.i64(i(o.priority));
+    c.i64(o.reservation.total.value);
+    c.i64(o.reservation.from_unsettled.value);
+    c.i64(i(entry.second));
+    c.i64(i(o.counterparty));
+  }
+  market_sql_.clear();
+  market_statements_ = market.append_sql(market_sql_);
+}
+
+Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) {
+  if (batch.empty()) return Status::ok();
+  if (Status s = connect_if_needed(); !s.is_ok()) return s;
+  const Sequence first = batch.front()->sequence;
+  const Sequence last = batch.back()->sequence;
+  if (first <= last_committed_) {
+    // Batches are retried whole and sequences only grow: a batch starting at
+    // or below the journal's tail is one whose COMMIT landed while its answer was lost.
+    if (last <= last_committed_) return Status::ok();
+    return Status{ErrorCode::internal, "journal batch " + std::to_string(first) + ".." + std::to_string(last) +
+                                           " overlaps the committed tail " + std::to_string(last_committed_)};
   }
 
-  // Order matters only for readability: every statement is in one transaction.
-  const auto market_statements = market.statements();
-  std::vector<std::pair<const char*, const Columns*>> statements = {
-      {kInsertJournal, &journal},   {kInsertParticipants, &participants}, {kUpsertCash, &cash},
-      {kInsertMovements, &movements}, {kUpsertHoldings, &holdings},       {kInsertLedger, &ledger},
-      {kUpsertOrders, &orders},     {kInsertTrades, &trades},
-  };
-  for (const auto& [sql, columns] : market_statements) statements.emplace_back(sql, &columns);
-  PGconn* conn = conn_.get();
-  auto fail = [&](const PGresult* result) {
-    Status status = status_from_result(result, conn);
-    conn_.reset();  // a fresh connection next time: no half-open transaction survives
-    outcome_uncertain_ = true;
-    return status;
-  };
-  PgResult begin(PQexec(conn, "BEGIN"));
-  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return fail(begin.get());
-  for (const auto& [sql, columns] : statements) {
-    if (columns->empty()) continue;
-    const auto params = columns->params();
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p->c_str());
-    PgResult result(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
-    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return fail(result.get());
+  encode(batch);
+  // One simple query for the whole transaction: one round trip, with the COPY data streamed in between.
+  std::string sql = "BEGIN";
+  std::vector<Copy*> copies;
+  for (Copy* copy :
+       {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_, &orders_}) {
+    if (copy->data.empty()) continue;
+    copies.push_back(copy);
+    sql += ";";
+    sql += copy->sql;
   }
-  PgResult commit(PQexec(conn, "COMMIT"));
-  if (PQresultStatus(commit.get()) != PGRES_COMMAND_OK) return fail(commit.get());
+  std::size_t statements = 2 + copies.size();
+  for (const auto& [copy, upsert] : {std::pair{&cash_, kUpsertCash}, std::pair{&holdings_, kUpsertHoldings},
+                                     std::pair{&orders_, kUpsertOrders}}) {
+    if (copy->data.empty()) continue;
+    sql += ";";
+    sql += upsert;
+    ++statements;
+  }
+  sql += market_sql_;
+  statements += market_statements_;
+  sql += ";COMMIT";
+  if (Status s = send(sql, copies, statements); !s.is_ok()) return fail(std::move(s));
+  last_committed_ = last;
+  return Status::ok();
+}
+
+Status PostgresJournal::send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements) {
+  PGconn* conn = conn_.get();
+  if (PQsendQuery(conn, sql.c_str()) != 1) return status_from_result(nullptr, conn);
+  Status error = Status::ok();
+  std::size_t next_copy = 0;
+  std::size_t completed = 0;
+  bool committed = false;
+  bool lost = false;
+  while (PGresult* raw = PQgetResult(conn)) {
+    PgResult result(raw);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_COPY_IN) {
+      if (!error.is_ok() || next_copy >= copies.size()) {
+        if (error.is_ok()) error = Status{ErrorCode::internal, "journal: the server asked for an unexpected COPY"};
+        if (PQputCopyEnd(conn, "journal batch abandoned") != 1) lost = true;
+      } else {
+        const std::string& data = copies[next_copy++]->data.finish();
+        for (std::size_t at = 0; at < data.size() && !lost; at += kCopyChunk) {
+          const std::size_t n = std::min(kCopyChunk, data.size() - at);
+          if (PQputCopyData(conn, data.data() + at, static_cast<int>(n)) != 1) lost = true;
+        }
+        if (!lost && PQputCopyEnd(conn, nullptr) != 1) lost = true;
+      }
+    } else if (status == PGRES_COMMAND_OK) {
+      ++completed;
+      committed = std::string_view(PQcmdStatus(raw)) == "COMMIT";
+    } else if (error.is_ok()) {
+      error = status_from_result(raw, conn);
+    }
+    if (lost || PQstatus(conn) != CONNECTION_OK) {
+      lost = true;
+      break;
+    }
+  }
+  if (lost) return status_from_result(nullptr, conn);
+  if (!error.is_ok()) return error;
+  if (!committed || completed != statements) {
+    return Status{ErrorCode::unavailable, "journal: the transaction's COMMIT was not confirmed (" +
+                                              std::to_string(completed) + " of " + std::to_string(statements) +
+                                              " statements)"};
+  }
   return Status::ok();
 }
 

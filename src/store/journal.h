@@ -6,29 +6,55 @@
 #include <vector>
 
 #include "engine/runtime.h"
+#include "store/binary_copy.h"
 #include "store/pg.h"
 
 namespace carbon::store {
 
-/// A JournalSink on PostgreSQL. One statement per table per batch (array
-/// parameters unnested server-side); projections are written once per
-/// touched row per batch. Reconnects after a lost connection.
+/// A JournalSink on PostgreSQL. One transaction per batch, sent as one
+/// simple query: the append-only tables (journal, participants,
+/// cash_movements, ledger_entries, trades) take their rows by binary COPY;
+/// the projections (cash_accounts, holdings, orders) are deduplicated in
+/// memory (last value wins), so each touched row is written once per batch:
+/// orders entered by the batch itself by COPY straight into orders, the
+/// rest copied into session-local staging tables and upserted from there.
+/// Reconnects after a lost connection; on every (re)connect it reads the
+/// last committed sequence, so a batch whose COMMIT landed although its
+/// answer was lost is recognised and not written twice.
 /// Not thread-safe: used by the journal writer thread only.
 class PostgresJournal final : public engine::JournalSink {
  public:
+  /// `conninfo` is a libpq connection string; nothing connects before the first commit.
   explicit PostgresJournal(std::string conninfo);
 
+  /// Ok once the batch is committed, or when the journal already holds it
+  /// (a retry after a lost COMMIT answer). UNAVAILABLE: the database is
+  /// unreachable or the outcome is unknown (retry the same batch as a whole).
   [[nodiscard]] Status commit(const std::vector<const engine::Outcome*>& batch) override;
 
- private:
-  Status connect_if_needed();
-  /// Whether the batch starting at `sequence` is already in the journal.
-  Status already_committed(Sequence sequence, bool& committed);
+  /// The highest sequence known to be committed (0 before the first connection).
+  Sequence last_committed() const { return last_committed_; }
 
-  /// True when the previous commit failed in a way that may have committed it after all.
-  bool outcome_uncertain_ = false;
+ private:
+  /// One table's COPY: the statement and its data.
+  struct Copy {
+    const char* sql;
+    BinaryCopy data;
+  };
+
+  Status connect_if_needed();
+  void encode(const std::vector<const engine::Outcome*>& batch);
+  Status send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements);
+  Status fail(Status status);
+
   std::string conninfo_;
   PgConn conn_;
+  Sequence last_committed_ = 0;
+  std::string payload_;  ///< scratch for one event's JSON
+  std::string market_sql_;             ///< ";statement" per market-state row of the batch
+  std::size_t market_statements_ = 0;  ///< how many statements market_sql_ holds
+  Copy journal_, participants_, movements_, ledger_, trades_, new_orders_;  ///< straight into their tables
+  Copy cash_, holdings_, orders_;  ///< into staging tables, then upserted
 };
 
 /// The JSON payload journaled for an event.

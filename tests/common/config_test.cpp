@@ -151,6 +151,8 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.postgres, defaults.postgres);
   EXPECT_EQ(example.embedded_port, defaults.embedded_port);
   EXPECT_EQ(example.journal_max_batch, defaults.journal_max_batch);
+  EXPECT_EQ(example.journal_max_wait_us, defaults.journal_max_wait_us);
+  EXPECT_EQ(example.journal_unavailable_after_ms, defaults.journal_unavailable_after_ms);
   EXPECT_EQ(example.command_ring_capacity, defaults.command_ring_capacity);
   EXPECT_EQ(example.instruments.size(), defaults.instruments.size());
   EXPECT_TRUE(example.staff.empty());

@@ -166,6 +166,52 @@ TEST_F(RuntimeTest, StopWithTheDatabaseDownReturnsAndAcknowledgesNothingUncommit
   EXPECT_TRUE(sink.committed().empty());
 }
 
+TEST_F(RuntimeTest, DuringAnOutageWaitingCommandsAreAnsweredUnavailableAndStillCommittedLater) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 100;
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  sink.fail_next(1'000'000);
+  PromiseCompletion waiting;
+  auto waiting_reply = waiting.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &waiting).is_ok());
+  ASSERT_EQ(waiting_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(waiting_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_TRUE(runtime.journal_unavailable());
+  PromiseCompletion refused;
+  EXPECT_EQ(runtime.submit(deposit_participant_command("B"), &refused).code(), ErrorCode::unavailable);
+  EXPECT_TRUE(sink.committed().empty());
+
+  sink.fail_next(0);  // the database is back
+  for (int i = 0; i < 500 && runtime.journal_unavailable(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(runtime.journal_unavailable());
+  EXPECT_EQ(sink.committed().size(), 1u) << "the answered command's events are committed, once";
+  PromiseCompletion after;
+  auto after_reply = after.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("C"), &after).is_ok());
+  ASSERT_EQ(after_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(after_reply.get().status.is_ok());
+  EXPECT_EQ(runtime.counters().answered_unavailable.load(), 1u);
+  runtime.stop();
+}
+
+TEST_F(RuntimeTest, ABatchWaitsUpToMaxBatchWaitForMoreCommands) {
+  RuntimeOptions options;
+  options.max_batch_wait_us = 300'000;
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  PromiseCompletion first, second;
+  auto first_reply = first.promise.get_future();
+  auto second_reply = second.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &first).is_ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("B"), &second).is_ok());
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(runtime.counters().batches.load(), 1u) << "both commands share one commit";
+  runtime.stop();
+}
+
 TEST_F(RuntimeTest, APermanentJournalErrorStopsTheProcessInsteadOfAcknowledging) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

@@ -1,0 +1,438 @@
+// Journal writer benchmark against a real PostgreSQL that the benchmark
+// starts itself (embedded cluster under a temporary directory, durable
+// defaults: fsync and synchronous_commit on). A standalone runner, not
+// Google Benchmark: it needs a database, open-loop pacing and percentiles.
+//
+//   1. writer: the outcomes of N realistic PlaceOrder commands (resting
+//      orders, fills with trades, ledger entries, cash and holding changes),
+//      produced beforehand by a real Exchange, committed by PostgresJournal
+//      in batches of --batch: orders and journal rows committed per second.
+//   2. ceiling, same run, same database: the same journal rows by one binary
+//      COPY into an empty copy of the journal table, one transaction; before
+//      and after the writer.
+//   3. runtime: engine + writer (EngineRuntime) fed as fast as its rings take
+//      commands: orders acknowledged per second.
+//   4. latency: open loop at --rate orders/s for --seconds; each
+//      acknowledgement is timed from the command's intended send time, so a
+//      stall delays every later command's figure (no coordinated omission).
+//
+// Usage: journal_bench [--orders N] [--batch B] [--rate R] [--seconds S]
+//                      [--max-wait-us W] [--cross-percent P] [--dir DIR]
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "engine/exchange.h"
+#include "engine/runtime.h"
+#include "store/binary_copy.h"
+#include "store/embedded_postgres.h"
+#include "store/journal.h"
+#include "store/migrations.h"
+#include "store/pg.h"
+
+namespace carbon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using engine::Command;
+using engine::Principal;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+struct Options {
+  std::size_t orders = 300'000;
+  std::size_t batch = 4'096;
+  int rate = 20'000;
+  int seconds = 10;
+  int max_wait_us = 0;
+  int cross_percent = 20;
+  std::filesystem::path dir;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  o.dir = std::filesystem::temp_directory_path() / ("carbond-journal-bench-" + std::to_string(::getpid()));
+  for (int k = 1; k < argc; ++k) {
+    const std::string arg = argv[k];
+    auto value = [&]() -> std::string {
+      if (k + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+      return argv[++k];
+    };
+    if (arg == "--orders") o.orders = std::stoul(value());
+    else if (arg == "--batch") o.batch = std::stoul(value());
+    else if (arg == "--rate") o.rate = std::stoi(value());
+    else if (arg == "--seconds") o.seconds = std::stoi(value());
+    else if (arg == "--max-wait-us") o.max_wait_us = std::stoi(value());
+    else if (arg == "--cross-percent") o.cross_percent = std::stoi(value());
+    else if (arg == "--dir") o.dir = value();
+    else throw std::runtime_error("unknown argument " + arg);
+  }
+  return o;
+}
+
+/// A market of funded traders and a seeded stream of limit orders around
+/// one price: about half of them cross, so fills, trades, ledger entries,
+/// cash and holding changes come in realistic proportions.
+class Workload {
+ public:
+  explicit Workload(int cross_percent, int traders = 100) : cross_percent_(cross_percent) {
+    const Principal op{Role::operator_, 0, "ops"};
+    const Principal registry_authority{Role::registry_authority, 0, "reg"};
+    for (int t = 0; t < traders; ++t) {
+      const std::string code = "T" + std::to_string(t);
+      const auto participant =
+          keep(op, engine::CreateParticipant{code, "Trader " + code, ParticipantType::institution, {}})
+              .reply.participants.at(0);
+      keep(op, engine::MoveCash{participant.cash_account, Cash{1'000'000'000'000'000}, "fund-" + code, false});
+      for (const char* instrument : kInstruments) {
+        keep(registry_authority,
+             engine::IssueAllowances{instrument, participant.holding_account, Qty{1'000'000'000'000}, "bench"});
+      }
+      traders_.push_back(Principal{Role::trader, participant.id, code});
+    }
+  }
+
+  /// The next order of the stream.
+  /// The next order of the stream: `cross_percent` of them are marketable
+  /// (IOC through the touch, one or more fills), the rest rest in the book
+  /// (bids 49.90..50.00, asks 50.01..50.10 yuan).
+  Command next_order() {
+    const Principal& who = traders_[rng_() % traders_.size()];
+    const Side side = rng_() % 2 == 0 ? Side::buy : Side::sell;
+    const bool marketable = static_cast<int>(rng_() % 100) < cross_percent_;
+    const std::int64_t offset = static_cast<std::int64_t>(rng_() % 10);
+    const std::int64_t price = marketable ? (side == Side::buy ? 5'005 : 4'996)
+                                          : (side == Side::buy ? 4'991 + offset : 5'001 + offset);
+    const std::int64_t quantity = 1 + static_cast<std::int64_t>(rng_() % 50);
+    return Command{who, engine::PlaceOrder{kInstruments[rng_() % 2], side, OrderType::limit,
+                                           marketable ? TimeInForce::ioc : TimeInForce::day, TradingMode::listed,
+                                           Price{price}, Qty{quantity}, "c" + std::to_string(++orders_)}};
+  }
+  engine::Outcome execute(const Command& command) { return exchange_.execute(command, now_ += 1'000); }
+
+  engine::Exchange& exchange() { return exchange_; }
+  /// The set-up outcomes (participants, deposits, issuance), to commit before measuring.
+  std::vector<const engine::Outcome*> setup() const {
+    std::vector<const engine::Outcome*> out;
+    for (const auto& o : setup_) out.push_back(o.get());
+    return out;
+  }
+
+ private:
+  static constexpr const char* kInstruments[] = {"CEA2024", "CEA2025"};
+  const engine::Outcome& keep(const Principal& who, engine::CommandBody body) {
+    setup_.push_back(std::make_unique<engine::Outcome>(execute(Command{who, std::move(body)})));
+    if (!setup_.back()->reply.status.is_ok()) throw std::runtime_error(setup_.back()->reply.status.message());
+    return *setup_.back();
+  }
+
+  int cross_percent_;
+  Config config_ = default_config();
+  engine::Exchange exchange_{config_};
+  UnixNanos now_ = 1'700'000'000'000'000'000;
+  std::mt19937_64 rng_{20'260'101};
+  std::uint64_t orders_ = 0;
+  std::vector<Principal> traders_;
+  std::vector<std::unique_ptr<engine::Outcome>> setup_;
+};
+
+/// A fresh database with the schema, its conninfo.
+std::string create_database(store::EmbeddedPostgres& postgres, const std::string& name) {
+  store::PgConn admin = store::connect_or_throw(postgres.conninfo("postgres"));
+  store::exec_or_throw(admin.get(), "DROP DATABASE IF EXISTS " + name, "drop database");
+  store::exec_or_throw(admin.get(), "CREATE DATABASE " + name, "create database");
+  const std::string conninfo = postgres.conninfo(name);
+  store::PgConn conn = store::connect_or_throw(conninfo);
+  store::apply_migrations(conn.get());
+  return conninfo;
+}
+
+void commit_or_throw(store::PostgresJournal& journal, const std::vector<const engine::Outcome*>& batch) {
+  if (Status s = journal.commit(batch); !s.is_ok()) throw std::runtime_error("commit: " + s.message());
+}
+
+/// The ceiling: every journal row of `outcomes` by one binary COPY into an
+/// empty table shaped like journal, committed once. Returns rows per second.
+/// With `payload_as_json` the table's payload column is json instead of jsonb
+/// (not the schema: a reference for what jsonb's parsing costs).
+double copy_ceiling(const std::string& conninfo, const std::vector<const engine::Outcome*>& outcomes,
+                    const std::string& table, bool payload_as_json = false) {
+  store::PgConn conn = store::connect_or_throw(conninfo);
+  store::exec_or_throw(conn.get(), "DROP TABLE IF EXISTS " + table, "drop ceiling table");
+  store::exec_or_throw(conn.get(), "CREATE TABLE " + table + " (LIKE journal INCLUDING ALL)", "create ceiling table");
+  if (payload_as_json) {
+    store::exec_or_throw(conn.get(), "ALTER TABLE " + table + " ALTER payload TYPE json", "payload as json");
+  }
+  const auto start = Clock::now();
+  store::BinaryCopy copy;
+  std::size_t rows = 0;
+  for (const engine::Outcome* outcome : outcomes) {
+    std::int64_t index = 0;
+    for (const engine::Event& event : outcome->events) {
+      copy.begin_row(5);
+      copy.i64(static_cast<std::int64_t>(outcome->sequence));
+      copy.i32(index++);
+      copy.i64(outcome->at);
+      copy.text(engine::event_name(event));
+      if (payload_as_json) {
+        copy.text(store::event_payload_json(event));
+      } else {
+        copy.jsonb(store::event_payload_json(event));
+      }
+      ++rows;
+    }
+  }
+  store::exec_or_throw(conn.get(), "BEGIN", "begin");
+  store::PgResult copying(PQexec(conn.get(), ("COPY " + table + " FROM STDIN (FORMAT binary)").c_str()));
+  if (PQresultStatus(copying.get()) != PGRES_COPY_IN) throw std::runtime_error(PQerrorMessage(conn.get()));
+  const std::string& data = copy.finish();
+  constexpr std::size_t kChunk = 256 * 1024;
+  for (std::size_t at = 0; at < data.size(); at += kChunk) {
+    if (PQputCopyData(conn.get(), data.data() + at, static_cast<int>(std::min(kChunk, data.size() - at))) != 1) {
+      throw std::runtime_error(PQerrorMessage(conn.get()));
+    }
+  }
+  if (PQputCopyEnd(conn.get(), nullptr) != 1) throw std::runtime_error(PQerrorMessage(conn.get()));
+  store::PgResult copied(PQgetResult(conn.get()));
+  if (PQresultStatus(copied.get()) != PGRES_COMMAND_OK) throw std::runtime_error(PQerrorMessage(conn.get()));
+  while (PGresult* extra = PQgetResult(conn.get())) PQclear(extra);
+  store::exec_or_throw(conn.get(), "COMMIT", "commit");
+  return static_cast<double>(rows) / seconds_since(start);
+}
+
+/// Counts acknowledgements; complete() runs on the writer thread.
+class CountingCompletion final : public engine::Completion {
+ public:
+  void complete(engine::Reply&& reply) override {
+    if (!reply.status.is_ok()) failed->fetch_add(1, std::memory_order_relaxed);
+    done->fetch_add(1, std::memory_order_release);
+  }
+  std::atomic<std::size_t>* done = nullptr;
+  std::atomic<std::size_t>* failed = nullptr;
+};
+
+/// Records the acknowledgement time measured from the intended send time.
+class TimedCompletion final : public engine::Completion {
+ public:
+  void complete(engine::Reply&& reply) override {
+    latency_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - intended).count();
+    ok = reply.status.is_ok();
+    done->fetch_add(1, std::memory_order_release);
+  }
+  Clock::time_point intended;
+  std::int64_t latency_ns = -1;
+  bool ok = false;
+  std::atomic<std::size_t>* done = nullptr;
+};
+
+void wait_for(const std::atomic<std::size_t>& done, std::size_t target) {
+  const auto give_up = Clock::now() + std::chrono::minutes(5);
+  while (done.load(std::memory_order_acquire) < target) {
+    if (Clock::now() > give_up) throw std::runtime_error("acknowledgements stopped arriving");
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+int run(const Options& options) {
+  std::printf("journal_bench: %zu orders (%d%% marketable), batch %zu, open loop %d orders/s for %d s, max wait %d us\n",
+              options.orders, options.cross_percent, options.batch, options.rate, options.seconds, options.max_wait_us);
+  store::EmbeddedPostgresOptions pg_options;
+  pg_options.data_dir = options.dir;
+  pg_options.port = 5497;
+  pg_options.database = "postgres";
+  store::EmbeddedPostgres postgres(pg_options);
+  postgres.start();
+  std::printf("PostgreSQL cluster in %s\n", options.dir.string().c_str());
+
+  // ---- 1 and 2: the writer alone, between two COPY ceilings -------------------------------
+  {
+    Workload workload(options.cross_percent);
+    const std::string conninfo = create_database(postgres, "bench_writer");
+    store::PostgresJournal journal(conninfo);
+    commit_or_throw(journal, workload.setup());
+
+    std::vector<std::unique_ptr<engine::Outcome>> outcomes;
+    outcomes.reserve(options.orders);
+    std::map<std::string, std::size_t> kinds;
+    std::size_t rows = 0, rejected = 0;
+    const auto generate_start = Clock::now();
+    for (std::size_t k = 0; k < options.orders; ++k) {
+      outcomes.push_back(std::make_unique<engine::Outcome>(workload.execute(workload.next_order())));
+      if (!outcomes.back()->reply.status.is_ok()) ++rejected;
+    }
+    const double generate_seconds = seconds_since(generate_start);
+    std::vector<const engine::Outcome*> journaled;
+    for (const auto& o : outcomes) {
+      if (o->events.empty()) continue;
+      journaled.push_back(o.get());
+      rows += o->events.size();
+      for (const auto& e : o->events) ++kinds[engine::event_name(e)];
+    }
+    std::printf("\nworkload: %zu orders (%zu rejected) -> %zu journal rows (%.2f per order), engine %.0f orders/s\n",
+                options.orders, rejected, rows, static_cast<double>(rows) / static_cast<double>(options.orders),
+                static_cast<double>(options.orders) / generate_seconds);
+    for (const auto& [kind, count] : kinds) std::printf("  %-16s %zu\n", kind.c_str(), count);
+
+    const double ceiling_before = copy_ceiling(conninfo, journaled, "journal_ceiling_before");
+
+    store::PgConn probe = store::connect_or_throw(conninfo);
+    const std::string wal_before =
+        PQgetvalue(store::exec_or_throw(probe.get(), "SELECT pg_current_wal_lsn()", "wal position").get(), 0, 0);
+    const auto start = Clock::now();
+    std::size_t batches = 0;
+    for (std::size_t at = 0; at < journaled.size(); at += options.batch) {
+      const std::vector<const engine::Outcome*> batch(
+          journaled.begin() + static_cast<std::ptrdiff_t>(at),
+          journaled.begin() + static_cast<std::ptrdiff_t>(std::min(journaled.size(), at + options.batch)));
+      commit_or_throw(journal, batch);
+      ++batches;
+    }
+    const double writer_seconds = seconds_since(start);
+    const double wal_bytes = std::stod(PQgetvalue(
+        store::exec_or_throw(probe.get(), "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" + wal_before + "')",
+                             "wal written")
+            .get(),
+        0, 0));
+
+    const double ceiling_after = copy_ceiling(conninfo, journaled, "journal_ceiling_after");
+    const double ceiling_json = copy_ceiling(conninfo, journaled, "journal_ceiling_json", true);
+    const double writer_rows = static_cast<double>(rows) / writer_seconds;
+    const double ceiling = std::max(ceiling_before, ceiling_after);
+    std::printf("\nwriter (PostgresJournal alone, %zu commits of <= %zu orders):\n", batches, options.batch);
+    std::printf("  %.0f orders/s committed, %.0f journal rows/s, %.0f bytes of WAL per order\n",
+                static_cast<double>(options.orders) / writer_seconds, writer_rows,
+                wal_bytes / static_cast<double>(options.orders));
+    std::printf("ceiling (one binary COPY of the same journal rows, one commit): %.0f rows/s before, %.0f after\n",
+                ceiling_before, ceiling_after);
+    std::printf("  writer journal rows/s = %.0f%% of the better ceiling\n", 100.0 * writer_rows / ceiling);
+    std::printf("reference, not the schema: the same COPY with payload json instead of jsonb: %.0f rows/s\n",
+                ceiling_json);
+  }
+
+  // ---- 3: engine + writer, as fast as the rings take commands ------------------------------
+  {
+    Workload workload(options.cross_percent);
+    const std::string conninfo = create_database(postgres, "bench_runtime");
+    store::PostgresJournal journal(conninfo);
+    commit_or_throw(journal, workload.setup());
+    SystemClock clock;
+    engine::RuntimeOptions runtime_options;
+    runtime_options.max_batch = options.batch;
+    runtime_options.max_batch_wait_us = options.max_wait_us;
+    engine::EngineRuntime runtime(workload.exchange(), clock, journal, runtime_options);
+    runtime.start();
+    std::vector<Command> commands;
+    commands.reserve(options.orders);
+    for (std::size_t k = 0; k < options.orders; ++k) commands.push_back(workload.next_order());
+    std::vector<CountingCompletion> completions(options.orders);
+    std::atomic<std::size_t> done{0}, failed{0};
+    const auto start = Clock::now();
+    for (std::size_t k = 0; k < options.orders; ++k) {
+      completions[k].done = &done;
+      completions[k].failed = &failed;
+      for (;;) {
+        const Status s = runtime.submit(commands[k], &completions[k]);
+        if (s.is_ok()) break;
+        if (s.code() != ErrorCode::resource_exhausted) throw std::runtime_error(s.message());
+        std::this_thread::sleep_for(std::chrono::microseconds(100));  // back-pressure: the ring is full
+      }
+    }
+    wait_for(done, options.orders);
+    const double elapsed = seconds_since(start);
+    const auto batches = runtime.counters().batches.load();
+    runtime.stop();
+    std::printf("\nruntime (engine + writer, closed loop): %.0f orders/s acknowledged, %llu commits (%.0f orders each)"
+                ", %zu not ok\n",
+                static_cast<double>(options.orders) / elapsed, static_cast<unsigned long long>(batches),
+                static_cast<double>(options.orders) / static_cast<double>(std::max<std::uint64_t>(batches, 1)),
+                failed.load());
+  }
+
+  // ---- 4: acknowledgement latency at a fixed offered rate ----------------------------------
+  {
+    Workload workload(options.cross_percent);
+    const std::string conninfo = create_database(postgres, "bench_latency");
+    store::PostgresJournal journal(conninfo);
+    commit_or_throw(journal, workload.setup());
+    SystemClock clock;
+    engine::RuntimeOptions runtime_options;
+    runtime_options.max_batch = options.batch;
+    runtime_options.max_batch_wait_us = options.max_wait_us;
+    engine::EngineRuntime runtime(workload.exchange(), clock, journal, runtime_options);
+    runtime.start();
+    const std::size_t total = static_cast<std::size_t>(options.rate) * static_cast<std::size_t>(options.seconds);
+    std::vector<Command> commands;
+    commands.reserve(total);
+    for (std::size_t k = 0; k < total; ++k) commands.push_back(workload.next_order());
+    std::vector<TimedCompletion> completions(total);
+    std::atomic<std::size_t> done{0};
+    std::size_t refused = 0;
+    const auto period = std::chrono::nanoseconds(1'000'000'000LL / options.rate);
+    const auto start = Clock::now() + std::chrono::milliseconds(10);
+    for (std::size_t k = 0; k < total; ++k) {
+      TimedCompletion& completion = completions[k];
+      completion.done = &done;
+      completion.intended = start + period * static_cast<std::int64_t>(k);
+      if (Clock::now() < completion.intended) std::this_thread::sleep_until(completion.intended);
+      if (!runtime.submit(commands[k], &completion).is_ok()) {
+        ++refused;
+        done.fetch_add(1, std::memory_order_release);
+      }
+    }
+    const double send_seconds = seconds_since(start);
+    wait_for(done, total);
+    const auto batches = runtime.counters().batches.load();
+    runtime.stop();
+    std::vector<std::int64_t> latencies;
+    std::size_t not_ok = 0;
+    for (const auto& c : completions) {
+      if (c.latency_ns >= 0) latencies.push_back(c.latency_ns);
+      if (c.latency_ns >= 0 && !c.ok) ++not_ok;
+    }
+    std::sort(latencies.begin(), latencies.end());
+    auto percentile = [&](double p) {
+      if (latencies.empty()) return 0.0;
+      const auto at = std::min(latencies.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latencies.size())));
+      return static_cast<double>(latencies[at]) / 1e6;
+    };
+    std::printf("\nlatency (open loop, %d orders/s offered for %d s, achieved %.0f/s sending, %llu commits, "
+                "%zu refused, %zu not ok), from intended send time:\n",
+                options.rate, options.seconds, static_cast<double>(total) / send_seconds,
+                static_cast<unsigned long long>(batches), refused, not_ok);
+    std::printf("  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms\n", percentile(0.50),
+                percentile(0.90), percentile(0.99), percentile(0.999),
+                latencies.empty() ? 0.0 : static_cast<double>(latencies.back()) / 1e6);
+  }
+
+  postgres.stop();
+  std::error_code ec;
+  std::filesystem::remove_all(options.dir, ec);
+  return 0;
+}
+
+}  // namespace
+}  // namespace carbon
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    return carbon::run(carbon::parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "journal_bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,319 @@
+// The journal writer against a real PostgreSQL: a batch whose COMMIT landed is
+// not written again, odd strings survive the binary COPY, and an outage of
+// the database (a cluster this test starts and stops itself) is answered
+// UNAVAILABLE and then committed whole, nothing lost and nothing twice.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "common/clock.h"
+#include "engine/exchange.h"
+#include "engine/runtime.h"
+#include "store/embedded_postgres.h"
+#include "store/journal.h"
+#include "store/migrations.h"
+#include "store/pg.h"
+#include "store/recovery.h"
+#include "support/test_database.h"
+
+namespace carbon::store {
+namespace {
+
+using engine::Command;
+using engine::Principal;
+
+const Principal kOperator{Role::operator_, 0, "ops"};
+/// Monday 2025-11-24 10:00 Asia/Shanghai: inside the morning listed session.
+constexpr UnixNanos kMondayMorning = 1'763'949'600'000'000'000;
+
+/// The default market with every reference price at 5,000 fen, so orders near 5,000 are inside the bands.
+Config session_config() {
+  Config config = default_config();
+  for (auto& instrument : config.instruments) instrument.reference_price = Price{5'000};
+  return config;
+}
+
+std::string query(PGconn* conn, const std::string& sql) {
+  PgResult result = exec_or_throw(conn, sql, "test query");
+  return PQntuples(result.get()) > 0 ? PQgetvalue(result.get(), 0, 0) : "";
+}
+
+engine::PlaceOrder buy(std::int64_t price, std::int64_t quantity, std::string client_order_id) {
+  return engine::PlaceOrder{"CEA2024",     Side::buy,      OrderType::limit,  TimeInForce::day,
+                            TradingMode::listed, Price{price}, Qty{quantity}, std::move(client_order_id)};
+}
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conn = connect_or_throw(db.conninfo());
+    apply_migrations(conn.get());
+  }
+  const engine::Outcome& run(const Principal& who, engine::CommandBody body) {
+    outcomes.push_back(std::make_unique<engine::Outcome>(exchange.execute(Command{who, std::move(body)}, now += 1'000)));
+    return *outcomes.back();
+  }
+  std::vector<const engine::Outcome*> all() const {
+    std::vector<const engine::Outcome*> batch;
+    for (const auto& o : outcomes) {
+      if (!o->events.empty()) batch.push_back(o.get());
+    }
+    return batch;
+  }
+  engine::ParticipantRecord funded_buyer() {
+    const auto buyer =
+        run(kOperator, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {2}}).reply.participants.at(0);
+    run(kOperator, engine::MoveCash{buyer.cash_account, Cash{10'000'000}, "d1", false});
+    return buyer;
+  }
+
+  testing::TestDatabase db;
+  PgConn conn;
+  Config config = session_config();
+  engine::Exchange exchange{config};
+  std::vector<std::unique_ptr<engine::Outcome>> outcomes;
+  UnixNanos now = kMondayMorning;
+};
+
+TEST_F(JournalTest, ABatchWhoseCommitLandedIsNotWrittenAgainByAFreshConnection) {
+  const auto buyer = funded_buyer();
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  PostgresJournal first(db.conninfo());
+  ASSERT_TRUE(first.commit(all()).is_ok());
+  const std::string rows = query(conn.get(), "SELECT count(*) FROM journal");
+
+  // The answer to COMMIT was lost: the writer retries the same batch on a new connection.
+  PostgresJournal retry(db.conninfo());
+  EXPECT_TRUE(retry.commit(all()).is_ok());
+  EXPECT_EQ(retry.last_committed(), exchange.last_sequence());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal"), rows);
+}
+
+TEST_F(JournalTest, ABatchIsRetriedWholeAfterTheServerDroppedTheConnection) {
+  const auto buyer = funded_buyer();
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  const std::size_t committed = outcomes.size();
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'001, 10, "b2"));
+  std::vector<const engine::Outcome*> second;
+  for (std::size_t k = committed; k < outcomes.size(); ++k) second.push_back(outcomes[k].get());
+
+  query(conn.get(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()");
+  Status status = journal.commit(second);
+  if (!status.is_ok()) {
+    EXPECT_EQ(status.code(), ErrorCode::unavailable) << status.message();
+    status = journal.commit(second);
+  }
+  ASSERT_TRUE(status.is_ok()) << status.message();
+  EXPECT_TRUE(journal.commit(second).is_ok()) << "a repeat of a committed batch is a no-op";
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders"), "2");
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM (SELECT sequence, event_index FROM journal"
+                              " GROUP BY 1, 2 HAVING count(*) > 1) d"),
+            "0");
+  EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal"), std::to_string(exchange.last_sequence()));
+}
+
+TEST_F(JournalTest, StringsNeedingEscapesSurviveTheCopyAndThePayload) {
+  const auto buyer = funded_buyer();
+  const std::string odd = "q\"uo\\te \xc3\xa9 1";
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, odd));
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  EXPECT_EQ(query(conn.get(), "SELECT client_order_id FROM orders"), odd);
+  EXPECT_EQ(query(conn.get(), "SELECT payload->>'client_order_id' FROM journal WHERE kind = 'OrderChanged'"), odd);
+  EXPECT_EQ(query(conn.get(), "SELECT payload->>'price_fen' FROM journal WHERE kind = 'OrderChanged'"), "5000");
+  EXPECT_EQ(query(conn.get(), "SELECT payload->>'reserved_fen' FROM journal WHERE kind = 'OrderChanged'"),
+            query(conn.get(), "SELECT reserved_fen FROM orders"));
+}
+
+TEST_F(JournalTest, AnOrderTouchedManyTimesInABatchIsStoredWithItsLastState) {
+  const auto buyer = funded_buyer();
+  const auto& placed = run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  const OrderId id = placed.reply.orders.at(0).id;
+  run(Principal{Role::trader, buyer.id, "B"}, engine::CancelOrder{id});
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal WHERE kind = 'OrderChanged'"), "2");
+  EXPECT_EQ(query(conn.get(), "SELECT status FROM orders WHERE order_id = " + std::to_string(id)),
+            std::to_string(static_cast<int>(exchange.order(id)->status)));
+  EXPECT_EQ(query(conn.get(), "SELECT reserved_fen FROM orders WHERE order_id = " + std::to_string(id)), "0");
+}
+
+TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) {
+  const auto buyer = funded_buyer();
+  const auto seller =
+      run(kOperator, engine::CreateParticipant{"S", "Seller", ParticipantType::key_emitting_unit, {1}}).reply.participants.at(0);
+  run(Principal{Role::registry_authority, 0, "reg"},
+      engine::IssueAllowances{"CEA2024", seller.holding_account, Qty{500}, "alloc"});
+  run(Principal{Role::trader, seller.id, "S"},
+      engine::PlaceOrder{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000},
+                         Qty{100}, "s1"});
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 40, "b1"));
+  run(Principal{Role::trader, buyer.id, "B"}, buy(0, 1, "bad"));
+  engine::SetParticipantControls controls;
+  controls.participant = buyer.id;
+  controls.suspended = true;
+  controls.reason = "margin call: \"quoted\"";
+  run(kOperator, controls);
+  run(kOperator, engine::HaltTrading{"CEA2024", "news"});
+  run(kOperator, engine::SetTradingCalendar{2026, {"2026-10-01", "2026-10-02"}});
+  now = kMondayMorning + 5LL * 3600 * 1'000'000'000;  // 15:00
+  ASSERT_TRUE(run(kOperator, engine::RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  std::set<std::string> kinds;
+  for (const engine::Outcome* outcome : all()) {
+    for (const engine::Event& event : outcome->events) {
+      kinds.insert(engine::event_name(event));
+      const auto payload = nlohmann::ordered_json::parse(event_payload_json(event));
+      std::string previous;
+      for (const auto& [key, value] : payload.items()) {
+        const bool in_order = previous.size() < key.size() || (previous.size() == key.size() && previous < key);
+        EXPECT_TRUE(in_order) << engine::event_name(event) << ": " << previous << " before " << key;
+        previous = key;
+      }
+    }
+  }
+  EXPECT_EQ(kinds.size(), std::variant_size_v<engine::Event>) << "every event kind is covered";
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal"), std::to_string([&] {
+              std::size_t n = 0;
+              for (const engine::Outcome* o : all()) n += o->events.size();
+              return n;
+            }()));
+  const std::string trade = query(conn.get(), "SELECT payload::text FROM journal WHERE kind = 'TradeExecuted'");
+  const auto stored = nlohmann::json::parse(trade);
+  EXPECT_EQ(stored.at("quantity"), 40);
+  EXPECT_EQ(stored.at("price_fen"), 5'000);
+  EXPECT_EQ(stored.at("instrument"), "CEA2024");
+  // The market-state projections of the same batch.
+  EXPECT_EQ(query(conn.get(), "SELECT suspension_reason FROM participant_controls"), "margin call: \"quoted\"");
+  EXPECT_EQ(query(conn.get(), "SELECT reference_price_fen FROM instrument_state WHERE instrument = 'CEA2024'"), "5000");
+  EXPECT_EQ(query(conn.get(), "SELECT trading_date FROM market_state"), "2025-11-25");
+  EXPECT_EQ(query(conn.get(), "SELECT array_to_string(holidays, ',') FROM trading_calendar WHERE year = 2026"),
+            "2026-10-01,2026-10-02");
+  EXPECT_EQ(query(conn.get(), "SELECT close_fen FROM daily_bars WHERE instrument = 'CEA2024' AND mode = 1"), "5000");
+}
+
+/// Records the reply and signals a future.
+class PromiseCompletion final : public engine::Completion {
+ public:
+  void complete(engine::Reply&& reply) override { promise.set_value(std::move(reply)); }
+  std::promise<engine::Reply> promise;
+};
+
+/// A PostgreSQL cluster of its own, so that the test may stop and start it.
+class JournalOutageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("carbond-journal-outage-" + std::to_string(::getpid())));
+    EmbeddedPostgresOptions options;
+    options.data_dir = *dir_;
+    options.port = 5499;
+    options.database = "carbond";
+    postgres_ = new EmbeddedPostgres(options);
+    postgres_->start();
+  }
+  static void TearDownTestSuite() {
+    delete postgres_;  // stops the server
+    std::error_code ec;
+    std::filesystem::remove_all(*dir_, ec);
+    delete dir_;
+  }
+
+  static std::filesystem::path* dir_;
+  static EmbeddedPostgres* postgres_;
+};
+std::filesystem::path* JournalOutageTest::dir_ = nullptr;
+EmbeddedPostgres* JournalOutageTest::postgres_ = nullptr;
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds within = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (!predicate()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+TEST_F(JournalOutageTest, AnOutageIsAnsweredUnavailableAndThePendingBatchIsCommittedOnceWhenTheDatabaseIsBack) {
+  const std::string conninfo = postgres_->conninfo();
+  {
+    PgConn conn = connect_or_throw(conninfo);
+    apply_migrations(conn.get());
+  }
+  Config config = session_config();
+  engine::Exchange exchange(config);
+  ShiftedClock clock(kMondayMorning);
+  PostgresJournal journal(conninfo);
+  engine::RuntimeOptions options;
+  options.unavailable_after_ms = 300;
+  engine::EngineRuntime runtime(exchange, clock, journal, options);
+  runtime.start();
+  auto submit = [&](engine::CommandBody body, const Principal& who = kOperator) {
+    auto completion = std::make_unique<PromiseCompletion>();
+    auto reply = completion->promise.get_future();
+    const Status status = runtime.submit(Command{who, std::move(body)}, completion.get());
+    return std::make_tuple(status, std::move(completion), std::move(reply));
+  };
+
+  auto [created_status, created_completion, created] =
+      submit(engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {2}});
+  ASSERT_TRUE(created_status.is_ok());
+  ASSERT_EQ(created.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const auto buyer = created.get().participants.at(0);
+  const Principal trader{Role::trader, buyer.id, "B"};
+  auto [deposit_status, deposit_completion, deposit] =
+      submit(engine::MoveCash{buyer.cash_account, Cash{10'000'000}, "d1", false});
+  ASSERT_EQ(deposit.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_TRUE(deposit.get().status.is_ok());
+
+  postgres_->stop();
+  // Taken before the writer notices: it waits, then is answered UNAVAILABLE (outcome unknown).
+  const auto sent = std::chrono::steady_clock::now();
+  auto [during_status, during_completion, during] = submit(buy(5'000, 10, "during"), trader);
+  ASSERT_TRUE(during_status.is_ok());
+  ASSERT_EQ(during.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const engine::Reply during_reply = during.get();
+  EXPECT_EQ(during_reply.status.code(), ErrorCode::unavailable);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(300));
+  // While the outage lasts nothing new is taken.
+  EXPECT_TRUE(runtime.journal_unavailable());
+  auto [refused_status, refused_completion, refused] = submit(buy(5'000, 10, "refused"), trader);
+  EXPECT_EQ(refused_status.code(), ErrorCode::unavailable);
+
+  postgres_->start();
+  ASSERT_TRUE(eventually([&] { return !runtime.journal_unavailable(); })) << "the writer did not reconnect";
+  auto [after_status, after_completion, after] = submit(buy(5'001, 10, "after"), trader);
+  ASSERT_TRUE(after_status.is_ok());
+  ASSERT_EQ(after.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(after.get().status.is_ok());
+  runtime.stop();
+
+  // Every sequence the engine issued is in the journal exactly once, and the state reloads.
+  PgConn conn = connect_or_throw(conninfo);
+  EXPECT_EQ(query(conn.get(), "SELECT count(DISTINCT sequence) FROM journal"), std::to_string(exchange.last_sequence()));
+  EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal"), std::to_string(exchange.last_sequence()));
+  EXPECT_EQ(query(conn.get(), "SELECT string_agg(client_order_id, ',' ORDER BY order_id) FROM orders"),
+            "during,after");
+  const engine::RecoveredState state = load_state(conn.get());
+  EXPECT_NO_THROW(check_state(conn.get(), state));
+  engine::Exchange restored(config);
+  restored.restore(state);
+  EXPECT_EQ(restored.clearing().account(buyer.cash_account), exchange.clearing().account(buyer.cash_account));
+}
+
+}  // namespace
+}  // namespace carbon::store
