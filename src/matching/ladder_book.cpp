@@ -6,7 +6,8 @@
 namespace carbon::matching {
 namespace {
 
-std::size_t index_size_for(std::size_t nodes) { return std::bit_ceil(nodes < 1 ? std::size_t{2} : nodes * 2); }
+/// Index slots for a pool of `nodes`: at least 1.5 per node, so the load stays at or below 2/3.
+std::size_t index_size_for(std::size_t nodes) { return std::bit_ceil(nodes < 2 ? std::size_t{4} : nodes + nodes / 2); }
 
 }  // namespace
 
@@ -14,6 +15,9 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
     : lowest_(lowest), highest_(highest), tick_(tick) {
   if (!tick.is_positive() || highest < lowest) throw std::invalid_argument("LadderBook: bad price band");
   if (capacity > (std::size_t{1} << 30)) throw std::length_error("LadderBook: capacity above 2^30 orders");
+  if (std::has_single_bit(static_cast<std::uint64_t>(tick.value))) {
+    tick_shift_ = std::countr_zero(static_cast<std::uint64_t>(tick.value));
+  }
   level_count_ = (highest.value - lowest.value) / tick.value + 1;
   highest_ = price_at(level_count_ - 1);
   for (Ladder* l : {&bids_, &asks_}) {
@@ -32,7 +36,8 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
 bool LadderBook::accepts(Price price) const {
   if (price < lowest_) return false;
   const std::int64_t offset = price.value - lowest_.value;
-  return offset % tick_.value == 0 && offset / tick_.value < level_count_;
+  const bool on_grid = tick_shift_ >= 0 ? (offset & (tick_.value - 1)) == 0 : offset % tick_.value == 0;
+  return on_grid && ticks_in(offset) < level_count_;
 }
 
 std::int64_t LadderBook::next_up(const Ladder& l, std::int64_t from) const {
@@ -168,10 +173,10 @@ Qty LadderBook::match_against(Price limit, Qty quantity, std::vector<Fill>& fill
   std::int64_t bound;
   if constexpr (kAsks) {
     if (limit < lowest_) return quantity;
-    bound = (limit.value - lowest_.value) / tick_.value;
+    bound = ticks_in(limit.value - lowest_.value);
   } else {
     if (limit > highest_) return quantity;
-    bound = limit <= lowest_ ? 0 : (limit.value - lowest_.value + tick_.value - 1) / tick_.value;
+    bound = limit <= lowest_ ? 0 : ticks_in(limit.value - lowest_.value + tick_.value - 1);
   }
   while (quantity.is_positive() && best != -1 && (kAsks ? best <= bound : best >= bound)) {
     const std::int64_t at = best;
