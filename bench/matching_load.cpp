@@ -95,7 +95,7 @@ struct PhaseResult {
   double seconds = 0;
   double ops_per_second = 0;
   Histogram latency;
-  double allocations_per_op = 0;
+  std::uint64_t allocations = 0;  ///< heap allocations during the phase
   std::uint64_t late_ops = 0;  ///< started after their intended time
 };
 
@@ -123,18 +123,17 @@ PhaseResult run_phase(Op&& op, std::uint64_t operations, std::uint64_t rate) {
   }
   r.seconds = static_cast<double>(now - start) / 1e9;
   r.ops_per_second = static_cast<double>(operations) / r.seconds;
-  r.allocations_per_op = static_cast<double>(g_allocations.load(std::memory_order_relaxed) - allocations_before) /
-                         static_cast<double>(operations);
+  r.allocations = g_allocations.load(std::memory_order_relaxed) - allocations_before;
   return r;
 }
 
 void print_phase(const char* what, std::uint64_t rate, const PhaseResult& r) {
   const std::string offered = rate == 0 ? std::string("unpaced") : std::to_string(rate / 1'000'000) + "M/s";
   std::printf("%-30s %-8s %8.2f M ops/s  p50 %6" PRIu64 " ns  p99 %6" PRIu64 " ns  p99.9 %7" PRIu64
-              " ns  max %8" PRIu64 " ns  late %5.1f%%  allocs/op %.6f\n",
+              " ns  max %8" PRIu64 " ns  late %5.1f%%  heap allocations %" PRIu64 "\n",
               what, offered.c_str(), r.ops_per_second / 1e6, r.latency.quantile(0.50), r.latency.quantile(0.99),
               r.latency.quantile(0.999), r.latency.max(),
-              100.0 * static_cast<double>(r.late_ops) / static_cast<double>(r.latency.total()), r.allocations_per_op);
+              100.0 * static_cast<double>(r.late_ops) / static_cast<double>(r.latency.total()), r.allocations);
 }
 
 /// Summary of the book's shape, sampled outside timed phases.
@@ -143,7 +142,8 @@ void print_book(const matching::LadderBook& book) {
   std::printf("book: %zu resting orders on %zu levels; %zu bytes held = %.1f bytes per resting order "
               "(node + index slots %zu bytes per order slot)\n",
               book.order_count(), levels, book.memory_bytes(),
-              static_cast<double>(book.memory_bytes()) / static_cast<double>(std::max<std::size_t>(1, book.order_count())),
+              static_cast<double>(book.memory_bytes()) /
+                  static_cast<double>(std::max<std::size_t>(1, book.order_count())),
               matching::LadderBook::bytes_per_order_slot());
 }
 

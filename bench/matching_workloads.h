@@ -174,7 +174,8 @@ class ExchangeCoreMix {
     if (book_.order_count() >= kTargetOrders && opposite_best) {
       ++counts_.aggressive_gtc;
       const std::int64_t through = rng_.below(3);
-      const Price price{clamp_price(side == Side::buy ? opposite_best->value + through : opposite_best->value - through)};
+      const std::int64_t best = opposite_best->value;
+      const Price price{clamp_price(side == Side::buy ? best + through : best - through)};
       place(side, price, Qty{50 + static_cast<std::int64_t>(rng_.below(250))}, true);
       return;
     }

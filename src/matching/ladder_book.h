@@ -64,8 +64,9 @@ class LadderBook {
   bool requeue(OrderId id, Price price, Qty remaining, std::uint64_t priority);
 
   /// As OrderBook::amend; `invalid` also when `price` is not accepted.
-  AmendResult amend(OrderId id, Price price, Qty quantity, std::uint64_t priority, std::vector<Fill>& fills,
-                    SelfTradePrevention mode, std::vector<OrderId>& self_trade_cancelled);
+  [[nodiscard]] AmendResult amend(OrderId id, Price price, Qty quantity, std::uint64_t priority,
+                                  std::vector<Fill>& fills, SelfTradePrevention mode,
+                                  std::vector<OrderId>& self_trade_cancelled);
 
   /// The resting order with this id, or nullptr. Valid until the next mutation.
   const BookOrder* find(OrderId id) const;

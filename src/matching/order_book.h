@@ -121,8 +121,9 @@ class OrderBook {
   /// appended to `fills`, self-trade prevention `mode` against its owner,
   /// removed resting ids appended to `self_trade_cancelled`), and rests what
   /// is left unless the mode cancelled it.
-  AmendResult amend(OrderId id, Price price, Qty quantity, std::uint64_t priority, std::vector<Fill>& fills,
-                    SelfTradePrevention mode, std::vector<OrderId>& self_trade_cancelled);
+  [[nodiscard]] AmendResult amend(OrderId id, Price price, Qty quantity, std::uint64_t priority,
+                                  std::vector<Fill>& fills, SelfTradePrevention mode,
+                                  std::vector<OrderId>& self_trade_cancelled);
 
   /// The resting order with this id, or nullptr.
   const BookOrder* find(OrderId id) const;

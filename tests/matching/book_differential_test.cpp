@@ -110,7 +110,8 @@ void run_stream(std::uint32_t seed, int operations, Coverage& seen) {
   // Mostly a recent id (likely still resting), sometimes any id ever given (likely gone).
   auto any_id = [&] {
     const auto last = static_cast<std::int64_t>(next_id);
-    return static_cast<OrderId>(uniform(0, 4) == 0 ? uniform(1, last) : uniform(std::max<std::int64_t>(1, last - 300), last));
+    return static_cast<OrderId>(uniform(0, 4) == 0 ? uniform(1, last)
+                                                   : uniform(std::max<std::int64_t>(1, last - 300), last));
   };
 
   std::uint64_t next_priority = 1'000'000;
@@ -219,7 +220,8 @@ void run_stream(std::uint32_t seed, int operations, Coverage& seen) {
         const SelfTradePrevention mode = any_mode();
         const std::uint64_t priority = next_priority++;
         const AmendResult a = fast.amend(id, price, quantity, priority, fast_fills, mode, fast_cancelled);
-        const AmendResult b = reference.amend(id, price, quantity, priority, reference_fills, mode, reference_cancelled);
+        const AmendResult b =
+            reference.amend(id, price, quantity, priority, reference_fills, mode, reference_cancelled);
         ASSERT_EQ(a.status, b.status) << where;
         ASSERT_EQ(a.resting, b.resting) << where;
         ASSERT_EQ(fast_cancelled, reference_cancelled) << where;
