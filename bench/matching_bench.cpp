@@ -1,14 +1,15 @@
 // Book benchmarks: the tick-ladder book beside the simple reference book in
 // the same run, on a workload shaped like Liquibook's own performance test
 // (alternating buy and sell limit orders at random prices within 10 ticks,
-// quantities 100 to 1,000, about half of them matching).
+// quantities 100 to 1,000, about half of them matching) and on the
+// exchange-core mix with a risk check (bench/matching_workloads.h). The
+// latency figures at fixed offered loads come from bench/matching_load.cpp.
 
 #include <benchmark/benchmark.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
-#include <random>
 #include <vector>
 
 // Every heap allocation in this process is counted, so a benchmark can
@@ -30,50 +31,24 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
-#include "matching/ladder_book.h"
-#include "matching/order_book.h"
+#include "matching_workloads.h"
 
-namespace carbon::matching {
+namespace carbon::bench {
 namespace {
 
-struct Incoming {
-  Side side;
-  Price price;
-  Qty quantity;
-};
-
-const std::vector<Incoming>& liquibook_stream() {
-  static const std::vector<Incoming> stream = [] {
-    std::mt19937_64 random(42);
-    std::vector<Incoming> out;
-    out.reserve(1 << 20);
-    for (std::size_t i = 0; i < (1u << 20); ++i) {
-      const Side side = i % 2 == 0 ? Side::buy : Side::sell;
-      const std::int64_t price = 10'000 + static_cast<std::int64_t>(random() % 10) - (side == Side::buy ? 0 : 4);
-      out.push_back(Incoming{side, Price{price}, Qty{100 + static_cast<std::int64_t>(random() % 901)}});
-    }
-    return out;
-  }();
-  return stream;
-}
+using matching::LadderBook;
+using matching::OrderBook;
 
 template <typename Book>
 void insert_stream(benchmark::State& state, Book& book) {
   const auto& stream = liquibook_stream();
-  std::vector<Fill> fills;
+  std::vector<matching::Fill> fills;
   fills.reserve(64);
   OrderId id = 0;
   std::size_t i = 0, matched = 0;
   const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
   for (auto _ : state) {
-    const Incoming& in = stream[i++ & (stream.size() - 1)];
-    fills.clear();
-    const Qty left = book.match(in.side, in.price, in.quantity, fills);
-    if (!fills.empty()) ++matched;
-    if (left.is_positive()) {
-      ++id;
-      book.add(BookOrder{id, 1, in.side, in.price, left, id});
-    }
+    matched += liquibook_insert(book, stream[i++ & (stream.size() - 1)], id, fills) ? 1 : 0;
     benchmark::DoNotOptimize(fills.data());
   }
   state.SetItemsProcessed(state.iterations());
@@ -97,7 +72,37 @@ void BM_ReferenceBookLiquibookInserts(benchmark::State& state) {
 }
 BENCHMARK(BM_ReferenceBookLiquibookInserts);
 
+/// The exchange-core mix with its risk check (see matching_workloads.h), after a warm-up to the steady book size.
+template <typename Book>
+void exchange_core_mix(benchmark::State& state, Book& book) {
+  ExchangeCoreMix<Book> mix(book, 1);
+  for (int i = 0; i < 1'000'000; ++i) mix.step();
+  const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) mix.step();
+  state.SetItemsProcessed(state.iterations());
+  state.counters["allocs_per_op"] =
+      static_cast<double>(g_allocations.load(std::memory_order_relaxed) - allocations_before) /
+      static_cast<double>(state.iterations());
+  state.counters["resting"] = static_cast<double>(book.order_count());
+  if (!mix.conserved()) state.SkipWithError("cash or holdings not conserved");
+}
+
+void BM_LadderBookExchangeCoreMix(benchmark::State& state) {
+  LadderBook book(Price{ExchangeCoreMix<LadderBook>::kLowest}, Price{ExchangeCoreMix<LadderBook>::kHighest},
+                  Price{1}, 1'280);
+  exchange_core_mix(state, book);
+  state.counters["bytes_per_resting_order"] =
+      static_cast<double>(book.memory_bytes()) / static_cast<double>(book.order_count());
+}
+BENCHMARK(BM_LadderBookExchangeCoreMix);
+
+void BM_ReferenceBookExchangeCoreMix(benchmark::State& state) {
+  OrderBook book;
+  exchange_core_mix(state, book);
+}
+BENCHMARK(BM_ReferenceBookExchangeCoreMix);
+
 }  // namespace
-}  // namespace carbon::matching
+}  // namespace carbon::bench
 
 BENCHMARK_MAIN();

@@ -27,6 +27,15 @@ bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
 
 bool is_open(OrderStatus status) { return status == OrderStatus::open || status == OrderStatus::partially_filled; }
 
+matching::SelfTradePrevention book_self_trade_mode(SelfTradePrevention mode) {
+  switch (mode) {
+    case SelfTradePrevention::cancel_resting: return matching::SelfTradePrevention::cancel_resting;
+    case SelfTradePrevention::cancel_both: return matching::SelfTradePrevention::cancel_both;
+    case SelfTradePrevention::cancel_incoming: break;
+  }
+  return matching::SelfTradePrevention::cancel_incoming;
+}
+
 std::string mode_name(TradingMode mode) { return mode == TradingMode::block ? "block" : "listed"; }
 
 /// price × quantity rounded half up to a multiple of `tick`: the closing price rule.
@@ -590,8 +599,10 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
   order.priority = step.sequence;
   order.updated_sequence = step.sequence;
 
+  // Fill or kill counts only what matching with this participant's self-trade prevention would fill.
   if (c.time_in_force == TimeInForce::fok &&
-      instrument.book->executable_quantity(c.side, price, c.quantity) < c.quantity) {
+      instrument.book->executable_quantity(c.side, price, c.quantity, participant->id,
+                                           book_self_trade_mode(self_trade_mode(participant->id))) < c.quantity) {
     finish_order(step, order, OrderStatus::cancelled);
   } else {
     match_and_rest(step, instrument, order);

@@ -1,20 +1,25 @@
 #include "matching/ladder_book.h"
 
 #include <bit>
-#include <cassert>
 #include <stdexcept>
 
 namespace carbon::matching {
 namespace {
 
-std::size_t next_power_of_two(std::size_t n) { return std::bit_ceil(n < 2 ? std::size_t{2} : n); }
+/// Index slots for a pool of `nodes`: at least 1.5 per node, so the load stays at or below 2/3.
+std::size_t index_size_for(std::size_t nodes) { return std::bit_ceil(nodes < 2 ? std::size_t{4} : nodes + nodes / 2); }
 
 }  // namespace
 
 LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capacity)
-    : lowest_(lowest), tick_(tick) {
+    : lowest_(lowest), highest_(highest), tick_(tick) {
   if (!tick.is_positive() || highest < lowest) throw std::invalid_argument("LadderBook: bad price band");
+  if (capacity > (std::size_t{1} << 30)) throw std::length_error("LadderBook: capacity above 2^30 orders");
+  if (std::has_single_bit(static_cast<std::uint64_t>(tick.value))) {
+    tick_shift_ = std::countr_zero(static_cast<std::uint64_t>(tick.value));
+  }
   level_count_ = (highest.value - lowest.value) / tick.value + 1;
+  highest_ = price_at(level_count_ - 1);
   for (Ladder* l : {&bids_, &asks_}) {
     l->levels.resize(static_cast<std::size_t>(level_count_));
     l->occupied.assign(static_cast<std::size_t>((level_count_ + 63) / 64), 0);
@@ -24,14 +29,15 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
     nodes_[i].next = i + 1 < nodes_.size() ? static_cast<std::uint32_t>(i + 1) : kNil;
   }
   free_ = 0;
-  index_.assign(next_power_of_two(nodes_.size() * 2), Slot{});
+  index_.assign(index_size_for(nodes_.size()), Slot{});
   index_shift_ = 64 - std::countr_zero(index_.size());
 }
 
 bool LadderBook::accepts(Price price) const {
   if (price < lowest_) return false;
   const std::int64_t offset = price.value - lowest_.value;
-  return offset % tick_.value == 0 && offset / tick_.value < level_count_;
+  const bool on_grid = tick_shift_ >= 0 ? (offset & (tick_.value - 1)) == 0 : offset % tick_.value == 0;
+  return on_grid && ticks_in(offset) < level_count_;
 }
 
 std::int64_t LadderBook::next_up(const Ladder& l, std::int64_t from) const {
@@ -66,94 +72,171 @@ std::uint32_t LadderBook::allocate_node() {
   return node;
 }
 
+void LadderBook::free_node(std::uint32_t node) {
+  nodes_[node].next = free_;
+  free_ = node;
+}
+
 void LadderBook::grow() {
   const std::size_t old_size = nodes_.size();
+  if (old_size >= (std::size_t{1} << 30)) throw std::length_error("LadderBook: more than 2^30 resting orders");
   nodes_.resize(old_size * 2);
   for (std::size_t i = old_size; i < nodes_.size(); ++i) {
     nodes_[i].next = i + 1 < nodes_.size() ? static_cast<std::uint32_t>(i + 1) : free_;
   }
   free_ = static_cast<std::uint32_t>(old_size);
   std::vector<Slot> old_index = std::move(index_);
-  index_.assign(next_power_of_two(nodes_.size() * 2), Slot{});
+  index_.assign(index_size_for(nodes_.size()), Slot{});
   index_shift_ = 64 - std::countr_zero(index_.size());
   for (const Slot& slot : old_index) {
-    if (slot.id != 0) index_insert(slot.id, slot.node);
+    if (slot.node != kNil) index_insert(nodes_[slot.node].order.id, slot.node);
   }
 }
 
+void LadderBook::link(std::uint32_t node) {
+  Node& n = nodes_[node];
+  const std::int64_t at = index_of(n.order.price);
+  Ladder& l = ladder(n.order.side);
+  Level& level = l.levels[static_cast<std::size_t>(at)];
+  if (level.head == kNil) {
+    level.head = node;
+    n.prev = node;
+    n.next = node;
+    set_bit(l, at);
+    if (n.order.side == Side::buy) {
+      if (best_bid_ < at) best_bid_ = at;
+    } else if (best_ask_ == -1 || at < best_ask_) {
+      best_ask_ = at;
+    }
+    return;
+  }
+  // Almost always appended at the tail; restored orders may need to move up.
+  const std::uint32_t tail = nodes_[level.head].prev;
+  std::uint32_t after = tail;
+  while (nodes_[after].order.priority > n.order.priority && after != level.head) after = nodes_[after].prev;
+  const bool new_head = nodes_[after].order.priority > n.order.priority;
+  if (new_head) after = tail;
+  const std::uint32_t before = nodes_[after].next;
+  n.prev = after;
+  n.next = before;
+  nodes_[after].next = node;
+  nodes_[before].prev = node;
+  if (new_head) level.head = node;
+}
+
+void LadderBook::unlink(Side side, std::int64_t at, std::uint32_t node) {
+  Ladder& l = ladder(side);
+  Level& level = l.levels[static_cast<std::size_t>(at)];
+  const Node& n = nodes_[node];
+  if (n.next == node) {
+    level.head = kNil;
+    clear_bit(l, at);
+    if (side == Side::buy) {
+      if (at == best_bid_) best_bid_ = next_down(bids_, at - 1);
+    } else if (at == best_ask_) {
+      best_ask_ = next_up(asks_, at + 1);
+    }
+    return;
+  }
+  nodes_[n.prev].next = n.next;
+  nodes_[n.next].prev = n.prev;
+  if (level.head == node) level.head = n.next;
+}
+
+void LadderBook::remove(std::uint32_t node) {
+  const BookOrder& order = nodes_[node].order;
+  index_erase(order.id, node);
+  unlink(order.side, index_of(order.price), node);
+  free_node(node);
+  --orders_;
+}
+
 void LadderBook::add(const BookOrder& order) {
-  if (!accepts(order.price) || order.id == 0 || index_find(order.id) != nullptr) {
+  if (!accepts(order.price) || order.id == 0 || index_find(order.id) != kNil) {
     throw std::invalid_argument("LadderBook::add: price outside the band or off the tick, or a zero or duplicate id");
   }
-  const std::int64_t at = index_of(order.price);
   const std::uint32_t node = allocate_node();
-  Ladder& l = ladder(order.side);
-  Level& level = l.levels[static_cast<std::size_t>(at)];
   nodes_[node].order = order;
-  // Almost always appended at the tail; restored orders may need to move up.
-  std::uint32_t after = level.tail;
-  while (after != kNil && nodes_[after].order.priority > order.priority) after = nodes_[after].prev;
-  nodes_[node].prev = after;
-  nodes_[node].next = after == kNil ? level.head : nodes_[after].next;
-  if (nodes_[node].next == kNil) level.tail = node; else nodes_[nodes_[node].next].prev = node;
-  if (after == kNil) level.head = node; else nodes_[after].next = node;
-  set_bit(l, at);
-  if (order.side == Side::buy) {
-    if (best_bid_ < at) best_bid_ = at;
-  } else if (best_ask_ == -1 || at < best_ask_) {
-    best_ask_ = at;
-  }
+  link(node);
   index_insert(order.id, node);
   ++orders_;
 }
 
-void LadderBook::unlink(Ladder& l, std::int64_t at, std::uint32_t node) {
-  Level& level = l.levels[static_cast<std::size_t>(at)];
-  Node& n = nodes_[node];
-  if (n.prev == kNil) level.head = n.next; else nodes_[n.prev].next = n.next;
-  if (n.next == kNil) level.tail = n.prev; else nodes_[n.next].prev = n.prev;
-  n.next = free_;
-  free_ = node;
-  if (level.head == kNil) {
-    clear_bit(l, at);
-    if (&l == &bids_ && at == best_bid_) best_bid_ = next_down(bids_, at - 1);
-    if (&l == &asks_ && at == best_ask_) best_ask_ = next_up(asks_, at + 1);
+template <Side kResting>
+Qty LadderBook::match_against(Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
+                              SelfTradePrevention mode, std::vector<OrderId>* self_trade_cancelled,
+                              bool* self_trade_stopped) {
+  constexpr bool kAsks = kResting == Side::sell;
+  Ladder& l = kAsks ? asks_ : bids_;
+  const std::int64_t& best = kAsks ? best_ask_ : best_bid_;
+  // The last crossing level: asks at or below the limit, bids at or above it.
+  std::int64_t bound;
+  if constexpr (kAsks) {
+    if (limit < lowest_) return quantity;
+    bound = ticks_in(limit.value - lowest_.value);
+  } else {
+    if (limit > highest_) return quantity;
+    bound = limit <= lowest_ ? 0 : ticks_in(limit.value - lowest_.value + tick_.value - 1);
   }
-}
-
-Qty LadderBook::match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
-                      bool* self_trade_stopped) {
-  const Side resting_side = opposite(side);
-  Ladder& l = ladder(resting_side);
-  std::int64_t& best = resting_side == Side::buy ? best_bid_ : best_ask_;
-  while (quantity.is_positive() && best != -1) {
+  while (quantity.is_positive() && best != -1 && (kAsks ? best <= bound : best >= bound)) {
     const std::int64_t at = best;
+    Level& level = l.levels[static_cast<std::size_t>(at)];
     const Price price = price_at(at);
-    if (side == Side::buy ? price > limit : price < limit) break;
-    std::uint32_t node = l.levels[static_cast<std::size_t>(at)].head;
-    while (quantity.is_positive() && node != kNil) {
+    do {
+      const std::uint32_t node = level.head;
       BookOrder& resting = nodes_[node].order;
       if (incoming_owner != 0 && resting.owner == incoming_owner) {
-        if (self_trade_stopped != nullptr) *self_trade_stopped = true;
-        return quantity;
+        if (mode != SelfTradePrevention::cancel_incoming) {
+          self_trade_cancelled->push_back(resting.id);
+          index_erase(resting.id, node);
+          unlink(kResting, at, node);
+          free_node(node);
+          --orders_;
+        }
+        if (mode != SelfTradePrevention::cancel_resting) {
+          if (self_trade_stopped != nullptr) *self_trade_stopped = true;
+          return quantity;
+        }
+        continue;
       }
       const Qty traded = min(quantity, resting.remaining);
       quantity -= traded;
       resting.remaining -= traded;
       fills.push_back(Fill{resting.id, resting.owner, price, traded, resting.remaining});
-      const std::uint32_t next = nodes_[node].next;
       if (resting.remaining.is_zero()) {
-        index_erase(resting.id);
-        unlink(l, at, node);
+        index_erase(resting.id, node);
+        unlink(kResting, at, node);
+        free_node(node);
         --orders_;
       }
-      node = next;
-    }
+    } while (quantity.is_positive() && level.head != kNil);
   }
   return quantity;
 }
 
+Qty LadderBook::match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
+                      bool* self_trade_stopped) {
+  constexpr auto mode = SelfTradePrevention::cancel_incoming;
+  return side == Side::buy
+             ? match_against<Side::sell>(limit, quantity, fills, incoming_owner, mode, nullptr, self_trade_stopped)
+             : match_against<Side::buy>(limit, quantity, fills, incoming_owner, mode, nullptr, self_trade_stopped);
+}
+
+Qty LadderBook::match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
+                      SelfTradePrevention mode, std::vector<OrderId>& self_trade_cancelled,
+                      bool* self_trade_stopped) {
+  return side == Side::buy ? match_against<Side::sell>(limit, quantity, fills, incoming_owner, mode,
+                                                       &self_trade_cancelled, self_trade_stopped)
+                           : match_against<Side::buy>(limit, quantity, fills, incoming_owner, mode,
+                                                      &self_trade_cancelled, self_trade_stopped);
+}
+
 Qty LadderBook::executable_quantity(Side side, Price limit, Qty cap) const {
+  return executable_quantity(side, limit, cap, 0, SelfTradePrevention::cancel_incoming);
+}
+
+Qty LadderBook::executable_quantity(Side side, Price limit, Qty cap, ParticipantId incoming_owner,
+                                    SelfTradePrevention mode) const {
   const Side resting_side = opposite(side);
   const Ladder& l = ladder(resting_side);
   Qty total{0};
@@ -161,38 +244,103 @@ Qty LadderBook::executable_quantity(Side side, Price limit, Qty cap) const {
   while (at != -1) {
     const Price price = price_at(at);
     if (side == Side::buy ? price > limit : price < limit) break;
-    for (std::uint32_t node = l.levels[static_cast<std::size_t>(at)].head; node != kNil; node = nodes_[node].next) {
-      total += nodes_[node].order.remaining;
-      if (total >= cap) return total;
-    }
+    const std::uint32_t head = l.levels[static_cast<std::size_t>(at)].head;
+    std::uint32_t node = head;
+    do {
+      const BookOrder& order = nodes_[node].order;
+      if (incoming_owner != 0 && order.owner == incoming_owner) {
+        if (mode != SelfTradePrevention::cancel_resting) return total;
+      } else {
+        total += order.remaining;
+        if (total >= cap) return total;
+      }
+      node = nodes_[node].next;
+    } while (node != head);
     at = resting_side == Side::buy ? next_down(l, at - 1) : next_up(l, at + 1);
   }
   return total;
 }
 
 bool LadderBook::cancel(OrderId id) {
-  const std::uint32_t* found = index_find(id);
-  if (found == nullptr) return false;
-  const std::uint32_t node = *found;
-  const BookOrder& order = nodes_[node].order;
-  index_erase(id);
-  unlink(ladder(order.side), index_of(order.price), node);
-  --orders_;
+  const std::uint32_t node = index_find(id);
+  if (node == kNil) return false;
+  remove(node);
   return true;
 }
 
 bool LadderBook::reduce(OrderId id, Qty remaining) {
-  std::uint32_t* found = index_find(id);
-  if (found == nullptr) return false;
-  BookOrder& order = nodes_[*found].order;
+  const std::uint32_t node = index_find(id);
+  if (node == kNil) return false;
+  BookOrder& order = nodes_[node].order;
   if (!remaining.is_positive() || remaining >= order.remaining) return false;
   order.remaining = remaining;
   return true;
 }
 
+bool LadderBook::requeue(OrderId id, Price price, Qty remaining, std::uint64_t priority) {
+  const std::uint32_t node = index_find(id);
+  if (node == kNil || !remaining.is_positive() || !accepts(price)) return false;
+  BookOrder& order = nodes_[node].order;
+  const std::int64_t at = index_of(price);
+  if (order.side == Side::buy ? (best_ask_ != -1 && at >= best_ask_) : (best_bid_ != -1 && at <= best_bid_)) {
+    return false;
+  }
+  unlink(order.side, index_of(order.price), node);
+  order.price = price;
+  order.remaining = remaining;
+  order.priority = priority;
+  link(node);
+  return true;
+}
+
+AmendResult LadderBook::amend(OrderId id, Price price, Qty quantity, std::uint64_t priority,
+                              std::vector<Fill>& fills, SelfTradePrevention mode,
+                              std::vector<OrderId>& self_trade_cancelled) {
+  const std::uint32_t node = index_find(id);
+  if (node == kNil) return AmendResult{AmendStatus::not_found, Qty{0}};
+  if (!quantity.is_positive() || !accepts(price)) return AmendResult{AmendStatus::invalid, Qty{0}};
+  BookOrder& order = nodes_[node].order;
+  if (price == order.price) {
+    if (quantity == order.remaining) return AmendResult{AmendStatus::unchanged, quantity};
+    if (quantity < order.remaining) {
+      order.remaining = quantity;
+      return AmendResult{AmendStatus::reduced, quantity};
+    }
+  }
+  // Loses priority: out of its level (still pooled and indexed), across the spread, back in.
+  unlink(order.side, index_of(order.price), node);
+  bool stopped = false;
+  const Qty left = order.side == Side::buy
+                       ? match_against<Side::sell>(price, quantity, fills, order.owner, mode, &self_trade_cancelled,
+                                                   &stopped)
+                       : match_against<Side::buy>(price, quantity, fills, order.owner, mode, &self_trade_cancelled,
+                                                  &stopped);
+  if (stopped || left.is_zero()) {
+    index_erase(id, node);
+    free_node(node);
+    --orders_;
+    return AmendResult{stopped ? AmendStatus::self_trade_cancelled : AmendStatus::filled, Qty{0}};
+  }
+  order.price = price;
+  order.remaining = left;
+  order.priority = priority;
+  link(node);
+  return AmendResult{AmendStatus::requeued, left};
+}
+
 const BookOrder* LadderBook::find(OrderId id) const {
-  const std::uint32_t* found = index_find(id);
-  return found == nullptr ? nullptr : &nodes_[*found].order;
+  const std::uint32_t node = index_find(id);
+  return node == kNil ? nullptr : &nodes_[node].order;
+}
+
+std::optional<Price> LadderBook::best_bid() const {
+  if (best_bid_ == -1) return std::nullopt;
+  return price_at(best_bid_);
+}
+
+std::optional<Price> LadderBook::best_ask() const {
+  if (best_ask_ == -1) return std::nullopt;
+  return price_at(best_ask_);
 }
 
 std::vector<DepthLevel> LadderBook::depth(Side side, std::size_t levels) const {
@@ -201,10 +349,13 @@ std::vector<DepthLevel> LadderBook::depth(Side side, std::size_t levels) const {
   std::int64_t at = side == Side::buy ? best_bid_ : best_ask_;
   while (at != -1 && out.size() < levels) {
     DepthLevel level{price_at(at), Qty{0}, 0};
-    for (std::uint32_t node = l.levels[static_cast<std::size_t>(at)].head; node != kNil; node = nodes_[node].next) {
+    const std::uint32_t head = l.levels[static_cast<std::size_t>(at)].head;
+    std::uint32_t node = head;
+    do {
       level.quantity += nodes_[node].order.remaining;
       ++level.order_count;
-    }
+      node = nodes_[node].next;
+    } while (node != head);
     out.push_back(level);
     at = side == Side::buy ? next_down(l, at - 1) : next_up(l, at + 1);
   }
@@ -216,41 +367,55 @@ void LadderBook::for_each(const std::function<void(const BookOrder&)>& visit) co
     const Ladder& l = ladder(side);
     std::int64_t at = side == Side::buy ? best_bid_ : best_ask_;
     while (at != -1) {
-      for (std::uint32_t node = l.levels[static_cast<std::size_t>(at)].head; node != kNil; node = nodes_[node].next) {
+      const std::uint32_t head = l.levels[static_cast<std::size_t>(at)].head;
+      std::uint32_t node = head;
+      do {
         visit(nodes_[node].order);
-      }
+        node = nodes_[node].next;
+      } while (node != head);
       at = side == Side::buy ? next_down(l, at - 1) : next_up(l, at + 1);
     }
   }
 }
 
-// ---- the order-id index: open addressing, linear probing, backward-shift deletion
+std::size_t LadderBook::memory_bytes() const {
+  std::size_t bytes = sizeof(*this);
+  for (const Ladder* l : {&bids_, &asks_}) {
+    bytes += l->levels.capacity() * sizeof(Level) + l->occupied.capacity() * sizeof(std::uint64_t);
+  }
+  return bytes + nodes_.capacity() * sizeof(Node) + index_.capacity() * sizeof(Slot);
+}
 
-std::uint32_t* LadderBook::index_find(OrderId id) {
+// ---- the order-id index: open addressing, linear probing, backward-shift
+// deletion. A slot keeps the top 32 bits of the id's hash (its home slot is
+// their top bits, so deletion never reads a node) and the node, whose id
+// settles a tag match.
+
+std::uint32_t LadderBook::index_find(OrderId id) const {
+  const std::uint64_t hash = hash_of(id);
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
   const std::size_t mask = index_.size() - 1;
-  for (std::size_t i = slot_of(id);; i = (i + 1) & mask) {
-    if (index_[i].id == id) return &index_[i].node;
-    if (index_[i].id == 0) return nullptr;
+  for (std::size_t i = hash >> index_shift_;; i = (i + 1) & mask) {
+    const Slot slot = index_[i];
+    if (slot.node == kNil) return kNil;
+    if (slot.tag == tag && nodes_[slot.node].order.id == id) return slot.node;
   }
 }
 
-const std::uint32_t* LadderBook::index_find(OrderId id) const {
-  return const_cast<LadderBook*>(this)->index_find(id);
-}
-
 void LadderBook::index_insert(OrderId id, std::uint32_t node) {
+  const std::uint64_t hash = hash_of(id);
   const std::size_t mask = index_.size() - 1;
-  std::size_t i = slot_of(id);
-  while (index_[i].id != 0) i = (i + 1) & mask;
-  index_[i] = Slot{id, node};
+  std::size_t i = hash >> index_shift_;
+  while (index_[i].node != kNil) i = (i + 1) & mask;
+  index_[i] = Slot{static_cast<std::uint32_t>(hash >> 32), node};
 }
 
-void LadderBook::index_erase(OrderId id) {
+void LadderBook::index_erase(OrderId id, std::uint32_t node) {
   const std::size_t mask = index_.size() - 1;
-  std::size_t hole = slot_of(id);
-  while (index_[hole].id != id) hole = (hole + 1) & mask;
-  for (std::size_t j = (hole + 1) & mask; index_[j].id != 0; j = (j + 1) & mask) {
-    const std::size_t home = slot_of(index_[j].id);
+  std::size_t hole = hash_of(id) >> index_shift_;
+  while (index_[hole].node != node) hole = (hole + 1) & mask;
+  for (std::size_t j = (hole + 1) & mask; index_[j].node != kNil; j = (j + 1) & mask) {
+    const std::size_t home = home_of_tag(index_[j].tag);
     // Move j into the hole unless its home lies cyclically in (hole, j].
     const bool stays = hole < j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!stays) {

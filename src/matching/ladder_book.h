@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "common/types.h"
@@ -13,24 +14,39 @@
 namespace carbon::matching {
 
 /// Not thread-safe: owned by the engine thread. Pure: no I/O, no clock.
-/// Memory is pooled: after construction, add/match/cancel/reduce allocate
-/// nothing while the book holds at most `capacity` orders (beyond that the
-/// pool and index double, once).
+/// Memory is pooled: after construction, match/add/cancel/reduce/requeue/
+/// amend allocate nothing while the book holds at most `capacity` orders
+/// (beyond that the pool and index double, once per doubling) and the
+/// caller's fill and id vectors have room. Cancel, reduce, requeue and the
+/// order-id lookup are O(1); matching is O(fills + levels emptied).
 class LadderBook {
  public:
-  /// Prices from `lowest` to `highest` inclusive, every `tick` fen.
+  /// Prices from `lowest` to `highest` inclusive, every `tick` fen; room for
+  /// `capacity` resting orders before the pool grows.
   LadderBook(Price lowest, Price highest, Price tick, std::size_t capacity = 1024);
 
   /// Whether a resting order may have this price (inside the band, on the grid).
   bool accepts(Price price) const;
 
   /// As OrderBook::match: fills best price first, earliest first; stops before
-  /// a resting order of `incoming_owner` (self-trade prevention).
+  /// a resting order of `incoming_owner` (self-trade prevention, cancel_incoming).
   Qty match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner = 0,
             bool* self_trade_stopped = nullptr);
 
-  /// As OrderBook::executable_quantity.
+  /// As OrderBook::match with a self-trade prevention `mode`.
+  Qty match(Side side, Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
+            SelfTradePrevention mode, std::vector<OrderId>& self_trade_cancelled, bool* self_trade_stopped = nullptr);
+
+  /// The limit of a market order of `side`: an IOC limited at the band edge
+  /// (the highest price for a buy, the lowest for a sell).
+  Price band_edge(Side side) const { return side == Side::buy ? highest_ : lowest_; }
+
+  /// As OrderBook::executable_quantity (owners ignored).
   Qty executable_quantity(Side side, Price limit, Qty cap) const;
+
+  /// As OrderBook::executable_quantity with self-trade prevention.
+  Qty executable_quantity(Side side, Price limit, Qty cap, ParticipantId incoming_owner,
+                          SelfTradePrevention mode) const;
 
   /// Rests an order; its price must be accepted and its id new and nonzero
   /// (std::invalid_argument otherwise). An order whose priority is below the
@@ -44,8 +60,20 @@ class LadderBook {
   /// priority; false if it is not in the book or `remaining` is not in (0, current).
   bool reduce(OrderId id, Qty remaining);
 
-  /// The resting order with this id, or nullptr.
+  /// As OrderBook::requeue; also false if `price` is not accepted.
+  bool requeue(OrderId id, Price price, Qty remaining, std::uint64_t priority);
+
+  /// As OrderBook::amend; `invalid` also when `price` is not accepted.
+  [[nodiscard]] AmendResult amend(OrderId id, Price price, Qty quantity, std::uint64_t priority,
+                                  std::vector<Fill>& fills, SelfTradePrevention mode,
+                                  std::vector<OrderId>& self_trade_cancelled);
+
+  /// The resting order with this id, or nullptr. Valid until the next mutation.
   const BookOrder* find(OrderId id) const;
+
+  /// The best bid / best ask price, if any.
+  std::optional<Price> best_bid() const;
+  std::optional<Price> best_ask() const;
 
   /// The best `levels` price levels of one side, best first.
   std::vector<DepthLevel> depth(Side side, std::size_t levels) const;
@@ -53,31 +81,37 @@ class LadderBook {
   /// The first order in time at the best price of one side, or nullptr if the side is empty.
   const BookOrder* front(Side side) const;
 
-  /// The lowest and highest price the ladder holds.
-  Price lowest() const { return lowest_; }
-  Price highest() const { return price_at(level_count_ - 1); }
-
   std::size_t order_count() const { return orders_; }
 
   /// Every resting order, bids best first then asks best first, in priority order.
   void for_each(const std::function<void(const BookOrder&)>& visit) const;
 
-  /// Bytes held per order slot (node + index), for the memory budget.
+  /// The lowest and highest price the ladder holds.
+  Price lowest() const { return lowest_; }
+  Price highest() const { return highest_; }
+
+  /// Bytes held by the book: ladders, occupancy bits, order pool and index.
+  std::size_t memory_bytes() const;
+
+  /// Bytes per order slot (a node and the index's 1.5 slots per node), for the memory budget.
   static constexpr std::size_t bytes_per_order_slot();
 
  private:
   static constexpr std::uint32_t kNil = 0xffffffffu;
-  struct Node {
+  /// A resting order in a level's circular doubly linked list (or, free, in the free list by `next`).
+  /// One cache line each: a node never straddles two.
+  struct alignas(64) Node {
     BookOrder order;
     std::uint32_t prev = kNil;
     std::uint32_t next = kNil;
   };
+  /// A price level: the head of its circular list (the tail is head's prev).
   struct Level {
     std::uint32_t head = kNil;
-    std::uint32_t tail = kNil;
   };
+  /// An index slot: the top 32 bits of the id's hash and its node; node kNil = empty.
   struct Slot {
-    OrderId id = 0;  ///< 0 = empty
+    std::uint32_t tag = 0;
     std::uint32_t node = kNil;
   };
   struct Ladder {
@@ -85,7 +119,11 @@ class LadderBook {
     std::vector<std::uint64_t> occupied;  ///< one bit per non-empty level
   };
 
-  std::int64_t index_of(Price price) const { return (price.value - lowest_.value) / tick_.value; }
+  /// offset / tick for offset >= 0: a shift when the tick is a power of two (1 fen: no division on the hot path).
+  std::int64_t ticks_in(std::int64_t offset) const {
+    return tick_shift_ >= 0 ? offset >> tick_shift_ : offset / tick_.value;
+  }
+  std::int64_t index_of(Price price) const { return ticks_in(price.value - lowest_.value); }
   Price price_at(std::int64_t index) const { return Price{lowest_.value + index * tick_.value}; }
   Ladder& ladder(Side side) { return side == Side::buy ? bids_ : asks_; }
   const Ladder& ladder(Side side) const { return side == Side::buy ? bids_ : asks_; }
@@ -93,23 +131,39 @@ class LadderBook {
   /// Next occupied index at or after `from` going up (asks) or at or before it going down (bids); -1 if none.
   std::int64_t next_up(const Ladder& ladder, std::int64_t from) const;
   std::int64_t next_down(const Ladder& ladder, std::int64_t from) const;
-  void set_bit(Ladder& ladder, std::int64_t index) { ladder.occupied[index >> 6] |= 1ull << (index & 63); }
-  void clear_bit(Ladder& ladder, std::int64_t index) { ladder.occupied[index >> 6] &= ~(1ull << (index & 63)); }
+  static void set_bit(Ladder& ladder, std::int64_t index) {
+    ladder.occupied[static_cast<std::size_t>(index >> 6)] |= 1ull << (index & 63);
+  }
+  static void clear_bit(Ladder& ladder, std::int64_t index) {
+    ladder.occupied[static_cast<std::size_t>(index >> 6)] &= ~(1ull << (index & 63));
+  }
+
+  template <Side kResting>
+  Qty match_against(Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
+                    SelfTradePrevention mode, std::vector<OrderId>* self_trade_cancelled, bool* self_trade_stopped);
 
   std::uint32_t allocate_node();
-  void unlink(Ladder& ladder, std::int64_t index, std::uint32_t node);
+  void free_node(std::uint32_t node);
+  /// Links `node` (its order set) into its level by priority and marks the level.
+  void link(std::uint32_t node);
+  /// Unlinks `node` from level `at` of its side; updates the bit and the best index.
+  void unlink(Side side, std::int64_t at, std::uint32_t node);
+  /// Unlinks, unindexes and frees a resting order.
+  void remove(std::uint32_t node);
   void grow();
 
-  std::uint32_t* index_find(OrderId id);
-  const std::uint32_t* index_find(OrderId id) const;
+  std::uint32_t index_find(OrderId id) const;
   void index_insert(OrderId id, std::uint32_t node);
-  void index_erase(OrderId id);
+  void index_erase(OrderId id, std::uint32_t node);
   /// Fibonacci hashing: consecutive ids land far apart, so no long probe runs
   /// form even when old orders stay while new ones come and go.
-  std::size_t slot_of(OrderId id) const { return (id * 0x9E3779B97F4A7C15ull) >> index_shift_; }
+  static std::uint64_t hash_of(OrderId id) { return id * 0x9E3779B97F4A7C15ull; }
+  std::size_t home_of_tag(std::uint32_t tag) const { return tag >> (index_shift_ - 32); }
 
   Price lowest_;
+  Price highest_;
   Price tick_;
+  int tick_shift_ = -1;  ///< log2(tick) if the tick is a power of two, else -1
   std::int64_t level_count_;
   Ladder bids_;
   Ladder asks_;
@@ -118,10 +172,10 @@ class LadderBook {
   std::vector<Node> nodes_;
   std::uint32_t free_ = kNil;
   std::vector<Slot> index_;
-  int index_shift_ = 64;  ///< 64 - log2(index_.size())
+  int index_shift_ = 63;  ///< 64 - log2(index_.size()), at least 32
   std::size_t orders_ = 0;
 };
 
-constexpr std::size_t LadderBook::bytes_per_order_slot() { return sizeof(Node) + 2 * sizeof(Slot); }
+constexpr std::size_t LadderBook::bytes_per_order_slot() { return sizeof(Node) + 3 * sizeof(Slot) / 2; }
 
 }  // namespace carbon::matching
