@@ -81,7 +81,8 @@ void EngineRuntime::engine_loop() {
       }
     }
     idle_spins = 0;
-    Pending pending{exchange_.execute(request->command, clock_.now()), request->completion};
+    Pending pending{exchange_.execute(request->command, clock_.now()), request->completion,
+                    request->command.principal.participant};
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     while (!outcomes_.try_push(pending)) {
       // The writer is behind (the database is slow or down): wait for room.
@@ -122,7 +123,7 @@ void EngineRuntime::writer_loop() {
       continue;
     }
     idle_spins = 0;
-    commit_with_retry(batch);
+    if (commit_with_retry(batch) && listener_ != nullptr) notify_listener(batch);
     for (Pending& pending : batch) {
       if (pending.completion != nullptr) pending.completion->complete(std::move(pending.outcome.reply));
     }
@@ -131,22 +132,30 @@ void EngineRuntime::writer_loop() {
   writer_done_.store(true, std::memory_order_release);
 }
 
-void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
+void EngineRuntime::notify_listener(const std::vector<Pending>& batch) {
+  committed_.clear();
+  for (const Pending& pending : batch) {
+    if (!pending.outcome.events.empty()) committed_.push_back(CommittedOutcome{&pending.outcome, pending.issuer});
+  }
+  if (!committed_.empty()) listener_->on_commit(committed_);
+}
+
+bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
   if (abandoned_) {
     fail_unknown(batch);
-    return;
+    return false;
   }
   std::vector<const Outcome*> journaled;
   for (const Pending& pending : batch) {
     if (!pending.outcome.events.empty()) journaled.push_back(&pending.outcome);
   }
-  if (journaled.empty()) return;
+  if (journaled.empty()) return true;
   auto backoff = std::chrono::milliseconds(20);
   for (;;) {
     Status status = sink_.commit(journaled);
     if (status.is_ok()) {
       counters_.batches.fetch_add(1, std::memory_order_relaxed);
-      return;
+      return true;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
     if (status.code() != ErrorCode::unavailable) {
@@ -164,7 +173,7 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
                        journaled.size());
       abandoned_ = true;
       fail_unknown(batch);
-      return;
+      return false;
     }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
