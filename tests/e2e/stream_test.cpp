@@ -158,6 +158,20 @@ TEST_F(StreamTest, OrderSessionAnswersEachBatchInCommandOrderWithRejectionsAsRep
       EXPECT_EQ(response.reports(i).command_index(), static_cast<std::uint32_t>(i));
     }
   }
+  // A batch over the limit (1,000 commands) is refused command by command; nothing is applied.
+  v1::SessionRequest oversized;
+  oversized.set_batch_id(500);
+  for (int i = 0; i < 1'001; ++i) *oversized.add_commands() = place(v1::SIDE_SELL, 10'600, 1);
+  ASSERT_TRUE(session->Write(oversized));
+  ASSERT_TRUE(session->Read(&response));
+  EXPECT_EQ(response.batch_id(), 500u);
+  ASSERT_EQ(response.reports_size(), 1'001);
+  for (const auto& report : response.reports()) {
+    EXPECT_EQ(report.type(), v1::EXECUTION_TYPE_REJECTED);
+    EXPECT_EQ(report.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(report.sequence(), 0u);
+  }
+
   ASSERT_TRUE(session->WritesDone());
   EXPECT_FALSE(session->Read(&response)) << "the server ends the session after the client half-closes";
   const grpc::Status status = session->Finish();
