@@ -33,9 +33,10 @@ struct SessionBatch {
 }  // namespace
 
 /// The reactor of one order session. Owns itself: deleted in OnDone(), which
-/// gRPC runs only after Finish(); Finish() is called only once no batch is
-/// unanswered (no completion can still reach the session) and no write is
-/// in progress.
+/// gRPC runs only after Finish() and after every reaction has returned;
+/// Finish() is called only once no batch is unanswered (no completion can
+/// still reach the session) and no write is in progress, and once closing
+/// no new batch is accepted (a message read after that is dropped).
 class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
  public:
   OrderSessionStream(const ServiceContext& context, OrderSessions& sessions, grpc::CallbackServerContext* call)
@@ -202,7 +203,8 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       reading_ = true;
       actions.read = true;
     }
-    if (closing_ && !writing_ && !reading_ && pending_.empty() && (outbound_.empty() || !drain_)) {
+    // A read may still be outstanding: gRPC allows Finish then, and answers it OnReadDone(false).
+    if (closing_ && !writing_ && pending_.empty() && (outbound_.empty() || !drain_)) {
       finished_ = true;
       actions.finish = *closing_;
     }
