@@ -372,5 +372,31 @@ TEST_F(StreamTest, TradeStreamSeesEveryTradeOfItsInstrument) {
   EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
+TEST_F(StreamTest, ShutdownEndsIdleStreamsWithUnavailableWithoutWaitingForTheGrace) {
+  auto session_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> session = exchange->trading->OrderSession(session_context.get());
+  v1::SessionRequest batch;
+  batch.set_batch_id(1);
+  *batch.add_commands() = place(v1::SIDE_SELL, 10'100, 10);
+  ASSERT_TRUE(session->Write(batch));
+  v1::SessionResponse response;
+  ASSERT_TRUE(session->Read(&response));
+  v1::StreamDepthRequest request;
+  request.set_instrument("CEA2024");
+  auto depth_context = RunningExchange::as(kRegulatorToken);
+  auto depth = exchange->market_data->StreamDepth(depth_context.get(), request);
+  v1::BookSnapshot snapshot;
+  ASSERT_TRUE(depth->Read(&snapshot));
+
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(exchange->stop(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4))
+      << "idle streams are ended, not waited out for the 5 s grace";
+  EXPECT_FALSE(session->Read(&response));
+  EXPECT_EQ(session->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_FALSE(depth->Read(&snapshot));
+  EXPECT_EQ(depth->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 }  // namespace
 }  // namespace carbon::testing
