@@ -87,7 +87,8 @@ void EngineRuntime::engine_loop() {
       }
     }
     idle_spins = 0;
-    Pending pending{exchange_.execute(request->command, clock_.now()), request->completion, request->submitted};
+    Pending pending{exchange_.execute(request->command, clock_.now()), request->completion, request->submitted,
+                    request->command.principal.participant};
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     while (!outcomes_.try_push(pending)) {
       // The writer is behind (the database is slow or down): wait for room.
@@ -151,7 +152,7 @@ void EngineRuntime::writer_loop() {
       continue;
     }
     idle_spins = 0;
-    commit_with_retry(batch);
+    if (commit_with_retry(batch) && listener_ != nullptr) notify_listener(batch);
     for (Pending& pending : batch) {
       if (pending.completion != nullptr) pending.completion->complete(std::move(pending.outcome.reply));
     }
@@ -160,16 +161,24 @@ void EngineRuntime::writer_loop() {
   writer_done_.store(true, std::memory_order_release);
 }
 
-void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
+void EngineRuntime::notify_listener(const std::vector<Pending>& batch) {
+  committed_.clear();
+  for (const Pending& pending : batch) {
+    if (!pending.outcome.events.empty()) committed_.push_back(CommittedOutcome{&pending.outcome, pending.issuer});
+  }
+  if (!committed_.empty()) listener_->on_commit(committed_);
+}
+
+bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
   if (abandoned_) {
     fail_unknown(batch);
-    return;
+    return false;
   }
   std::vector<const Outcome*> journaled;
   for (const Pending& pending : batch) {
     if (!pending.outcome.events.empty()) journaled.push_back(&pending.outcome);
   }
-  if (journaled.empty()) return;
+  if (journaled.empty()) return true;
   auto backoff = std::chrono::milliseconds(20);
   for (;;) {
     // The same batch, whole, on every attempt: the sink relies on it to recognise a batch that landed.
@@ -179,7 +188,7 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       if (journal_down_.exchange(false, std::memory_order_relaxed)) {
         spdlog::info("journal commits succeed again: carbond takes commands");
       }
-      return;
+      return true;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
     if (status.code() != ErrorCode::unavailable) {
@@ -202,7 +211,7 @@ void EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
                        journaled.size());
       abandoned_ = true;
       fail_unknown(batch);
-      return;
+      return false;
     }
     wait_out_outage(batch, backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));

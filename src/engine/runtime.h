@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -38,6 +39,27 @@ class JournalSink {
   /// Commits the events of every outcome in `batch`, in order, in one
   /// transaction. Returns ok only once the transaction has committed.
   [[nodiscard]] virtual Status commit(const std::vector<const Outcome*>& batch) = 0;
+};
+
+/// One committed command as a CommitListener sees it.
+struct CommittedOutcome {
+  const Outcome* outcome = nullptr;  ///< events and reply; valid only during the call
+  ParticipantId issuer = 0;          ///< the participant whose trader sent the command; 0 for staff
+};
+
+/// Observes what the journal has committed, for market data and unsolicited
+/// execution reports. on_commit() is called on the journal writer thread
+/// after each batch's transaction has committed and BEFORE the batch's
+/// completions run: the replies are still whole (complete() moves them out),
+/// and whatever the listener hands on about a command is ordered before the
+/// command's own reply. Only outcomes that journaled events are passed, in
+/// sequence order; an abandoned (never committed) batch is not passed. The
+/// writer waits for on_commit(): it must be quick, must not block on I/O or
+/// on a lock held for long, must not throw, and must not call the runtime.
+class CommitListener {
+ public:
+  virtual ~CommitListener() = default;
+  virtual void on_commit(std::span<const CommittedOutcome> batch) noexcept = 0;
 };
 
 /// Sizes of the rings and batches.
@@ -74,6 +96,10 @@ class EngineRuntime {
   EngineRuntime(const EngineRuntime&) = delete;
   EngineRuntime& operator=(const EngineRuntime&) = delete;
 
+  /// Sets the observer of committed batches (nullptr = none). Call before
+  /// start(); the listener must outlive the runtime's threads (stop()).
+  void set_commit_listener(CommitListener* listener) { listener_ = listener; }
+
   /// Starts both threads. Call once.
   void start();
 
@@ -107,13 +133,16 @@ class EngineRuntime {
     Outcome outcome;
     Completion* completion = nullptr;  ///< nullptr once answered (outage) or for none
     TimePoint submitted{};
+    ParticipantId issuer = 0;
   };
 
   void engine_loop();
   void writer_loop();
   bool take_outcome(std::vector<Pending>& batch);
   void fill_batch(std::vector<Pending>& batch);
-  void commit_with_retry(std::vector<Pending>& batch);
+  /// True once the batch's events are committed; false if it was abandoned (replies set to UNAVAILABLE).
+  bool commit_with_retry(std::vector<Pending>& batch);
+  void notify_listener(const std::vector<Pending>& batch);
   void wait_out_outage(std::vector<Pending>& batch, std::chrono::milliseconds pause);
   template <typename Container>
   void answer_overdue(Container& pendings);
@@ -124,6 +153,8 @@ class EngineRuntime {
   JournalSink& sink_;
   RuntimeOptions options_;
   RuntimeCounters counters_;
+  CommitListener* listener_ = nullptr;
+  std::vector<CommittedOutcome> committed_;  ///< writer thread only: the listener's view of a batch
 
   MpscRing<Request> commands_;
   SpscRing<Pending> outcomes_;

@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <toml.hpp>
 
+#include "server/commit_fanout.h"
+#include "server/market_feed.h"
+#include "server/order_session.h"
 #include "server/services.h"
 #include "store/migrations.h"
 #include "store/pg.h"
@@ -140,9 +143,21 @@ void Daemon::start() {
   options.unavailable_after_ms = config_.journal_unavailable_after_ms;
   options.stop_commit_retry_ms = config_.shutdown_grace_ms;
   runtime_ = std::make_unique<engine::EngineRuntime>(*exchange_, *clock_, *journal_, options);
+
+  // Market data starts from the restored books; then it follows the commits.
+  sessions_ = std::make_unique<OrderSessions>();
+  std::vector<std::string> codes;
+  for (const InstrumentConfig& instrument : config_.instruments) codes.push_back(instrument.code);
+  feed_ = std::make_unique<MarketFeed>(codes, MarketFeedOptions{});
+  for (const std::string& code : codes) {
+    if (const matching::LadderBook* book = exchange_->book(code)) feed_->seed(code, *book, exchange_->last_sequence());
+  }
+  feed_->start();
+  fanout_ = std::make_unique<CommitFanout>(*sessions_, *feed_);
+  runtime_->set_commit_listener(fanout_.get());
   runtime_->start();
 
-  ServiceContext context{auth_, *runtime_, config_};
+  ServiceContext context{auth_, *runtime_, config_, sessions_.get(), feed_.get()};
   trading_ = std::make_unique<TradingService>(context);
   market_data_ = std::make_unique<MarketDataService>(context);
   admin_ = std::make_unique<AdminService>(context);
@@ -177,6 +192,9 @@ void Daemon::stop() {
     runtime_->stop();
     spdlog::info("engine drained at sequence {}", exchange_->last_sequence());
   }
+  // Every reply is out of the runtime now: end the streams, after what they have queued.
+  if (sessions_) sessions_->close_all();
+  if (feed_) feed_->stop();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms));
     server_->Wait();

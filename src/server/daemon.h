@@ -22,6 +22,9 @@ class MarketDataService;
 class AdminService;
 class RegistryService;
 class RegulatorService;
+class OrderSessions;
+class MarketFeed;
+class CommitFanout;
 
 /// One running exchange. start() and stop() from the main thread only.
 class Daemon {
@@ -52,6 +55,9 @@ class Daemon {
   std::string conninfo_;
   std::unique_ptr<engine::Exchange> exchange_;
   std::unique_ptr<store::PostgresJournal> journal_;
+  std::unique_ptr<OrderSessions> sessions_;  ///< open order sessions; outlive the server and the runtime
+  std::unique_ptr<MarketFeed> feed_;         ///< market data mirror and streams; likewise
+  std::unique_ptr<CommitFanout> fanout_;     ///< the runtime's commit listener
   std::unique_ptr<engine::EngineRuntime> runtime_;
   Authenticator auth_;
   std::unique_ptr<TradingService> trading_;

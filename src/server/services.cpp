@@ -7,6 +7,7 @@
 #include "engine/validation.h"
 #include "matching/trading_rules.h"
 #include "server/convert.h"
+#include "server/order_requests.h"
 
 namespace carbon::server {
 namespace {
@@ -80,24 +81,7 @@ grpc::ServerUnaryReactor* TradingService::PlaceOrder(grpc::CallbackServerContext
                                                      v1::PlaceOrderResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.TradingService/PlaceOrder", response,
-      [&](const engine::Principal&) {
-        engine::PlaceOrder order;
-        order.instrument = request->instrument();
-        order.side = enum_from_wire<Side>(request->side());
-        order.type = request->type() == v1::ORDER_TYPE_UNSPECIFIED ? OrderType::limit
-                                                                     : enum_from_wire<OrderType>(request->type());
-        // Unspecified: DAY for a limit order, IOC for a market order.
-        order.time_in_force = request->time_in_force() != v1::TIME_IN_FORCE_UNSPECIFIED
-                                  ? enum_from_wire<TimeInForce>(request->time_in_force())
-                              : order.type == OrderType::market ? TimeInForce::ioc
-                                                                : TimeInForce::day;
-        order.mode = request->mode() == v1::TRADING_MODE_UNSPECIFIED ? TradingMode::listed
-                                                                       : enum_from_wire<TradingMode>(request->mode());
-        order.price = Price{request->price_fen()};
-        order.quantity = Qty{request->quantity()};
-        order.client_order_id = request->client_order_id();
-        return engine::CommandBody{std::move(order)};
-      },
+      [&](const engine::Principal&) { return engine::CommandBody{place_order_from(*request)}; },
       [](const engine::Reply& reply, v1::PlaceOrderResponse& out) {
         if (!reply.orders.empty()) to_proto(reply.orders.front(), *out.mutable_order());
         for (const auto& trade : reply.trades) to_proto(trade, *out.add_fills());
@@ -109,7 +93,7 @@ grpc::ServerUnaryReactor* TradingService::CancelOrder(grpc::CallbackServerContex
                                                       v1::CancelOrderResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.TradingService/CancelOrder", response,
-      [&](const engine::Principal&) { return engine::CommandBody{engine::CancelOrder{request->order_id()}}; },
+      [&](const engine::Principal&) { return engine::CommandBody{cancel_order_from(*request)}; },
       [](const engine::Reply& reply, v1::CancelOrderResponse& out) {
         if (!reply.orders.empty()) to_proto(reply.orders.front(), *out.mutable_order());
       });
@@ -165,10 +149,7 @@ grpc::ServerUnaryReactor* TradingService::AmendOrder(grpc::CallbackServerContext
                                                      v1::AmendOrderResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.TradingService/AmendOrder", response,
-      [&](const engine::Principal&) {
-        return engine::CommandBody{
-            engine::AmendOrder{request->order_id(), Price{request->new_price_fen()}, Qty{request->new_quantity()}}};
-      },
+      [&](const engine::Principal&) { return engine::CommandBody{amend_order_from(*request)}; },
       [](const engine::Reply& reply, v1::AmendOrderResponse& out) {
         if (!reply.orders.empty()) to_proto(reply.orders.back(), *out.mutable_order());
         for (const auto& trade : reply.trades) to_proto(trade, *out.add_fills());

@@ -15,11 +15,17 @@
 
 namespace carbon::server {
 
-/// What every service needs: the authenticator and the engine runtime.
+class OrderSessions;
+class MarketFeed;
+
+/// What every service needs: the authenticator and the engine runtime; the
+/// streams also need the open order sessions and the market feed.
 struct ServiceContext {
   Authenticator& auth;
   engine::EngineRuntime& runtime;
   const Config& config;
+  OrderSessions* sessions = nullptr;  ///< nullptr: OrderSession answers UNIMPLEMENTED
+  MarketFeed* feed = nullptr;         ///< nullptr: StreamDepth and StreamTrades answer UNIMPLEMENTED
   /// The configured rules of an instrument, or nullptr.
   const InstrumentConfig* instrument(const std::string& code) const {
     for (const InstrumentConfig& instrument : config.instruments) {
@@ -58,6 +64,9 @@ class TradingService final : public v1::TradingService::CallbackService {
   grpc::ServerUnaryReactor* ListBlockOffers(grpc::CallbackServerContext* ctx,
                                             const v1::ListBlockOffersRequest* request,
                                             v1::ListBlockOffersResponse* response) override;
+  /// Defined in order_session.cpp.
+  grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* OrderSession(
+      grpc::CallbackServerContext* ctx) override;
 
  private:
   ServiceContext context_;
@@ -70,6 +79,12 @@ class MarketDataService final : public v1::MarketDataService::CallbackService {
                                     v1::BookSnapshot* response) override;
   grpc::ServerUnaryReactor* GetDailyBars(grpc::CallbackServerContext* ctx, const v1::GetDailyBarsRequest* request,
                                          v1::GetDailyBarsResponse* response) override;
+  /// Defined in market_feed.cpp.
+  grpc::ServerWriteReactor<v1::BookSnapshot>* StreamDepth(grpc::CallbackServerContext* ctx,
+                                                          const v1::StreamDepthRequest* request) override;
+  /// Defined in market_feed.cpp.
+  grpc::ServerWriteReactor<v1::PublicTrade>* StreamTrades(grpc::CallbackServerContext* ctx,
+                                                          const v1::StreamTradesRequest* request) override;
 
  private:
   ServiceContext context_;

@@ -266,5 +266,69 @@ TEST_F(RuntimeTest, QueriesNeedNoCommitButWaitForEarlierCommands) {
   runtime.stop();
 }
 
+/// Records what the commit listener saw, and whether each command was already answered then.
+class RecordingListener final : public CommitListener {
+ public:
+  void on_commit(std::span<const CommittedOutcome> batch) noexcept override {
+    std::lock_guard lock(mutex);
+    for (const CommittedOutcome& committed : batch) {
+      sequences.push_back(committed.outcome->sequence);
+      issuers.push_back(committed.issuer);
+      replies_whole.push_back(!committed.outcome->reply.participants.empty());
+      answered_before.push_back(answered.load());
+    }
+  }
+  std::mutex mutex;
+  std::vector<Sequence> sequences;
+  std::vector<ParticipantId> issuers;
+  std::vector<bool> replies_whole;
+  std::vector<int> answered_before;
+  std::atomic<int> answered{0};
+};
+
+/// Counts its reply in the listener, then signals.
+class CountingCompletion final : public Completion {
+ public:
+  explicit CountingCompletion(RecordingListener& listener) : listener_(listener) {}
+  void complete(Reply&& reply) override {
+    listener_.answered.fetch_add(1);
+    promise.set_value(std::move(reply));
+  }
+  std::promise<Reply> promise;
+
+ private:
+  RecordingListener& listener_;
+};
+
+TEST_F(RuntimeTest, CommitListenerSeesCommittedOutcomesInSequenceOrderBeforeTheirReplies) {
+  RecordingListener listener;
+  EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+  runtime.set_commit_listener(&listener);
+  runtime.start();
+  sink.hold();
+  std::vector<std::unique_ptr<CountingCompletion>> completions;
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 20; ++i) {
+    completions.push_back(std::make_unique<CountingCompletion>(listener));
+    replies.push_back(completions.back()->promise.get_future());
+    Command command = i == 10 ? Command{Principal{Role::operator_, 0, "ops"}, ListParticipants{}}
+                              : deposit_participant_command("P" + std::to_string(i));
+    ASSERT_TRUE(runtime.submit(std::move(command), completions.back().get()).is_ok());
+  }
+  sink.release();
+  for (auto& reply : replies) ASSERT_EQ(reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  runtime.stop();
+
+  std::lock_guard lock(listener.mutex);
+  ASSERT_EQ(listener.sequences.size(), 19u) << "the query journals nothing and is not passed";
+  for (std::size_t i = 0; i < listener.sequences.size(); ++i) {
+    EXPECT_EQ(listener.sequences[i], i + 1);
+    EXPECT_EQ(listener.issuers[i], 0u);
+    EXPECT_TRUE(listener.replies_whole[i]) << "the listener runs before complete() moves the reply out";
+    // Outcome i is command i (i + 1 past the query): it and later commands are not yet answered.
+    EXPECT_LE(listener.answered_before[i], static_cast<int>(i < 10 ? i : i + 1));
+  }
+}
+
 }  // namespace
 }  // namespace carbon::engine

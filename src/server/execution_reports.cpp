@@ -1,0 +1,167 @@
+#include "server/execution_reports.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "server/convert.h"
+
+namespace carbon::server {
+namespace {
+
+v1::ExecutionReport& add(google::protobuf::RepeatedPtrField<v1::ExecutionReport>& out, v1::ExecutionType type,
+                         std::uint32_t index, Sequence sequence) {
+  v1::ExecutionReport& report = *out.Add();
+  report.set_type(type);
+  report.set_command_index(index);
+  report.set_sequence(sequence);
+  return report;
+}
+
+/// The order as it stood after `filled` tonnes of it had traded.
+engine::OrderRecord after_fill(engine::OrderRecord order, Qty filled) {
+  order.filled = filled;
+  order.status = order.filled == order.quantity ? OrderStatus::filled : OrderStatus::partially_filled;
+  return order;
+}
+
+/// The order's state before `trades` (its fills in this step) happened.
+engine::OrderRecord before_fills(engine::OrderRecord order, const std::vector<engine::TradeRecord>& trades) {
+  for (const auto& trade : trades) order.filled -= trade.quantity;
+  order.status = order.filled.is_zero() ? OrderStatus::open : OrderStatus::partially_filled;
+  return order;
+}
+
+/// FILL reports for `trades` starting from `order` (state before them), then
+/// CANCELLED if `final_state` ended cancelled.
+void append_fills(const engine::OrderRecord& before, const engine::OrderRecord& final_state,
+                  const std::vector<engine::TradeRecord>& trades, std::uint32_t index, Sequence sequence,
+                  google::protobuf::RepeatedPtrField<v1::ExecutionReport>& out) {
+  Qty filled = before.filled;
+  for (const auto& trade : trades) {
+    filled += trade.quantity;
+    v1::ExecutionReport& report = add(out, v1::EXECUTION_TYPE_FILL, index, sequence);
+    to_proto(after_fill(final_state, filled), *report.mutable_order());
+    to_proto(trade, *report.mutable_trade());
+  }
+  if (final_state.status == OrderStatus::cancelled) {
+    to_proto(final_state, *add(out, v1::EXECUTION_TYPE_CANCELLED, index, sequence).mutable_order());
+  }
+}
+
+/// The order a refused command names, as far as the command tells.
+engine::OrderRecord as_requested(const engine::CommandBody& command, ParticipantId issuer) {
+  engine::OrderRecord order;
+  order.participant = issuer;
+  if (const auto* place = std::get_if<engine::PlaceOrder>(&command)) {
+    order.client_order_id = place->client_order_id;
+    order.instrument = place->instrument;
+    order.side = place->side;
+    order.type = place->type;
+    order.time_in_force = place->time_in_force;
+    order.mode = place->mode;
+    order.price = place->price;
+    order.quantity = place->quantity;
+    order.status = OrderStatus::rejected;
+  } else if (const auto* cancel = std::get_if<engine::CancelOrder>(&command)) {
+    order.id = cancel->order_id;
+  } else if (const auto* amend = std::get_if<engine::AmendOrder>(&command)) {
+    order.id = amend->order_id;
+    order.price = amend->new_price;
+    order.quantity = amend->new_quantity;
+  }
+  return order;
+}
+
+v1::ExecutionType refusal_type(const engine::CommandBody& command) {
+  if (std::holds_alternative<engine::CancelOrder>(command)) return v1::EXECUTION_TYPE_CANCEL_REJECTED;
+  if (std::holds_alternative<engine::AmendOrder>(command)) return v1::EXECUTION_TYPE_AMEND_REJECTED;
+  return v1::EXECUTION_TYPE_REJECTED;
+}
+
+void append_refusal_at(const engine::CommandBody& command, ParticipantId issuer, const Status& status,
+                       std::uint32_t index, Sequence sequence,
+                       google::protobuf::RepeatedPtrField<v1::ExecutionReport>& out) {
+  v1::ExecutionReport& report = add(out, refusal_type(command), index, sequence);
+  engine::OrderRecord order = as_requested(command, issuer);
+  to_proto(order, *report.mutable_order());
+  if (order.status != OrderStatus::rejected) report.mutable_order()->set_status(v1::ORDER_STATUS_UNSPECIFIED);
+  const grpc::Status wire = to_grpc(status);
+  report.set_error_code(static_cast<std::int32_t>(wire.error_code()));
+  report.set_error_message(wire.error_message());
+}
+
+}  // namespace
+
+void append_refusal(const engine::CommandBody& command, ParticipantId issuer, const Status& status,
+                    std::uint32_t index, google::protobuf::RepeatedPtrField<v1::ExecutionReport>& out) {
+  append_refusal_at(command, issuer, status, index, 0, out);
+}
+
+void append_command_reports(const engine::CommandBody& command, ParticipantId issuer, const engine::Reply& reply,
+                            std::uint32_t index, google::protobuf::RepeatedPtrField<v1::ExecutionReport>& out) {
+  if (!reply.status.is_ok()) {
+    append_refusal_at(command, issuer, reply.status, index, reply.sequence, out);
+    return;
+  }
+  if (reply.orders.empty()) return;
+  if (std::holds_alternative<engine::PlaceOrder>(command)) {
+    const engine::OrderRecord& order = reply.orders.front();
+    if (reply.sequence == 0) {
+      // A repeated client order id: the order as it stands, nothing new applied.
+      to_proto(order, *add(out, v1::EXECUTION_TYPE_ACCEPTED, index, order.sequence).mutable_order());
+      return;
+    }
+    const engine::OrderRecord accepted = before_fills(order, reply.trades);
+    to_proto(accepted, *add(out, v1::EXECUTION_TYPE_ACCEPTED, index, reply.sequence).mutable_order());
+    append_fills(accepted, order, reply.trades, index, reply.sequence, out);
+  } else if (std::holds_alternative<engine::CancelOrder>(command)) {
+    to_proto(reply.orders.front(), *add(out, v1::EXECUTION_TYPE_CANCELLED, index, reply.sequence).mutable_order());
+  } else if (std::holds_alternative<engine::AmendOrder>(command)) {
+    const engine::OrderRecord& order = reply.orders.back();
+    const engine::OrderRecord amended = before_fills(order, reply.trades);
+    to_proto(amended, *add(out, v1::EXECUTION_TYPE_AMENDED, index, reply.sequence).mutable_order());
+    append_fills(amended, order, reply.trades, index, reply.sequence, out);
+  }
+}
+
+bool changes_orders(const engine::Outcome& outcome) {
+  return std::any_of(outcome.events.begin(), outcome.events.end(),
+                     [](const engine::Event& event) { return std::holds_alternative<engine::OrderChanged>(event); });
+}
+
+void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId issuer,
+                                 const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit) {
+  auto is_subject = [&](const engine::OrderRecord& order) {
+    if (issuer == 0 || order.participant != issuer) return false;
+    return std::any_of(outcome.reply.orders.begin(), outcome.reply.orders.end(),
+                       [&](const engine::OrderRecord& replied) { return replied.id == order.id; });
+  };
+  const engine::TradeRecord* previous_trade = nullptr;
+  for (const engine::Event& event : outcome.events) {
+    if (const auto* trade = std::get_if<engine::TradeExecuted>(&event)) {
+      previous_trade = &trade->trade;
+      continue;
+    }
+    const auto* changed = std::get_if<engine::OrderChanged>(&event);
+    const engine::TradeRecord* trade = previous_trade;
+    previous_trade = nullptr;
+    if (changed == nullptr || is_subject(changed->order)) continue;
+    const engine::OrderRecord& order = changed->order;
+    v1::ExecutionReport report;
+    report.set_sequence(outcome.sequence);
+    if (trade != nullptr && (trade->buy_order == order.id || trade->sell_order == order.id)) {
+      report.set_type(v1::EXECUTION_TYPE_FILL);
+      to_proto(*trade, *report.mutable_trade());
+    } else if (order.status == OrderStatus::cancelled) {
+      report.set_type(v1::EXECUTION_TYPE_CANCELLED);
+    } else if (order.status == OrderStatus::expired) {
+      report.set_type(v1::EXECUTION_TYPE_EXPIRED);
+    } else {
+      continue;  // nothing a session reports unasked (e.g. a block offer's own bookkeeping)
+    }
+    to_proto(order, *report.mutable_order());
+    emit(order.participant, std::move(report));
+  }
+}
+
+}  // namespace carbon::server

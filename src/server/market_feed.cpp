@@ -1,0 +1,364 @@
+#include "server/market_feed.h"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "server/convert.h"
+#include "server/services.h"
+
+namespace carbon::server {
+
+/// A server-streaming call fed by the market feed. One write at a time; the
+/// rest waits in a queue that is either conflated (only the latest message
+/// is kept) or bounded (overflow ends the stream with RESOURCE_EXHAUSTED).
+/// Owns itself: deletes itself in OnDone(), after telling the feed.
+template <typename Message>
+class FeedStream final : public grpc::ServerWriteReactor<Message> {
+ public:
+  FeedStream(MarketFeed* feed, std::size_t limit, bool conflate) : feed_(feed), limit_(limit), conflate_(conflate) {}
+
+  /// Queues a message; any thread, under the feed's state mutex (which keeps
+  /// the stream alive). False if this overflowed the queue and the stream is ending.
+  bool offer(Message message) {
+    bool start = false;
+    bool overflowed = false;
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return true;
+      if (conflate_) {
+        queue_.clear();
+        queue_.push_back(std::move(message));
+      } else if (queue_.size() >= limit_) {
+        overflowed = true;
+        queue_.clear();
+        closing_ = true;
+        status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "the stream's reader fell too far behind; trades are never skipped, so the stream "
+                               "ends: reconnect");
+        finish = take_finish_locked();
+      } else {
+        queue_.push_back(std::move(message));
+      }
+      start = next_write_locked();
+    }
+    if (start) this->StartWrite(&current_);
+    if (finish) this->Finish(*finish);
+    return !overflowed;
+  }
+
+  /// Ends the stream with `status` once the write in progress is done; queued messages are dropped.
+  void close(grpc::Status status) {
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return;
+      closing_ = true;
+      queue_.clear();
+      status_ = std::move(status);
+      finish = take_finish_locked();
+    }
+    if (finish) this->Finish(*finish);
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool start = false;
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(mutex_);
+      writing_ = false;
+      if (!ok && !closing_) {
+        closing_ = true;
+        queue_.clear();
+        status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke");
+      }
+      start = next_write_locked();
+      finish = take_finish_locked();
+    }
+    if (start) this->StartWrite(&current_);
+    if (finish) this->Finish(*finish);
+  }
+
+  void OnCancel() override { close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client")); }
+
+  void OnDone() override {
+    feed_->forget(this);
+    delete this;
+  }
+
+ private:
+  bool next_write_locked() {
+    if (closing_ || writing_ || queue_.empty()) return false;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    return true;
+  }
+  std::optional<grpc::Status> take_finish_locked() {
+    if (!closing_ || writing_ || finished_) return std::nullopt;
+    finished_ = true;
+    return status_;
+  }
+
+  MarketFeed* feed_;
+  std::size_t limit_;
+  bool conflate_;
+  std::mutex mutex_;
+  std::deque<Message> queue_;
+  Message current_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  grpc::Status status_;
+};
+
+namespace {
+
+/// A stream refused at its start.
+template <typename Message>
+class RefusedStream final : public grpc::ServerWriteReactor<Message> {
+ public:
+  explicit RefusedStream(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+bool same_levels(const std::vector<matching::DepthLevel>& a, const std::vector<matching::DepthLevel>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.price == y.price && x.quantity == y.quantity && x.order_count == y.order_count;
+  });
+}
+
+v1::PublicTrade public_trade(const engine::TradeRecord& trade) {
+  v1::PublicTrade out;
+  out.set_trade_id(trade.id);
+  out.set_instrument(trade.instrument);
+  out.set_mode(static_cast<v1::TradingMode>(trade.mode));
+  out.set_price_fen(trade.price.value);
+  out.set_quantity(trade.quantity.value);
+  out.set_aggressor_side(trade.mode == TradingMode::auction ? v1::SIDE_UNSPECIFIED
+                                                            : static_cast<v1::Side>(trade.aggressor));
+  out.set_sequence(trade.sequence);
+  out.set_executed_at_unix_nanos(trade.executed_at);
+  return out;
+}
+
+}  // namespace
+
+MarketFeed::MarketFeed(std::vector<std::string> instruments, MarketFeedOptions options) : options_(options) {
+  for (std::string& code : instruments) books_.try_emplace(std::move(code));
+}
+
+MarketFeed::~MarketFeed() { stop(); }
+
+void MarketFeed::seed(const std::string& instrument, const matching::LadderBook& book, Sequence sequence) {
+  std::lock_guard lock(state_mutex_);
+  MirrorBook& mirror = books_[instrument];
+  book.for_each([&](const matching::BookOrder& order) {
+    mirror.set(order.id, order.side, order.price, order.remaining, true);
+  });
+  sequence_ = std::max(sequence_, sequence);
+}
+
+void MarketFeed::start() { thread_ = std::thread([this] { feed_loop(); }); }
+
+void MarketFeed::publish(std::span<const engine::CommittedOutcome> batch) {
+  Published published;
+  for (const engine::CommittedOutcome& committed : batch) {
+    published.last_sequence = committed.outcome->sequence;
+    for (const engine::Event& event : committed.outcome->events) {
+      if (const auto* changed = std::get_if<engine::OrderChanged>(&event)) {
+        const engine::OrderRecord& order = changed->order;
+        if (order.mode != TradingMode::listed) continue;
+        published.changes.push_back(BookChange{order.instrument, order.id, order.side, order.price,
+                                               order.remaining(), MirrorBook::rests(order)});
+      } else if (const auto* trade = std::get_if<engine::TradeExecuted>(&event)) {
+        published.trades.push_back(trade->trade);
+      }
+    }
+  }
+  {
+    // Even a batch without book changes or trades moves the snapshots' sequence on.
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(published));
+  }
+  inbox_ready_.notify_one();
+}
+
+void MarketFeed::feed_loop() {
+  std::vector<Published> work;
+  for (;;) {
+    {
+      std::unique_lock lock(inbox_mutex_);
+      inbox_ready_.wait(lock, [&] { return stopping_ || !inbox_.empty(); });
+      if (inbox_.empty() && stopping_) return;
+      work.swap(inbox_);
+    }
+    apply(work);
+    work.clear();
+  }
+}
+
+void MarketFeed::apply(std::vector<Published>& published) {
+  std::lock_guard lock(state_mutex_);
+  std::vector<const std::string*> changed;
+  for (Published& batch : published) {
+    for (const BookChange& change : batch.changes) {
+      auto book = books_.find(change.instrument);
+      if (book == books_.end()) continue;
+      book->second.set(change.id, change.side, change.price, change.remaining, change.resting);
+      if (std::find(changed.begin(), changed.end(), &book->first) == changed.end()) changed.push_back(&book->first);
+    }
+    sequence_ = std::max(sequence_, batch.last_sequence);
+    for (const engine::TradeRecord& trade : batch.trades) {
+      if (trade_subscribers_.empty()) break;
+      const v1::PublicTrade message = public_trade(trade);
+      std::erase_if(trade_subscribers_, [&](const TradeSubscriber& subscriber) {
+        if (!subscriber.instrument.empty() && subscriber.instrument != trade.instrument) return false;
+        return !subscriber.stream->offer(message);
+      });
+    }
+  }
+  for (const std::string* instrument : changed) {
+    for (DepthSubscriber& subscriber : depth_subscribers_) {
+      if (subscriber.instrument != *instrument) continue;
+      const MirrorBook& book = books_.at(*instrument);
+      std::vector<matching::DepthLevel> bids = book.depth(Side::buy, subscriber.depth);
+      std::vector<matching::DepthLevel> asks = book.depth(Side::sell, subscriber.depth);
+      if (same_levels(bids, subscriber.bids) && same_levels(asks, subscriber.asks)) continue;
+      subscriber.bids = std::move(bids);
+      subscriber.asks = std::move(asks);
+      v1::BookSnapshot snapshot;
+      snapshot.set_instrument(*instrument);
+      for (const auto& level : subscriber.bids) to_proto(level, *snapshot.add_bids());
+      for (const auto& level : subscriber.asks) to_proto(level, *snapshot.add_asks());
+      snapshot.set_sequence(sequence_);
+      subscriber.stream->offer(std::move(snapshot));
+    }
+  }
+}
+
+void MarketFeed::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    stopping_ = true;
+  }
+  inbox_ready_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(state_mutex_);
+  closed_ = true;
+  const grpc::Status shutting_down(grpc::StatusCode::UNAVAILABLE, "carbond is shutting down");
+  for (DepthSubscriber& subscriber : depth_subscribers_) subscriber.stream->close(shutting_down);
+  for (TradeSubscriber& subscriber : trade_subscribers_) subscriber.stream->close(shutting_down);
+}
+
+bool MarketFeed::knows(const std::string& instrument) const {
+  std::lock_guard lock(state_mutex_);
+  return books_.contains(instrument);
+}
+
+v1::BookSnapshot MarketFeed::snapshot(const std::string& instrument, std::size_t depth) const {
+  std::lock_guard lock(state_mutex_);
+  return snapshot_locked(instrument, depth);
+}
+
+v1::BookSnapshot MarketFeed::snapshot_locked(const std::string& instrument, std::size_t depth) const {
+  v1::BookSnapshot snapshot;
+  snapshot.set_instrument(instrument);
+  snapshot.set_sequence(sequence_);
+  auto book = books_.find(instrument);
+  if (book == books_.end()) return snapshot;
+  for (const auto& level : book->second.depth(Side::buy, depth)) to_proto(level, *snapshot.add_bids());
+  for (const auto& level : book->second.depth(Side::sell, depth)) to_proto(level, *snapshot.add_asks());
+  return snapshot;
+}
+
+grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::string& instrument,
+                                                                      std::size_t depth) {
+  std::lock_guard lock(state_mutex_);
+  if (closed_) return new RefusedStream<v1::BookSnapshot>({grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"});
+  auto book = books_.find(instrument);
+  if (book == books_.end()) {
+    return new RefusedStream<v1::BookSnapshot>(
+        {grpc::StatusCode::NOT_FOUND, "unknown instrument \"" + instrument + "\""});
+  }
+  if (depth_subscribers_.size() + trade_subscribers_.size() >= options_.max_subscribers) {
+    return new RefusedStream<v1::BookSnapshot>(
+        {grpc::StatusCode::RESOURCE_EXHAUSTED, "the server's limit of market data subscribers is reached"});
+  }
+  auto* stream = new FeedStream<v1::BookSnapshot>(this, 1, true);
+  DepthSubscriber subscriber{stream, instrument, depth, book->second.depth(Side::buy, depth),
+                             book->second.depth(Side::sell, depth)};
+  stream->offer(snapshot_locked(instrument, depth));
+  depth_subscribers_.push_back(std::move(subscriber));
+  return stream;
+}
+
+grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument) {
+  std::lock_guard lock(state_mutex_);
+  if (closed_) return new RefusedStream<v1::PublicTrade>({grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"});
+  if (!instrument.empty() && !books_.contains(instrument)) {
+    return new RefusedStream<v1::PublicTrade>(
+        {grpc::StatusCode::NOT_FOUND, "unknown instrument \"" + instrument + "\""});
+  }
+  if (depth_subscribers_.size() + trade_subscribers_.size() >= options_.max_subscribers) {
+    return new RefusedStream<v1::PublicTrade>(
+        {grpc::StatusCode::RESOURCE_EXHAUSTED, "the server's limit of market data subscribers is reached"});
+  }
+  auto* stream = new FeedStream<v1::PublicTrade>(this, options_.trade_queue_limit, false);
+  trade_subscribers_.push_back(TradeSubscriber{stream, instrument});
+  return stream;
+}
+
+void MarketFeed::forget(const void* stream) {
+  std::lock_guard lock(state_mutex_);
+  std::erase_if(depth_subscribers_, [&](const DepthSubscriber& s) { return s.stream == stream; });
+  std::erase_if(trade_subscribers_, [&](const TradeSubscriber& s) { return s.stream == stream; });
+}
+
+// ---- MarketDataService streams ---------------------------------------------
+
+namespace {
+
+/// Authenticates and authorizes a stream call; the refusal, or nothing.
+std::optional<grpc::Status> refuse_caller(const ServiceContext& context, grpc::CallbackServerContext* ctx,
+                                          std::string_view method) {
+  engine::Principal principal;
+  Status status = context.auth.authenticate(*ctx, principal);
+  if (status.is_ok()) status = authorize(principal.role, method);
+  if (!status.is_ok()) return to_grpc(status);
+  if (context.feed == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "market data streams are off");
+  return std::nullopt;
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc::CallbackServerContext* ctx,
+                                                                           const v1::StreamDepthRequest* request) {
+  if (auto refused = refuse_caller(context_, ctx, "carbon.v1.MarketDataService/StreamDepth")) {
+    return new RefusedStream<v1::BookSnapshot>(std::move(*refused));
+  }
+  if (request->instrument().empty()) {
+    return new RefusedStream<v1::BookSnapshot>({grpc::StatusCode::INVALID_ARGUMENT, "instrument is required"});
+  }
+  const std::size_t depth = request->depth() == 0 ? 5 : std::min<std::size_t>(request->depth(), 50);
+  return context_.feed->stream_depth(request->instrument(), depth);
+}
+
+grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc::CallbackServerContext* ctx,
+                                                                           const v1::StreamTradesRequest* request) {
+  if (auto refused = refuse_caller(context_, ctx, "carbon.v1.MarketDataService/StreamTrades")) {
+    return new RefusedStream<v1::PublicTrade>(std::move(*refused));
+  }
+  if (request->after_sequence() != 0) {
+    return new RefusedStream<v1::PublicTrade>(
+        {grpc::StatusCode::UNIMPLEMENTED, "after_sequence (replay) is not supported by this server build yet"});
+  }
+  return context_.feed->stream_trades(request->instrument());
+}
+
+}  // namespace carbon::server

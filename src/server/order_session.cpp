@@ -1,0 +1,401 @@
+#include "server/order_session.h"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/validation.h"
+#include "server/convert.h"
+#include "server/execution_reports.h"
+#include "server/order_requests.h"
+#include "server/services.h"
+
+namespace carbon::server {
+
+namespace {
+
+using Reports = google::protobuf::RepeatedPtrField<v1::ExecutionReport>;
+
+/// One SessionRequest on its way through the engine: a slot of reports per
+/// command, filled by each command's completion.
+struct SessionBatch {
+  std::uint64_t batch_id = 0;
+  std::vector<Reports> slots;
+  std::atomic<std::size_t> unfilled{0};     ///< slots still empty, plus one while commands are being submitted
+  bool complete = false;                    ///< under the session's mutex
+  std::vector<v1::SessionResponse> held;    ///< unsolicited reports queued behind this batch (session's mutex)
+};
+
+}  // namespace
+
+/// The reactor of one order session. Owns itself: deleted in OnDone(), which
+/// gRPC runs only after Finish() and after every reaction has returned;
+/// Finish() is called only once no batch is unanswered (no completion can
+/// still reach the session) and no write is in progress, and once closing
+/// no new batch is accepted (a message read after that is dropped).
+class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
+ public:
+  OrderSessionStream(const ServiceContext& context, OrderSessions& sessions, grpc::CallbackServerContext* call)
+      : context_(context), sessions_(sessions), options_(sessions.options()) {
+    Status status = context_.auth.authenticate(*call, principal_);
+    if (status.is_ok()) status = authorize(principal_.role, "carbon.v1.TradingService/OrderSession");
+    if (!status.is_ok()) {
+      finished_ = true;
+      Finish(to_grpc(status));
+      return;
+    }
+    if (!sessions_.add(principal_.participant, this)) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"));
+      return;
+    }
+    registered_ = true;
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Actions actions;
+      {
+        std::lock_guard lock(mutex_);
+        reading_ = false;
+        reads_done_ = true;
+        close_locked(grpc::Status::OK, true);
+        actions = step_locked();
+      }
+      perform(actions);
+      return;
+    }
+    handle(request_);
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      reading_ = false;
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      writing_ = false;
+      if (!ok) close_locked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"), false);
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  void OnCancel() override {
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      close_locked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"), false);
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  void OnDone() override {
+    if (registered_) sessions_.remove(principal_.participant, this);
+    delete this;
+  }
+
+  /// Writer thread (under the registry lock): queues unsolicited reports.
+  void push_unsolicited(v1::SessionResponse response) {
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return;
+      if (outbound_.size() + held_ >= options_.max_outbound_messages) {
+        close_locked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                  "the session's outbound buffer overflowed: the client is not reading"),
+                     false);
+      } else if (!pending_.empty()) {
+        pending_.back()->held.push_back(std::move(response));
+        ++held_;
+      } else {
+        outbound_.push_back(std::move(response));
+      }
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  /// Shutdown: ends the session after its queued replies.
+  void close_unavailable() {
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      close_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"), true);
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  /// Any thread: one slot of `batch` is filled.
+  void slot_filled(const std::shared_ptr<SessionBatch>& batch) {
+    if (batch->unfilled.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      batch->complete = true;
+      while (!pending_.empty() && pending_.front()->complete) {
+        SessionBatch& done = *pending_.front();
+        if (!closing_ || drain_) {
+          v1::SessionResponse response;
+          response.set_batch_id(done.batch_id);
+          for (Reports& slot : done.slots) {
+            for (v1::ExecutionReport& report : slot) *response.add_reports() = std::move(report);
+          }
+          outbound_.push_back(std::move(response));
+          for (v1::SessionResponse& held : done.held) outbound_.push_back(std::move(held));
+        }
+        held_ -= done.held.size();
+        pending_.pop_front();
+      }
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+ private:
+  /// What to do once the mutex is released; Finish comes last, as it may end the object's life.
+  struct Actions {
+    bool read = false;
+    bool write = false;
+    std::optional<grpc::Status> finish;
+  };
+
+  /// Closes the session with `status`; `drain` sends what is queued first.
+  void close_locked(grpc::Status status, bool drain) {
+    if (closing_ && (drain || !drain_)) return;  // an abort may still cut short a draining close
+    closing_ = std::move(status);
+    drain_ = drain;
+    if (!drain) {
+      outbound_.clear();
+      for (auto& batch : pending_) batch->held.clear();
+      held_ = 0;
+    }
+  }
+
+  Actions step_locked() {
+    Actions actions;
+    if (finished_) return actions;
+    if (!writing_ && !outbound_.empty() && (!closing_ || drain_)) {
+      current_ = std::move(outbound_.front());
+      outbound_.pop_front();
+      writing_ = true;
+      actions.write = true;
+    }
+    if (!reading_ && !reads_done_ && !closing_ && pending_.size() < options_.max_batches_in_flight &&
+        outbound_.size() < options_.max_batches_in_flight) {
+      reading_ = true;
+      actions.read = true;
+    }
+    // A read may still be outstanding: gRPC allows Finish then, and answers it OnReadDone(false).
+    if (closing_ && !writing_ && pending_.empty() && (outbound_.empty() || !drain_)) {
+      finished_ = true;
+      actions.finish = *closing_;
+    }
+    return actions;
+  }
+
+  void perform(Actions& actions) {
+    if (actions.read) StartRead(&request_);
+    if (actions.write) StartWrite(&current_);
+    if (actions.finish) Finish(std::move(*actions.finish));
+  }
+
+  /// Reacts to one client message: applies its batch, or ends the session if it is malformed.
+  void handle(const v1::SessionRequest& request) {
+    const bool first = first_message_;
+    first_message_ = false;
+    std::optional<grpc::Status> refuse;
+    if (request.replay_after_sequence() != 0) {
+      refuse = first ? grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                    "replay_after_sequence is not supported by this server build yet")
+                     : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    "replay_after_sequence is only read on a session's first message");
+    } else if (request.commands().empty()) {
+      refuse = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a SessionRequest must carry commands");
+    }
+    if (refuse) {
+      std::lock_guard lock(mutex_);
+      close_locked(*refuse, true);
+      return;
+    }
+
+    const std::size_t count = static_cast<std::size_t>(request.commands_size());
+    auto batch = std::make_shared<SessionBatch>();
+    batch->batch_id = request.batch_id();
+    batch->slots.resize(count);
+    batch->unfilled.store(count + 1, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return;
+      pending_.push_back(batch);
+    }
+    const ParticipantId issuer = principal_.participant;
+    if (count > options_.max_batch_commands) {
+      const Status too_many{ErrorCode::invalid_argument,
+                            "a batch holds " + std::to_string(count) + " commands, more than the limit of " +
+                                std::to_string(options_.max_batch_commands) + "; nothing was applied"};
+      for (std::size_t i = 0; i < count; ++i) {
+        append_refusal(body_of(request.commands(static_cast<int>(i))), issuer, too_many, static_cast<std::uint32_t>(i),
+                       batch->slots[i]);
+        slot_filled(batch);
+      }
+    } else {
+      for (std::size_t i = 0; i < count; ++i) submit(request.commands(static_cast<int>(i)), batch, static_cast<std::uint32_t>(i));
+    }
+    slot_filled(batch);
+  }
+
+  static engine::CommandBody body_of(const v1::SessionCommand& command) {
+    switch (command.command_case()) {
+      case v1::SessionCommand::kPlace: return place_order_from(command.place());
+      case v1::SessionCommand::kCancel: return cancel_order_from(command.cancel());
+      case v1::SessionCommand::kAmend: return amend_order_from(command.amend());
+      case v1::SessionCommand::COMMAND_NOT_SET: break;
+    }
+    return engine::Refused{"SessionCommand", Status{ErrorCode::invalid_argument, "empty command"}};
+  }
+
+  class SlotCompletion final : public engine::Completion {
+   public:
+    SlotCompletion(OrderSessionStream* session, std::shared_ptr<SessionBatch> batch, std::uint32_t index,
+                   engine::CommandBody command, ParticipantId issuer)
+        : session_(session), batch_(std::move(batch)), index_(index), command_(std::move(command)), issuer_(issuer) {}
+    void complete(engine::Reply&& reply) override {
+      append_command_reports(command_, issuer_, reply, index_, batch_->slots[index_]);
+      session_->slot_filled(batch_);
+      delete this;
+    }
+    void refuse(const Status& status) {
+      append_refusal(command_, issuer_, status, index_, batch_->slots[index_]);
+      session_->slot_filled(batch_);
+    }
+    const engine::CommandBody& command() const { return command_; }
+
+   private:
+    OrderSessionStream* session_;
+    std::shared_ptr<SessionBatch> batch_;
+    std::uint32_t index_;
+    engine::CommandBody command_;
+    ParticipantId issuer_;
+  };
+
+  /// Hands one command to the engine, as the unary calls do (see dispatch() in services.cpp).
+  void submit(const v1::SessionCommand& wire, const std::shared_ptr<SessionBatch>& batch, std::uint32_t index) {
+    engine::CommandBody body = body_of(wire);
+    if (std::holds_alternative<engine::Refused>(body)) {
+      append_refusal(body, principal_.participant, std::get<engine::Refused>(body).status, index, batch->slots[index]);
+      slot_filled(batch);
+      return;
+    }
+    auto completion = std::make_unique<SlotCompletion>(this, batch, index, body, principal_.participant);
+    engine::Command command{principal_, std::move(body)};
+    // A malformed command still goes through the engine, which journals the refusal.
+    if (Status s = engine::validate(command.body); !s.is_ok()) {
+      command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
+    }
+    if (Status s = context_.runtime.submit(std::move(command), completion.get()); !s.is_ok()) {
+      completion->refuse(s);
+      return;
+    }
+    completion.release();  // the runtime owns it until complete()
+  }
+
+  ServiceContext context_;
+  OrderSessions& sessions_;
+  OrderSessionOptions options_;
+  engine::Principal principal_;
+  bool registered_ = false;
+  bool first_message_ = true;  ///< gRPC read reactions only (one read at a time)
+  v1::SessionRequest request_;
+
+  std::mutex mutex_;  ///< guards everything below
+  std::deque<std::shared_ptr<SessionBatch>> pending_;  ///< unanswered or not yet sendable, in arrival order
+  std::deque<v1::SessionResponse> outbound_;
+  std::size_t held_ = 0;  ///< unsolicited responses held behind pending batches
+  v1::SessionResponse current_;  ///< the message being written
+  bool writing_ = false;
+  bool reading_ = false;
+  bool reads_done_ = false;
+  std::optional<grpc::Status> closing_;
+  bool drain_ = false;
+  bool finished_ = false;
+};
+
+// ---- OrderSessions ---------------------------------------------------------
+
+bool OrderSessions::add(ParticipantId participant, OrderSessionStream* session) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  sessions_[participant].push_back(session);
+  return true;
+}
+
+void OrderSessions::remove(ParticipantId participant, OrderSessionStream* session) {
+  std::lock_guard lock(mutex_);
+  auto found = sessions_.find(participant);
+  if (found == sessions_.end()) return;
+  std::erase(found->second, session);
+  if (found->second.empty()) sessions_.erase(found);
+}
+
+void OrderSessions::deliver(std::span<const engine::CommittedOutcome> batch) {
+  std::lock_guard lock(mutex_);
+  if (sessions_.empty()) return;
+  std::map<ParticipantId, v1::SessionResponse> responses;
+  for (const engine::CommittedOutcome& committed : batch) {
+    if (!changes_orders(*committed.outcome)) continue;
+    for_each_unsolicited_report(*committed.outcome, committed.issuer,
+                                [&](ParticipantId owner, v1::ExecutionReport&& report) {
+                                  if (!sessions_.contains(owner)) return;
+                                  *responses[owner].add_reports() = std::move(report);
+                                });
+  }
+  for (auto& [owner, response] : responses) {
+    const std::vector<OrderSessionStream*>& open = sessions_.at(owner);
+    for (std::size_t i = 0; i < open.size(); ++i) {
+      open[i]->push_unsolicited(i + 1 == open.size() ? std::move(response) : response);
+    }
+  }
+}
+
+void OrderSessions::close_all() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  for (auto& [participant, open] : sessions_) {
+    for (OrderSessionStream* session : open) session->close_unavailable();
+  }
+}
+
+// ---- TradingService.OrderSession -------------------------------------------
+
+grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* TradingService::OrderSession(
+    grpc::CallbackServerContext* ctx) {
+  if (context_.sessions == nullptr) {
+    class Unavailable final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
+     public:
+      Unavailable() { Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "order sessions are not enabled")); }
+      void OnDone() override { delete this; }
+    };
+    return new Unavailable;
+  }
+  return new OrderSessionStream(context_, *context_.sessions, ctx);
+}
+
+}  // namespace carbon::server

@@ -1,0 +1,56 @@
+#pragma once
+/// TradingService.OrderSession: the bidirectional order session stream, and
+/// the registry of open sessions that unsolicited execution reports reach.
+
+#include <cstddef>
+#include <mutex>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/runtime.h"
+
+namespace carbon::server {
+
+/// Limits of one order session.
+struct OrderSessionOptions {
+  std::size_t max_batch_commands = 1'000;    ///< commands per SessionRequest; more are all refused
+  std::size_t max_batches_in_flight = 16;    ///< unanswered batches before the session stops reading
+  std::size_t max_outbound_messages = 4'096; ///< queued responses before the session ends RESOURCE_EXHAUSTED
+};
+
+/// One open session's reactor; defined in order_session.cpp.
+class OrderSessionStream;
+
+/// Every open order session, by participant. Thread-safe.
+class OrderSessions {
+ public:
+  explicit OrderSessions(OrderSessionOptions options = {}) : options_(options) {}
+
+  const OrderSessionOptions& options() const { return options_; }
+
+  /// Journal writer thread, from the commit listener, after commit and
+  /// before the batch's replies: queues the unsolicited execution reports of
+  /// `batch` (one SessionResponse per participant, batch_id 0) on every open
+  /// session of each changed order's owner. A report is queued behind the
+  /// session's unanswered batches, so it never overtakes the reply that
+  /// acknowledged its order. Holds the registry lock briefly; never blocks on a client.
+  void deliver(std::span<const engine::CommittedOutcome> batch);
+
+  /// Ends every session with UNAVAILABLE once its queued replies are sent,
+  /// and refuses new sessions. Call after the runtime has stopped.
+  void close_all();
+
+  /// Registers an open session; false once close_all() has run.
+  bool add(ParticipantId participant, OrderSessionStream* session);
+  /// Forgets a session (from its OnDone()).
+  void remove(ParticipantId participant, OrderSessionStream* session);
+
+ private:
+  OrderSessionOptions options_;
+  std::mutex mutex_;
+  std::unordered_map<ParticipantId, std::vector<OrderSessionStream*>> sessions_;
+  bool closed_ = false;
+};
+
+}  // namespace carbon::server

@@ -1,0 +1,167 @@
+// The market feed's mirror book and the execution reports derived from
+// committed outcomes, without gRPC.
+
+#include <gtest/gtest.h>
+
+#include "matching/ladder_book.h"
+#include "server/execution_reports.h"
+#include "server/mirror_book.h"
+
+namespace carbon::server {
+namespace {
+
+engine::OrderRecord order(OrderId id, ParticipantId owner, Side side, std::int64_t price, std::int64_t quantity,
+                          std::int64_t filled = 0, OrderStatus status = OrderStatus::open) {
+  engine::OrderRecord record;
+  record.id = id;
+  record.participant = owner;
+  record.instrument = "CEA2024";
+  record.side = side;
+  record.price = Price{price};
+  record.quantity = Qty{quantity};
+  record.filled = Qty{filled};
+  record.status = status;
+  return record;
+}
+
+std::vector<std::tuple<std::int64_t, std::int64_t, std::uint32_t>> levels(const MirrorBook& book, Side side) {
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::uint32_t>> out;
+  for (const auto& level : book.depth(side, 10)) out.emplace_back(level.price.value, level.quantity.value, level.order_count);
+  return out;
+}
+
+using Levels = std::vector<std::tuple<std::int64_t, std::int64_t, std::uint32_t>>;
+
+TEST(MirrorBookTest, RestingOrdersAggregateIntoLevelsBestPriceFirst) {
+  MirrorBook book;
+  book.apply(order(1, 7, Side::buy, 9'900, 10));
+  book.apply(order(2, 7, Side::buy, 10'000, 5));
+  book.apply(order(3, 8, Side::buy, 9'900, 20));
+  book.apply(order(4, 8, Side::sell, 10'200, 30));
+  book.apply(order(5, 8, Side::sell, 10'100, 1));
+  EXPECT_EQ(levels(book, Side::buy), (Levels{{10'000, 5, 1}, {9'900, 30, 2}}));
+  EXPECT_EQ(levels(book, Side::sell), (Levels{{10'100, 1, 1}, {10'200, 30, 1}}));
+  EXPECT_EQ(book.depth(Side::buy, 1).size(), 1u);
+}
+
+TEST(MirrorBookTest, FillsReduceAndTerminalStatesRemoveOrders) {
+  MirrorBook book;
+  book.apply(order(1, 7, Side::sell, 10'000, 10));
+  book.apply(order(2, 7, Side::sell, 10'000, 10));
+  book.apply(order(1, 7, Side::sell, 10'000, 10, 4, OrderStatus::partially_filled));
+  EXPECT_EQ(levels(book, Side::sell), (Levels{{10'000, 16, 2}}));
+  book.apply(order(1, 7, Side::sell, 10'000, 10, 10, OrderStatus::filled));
+  book.apply(order(2, 7, Side::sell, 10'000, 10, 0, OrderStatus::cancelled));
+  EXPECT_TRUE(book.depth(Side::sell, 5).empty());
+  EXPECT_EQ(book.order_count(), 0u);
+}
+
+TEST(MirrorBookTest, AnAmendmentMovesTheOrderToItsNewPriceAndQuantity) {
+  MirrorBook book;
+  book.apply(order(1, 7, Side::buy, 9'900, 10));
+  book.apply(order(1, 7, Side::buy, 9'950, 12));
+  EXPECT_EQ(levels(book, Side::buy), (Levels{{9'950, 12, 1}}));
+}
+
+TEST(MirrorBookTest, OrdersThatNeverRestAreIgnored) {
+  MirrorBook book;
+  engine::OrderRecord block = order(1, 7, Side::sell, 10'000, 200'000);
+  block.mode = TradingMode::block;
+  book.apply(block);
+  engine::OrderRecord ioc = order(2, 7, Side::buy, 10'000, 10, 0, OrderStatus::cancelled);
+  ioc.time_in_force = TimeInForce::ioc;
+  book.apply(ioc);
+  EXPECT_EQ(book.order_count(), 0u);
+}
+
+TEST(MirrorBookTest, SeededFromALadderBookItMatchesItsDepth) {
+  matching::LadderBook ladder(Price{5'000}, Price{15'000}, Price{1}, 1'024);
+  ladder.add(matching::BookOrder{1, 7, Side::buy, Price{9'900}, Qty{10}, 1});
+  ladder.add(matching::BookOrder{2, 8, Side::buy, Price{9'900}, Qty{5}, 2});
+  ladder.add(matching::BookOrder{3, 8, Side::sell, Price{10'100}, Qty{7}, 3});
+  MirrorBook book;
+  ladder.for_each([&](const matching::BookOrder& o) { book.set(o.id, o.side, o.price, o.remaining, true); });
+  for (Side side : {Side::buy, Side::sell}) {
+    const auto expected = ladder.depth(side, 10);
+    const auto mirrored = book.depth(side, 10);
+    ASSERT_EQ(mirrored.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(mirrored[i].price, expected[i].price);
+      EXPECT_EQ(mirrored[i].quantity, expected[i].quantity);
+      EXPECT_EQ(mirrored[i].order_count, expected[i].order_count);
+    }
+  }
+}
+
+TEST(ExecutionReportsTest, APlaceThatTradesReportsAcceptedThenEachFillInOrder) {
+  engine::PlaceOrder place{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                           Price{10'100}, Qty{40}, "c1"};
+  engine::Reply reply;
+  reply.sequence = 9;
+  reply.orders.push_back(order(5, 2, Side::buy, 10'100, 40, 40, OrderStatus::filled));
+  engine::TradeRecord first, second;
+  first.id = 1;
+  first.quantity = Qty{10};
+  second.id = 2;
+  second.quantity = Qty{30};
+  reply.trades = {first, second};
+  google::protobuf::RepeatedPtrField<v1::ExecutionReport> out;
+  append_command_reports(place, 2, reply, 3, out);
+  ASSERT_EQ(out.size(), 3);
+  EXPECT_EQ(out[0].type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(out[0].order().filled_quantity(), 0);
+  EXPECT_EQ(out[1].type(), v1::EXECUTION_TYPE_FILL);
+  EXPECT_EQ(out[1].order().filled_quantity(), 10);
+  EXPECT_EQ(out[1].order().status(), v1::ORDER_STATUS_PARTIALLY_FILLED);
+  EXPECT_EQ(out[2].trade().trade_id(), 2u);
+  EXPECT_EQ(out[2].order().status(), v1::ORDER_STATUS_FILLED);
+  for (const auto& report : out) {
+    EXPECT_EQ(report.command_index(), 3u);
+    EXPECT_EQ(report.sequence(), 9u);
+  }
+}
+
+TEST(ExecutionReportsTest, ARefusedCancelIsACancelRejectedWithTheGrpcCode) {
+  engine::Reply reply;
+  reply.status = Status{ErrorCode::not_found, "order 77 does not exist"};
+  reply.sequence = 12;
+  google::protobuf::RepeatedPtrField<v1::ExecutionReport> out;
+  append_command_reports(engine::CancelOrder{77}, 2, reply, 0, out);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_EQ(out[0].type(), v1::EXECUTION_TYPE_CANCEL_REJECTED);
+  EXPECT_EQ(out[0].error_code(), 5);
+  EXPECT_EQ(out[0].error_message(), "order 77 does not exist");
+  EXPECT_EQ(out[0].order().order_id(), 77u);
+  EXPECT_EQ(out[0].sequence(), 12u);
+}
+
+TEST(ExecutionReportsTest, UnsolicitedReportsGoToRestingOwnersNotToTheIssuersOwnOrder) {
+  engine::Outcome outcome;
+  outcome.sequence = 20;
+  engine::TradeRecord trade;
+  trade.id = 3;
+  trade.buy_order = 9;
+  trade.sell_order = 4;
+  trade.quantity = Qty{10};
+  const engine::OrderRecord resting = order(4, 1, Side::sell, 10'000, 10, 10, OrderStatus::filled);
+  const engine::OrderRecord own_cancelled = order(6, 2, Side::sell, 10'050, 5, 0, OrderStatus::cancelled);
+  const engine::OrderRecord incoming = order(9, 2, Side::buy, 10'100, 10, 10, OrderStatus::filled);
+  outcome.events = {engine::TradeExecuted{trade}, engine::OrderChanged{resting}, engine::OrderChanged{own_cancelled},
+                    engine::OrderChanged{incoming}};
+  outcome.reply.orders = {incoming};
+  std::vector<std::pair<ParticipantId, v1::ExecutionReport>> seen;
+  for_each_unsolicited_report(outcome, 2, [&](ParticipantId owner, v1::ExecutionReport&& report) {
+    seen.emplace_back(owner, std::move(report));
+  });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].first, 1u);
+  EXPECT_EQ(seen[0].second.type(), v1::EXECUTION_TYPE_FILL);
+  EXPECT_EQ(seen[0].second.trade().trade_id(), 3u);
+  EXPECT_EQ(seen[0].second.sequence(), 20u);
+  EXPECT_EQ(seen[1].first, 2u) << "self-trade prevention cancelled the issuer's resting order: unsolicited";
+  EXPECT_EQ(seen[1].second.type(), v1::EXECUTION_TYPE_CANCELLED);
+  EXPECT_EQ(seen[1].second.order().order_id(), 6u);
+}
+
+}  // namespace
+}  // namespace carbon::server
