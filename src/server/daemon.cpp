@@ -145,7 +145,7 @@ void Daemon::start() {
   market_data_ = std::make_unique<MarketDataService>(context);
   admin_ = std::make_unique<AdminService>(context);
   registry_ = std::make_unique<RegistryService>(context);
-  regulator_ = std::make_unique<RegulatorService>();
+  regulator_ = std::make_unique<RegulatorService>(context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -5,6 +5,9 @@
 #include <string_view>
 #include <utility>
 
+#include "store/columns.h"
+#include "store/registry_rows.h"
+
 namespace carbon::store {
 namespace {
 
@@ -27,46 +30,6 @@ using engine::DailyBarRecorded;
 template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
-};
-
-/// Builds the text form of a PostgreSQL array, element by element.
-class ArrayLiteral {
- public:
-  void add(std::int64_t v) { next() += std::to_string(v); }
-  void add(std::uint64_t v) { next() += std::to_string(v); }
-  void add(bool v) { next() += v ? "t" : "f"; }
-  void add(std::string_view s) {
-    std::string& out = next();
-    out.push_back('"');
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  void add_bytes(const unsigned char* bytes, std::size_t size) { add(to_bytea_literal(bytes, size)); }
-  std::string finish() const { return text_ + "}"; }
-  bool empty() const { return count_ == 0; }
-
- private:
-  std::string& next() {
-    if (count_++ > 0) text_.push_back(',');
-    return text_;
-  }
-  std::string text_ = "{";
-  std::size_t count_ = 0;
-};
-
-/// Columns of one table's batch: one array literal per column.
-struct Columns {
-  explicit Columns(std::size_t n) : columns(n) {}
-  std::vector<ArrayLiteral> columns;
-  std::vector<std::optional<std::string>> params() const {
-    std::vector<std::optional<std::string>> out;
-    for (const auto& c : columns) out.emplace_back(c.finish());
-    return out;
-  }
-  bool empty() const { return columns.front().empty(); }
 };
 
 template <typename T>
@@ -329,6 +292,7 @@ std::string event_payload_json(const Event& event) {
                     {"close_fen", b.close.value}, {"volume", b.volume.value},        {"turnover_fen", b.turnover.value},
                     {"trade_count", b.trade_count}};
           },
+          [&](const auto&) -> nlohmann::json { return registry_event_json(event).value_or(nlohmann::json::object()); },
       },
       event);
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -373,6 +337,7 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
 
   Columns journal(5), participants(8), cash(6), movements(8), holdings(8), ledger(11), orders(19), trades(12);
   MarketRows market;
+  RegistryRows registry_rows;
   std::map<AccountId, std::pair<engine::CashRecord, Sequence>> latest_cash;
   std::map<std::pair<AccountId, std::string>, std::pair<registry::HoldingRecord, Sequence>> latest_holdings;
   std::map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -388,6 +353,7 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
       jc[3].add(std::string_view(engine::event_name(event)));
       jc[4].add(event_payload_json(event));
       market.add(event, seq);
+      registry_rows.add(event, seq);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
@@ -509,6 +475,8 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
       {kUpsertOrders, &orders},     {kInsertTrades, &trades},
   };
   for (const auto& [sql, columns] : market_statements) statements.emplace_back(sql, &columns);
+  const auto registry_statements = registry_rows.statements();
+  for (const auto& [sql, columns] : registry_statements) statements.emplace_back(sql, &columns);
   PGconn* conn = conn_.get();
   auto fail = [&](const PGresult* result) {
     Status status = status_from_result(result, conn);
