@@ -72,6 +72,8 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegulatorService/Freeze", {kRegulator}},
       {"carbon.v1.RegulatorService/Unfreeze", {kRegulator}},
       {"carbon.v1.RegulatorService/ListFreezes", {kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/ListLedgerEntries", {kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/VerifyLedger", {kRegulator, kAuditor}},
   };
   return table;
 }

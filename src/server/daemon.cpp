@@ -141,6 +141,7 @@ void Daemon::start() {
   runtime_->start();
 
   ServiceContext context{auth_, *runtime_, config_};
+  context.ledger_conninfo = conninfo_;
   trading_ = std::make_unique<TradingService>(context);
   market_data_ = std::make_unique<MarketDataService>(context);
   admin_ = std::make_unique<AdminService>(context);

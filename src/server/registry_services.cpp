@@ -10,6 +10,7 @@
 #include "engine/validation.h"
 #include "registry/compliance.h"
 #include "server/convert.h"
+#include "store/ledger_reader.h"
 #include "server/services.h"
 
 namespace carbon::server {
@@ -207,6 +208,48 @@ Status check_freeze_status(v1::FreezeStatus status) {
 
 std::string freeze_filters(const v1::ListFreezesRequest& r) {
   return std::to_string(r.holding_account_id()) + "|" + r.instrument() + "|" + std::to_string(r.status());
+}
+
+v1::LedgerEntryKind kind_to_wire(registry::TransferKind kind) {
+  switch (kind) {
+    case registry::TransferKind::issuance: return v1::LEDGER_ENTRY_KIND_ISSUANCE;
+    case registry::TransferKind::allocation: return v1::LEDGER_ENTRY_KIND_ALLOCATION;
+    case registry::TransferKind::ccer_issuance: return v1::LEDGER_ENTRY_KIND_CCER_ISSUANCE;
+    case registry::TransferKind::trade: return v1::LEDGER_ENTRY_KIND_TRADE;
+    case registry::TransferKind::surrender: return v1::LEDGER_ENTRY_KIND_SURRENDER;
+    case registry::TransferKind::retirement: return v1::LEDGER_ENTRY_KIND_RETIREMENT;
+    case registry::TransferKind::correction:  // a correction is a transfer whose reason names the corrected entry
+    case registry::TransferKind::transfer: return v1::LEDGER_ENTRY_KIND_TRANSFER;
+    case registry::TransferKind::freeze: return v1::LEDGER_ENTRY_KIND_FREEZE;
+    case registry::TransferKind::unfreeze: return v1::LEDGER_ENTRY_KIND_UNFREEZE;
+    case registry::TransferKind::pledge: return v1::LEDGER_ENTRY_KIND_PLEDGE;
+    case registry::TransferKind::pledge_release: return v1::LEDGER_ENTRY_KIND_PLEDGE_RELEASE;
+    case registry::TransferKind::pledge_enforcement: return v1::LEDGER_ENTRY_KIND_PLEDGE_ENFORCEMENT;
+  }
+  return v1::LEDGER_ENTRY_KIND_UNSPECIFIED;
+}
+
+void to_proto(const registry::LedgerEntry& in, v1::LedgerEntry& out) {
+  out.set_ledger_entry_id(in.entry_id);
+  out.set_kind(kind_to_wire(in.kind));
+  out.set_instrument(in.instrument);
+  out.set_quantity(in.quantity.value);
+  out.set_from_holding_account_id(in.from_account);
+  out.set_to_holding_account_id(in.to_account);
+  out.set_reason(in.reference);
+  out.set_sequence(in.sequence);
+  out.set_recorded_at_unix_nanos(in.recorded_at);
+  out.set_prev_hash(std::string(in.prev_hash.begin(), in.prev_hash.end()));
+  out.set_hash(std::string(in.hash.begin(), in.hash.end()));
+  const std::vector<std::uint8_t> bytes = registry::canonical_bytes(in);
+  out.set_canonical_bytes(std::string(bytes.begin(), bytes.end()));
+}
+
+/// Authenticates and authorizes a call answered on the gRPC thread itself (no engine command).
+Status admit(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method) {
+  engine::Principal principal;
+  if (Status s = context.auth.authenticate(*ctx, principal); !s.is_ok()) return s;
+  return authorize(principal.role, method);
 }
 
 }  // namespace
@@ -580,6 +623,77 @@ grpc::ServerUnaryReactor* RegulatorService::ListFreezes(grpc::CallbackServerCont
                                           [](const engine::FreezeView& f, v1::HoldingFreeze& o) { to_proto(f, o); }));
         return Status::ok();
       });
+}
+
+}  // namespace carbon::server
+
+namespace carbon::server {
+
+grpc::ServerUnaryReactor* RegulatorService::ListLedgerEntries(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListLedgerEntriesRequest* request,
+                                                              v1::ListLedgerEntriesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  Status s = admit(context_, ctx, "carbon.v1.RegulatorService/ListLedgerEntries");
+  store::LedgerFilter filter;
+  filter.account = request->holding_account_id();
+  filter.instrument = request->instrument();
+  filter.from = request->from_unix_nanos();
+  filter.to = request->to_unix_nanos();
+  const std::string filters = std::to_string(filter.account) + "|" + filter.instrument + "|" +
+                              std::to_string(filter.from) + "|" + std::to_string(filter.to) + "|" +
+                              std::to_string(request->kind());
+  if (s.is_ok() && filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
+    s = invalid_argument("from_unix_nanos is after to_unix_nanos");
+  }
+  if (s.is_ok() && !v1::LedgerEntryKind_IsValid(request->kind())) s = invalid_argument("unknown ledger entry kind");
+  if (s.is_ok() && !filter.instrument.empty() && context_.instrument(filter.instrument) == nullptr) {
+    s = not_found("unknown instrument \"" + filter.instrument + "\"");
+  }
+  if (s.is_ok() && request->kind() != v1::LEDGER_ENTRY_KIND_UNSPECIFIED) {
+    for (int k = 1; k <= 13; ++k) {
+      const auto kind = static_cast<registry::TransferKind>(k);
+      if (kind_to_wire(kind) == request->kind()) filter.kinds.push_back(kind);
+    }
+    if (filter.kinds.empty()) filter.kinds.push_back(static_cast<registry::TransferKind>(255));  // none recorded yet
+  }
+  // The page token is the last entry id returned, bound to the filters.
+  Page page;
+  if (s.is_ok()) s = parse_page(request->page_size(), request->page_token(), filters, page);
+  filter.after_entry_id = page.offset;
+  filter.limit = page.size;
+  std::vector<registry::LedgerEntry> entries;
+  if (s.is_ok()) s = store::list_ledger_entries(context_.ledger_conninfo, filter, entries);
+  if (s.is_ok()) {
+    for (const registry::LedgerEntry& entry : entries) to_proto(entry, *response->add_entries());
+    if (entries.size() == page.size) {
+      response->set_next_page_token(std::to_string(entries.back().entry_id) + "." + filter_hash(filters));
+    }
+  }
+  reactor->Finish(to_grpc(s));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegulatorService::VerifyLedger(grpc::CallbackServerContext* ctx,
+                                                         const v1::VerifyLedgerRequest* request,
+                                                         v1::VerifyLedgerResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  Status s = admit(context_, ctx, "carbon.v1.RegulatorService/VerifyLedger");
+  store::LedgerVerificationReport report;
+  if (s.is_ok()) {
+    s = store::verify_ledger(context_.ledger_conninfo, request->from_ledger_entry_id(), request->to_ledger_entry_id(),
+                             request->holding_account_id(), report);
+  }
+  if (s.is_ok()) {
+    response->set_valid(report.valid);
+    response->set_entries_checked(report.entries_checked);
+    response->set_first_ledger_entry_id(report.first_entry_id);
+    response->set_last_ledger_entry_id(report.last_entry_id);
+    response->set_last_hash(std::string(report.last_hash.begin(), report.last_hash.end()));
+    response->set_first_bad_ledger_entry_id(report.first_bad_entry_id);
+    response->set_failure(report.failure);
+  }
+  reactor->Finish(to_grpc(s));
+  return reactor;
 }
 
 }  // namespace carbon::server

@@ -20,6 +20,8 @@ struct ServiceContext {
   Authenticator& auth;
   engine::EngineRuntime& runtime;
   const Config& config;
+  /// libpq conninfo of the database, for the regulator's read-only ledger queries (store/ledger_reader.h).
+  std::string ledger_conninfo = {};
   /// The configured rules of an instrument, or nullptr.
   const InstrumentConfig* instrument(const std::string& code) const {
     for (const InstrumentConfig& instrument : config.instruments) {
@@ -161,6 +163,12 @@ class RegistryService final : public v1::RegistryService::CallbackService {
 class RegulatorService final : public v1::RegulatorService::CallbackService {
  public:
   explicit RegulatorService(ServiceContext context) : context_(context) {}
+  /// Read from PostgreSQL on the gRPC thread over a read-only connection of their own (no engine state).
+  grpc::ServerUnaryReactor* ListLedgerEntries(grpc::CallbackServerContext* ctx,
+                                              const v1::ListLedgerEntriesRequest* request,
+                                              v1::ListLedgerEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyLedger(grpc::CallbackServerContext* ctx, const v1::VerifyLedgerRequest* request,
+                                         v1::VerifyLedgerResponse* response) override;
   grpc::ServerUnaryReactor* GetComplianceStatus(grpc::CallbackServerContext* ctx, const v1::GetComplianceStatusRequest* request,
                                 v1::ComplianceStatus* response) override;
   grpc::ServerUnaryReactor* ListComplianceStatuses(grpc::CallbackServerContext* ctx, const v1::ListComplianceStatusesRequest* request,
