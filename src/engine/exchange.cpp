@@ -48,7 +48,7 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListInstruments>(body) || std::holds_alternative<ListCaps>(body) ||
          std::holds_alternative<ListAllocations>(body) || std::holds_alternative<GetComplianceStatus>(body) ||
          std::holds_alternative<ListComplianceStatuses>(body) || std::holds_alternative<ListFreezes>(body) ||
-         std::holds_alternative<GetHoldings>(body);
+         std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -61,7 +61,7 @@ const char* command_name(const CommandBody& body) {
       "GetTradingCalendar", "RunEndOfDay",     "GetDailyBars",        "ListInstruments",
       "SetCap",            "ListCaps",         "AllocateFree",        "ListAllocations",  "RecordVerifiedEmissions",
       "Surrender",         "GetComplianceStatus", "ListComplianceStatuses", "CloseComplianceYear", "Freeze",
-      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings"};
+      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];

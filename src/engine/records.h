@@ -208,6 +208,18 @@ struct FreezeView {
   bool active() const { return remaining.is_positive(); }
 };
 
+/// A key emitting unit whose coverage of its obligation is below the threshold (ListEarlyWarnings).
+struct EarlyWarningRecord {
+  ParticipantId participant = 0;
+  std::string name;
+  std::string sector;
+  Qty obligation;        ///< verified emissions of the year
+  Qty surrendered;       ///< allowances and CCER surrendered for the year
+  Qty eligible;          ///< usable units held (registry::EarlyWarning::covered less the open buys)
+  Qty open_buys;         ///< open buy orders of allowances of vintages up to the year
+  std::int64_t coverage_bps = 0;  ///< (surrendered + eligible + open buys) × 10,000 / obligation
+};
+
 /// A shortfall of a closed year not yet deducted from an allocation (owed zero: fully deducted).
 struct ShortfallOwed {
   AccountId unit = 0;
@@ -407,6 +419,11 @@ struct Unfreeze {
   std::string reason;
   std::string idempotency_key;
 };
+/// Units whose coverage is below `threshold_bps` of their obligation (0 = 10,000: anyone not fully covered).
+struct ListEarlyWarnings {
+  int year = 0;
+  std::int64_t threshold_bps = 0;
+};
 struct ListFreezes {
   AccountId account = 0;   ///< 0 = all
   std::string instrument;  ///< empty = all
@@ -439,7 +456,7 @@ using CommandBody =
                  SetReferencePrice, SetTradingCalendar, GetTradingCalendar, RunEndOfDay, GetDailyBars, ListInstruments,
                  SetCap, ListCaps, AllocateFree, ListAllocations, RecordVerifiedEmissions, Surrender,
                  GetComplianceStatus, ListComplianceStatuses, CloseComplianceYear, Freeze, Unfreeze, ListFreezes,
-                 TransferUnits, GetHoldings>;
+                 TransferUnits, GetHoldings, ListEarlyWarnings>;
 
 /// One request to the engine.
 struct Command {
@@ -571,6 +588,7 @@ struct Reply {
   std::vector<AllocationRecord> allocations;   ///< AllocateFree, ListAllocations
   std::vector<ComplianceRecord> compliance;    ///< RecordVerifiedEmissions, Surrender, Get/List, CloseComplianceYear
   std::vector<FreezeView> freezes;             ///< Freeze, Unfreeze, ListFreezes
+  std::vector<EarlyWarningRecord> early_warnings;  ///< ListEarlyWarnings, lowest coverage first
   Price penalty_basis;                         ///< CloseComplianceYear
   int penalty_multiple = 0;                    ///< CloseComplianceYear
 };

@@ -477,6 +477,53 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
             }
             return Status::ok();
           },
+          [&](const ListEarlyWarnings& q) -> Status {
+            if (!staff) return permission_denied("ListEarlyWarnings is not for traders");
+            const std::vector<registry::ComplianceStatus> statuses = registry_.compliance_statuses(q.year);
+            if (statuses.empty()) {
+              return not_found("compliance year " + year_text(q.year) + " has no verified emissions recorded");
+            }
+            const std::int64_t threshold = q.threshold_bps == 0 ? 10'000 : q.threshold_bps;
+            // Open buys of allowances the year accepts (CCER buys are left out: the offset cap may not take them).
+            std::map<AccountId, Qty> open_by_unit;
+            for (const auto& [key, quantity] : open_buys_) {
+              const auto vintage = registry::allowance_vintage(key.second);
+              if (!vintage || *vintage > q.year || !quantity.is_positive()) continue;
+              if (auto p = participants_.find(key.first); p != participants_.end()) {
+                open_by_unit[p->second.holding_account] += quantity;
+              }
+            }
+            std::vector<registry::OpenBuys> open;
+            for (const auto& [unit, quantity] : open_by_unit) open.push_back(registry::OpenBuys{unit, quantity});
+            // Everyone not fully covered, then the proto's threshold on coverage of the whole obligation.
+            auto warnings = registry_.early_warnings(q.year, 100, open);
+            if (!warnings.is_ok()) return warnings.status;
+            for (const registry::EarlyWarning& w : warnings.value) {
+              const ParticipantRecord* unit = holder_of(w.unit);
+              if (unit == nullptr) continue;
+              const ComplianceRecord record = compliance_record(q.year, *unit);
+              EarlyWarningRecord out;
+              out.participant = unit->id;
+              out.name = unit->name;
+              out.sector = record.sector;
+              out.obligation = record.status.obligation;
+              out.surrendered = record.status.obligation - w.still_due;
+              out.open_buys = open_by_unit[w.unit];
+              out.eligible = w.covered - min(w.covered, out.open_buys);
+              out.coverage_bps =
+                  out.obligation.is_zero()
+                      ? 10'000
+                      : static_cast<std::int64_t>(static_cast<__int128>((out.surrendered + w.covered).value) * 10'000 /
+                                                  out.obligation.value);
+              if (out.coverage_bps < threshold) reply.early_warnings.push_back(std::move(out));
+            }
+            reply.sequence = last_sequence_;
+            std::stable_sort(reply.early_warnings.begin(), reply.early_warnings.end(),
+                             [](const EarlyWarningRecord& a, const EarlyWarningRecord& b) {
+                               return a.coverage_bps < b.coverage_bps;
+                             });
+            return Status::ok();
+          },
           [&](const GetHoldings& q) -> Status {
             if (!staff) {
               auto own = participants_.find(who.participant);

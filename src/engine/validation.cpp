@@ -345,6 +345,11 @@ Status validate(const CommandBody& body) {
             if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
             return validate_key(c.idempotency_key);
           },
+          [](const ListEarlyWarnings& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (c.threshold_bps < 0 || c.threshold_bps > 10'000) return invalid_argument("threshold_bps must be 0 to 10,000");
+            return Status::ok();
+          },
           [](const GetHoldings& c) -> Status {
             return c.account == 0 ? invalid_argument("holding_account_id is required") : Status::ok();
           },

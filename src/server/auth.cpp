@@ -74,6 +74,7 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegulatorService/ListFreezes", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/ListLedgerEntries", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/VerifyLedger", {kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/ListEarlyWarnings", {kRegulator, kAuditor}},
   };
   return table;
 }

@@ -697,3 +697,39 @@ grpc::ServerUnaryReactor* RegulatorService::VerifyLedger(grpc::CallbackServerCon
 }
 
 }  // namespace carbon::server
+
+namespace carbon::server {
+
+grpc::ServerUnaryReactor* RegulatorService::ListEarlyWarnings(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListEarlyWarningsRequest* request,
+                                                              v1::ListEarlyWarningsResponse* response) {
+  Page page;
+  Status precheck = parse_page(request->page_size(), request->page_token(),
+                               std::to_string(request->compliance_year()) + "|" +
+                                   std::to_string(request->threshold_bps()),
+                               page);
+  return dispatch(
+      context_, ctx, "carbon.v1.RegulatorService/ListEarlyWarnings", response, std::move(precheck),
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::ListEarlyWarnings{request->compliance_year(), request->threshold_bps()}};
+      },
+      [page, threshold = request->threshold_bps()](const engine::Reply& reply, v1::ListEarlyWarningsResponse& out) {
+        out.set_threshold_bps(threshold == 0 ? 10'000 : threshold);
+        out.set_as_of_sequence(reply.sequence);
+        out.set_next_page_token(fill_page(reply.early_warnings, page, out.mutable_warnings(),
+                                          [](const engine::EarlyWarningRecord& w, v1::EarlyWarning& o) {
+                                            o.set_participant_id(w.participant);
+                                            o.set_participant_name(w.name);
+                                            o.set_sector(w.sector);
+                                            o.set_expected_obligation(w.obligation.value);
+                                            o.set_basis(v1::OBLIGATION_BASIS_VERIFIED_EMISSIONS);
+                                            o.set_surrendered(w.surrendered.value);
+                                            o.set_eligible_holdings(w.eligible.value);
+                                            o.set_open_buy_quantity(w.open_buys.value);
+                                            o.set_coverage_bps(w.coverage_bps);
+                                          }));
+        return Status::ok();
+      });
+}
+
+}  // namespace carbon::server

@@ -169,6 +169,9 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
                                               v1::ListLedgerEntriesResponse* response) override;
   grpc::ServerUnaryReactor* VerifyLedger(grpc::CallbackServerContext* ctx, const v1::VerifyLedgerRequest* request,
                                          v1::VerifyLedgerResponse* response) override;
+  grpc::ServerUnaryReactor* ListEarlyWarnings(grpc::CallbackServerContext* ctx,
+                                              const v1::ListEarlyWarningsRequest* request,
+                                              v1::ListEarlyWarningsResponse* response) override;
   grpc::ServerUnaryReactor* GetComplianceStatus(grpc::CallbackServerContext* ctx, const v1::GetComplianceStatusRequest* request,
                                 v1::ComplianceStatus* response) override;
   grpc::ServerUnaryReactor* ListComplianceStatuses(grpc::CallbackServerContext* ctx, const v1::ListComplianceStatusesRequest* request,

@@ -290,6 +290,37 @@ TEST_F(RegistryTest, AllocationTradingSurrenderAndTheYearCloseSurviveRestarts) {
     EXPECT_EQ(unfrozen.freeze().status(), v1::FREEZE_STATUS_LIFTED);
     EXPECT_EQ(unfrozen.holding().available(), 100);
 
+    // Early warnings: the unit holds more than it still owes, so nobody is listed.
+    v1::ListEarlyWarningsRequest warnings_request;
+    warnings_request.set_compliance_year(2024);
+    v1::ListEarlyWarningsResponse warnings;
+    ASSERT_TRUE(regulator->ListEarlyWarnings(RunningExchange::as(kRegulatorToken).get(), warnings_request, &warnings).ok());
+    EXPECT_EQ(warnings.warnings_size(), 0);
+    EXPECT_EQ(warnings.threshold_bps(), 10'000);
+    warnings_request.set_threshold_bps(10'001);
+    EXPECT_EQ(regulator->ListEarlyWarnings(RunningExchange::as(kRegulatorToken).get(), warnings_request, &warnings)
+                  .error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+
+    // The regulator reads and verifies the ledger (from PostgreSQL).
+    v1::ListLedgerEntriesRequest entries_request;
+    entries_request.set_holding_account_id(unit_account);
+    entries_request.set_kind(v1::LEDGER_ENTRY_KIND_FREEZE);
+    v1::ListLedgerEntriesResponse entries;
+    ASSERT_TRUE(regulator->ListLedgerEntries(RunningExchange::as(kRegulatorToken).get(), entries_request, &entries).ok());
+    ASSERT_EQ(entries.entries_size(), 1);
+    EXPECT_EQ(entries.entries(0).quantity(), 30);
+    EXPECT_EQ(entries.entries(0).hash().size(), 32u);
+    v1::VerifyLedgerRequest verify;
+    verify.set_holding_account_id(unit_account);
+    v1::VerifyLedgerResponse verified;
+    ASSERT_TRUE(regulator->VerifyLedger(RunningExchange::as(kRegulatorToken).get(), verify, &verified).ok());
+    EXPECT_TRUE(verified.valid()) << verified.failure();
+    EXPECT_EQ(verified.first_ledger_entry_id(), 1u);
+    EXPECT_EQ(verified.entries_checked(), verified.last_ledger_entry_id());
+    EXPECT_EQ(regulator->VerifyLedger(RunningExchange::as(unit_token).get(), verify, &verified).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+
     v1::ListSystemAccountsResponse system;
     ASSERT_TRUE(x->registry->ListSystemAccounts(RunningExchange::as(unit_token).get(), {}, &system).ok());
     ASSERT_EQ(system.accounts_size(), 5);

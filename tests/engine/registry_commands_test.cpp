@@ -312,6 +312,35 @@ TEST_F(RegistryCommandsTest, ARestoredExchangeKeepsCapsAllocationsComplianceAndO
   EXPECT_EQ(b.reply.status.code(), ErrorCode::failed_precondition);
 }
 
+TEST_F(RegistryCommandsTest, EarlyWarningsCountHoldingsAndOpenBuysAgainstTheObligation) {
+  ASSERT_TRUE(run(authority, direct(unit, 300)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, emissions(unit, 1'000)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, emissions(other, 10)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, direct(other, 10)).reply.status.is_ok());
+  ASSERT_TRUE(run(op, MoveCash{unit.cash_account, Cash{10'000'000}, "d1", false}).reply.status.is_ok());
+  PlaceOrder buy;
+  buy.instrument = "CEA2024";
+  buy.side = Side::buy;
+  buy.price = Price{5'000};
+  buy.quantity = Qty{100};
+  ASSERT_TRUE(run(trader(unit), buy).reply.status.is_ok());
+
+  Reply reply;
+  ASSERT_TRUE(query(regulator, ListEarlyWarnings{2024, 0}, &reply).is_ok());
+  ASSERT_EQ(reply.early_warnings.size(), 1u) << "the fully covered unit is not listed";
+  const EarlyWarningRecord& w = reply.early_warnings[0];
+  EXPECT_EQ(w.participant, unit.id);
+  EXPECT_EQ(w.obligation, Qty{1'000});
+  EXPECT_EQ(w.eligible, Qty{300});
+  EXPECT_EQ(w.open_buys, Qty{100});
+  EXPECT_EQ(w.coverage_bps, 4'000);
+  ASSERT_TRUE(query(auditor, ListEarlyWarnings{2024, 4'000}, &reply).is_ok());
+  EXPECT_TRUE(reply.early_warnings.empty()) << "coverage equal to the threshold is not below it";
+  EXPECT_EQ(query(trader(unit), ListEarlyWarnings{2024, 0}).code(), ErrorCode::permission_denied);
+  EXPECT_EQ(query(regulator, ListEarlyWarnings{2030, 0}).code(), ErrorCode::not_found);
+  EXPECT_EQ(query(regulator, ListEarlyWarnings{2024, 10'001}).code(), ErrorCode::invalid_argument);
+}
+
 // ---- rejections: each names its rule and changes nothing --------------------
 
 TEST_F(RegistryCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {
