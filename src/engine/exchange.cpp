@@ -74,7 +74,7 @@ const char* event_name(const Event& event) {
                                           "InstrumentStateChanged",     "MarketStateChanged",    "CalendarChanged",
                                           "DailyBarRecorded",           "CapChanged",            "AllocationMade",
                                           "ComplianceChanged",          "ShortfallOwedChanged",  "ComplianceYearClosed",
-                                          "FreezeChanged"};
+                                          "FreezeChanged",              "IdempotencyKeyUsed"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }

@@ -104,6 +104,12 @@ class Exchange {
   /// The full compliance record of a unit for a year, from the registry plus what the engine keeps.
   ComplianceRecord compliance_record(int year, const ParticipantRecord& unit) const;
   void emit_compliance(Step& step, int year, const ParticipantRecord& unit);
+  /// The first use of (command, target, key), or null. FAILED_PRECONDITION in `status` when the
+  /// key was used with other parameters.
+  const IdempotencyRecord* repeat_of_key(const char* command, std::uint64_t target, const std::string& key,
+                                         const std::string& fingerprint, Status& status) const;
+  void remember_key(Step& step, const char* command, std::uint64_t target, const std::string& key,
+                    std::string fingerprint, std::uint64_t object_id);
   /// Emits ShortfallOwedChanged for every year of `unit` that was owed before or is owed now.
   void emit_shortfalls(Step& step, AccountId unit, const std::vector<std::pair<int, Qty>>& before);
 
@@ -168,6 +174,7 @@ class Exchange {
   std::map<int, ComplianceYearClosed> closed_years_;
   std::map<registry::FreezeId, FreezeView> freezes_;  ///< in force and lifted
   std::unordered_map<AccountId, ParticipantId> owner_of_holding_account_;
+  std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;
 
   Sequence last_sequence_ = 0;
   ParticipantId last_participant_id_ = 0;

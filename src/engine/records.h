@@ -220,6 +220,17 @@ struct EarlyWarningRecord {
   std::int64_t coverage_bps = 0;  ///< (surrendered + eligible + open buys) × 10,000 / obligation
 };
 
+/// The first use of an idempotency key by a registry command: a repeat with the same
+/// parameters answers from it without a second effect; other parameters are refused.
+struct IdempotencyRecord {
+  std::string command;      ///< "AllocateFree", "Surrender", ...
+  std::uint64_t target = 0; ///< participant, account or freeze the key belongs to
+  std::string key;
+  std::string fingerprint;  ///< the parameters of the first use
+  Sequence sequence = 0;    ///< the first use's sequence
+  std::uint64_t object_id = 0;  ///< allocation, freeze or ledger entry id of the first use
+};
+
 /// A shortfall of a closed year not yet deducted from an allocation (owed zero: fully deducted).
 struct ShortfallOwed {
   AccountId unit = 0;
@@ -542,6 +553,9 @@ struct ComplianceYearClosed {
   int penalty_multiple = 0;
   Sequence sequence = 0;
 };
+struct IdempotencyKeyUsed {
+  IdempotencyRecord record;
+};
 /// A freeze after a change (placed or lifted).
 struct FreezeChanged {
   FreezeView freeze;
@@ -550,7 +564,8 @@ struct FreezeChanged {
 using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingChanged, LedgerAppended, OrderChanged,
                            TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
                            MarketStateChanged, CalendarChanged, DailyBarRecorded, CapChanged, AllocationMade,
-                           ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged>;
+                           ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
+                           IdempotencyKeyUsed>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -625,6 +640,7 @@ struct RecoveredState {
   std::vector<ShortfallOwed> shortfalls_owed;
   std::vector<FreezeView> freezes;  ///< in force and lifted
   std::vector<ComplianceYearClosed> closed_years;
+  std::vector<IdempotencyRecord> idempotency;
 };
 
 }  // namespace carbon::engine

@@ -84,6 +84,32 @@ void Exchange::emit_shortfalls(Step& step, AccountId unit, const std::vector<std
   }
 }
 
+const IdempotencyRecord* Exchange::repeat_of_key(const char* command, std::uint64_t target, const std::string& key,
+                                                 const std::string& fingerprint, Status& status) const {
+  auto found = idempotency_.find({command, target, key});
+  if (found == idempotency_.end()) return nullptr;
+  if (found->second.fingerprint != fingerprint) {
+    status = failed_precondition("idempotency key \"" + key + "\" reused with different parameters");
+  }
+  return &found->second;
+}
+
+void Exchange::remember_key(Step& step, const char* command, std::uint64_t target, const std::string& key,
+                            std::string fingerprint, std::uint64_t object_id) {
+  IdempotencyRecord record{command, target, key, std::move(fingerprint), step.sequence, object_id};
+  idempotency_[{record.command, target, key}] = record;
+  step.events.push_back(IdempotencyKeyUsed{std::move(record)});
+}
+
+namespace {
+std::string fields(std::initializer_list<std::string> parts) {
+  std::string out;
+  for (const std::string& part : parts) out += std::to_string(part.size()) + ":" + part + "|";
+  return out;
+}
+std::string n(std::int64_t v) { return std::to_string(v); }
+}  // namespace
+
 // ---- caps and allocation ----------------------------------------------------
 
 Status Exchange::set_cap(Step& step, const Principal& who, const SetCap& c) {
@@ -119,6 +145,21 @@ Status Exchange::allocate_free(Step& step, const Principal& who, const AllocateF
     return not_found("participant " + std::to_string(c.participant) + " does not exist");
   }
   const ParticipantRecord& unit = participant->second;
+  std::string formula_text;
+  if (c.formula) {
+    formula_text = n(c.formula->output) + "x" + n(c.formula->benchmark_micro_tonnes);
+    for (std::int64_t f : c.formula->factors_per_10000) formula_text += "x" + n(f);
+  }
+  const std::string fingerprint =
+      fields({n(c.year), c.sector, c.instrument, n(c.direct.value), formula_text, c.output_unit, c.reason});
+  Status reused;
+  if (const IdempotencyRecord* first = repeat_of_key("AllocateFree", unit.id, c.idempotency_key, fingerprint, reused)) {
+    if (!reused.is_ok()) return reused;
+    step.reply.allocations.push_back(allocations_.at(first->object_id - 1));
+    step.reply.ledger_entry_id = step.reply.allocations.back().ledger_entry_id;
+    step.reply.sequence = first->sequence;
+    return Status::ok();
+  }
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (unit.type != ParticipantType::key_emitting_unit) {
@@ -177,6 +218,7 @@ Status Exchange::allocate_free(Step& step, const Principal& who, const AllocateF
   cap_record.issued = registry_.cap_usage(c.year, c.sector).issued;
   cap_record.sequence = step.sequence;
   step.events.push_back(AllocationMade{record});
+  remember_key(step, "AllocateFree", unit.id, c.idempotency_key, fingerprint, record.id);
   step.events.push_back(CapChanged{cap_record});
   emit_shortfalls(step, unit.holding_account, owed_before);
   if (outcome.value.issued.is_positive()) {
@@ -199,6 +241,16 @@ Status Exchange::record_verified_emissions(Step& step, const Principal& who, con
     return not_found("participant " + std::to_string(c.participant) + " does not exist");
   }
   const ParticipantRecord& unit = participant->second;
+  const std::string fingerprint =
+      fields({n(c.year), c.sector, n(c.emissions.value), c.verifier, c.report_reference, c.reason});
+  Status reused;
+  if (const IdempotencyRecord* first =
+          repeat_of_key("RecordVerifiedEmissions", unit.id, c.idempotency_key, fingerprint, reused)) {
+    if (!reused.is_ok()) return reused;
+    step.reply.compliance.push_back(compliance_record(c.year, unit));
+    step.reply.sequence = first->sequence;
+    return Status::ok();
+  }
   if (unit.type != ParticipantType::key_emitting_unit) {
     return failed_precondition("verified emissions: participant " + unit.code + " is not a key emitting unit");
   }
@@ -216,6 +268,7 @@ Status Exchange::record_verified_emissions(Step& step, const Principal& who, con
   kept.verifier = c.verifier;
   kept.report_reference = c.report_reference;
   emit_compliance(step, c.year, unit);
+  remember_key(step, "RecordVerifiedEmissions", unit.id, c.idempotency_key, fingerprint, 0);
   return Status::ok();
 }
 
@@ -225,6 +278,17 @@ Status Exchange::surrender(Step& step, const Principal& who, const Surrender& c)
   }
   const ParticipantRecord* unit = nullptr;
   if (Status s = resolve_unit(who, c.participant, unit); !s.is_ok()) return s;
+  const std::string fingerprint = fields({n(c.year), c.instrument, n(c.quantity.value)});
+  Status reused;
+  if (const IdempotencyRecord* first = repeat_of_key("Surrender", unit->id, c.idempotency_key, fingerprint, reused)) {
+    if (!reused.is_ok()) return reused;
+    step.reply.compliance.push_back(compliance_record(c.year, *unit));
+    step.reply.holdings.push_back(
+        {unit->holding_account, c.instrument, registry_.holding(unit->holding_account, c.instrument)});
+    step.reply.ledger_entry_id = first->object_id;
+    step.reply.sequence = first->sequence;
+    return Status::ok();
+  }
   if (!instruments_.contains(c.instrument)) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (Status s = registry_.surrender(c.year, unit->holding_account, c.instrument, c.quantity, step.sequence, step.at);
       !s.is_ok()) {
@@ -232,6 +296,7 @@ Status Exchange::surrender(Step& step, const Principal& who, const Surrender& c)
   }
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
   emit_compliance(step, c.year, *unit);
+  remember_key(step, "Surrender", unit->id, c.idempotency_key, fingerprint, step.reply.ledger_entry_id);
   touch_holding(step, unit->holding_account, c.instrument);
   touch_holding(step, registry::kSurrenderAccount, c.instrument);
   step.reply.holdings.push_back(
@@ -324,6 +389,17 @@ Status Exchange::freeze(Step& step, const Principal& who, const Freeze& c) {
   if (who.role != Role::registry_authority && who.role != Role::regulator) {
     return permission_denied("Freeze is for the registry authority and regulators");
   }
+  const std::string fingerprint =
+      fields({c.instrument, n(c.quantity.value), c.reason, c.legal_reference, n(static_cast<int>(who.role))});
+  Status reused;
+  if (const IdempotencyRecord* first = repeat_of_key("Freeze", c.account, c.idempotency_key, fingerprint, reused)) {
+    if (!reused.is_ok()) return reused;
+    const FreezeView& view = freezes_.at(first->object_id);
+    step.reply.freezes.push_back(view);
+    step.reply.holdings.push_back({c.account, c.instrument, registry_.holding(c.account, c.instrument)});
+    step.reply.sequence = first->sequence;
+    return Status::ok();
+  }
   if (!instruments_.contains(c.instrument)) return not_found("unknown instrument \"" + c.instrument + "\"");
   registry::FreezeOrder order{c.account, c.instrument, c.quantity, authority_of(who.role),
                               who.name.empty() ? std::string(role_name(who.role)) : who.name, c.reason};
@@ -339,6 +415,7 @@ Status Exchange::freeze(Step& step, const Principal& who, const Freeze& c) {
   view.sequence = step.sequence;
   freezes_[placed.value] = view;
   step.events.push_back(FreezeChanged{view});
+  remember_key(step, "Freeze", c.account, c.idempotency_key, fingerprint, placed.value);
   touch_holding(step, c.account, c.instrument);
   step.reply.freezes.push_back(std::move(view));
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
@@ -353,12 +430,23 @@ Status Exchange::unfreeze(Step& step, const Principal& who, const Unfreeze& c) {
   auto found = freezes_.find(c.freeze);
   if (found == freezes_.end()) return not_found("freeze " + std::to_string(c.freeze) + " does not exist");
   FreezeView& view = found->second;
-  if (!view.active()) return failed_precondition("freeze " + std::to_string(c.freeze) + " is already lifted");
   // A regulator lifts any freeze; the registry authority only its own.
   if (view.placed_by == Role::regulator && who.role != Role::regulator) {
     return permission_denied("freeze " + std::to_string(c.freeze) +
                              " was placed by a regulator: only a regulator may lift it");
   }
+  const std::string fingerprint = fields({n(c.quantity.value), c.reason});
+  Status reused;
+  if (const IdempotencyRecord* first = repeat_of_key("Unfreeze", c.freeze, c.idempotency_key, fingerprint, reused)) {
+    if (!reused.is_ok()) return reused;
+    step.reply.freezes.push_back(view);
+    step.reply.holdings.push_back({view.record.account, view.record.instrument,
+                                   registry_.holding(view.record.account, view.record.instrument)});
+    step.reply.ledger_entry_id = first->object_id;
+    step.reply.sequence = first->sequence;
+    return Status::ok();
+  }
+  if (!view.active()) return failed_precondition("freeze " + std::to_string(c.freeze) + " is already lifted");
   if (c.quantity > view.remaining) {
     return failed_precondition("unfreeze: " + tonnes(c.quantity) + " is above the " + tonnes(view.remaining) +
                                " still frozen");
@@ -377,6 +465,7 @@ Status Exchange::unfreeze(Step& step, const Principal& who, const Unfreeze& c) {
   view.lifted_at = step.at;
   view.sequence = step.sequence;
   step.events.push_back(FreezeChanged{view});
+  remember_key(step, "Unfreeze", c.freeze, c.idempotency_key, fingerprint, registry_.ledger().last_entry_id());
   touch_holding(step, view.record.account, view.record.instrument);
   step.reply.freezes.push_back(view);
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
@@ -387,6 +476,16 @@ Status Exchange::unfreeze(Step& step, const Principal& who, const Unfreeze& c) {
 
 Status Exchange::transfer_units(Step& step, const Principal& who, const TransferUnits& c) {
   if (who.role != Role::registry_authority) return permission_denied("Transfer is for the registry authority");
+  const std::string fingerprint = fields({n(static_cast<std::int64_t>(c.to)), c.instrument, n(c.quantity.value), c.reason});
+  Status reused;
+  if (const IdempotencyRecord* first = repeat_of_key("Transfer", c.from, c.idempotency_key, fingerprint, reused)) {
+    if (!reused.is_ok()) return reused;
+    step.reply.holdings.push_back({c.from, c.instrument, registry_.holding(c.from, c.instrument)});
+    step.reply.holdings.push_back({c.to, c.instrument, registry_.holding(c.to, c.instrument)});
+    step.reply.ledger_entry_id = first->object_id;
+    step.reply.sequence = first->sequence;
+    return Status::ok();
+  }
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   for (AccountId account : {c.from, c.to}) {
@@ -413,6 +512,7 @@ Status Exchange::transfer_units(Step& step, const Principal& who, const Transfer
   touch_holding(step, c.from, c.instrument);
   touch_holding(step, c.to, c.instrument);
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
+  remember_key(step, "Transfer", c.from, c.idempotency_key, fingerprint, step.reply.ledger_entry_id);
   step.reply.holdings.push_back({c.from, c.instrument, registry_.holding(c.from, c.instrument)});
   step.reply.holdings.push_back({c.to, c.instrument, registry_.holding(c.to, c.instrument)});
   return Status::ok();
@@ -560,6 +660,9 @@ void Exchange::restore_registry(const RecoveredState& state) {
     registry_.restore_shortfall_owed(shortfall.unit, shortfall.year, shortfall.owed);
   }
   for (const ComplianceYearClosed& closed : state.closed_years) closed_years_[closed.year] = closed;
+  for (const IdempotencyRecord& record : state.idempotency) {
+    idempotency_[{record.command, record.target, record.key}] = record;
+  }
   for (const FreezeView& view : state.freezes) {
     freezes_[view.record.id] = view;
     if (view.active()) registry_.restore_freeze(view.record);

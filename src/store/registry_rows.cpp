@@ -56,6 +56,9 @@ constexpr const char* kUpsertShortfalls =
     " SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[])"
     " ON CONFLICT (holding_account_id, compliance_year) DO UPDATE SET owed = EXCLUDED.owed,"
     " updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kInsertKeys =
+    "INSERT INTO registry_idempotency (command, target, idempotency_key, fingerprint, sequence, object_id)"
+    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])";
 constexpr const char* kUpsertFreezes =
     "INSERT INTO freezes (freeze_id, holding_account_id, instrument, quantity, remaining_quantity, authority,"
     " placed_by_role, ordered_by, reason, legal_reference, placed_at_unix_nanos, lifted_at_unix_nanos,"
@@ -78,6 +81,7 @@ void RegistryRows::add(const engine::Event& event, Sequence seq) {
     shortfalls_[{e->shortfall.unit, e->shortfall.year}] = {e->shortfall.owed, seq};
   }
   if (auto* e = std::get_if<engine::FreezeChanged>(&event)) freezes_[e->freeze.record.id] = e->freeze;
+  if (auto* e = std::get_if<engine::IdempotencyKeyUsed>(&event)) keys_.push_back(e->record);
 }
 
 std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
@@ -179,6 +183,18 @@ std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
     }
     out.emplace_back(kUpsertFreezes, std::move(c));
   }
+  if (!keys_.empty()) {
+    Columns c(6);
+    for (const engine::IdempotencyRecord& k : keys_) {
+      c.columns[0].add(k.command);
+      c.columns[1].add(k.target);
+      c.columns[2].add(k.key);
+      c.columns[3].add(k.fingerprint);
+      c.columns[4].add(k.sequence);
+      c.columns[5].add(k.object_id);
+    }
+    out.emplace_back(kInsertKeys, std::move(c));
+  }
   return out;
 }
 
@@ -245,6 +261,12 @@ std::optional<nlohmann::json> registry_event_json(const engine::Event& event) {
                           {"reason", f.record.reason},
                           {"legal_reference", f.legal_reference},
                           {"lifted_at_unix_nanos", f.lifted_at}};
+  }
+  if (auto* e = std::get_if<engine::IdempotencyKeyUsed>(&event)) {
+    return nlohmann::json{{"command", e->record.command},
+                          {"target", e->record.target},
+                          {"idempotency_key", e->record.key},
+                          {"object_id", e->record.object_id}};
   }
   return std::nullopt;
 }

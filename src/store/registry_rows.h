@@ -32,6 +32,7 @@ class RegistryRows {
   std::vector<engine::ComplianceYearClosed> closed_years_;
   std::map<std::pair<AccountId, int>, std::pair<Qty, Sequence>> shortfalls_;
   std::map<std::uint64_t, engine::FreezeView> freezes_;
+  std::vector<engine::IdempotencyRecord> keys_;
 };
 
 /// The journal payload of a registry event, or nothing for any other event.

@@ -60,6 +60,7 @@ class RegistryCommandsTest : public ::testing::Test {
       }
       if (auto* e = std::get_if<ComplianceYearClosed>(&event)) state.closed_years.push_back(*e);
       if (auto* e = std::get_if<FreezeChanged>(&event)) freezes[e->freeze.record.id] = e->freeze;
+      if (auto* e = std::get_if<IdempotencyKeyUsed>(&event)) state.idempotency.push_back(e->record);
     }
   }
 
@@ -94,12 +95,14 @@ class RegistryCommandsTest : public ::testing::Test {
     c.instrument = std::move(instrument);
     c.direct = Qty{quantity};
     c.reason = "plan";
-    c.idempotency_key = "k";
+    c.idempotency_key = next_key();
     return c;
   }
   RecordVerifiedEmissions emissions(const ParticipantRecord& p, std::int64_t tonnes, std::string reason = "") {
-    return RecordVerifiedEmissions{p.id, 2024, "power", Qty{tonnes}, "CQC", "report-1", std::move(reason), "k"};
+    return RecordVerifiedEmissions{p.id, 2024, "power", Qty{tonnes}, "CQC", "report-1", std::move(reason), next_key()};
   }
+  std::string next_key() { return "key-" + std::to_string(++keys_used); }
+  int keys_used = 0;
 
   /// Everything a registry rejection must leave unchanged.
   std::string snapshot() const {
@@ -185,7 +188,7 @@ TEST_F(RegistryCommandsTest, FreeAllocationIssuesUnderTheFreeShareOfTheCap) {
 
 TEST_F(RegistryCommandsTest, TransferMovesAvailableUnitsBetweenHolders) {
   ASSERT_TRUE(run(authority, direct(unit, 700)).reply.status.is_ok());
-  TransferUnits transfer{unit.holding_account, bank.holding_account, "CEA2024", Qty{100}, "court order", "k"};
+  TransferUnits transfer{unit.holding_account, bank.holding_account, "CEA2024", Qty{100}, "court order", next_key()};
   Outcome out = run(authority, transfer);
   ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
   EXPECT_EQ(out.reply.holdings.at(0).holding.available, Qty{600});
@@ -200,7 +203,7 @@ TEST_F(RegistryCommandsTest, SurrenderAndCloseWithPenaltyAndDeductionFromTheNext
   ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
   ASSERT_TRUE(run(authority, emissions(unit, 600)).reply.status.is_ok());
   ASSERT_TRUE(run(authority, emissions(other, 10)).reply.status.is_ok());
-  Outcome out = run(trader(unit), Surrender{0, 2024, "CEA2024", Qty{500}, "k"});
+  Outcome out = run(trader(unit), Surrender{0, 2024, "CEA2024", Qty{500}, next_key()});
   ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
   EXPECT_EQ(out.reply.compliance.at(0).status.shortfall, Qty{100});
   EXPECT_EQ(exchange.registry().holding(registry::kSurrenderAccount, "CEA2024").available, Qty{500});
@@ -244,18 +247,18 @@ TEST_F(RegistryCommandsTest, CloseComputesThePenaltyBasisFromTheDailyClosesOfThe
 
 TEST_F(RegistryCommandsTest, FreezesAreLiftedOnlyByWhoMayAndSurviveARestore) {
   ASSERT_TRUE(run(authority, direct(unit, 100)).reply.status.is_ok());
-  Outcome frozen = run(regulator, Freeze{unit.holding_account, "CEA2024", Qty{40}, "investigation", "case 7", "k"});
+  Outcome frozen = run(regulator, Freeze{unit.holding_account, "CEA2024", Qty{40}, "investigation", "case 7", next_key()});
   ASSERT_TRUE(frozen.reply.status.is_ok()) << frozen.reply.status.message();
   const registry::FreezeId by_regulator = frozen.reply.freezes.at(0).record.id;
   EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").frozen, Qty{40});
-  expect_rejected(authority, Unfreeze{by_regulator, Qty{0}, "done", "k"}, ErrorCode::permission_denied,
+  expect_rejected(authority, Unfreeze{by_regulator, Qty{0}, "done", next_key()}, ErrorCode::permission_denied,
                   "only a regulator");
-  expect_rejected(regulator, Unfreeze{by_regulator, Qty{10}, "part", "k"}, ErrorCode::failed_precondition,
+  expect_rejected(regulator, Unfreeze{by_regulator, Qty{10}, "part", next_key()}, ErrorCode::failed_precondition,
                   "lifted as a whole");
-  ASSERT_TRUE(run(regulator, Unfreeze{by_regulator, Qty{40}, "closed", "k"}).reply.status.is_ok());
-  expect_rejected(regulator, Unfreeze{by_regulator, Qty{0}, "again", "k"}, ErrorCode::failed_precondition,
+  ASSERT_TRUE(run(regulator, Unfreeze{by_regulator, Qty{40}, "closed", next_key()}).reply.status.is_ok());
+  expect_rejected(regulator, Unfreeze{by_regulator, Qty{0}, "again", next_key()}, ErrorCode::failed_precondition,
                   "already lifted");
-  frozen = run(authority, Freeze{unit.holding_account, "CEA2024", Qty{10}, "court order", "", "k"});
+  frozen = run(authority, Freeze{unit.holding_account, "CEA2024", Qty{10}, "court order", "", next_key()});
   ASSERT_TRUE(frozen.reply.status.is_ok());
 
   Exchange restored(config);
@@ -270,7 +273,7 @@ TEST_F(RegistryCommandsTest, FreezesAreLiftedOnlyByWhoMayAndSurviveARestore) {
   EXPECT_EQ(restored.registry().holding(unit.holding_account, "CEA2024"),
             exchange.registry().holding(unit.holding_account, "CEA2024"));
   // Both carry on with the same freeze id.
-  const Freeze next{unit.holding_account, "CEA2024", Qty{5}, "more", "", "k"};
+  const Freeze next{unit.holding_account, "CEA2024", Qty{5}, "more", "", next_key()};
   const Outcome a = exchange.execute(Command{regulator, next}, now + 5);
   const Outcome b = restored.execute(Command{regulator, next}, now + 5);
   ASSERT_TRUE(a.reply.status.is_ok() && b.reply.status.is_ok());
@@ -282,7 +285,7 @@ TEST_F(RegistryCommandsTest, FreezesAreLiftedOnlyByWhoMayAndSurviveARestore) {
 TEST_F(RegistryCommandsTest, ARestoredExchangeKeepsCapsAllocationsComplianceAndOwedShortfalls) {
   ASSERT_TRUE(run(authority, direct(unit, 300)).reply.status.is_ok());
   ASSERT_TRUE(run(authority, emissions(unit, 400)).reply.status.is_ok());
-  ASSERT_TRUE(run(authority, Surrender{unit.id, 2024, "CEA2024", Qty{300}, "k"}).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, Surrender{unit.id, 2024, "CEA2024", Qty{300}, next_key()}).reply.status.is_ok());
   ASSERT_TRUE(run(authority, CloseComplianceYear{2024, Price{10'000}}).reply.status.is_ok());
 
   Exchange restored(config);
@@ -341,6 +344,35 @@ TEST_F(RegistryCommandsTest, EarlyWarningsCountHoldingsAndOpenBuysAgainstTheObli
   EXPECT_EQ(query(regulator, ListEarlyWarnings{2024, 10'001}).code(), ErrorCode::invalid_argument);
 }
 
+TEST_F(RegistryCommandsTest, ARepeatedIdempotencyKeyAnswersTheFirstResultWithoutASecondEffect) {
+  const AllocateFree allocate = direct(unit, 200);
+  const Outcome first = run(authority, allocate);
+  ASSERT_TRUE(first.reply.status.is_ok());
+  const Outcome again = run(authority, allocate);
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty()) << "a repeat is not a second allocation";
+  EXPECT_EQ(again.reply.sequence, first.reply.sequence);
+  EXPECT_EQ(again.reply.allocations.at(0).id, first.reply.allocations.at(0).id);
+  EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").available, Qty{200});
+  AllocateFree changed = allocate;
+  changed.direct = Qty{201};
+  expect_rejected(authority, changed, ErrorCode::failed_precondition, "reused with different parameters");
+
+  ASSERT_TRUE(run(authority, emissions(unit, 300)).reply.status.is_ok());
+  const Surrender surrender{0, 2024, "CEA2024", Qty{150}, "sur-1"};
+  ASSERT_TRUE(run(trader(unit), surrender).reply.status.is_ok());
+  // After a restore the key is still known: the repeat surrenders nothing more.
+  Exchange restored(config);
+  restored.restore(recovered());
+  const Outcome repeated = restored.execute(Command{trader(unit), surrender}, now + 5);
+  ASSERT_TRUE(repeated.reply.status.is_ok()) << repeated.reply.status.message();
+  EXPECT_TRUE(repeated.events.empty());
+  EXPECT_EQ(restored.registry().holding(unit.holding_account, "CEA2024").available, Qty{50});
+  const Outcome other_quantity =
+      restored.execute(Command{trader(unit), Surrender{0, 2024, "CEA2024", Qty{10}, "sur-1"}}, now + 6);
+  EXPECT_EQ(other_quantity.reply.status.code(), ErrorCode::failed_precondition);
+}
+
 // ---- rejections: each names its rule and changes nothing --------------------
 
 TEST_F(RegistryCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {
@@ -390,46 +422,46 @@ TEST_F(RegistryCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {
        with(emissions(unit, 1), [](RecordVerifiedEmissions& c) { c.participant = 99; }), nf, "participant 99"},
       {"Emissions not a unit", authority, emissions(bank, 1), pre, "not a key emitting unit"},
       {"Emissions correction without reason", authority, emissions(unit, 250), pre, "needs a reason"},
-      {"Surrender by an operator", op, Surrender{unit.id, 2024, "CEA2024", Qty{1}, "k"}, perm, "Surrender"},
-      {"Surrender for another", trader(other), Surrender{unit.id, 2024, "CEA2024", Qty{1}, "k"}, perm,
+      {"Surrender by an operator", op, Surrender{unit.id, 2024, "CEA2024", Qty{1}, next_key()}, perm, "Surrender"},
+      {"Surrender for another", trader(other), Surrender{unit.id, 2024, "CEA2024", Qty{1}, next_key()}, perm,
        "another participant"},
-      {"Surrender zero", trader(unit), Surrender{0, 2024, "CEA2024", Qty{0}, "k"}, inv, "quantity"},
+      {"Surrender zero", trader(unit), Surrender{0, 2024, "CEA2024", Qty{0}, next_key()}, inv, "quantity"},
       {"Surrender no key", trader(unit), Surrender{0, 2024, "CEA2024", Qty{1}, ""}, inv, "idempotency_key"},
-      {"Surrender unknown instrument", trader(unit), Surrender{0, 2024, "CEA2099", Qty{1}, "k"}, nf,
+      {"Surrender unknown instrument", trader(unit), Surrender{0, 2024, "CEA2099", Qty{1}, next_key()}, nf,
        "unknown instrument"},
-      {"Surrender unknown unit", authority, Surrender{99, 2024, "CEA2024", Qty{1}, "k"}, nf, "participant 99"},
-      {"Surrender no obligation", trader(other), Surrender{0, 2024, "CEA2024", Qty{1}, "k"}, pre, ""},
-      {"Surrender later vintage", trader(unit), Surrender{0, 2023, "CEA2024", Qty{1}, "k"}, pre, ""},
-      {"Surrender more than held", trader(unit), Surrender{0, 2024, "CEA2024", Qty{101}, "k"}, pre, ""},
-      {"Surrender CCER beyond the cap", trader(unit), Surrender{0, 2024, "CCER", Qty{11}, "k"}, pre, "CCER"},
+      {"Surrender unknown unit", authority, Surrender{99, 2024, "CEA2024", Qty{1}, next_key()}, nf, "participant 99"},
+      {"Surrender no obligation", trader(other), Surrender{0, 2024, "CEA2024", Qty{1}, next_key()}, pre, ""},
+      {"Surrender later vintage", trader(unit), Surrender{0, 2023, "CEA2024", Qty{1}, next_key()}, pre, ""},
+      {"Surrender more than held", trader(unit), Surrender{0, 2024, "CEA2024", Qty{101}, next_key()}, pre, ""},
+      {"Surrender CCER beyond the cap", trader(unit), Surrender{0, 2024, "CCER", Qty{11}, next_key()}, pre, "CCER"},
       {"Close by a regulator", regulator, CloseComplianceYear{2024, Price{1}}, perm, "registry authority"},
       {"Close negative basis", authority, CloseComplianceYear{2024, Price{-1}}, inv, "penalty_basis_price_fen"},
       {"Close unknown year", authority, CloseComplianceYear{2030, Price{1}}, nf, "no verified emissions"},
-      {"Freeze by an operator", op, Freeze{unit.holding_account, "CEA2024", Qty{1}, "r", "", "k"}, perm, "Freeze"},
-      {"Freeze no account", regulator, Freeze{0, "CEA2024", Qty{1}, "r", "", "k"}, inv, "holding_account_id"},
-      {"Freeze no reason", regulator, Freeze{unit.holding_account, "CEA2024", Qty{1}, "", "", "k"}, inv, "reason"},
-      {"Freeze unknown account", regulator, Freeze{999, "CEA2024", Qty{1}, "r", "", "k"}, nf, "999"},
-      {"Freeze unknown instrument", regulator, Freeze{unit.holding_account, "CEA2099", Qty{1}, "r", "", "k"}, nf,
+      {"Freeze by an operator", op, Freeze{unit.holding_account, "CEA2024", Qty{1}, "r", "", next_key()}, perm, "Freeze"},
+      {"Freeze no account", regulator, Freeze{0, "CEA2024", Qty{1}, "r", "", next_key()}, inv, "holding_account_id"},
+      {"Freeze no reason", regulator, Freeze{unit.holding_account, "CEA2024", Qty{1}, "", "", next_key()}, inv, "reason"},
+      {"Freeze unknown account", regulator, Freeze{999, "CEA2024", Qty{1}, "r", "", next_key()}, nf, "999"},
+      {"Freeze unknown instrument", regulator, Freeze{unit.holding_account, "CEA2099", Qty{1}, "r", "", next_key()}, nf,
        "unknown instrument"},
-      {"Freeze more than available", regulator, Freeze{unit.holding_account, "CEA2024", Qty{101}, "r", "", "k"}, pre,
+      {"Freeze more than available", regulator, Freeze{unit.holding_account, "CEA2024", Qty{101}, "r", "", next_key()}, pre,
        ""},
-      {"Unfreeze unknown", regulator, Unfreeze{42, Qty{0}, "r", "k"}, nf, "freeze 42"},
-      {"Unfreeze negative", regulator, Unfreeze{42, Qty{-1}, "r", "k"}, inv, "quantity"},
+      {"Unfreeze unknown", regulator, Unfreeze{42, Qty{0}, "r", next_key()}, nf, "freeze 42"},
+      {"Unfreeze negative", regulator, Unfreeze{42, Qty{-1}, "r", next_key()}, inv, "quantity"},
       {"Transfer by a regulator", regulator,
-       TransferUnits{unit.holding_account, bank.holding_account, "CEA2024", Qty{1}, "r", "k"}, perm,
+       TransferUnits{unit.holding_account, bank.holding_account, "CEA2024", Qty{1}, "r", next_key()}, perm,
        "registry authority"},
       {"Transfer same account", authority,
-       TransferUnits{unit.holding_account, unit.holding_account, "CEA2024", Qty{1}, "r", "k"}, inv, "same"},
+       TransferUnits{unit.holding_account, unit.holding_account, "CEA2024", Qty{1}, "r", next_key()}, inv, "same"},
       {"Transfer unknown account", authority,
-       TransferUnits{unit.holding_account, 999, "CEA2024", Qty{1}, "r", "k"}, nf, "999"},
+       TransferUnits{unit.holding_account, 999, "CEA2024", Qty{1}, "r", next_key()}, nf, "999"},
       {"Transfer from issuance", authority,
-       TransferUnits{registry::kIssuanceAccount, bank.holding_account, "CEA2024", Qty{1}, "r", "k"}, pre,
+       TransferUnits{registry::kIssuanceAccount, bank.holding_account, "CEA2024", Qty{1}, "r", next_key()}, pre,
        "issuance account"},
       {"Transfer to a natural person", authority,
-       TransferUnits{unit.holding_account, person.holding_account, "CEA2024", Qty{1}, "r", "k"}, pre,
+       TransferUnits{unit.holding_account, person.holding_account, "CEA2024", Qty{1}, "r", next_key()}, pre,
        "natural persons"},
       {"Transfer more than available", authority,
-       TransferUnits{unit.holding_account, bank.holding_account, "CEA2024", Qty{101}, "r", "k"}, pre, ""},
+       TransferUnits{unit.holding_account, bank.holding_account, "CEA2024", Qty{101}, "r", next_key()}, pre, ""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -73,6 +73,17 @@ CREATE TABLE shortfalls_owed (
   PRIMARY KEY (holding_account_id, compliance_year)
 );
 
+-- The first use of each idempotency key of a registry command (a repeat answers from it).
+CREATE TABLE registry_idempotency (
+  command         TEXT   NOT NULL,
+  target          BIGINT NOT NULL,
+  idempotency_key TEXT   NOT NULL,
+  fingerprint     TEXT   NOT NULL,
+  sequence        BIGINT NOT NULL,
+  object_id       BIGINT NOT NULL,
+  PRIMARY KEY (command, target, idempotency_key)
+);
+
 -- Freezes in force (remaining > 0) and lifted (remaining = 0).
 CREATE TABLE freezes (
   freeze_id            BIGINT   PRIMARY KEY,
