@@ -1,5 +1,6 @@
 #include "engine/exchange.h"
 
+#include "engine/step.h"
 #include "engine/validation.h"
 
 #include <algorithm>
@@ -53,7 +54,10 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListTrades>(body) || std::holds_alternative<GetBalances>(body) ||
          std::holds_alternative<GetBook>(body) || std::holds_alternative<ListBlockOffers>(body) ||
          std::holds_alternative<GetTradingCalendar>(body) || std::holds_alternative<GetDailyBars>(body) ||
-         std::holds_alternative<ListInstruments>(body);
+         std::holds_alternative<ListInstruments>(body) || std::holds_alternative<ListCaps>(body) ||
+         std::holds_alternative<ListAllocations>(body) || std::holds_alternative<GetComplianceStatus>(body) ||
+         std::holds_alternative<ListComplianceStatuses>(body) || std::holds_alternative<ListFreezes>(body) ||
+         std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -63,7 +67,10 @@ const char* command_name(const CommandBody& body) {
       "GetBalances",       "GetBook",          "Refused",             "AmendOrder",       "CancelAllOrders",
       "OfferBlockTrade",   "AcceptBlockTrade", "ListBlockOffers",     "SetParticipantControls",
       "HaltTrading",       "ResumeTrading",    "SetReferencePrice",   "SetTradingCalendar",
-      "GetTradingCalendar", "RunEndOfDay",     "GetDailyBars",        "ListInstruments"};
+      "GetTradingCalendar", "RunEndOfDay",     "GetDailyBars",        "ListInstruments",
+      "SetCap",            "ListCaps",         "AllocateFree",        "ListAllocations",  "RecordVerifiedEmissions",
+      "Surrender",         "GetComplianceStatus", "ListComplianceStatuses", "CloseComplianceYear", "Freeze",
+      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -74,19 +81,12 @@ const char* event_name(const Event& event) {
                                           "HoldingChanged",             "LedgerAppended",        "OrderChanged",
                                           "TradeExecuted",              "CommandRejected",       "ParticipantControlsChanged",
                                           "InstrumentStateChanged",     "MarketStateChanged",    "CalendarChanged",
-                                          "DailyBarRecorded"};
+                                          "DailyBarRecorded",           "CapChanged",            "AllocationMade",
+                                          "ComplianceChanged",          "ShortfallOwedChanged",  "ComplianceYearClosed",
+                                          "FreezeChanged",              "IdempotencyKeyUsed"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
-
-struct Exchange::Step {
-  Sequence sequence;
-  UnixNanos at;
-  std::vector<Event>& events;
-  Reply& reply;
-  std::vector<AccountId> touched_cash;
-  std::vector<std::pair<AccountId, std::string>> touched_holdings;
-};
 
 void Exchange::DayStats::add(Price price, Qty quantity) {
   if (trades == 0) open = high = low = price;
@@ -145,6 +145,14 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const SetReferencePrice& c) { return set_reference_price(step, who, c); },
           [&](const SetTradingCalendar& c) { return set_trading_calendar(step, who, c); },
           [&](const RunEndOfDay& c) { return run_end_of_day(step, who, c); },
+          [&](const SetCap& c) { return set_cap(step, who, c); },
+          [&](const AllocateFree& c) { return allocate_free(step, who, c); },
+          [&](const RecordVerifiedEmissions& c) { return record_verified_emissions(step, who, c); },
+          [&](const Surrender& c) { return surrender(step, who, c); },
+          [&](const CloseComplianceYear& c) { return close_compliance_year(step, who, c); },
+          [&](const Freeze& c) { return freeze(step, who, c); },
+          [&](const Unfreeze& c) { return unfreeze(step, who, c); },
+          [&](const TransferUnits& c) { return transfer_units(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -261,6 +269,7 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
   registry_.open_account(participant.holding_account);
   clearing_.open_account(participant.cash_account);
   owner_of_cash_account_[participant.cash_account] = participant.id;
+  owner_of_holding_account_[participant.holding_account] = participant.id;
   participant_by_code_[participant.code] = participant.id;
   participants_[participant.id] = participant;
   step.events.push_back(ParticipantCreated{participant});
@@ -1198,7 +1207,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             reply.market = market_;
             return Status::ok();
           },
-          [&](const auto&) -> Status { return Status{ErrorCode::internal, "command routed as a query"}; },
+          [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
 }
@@ -1233,6 +1242,7 @@ void Exchange::restore(const RecoveredState& state) {
     participants_[participant.id] = participant;
     participant_by_code_[participant.code] = participant.id;
     owner_of_cash_account_[participant.cash_account] = participant.id;
+    owner_of_holding_account_[participant.holding_account] = participant.id;
     registry_.open_account(participant.holding_account);
     clearing_.open_account(participant.cash_account);
     last_participant_id_ = std::max(last_participant_id_, participant.id);
@@ -1243,6 +1253,7 @@ void Exchange::restore(const RecoveredState& state) {
   for (const registry::HoldingRecord& holding : state.holdings) registry_.restore_holding(holding);
   registry_.restore_ledger_tail(state.last_ledger_entry_id, state.last_ledger_hash);
   for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
+  restore_registry(state);
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }

@@ -84,6 +84,35 @@ class Exchange {
   Status run_end_of_day(Step& step, const Principal& who, const RunEndOfDay& command);
   Status query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;
 
+  // Registry commands and queries (registry_commands.cpp).
+  Status set_cap(Step& step, const Principal& who, const SetCap& command);
+  Status allocate_free(Step& step, const Principal& who, const AllocateFree& command);
+  Status record_verified_emissions(Step& step, const Principal& who, const RecordVerifiedEmissions& command);
+  Status surrender(Step& step, const Principal& who, const Surrender& command);
+  Status close_compliance_year(Step& step, const Principal& who, const CloseComplianceYear& command);
+  Status freeze(Step& step, const Principal& who, const Freeze& command);
+  Status unfreeze(Step& step, const Principal& who, const Unfreeze& command);
+  Status transfer_units(Step& step, const Principal& who, const TransferUnits& command);
+  /// Answers a registry query; UNIMPLEMENTED for a body that is not one.
+  Status registry_query(Reply& reply, const Principal& who, const CommandBody& body) const;
+  /// Puts back the registry state of `state` (caps, allocations, compliance, freezes).
+  void restore_registry(const RecoveredState& state);
+  /// The participant holding `account`, or null.
+  const ParticipantRecord* holder_of(AccountId account) const;
+  /// The participant a registry command names: for a trader its own (0 or its id), for staff the id given.
+  Status resolve_unit(const Principal& who, ParticipantId requested, const ParticipantRecord*& out) const;
+  /// The full compliance record of a unit for a year, from the registry plus what the engine keeps.
+  ComplianceRecord compliance_record(int year, const ParticipantRecord& unit) const;
+  void emit_compliance(Step& step, int year, const ParticipantRecord& unit);
+  /// The first use of (command, target, key), or null. FAILED_PRECONDITION in `status` when the
+  /// key was used with other parameters.
+  const IdempotencyRecord* repeat_of_key(const char* command, std::uint64_t target, const std::string& key,
+                                         const std::string& fingerprint, Status& status) const;
+  void remember_key(Step& step, const char* command, std::uint64_t target, const std::string& key,
+                    std::string fingerprint, std::uint64_t object_id);
+  /// Emits ShortfallOwedChanged for every year of `unit` that was owed before or is owed now.
+  void emit_shortfalls(Step& step, AccountId unit, const std::vector<std::pair<int, Qty>>& before);
+
   /// The rules every new order, amendment, offer and acceptance must pass at `now`.
   Status check_open_for_trading(const Instrument& instrument, const ParticipantRecord& participant, TradingMode mode,
                                 UnixNanos now) const;
@@ -138,6 +167,14 @@ class Exchange {
   std::vector<TradeRecord> trades_;
   std::vector<DailyBar> bars_;
   std::map<std::tuple<AccountId, bool, std::string>, CashMovementRecord> cash_movements_;
+
+  std::map<std::pair<int, std::string>, CapRecord> caps_;
+  std::vector<AllocationRecord> allocations_;  ///< index = id - 1
+  std::map<std::pair<int, ParticipantId>, ComplianceRecord> compliance_;  ///< extras; amounts come from registry_
+  std::map<int, ComplianceYearClosed> closed_years_;
+  std::map<registry::FreezeId, FreezeView> freezes_;  ///< in force and lifted
+  std::unordered_map<AccountId, ParticipantId> owner_of_holding_account_;
+  std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;
 
   Sequence last_sequence_ = 0;
   ParticipantId last_participant_id_ = 0;

@@ -148,6 +148,96 @@ struct CashMovementRecord {
   settlement::CashAccount balance_after;
 };
 
+// ---- registry records ------------------------------------------------------
+
+/// The cap of one compliance year and sector, with its paid share and what is allocated free under it.
+struct CapRecord {
+  int year = 0;
+  std::string sector;
+  Qty cap;
+  std::int64_t paid_share_bps = 0;  ///< share sold by auction rather than allocated free
+  Qty issued;                       ///< everything issued under the cap (registry::CapUsage::issued)
+  Qty free_allocated;               ///< issued by free allocation, net of deductions
+  std::string reason;
+  Sequence sequence = 0;
+  /// cap × (10,000 − paid share) / 10,000, rounded down.
+  Qty free_limit() const {
+    return Qty{static_cast<std::int64_t>(static_cast<__int128>(cap.value) * (10'000 - paid_share_bps) / 10'000)};
+  }
+};
+
+/// One free allocation made by AllocateFree.
+struct AllocationRecord {
+  std::uint64_t id = 0;  ///< dense from 1
+  int year = 0;
+  std::string sector;
+  ParticipantId participant = 0;
+  std::string instrument;
+  Qty gross;
+  Qty deducted;
+  Qty issued;
+  std::optional<registry::AllocationFormula> formula;  ///< factors in parts per 10,000
+  std::string output_unit;
+  std::string reason;
+  std::uint64_t ledger_entry_id = 0;  ///< 0 when nothing was issued
+  Sequence sequence = 0;
+  UnixNanos at = 0;
+};
+
+/// One key emitting unit's compliance for one year, with what the registry core does not keep.
+struct ComplianceRecord {
+  registry::ComplianceStatus status;  ///< obligation, surrendered, shortfall, closed
+  ParticipantId participant = 0;
+  std::string sector;
+  std::string verifier;
+  std::string report_reference;
+  Price penalty_basis;      ///< set when the year closed short
+  int penalty_multiple = 0; ///< set when the year closed short
+  Cash penalty;             ///< shortfall × basis × multiple, set when the year closed short
+  Sequence sequence = 0;
+};
+
+/// A freeze, in force or lifted, as the API shows it.
+struct FreezeView {
+  registry::FreezeRecord record;  ///< quantity = what was frozen when placed
+  Qty remaining;                  ///< zero once lifted
+  Role placed_by = Role::regulator;
+  std::string legal_reference;
+  UnixNanos lifted_at = 0;        ///< 0 while in force
+  Sequence sequence = 0;
+  bool active() const { return remaining.is_positive(); }
+};
+
+/// A key emitting unit whose coverage of its obligation is below the threshold (ListEarlyWarnings).
+struct EarlyWarningRecord {
+  ParticipantId participant = 0;
+  std::string name;
+  std::string sector;
+  Qty obligation;        ///< verified emissions of the year
+  Qty surrendered;       ///< allowances and CCER surrendered for the year
+  Qty eligible;          ///< usable units held (registry::EarlyWarning::covered less the open buys)
+  Qty open_buys;         ///< open buy orders of allowances of vintages up to the year
+  std::int64_t coverage_bps = 0;  ///< (surrendered + eligible + open buys) × 10,000 / obligation
+};
+
+/// The first use of an idempotency key by a registry command: a repeat with the same
+/// parameters answers from it without a second effect; other parameters are refused.
+struct IdempotencyRecord {
+  std::string command;      ///< "AllocateFree", "Surrender", ...
+  std::uint64_t target = 0; ///< participant, account or freeze the key belongs to
+  std::string key;
+  std::string fingerprint;  ///< the parameters of the first use
+  Sequence sequence = 0;    ///< the first use's sequence
+  std::uint64_t object_id = 0;  ///< allocation, freeze or ledger entry id of the first use
+};
+
+/// A shortfall of a closed year not yet deducted from an allocation (owed zero: fully deducted).
+struct ShortfallOwed {
+  AccountId unit = 0;
+  int year = 0;
+  Qty owed;
+};
+
 // ---- commands --------------------------------------------------------------
 
 struct CreateParticipant {
@@ -265,6 +355,104 @@ struct GetBook {
   std::uint32_t depth = 10;
 };
 
+// Registry commands (RegistryService, RegulatorService).
+
+/// Sets (or replaces) the cap of one compliance year and sector.
+struct SetCap {
+  int year = 0;
+  std::string sector;  ///< lowercase a-z and '_'
+  Qty cap;
+  std::int64_t paid_share_bps = 0;
+  std::string reason;
+};
+struct ListCaps {
+  int year = 0;  ///< 0 = all
+};
+/// Free allocation to a key emitting unit: a given quantity or a benchmark formula.
+struct AllocateFree {
+  int year = 0;
+  std::string sector;
+  ParticipantId participant = 0;
+  std::string instrument;
+  Qty direct;                                          ///< > 0 when given directly
+  std::optional<registry::AllocationFormula> formula;  ///< set when computed
+  std::string output_unit;
+  std::string reason;
+  std::string idempotency_key;
+};
+struct ListAllocations {
+  int year = 0;                   ///< 0 = all
+  ParticipantId participant = 0;  ///< 0 = all (a trader: its own)
+  std::string sector;             ///< empty = all
+};
+struct RecordVerifiedEmissions {
+  ParticipantId participant = 0;
+  int year = 0;
+  std::string sector;
+  Qty emissions;
+  std::string verifier;
+  std::string report_reference;
+  std::string reason;  ///< required when correcting an earlier record
+  std::string idempotency_key;
+};
+struct Surrender {
+  ParticipantId participant = 0;  ///< 0 = the calling trader's own participant
+  int year = 0;
+  std::string instrument;
+  Qty quantity;
+  std::string idempotency_key;
+};
+struct GetComplianceStatus {
+  ParticipantId participant = 0;  ///< 0 = the calling trader's own participant
+  int year = 0;
+};
+struct ListComplianceStatuses {
+  int year = 0;
+};
+/// Closes a compliance year after its deadline.
+struct CloseComplianceYear {
+  int year = 0;
+  Price penalty_basis_override;  ///< 0 = computed from the daily closes of the month before the close
+};
+/// Freezes available units; who ordered it follows from the caller's role.
+struct Freeze {
+  AccountId account = 0;
+  std::string instrument;
+  Qty quantity;
+  std::string reason;
+  std::string legal_reference;
+  std::string idempotency_key;
+};
+/// Lifts a freeze as a whole (quantity 0 or equal to what remains).
+struct Unfreeze {
+  registry::FreezeId freeze = 0;
+  Qty quantity;
+  std::string reason;
+  std::string idempotency_key;
+};
+/// Units whose coverage is below `threshold_bps` of their obligation (0 = 10,000: anyone not fully covered).
+struct ListEarlyWarnings {
+  int year = 0;
+  std::int64_t threshold_bps = 0;
+};
+struct ListFreezes {
+  AccountId account = 0;   ///< 0 = all
+  std::string instrument;  ///< empty = all
+  int status = 0;          ///< 0 any, 1 active, 2 lifted
+};
+/// Moves available units between holder accounts outside the order book.
+struct TransferUnits {
+  AccountId from = 0;
+  AccountId to = 0;
+  std::string instrument;
+  Qty quantity;
+  std::string reason;
+  std::string idempotency_key;
+};
+struct GetHoldings {
+  AccountId account = 0;
+};
+
 /// A request the server refused before it reached the engine (validation);
 /// the engine journals the rejection and answers `status`.
 struct Refused {
@@ -276,7 +464,10 @@ using CommandBody =
     std::variant<CreateParticipant, MoveCash, IssueAllowances, PlaceOrder, CancelOrder, GetParticipant, ListParticipants,
                  GetOrder, ListOrders, ListTrades, GetBalances, GetBook, Refused, AmendOrder, CancelAllOrders,
                  OfferBlockTrade, AcceptBlockTrade, ListBlockOffers, SetParticipantControls, HaltTrading, ResumeTrading,
-                 SetReferencePrice, SetTradingCalendar, GetTradingCalendar, RunEndOfDay, GetDailyBars, ListInstruments>;
+                 SetReferencePrice, SetTradingCalendar, GetTradingCalendar, RunEndOfDay, GetDailyBars, ListInstruments,
+                 SetCap, ListCaps, AllocateFree, ListAllocations, RecordVerifiedEmissions, Surrender,
+                 GetComplianceStatus, ListComplianceStatuses, CloseComplianceYear, Freeze, Unfreeze, ListFreezes,
+                 TransferUnits, GetHoldings, ListEarlyWarnings>;
 
 /// One request to the engine.
 struct Command {
@@ -340,9 +531,41 @@ struct DailyBarRecorded {
   DailyBar bar;
 };
 
+/// A cap after a change (set, or an allocation counted against it).
+struct CapChanged {
+  CapRecord cap;
+};
+struct AllocationMade {
+  AllocationRecord allocation;
+};
+/// A unit's compliance for a year after a change (emissions, surrender, close).
+struct ComplianceChanged {
+  ComplianceRecord compliance;
+};
+/// A shortfall owed after a change (a year closed short, or an allocation deducted it).
+struct ShortfallOwedChanged {
+  ShortfallOwed shortfall;
+};
+/// A compliance year closed: the penalty basis and multiple applied to its short units.
+struct ComplianceYearClosed {
+  int year = 0;
+  Price penalty_basis;
+  int penalty_multiple = 0;
+  Sequence sequence = 0;
+};
+struct IdempotencyKeyUsed {
+  IdempotencyRecord record;
+};
+/// A freeze after a change (placed or lifted).
+struct FreezeChanged {
+  FreezeView freeze;
+};
+
 using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingChanged, LedgerAppended, OrderChanged,
                            TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
-                           MarketStateChanged, CalendarChanged, DailyBarRecorded>;
+                           MarketStateChanged, CalendarChanged, DailyBarRecorded, CapChanged, AllocationMade,
+                           ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
+                           IdempotencyKeyUsed>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -376,6 +599,13 @@ struct Reply {
   std::string closed_date;             ///< RunEndOfDay: the day closed
   std::string next_date;               ///< RunEndOfDay: the next trading day
   std::uint64_t expired_orders = 0;    ///< RunEndOfDay
+  std::vector<CapRecord> caps;                 ///< SetCap, ListCaps
+  std::vector<AllocationRecord> allocations;   ///< AllocateFree, ListAllocations
+  std::vector<ComplianceRecord> compliance;    ///< RecordVerifiedEmissions, Surrender, Get/List, CloseComplianceYear
+  std::vector<FreezeView> freezes;             ///< Freeze, Unfreeze, ListFreezes
+  std::vector<EarlyWarningRecord> early_warnings;  ///< ListEarlyWarnings, lowest coverage first
+  Price penalty_basis;                         ///< CloseComplianceYear
+  int penalty_multiple = 0;                    ///< CloseComplianceYear
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -404,6 +634,13 @@ struct RecoveredState {
   std::vector<DailyBar> bars;
   /// Tonnes issued or allocated to each holding account per instrument (for position limits).
   std::vector<std::tuple<AccountId, std::string, Qty>> allocated;
+  std::vector<CapRecord> caps;
+  std::vector<AllocationRecord> allocations;  ///< by id
+  std::vector<ComplianceRecord> compliance;
+  std::vector<ShortfallOwed> shortfalls_owed;
+  std::vector<FreezeView> freezes;  ///< in force and lifted
+  std::vector<ComplianceYearClosed> closed_years;
+  std::vector<IdempotencyRecord> idempotency;
 };
 
 }  // namespace carbon::engine

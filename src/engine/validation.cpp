@@ -59,6 +59,25 @@ Status validate_text(const std::string& text, const char* field, std::size_t max
   return Status::ok();
 }
 
+Status validate_year(int year) {
+  if (year < 2000 || year > 2200) return invalid_argument("compliance_year must be 2000 to 2200");
+  return Status::ok();
+}
+
+Status validate_sector(const std::string& sector) {
+  if (sector.empty() || sector.size() > 32 || sector.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+    return invalid_argument("sector is required: 1 to 32 characters of lowercase a-z and '_'");
+  }
+  return Status::ok();
+}
+
+Status validate_key(const std::string& key) {
+  if (key.empty() || key.size() > 64 || !is_clean_text(key)) {
+    return invalid_argument("idempotency_key is required: 1 to 64 characters, no control characters");
+  }
+  return Status::ok();
+}
+
 Status validate_date(const std::string& text, const char* field) {
   if (!matching::parse_date(text)) return invalid_argument(std::string(field) + " must be a date YYYY-MM-DD");
   return Status::ok();
@@ -232,6 +251,107 @@ Status validate(const CommandBody& body) {
             }
             if (!c.to_date.empty()) return validate_date(c.to_date, "to_date");
             return Status::ok();
+          },
+          [](const SetCap& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (Status s = validate_sector(c.sector); !s.is_ok()) return s;
+            if (!c.cap.is_positive()) return invalid_argument("cap_quantity must be positive");
+            if (c.paid_share_bps < 0 || c.paid_share_bps > 10'000) {
+              return invalid_argument("paid_share_bps must be 0 to 10,000");
+            }
+            return validate_text(c.reason, "reason", 500, true);
+          },
+          [](const ListCaps& c) -> Status { return c.year == 0 ? Status::ok() : validate_year(c.year); },
+          [](const AllocateFree& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (Status s = validate_sector(c.sector); !s.is_ok()) return s;
+            if (c.participant == 0) return invalid_argument("participant_id is required");
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (c.formula.has_value() == c.direct.is_positive()) {
+              if (!c.formula && !c.direct.is_zero()) return invalid_argument("direct quantity must be positive");
+              return invalid_argument("exactly one allocation method is required: direct or benchmark");
+            }
+            if (c.formula) {
+              if (c.formula->output <= 0) return invalid_argument("benchmark output must be positive");
+              if (c.formula->benchmark_micro_tonnes <= 0) {
+                return invalid_argument("benchmark_micro_tonnes must be positive");
+              }
+              if (c.formula->factors_per_10000.size() > registry::kMaxAdjustmentFactors) {
+                return invalid_argument("at most " + std::to_string(registry::kMaxAdjustmentFactors) +
+                                        " adjustment factors are supported");
+              }
+              for (std::int64_t factor : c.formula->factors_per_10000) {
+                if (factor <= 0) return invalid_argument("an adjustment factor must be positive");
+              }
+            }
+            if (Status s = validate_text(c.output_unit, "output_unit", 32, false); !s.is_ok()) return s;
+            if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const ListAllocations& c) -> Status {
+            if (c.year != 0) {
+              if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            }
+            return c.sector.empty() ? Status::ok() : validate_sector(c.sector);
+          },
+          [](const RecordVerifiedEmissions& c) -> Status {
+            if (c.participant == 0) return invalid_argument("participant_id is required");
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (Status s = validate_sector(c.sector); !s.is_ok()) return s;
+            if (c.emissions.is_negative()) return invalid_argument("verified_emissions must not be negative");
+            if (Status s = validate_text(c.verifier, "verifier", 200, true); !s.is_ok()) return s;
+            if (Status s = validate_text(c.report_reference, "report_reference", 200, true); !s.is_ok()) return s;
+            if (Status s = validate_text(c.reason, "reason", 500, false); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const Surrender& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
+            return validate_key(c.idempotency_key);
+          },
+          [](const GetComplianceStatus& c) -> Status { return validate_year(c.year); },
+          [](const ListComplianceStatuses& c) -> Status { return validate_year(c.year); },
+          [](const CloseComplianceYear& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (c.penalty_basis_override.is_negative()) {
+              return invalid_argument("penalty_basis_price_fen must not be negative");
+            }
+            return Status::ok();
+          },
+          [](const Freeze& c) -> Status {
+            if (c.account == 0) return invalid_argument("holding_account_id is required");
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
+            if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
+            if (Status s = validate_text(c.legal_reference, "legal_reference", 200, false); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const Unfreeze& c) -> Status {
+            if (c.freeze == 0) return invalid_argument("freeze_id is required");
+            if (c.quantity.is_negative()) return invalid_argument("quantity must not be negative");
+            if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const ListFreezes& c) -> Status {
+            if (c.status < 0 || c.status > 2) return invalid_argument("unknown freeze status");
+            return validate_text(c.instrument, "instrument", 32, false);
+          },
+          [](const TransferUnits& c) -> Status {
+            if (c.from == 0 || c.to == 0) return invalid_argument("both holding account ids are required");
+            if (c.from == c.to) return invalid_argument("from and to are the same holding account");
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
+            if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const ListEarlyWarnings& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (c.threshold_bps < 0 || c.threshold_bps > 10'000) return invalid_argument("threshold_bps must be 0 to 10,000");
+            return Status::ok();
+          },
+          [](const GetHoldings& c) -> Status {
+            return c.account == 0 ? invalid_argument("holding_account_id is required") : Status::ok();
           },
           [](const auto&) -> Status { return Status::ok(); },
       },

@@ -26,6 +26,7 @@
 /// in, first out, so replaying the chain from the issuance entries (which
 /// carry the serials) reproduces every block; the chain therefore covers them.
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <span>
@@ -241,6 +242,8 @@ class Registry {
                                        const std::string& reference);
   /// Shortfall of closed years not yet deducted from an allocation.
   Qty deduction_owed(AccountId unit) const;
+  /// The same by year, oldest first (years fully deducted are absent).
+  std::vector<std::pair<int, Qty>> shortfalls_owed_of(AccountId unit) const;
 
   // ---- compliance -----------------------------------------------------------
 
@@ -322,6 +325,8 @@ class Registry {
   void restore_ccer_blocks(AccountId account, std::vector<CcerBlock> blocks);
   /// Puts back a freeze in force (its units are already in the restored holding) and advances the ids.
   void restore_freeze(const FreezeRecord& record);
+  /// Makes new freeze ids follow `last_used` (a lifted freeze's id is never handed out again).
+  void restore_freeze_ids(FreezeId last_used) { next_freeze_id_ = std::max(next_freeze_id_, last_used + 1); }
   /// Puts back a pledge in force (its units are already in the restored holding) and advances the ids.
   void restore_pledge(const PledgeRecord& record);
   /// Puts back a cap and what is issued under it.

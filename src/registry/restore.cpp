@@ -40,6 +40,14 @@ void Registry::restore_retirement(Retirement retirement) {
   retirements_.push_back(std::move(retirement));
 }
 
+std::vector<std::pair<int, Qty>> Registry::shortfalls_owed_of(AccountId unit) const {
+  std::vector<std::pair<int, Qty>> out;
+  for (const auto& [key, owed] : shortfalls_owed_) {
+    if (key.unit == unit) out.emplace_back(key.year, owed);
+  }
+  return out;
+}
+
 std::vector<FreezeRecord> Registry::all_freezes() const {
   std::vector<FreezeRecord> out;
   out.reserve(freezes_.size());

@@ -158,11 +158,12 @@ void Daemon::start() {
   runtime_->start();
 
   ServiceContext context{auth_, *runtime_, config_, sessions_.get(), feed_.get()};
+  context.ledger_conninfo = conninfo_;
   trading_ = std::make_unique<TradingService>(context);
   market_data_ = std::make_unique<MarketDataService>(context);
   admin_ = std::make_unique<AdminService>(context);
   registry_ = std::make_unique<RegistryService>(context);
-  regulator_ = std::make_unique<RegulatorService>();
+  regulator_ = std::make_unique<RegulatorService>(context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -26,6 +26,8 @@ struct ServiceContext {
   const Config& config;
   OrderSessions* sessions = nullptr;  ///< nullptr: OrderSession answers UNIMPLEMENTED
   MarketFeed* feed = nullptr;         ///< nullptr: StreamDepth and StreamTrades answer UNIMPLEMENTED
+  /// libpq conninfo of the database, for the regulator's read-only ledger queries (store/ledger_reader.h).
+  std::string ledger_conninfo = {};
   /// The configured rules of an instrument, or nullptr.
   const InstrumentConfig* instrument(const std::string& code) const {
     for (const InstrumentConfig& instrument : config.instruments) {
@@ -137,12 +139,67 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   grpc::ServerUnaryReactor* IssueAllowances(grpc::CallbackServerContext* ctx,
                                             const v1::IssueAllowancesRequest* request,
                                             v1::IssueAllowancesResponse* response) override;
+  // Defined in registry_services.cpp.
+  grpc::ServerUnaryReactor* SetCap(grpc::CallbackServerContext* ctx, const v1::SetCapRequest* request,
+                                v1::Cap* response) override;
+  grpc::ServerUnaryReactor* ListCaps(grpc::CallbackServerContext* ctx, const v1::ListCapsRequest* request,
+                                v1::ListCapsResponse* response) override;
+  grpc::ServerUnaryReactor* AllocateFree(grpc::CallbackServerContext* ctx, const v1::AllocateFreeRequest* request,
+                                v1::Allocation* response) override;
+  grpc::ServerUnaryReactor* ListAllocations(grpc::CallbackServerContext* ctx, const v1::ListAllocationsRequest* request,
+                                v1::ListAllocationsResponse* response) override;
+  grpc::ServerUnaryReactor* RecordVerifiedEmissions(grpc::CallbackServerContext* ctx, const v1::RecordVerifiedEmissionsRequest* request,
+                                v1::ComplianceStatus* response) override;
+  grpc::ServerUnaryReactor* Surrender(grpc::CallbackServerContext* ctx, const v1::SurrenderRequest* request,
+                                v1::SurrenderResponse* response) override;
+  grpc::ServerUnaryReactor* GetComplianceStatus(grpc::CallbackServerContext* ctx, const v1::GetComplianceStatusRequest* request,
+                                v1::ComplianceStatus* response) override;
+  grpc::ServerUnaryReactor* CloseComplianceYear(grpc::CallbackServerContext* ctx, const v1::CloseComplianceYearRequest* request,
+                                v1::CloseComplianceYearResponse* response) override;
+  grpc::ServerUnaryReactor* Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
+                                v1::FreezeResponse* response) override;
+  grpc::ServerUnaryReactor* Unfreeze(grpc::CallbackServerContext* ctx, const v1::UnfreezeRequest* request,
+                                v1::UnfreezeResponse* response) override;
+  grpc::ServerUnaryReactor* ListFreezes(grpc::CallbackServerContext* ctx, const v1::ListFreezesRequest* request,
+                                v1::ListFreezesResponse* response) override;
+  grpc::ServerUnaryReactor* Transfer(grpc::CallbackServerContext* ctx, const v1::TransferRequest* request,
+                                v1::TransferResponse* response) override;
+  grpc::ServerUnaryReactor* ListSystemAccounts(grpc::CallbackServerContext* ctx, const v1::ListSystemAccountsRequest* request,
+                                v1::ListSystemAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* GetHoldings(grpc::CallbackServerContext* ctx, const v1::GetHoldingsRequest* request,
+                                v1::GetHoldingsResponse* response) override;
 
  private:
   ServiceContext context_;
 };
 
-/// Every RegulatorService RPC still answers UNIMPLEMENTED.
-class RegulatorService final : public v1::RegulatorService::CallbackService {};
+/// The regulator's view of the registry (registry_services.cpp). RPCs not
+/// overridden here answer UNIMPLEMENTED.
+class RegulatorService final : public v1::RegulatorService::CallbackService {
+ public:
+  explicit RegulatorService(ServiceContext context) : context_(context) {}
+  /// Read from PostgreSQL on the gRPC thread over a read-only connection of their own (no engine state).
+  grpc::ServerUnaryReactor* ListLedgerEntries(grpc::CallbackServerContext* ctx,
+                                              const v1::ListLedgerEntriesRequest* request,
+                                              v1::ListLedgerEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyLedger(grpc::CallbackServerContext* ctx, const v1::VerifyLedgerRequest* request,
+                                         v1::VerifyLedgerResponse* response) override;
+  grpc::ServerUnaryReactor* ListEarlyWarnings(grpc::CallbackServerContext* ctx,
+                                              const v1::ListEarlyWarningsRequest* request,
+                                              v1::ListEarlyWarningsResponse* response) override;
+  grpc::ServerUnaryReactor* GetComplianceStatus(grpc::CallbackServerContext* ctx, const v1::GetComplianceStatusRequest* request,
+                                v1::ComplianceStatus* response) override;
+  grpc::ServerUnaryReactor* ListComplianceStatuses(grpc::CallbackServerContext* ctx, const v1::ListComplianceStatusesRequest* request,
+                                v1::ListComplianceStatusesResponse* response) override;
+  grpc::ServerUnaryReactor* Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
+                                v1::FreezeResponse* response) override;
+  grpc::ServerUnaryReactor* Unfreeze(grpc::CallbackServerContext* ctx, const v1::UnfreezeRequest* request,
+                                v1::UnfreezeResponse* response) override;
+  grpc::ServerUnaryReactor* ListFreezes(grpc::CallbackServerContext* ctx, const v1::ListFreezesRequest* request,
+                                v1::ListFreezesResponse* response) override;
+
+ private:
+  ServiceContext context_;
+};
 
 }  // namespace carbon::server

@@ -1,5 +1,7 @@
 #include "store/journal.h"
 
+#include "store/registry_rows.h"
+
 #include <charconv>
 #include <map>
 #include <type_traits>
@@ -232,6 +234,11 @@ void append_payload(std::string& out, const Event& event) {
                 .add("trading_date", b.trading_date)
                 .add("turnover_fen", b.turnover.value);
           },
+          [&](const auto&) {
+            // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
+            const auto json = registry_event_json(event);
+            out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
+          },
       },
       event);
 }
@@ -252,6 +259,26 @@ std::string literal(bool v) { return v ? "true" : "false"; }
 template <typename N>
 std::string literal(N v) requires std::is_integral_v<N> {
   return std::to_string(v);
+}
+
+/// A statement with array parameters ($1::bigint[], ...) turned into one with
+/// the arrays inlined as quoted literals, so that it can ride in the batch's
+/// simple query. One left-to-right pass: text inserted for one placeholder is
+/// never scanned for another.
+std::string inline_parameters(std::string_view sql, const Columns& columns) {
+  const auto params = columns.params();
+  std::string out;
+  for (std::size_t at = 0; at < sql.size();) {
+    if (sql[at] == '$' && at + 1 < sql.size() && sql[at + 1] >= '0' && sql[at + 1] <= '9') {
+      std::size_t end = at + 1, number = 0;
+      while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') number = number * 10 + (sql[end++] - '0');
+      out += literal(*params.at(number - 1));
+      at = end;
+    } else {
+      out.push_back(sql[at++]);
+    }
+  }
+  return out;
 }
 
 /// The market-state projections: rare events (operator actions, end of
@@ -462,6 +489,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     copy->data.clear();
   }
   MarketRows market;
+  RegistryRows registry_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -481,6 +509,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
       append_payload(payload_, event);
       j.jsonb(payload_);
       market.add(event, seq);
+      registry_rows.add(event, seq);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
@@ -605,6 +634,11 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   }
   market_sql_.clear();
   market_statements_ = market.append_sql(market_sql_);
+  for (const auto& [sql, columns] : registry_rows.statements()) {
+    market_sql_ += ";";
+    market_sql_ += inline_parameters(sql, columns);
+    ++market_statements_;
+  }
 }
 
 Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) {

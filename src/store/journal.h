@@ -51,7 +51,7 @@ class PostgresJournal final : public engine::JournalSink {
   PgConn conn_;
   Sequence last_committed_ = 0;
   std::string payload_;  ///< scratch for one event's JSON
-  std::string market_sql_;             ///< ";statement" per market-state row of the batch
+  std::string market_sql_;             ///< ";statement" per market-state and registry row set of the batch
   std::size_t market_statements_ = 0;  ///< how many statements market_sql_ holds
   Copy journal_, participants_, movements_, ledger_, trades_, new_orders_;  ///< straight into their tables
   Copy cash_, holdings_, orders_;  ///< into staging tables, then upserted

@@ -45,6 +45,141 @@ registry::LedgerEntry ledger_entry(const PGresult* r, int row) {
   return e;
 }
 
+/// The registry's projections of migration 0003 (caps, allocations, compliance, freezes).
+void load_registry_state(PGconn* conn, engine::RecoveredState& state) {
+  PgResult r = exec_or_throw(conn,
+                             "SELECT compliance_year, sector, cap_quantity, paid_share_bps, issued, free_allocated,"
+                             " reason, updated_sequence FROM caps ORDER BY compliance_year, sector",
+                             "read caps");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::CapRecord cap;
+    cap.year = static_cast<int>(i64(r.get(), row, 0));
+    cap.sector = text(r.get(), row, 1);
+    cap.cap = Qty{i64(r.get(), row, 2)};
+    cap.paid_share_bps = i64(r.get(), row, 3);
+    cap.issued = Qty{i64(r.get(), row, 4)};
+    cap.free_allocated = Qty{i64(r.get(), row, 5)};
+    cap.reason = text(r.get(), row, 6);
+    cap.sequence = u64(r.get(), row, 7);
+    state.caps.push_back(std::move(cap));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT allocation_id, compliance_year, sector, participant_id, instrument, gross_quantity,"
+                    " deducted_quantity, issued_quantity, benchmark, output, output_unit, benchmark_micro_tonnes,"
+                    " factors_per_10000, reason, ledger_entry_id, sequence, allocated_at_unix_nanos"
+                    " FROM allocations ORDER BY allocation_id",
+                    "read allocations");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::AllocationRecord a;
+    a.id = u64(r.get(), row, 0);
+    a.year = static_cast<int>(i64(r.get(), row, 1));
+    a.sector = text(r.get(), row, 2);
+    a.participant = u64(r.get(), row, 3);
+    a.instrument = text(r.get(), row, 4);
+    a.gross = Qty{i64(r.get(), row, 5)};
+    a.deducted = Qty{i64(r.get(), row, 6)};
+    a.issued = Qty{i64(r.get(), row, 7)};
+    if (boolean(r.get(), row, 8)) {
+      registry::AllocationFormula formula;
+      formula.output = i64(r.get(), row, 9);
+      formula.benchmark_micro_tonnes = i64(r.get(), row, 11);
+      const std::string factors = text(r.get(), row, 12);
+      for (std::size_t start = 0; start < factors.size();) {
+        std::size_t end = factors.find(',', start);
+        if (end == std::string::npos) end = factors.size();
+        formula.factors_per_10000.push_back(std::strtoll(factors.substr(start, end - start).c_str(), nullptr, 10));
+        start = end + 1;
+      }
+      a.formula = std::move(formula);
+    }
+    a.output_unit = text(r.get(), row, 10);
+    a.reason = text(r.get(), row, 13);
+    a.ledger_entry_id = u64(r.get(), row, 14);
+    a.sequence = u64(r.get(), row, 15);
+    a.at = i64(r.get(), row, 16);
+    state.allocations.push_back(std::move(a));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT compliance_year, participant_id, holding_account_id, sector, verifier, report_reference,"
+                    " obligation, surrendered_allowances, surrendered_ccer, shortfall, closed, penalty_basis_fen,"
+                    " penalty_multiple, penalty_fen, updated_sequence FROM compliance"
+                    " ORDER BY compliance_year, participant_id",
+                    "read compliance");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::ComplianceRecord c;
+    c.status.year = static_cast<int>(i64(r.get(), row, 0));
+    c.participant = u64(r.get(), row, 1);
+    c.status.unit = u64(r.get(), row, 2);
+    c.sector = text(r.get(), row, 3);
+    c.verifier = text(r.get(), row, 4);
+    c.report_reference = text(r.get(), row, 5);
+    c.status.obligation = Qty{i64(r.get(), row, 6)};
+    c.status.surrendered_allowances = Qty{i64(r.get(), row, 7)};
+    c.status.surrendered_ccer = Qty{i64(r.get(), row, 8)};
+    c.status.shortfall = Qty{i64(r.get(), row, 9)};
+    c.status.closed = boolean(r.get(), row, 10);
+    c.penalty_basis = Price{i64(r.get(), row, 11)};
+    c.penalty_multiple = static_cast<int>(i64(r.get(), row, 12));
+    c.penalty = Cash{i64(r.get(), row, 13)};
+    c.sequence = u64(r.get(), row, 14);
+    state.compliance.push_back(std::move(c));
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT compliance_year, penalty_basis_fen, penalty_multiple, closed_sequence"
+                    " FROM compliance_years_closed ORDER BY compliance_year",
+                    "read closed compliance years");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.closed_years.push_back(engine::ComplianceYearClosed{static_cast<int>(i64(r.get(), row, 0)),
+                                                              Price{i64(r.get(), row, 1)},
+                                                              static_cast<int>(i64(r.get(), row, 2)),
+                                                              u64(r.get(), row, 3)});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT holding_account_id, compliance_year, owed FROM shortfalls_owed WHERE owed > 0"
+                    " ORDER BY holding_account_id, compliance_year",
+                    "read shortfalls owed");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    state.shortfalls_owed.push_back(engine::ShortfallOwed{u64(r.get(), row, 0), static_cast<int>(i64(r.get(), row, 1)),
+                                                          Qty{i64(r.get(), row, 2)}});
+  }
+
+  r = exec_or_throw(conn,
+                    "SELECT freeze_id, holding_account_id, instrument, quantity, remaining_quantity, authority,"
+                    " placed_by_role, ordered_by, reason, legal_reference, placed_at_unix_nanos,"
+                    " lifted_at_unix_nanos, updated_sequence FROM freezes ORDER BY freeze_id",
+                    "read freezes");
+  PgResult keys = exec_or_throw(conn,
+                                "SELECT command, target, idempotency_key, fingerprint, sequence, object_id"
+                                " FROM registry_idempotency ORDER BY sequence",
+                                "read registry idempotency keys");
+  for (int row = 0; row < PQntuples(keys.get()); ++row) {
+    state.idempotency.push_back(engine::IdempotencyRecord{text(keys.get(), row, 0), u64(keys.get(), row, 1),
+                                                          text(keys.get(), row, 2), text(keys.get(), row, 3),
+                                                          u64(keys.get(), row, 4), u64(keys.get(), row, 5)});
+  }
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::FreezeView f;
+    f.record.id = u64(r.get(), row, 0);
+    f.record.account = u64(r.get(), row, 1);
+    f.record.instrument = text(r.get(), row, 2);
+    f.record.quantity = Qty{i64(r.get(), row, 3)};
+    f.remaining = Qty{i64(r.get(), row, 4)};
+    f.record.authority = as<registry::FreezeAuthority>(r.get(), row, 5);
+    f.placed_by = as<Role>(r.get(), row, 6);
+    f.record.ordered_by = text(r.get(), row, 7);
+    f.record.reason = text(r.get(), row, 8);
+    f.legal_reference = text(r.get(), row, 9);
+    f.record.frozen_at = i64(r.get(), row, 10);
+    f.lifted_at = i64(r.get(), row, 11);
+    f.sequence = u64(r.get(), row, 12);
+    state.freezes.push_back(std::move(f));
+  }
+}
+
 }  // namespace
 
 engine::RecoveredState load_state(PGconn* conn) {
@@ -215,6 +350,8 @@ engine::RecoveredState load_state(PGconn* conn) {
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     state.allocated.emplace_back(u64(r.get(), row, 0), text(r.get(), row, 1), Qty{i64(r.get(), row, 2)});
   }
+
+  load_registry_state(conn, state);
 
   r = exec_or_throw(conn, "SELECT entry_id, hash FROM ledger_entries ORDER BY entry_id DESC LIMIT 1",
                     "read ledger tail");

@@ -1,0 +1,24 @@
+#pragma once
+/// The command being applied (private to the engine's .cpp files).
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/exchange.h"
+
+namespace carbon::engine {
+
+/// One engine step: its sequence and time, the events it emits and the
+/// reply, and the cash accounts and holdings it touched (flushed as events
+/// once the command has succeeded). Engine thread only.
+struct Exchange::Step {
+  Sequence sequence;
+  UnixNanos at;
+  std::vector<Event>& events;
+  Reply& reply;
+  std::vector<AccountId> touched_cash;
+  std::vector<std::pair<AccountId, std::string>> touched_holdings;
+};
+
+}  // namespace carbon::engine
