@@ -37,6 +37,20 @@ matching::SelfTradePrevention book_self_trade_mode(SelfTradePrevention mode) {
   return matching::SelfTradePrevention::cancel_incoming;
 }
 
+Status check_lot(const InstrumentConfig& config, Qty quantity) {
+  if (quantity.value % config.lot.value == 0) return Status::ok();
+  return failed_precondition("lot rule: quantity " + tonnes(quantity) + " is not a multiple of the " +
+                             tonnes(config.lot) + " lot of " + config.code);
+}
+
+/// The lot and the listed size limit of a listed order's quantity.
+Status check_listed_quantity(const InstrumentConfig& config, Qty quantity) {
+  if (Status s = check_lot(config, quantity); !s.is_ok()) return s;
+  if (quantity <= config.listed_max_quantity) return Status::ok();
+  return failed_precondition("listed order size: " + tonnes(quantity) + " exceeds the listed maximum of " +
+                             tonnes(config.listed_max_quantity) + "; larger quantities trade as block trades");
+}
+
 std::string mode_name(TradingMode mode) { return mode == TradingMode::block ? "block" : "listed"; }
 
 /// price × quantity rounded half up to a multiple of `tick`: the closing price rule.
@@ -576,14 +590,7 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
   } else if (Status s = check_price(instrument, price, TradingMode::listed); !s.is_ok()) {
     return s;
   }
-  if (c.quantity.value % config.lot.value != 0) {
-    return failed_precondition("lot rule: quantity " + tonnes(c.quantity) + " is not a multiple of the " +
-                               tonnes(config.lot) + " lot of " + c.instrument);
-  }
-  if (c.quantity > config.listed_max_quantity) {
-    return failed_precondition("listed order size: " + tonnes(c.quantity) + " exceeds the listed maximum of " +
-                               tonnes(config.listed_max_quantity) + "; larger quantities trade as block trades");
-  }
+  if (Status s = check_listed_quantity(config, c.quantity); !s.is_ok()) return s;
   if (c.side == Side::buy) {
     if (Status s = check_position_limit(instrument, *participant, c.quantity); !s.is_ok()) return s;
   }
@@ -803,14 +810,7 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
   if (new_price != order.price) {
     if (Status s = check_price(instrument, new_price, TradingMode::listed); !s.is_ok()) return s;
   }
-  if (new_quantity.value % config.lot.value != 0) {
-    return failed_precondition("lot rule: quantity " + tonnes(new_quantity) + " is not a multiple of the " +
-                               tonnes(config.lot) + " lot of " + order.instrument);
-  }
-  if (new_quantity > config.listed_max_quantity) {
-    return failed_precondition("listed order size: " + tonnes(new_quantity) + " exceeds the listed maximum of " +
-                               tonnes(config.listed_max_quantity));
-  }
+  if (Status s = check_listed_quantity(config, new_quantity); !s.is_ok()) return s;
   const Qty old_remaining = order.remaining();
   const Qty new_remaining = new_quantity - order.filled;
   if (order.side == Side::buy && new_remaining > old_remaining) {
@@ -908,10 +908,7 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
     return failed_precondition("block size: " + tonnes(c.quantity) + " is below the block minimum of " +
                                tonnes(config.block_min_quantity) + "; smaller quantities trade on the listed book");
   }
-  if (c.quantity.value % config.lot.value != 0) {
-    return failed_precondition("lot rule: quantity " + tonnes(c.quantity) + " is not a multiple of the " +
-                               tonnes(config.lot) + " lot of " + c.instrument);
-  }
+  if (Status s = check_lot(config, c.quantity); !s.is_ok()) return s;
   if (Status s = check_price(instrument, c.price, TradingMode::block); !s.is_ok()) return s;
   if (c.side == Side::buy) {
     if (Status s = check_position_limit(instrument, *participant, c.quantity); !s.is_ok()) return s;

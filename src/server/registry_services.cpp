@@ -11,66 +11,11 @@
 #include "registry/compliance.h"
 #include "server/convert.h"
 #include "store/ledger_reader.h"
+#include "server/dispatch.h"
 #include "server/services.h"
 
 namespace carbon::server {
 namespace {
-
-/// Finishes one unary call with the engine's reply, after commit.
-template <typename Response>
-class RegistryCompletion final : public engine::Completion {
- public:
-  using Fill = std::function<Status(const engine::Reply&, Response&)>;
-  RegistryCompletion(grpc::ServerUnaryReactor* reactor, Response* response, Fill fill)
-      : reactor_(reactor), response_(response), fill_(std::move(fill)) {}
-
-  void complete(engine::Reply&& reply) override {
-    Status status = std::move(reply.status);
-    if (status.is_ok()) status = fill_(reply, *response_);
-    reactor_->Finish(to_grpc(status));
-    delete this;
-  }
-
- private:
-  grpc::ServerUnaryReactor* reactor_;
-  Response* response_;
-  Fill fill_;
-};
-
-/// As dispatch() in services.cpp, plus `precheck`: a stateless refusal of the
-/// request (bad page token, unsupported field value) answered after
-/// authentication and authorization; a refused command is still journaled.
-template <typename Response, typename Make>
-grpc::ServerUnaryReactor* dispatch(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
-                                   Response* response, Status precheck, Make&& make,
-                                   typename RegistryCompletion<Response>::Fill fill) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  engine::Command command;
-  if (Status s = context.auth.authenticate(*ctx, command.principal); !s.is_ok()) {
-    reactor->Finish(to_grpc(s));
-    return reactor;
-  }
-  if (Status s = authorize(command.principal.role, method); !s.is_ok()) {
-    reactor->Finish(to_grpc(s));
-    return reactor;
-  }
-  command.body = make(command.principal);
-  Status s = std::move(precheck);
-  if (s.is_ok()) s = engine::validate(command.body);
-  if (!s.is_ok()) {
-    if (engine::is_query(command.body)) {
-      reactor->Finish(to_grpc(s));
-      return reactor;
-    }
-    command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
-  }
-  auto* completion = new RegistryCompletion<Response>(reactor, response, std::move(fill));
-  if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
-    delete completion;
-    reactor->Finish(to_grpc(submitted));
-  }
-  return reactor;
-}
 
 // ---- paging -----------------------------------------------------------------
 
@@ -258,7 +203,7 @@ Status admit(ServiceContext& context, grpc::CallbackServerContext* ctx, std::str
 
 grpc::ServerUnaryReactor* RegistryService::SetCap(grpc::CallbackServerContext* ctx, const v1::SetCapRequest* request,
                                                   v1::Cap* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/SetCap", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::SetCap{request->compliance_year(), request->sector(),
@@ -273,7 +218,7 @@ grpc::ServerUnaryReactor* RegistryService::SetCap(grpc::CallbackServerContext* c
 
 grpc::ServerUnaryReactor* RegistryService::ListCaps(grpc::CallbackServerContext* ctx,
                                                     const v1::ListCapsRequest* request, v1::ListCapsResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/ListCaps", response, Status::ok(),
       [&](const engine::Principal&) { return engine::CommandBody{engine::ListCaps{request->compliance_year()}}; },
       [](const engine::Reply& reply, v1::ListCapsResponse& out) {
@@ -309,7 +254,7 @@ grpc::ServerUnaryReactor* RegistryService::AllocateFree(grpc::CallbackServerCont
     command.formula = std::move(formula);
     command.output_unit = b.output_unit();
   }
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/AllocateFree", response, std::move(precheck),
       [&](const engine::Principal&) { return engine::CommandBody{std::move(command)}; },
       [](const engine::Reply& reply, v1::Allocation& out) {
@@ -326,7 +271,7 @@ grpc::ServerUnaryReactor* RegistryService::ListAllocations(grpc::CallbackServerC
                                std::to_string(request->compliance_year()) + "|" +
                                    std::to_string(request->participant_id()) + "|" + request->sector(),
                                page);
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/ListAllocations", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{
@@ -342,7 +287,7 @@ grpc::ServerUnaryReactor* RegistryService::ListAllocations(grpc::CallbackServerC
 grpc::ServerUnaryReactor* RegistryService::RecordVerifiedEmissions(grpc::CallbackServerContext* ctx,
                                                                    const v1::RecordVerifiedEmissionsRequest* request,
                                                                    v1::ComplianceStatus* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/RecordVerifiedEmissions", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::RecordVerifiedEmissions{
@@ -359,7 +304,7 @@ grpc::ServerUnaryReactor* RegistryService::RecordVerifiedEmissions(grpc::Callbac
 grpc::ServerUnaryReactor* RegistryService::Surrender(grpc::CallbackServerContext* ctx,
                                                      const v1::SurrenderRequest* request,
                                                      v1::SurrenderResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/Surrender", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::Surrender{request->participant_id(), request->compliance_year(),
@@ -378,7 +323,7 @@ grpc::ServerUnaryReactor* RegistryService::Surrender(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* RegistryService::GetComplianceStatus(grpc::CallbackServerContext* ctx,
                                                                const v1::GetComplianceStatusRequest* request,
                                                                v1::ComplianceStatus* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/GetComplianceStatus", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::GetComplianceStatus{request->participant_id(), request->compliance_year()}};
@@ -392,7 +337,7 @@ grpc::ServerUnaryReactor* RegistryService::GetComplianceStatus(grpc::CallbackSer
 grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackServerContext* ctx,
                                                                const v1::CloseComplianceYearRequest* request,
                                                                v1::CloseComplianceYearResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/CloseComplianceYear", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{
@@ -427,7 +372,7 @@ grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackSer
 
 grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
                                                   v1::FreezeResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/Freeze", response, Status::ok(),
       [&](const engine::Principal&) { return engine::CommandBody{freeze_command(*request)}; },
       [](const engine::Reply& reply, v1::FreezeResponse& out) {
@@ -439,7 +384,7 @@ grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* c
 
 grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext* ctx,
                                                     const v1::UnfreezeRequest* request, v1::UnfreezeResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/Unfreeze", response, Status::ok(),
       [&](const engine::Principal&) { return engine::CommandBody{unfreeze_command(*request)}; },
       [](const engine::Reply& reply, v1::UnfreezeResponse& out) {
@@ -455,7 +400,7 @@ grpc::ServerUnaryReactor* RegistryService::ListFreezes(grpc::CallbackServerConte
   Page page;
   Status precheck = check_freeze_status(request->status());
   if (precheck.is_ok()) precheck = parse_page(request->page_size(), request->page_token(), freeze_filters(*request), page);
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/ListFreezes", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListFreezes{request->holding_account_id(), request->instrument(),
@@ -470,7 +415,7 @@ grpc::ServerUnaryReactor* RegistryService::ListFreezes(grpc::CallbackServerConte
 
 grpc::ServerUnaryReactor* RegistryService::Transfer(grpc::CallbackServerContext* ctx,
                                                     const v1::TransferRequest* request, v1::TransferResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/Transfer", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::TransferUnits{request->from_holding_account_id(),
@@ -517,7 +462,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSystemAccounts(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::GetHoldings(grpc::CallbackServerContext* ctx,
                                                        const v1::GetHoldingsRequest* request,
                                                        v1::GetHoldingsResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/GetHoldings", response, Status::ok(),
       [&](const engine::Principal&) { return engine::CommandBody{engine::GetHoldings{request->holding_account_id()}}; },
       [](const engine::Reply& reply, v1::GetHoldingsResponse& out) {
@@ -533,7 +478,7 @@ grpc::ServerUnaryReactor* RegistryService::GetHoldings(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RegulatorService::GetComplianceStatus(grpc::CallbackServerContext* ctx,
                                                                 const v1::GetComplianceStatusRequest* request,
                                                                 v1::ComplianceStatus* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegulatorService/GetComplianceStatus", response, Status::ok(),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::GetComplianceStatus{request->participant_id(), request->compliance_year()}};
@@ -556,7 +501,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListComplianceStatuses(grpc::Callbac
                               request->sector(),
                           page);
   }
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegulatorService/ListComplianceStatuses", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListComplianceStatuses{request->compliance_year()}};
@@ -583,7 +528,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListComplianceStatuses(grpc::Callbac
 
 grpc::ServerUnaryReactor* RegulatorService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
                                                    v1::FreezeResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegulatorService/Freeze", response, Status::ok(),
       [&](const engine::Principal&) { return engine::CommandBody{freeze_command(*request)}; },
       [](const engine::Reply& reply, v1::FreezeResponse& out) {
@@ -596,7 +541,7 @@ grpc::ServerUnaryReactor* RegulatorService::Freeze(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext* ctx,
                                                      const v1::UnfreezeRequest* request,
                                                      v1::UnfreezeResponse* response) {
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegulatorService/Unfreeze", response, Status::ok(),
       [&](const engine::Principal&) { return engine::CommandBody{unfreeze_command(*request)}; },
       [](const engine::Reply& reply, v1::UnfreezeResponse& out) {
@@ -612,7 +557,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListFreezes(grpc::CallbackServerCont
   Page page;
   Status precheck = check_freeze_status(request->status());
   if (precheck.is_ok()) precheck = parse_page(request->page_size(), request->page_token(), freeze_filters(*request), page);
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegulatorService/ListFreezes", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListFreezes{request->holding_account_id(), request->instrument(),
@@ -708,7 +653,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListEarlyWarnings(grpc::CallbackServ
                                std::to_string(request->compliance_year()) + "|" +
                                    std::to_string(request->threshold_bps()),
                                page);
-  return dispatch(
+  return dispatch_checked(
       context_, ctx, "carbon.v1.RegulatorService/ListEarlyWarnings", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListEarlyWarnings{request->compliance_year(), request->threshold_bps()}};

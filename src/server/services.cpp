@@ -7,72 +7,10 @@
 #include "engine/validation.h"
 #include "matching/trading_rules.h"
 #include "server/convert.h"
+#include "server/dispatch.h"
 #include "server/order_requests.h"
 
 namespace carbon::server {
-namespace {
-
-/// Finishes one unary call with the engine's reply, after commit.
-template <typename Response>
-class UnaryCompletion final : public engine::Completion {
- public:
-  using Fill = std::function<void(const engine::Reply&, Response&)>;
-  UnaryCompletion(grpc::ServerUnaryReactor* reactor, Response* response, Fill fill)
-      : reactor_(reactor), response_(response), fill_(std::move(fill)) {}
-
-  void complete(engine::Reply&& reply) override {
-    if (reply.status.is_ok()) {
-      fill_(reply, *response_);
-      reactor_->Finish(grpc::Status::OK);
-    } else {
-      reactor_->Finish(to_grpc(reply.status));
-    }
-    delete this;
-  }
-
- private:
-  grpc::ServerUnaryReactor* reactor_;
-  Response* response_;
-  Fill fill_;
-};
-
-/// Authenticates and authorizes the call, builds the command with `make`
-/// (which may refuse with a status) and hands it to the engine.
-template <typename Response, typename Make>
-grpc::ServerUnaryReactor* dispatch(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
-                                   Response* response, Make&& make,
-                                   typename UnaryCompletion<Response>::Fill fill) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  engine::Command command;
-  if (Status s = context.auth.authenticate(*ctx, command.principal); !s.is_ok()) {
-    reactor->Finish(to_grpc(s));
-    return reactor;
-  }
-  if (Status s = authorize(command.principal.role, method); !s.is_ok()) {
-    reactor->Finish(to_grpc(s));
-    return reactor;
-  }
-  command.body = make(command.principal);
-  // Malformed requests are refused here, on the gRPC thread. A refused
-  // command still goes through the engine, which journals the refusal
-  // (rejections are events) before it is answered; a refused read is
-  // answered at once, since reads are not journaled.
-  if (Status s = engine::validate(command.body); !s.is_ok()) {
-    if (engine::is_query(command.body)) {
-      reactor->Finish(to_grpc(s));
-      return reactor;
-    }
-    command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
-  }
-  auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill));
-  if (Status s = context.runtime.submit(std::move(command), completion); !s.is_ok()) {
-    delete completion;
-    reactor->Finish(to_grpc(s));
-  }
-  return reactor;
-}
-
-}  // namespace
 
 // ---- TradingService --------------------------------------------------------
 
