@@ -65,7 +65,7 @@ staff operator market halt --instrument CEA2024 --reason "disclosure pending" >/
 staff auditor market instruments | grep -q "halted: disclosure pending" || fail "instruments do not show the halt"
 set +e
 CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 10 2>"$dir/err"
-[ $? -eq 1 ] && grep -q "instrument halted" "$dir/err" || fail "a halted instrument must refuse orders, exit 1"
+[ $? -eq 5 ] && grep -q "instrument halted" "$dir/err" || fail "a halted instrument must refuse orders, exit 5"
 set -e
 staff operator market resume --instrument CEA2024 >/dev/null || fail "resume"
 rest=$(CARBON_TOKEN=$seller_token ctl --json order place --instrument CEA2024 --side sell --price-fen 10500 --quantity 100) ||
@@ -76,15 +76,17 @@ CARBON_TOKEN=$seller_token ctl order amend "$rest_id" --quantity 60 | grep -q "t
 staff operator market calendar 2026 --set 2026-12-31 | grep -q "holidays: 2026-12-31" || fail "calendar set"
 set +e
 staff operator market end-of-day 2026-11-24 2>"$dir/err"
-[ $? -eq 1 ] && grep -q "end at 15:00" "$dir/err" || fail "end of day during the session must exit 1"
+[ $? -eq 5 ] && grep -q "end at 15:00" "$dir/err" || fail "end of day during the session must exit 5"
 set -e
 
-# Exit codes: 1 the server said no, 3 unreachable, 4 no token.
+# Exit codes: 5 the server refused, 3 unreachable, 4 no token or not allowed.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
-[ $? -eq 1 ] || fail "selling units bought today must exit 1"
+[ $? -eq 5 ] || fail "selling units bought today must exit 5"
 env -u CARBON_TOKEN "$carbonctl" balances 2>/dev/null
 [ $? -eq 4 ] || fail "no token must exit 4"
+CARBON_TOKEN=$buyer_token ctl market halt --reason "not mine to halt" 2>"$dir/err"
+[ $? -eq 4 ] && grep -q PERMISSION_DENIED "$dir/err" || fail "a trader halting the market must exit 4"
 CARBON_TOKEN=x "$carbonctl" --server 127.0.0.1:1 --timeout 2 balances 2>/dev/null
 [ $? -eq 3 ] || fail "an unreachable server must exit 3"
 set -e

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <type_traits>
 
 namespace carbonctl {
 namespace {
@@ -186,6 +187,54 @@ void Details::print(std::ostream& out) const {
     pad(out, width - display_width(key) + 1);
     out << value << '\n';
   }
+}
+
+}  // namespace carbonctl
+
+namespace carbonctl {
+
+bool parse_china_time(const std::string& text, std::int64_t& unix_nanos) {
+  using namespace std::chrono;
+  int y = 0;
+  unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  const auto digits = [&](std::size_t at, std::size_t count, auto& out) {
+    if (at + count > text.size()) return false;
+    out = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = static_cast<std::remove_reference_t<decltype(out)>>(out * 10 + (text[i] - '0'));
+    }
+    return true;
+  };
+  if (!digits(0, 4, y) || text.size() < 10 || text[4] != '-' || !digits(5, 2, mo) || text[7] != '-' ||
+      !digits(8, 2, d)) {
+    return false;
+  }
+  if (text.size() > 10) {
+    if ((text[10] != 'T' && text[10] != ' ') || !digits(11, 2, h) || text.size() < 16 || text[13] != ':' ||
+        !digits(14, 2, mi)) {
+      return false;
+    }
+    if (text.size() > 16 && (text.size() != 19 || text[16] != ':' || !digits(17, 2, s))) return false;
+    if (h > 23 || mi > 59 || s > 59) return false;
+  }
+  const year_month_day date{year{y}, month{mo}, day{d}};
+  if (!date.ok()) return false;
+  const sys_seconds local = sys_days{date} + hours{h} + minutes{mi} + seconds{s};
+  unix_nanos = duration_cast<nanoseconds>((local - hours{8}).time_since_epoch()).count();
+  return true;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += digits[byte >> 4];
+    out += digits[byte & 0x0F];
+  }
+  return out;
 }
 
 }  // namespace carbonctl

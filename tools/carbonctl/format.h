@@ -78,3 +78,16 @@ class Details {
 };
 
 }  // namespace carbonctl
+
+namespace carbonctl {
+
+/// A time typed on the command line, in China Standard Time (UTC+8), as
+/// nanoseconds since the Unix epoch: "YYYY-MM-DD" (midnight),
+/// "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" (a space may replace the T).
+/// False if malformed or not a real date/time.
+bool parse_china_time(const std::string& text, std::int64_t& unix_nanos);
+
+/// Bytes as lowercase hexadecimal.
+std::string hex(std::string_view bytes);
+
+}  // namespace carbonctl

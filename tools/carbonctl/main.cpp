@@ -5,54 +5,17 @@
 /// for where the bearer token comes from, render.cpp/format.cpp for output.
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
-#include <type_traits>
 
+#include "cli_support.h"
 #include "commands.h"
 #include "session.h"
 
 namespace {
 
 using namespace carbonctl;
-
-/// Strict base-10 integer parsing. (CLI11's own conversion uses strtoll with
-/// base 0, which reads "0100" as octal 64 and "-1" as a huge unsigned value,
-/// and clamps overflow silently: not acceptable for money and ids.)
-template <typename Int>
-bool parse_decimal(const std::string& text, Int& out) {
-  const char* end = text.data() + text.size();
-  auto [stop, error] = std::from_chars(text.data(), end, out, 10);
-  return error == std::errc{} && stop == end;
-}
-
-template <typename Int>
-CLI::Validator decimal() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        Int value{};
-        if (parse_decimal(text, value)) return {};
-        return "\"" + text + "\" is not a decimal integer" +
-               (std::is_signed_v<Int> ? "" : " >= 0") + " that fits in " + std::to_string(sizeof(Int) * 8) + " bits";
-      },
-      "");
-}
-
-/// An option (or positional, if `name` has no leading dash) read into an
-/// integer with parse_decimal.
-template <typename Int>
-CLI::Option* add_integer(CLI::App* app, const std::string& name, Int& target, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name, [&target](const std::string& text) { parse_decimal(text, target); }, description)
-      ->check(decimal<Int>())
-      ->type_name(std::is_signed_v<Int> ? "INT" : "UINT");
-}
-
-const CLI::Validator kNonEmpty(
-    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");
 
 std::string lower_dashed(std::string text) {
   for (char& c : text) {
@@ -74,11 +37,17 @@ Units: cash and prices are entered in fen (0.01 CNY; prices per tonne) and shown
 
 Exit codes:
   0  success
-  1  the server answered an error; stderr says "error: <GRPC_CODE>: <message>"
+  1  the server failed otherwise (INTERNAL, UNIMPLEMENTED, ABORTED, ...);
+     stderr says "error: <GRPC_CODE>: <message>", as for 3, 4 and 5
   2  usage error (bad command line)
-  3  cannot reach the server (UNAVAILABLE or DEADLINE_EXCEEDED); nothing was
-     acknowledged, retrying with the same --key / --client-order-id is safe
-  4  no token configured, or the token / staff file cannot be read
+  3  try again later: the server cannot be reached or is busy (UNAVAILABLE,
+     DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED); retrying with the same --key /
+     --client-order-id is safe
+  4  authentication or permission: no token configured, the token / staff
+     file cannot be read, UNAUTHENTICATED, PERMISSION_DENIED
+  5  the server refused the request (INVALID_ARGUMENT, NOT_FOUND,
+     FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE); the message names
+     the rule; nothing changed
 
 Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list)";
 
@@ -198,7 +167,8 @@ int main(int argc, char** argv) {
 
   // ---- registry ------------------------------------------------------------
   IssueArgs issue_args;
-  auto* registry = app.add_subcommand("registry", "The registry of units (role: registry authority)");
+  auto* registry = app.add_subcommand(
+      "registry", "The registry of units: issuance, caps, free allocation, compliance, freezes, transfers, holdings");
   registry->require_subcommand(1);
   registry->footer(
       "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
@@ -218,6 +188,8 @@ int main(int argc, char** argv) {
         "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\"");
     issue->callback([&] { action = [&](Session& s) { return registry_issue(s, issue_args); }; });
   }
+
+  add_registry_commands(*registry, action);
 
   // ---- order ---------------------------------------------------------------
   PlaceOrderArgs place_args;
@@ -453,6 +425,8 @@ int main(int argc, char** argv) {
       "Prints SERVING (exit 0), NOT_SERVING or another state (exit 1), or UNREACHABLE (exit 3).\n"
       "Example: carbonctl --server 10.0.0.5:50051 health");
   health_cmd->callback([&] { action = [&](Session& s) { return health(s, health_service); }; });
+
+  add_regulator_commands(app, action);
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 

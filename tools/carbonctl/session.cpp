@@ -31,6 +31,23 @@ std::string status_code_name(grpc::StatusCode code) {
   return "CODE_" + std::to_string(static_cast<int>(code));
 }
 
+int exit_code_for(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return kExitOk;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return kExitUnreachable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED: return kExitNoToken;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::OUT_OF_RANGE: return kExitRefused;
+    default: return kExitServerError;
+  }
+}
+
 std::shared_ptr<grpc::Channel> Session::channel() {
   if (!channel_) channel_ = grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials());
   return channel_;
@@ -57,9 +74,8 @@ void Session::check(const grpc::Status& status) {
     if (channel_ && channel_->GetState(false) != GRPC_CHANNEL_READY) {
       message += "\nhint: cannot reach carbond at " + options_.server + "; is it running? (--server, CARBON_SERVER)";
     }
-    throw ExitError(kExitUnreachable, message);
   }
-  throw ExitError(kExitServerError, message);
+  throw ExitError(exit_code_for(code), message);
 }
 
 }  // namespace carbonctl

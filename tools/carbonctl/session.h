@@ -14,11 +14,17 @@ namespace carbonctl {
 /// carbonctl's exit codes (documented in the top-level --help).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitServerError = 1,  ///< the server answered an error status
+  kExitServerError = 1,  ///< the server answered another error (INTERNAL, UNIMPLEMENTED, ABORTED, ...)
   kExitUsage = 2,        ///< bad command line
-  kExitUnreachable = 3,  ///< UNAVAILABLE or DEADLINE_EXCEEDED
-  kExitNoToken = 4,      ///< no usable bearer token configured
+  kExitUnreachable = 3,  ///< UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED: try again later
+  kExitNoToken = 4,      ///< no usable bearer token, UNAUTHENTICATED or PERMISSION_DENIED
+  kExitRefused = 5,      ///< the server refused the request: INVALID_ARGUMENT, NOT_FOUND,
+                         ///< FAILED_PRECONDITION, ALREADY_EXISTS or OUT_OF_RANGE
+  kExitInvalid = 6,      ///< the answer is a negative finding (regulator verify: the ledger does not verify)
 };
+
+/// The exit code for a non-OK gRPC status (kExitOk for OK).
+int exit_code_for(grpc::StatusCode code);
 
 /// Ends the command: main() prints "error: <what()>" to stderr (if
 /// non-empty) and exits with `code`.
@@ -68,8 +74,7 @@ class Session {
   /// Sets the deadline and, if `authenticated`, the authorization metadata.
   void prepare(grpc::ClientContext& context, bool authenticated);
 
-  /// Throws ExitError for a non-OK status: exit 3 for UNAVAILABLE and
-  /// DEADLINE_EXCEEDED, 1 otherwise.
+  /// Throws ExitError for a non-OK status, with exit_code_for(code).
   void check(const grpc::Status& status);
 
  private:
