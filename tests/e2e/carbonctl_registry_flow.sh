@@ -94,14 +94,14 @@ grep -q -- "--page-token" "$dir/out" || fail "a first page of 1 must say how to 
 [ "$(reg --json emissions --participant "$unit_id" --year 2024 --sector power --emissions 1500 --verifier CQC \
   --report VR-2024-001 --key em-1 | json 'd["state"]')" = COMPLIANCE_STATE_OUTSTANDING ] || fail "emissions"
 unit registry surrender --year 2024 --instrument CEA2024 --quantity 1000 --key sur-1 >"$dir/out" || fail "surrender"
-grep -q "outstanding *500 t" "$dir/out" || fail "surrender does not show 500 t outstanding: $(cat "$dir/out")"
+grep -q "outstanding: *500 t" "$dir/out" || fail "surrender does not show 500 t outstanding: $(cat "$dir/out")"
 expect 5 "insufficient" unit registry surrender --year 2024 --instrument CEA2024 --quantity 300 --key sur-2
 expect 4 "PERMISSION_DENIED" unit registry surrender --participant "$bank_id" --year 2024 --instrument CEA2024 \
   --quantity 1 --key sur-3
-reg compliance --participant "$unit_id" --year 2024 | grep -q "state *outstanding" || fail "registry compliance"
+reg compliance --participant "$unit_id" --year 2024 | grep -q "state: *outstanding" || fail "registry compliance"
 [ "$(staff auditor --json regulator compliance --year 2024 | json 'd["statuses"][0]["outstanding"]')" = 500 ] ||
   fail "regulator compliance list"
-staff regulator regulator compliance --year 2024 --participant "$unit_id" | grep -q "surrendered allowances *1,000 t" ||
+staff regulator regulator compliance --year 2024 --participant "$unit_id" | grep -q "surrendered allowances: *1,000 t" ||
   fail "regulator compliance of one unit"
 
 # Early warnings: 1,000 surrendered + 209 held = 80.60% of 1,500.
@@ -154,7 +154,7 @@ staff auditor regulator ledger --kind surrender --hashes --from 2026-11-24 --to 
 [ "$(staff auditor --json regulator ledger --from 2026-11-25 | json 'len(d["entries"])')" = 0 ] ||
   fail "no entry is recorded after the start day"
 expect 2 "is not YYYY-MM-DD" staff auditor regulator ledger --from 2026-02-30
-staff auditor regulator verify --account "$unit_account" | grep -q "valid *yes" || fail "verify"
+staff auditor regulator verify --account "$unit_account" | grep -q "valid: *yes" || fail "verify"
 [ "$(staff regulator --json regulator verify | json 'd["valid"]')" = True ] || fail "verify --json"
 expect 4 "PERMISSION_DENIED" unit regulator verify
 
@@ -165,7 +165,7 @@ grep -q "0 compliant, 1 short (500 t)" "$dir/out" && grep -q "250,000.00" "$dir/
   fail "close-year table: $(cat "$dir/out")"
 [ "$(staff auditor --json regulator compliance --year 2024 --state short | json 'd["statuses"][0]["penalty_fen"]')" = \
   25000000 ] || fail "the short status after the close"
-expect 5 "closed" unit registry surrender --year 2024 --instrument CEA2024 --quantity 1 --key sur-4
+expect 5 "deadline of compliance year 2024 has passed" unit registry surrender --year 2024 --instrument CEA2024 --quantity 1 --key sur-4
 
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"

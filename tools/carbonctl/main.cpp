@@ -48,6 +48,7 @@ Exit codes:
   5  the server refused the request (INVALID_ARGUMENT, NOT_FOUND,
      FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE); the message names
      the rule; nothing changed
+  6  a negative finding: "regulator verify" found the ledger broken
 
 Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list)";
 

@@ -63,12 +63,21 @@ void print_caps(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::
   table.print(out);
 }
 
+/// Millionths as a decimal without trailing zeros: 821800 -> "0.8218".
+std::string millionths(std::int64_t value) {
+  if (value < 0) return "-" + millionths(-(value + 1) + 1);
+  std::string fraction = std::to_string(value % 1'000'000);
+  fraction.insert(0, 6 - fraction.size(), '0');
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  return std::to_string(value / 1'000'000) + (fraction.empty() ? "" : "." + fraction);
+}
+
 std::string method_of(const v1::Allocation& a) {
   if (!a.has_benchmark()) return "direct";
   const v1::BenchmarkAllocation& b = a.benchmark();
-  std::string text = tonnes(b.output()) + " " + (b.output_unit().empty() ? "units" : b.output_unit()) + " x " +
-                     std::to_string(b.benchmark_micro_tonnes()) + " ut/unit";
-  for (const v1::AdjustmentFactor& f : b.factors()) text += " x " + std::to_string(f.factor_ppm()) + " ppm";
+  const std::string unit = b.output_unit().empty() ? "unit" : b.output_unit();
+  std::string text = tonnes(b.output()) + " " + unit + " x " + millionths(b.benchmark_micro_tonnes()) + " t/" + unit;
+  for (const v1::AdjustmentFactor& f : b.factors()) text += " x " + millionths(f.factor_ppm());
   return text;
 }
 
