@@ -167,6 +167,18 @@ grep -q "0 compliant, 1 short (500 t)" "$dir/out" && grep -q "250,000.00" "$dir/
   25000000 ] || fail "the short status after the close"
 expect 5 "deadline of compliance year 2024 has passed" unit registry surrender --year 2024 --instrument CEA2024 --quantity 1 --key sur-4
 
+# A ledger altered behind carbond's back: verify names the entry and exits 6.
+if command -v psql >/dev/null; then
+  as_owner=()
+  [ "$(id -u)" -eq 0 ] && as_owner=(runuser -u "$(stat -c %U "$dir/data/pg")" --)
+  "${as_owner[@]}" psql -q -h "$dir/data/pg/socket" -p 5498 -U carbond -d carbond \
+    -c "UPDATE ledger_entries SET quantity = quantity + 1 WHERE entry_id = 3" || fail "cannot alter the ledger"
+  expect 6 "does not verify" staff auditor regulator verify
+  grep -q "first bad entry: *3" "$dir/out" || fail "verify does not name entry 3: $(cat "$dir/out")"
+else
+  echo "note: psql not installed; the altered-ledger check (exit 6) was skipped" >&2
+fi
+
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=

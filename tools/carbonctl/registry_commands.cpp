@@ -65,11 +65,11 @@ void print_caps(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::
 
 /// Millionths as a decimal without trailing zeros: 821800 -> "0.8218".
 std::string millionths(std::int64_t value) {
-  if (value < 0) return "-" + millionths(-(value + 1) + 1);
-  std::string fraction = std::to_string(value % 1'000'000);
+  const std::uint64_t magnitude = value < 0 ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  std::string fraction = std::to_string(magnitude % 1'000'000);
   fraction.insert(0, 6 - fraction.size(), '0');
   while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  return std::to_string(value / 1'000'000) + (fraction.empty() ? "" : "." + fraction);
+  return (value < 0 ? "-" : "") + std::to_string(magnitude / 1'000'000) + (fraction.empty() ? "" : "." + fraction);
 }
 
 std::string method_of(const v1::Allocation& a) {
