@@ -1,7 +1,9 @@
 /// carbonctl: the command-line client of carbond.
 ///
 /// This file only wires the command line (CLI11) to the subcommands in
-/// commands.cpp; see session.cpp for the connection and exit codes, token.cpp
+/// commands.cpp and market_commands.cpp; the registry and regulator groups
+/// register themselves (registry_commands.cpp, regulator_commands.cpp, with
+/// the shared option helpers in cli_support.h); see session.cpp for the connection and exit codes, token.cpp
 /// for where the bearer token comes from, render.cpp/format.cpp for output.
 
 #include <CLI/CLI.hpp>
