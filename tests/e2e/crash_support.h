@@ -372,6 +372,7 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
   // 6. The books equal a replay of the journal, order by order, and the served depth agrees.
   const std::vector<Resting> replayed = replay_journal(conninfo);
   const std::vector<Resting> served = served_book(x, traders);
+  EXPECT_FALSE(replayed.empty()) << "no resting order to compare: the load left an empty book";
   EXPECT_EQ(served, replayed);
   v1::GetBookRequest request;
   request.set_instrument("CEA2024");

@@ -191,6 +191,22 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenReservationsDisagreeWithOpenOrder
   EXPECT_EQ(exchange->stop(), 0);
 }
 
+TEST_F(StartupIntegrityTest, RefusesToStartWhenAClosedOrderReservesOrARowIsNewerThanTheJournal) {
+  const std::string filled = db.query("SELECT order_id FROM orders WHERE status = 3 AND side = 1");
+  ASSERT_FALSE(filled.empty());
+  expect_refusal("UPDATE orders SET reserved_fen = 5 WHERE order_id = " + filled,
+                 "order " + filled + " is closed but still reserves 5 fen",
+                 "UPDATE orders SET reserved_fen = 0 WHERE order_id = " + filled);
+  const std::string last = db.query("SELECT max(sequence) FROM journal");
+  const std::string later = std::to_string(std::stoll(last) + 7);
+  expect_refusal("UPDATE orders SET updated_sequence = " + later + " WHERE order_id = " + filled,
+                 "order " + filled + " was changed at sequence " + later + ", after the journal's last sequence " +
+                     last,
+                 "UPDATE orders SET updated_sequence = sequence WHERE order_id = " + filled);
+  ASSERT_NO_THROW(exchange->start());
+  EXPECT_EQ(exchange->stop(), 0);
+}
+
 TEST_F(StartupIntegrityTest, RefusesToStartWhenTheLedgerTailIsAlteredUnlinkedOrDisagreesWithTheJournal) {
   ASSERT_EQ(last_entry, "3");  // two issuances and one delivery
   const std::string where = " WHERE entry_id = " + last_entry;
