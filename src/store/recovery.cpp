@@ -363,6 +363,78 @@ engine::RecoveredState load_state(PGconn* conn) {
   return state;
 }
 
+namespace {
+
+const char* fault_name(registry::ChainFault fault) {
+  switch (fault) {
+    case registry::ChainFault::wrong_entry_id: return "the entry ids are not dense (an entry is missing)";
+    case registry::ChainFault::broken_link: return "its prev_hash is not the hash of the entry before it";
+    case registry::ChainFault::wrong_hash: return "its stored hash does not match its contents (altered)";
+    case registry::ChainFault::none: break;
+  }
+  return "sound";
+}
+
+/// Every open order holds exactly its reservation: cash accounts' reserved
+/// cash is the sum of their open buy orders' reservations, holdings' reserved
+/// units the sum of the open sell orders' remaining quantity.
+void check_reservations(const engine::RecoveredState& state) {
+  std::map<std::uint64_t, std::uint64_t> cash_account_of;  // participant -> cash account
+  std::map<std::uint64_t, std::uint64_t> holding_account_of;
+  for (const auto& p : state.participants) {
+    cash_account_of[p.id] = p.cash_account;
+    holding_account_of[p.id] = p.holding_account;
+  }
+  std::map<std::uint64_t, std::int64_t> cash_reserved;
+  std::map<std::pair<std::uint64_t, std::string>, std::int64_t> units_reserved;
+  for (const auto& o : state.orders) {
+    if (is_terminal(o.status)) {
+      if (o.reservation.total.value != 0) {
+        throw std::runtime_error("order " + std::to_string(o.id) + " is closed but still reserves " +
+                                 std::to_string(o.reservation.total.value) + " fen");
+      }
+      continue;
+    }
+    if (o.side == Side::buy) {
+      cash_reserved[cash_account_of[o.participant]] += o.reservation.total.value;
+    } else {
+      units_reserved[{holding_account_of[o.participant], o.instrument}] += o.remaining().value;
+    }
+  }
+  for (const auto& c : state.cash) {
+    const auto found = cash_reserved.find(c.account);
+    const std::int64_t expected = found == cash_reserved.end() ? 0 : found->second;
+    if (c.balance.reserved.value != expected) {
+      throw std::runtime_error("reservations disagree for cash account " + std::to_string(c.account) +
+                               ": it holds " + std::to_string(c.balance.reserved.value) +
+                               " fen reserved, its open buy orders reserve " + std::to_string(expected) + " fen");
+    }
+    if (found != cash_reserved.end()) cash_reserved.erase(found);
+  }
+  if (!cash_reserved.empty() && cash_reserved.begin()->second != 0) {
+    throw std::runtime_error("open buy orders reserve cash in cash account " +
+                             std::to_string(cash_reserved.begin()->first) + ", which does not exist");
+  }
+  for (const auto& h : state.holdings) {
+    const auto found = units_reserved.find({h.account, h.instrument});
+    const std::int64_t expected = found == units_reserved.end() ? 0 : found->second;
+    if (h.holding.reserved.value != expected) {
+      throw std::runtime_error("reservations disagree for holding account " + std::to_string(h.account) + " " +
+                               h.instrument + ": it holds " + std::to_string(h.holding.reserved.value) +
+                               " t reserved, its open sell orders reserve " + std::to_string(expected) + " t");
+    }
+    if (found != units_reserved.end()) units_reserved.erase(found);
+  }
+  for (const auto& [key, quantity] : units_reserved) {
+    if (quantity != 0) {
+      throw std::runtime_error("open sell orders reserve " + std::to_string(quantity) + " t of " + key.second +
+                               " in holding account " + std::to_string(key.first) + ", which holds none");
+    }
+  }
+}
+
+}  // namespace
+
 void check_state(PGconn* conn, const engine::RecoveredState& state) {
   std::map<std::string, std::int64_t> net;
   for (const auto& h : state.holdings) net[h.instrument] += h.holding.total().value;
@@ -385,19 +457,64 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
                              " fen, all balances sum to " + std::to_string(held) + " fen");
   }
 
+  check_reservations(state);
+
+  // Nothing is newer than the journal's last sequence (the sequence the engine resumes from).
+  for (const auto& o : state.orders) {
+    if (o.updated_sequence > state.last_sequence) {
+      throw std::runtime_error("order " + std::to_string(o.id) + " was changed at sequence " +
+                               std::to_string(o.updated_sequence) + ", after the journal's last sequence " +
+                               std::to_string(state.last_sequence));
+    }
+  }
+  if (!state.trades.empty() && state.trades.back().sequence > state.last_sequence) {
+    throw std::runtime_error("trade " + std::to_string(state.trades.back().id) + " is at sequence " +
+                             std::to_string(state.trades.back().sequence) + ", after the journal's last sequence " +
+                             std::to_string(state.last_sequence));
+  }
+
   if (state.last_ledger_entry_id == 0) return;
+  // The tail of the hash chain: the last kLedgerTailChecked entries re-hashed, dense and linked.
+  const std::uint64_t first =
+      state.last_ledger_entry_id > kLedgerTailChecked ? state.last_ledger_entry_id - kLedgerTailChecked + 1 : 1;
   r = exec_params_or_throw(conn,
                            "SELECT entry_id, sequence, recorded_at_unix_nanos, instrument, from_account_id,"
                            " to_account_id, quantity, kind, reference, prev_hash, hash FROM ledger_entries"
                            " WHERE entry_id >= $1 ORDER BY entry_id",
-                           {std::to_string(state.last_ledger_entry_id > 1 ? state.last_ledger_entry_id - 1 : 1)},
-                           "read ledger tail entries");
+                           {std::to_string(first)}, "read ledger tail entries");
   std::vector<registry::LedgerEntry> tail;
+  tail.reserve(static_cast<std::size_t>(PQntuples(r.get())));
   for (int row = 0; row < PQntuples(r.get()); ++row) tail.push_back(ledger_entry(r.get(), row));
-  registry::Hash prev = tail.front().entry_id == 1 ? registry::Hash{} : tail.front().prev_hash;
-  if (auto bad = registry::first_bad_entry(tail, prev)) {
-    throw std::runtime_error("the ledger's hash chain is broken at entry " + std::to_string(*bad) +
-                             ": its stored hash does not match its contents or its predecessor");
+  if (tail.empty() || tail.front().entry_id != first) {
+    throw std::runtime_error("the ledger's hash chain is broken: entry " + std::to_string(first) +
+                             " is missing (the chain must be dense up to its head, entry " +
+                             std::to_string(state.last_ledger_entry_id) + ")");
+  }
+  const registry::Hash prev = first == 1 ? registry::Hash{} : tail.front().prev_hash;
+  const registry::ChainVerification verified = registry::verify_chain(tail, prev, first);
+  if (!verified.ok()) {
+    throw std::runtime_error("the ledger's hash chain is broken at entry " +
+                             std::to_string(verified.first_bad_entry_id) + ": " + fault_name(verified.fault));
+  }
+  if (tail.back().sequence > state.last_sequence) {
+    throw std::runtime_error("ledger entry " + std::to_string(tail.back().entry_id) + " is at sequence " +
+                             std::to_string(tail.back().sequence) + ", after the journal's last sequence " +
+                             std::to_string(state.last_sequence));
+  }
+  // The head agrees with the journal's record of it (the LedgerAppended event of the same command).
+  r = exec_params_or_throw(conn,
+                           "SELECT payload->>'hash' FROM journal WHERE sequence = $1 AND kind = 'LedgerAppended'"
+                           " AND (payload->>'entry_id')::bigint = $2",
+                           {std::to_string(tail.back().sequence), std::to_string(tail.back().entry_id)},
+                           "read the journal's ledger head");
+  if (PQntuples(r.get()) != 1) {
+    throw std::runtime_error("the ledger's head, entry " + std::to_string(tail.back().entry_id) +
+                             ", has no LedgerAppended event in the journal at its sequence " +
+                             std::to_string(tail.back().sequence));
+  }
+  if (text(r.get(), 0, 0) != registry::to_hex(tail.back().hash)) {
+    throw std::runtime_error("the ledger's head, entry " + std::to_string(tail.back().entry_id) +
+                             ", has a hash that differs from the one its journal event recorded");
   }
 }
 

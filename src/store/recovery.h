@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 
+#include <cstdint>
+
 #include "engine/records.h"
 
 namespace carbon::store {
@@ -13,10 +15,17 @@ namespace carbon::store {
 /// Throws std::runtime_error on a database error.
 engine::RecoveredState load_state(PGconn* conn);
 
+/// How many of the ledger's last entries are re-hashed at start.
+inline constexpr std::uint64_t kLedgerTailChecked = 1024;
+
 /// Checks what was loaded: every instrument's holdings sum to zero, cash
-/// equals deposits minus withdrawals, the ledger's last entry hashes to its
-/// stored hash and links to the one before. Throws std::runtime_error with
-/// a message naming the first disagreement.
+/// equals deposits minus withdrawals, every cash account's and holding's
+/// reserved amount is exactly what its open orders reserve (and closed
+/// orders reserve nothing), no projection is newer than the journal's last
+/// sequence, the ledger's last kLedgerTailChecked entries are dense, re-hash
+/// to their stored hashes and link to each other, and the head's hash is the
+/// one its journal event (LedgerAppended) recorded. Throws
+/// std::runtime_error with a message naming the first disagreement.
 void check_state(PGconn* conn, const engine::RecoveredState& state);
 
 }  // namespace carbon::store

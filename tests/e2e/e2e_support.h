@@ -70,6 +70,7 @@ class RunningExchange {
   }
   int stop(int signal = 15) { return daemon_->stop(signal); }
   std::string log() const { return daemon_->log(); }
+  int exit_code() const { return daemon_->exit_code(); }
   const std::filesystem::path& dir() const { return dir_; }
 
   /// A client context carrying "authorization: Bearer <token>" (none if token is empty).

@@ -1,7 +1,7 @@
 // Nothing acknowledged is lost: carbond is killed with SIGKILL while a client
 // streams orders at it, restarted, and every order it acknowledged must be
-// there, with its cash still reserved. (The long crash test with PostgreSQL
-// restarts belongs to the durability issue; this is the foundation's promise.)
+// there, with its cash still reserved. (The foundation's promise; the crash
+// test with trades, PostgreSQL restarts and a journal replay is crash_test.cpp.)
 
 #include <gtest/gtest.h>
 

@@ -65,6 +65,7 @@ void DaemonProcess::start() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
       throw std::runtime_error("carbond exited during start:\n" + log());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -86,9 +87,8 @@ int DaemonProcess::stop(int signal) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   pid_ = -1;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  return exit_code_;
 }
 
 std::string DaemonProcess::log() const {

@@ -25,6 +25,8 @@ class DaemonProcess {
   /// Everything carbond logged so far.
   std::string log() const;
   bool running() const { return pid_ > 0; }
+  /// The exit code of the last exit seen by start() or stop() (128+signal if killed; -1 if none yet).
+  int exit_code() const { return exit_code_; }
 
  private:
   std::vector<std::string> args_;
@@ -32,6 +34,7 @@ class DaemonProcess {
   std::filesystem::path log_path_;
   std::filesystem::path ready_path_;
   pid_t pid_ = -1;
+  int exit_code_ = -1;
   std::string address_;
 };
 
