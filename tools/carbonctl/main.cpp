@@ -218,6 +218,7 @@ int main(int argc, char** argv) {
         "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\"");
     issue->callback([&] { action = [&](Session& s) { return registry_issue(s, issue_args); }; });
   }
+  add_pledge_commands(app, action);
 
   // ---- order ---------------------------------------------------------------
   PlaceOrderArgs place_args;
