@@ -22,6 +22,8 @@ std::string pledge_filter_hash(const std::string& filters) {
   return out;
 }
 
+using server::to_proto;  // the shared conversions of convert.h, next to the ones below
+
 void to_proto(const engine::ComplianceYearConfig& in, bool closed, v1::ComplianceYear& out) {
   out.set_compliance_year(in.year);
   out.set_deadline_unix_nanos(in.deadline);

@@ -1,8 +1,12 @@
-// carbonctl commands for pledges and the configuration of a compliance year:
-// registry pledge | release-pledge | enforce-pledge | pledges | configure-year.
+// carbonctl commands for pledges and the configuration of a compliance year
+// (registry pledge | release-pledge | enforce-pledge | pledges | configure-year)
+// and the regulator's market queries (regulator trades | orders).
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <tuple>
 #include <functional>
 #include <iostream>
 #include <type_traits>
