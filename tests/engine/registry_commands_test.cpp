@@ -537,7 +537,7 @@ TEST_F(RegistryCommandsTest, AConfiguredYearClosesAfterItsDeadlineWithItsMultipl
   EXPECT_EQ(out.reply.penalty_multiple, 7);
   Reply reply;
   ASSERT_TRUE(query(regulator, GetComplianceStatus{unit.id, 2024}, &reply).is_ok());
-  EXPECT_EQ(reply.compliance.at(0).penalty, Cash{100 * 9'800 * 7});
+  EXPECT_EQ(reply.compliance.at(0).penalty, Cash{600 * 9'800 * 7});  // nothing surrendered: 600 t short
   EXPECT_EQ(reply.compliance.at(0).penalty_multiple, 7);
   expect_rejected(authority, ConfigureComplianceYear{2024, now + kHour, 0, 5, 0}, ErrorCode::failed_precondition,
                   "is closed");
