@@ -71,7 +71,8 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListInstruments>(body) || std::holds_alternative<ListCaps>(body) ||
          std::holds_alternative<ListAllocations>(body) || std::holds_alternative<GetComplianceStatus>(body) ||
          std::holds_alternative<ListComplianceStatuses>(body) || std::holds_alternative<ListFreezes>(body) ||
-         std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body);
+         std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body) ||
+         std::holds_alternative<ListPledges>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -84,7 +85,8 @@ const char* command_name(const CommandBody& body) {
       "GetTradingCalendar", "RunEndOfDay",     "GetDailyBars",        "ListInstruments",
       "SetCap",            "ListCaps",         "AllocateFree",        "ListAllocations",  "RecordVerifiedEmissions",
       "Surrender",         "GetComplianceStatus", "ListComplianceStatuses", "CloseComplianceYear", "Freeze",
-      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings"};
+      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings",
+      "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -97,7 +99,8 @@ const char* event_name(const Event& event) {
                                           "InstrumentStateChanged",     "MarketStateChanged",    "CalendarChanged",
                                           "DailyBarRecorded",           "CapChanged",            "AllocationMade",
                                           "ComplianceChanged",          "ShortfallOwedChanged",  "ComplianceYearClosed",
-                                          "FreezeChanged",              "IdempotencyKeyUsed"};
+                                          "FreezeChanged",              "IdempotencyKeyUsed",    "ComplianceYearConfigured",
+                                          "PledgeChanged"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -167,6 +170,10 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const Freeze& c) { return freeze(step, who, c); },
           [&](const Unfreeze& c) { return unfreeze(step, who, c); },
           [&](const TransferUnits& c) { return transfer_units(step, who, c); },
+          [&](const ConfigureComplianceYear& c) { return configure_compliance_year(step, who, c); },
+          [&](const PledgeUnits& c) { return pledge_units(step, who, c); },
+          [&](const ReleasePledge& c) { return release_pledge(step, who, c); },
+          [&](const EnforcePledge& c) { return enforce_pledge(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -1251,6 +1258,7 @@ void Exchange::restore(const RecoveredState& state) {
   registry_.restore_ledger_tail(state.last_ledger_entry_id, state.last_ledger_hash);
   for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
   restore_registry(state);
+  restore_pledges(state);
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }

@@ -93,6 +93,19 @@ class Exchange {
   Status freeze(Step& step, const Principal& who, const Freeze& command);
   Status unfreeze(Step& step, const Principal& who, const Unfreeze& command);
   Status transfer_units(Step& step, const Principal& who, const TransferUnits& command);
+  // Compliance-year configuration and pledges (pledge_commands.cpp).
+  Status configure_compliance_year(Step& step, const Principal& who, const ConfigureComplianceYear& command);
+  Status pledge_units(Step& step, const Principal& who, const PledgeUnits& command);
+  Status release_pledge(Step& step, const Principal& who, const ReleasePledge& command);
+  Status enforce_pledge(Step& step, const Principal& who, const EnforcePledge& command);
+  /// Answers ListPledges.
+  Status pledge_query(Reply& reply, const Principal& who, const ListPledges& query) const;
+  /// Puts back compliance-year configurations and pledges.
+  void restore_pledges(const RecoveredState& state);
+  /// The penalty basis month's daily listed CEA closes: the calendar month before `reference`'s (Asia/Shanghai).
+  std::vector<Price> closes_of_month_before(UnixNanos reference, std::string& month_text) const;
+  /// Emits PledgeChanged and answers with the pledge and the holdings it touched.
+  void reply_pledge(Step& step, const PledgeView& view);
   /// Answers a registry query; UNIMPLEMENTED for a body that is not one.
   Status registry_query(Reply& reply, const Principal& who, const CommandBody& body) const;
   /// Puts back the registry state of `state` (caps, allocations, compliance, freezes).
@@ -172,6 +185,8 @@ class Exchange {
   std::vector<AllocationRecord> allocations_;  ///< index = id - 1
   std::map<std::pair<int, ParticipantId>, ComplianceRecord> compliance_;  ///< extras; amounts come from registry_
   std::map<int, ComplianceYearClosed> closed_years_;
+  std::map<int, ComplianceYearConfig> year_configs_;
+  std::map<registry::PledgeId, PledgeView> pledges_;  ///< active and closed
   std::map<registry::FreezeId, FreezeView> freezes_;  ///< in force and lifted
   std::unordered_map<AccountId, ParticipantId> owner_of_holding_account_;
   std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;

@@ -231,6 +231,31 @@ struct IdempotencyRecord {
   std::uint64_t object_id = 0;  ///< allocation, freeze or ledger entry id of the first use
 };
 
+/// A compliance year's parameters (ConfigureComplianceYear). An unconfigured year uses the defaults
+/// and no deadline.
+struct ComplianceYearConfig {
+  int year = 0;
+  UnixNanos deadline = 0;                          ///< surrender deadline; CloseComplianceYear waits for it
+  std::int64_t ccer_limit_bps = 500;               ///< this build: only 500 (5%)
+  int penalty_multiple = registry::kMinPenaltyMultiple;  ///< 5 to 10
+  std::int64_t early_warning_threshold_bps = 0;    ///< 0 = 10,000 (anyone not fully covered)
+  Sequence sequence = 0;
+};
+
+/// A pledge, active or closed, as the API shows it.
+struct PledgeView {
+  registry::PledgeRecord record;  ///< quantity = pledged at creation; pledgor and pledgee are holding accounts
+  ParticipantId pledgor_participant = 0;
+  ParticipantId pledgee_participant = 0;
+  Qty released;
+  Qty enforced;
+  Qty remaining;
+  bool last_enforced = false;  ///< the last action was an enforcement (status once closed)
+  UnixNanos closed_at = 0;     ///< 0 while active
+  Sequence sequence = 0;
+  bool active() const { return remaining.is_positive(); }
+};
+
 /// A shortfall of a closed year not yet deducted from an allocation (owed zero: fully deducted).
 struct ShortfallOwed {
   AccountId unit = 0;
@@ -423,7 +448,7 @@ struct Freeze {
   std::string legal_reference;
   std::string idempotency_key;
 };
-/// Lifts a freeze as a whole (quantity 0 or equal to what remains).
+/// Lifts a freeze in whole (quantity 0) or in part; the rest stays frozen with its reason.
 struct Unfreeze {
   registry::FreezeId freeze = 0;
   Qty quantity;
@@ -452,6 +477,40 @@ struct TransferUnits {
 struct GetHoldings {
   AccountId account = 0;
 };
+/// Sets the parameters of one compliance year (0 fields take the defaults).
+struct ConfigureComplianceYear {
+  int year = 0;
+  UnixNanos deadline = 0;
+  std::int64_t ccer_limit_bps = 0;              ///< 0 = 500
+  int penalty_multiple = 0;                     ///< 0 = 5
+  std::int64_t early_warning_threshold_bps = 0;
+};
+/// Pledges available units of a holding account to a pledgee participant.
+struct PledgeUnits {
+  AccountId account = 0;
+  std::string instrument;
+  Qty quantity;
+  ParticipantId pledgee = 0;
+  std::string contract_reference;
+  std::string idempotency_key;
+};
+/// Releases (repayment) or enforces (default) part or all (quantity 0) of a pledge.
+struct ReleasePledge {
+  registry::PledgeId pledge = 0;
+  Qty quantity;
+  std::string reason;
+  std::string idempotency_key;
+};
+struct EnforcePledge {
+  registry::PledgeId pledge = 0;
+  Qty quantity;
+  std::string reason;
+  std::string idempotency_key;
+};
+struct ListPledges {
+  ParticipantId participant = 0;  ///< as pledgor or pledgee; 0 = all (a trader: itself)
+  int status = 0;                 ///< 0 any, 1 active, 2 released, 3 enforced
+};
 
 /// A request the server refused before it reached the engine (validation);
 /// the engine journals the rejection and answers `status`.
@@ -467,7 +526,8 @@ using CommandBody =
                  SetReferencePrice, SetTradingCalendar, GetTradingCalendar, RunEndOfDay, GetDailyBars, ListInstruments,
                  SetCap, ListCaps, AllocateFree, ListAllocations, RecordVerifiedEmissions, Surrender,
                  GetComplianceStatus, ListComplianceStatuses, CloseComplianceYear, Freeze, Unfreeze, ListFreezes,
-                 TransferUnits, GetHoldings, ListEarlyWarnings>;
+                 TransferUnits, GetHoldings, ListEarlyWarnings, ConfigureComplianceYear, PledgeUnits, ReleasePledge,
+                 EnforcePledge, ListPledges>;
 
 /// One request to the engine.
 struct Command {
@@ -560,12 +620,20 @@ struct IdempotencyKeyUsed {
 struct FreezeChanged {
   FreezeView freeze;
 };
+/// A compliance year's parameters after ConfigureComplianceYear.
+struct ComplianceYearConfigured {
+  ComplianceYearConfig config;
+};
+/// A pledge after a change (pledged, released, enforced).
+struct PledgeChanged {
+  PledgeView pledge;
+};
 
 using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingChanged, LedgerAppended, OrderChanged,
                            TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
                            MarketStateChanged, CalendarChanged, DailyBarRecorded, CapChanged, AllocationMade,
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
-                           IdempotencyKeyUsed>;
+                           IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -606,6 +674,8 @@ struct Reply {
   std::vector<EarlyWarningRecord> early_warnings;  ///< ListEarlyWarnings, lowest coverage first
   Price penalty_basis;                         ///< CloseComplianceYear
   int penalty_multiple = 0;                    ///< CloseComplianceYear
+  std::vector<ComplianceYearConfig> compliance_years;  ///< ConfigureComplianceYear, CloseComplianceYear
+  std::vector<PledgeView> pledges;             ///< Pledge, ReleasePledge, EnforcePledge, ListPledges
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -641,6 +711,8 @@ struct RecoveredState {
   std::vector<FreezeView> freezes;  ///< in force and lifted
   std::vector<ComplianceYearClosed> closed_years;
   std::vector<IdempotencyRecord> idempotency;
+  std::vector<ComplianceYearConfig> compliance_years;
+  std::vector<PledgeView> pledges;  ///< active and closed
 };
 
 }  // namespace carbon::engine

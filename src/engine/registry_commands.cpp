@@ -319,6 +319,9 @@ Status Exchange::close_compliance_year(Step& step, const Principal& who, const C
     step.reply.penalty_basis = closed->second.penalty_basis;
     step.reply.penalty_multiple = closed->second.penalty_multiple;
     step.reply.sequence = closed->second.sequence;
+    if (auto config = year_configs_.find(c.year); config != year_configs_.end()) {
+      step.reply.compliance_years.push_back(config->second);
+    }
     return Status::ok();
   }
   const std::vector<registry::ComplianceStatus> before = registry_.compliance_statuses(c.year);
@@ -327,25 +330,25 @@ Status Exchange::close_compliance_year(Step& step, const Principal& who, const C
   }
   const bool any_short = std::any_of(before.begin(), before.end(),
                                      [](const registry::ComplianceStatus& s) { return s.shortfall.is_positive(); });
+  // A configured year closes only after its deadline, with its multiple, and its basis month is the
+  // one before the deadline's; an unconfigured year uses 5 and the month before the close.
+  const auto config = year_configs_.find(c.year);
+  const bool configured = config != year_configs_.end();
+  const int multiple = configured ? config->second.penalty_multiple : kPenaltyMultiple;
+  if (configured && step.at < config->second.deadline) {
+    return failed_precondition("compliance deadline rule: the surrender deadline of " + year_text(c.year) + " (" +
+                               matching::format_date(matching::shanghai_date(config->second.deadline)) +
+                               " Asia/Shanghai) has not passed");
+  }
   Price basis = c.penalty_basis_override;
   if (basis.is_zero() && any_short) {
-    // The month before the one in which the year is closed: closing on 2 January
-    // after a 31 December deadline uses December's daily closing prices.
-    const auto today = matching::shanghai_date(step.at);
-    const std::chrono::year_month month = std::chrono::year_month{today.year(), today.month()} - std::chrono::months{1};
-    char prefix[16];
-    std::snprintf(prefix, sizeof prefix, "%04d-%02u-", static_cast<int>(month.year()),
-                  static_cast<unsigned>(month.month()));
-    std::vector<Price> closes;
-    for (const DailyBar& bar : bars_) {
-      if (bar.mode != TradingMode::listed || bar.trade_count == 0 || !bar.trading_date.starts_with(prefix)) continue;
-      auto instrument = instruments_.find(bar.instrument);
-      if (instrument == instruments_.end() || instrument->second.config.market != Market::compliance) continue;
-      closes.push_back(bar.close);
-    }
+    std::string month;
+    const std::vector<Price> closes =
+        closes_of_month_before(configured ? config->second.deadline : step.at, month);
     if (closes.empty()) {
-      return failed_precondition("penalty basis: no listed CEA trades closed a day in " +
-                                 std::string(prefix, 7) + " and no penalty basis price was given");
+      return failed_precondition("penalty basis (decree 775, art. 24: average price of the month before the "
+                                 "deadline): no listed CEA trades closed a day in " +
+                                 month + " and no penalty basis price was given");
     }
     if (Status s = registry::average_closing_price(closes, basis); !s.is_ok()) return s;
   }
@@ -354,7 +357,7 @@ Status Exchange::close_compliance_year(Step& step, const Principal& who, const C
   for (const registry::ComplianceStatus& status : before) {
     if (!status.shortfall.is_positive()) continue;
     Cash penalty;
-    if (Status s = registry::compute_penalty(status.shortfall, basis, kPenaltyMultiple, penalty); !s.is_ok()) return s;
+    if (Status s = registry::compute_penalty(status.shortfall, basis, multiple, penalty); !s.is_ok()) return s;
     penalties[status.unit] = penalty;
   }
   std::map<AccountId, std::vector<std::pair<int, Qty>>> owed_before;
@@ -369,17 +372,18 @@ Status Exchange::close_compliance_year(Step& step, const Principal& who, const C
     ComplianceRecord& kept = compliance_[{c.year, unit->id}];
     if (auto penalty = penalties.find(status.unit); penalty != penalties.end()) {
       kept.penalty_basis = basis;
-      kept.penalty_multiple = kPenaltyMultiple;
+      kept.penalty_multiple = multiple;
       kept.penalty = penalty->second;
     }
     emit_compliance(step, c.year, *unit);
     emit_shortfalls(step, status.unit, owed_before[status.unit]);
   }
-  ComplianceYearClosed record{c.year, basis, kPenaltyMultiple, step.sequence};
+  ComplianceYearClosed record{c.year, basis, multiple, step.sequence};
   closed_years_[c.year] = record;
   step.events.push_back(record);
   step.reply.penalty_basis = basis;
-  step.reply.penalty_multiple = kPenaltyMultiple;
+  step.reply.penalty_multiple = multiple;
+  if (configured) step.reply.compliance_years.push_back(config->second);
   return Status::ok();
 }
 
@@ -451,18 +455,16 @@ Status Exchange::unfreeze(Step& step, const Principal& who, const Unfreeze& c) {
     return failed_precondition("unfreeze: " + tonnes(c.quantity) + " is above the " + tonnes(view.remaining) +
                                " still frozen");
   }
-  if (c.quantity.is_positive() && c.quantity != view.remaining) {
-    return failed_precondition("unfreeze: a freeze is lifted as a whole; give quantity 0 or " +
-                               tonnes(view.remaining));
-  }
-  if (Status s = registry_.unfreeze(c.freeze, view.record.authority,
-                                    who.name.empty() ? std::string(role_name(who.role)) : who.name, step.sequence,
-                                    step.at);
+  // Partial: the rest stays frozen with its reason.
+  const Qty lifted = c.quantity.is_zero() ? view.remaining : c.quantity;
+  if (Status s = registry_.unfreeze_part(c.freeze, lifted, view.record.authority,
+                                         who.name.empty() ? std::string(role_name(who.role)) : who.name,
+                                         step.sequence, step.at);
       !s.is_ok()) {
     return s;
   }
-  view.remaining = Qty{0};
-  view.lifted_at = step.at;
+  view.remaining -= lifted;
+  if (view.remaining.is_zero()) view.lifted_at = step.at;
   view.sequence = step.sequence;
   step.events.push_back(FreezeChanged{view});
   remember_key(step, "Unfreeze", c.freeze, c.idempotency_key, fingerprint, registry_.ledger().last_entry_id());
@@ -583,7 +585,11 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
             if (statuses.empty()) {
               return not_found("compliance year " + year_text(q.year) + " has no verified emissions recorded");
             }
-            const std::int64_t threshold = q.threshold_bps == 0 ? 10'000 : q.threshold_bps;
+            std::int64_t threshold = q.threshold_bps;
+            if (auto config = year_configs_.find(q.year); threshold == 0 && config != year_configs_.end()) {
+              threshold = config->second.early_warning_threshold_bps;
+            }
+            if (threshold == 0) threshold = 10'000;
             // Open buys of allowances the year accepts (CCER buys are left out: the offset cap may not take them).
             std::map<AccountId, Qty> open_by_unit;
             for (const auto& [key, quantity] : open_buys_) {
@@ -637,6 +643,7 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
             reply.holdings = registry_.holdings_of(q.account);
             return Status::ok();
           },
+          [&](const ListPledges& q) -> Status { return pledge_query(reply, who, q); },
           [&](const auto&) -> Status { return Status{ErrorCode::internal, "command routed as a query"}; },
       },
       body);
@@ -665,7 +672,11 @@ void Exchange::restore_registry(const RecoveredState& state) {
   }
   for (const FreezeView& view : state.freezes) {
     freezes_[view.record.id] = view;
-    if (view.active()) registry_.restore_freeze(view.record);
+    if (view.active()) {
+      registry::FreezeRecord in_force = view.record;
+      in_force.quantity = view.remaining;
+      registry_.restore_freeze(in_force);
+    }
     registry_.restore_freeze_ids(view.record.id);
   }
 }

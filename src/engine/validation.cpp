@@ -353,6 +353,46 @@ Status validate(const CommandBody& body) {
           [](const GetHoldings& c) -> Status {
             return c.account == 0 ? invalid_argument("holding_account_id is required") : Status::ok();
           },
+          // Compliance-year configuration and pledges.
+          [](const ConfigureComplianceYear& c) -> Status {
+            if (Status s = validate_year(c.year); !s.is_ok()) return s;
+            if (c.deadline <= 0) return invalid_argument("deadline_unix_nanos is required");
+            if (c.ccer_limit_bps < 0 || c.ccer_limit_bps > 10'000) {
+              return invalid_argument("ccer_limit_bps must be 0 to 10,000");
+            }
+            if (c.penalty_multiple != 0 && (c.penalty_multiple < registry::kMinPenaltyMultiple ||
+                                            c.penalty_multiple > registry::kMaxPenaltyMultiple)) {
+              return invalid_argument("penalty rule (decree 775, art. 24): the penalty multiplier must be 5 to 10, not " +
+                                      std::to_string(c.penalty_multiple));
+            }
+            if (c.early_warning_threshold_bps < 0 || c.early_warning_threshold_bps > 10'000) {
+              return invalid_argument("early_warning_threshold_bps must be 0 to 10,000");
+            }
+            return Status::ok();
+          },
+          [](const PledgeUnits& c) -> Status {
+            if (c.account == 0) return invalid_argument("holding_account_id is required");
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
+            if (c.pledgee == 0) return invalid_argument("pledgee_participant_id is required");
+            if (Status s = validate_text(c.contract_reference, "contract_reference", 200, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const ReleasePledge& c) -> Status {
+            if (c.pledge == 0) return invalid_argument("pledge_id is required");
+            if (c.quantity.is_negative()) return invalid_argument("quantity must not be negative");
+            if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const EnforcePledge& c) -> Status {
+            if (c.pledge == 0) return invalid_argument("pledge_id is required");
+            if (c.quantity.is_negative()) return invalid_argument("quantity must not be negative");
+            if (Status s = validate_text(c.reason, "reason", 500, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const ListPledges& c) -> Status {
+            return c.status < 0 || c.status > 3 ? invalid_argument("unknown pledge status") : Status::ok();
+          },
           [](const auto&) -> Status { return Status::ok(); },
       },
       body);

@@ -243,22 +243,38 @@ Result<FreezeId> Registry::freeze(const FreezeOrder& order, Sequence sequence, U
 
 Status Registry::unfreeze(FreezeId freeze, FreezeAuthority authority, const std::string& ordered_by,
                           Sequence sequence, UnixNanos at) {
+  return unfreeze_part(freeze, Qty{0}, authority, ordered_by, sequence, at);
+}
+
+Status Registry::unfreeze_part(FreezeId freeze, Qty quantity, FreezeAuthority authority,
+                               const std::string& ordered_by, Sequence sequence, UnixNanos at) {
   auto found = freezes_.find(freeze);
   if (found == freezes_.end()) return not_found("freeze " + std::to_string(freeze) + " is not in force");
   if (ordered_by.empty()) return invalid_argument("unfreeze: who ordered it is required");
-  const FreezeRecord record = found->second;
+  if (quantity.value < 0) return invalid_argument("unfreeze: quantity must not be negative");
+  FreezeRecord& record = found->second;
   if (record.authority != authority) {
     return permission_denied(std::string("unfreeze: freeze ") + std::to_string(freeze) + " was ordered by a " +
                              authority_name(record.authority) + " and only a " + authority_name(record.authority) +
                              " lifts it");
   }
+  if (quantity > record.quantity) {
+    return failed_precondition("unfreeze: " + text::tonnes(quantity) + " is above the " +
+                               text::tonnes(record.quantity) + " still frozen under freeze " + std::to_string(freeze));
+  }
+  const Qty lifted = quantity.is_zero() ? record.quantity : quantity;
   Holding& holding = mutable_holding(record.account, record.instrument);
-  assert(holding.frozen >= record.quantity);
-  holding.frozen -= record.quantity;
-  holding.available += record.quantity;
-  freezes_.erase(found);
-  append_entry(record.instrument, record.account, record.account, record.quantity, TransferKind::unfreeze,
-               "freeze:" + std::to_string(freeze) + ":" + authority_name(authority) + ":" + ordered_by + ":lifted",
+  assert(holding.frozen >= lifted);
+  holding.frozen -= lifted;
+  holding.available += lifted;
+  const AccountId account = record.account;
+  const std::string instrument = record.instrument;
+  record.quantity -= lifted;
+  const bool whole = record.quantity.is_zero();
+  if (whole) freezes_.erase(found);
+  append_entry(instrument, account, account, lifted, TransferKind::unfreeze,
+               "freeze:" + std::to_string(freeze) + ":" + authority_name(authority) + ":" + ordered_by +
+                   (whole ? ":lifted" : ":lifted_part"),
                sequence, at);
   return Status::ok();
 }
@@ -317,16 +333,31 @@ Status Registry::release_pledge(PledgeId pledge, Qty quantity, Sequence sequence
 }
 
 Status Registry::enforce_pledge(PledgeId pledge, Sequence sequence, UnixNanos at) {
+  return enforce_pledge_part(pledge, Qty{0}, sequence, at);
+}
+
+Status Registry::enforce_pledge_part(PledgeId pledge, Qty quantity, Sequence sequence, UnixNanos at) {
   auto found = pledges_.find(pledge);
   if (found == pledges_.end()) return not_found("pledge " + std::to_string(pledge) + " is not in force");
-  const PledgeRecord record = found->second;
-  pledges_.erase(found);
-  Holding& from = mutable_holding(record.pledgor, record.instrument);
-  assert(from.pledged >= record.quantity);
-  from.pledged -= record.quantity;
-  mutable_holding(record.pledgee, record.instrument).available += record.quantity;
-  move_serials(record.instrument, record.pledgor, record.pledgee, record.quantity);
-  append_entry(record.instrument, record.pledgor, record.pledgee, record.quantity, TransferKind::pledge_enforcement,
+  if (quantity.value < 0) return invalid_argument("pledge enforcement: quantity must not be negative");
+  PledgeRecord& record = found->second;
+  if (quantity > record.quantity) {
+    return failed_precondition("pledge enforcement: " + text::tonnes(quantity) + " exceeds the " +
+                               text::tonnes(record.quantity) + " still pledged under pledge " +
+                               std::to_string(pledge));
+  }
+  const Qty moved = quantity.is_zero() ? record.quantity : quantity;
+  const AccountId pledgor = record.pledgor;
+  const AccountId pledgee = record.pledgee;
+  const std::string instrument = record.instrument;
+  record.quantity -= moved;
+  if (record.quantity.is_zero()) pledges_.erase(found);
+  Holding& from = mutable_holding(pledgor, instrument);
+  assert(from.pledged >= moved);
+  from.pledged -= moved;
+  mutable_holding(pledgee, instrument).available += moved;
+  move_serials(instrument, pledgor, pledgee, moved);
+  append_entry(instrument, pledgor, pledgee, moved, TransferKind::pledge_enforcement,
                "pledge:" + std::to_string(pledge) + ":enforced", sequence, at);
   return Status::ok();
 }

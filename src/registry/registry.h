@@ -202,6 +202,11 @@ class Registry {
   /// INVALID_ARGUMENT empty ordered_by.
   [[nodiscard]] Status unfreeze(FreezeId freeze, FreezeAuthority authority, const std::string& ordered_by,
                                 Sequence sequence, UnixNanos at);
+  /// Lifts `quantity` of a freeze (0 or all that remains lifts it whole): frozen → available;
+  /// the rest stays frozen with its reason. Rejections as unfreeze(), plus INVALID_ARGUMENT a
+  /// negative quantity and FAILED_PRECONDITION more than remains frozen.
+  [[nodiscard]] Status unfreeze_part(FreezeId freeze, Qty quantity, FreezeAuthority authority,
+                                     const std::string& ordered_by, Sequence sequence, UnixNanos at);
   /// Freezes in force on an account, oldest first.
   std::vector<FreezeRecord> freezes_of(AccountId account) const;
 
@@ -214,6 +219,10 @@ class Registry {
   [[nodiscard]] Status release_pledge(PledgeId pledge, Qty quantity, Sequence sequence, UnixNanos at);
   /// Enforces a pledge (default): what is still pledged moves to the pledgee's available units.
   [[nodiscard]] Status enforce_pledge(PledgeId pledge, Sequence sequence, UnixNanos at);
+  /// Enforces `quantity` of a pledge (0: all that remains): pledgor pledged → pledgee available,
+  /// the rest stays pledged. NOT_FOUND unknown pledge; INVALID_ARGUMENT negative;
+  /// FAILED_PRECONDITION more than pledged.
+  [[nodiscard]] Status enforce_pledge_part(PledgeId pledge, Qty quantity, Sequence sequence, UnixNanos at);
   /// Pledges in force where `account` is the pledgor or the pledgee, oldest first.
   std::vector<PledgeRecord> pledges_of(AccountId account) const;
 
@@ -329,6 +338,8 @@ class Registry {
   void restore_freeze_ids(FreezeId last_used) { next_freeze_id_ = std::max(next_freeze_id_, last_used + 1); }
   /// Puts back a pledge in force (its units are already in the restored holding) and advances the ids.
   void restore_pledge(const PledgeRecord& record);
+  /// Makes new pledge ids follow `last_used` (a closed pledge's id is never handed out again).
+  void restore_pledge_ids(PledgeId last_used) { next_pledge_id_ = std::max(next_pledge_id_, last_used + 1); }
   /// Puts back a cap and what is issued under it.
   void restore_cap(int year, const std::string& sector, CapUsage usage);
   /// Puts back one unit's compliance for one year (closed marks the whole year closed).

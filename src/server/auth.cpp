@@ -78,6 +78,14 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegulatorService/ListLedgerEntries", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/VerifyLedger", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/ListEarlyWarnings", {kRegulator, kAuditor}},
+      // Compliance-year configuration and pledges (pledge_services.cpp); a trader lists only its own pledges.
+      {"carbon.v1.RegistryService/ConfigureComplianceYear", {kRegistry}},
+      {"carbon.v1.RegistryService/Pledge", {kRegistry}},
+      {"carbon.v1.RegistryService/ReleasePledge", {kRegistry}},
+      {"carbon.v1.RegistryService/EnforcePledge", {kRegistry}},
+      {"carbon.v1.RegistryService/ListPledges", {kRegistry, kRegulator, kAuditor, kTrader}},
+      {"carbon.v1.RegulatorService/QueryTrades", {kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/QueryOrders", {kRegulator, kAuditor}},
   };
   return table;
 }

@@ -348,6 +348,10 @@ grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackSer
         closed.set_compliance_year(year);
         closed.set_ccer_limit_bps(registry::RegistryRules{}.ccer_offset_cap_percent * 100);
         closed.set_penalty_multiplier(reply.penalty_multiple);
+        if (!reply.compliance_years.empty()) {
+          closed.set_deadline_unix_nanos(reply.compliance_years.front().deadline);
+          closed.set_early_warning_threshold_bps(reply.compliance_years.front().early_warning_threshold_bps);
+        }
         closed.set_closed(true);
         closed.set_sequence(reply.sequence);
         out.set_penalty_basis_price_fen(reply.penalty_basis.value);

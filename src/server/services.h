@@ -168,6 +168,18 @@ class RegistryService final : public v1::RegistryService::CallbackService {
                                 v1::ListSystemAccountsResponse* response) override;
   grpc::ServerUnaryReactor* GetHoldings(grpc::CallbackServerContext* ctx, const v1::GetHoldingsRequest* request,
                                 v1::GetHoldingsResponse* response) override;
+  // Compliance-year configuration and pledges (pledge_services.cpp).
+  grpc::ServerUnaryReactor* ConfigureComplianceYear(grpc::CallbackServerContext* ctx,
+                                                    const v1::ConfigureComplianceYearRequest* request,
+                                                    v1::ComplianceYear* response) override;
+  grpc::ServerUnaryReactor* Pledge(grpc::CallbackServerContext* ctx, const v1::PledgeRequest* request,
+                                   v1::PledgeResponse* response) override;
+  grpc::ServerUnaryReactor* ReleasePledge(grpc::CallbackServerContext* ctx, const v1::ReleasePledgeRequest* request,
+                                          v1::PledgeResponse* response) override;
+  grpc::ServerUnaryReactor* EnforcePledge(grpc::CallbackServerContext* ctx, const v1::EnforcePledgeRequest* request,
+                                          v1::EnforcePledgeResponse* response) override;
+  grpc::ServerUnaryReactor* ListPledges(grpc::CallbackServerContext* ctx, const v1::ListPledgesRequest* request,
+                                        v1::ListPledgesResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -197,6 +209,11 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
                                 v1::UnfreezeResponse* response) override;
   grpc::ServerUnaryReactor* ListFreezes(grpc::CallbackServerContext* ctx, const v1::ListFreezesRequest* request,
                                 v1::ListFreezesResponse* response) override;
+  /// Read from PostgreSQL on the gRPC thread (market_query_services.cpp, store/market_reader.cpp).
+  grpc::ServerUnaryReactor* QueryTrades(grpc::CallbackServerContext* ctx, const v1::QueryTradesRequest* request,
+                                        v1::QueryTradesResponse* response) override;
+  grpc::ServerUnaryReactor* QueryOrders(grpc::CallbackServerContext* ctx, const v1::QueryOrdersRequest* request,
+                                        v1::QueryOrdersResponse* response) override;
 
  private:
   ServiceContext context_;

@@ -180,6 +180,50 @@ void load_registry_state(PGconn* conn, engine::RecoveredState& state) {
   }
 }
 
+/// Compliance-year parameters and pledges (migration 0005).
+void load_pledge_state(PGconn* conn, engine::RecoveredState& state) {
+  PgResult r = exec_or_throw(conn,
+                             "SELECT compliance_year, deadline_unix_nanos, ccer_limit_bps, penalty_multiple,"
+                             " early_warning_threshold_bps, updated_sequence FROM compliance_years"
+                             " ORDER BY compliance_year",
+                             "read compliance years");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::ComplianceYearConfig y;
+    y.year = static_cast<int>(i64(r.get(), row, 0));
+    y.deadline = i64(r.get(), row, 1);
+    y.ccer_limit_bps = i64(r.get(), row, 2);
+    y.penalty_multiple = static_cast<int>(i64(r.get(), row, 3));
+    y.early_warning_threshold_bps = i64(r.get(), row, 4);
+    y.sequence = u64(r.get(), row, 5);
+    state.compliance_years.push_back(y);
+  }
+  r = exec_or_throw(conn,
+                    "SELECT pledge_id, pledgor_account_id, pledgee_account_id, pledgor_participant_id,"
+                    " pledgee_participant_id, instrument, quantity, released_quantity, enforced_quantity,"
+                    " remaining_quantity, contract_reference, last_enforced, pledged_at_unix_nanos,"
+                    " closed_at_unix_nanos, updated_sequence FROM pledges ORDER BY pledge_id",
+                    "read pledges");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::PledgeView p;
+    p.record.id = u64(r.get(), row, 0);
+    p.record.pledgor = u64(r.get(), row, 1);
+    p.record.pledgee = u64(r.get(), row, 2);
+    p.pledgor_participant = u64(r.get(), row, 3);
+    p.pledgee_participant = u64(r.get(), row, 4);
+    p.record.instrument = text(r.get(), row, 5);
+    p.record.quantity = Qty{i64(r.get(), row, 6)};
+    p.released = Qty{i64(r.get(), row, 7)};
+    p.enforced = Qty{i64(r.get(), row, 8)};
+    p.remaining = Qty{i64(r.get(), row, 9)};
+    p.record.reference = text(r.get(), row, 10);
+    p.last_enforced = boolean(r.get(), row, 11);
+    p.record.pledged_at = i64(r.get(), row, 12);
+    p.closed_at = i64(r.get(), row, 13);
+    p.sequence = u64(r.get(), row, 14);
+    state.pledges.push_back(std::move(p));
+  }
+}
+
 }  // namespace
 
 engine::RecoveredState load_state(PGconn* conn) {
@@ -352,6 +396,7 @@ engine::RecoveredState load_state(PGconn* conn) {
   }
 
   load_registry_state(conn, state);
+  load_pledge_state(conn, state);
 
   r = exec_or_throw(conn, "SELECT entry_id, hash FROM ledger_entries ORDER BY entry_id DESC LIMIT 1",
                     "read ledger tail");

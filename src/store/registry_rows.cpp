@@ -68,6 +68,26 @@ constexpr const char* kUpsertFreezes =
     " ON CONFLICT (freeze_id) DO UPDATE SET remaining_quantity = EXCLUDED.remaining_quantity,"
     " lifted_at_unix_nanos = EXCLUDED.lifted_at_unix_nanos, updated_sequence = EXCLUDED.updated_sequence";
 
+constexpr const char* kUpsertComplianceYears =
+    "INSERT INTO compliance_years (compliance_year, deadline_unix_nanos, ccer_limit_bps, penalty_multiple,"
+    " early_warning_threshold_bps, updated_sequence)"
+    " SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::int[], $5::bigint[], $6::bigint[])"
+    " ON CONFLICT (compliance_year) DO UPDATE SET deadline_unix_nanos = EXCLUDED.deadline_unix_nanos,"
+    " ccer_limit_bps = EXCLUDED.ccer_limit_bps, penalty_multiple = EXCLUDED.penalty_multiple,"
+    " early_warning_threshold_bps = EXCLUDED.early_warning_threshold_bps,"
+    " updated_sequence = EXCLUDED.updated_sequence";
+constexpr const char* kUpsertPledges =
+    "INSERT INTO pledges (pledge_id, pledgor_account_id, pledgee_account_id, pledgor_participant_id,"
+    " pledgee_participant_id, instrument, quantity, released_quantity, enforced_quantity, remaining_quantity,"
+    " contract_reference, last_enforced, pledged_at_unix_nanos, closed_at_unix_nanos, updated_sequence)"
+    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
+    " $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[],"
+    " $14::bigint[], $15::bigint[])"
+    " ON CONFLICT (pledge_id) DO UPDATE SET released_quantity = EXCLUDED.released_quantity,"
+    " enforced_quantity = EXCLUDED.enforced_quantity, remaining_quantity = EXCLUDED.remaining_quantity,"
+    " last_enforced = EXCLUDED.last_enforced, closed_at_unix_nanos = EXCLUDED.closed_at_unix_nanos,"
+    " updated_sequence = EXCLUDED.updated_sequence";
+
 }  // namespace
 
 void RegistryRows::add(const engine::Event& event, Sequence seq) {
@@ -82,6 +102,8 @@ void RegistryRows::add(const engine::Event& event, Sequence seq) {
   }
   if (auto* e = std::get_if<engine::FreezeChanged>(&event)) freezes_[e->freeze.record.id] = e->freeze;
   if (auto* e = std::get_if<engine::IdempotencyKeyUsed>(&event)) keys_.push_back(e->record);
+  if (auto* e = std::get_if<engine::ComplianceYearConfigured>(&event)) year_configs_[e->config.year] = e->config;
+  if (auto* e = std::get_if<engine::PledgeChanged>(&event)) pledges_[e->pledge.record.id] = e->pledge;
 }
 
 std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
@@ -195,6 +217,39 @@ std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
     }
     out.emplace_back(kInsertKeys, std::move(c));
   }
+  if (!year_configs_.empty()) {
+    Columns c(6);
+    for (const auto& [year, y] : year_configs_) {
+      c.columns[0].add(std::int64_t{y.year});
+      c.columns[1].add(std::int64_t{y.deadline});
+      c.columns[2].add(y.ccer_limit_bps);
+      c.columns[3].add(std::int64_t{y.penalty_multiple});
+      c.columns[4].add(y.early_warning_threshold_bps);
+      c.columns[5].add(y.sequence);
+    }
+    out.emplace_back(kUpsertComplianceYears, std::move(c));
+  }
+  if (!pledges_.empty()) {
+    Columns c(15);
+    for (const auto& [id, p] : pledges_) {
+      c.columns[0].add(id);
+      c.columns[1].add(p.record.pledgor);
+      c.columns[2].add(p.record.pledgee);
+      c.columns[3].add(p.pledgor_participant);
+      c.columns[4].add(p.pledgee_participant);
+      c.columns[5].add(p.record.instrument);
+      c.columns[6].add(p.record.quantity.value);
+      c.columns[7].add(p.released.value);
+      c.columns[8].add(p.enforced.value);
+      c.columns[9].add(p.remaining.value);
+      c.columns[10].add(p.record.reference);
+      c.columns[11].add(p.last_enforced);
+      c.columns[12].add(std::int64_t{p.record.pledged_at});
+      c.columns[13].add(std::int64_t{p.closed_at});
+      c.columns[14].add(p.sequence);
+    }
+    out.emplace_back(kUpsertPledges, std::move(c));
+  }
   return out;
 }
 
@@ -267,6 +322,30 @@ std::optional<nlohmann::json> registry_event_json(const engine::Event& event) {
                           {"target", e->record.target},
                           {"idempotency_key", e->record.key},
                           {"object_id", e->record.object_id}};
+  }
+  if (auto* e = std::get_if<engine::ComplianceYearConfigured>(&event)) {
+    const auto& y = e->config;
+    return nlohmann::json{{"compliance_year", y.year},
+                          {"deadline_unix_nanos", y.deadline},
+                          {"ccer_limit_bps", y.ccer_limit_bps},
+                          {"penalty_multiple", y.penalty_multiple},
+                          {"early_warning_threshold_bps", y.early_warning_threshold_bps}};
+  }
+  if (auto* e = std::get_if<engine::PledgeChanged>(&event)) {
+    const auto& p = e->pledge;
+    return nlohmann::json{{"pledge_id", p.record.id},
+                          {"pledgor_account_id", p.record.pledgor},
+                          {"pledgee_account_id", p.record.pledgee},
+                          {"pledgor_participant_id", p.pledgor_participant},
+                          {"pledgee_participant_id", p.pledgee_participant},
+                          {"instrument", p.record.instrument},
+                          {"quantity", p.record.quantity.value},
+                          {"released_quantity", p.released.value},
+                          {"enforced_quantity", p.enforced.value},
+                          {"remaining_quantity", p.remaining.value},
+                          {"contract_reference", p.record.reference},
+                          {"last_enforced", p.last_enforced},
+                          {"closed_at_unix_nanos", p.closed_at}};
   }
   return std::nullopt;
 }

@@ -33,6 +33,8 @@ class RegistryRows {
   std::map<std::pair<AccountId, int>, std::pair<Qty, Sequence>> shortfalls_;
   std::map<std::uint64_t, engine::FreezeView> freezes_;
   std::vector<engine::IdempotencyRecord> keys_;
+  std::map<int, engine::ComplianceYearConfig> year_configs_;  ///< migration 0005
+  std::map<std::uint64_t, engine::PledgeView> pledges_;       ///< migration 0005
 };
 
 /// The journal payload of a registry event, or nothing for any other event.

@@ -61,6 +61,8 @@ class RegistryCommandsTest : public ::testing::Test {
       if (auto* e = std::get_if<ComplianceYearClosed>(&event)) state.closed_years.push_back(*e);
       if (auto* e = std::get_if<FreezeChanged>(&event)) freezes[e->freeze.record.id] = e->freeze;
       if (auto* e = std::get_if<IdempotencyKeyUsed>(&event)) state.idempotency.push_back(e->record);
+      if (auto* e = std::get_if<ComplianceYearConfigured>(&event)) year_configs[e->config.year] = e->config;
+      if (auto* e = std::get_if<PledgeChanged>(&event)) pledges[e->pledge.record.id] = e->pledge;
     }
   }
 
@@ -72,6 +74,8 @@ class RegistryCommandsTest : public ::testing::Test {
     for (const auto& [k, v] : compliance) out.compliance.push_back(v);
     for (const auto& [k, v] : shortfalls) out.shortfalls_owed.push_back(v);
     for (const auto& [k, v] : freezes) out.freezes.push_back(v);
+    for (const auto& [k, v] : year_configs) out.compliance_years.push_back(v);
+    for (const auto& [k, v] : pledges) out.pledges.push_back(v);
     return out;
   }
 
@@ -162,6 +166,8 @@ class RegistryCommandsTest : public ::testing::Test {
   std::map<std::pair<int, ParticipantId>, ComplianceRecord> compliance;
   std::map<std::pair<AccountId, int>, ShortfallOwed> shortfalls;
   std::map<registry::FreezeId, FreezeView> freezes;
+  std::map<int, ComplianceYearConfig> year_configs;
+  std::map<registry::PledgeId, PledgeView> pledges;
 };
 
 TEST_F(RegistryCommandsTest, FreeAllocationIssuesUnderTheFreeShareOfTheCap) {
@@ -253,9 +259,27 @@ TEST_F(RegistryCommandsTest, FreezesAreLiftedOnlyByWhoMayAndSurviveARestore) {
   EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").frozen, Qty{40});
   expect_rejected(authority, Unfreeze{by_regulator, Qty{0}, "done", next_key()}, ErrorCode::permission_denied,
                   "only a regulator");
-  expect_rejected(regulator, Unfreeze{by_regulator, Qty{10}, "part", next_key()}, ErrorCode::failed_precondition,
-                  "lifted as a whole");
-  ASSERT_TRUE(run(regulator, Unfreeze{by_regulator, Qty{40}, "closed", next_key()}).reply.status.is_ok());
+  // A partial unfreeze: the rest stays frozen with its reason.
+  Outcome part = run(regulator, Unfreeze{by_regulator, Qty{10}, "part", next_key()});
+  ASSERT_TRUE(part.reply.status.is_ok()) << part.reply.status.message();
+  EXPECT_EQ(part.reply.freezes.at(0).remaining, Qty{30});
+  EXPECT_TRUE(part.reply.freezes.at(0).active());
+  EXPECT_EQ(part.reply.freezes.at(0).record.reason, "investigation");
+  EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").frozen, Qty{30});
+  EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").available, Qty{70});
+  expect_rejected(regulator, Unfreeze{by_regulator, Qty{31}, "too much", next_key()}, ErrorCode::failed_precondition,
+                  "still frozen");
+  {
+    // A restore keeps the remaining 30 t frozen under the same freeze.
+    Exchange restored(config);
+    restored.restore(recovered());
+    EXPECT_EQ(restored.registry().holding(unit.holding_account, "CEA2024"),
+              exchange.registry().holding(unit.holding_account, "CEA2024"));
+    const Outcome lifted = restored.execute(Command{regulator, Unfreeze{by_regulator, Qty{0}, "all", "k-r"}}, now + 1);
+    ASSERT_TRUE(lifted.reply.status.is_ok()) << lifted.reply.status.message();
+    EXPECT_EQ(restored.registry().holding(unit.holding_account, "CEA2024").available, Qty{100});
+  }
+  ASSERT_TRUE(run(regulator, Unfreeze{by_regulator, Qty{30}, "closed", next_key()}).reply.status.is_ok());
   expect_rejected(regulator, Unfreeze{by_regulator, Qty{0}, "again", next_key()}, ErrorCode::failed_precondition,
                   "already lifted");
   frozen = run(authority, Freeze{unit.holding_account, "CEA2024", Qty{10}, "court order", "", next_key()});
@@ -482,6 +506,191 @@ TEST_F(RegistryCommandsTest, QueriesRefuseWhatTheCallerMayNotSee) {
   EXPECT_EQ(query(auditor, GetHoldings{12345}).code(), ErrorCode::not_found);
   EXPECT_EQ(query(auditor, GetHoldings{0}).code(), ErrorCode::invalid_argument);
   EXPECT_EQ(query(auditor, ListFreezes{0, "", 3}).code(), ErrorCode::invalid_argument);
+}
+
+// ---- compliance-year configuration and pledges ------------------------------------
+
+constexpr UnixNanos kHour = 3'600'000'000'000;
+
+TEST_F(RegistryCommandsTest, AConfiguredYearClosesAfterItsDeadlineWithItsMultiple) {
+  ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, emissions(unit, 600)).reply.status.is_ok());
+  Outcome out = run(authority, ConfigureComplianceYear{2024, now + kHour, 0, 7, 8'000});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  ASSERT_EQ(out.reply.compliance_years.size(), 1u);
+  EXPECT_EQ(out.reply.compliance_years[0].penalty_multiple, 7);
+  EXPECT_EQ(out.reply.compliance_years[0].ccer_limit_bps, 500);
+  expect_rejected(authority, CloseComplianceYear{2024, Price{9'800}}, ErrorCode::failed_precondition,
+                  "deadline of 2024");
+  now += 2 * kHour;
+  // The basis month is the one before the deadline's (November 2025): no closes there.
+  expect_rejected(authority, CloseComplianceYear{2024, Price{0}}, ErrorCode::failed_precondition, "2025-10");
+  {
+    Exchange restored(config);
+    restored.restore(recovered());
+    const Outcome closed = restored.execute(Command{authority, CloseComplianceYear{2024, Price{9'800}}}, now + 1);
+    ASSERT_TRUE(closed.reply.status.is_ok()) << closed.reply.status.message();
+    EXPECT_EQ(closed.reply.penalty_multiple, 7) << "the restored exchange keeps the configured multiple";
+  }
+  out = run(authority, CloseComplianceYear{2024, Price{9'800}});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  EXPECT_EQ(out.reply.penalty_multiple, 7);
+  Reply reply;
+  ASSERT_TRUE(query(regulator, GetComplianceStatus{unit.id, 2024}, &reply).is_ok());
+  EXPECT_EQ(reply.compliance.at(0).penalty, Cash{600 * 9'800 * 7});  // nothing surrendered: 600 t short
+  EXPECT_EQ(reply.compliance.at(0).penalty_multiple, 7);
+  expect_rejected(authority, ConfigureComplianceYear{2024, now + kHour, 0, 5, 0}, ErrorCode::failed_precondition,
+                  "is closed");
+}
+
+TEST_F(RegistryCommandsTest, TheConfiguredThresholdIsTheDefaultOfEarlyWarnings) {
+  ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, emissions(unit, 600)).reply.status.is_ok());  // covered 500 of 600: 8,333 bps
+  Reply reply;
+  ASSERT_TRUE(query(regulator, ListEarlyWarnings{2024, 0}, &reply).is_ok());
+  EXPECT_EQ(reply.early_warnings.size(), 1u);
+  ASSERT_TRUE(run(authority, ConfigureComplianceYear{2024, now + kHour, 500, 5, 8'000}).reply.status.is_ok());
+  ASSERT_TRUE(query(regulator, ListEarlyWarnings{2024, 0}, &reply).is_ok());
+  EXPECT_TRUE(reply.early_warnings.empty()) << "8,333 bps is above the configured 8,000";
+}
+
+TEST_F(RegistryCommandsTest, PledgedUnitsAreLockedUntilReleasedOrEnforcedAndSurviveARestore) {
+  ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
+  Outcome out = run(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{300}, bank.id, "loan 1", next_key()});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  const registry::PledgeId id = out.reply.pledges.at(0).record.id;
+  EXPECT_NE(out.reply.ledger_entry_id, 0u);
+  EXPECT_EQ(out.reply.holdings.at(0).holding.pledged, Qty{300});
+  EXPECT_EQ(out.reply.holdings.at(0).holding.available, Qty{200});
+  // Pledged units cannot be transferred, surrendered, sold or pledged again.
+  expect_rejected(authority, TransferUnits{unit.holding_account, other.holding_account, "CEA2024", Qty{201}, "r",
+                                           next_key()},
+                  ErrorCode::failed_precondition, "pledged cannot move");
+  expect_rejected(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{201}, bank.id, "loan 2", next_key()},
+                  ErrorCode::failed_precondition, "insufficient units");
+  // Partial release, then a restart, then partial enforcement and release of the rest.
+  out = run(authority, ReleasePledge{id, Qty{100}, "repaid in part", next_key()});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  EXPECT_EQ(out.reply.pledges.at(0).remaining, Qty{200});
+  EXPECT_EQ(out.reply.pledges.at(0).released, Qty{100});
+  EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").available, Qty{300});
+
+  Exchange restored(config);
+  restored.restore(recovered());
+  EXPECT_EQ(restored.registry().holding(unit.holding_account, "CEA2024"),
+            exchange.registry().holding(unit.holding_account, "CEA2024"));
+  const EnforcePledge enforce{id, Qty{150}, "default notice 9", next_key()};
+  const Outcome a = exchange.execute(Command{authority, enforce}, now + 1);
+  const Outcome b = restored.execute(Command{authority, enforce}, now + 1);
+  record(a);
+  ASSERT_TRUE(a.reply.status.is_ok() && b.reply.status.is_ok()) << a.reply.status.message() << b.reply.status.message();
+  EXPECT_EQ(a.reply.pledges.at(0).enforced, Qty{150});
+  EXPECT_EQ(a.reply.pledges.at(0).remaining, Qty{50});
+  EXPECT_EQ(a.reply.holdings.at(1).holding.available, Qty{150}) << "the pledgee's available units";
+  EXPECT_EQ(restored.registry().ledger().last_hash(), exchange.registry().ledger().last_hash());
+  EXPECT_EQ(exchange.registry().net_total("CEA2024"), Qty{0});
+  out = run(authority, EnforcePledge{id, Qty{0}, "the rest", next_key()});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  EXPECT_FALSE(out.reply.pledges.at(0).active());
+  EXPECT_TRUE(out.reply.pledges.at(0).last_enforced);
+  EXPECT_EQ(exchange.registry().holding(bank.holding_account, "CEA2024").available, Qty{200});
+  expect_rejected(authority, ReleasePledge{id, Qty{0}, "late", next_key()}, ErrorCode::failed_precondition,
+                  "no longer active (enforced)");
+
+  Reply reply;
+  ASSERT_TRUE(query(trader(bank), ListPledges{0, 3}, &reply).is_ok());
+  EXPECT_EQ(reply.pledges.size(), 1u) << "the pledgee sees the pledge";
+  ASSERT_TRUE(query(trader(other), ListPledges{0, 0}, &reply).is_ok());
+  EXPECT_TRUE(reply.pledges.empty());
+  EXPECT_EQ(query(trader(other), ListPledges{unit.id, 0}).code(), ErrorCode::permission_denied);
+  EXPECT_EQ(query(auditor, ListPledges{0, 4}).code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(query(op, ListPledges{0, 0}).code(), ErrorCode::permission_denied);
+}
+
+TEST_F(RegistryCommandsTest, PledgeAndConfigurationRejectionsHaveTheirStatusAndChangeNothing) {
+  ASSERT_TRUE(run(authority, direct(unit, 100)).reply.status.is_ok());
+  ASSERT_TRUE(run(regulator, Freeze{unit.holding_account, "CEA2024", Qty{60}, "probe", "", next_key()})
+                  .reply.status.is_ok());
+  const Outcome pledged =
+      run(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{10}, bank.id, "loan", "pledge-key"});
+  ASSERT_TRUE(pledged.reply.status.is_ok()) << pledged.reply.status.message();
+  const registry::PledgeId id = pledged.reply.pledges.at(0).record.id;
+  ASSERT_TRUE(run(authority, ReleasePledge{id, Qty{5}, "part", "release-key"}).reply.status.is_ok());
+  const ErrorCode inv = ErrorCode::invalid_argument, pre = ErrorCode::failed_precondition,
+                  nf = ErrorCode::not_found, perm = ErrorCode::permission_denied;
+  const AccountId acct = unit.holding_account;
+  struct Case {
+    const char* name;
+    Principal who;
+    CommandBody body;
+    ErrorCode code;
+    std::string rule;
+  };
+  const std::vector<Case> cases = {
+      {"Configure by a regulator", regulator, ConfigureComplianceYear{2024, now + kHour, 0, 5, 0}, perm,
+       "registry authority"},
+      {"Configure year", authority, ConfigureComplianceYear{1999, now + kHour, 0, 5, 0}, inv, "compliance_year"},
+      {"Configure no deadline", authority, ConfigureComplianceYear{2024, 0, 0, 5, 0}, inv, "deadline"},
+      {"Configure multiple 4", authority, ConfigureComplianceYear{2024, now + kHour, 0, 4, 0}, inv,
+       "decree 775, art. 24"},
+      {"Configure multiple 11", authority, ConfigureComplianceYear{2024, now + kHour, 0, 11, 0}, inv,
+       "penalty multiplier must be 5 to 10"},
+      {"Configure CCER limit range", authority, ConfigureComplianceYear{2024, now + kHour, 10'001, 5, 0}, inv,
+       "ccer_limit_bps"},
+      {"Configure CCER limit other than 5%", authority, ConfigureComplianceYear{2024, now + kHour, 1'000, 5, 0}, pre,
+       "art. 29"},
+      {"Configure threshold", authority, ConfigureComplianceYear{2024, now + kHour, 0, 5, 10'001}, inv,
+       "early_warning_threshold_bps"},
+      {"Configure deadline in the past", authority, ConfigureComplianceYear{2024, now - kHour, 0, 5, 0}, pre,
+       "in the past"},
+      {"Pledge by a regulator", regulator, PledgeUnits{acct, "CEA2024", Qty{1}, bank.id, "c", "k1"}, perm,
+       "registry authority"},
+      {"Pledge no account", authority, PledgeUnits{0, "CEA2024", Qty{1}, bank.id, "c", "k1"}, inv,
+       "holding_account_id"},
+      {"Pledge zero", authority, PledgeUnits{acct, "CEA2024", Qty{0}, bank.id, "c", "k1"}, inv, "quantity"},
+      {"Pledge no pledgee", authority, PledgeUnits{acct, "CEA2024", Qty{1}, 0, "c", "k1"}, inv, "pledgee"},
+      {"Pledge no contract", authority, PledgeUnits{acct, "CEA2024", Qty{1}, bank.id, "", "k1"}, inv,
+       "contract_reference"},
+      {"Pledge no key", authority, PledgeUnits{acct, "CEA2024", Qty{1}, bank.id, "c", ""}, inv, "idempotency_key"},
+      {"Pledge unknown instrument", authority, PledgeUnits{acct, "CEA2099", Qty{1}, bank.id, "c", "k1"}, nf,
+       "unknown instrument"},
+      {"Pledge unknown account", authority, PledgeUnits{999, "CEA2024", Qty{1}, bank.id, "c", "k1"}, nf, "999"},
+      {"Pledge unknown pledgee", authority, PledgeUnits{acct, "CEA2024", Qty{1}, 99, "c", "k1"}, nf,
+       "pledgee participant 99"},
+      {"Pledge system account", authority,
+       PledgeUnits{registry::kReserveAccount, "CEA2024", Qty{1}, bank.id, "c", "k1"}, pre, "system account"},
+      {"Pledge to itself", authority, PledgeUnits{acct, "CEA2024", Qty{1}, unit.id, "c", "k1"}, pre,
+       "pledgee is the pledgor"},
+      {"Pledge to a natural person", authority, PledgeUnits{acct, "CEA2024", Qty{1}, person.id, "c", "k1"}, pre,
+       "natural persons"},
+      {"Pledge frozen units", authority, PledgeUnits{acct, "CEA2024", Qty{36}, bank.id, "c", "k1"}, pre,
+       "60 t frozen"},
+      {"Pledge key reused", authority, PledgeUnits{acct, "CEA2024", Qty{2}, bank.id, "loan", "pledge-key"}, pre,
+       "idempotency key"},
+      {"Release by a trader", trader(unit), ReleasePledge{id, Qty{0}, "r", "k2"}, perm, "registry authority"},
+      {"Release no id", authority, ReleasePledge{0, Qty{0}, "r", "k2"}, inv, "pledge_id"},
+      {"Release negative", authority, ReleasePledge{id, Qty{-1}, "r", "k2"}, inv, "quantity"},
+      {"Release no reason", authority, ReleasePledge{id, Qty{0}, "", "k2"}, inv, "reason"},
+      {"Release unknown", authority, ReleasePledge{77, Qty{0}, "r", "k2"}, nf, "pledge 77"},
+      {"Release too much", authority, ReleasePledge{id, Qty{6}, "r", "k2"}, pre, "still pledged"},
+      {"Release key reused", authority, ReleasePledge{id, Qty{1}, "part", "release-key"}, pre, "idempotency key"},
+      {"Enforce by a regulator", regulator, EnforcePledge{id, Qty{0}, "r", "k3"}, perm, "registry authority"},
+      {"Enforce negative", authority, EnforcePledge{id, Qty{-1}, "r", "k3"}, inv, "quantity"},
+      {"Enforce no key", authority, EnforcePledge{id, Qty{0}, "r", ""}, inv, "idempotency_key"},
+      {"Enforce unknown", authority, EnforcePledge{77, Qty{0}, "r", "k3"}, nf, "pledge 77"},
+      {"Enforce too much", authority, EnforcePledge{id, Qty{6}, "r", "k3"}, pre, "still pledged"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    expect_rejected(c.who, c.body, c.code, c.rule);
+  }
+  // A repeat with the same key answers the first result without a second effect.
+  const Outcome again =
+      run(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{10}, bank.id, "loan", "pledge-key"});
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(again.reply.pledges.at(0).record.id, id);
+  EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").pledged, Qty{5});
 }
 
 }  // namespace

@@ -254,5 +254,41 @@ TEST_F(HoldingStatesTest, IssuingCcerWithoutSerialsIsRefused) {
   EXPECT_NE(s.message().find("serial-numbered blocks"), std::string::npos);
 }
 
+// ---- partial unfreeze and partial enforcement -------------------------------------
+
+TEST_F(HoldingStatesTest, APartialUnfreezeLeavesTheRestFrozenWithItsReason) {
+  const Result<FreezeId> frozen = registry.freeze(freeze_order(300), 2, 0);
+  ASSERT_TRUE(frozen.is_ok());
+  ASSERT_TRUE(registry.unfreeze_part(frozen.value, Qty{100}, FreezeAuthority::regulator, "MEE", 3, 0).is_ok());
+  EXPECT_EQ(held(kOwner), (Holding{Qty{800}, Qty{0}, Qty{0}, Qty{200}, Qty{0}}));
+  ASSERT_EQ(registry.freezes_of(kOwner).size(), 1u);
+  EXPECT_EQ(registry.freezes_of(kOwner)[0].quantity, Qty{200});
+  EXPECT_EQ(registry.freezes_of(kOwner)[0].reason, "misreported emissions");
+  EXPECT_EQ(registry.unfreeze_part(frozen.value, Qty{201}, FreezeAuthority::regulator, "MEE", 4, 0).code(),
+            ErrorCode::failed_precondition);
+  EXPECT_EQ(registry.unfreeze_part(frozen.value, Qty{-1}, FreezeAuthority::regulator, "MEE", 4, 0).code(),
+            ErrorCode::invalid_argument);
+  ASSERT_TRUE(registry.unfreeze_part(frozen.value, Qty{0}, FreezeAuthority::regulator, "MEE", 4, 0).is_ok());
+  EXPECT_TRUE(registry.freezes_of(kOwner).empty());
+  const auto entries = registry.take_new_entries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1].quantity, Qty{100});
+  EXPECT_EQ(entries[2].quantity, Qty{200});
+  EXPECT_EQ(registry.net_total(kCea), Qty{0});
+}
+
+TEST_F(HoldingStatesTest, APartialEnforcementMovesPartOfThePledgeToThePledgee) {
+  const Result<PledgeId> pledged = registry.pledge(kOwner, kCea, Qty{400}, kBank, "loan", 2, 0);
+  ASSERT_TRUE(pledged.is_ok());
+  ASSERT_TRUE(registry.enforce_pledge_part(pledged.value, Qty{150}, 3, 0).is_ok());
+  EXPECT_EQ(held(kOwner).pledged, Qty{250});
+  EXPECT_EQ(held(kBank).available, Qty{150});
+  EXPECT_EQ(registry.enforce_pledge_part(pledged.value, Qty{251}, 4, 0).code(), ErrorCode::failed_precondition);
+  ASSERT_TRUE(registry.enforce_pledge_part(pledged.value, Qty{0}, 4, 0).is_ok());
+  EXPECT_TRUE(registry.pledges_of(kOwner).empty());
+  EXPECT_EQ(held(kBank).available, Qty{400});
+  EXPECT_EQ(registry.net_total(kCea), Qty{0});
+}
+
 }  // namespace
 }  // namespace carbon::registry

@@ -3,10 +3,15 @@
 /// goes to stdout (tables, or JSON with --json), diagnostics to stderr.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "session.h"
+
+namespace CLI {
+class App;
+}
 
 namespace carbonctl {
 
@@ -95,6 +100,10 @@ int market_bars(Session& session, const std::string& instrument, const std::stri
 int trades(Session& session, const std::string& instrument);
 int balances(Session& session);
 int book(Session& session, const std::string& instrument, std::uint32_t depth);
+
+/// Adds registry pledge, release-pledge, enforce-pledge, pledges and configure-year (pledge_commands.cpp)
+/// under the existing "registry" subcommand; a chosen command sets `action`.
+void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action);
 
 /// grpc.health.v1.Health/Check; needs no token.
 int health(Session& session, const std::string& service);

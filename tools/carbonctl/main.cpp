@@ -191,7 +191,6 @@ int main(int argc, char** argv) {
         "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\"");
     issue->callback([&] { action = [&](Session& s) { return registry_issue(s, issue_args); }; });
   }
-
   add_registry_commands(*registry, action);
 
   // ---- order ---------------------------------------------------------------
@@ -430,6 +429,7 @@ int main(int argc, char** argv) {
   health_cmd->callback([&] { action = [&](Session& s) { return health(s, health_service); }; });
 
   add_regulator_commands(app, action);
+  add_pledge_commands(app, action);  // after the regulator group: it adds to it
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 

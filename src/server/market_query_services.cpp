@@ -1,0 +1,109 @@
+// RegulatorService.QueryTrades and QueryOrders: read from PostgreSQL on the
+// gRPC thread over a read-only connection of their own
+// (src/store/market_reader.cpp), never engine state; like ListLedgerEntries.
+// The page token is the last id returned, bound to the filters
+// ("<id>.<filter hash>").
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "server/auth.h"
+#include "server/convert.h"
+#include "server/services.h"
+#include "store/market_reader.h"
+
+namespace carbon::server {
+namespace {
+
+std::string query_filter_hash(const std::string& filters) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+/// Authenticates, authorizes and checks the filters shared by both queries; fills the paging cursor.
+Status admit_query(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
+                   const std::string& filters, std::uint32_t page_size, const std::string& token,
+                   store::MarketFilter& filter) {
+  engine::Principal principal;
+  if (Status s = context.auth.authenticate(*ctx, principal); !s.is_ok()) return s;
+  if (Status s = authorize(principal.role, method); !s.is_ok()) return s;
+  if (filter.from < 0 || filter.to < 0) return invalid_argument("from_unix_nanos and to_unix_nanos must not be negative");
+  if (filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
+    return invalid_argument("from_unix_nanos is after to_unix_nanos");
+  }
+  if (!filter.instrument.empty() && context.instrument(filter.instrument) == nullptr) {
+    return not_found("unknown instrument \"" + filter.instrument + "\"");
+  }
+  filter.limit = page_size == 0 ? 100 : std::min<std::uint32_t>(page_size, 1000);
+  if (token.empty()) return Status::ok();
+  const auto dot = token.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 18 || token.find_first_not_of("0123456789") != dot ||
+      token.substr(dot + 1) != query_filter_hash(filters)) {
+    return invalid_argument("page_token was not returned by this RPC with these filters");
+  }
+  filter.after_id = std::stoull(token.substr(0, dot));
+  return Status::ok();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* RegulatorService::QueryTrades(grpc::CallbackServerContext* ctx,
+                                                        const v1::QueryTradesRequest* request,
+                                                        v1::QueryTradesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  store::MarketFilter filter;
+  filter.instrument = request->instrument();
+  filter.participant = request->participant_id();
+  if (request->mode() != v1::TRADING_MODE_UNSPECIFIED) filter.mode = static_cast<int>(request->mode());
+  filter.from = request->from_unix_nanos();
+  filter.to = request->to_unix_nanos();
+  const std::string filters = filter.instrument + "|" + std::to_string(filter.participant) + "|" +
+                              std::to_string(request->mode()) + "|" + std::to_string(filter.from) + "|" +
+                              std::to_string(filter.to);
+  Status s = admit_query(context_, ctx, "carbon.v1.RegulatorService/QueryTrades", filters, request->page_size(),
+                         request->page_token(), filter);
+  if (s.is_ok() && !v1::TradingMode_IsValid(request->mode())) s = invalid_argument("unknown trading mode");
+  std::vector<engine::TradeRecord> trades;
+  if (s.is_ok()) s = store::query_trades(context_.ledger_conninfo, filter, trades);
+  if (s.is_ok()) {
+    for (const engine::TradeRecord& trade : trades) to_proto(trade, *response->add_trades());
+    if (trades.size() == filter.limit) {
+      response->set_next_page_token(std::to_string(trades.back().id) + "." + query_filter_hash(filters));
+    }
+  }
+  reactor->Finish(to_grpc(s));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegulatorService::QueryOrders(grpc::CallbackServerContext* ctx,
+                                                        const v1::QueryOrdersRequest* request,
+                                                        v1::QueryOrdersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  store::MarketFilter filter;
+  filter.instrument = request->instrument();
+  filter.participant = request->participant_id();
+  if (request->status() != v1::ORDER_STATUS_UNSPECIFIED) filter.status = static_cast<int>(request->status());
+  filter.from = request->from_unix_nanos();
+  filter.to = request->to_unix_nanos();
+  const std::string filters = filter.instrument + "|" + std::to_string(filter.participant) + "|" +
+                              std::to_string(request->status()) + "|" + std::to_string(filter.from) + "|" +
+                              std::to_string(filter.to);
+  Status s = admit_query(context_, ctx, "carbon.v1.RegulatorService/QueryOrders", filters, request->page_size(),
+                         request->page_token(), filter);
+  if (s.is_ok() && !v1::OrderStatus_IsValid(request->status())) s = invalid_argument("unknown order status");
+  std::vector<engine::OrderRecord> orders;
+  if (s.is_ok()) s = store::query_orders(context_.ledger_conninfo, filter, orders);
+  if (s.is_ok()) {
+    for (const engine::OrderRecord& order : orders) to_proto(order, *response->add_orders());
+    if (orders.size() == filter.limit) {
+      response->set_next_page_token(std::to_string(orders.back().id) + "." + query_filter_hash(filters));
+    }
+  }
+  reactor->Finish(to_grpc(s));
+  return reactor;
+}
+
+}  // namespace carbon::server

@@ -1,0 +1,148 @@
+#include "store/market_reader.h"
+
+#include <cstdlib>
+
+#include "store/pg.h"
+
+namespace carbon::store {
+namespace {
+
+std::int64_t i64(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
+std::uint64_t u64(const PGresult* r, int row, int col) { return std::strtoull(PQgetvalue(r, row, col), nullptr, 10); }
+
+/// A read-only connection with one snapshot for the whole call.
+Status open_snapshot(const std::string& conninfo, PgConn& conn) {
+  conn.reset(PQconnectdb(conninfo.c_str()));
+  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+    return Status{ErrorCode::unavailable,
+                  std::string("database unreachable: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory")};
+  }
+  PgResult begin(PQexec(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return status_from_result(begin.get(), conn.get());
+  return Status::ok();
+}
+
+Status query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out) {
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  out.reset(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
+                         0));
+  if (PQresultStatus(out.get()) != PGRES_TUPLES_OK) return status_from_result(out.get(), conn);
+  return Status::ok();
+}
+
+/// Opens the snapshot and checks the participant filter names a participant.
+Status open_checked(const std::string& conninfo, const MarketFilter& filter, PgConn& conn) {
+  if (Status s = open_snapshot(conninfo, conn); !s.is_ok()) return s;
+  if (filter.participant == 0) return Status::ok();
+  PgResult r;
+  if (Status s = query(conn.get(), "SELECT 1 FROM participants WHERE participant_id = $1",
+                       {std::to_string(filter.participant)}, r);
+      !s.is_ok()) {
+    return s;
+  }
+  return PQntuples(r.get()) == 1 ? Status::ok()
+                                 : not_found("participant " + std::to_string(filter.participant) + " does not exist");
+}
+
+/// Builds "<select> WHERE <id> > $1 AND ... ORDER BY <id> LIMIT n" from the filter.
+class Where {
+ public:
+  Where(std::string select, const char* id_column, std::uint64_t after)
+      : sql_(std::move(select) + " WHERE " + id_column + " > $1"), id_column_(id_column) {
+    params_.push_back(std::to_string(after));
+  }
+  void add(const std::string& condition, std::string value) {
+    params_.push_back(std::move(value));
+    std::string text = condition;
+    const std::string placeholder = "$" + std::to_string(params_.size());
+    for (std::size_t at; (at = text.find('?')) != std::string::npos;) text.replace(at, 1, placeholder);
+    sql_ += " AND " + text;
+  }
+  std::string sql(std::size_t limit) const {
+    return sql_ + " ORDER BY " + id_column_ + " LIMIT " + std::to_string(limit);
+  }
+  const std::vector<std::string>& params() const { return params_; }
+
+ private:
+  std::string sql_;
+  std::string id_column_;
+  std::vector<std::string> params_;
+};
+
+}  // namespace
+
+Status query_trades(const std::string& conninfo, const MarketFilter& filter, std::vector<engine::TradeRecord>& out) {
+  PgConn conn;
+  if (Status s = open_checked(conninfo, filter, conn); !s.is_ok()) return s;
+  Where where("SELECT trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id,"
+              " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos"
+              " FROM trades",
+              "trade_id", filter.after_id);
+  if (!filter.instrument.empty()) where.add("instrument = ?", filter.instrument);
+  if (filter.participant != 0) {
+    where.add("(buyer_participant_id = ? OR seller_participant_id = ?)", std::to_string(filter.participant));
+  }
+  if (filter.mode) where.add("mode = ?", std::to_string(*filter.mode));
+  if (filter.from != 0) where.add("executed_at_unix_nanos >= ?", std::to_string(filter.from));
+  if (filter.to != 0) where.add("executed_at_unix_nanos < ?", std::to_string(filter.to));
+  PgResult r;
+  if (Status s = query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::TradeRecord t;
+    t.id = u64(r.get(), row, 0);
+    t.instrument = PQgetvalue(r.get(), row, 1);
+    t.mode = static_cast<TradingMode>(i64(r.get(), row, 2));
+    t.price = Price{i64(r.get(), row, 3)};
+    t.quantity = Qty{i64(r.get(), row, 4)};
+    t.buy_order = u64(r.get(), row, 5);
+    t.sell_order = u64(r.get(), row, 6);
+    t.buyer = u64(r.get(), row, 7);
+    t.seller = u64(r.get(), row, 8);
+    t.aggressor = static_cast<Side>(i64(r.get(), row, 9));
+    t.sequence = u64(r.get(), row, 10);
+    t.executed_at = i64(r.get(), row, 11);
+    out.push_back(std::move(t));
+  }
+  return Status::ok();
+}
+
+Status query_orders(const std::string& conninfo, const MarketFilter& filter, std::vector<engine::OrderRecord>& out) {
+  PgConn conn;
+  if (Status s = open_checked(conninfo, filter, conn); !s.is_ok()) return s;
+  Where where("SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force, mode,"
+              " price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
+              " updated_sequence, counterparty_participant_id FROM orders",
+              "order_id", filter.after_id);
+  if (!filter.instrument.empty()) where.add("instrument = ?", filter.instrument);
+  if (filter.participant != 0) where.add("participant_id = ?", std::to_string(filter.participant));
+  if (filter.status) where.add("status = ?", std::to_string(*filter.status));
+  if (filter.from != 0) where.add("entered_at_unix_nanos >= ?", std::to_string(filter.from));
+  if (filter.to != 0) where.add("entered_at_unix_nanos < ?", std::to_string(filter.to));
+  PgResult r;
+  if (Status s = query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::OrderRecord o;
+    o.id = u64(r.get(), row, 0);
+    o.client_order_id = PQgetvalue(r.get(), row, 1);
+    o.participant = u64(r.get(), row, 2);
+    o.instrument = PQgetvalue(r.get(), row, 3);
+    o.side = static_cast<Side>(i64(r.get(), row, 4));
+    o.type = static_cast<OrderType>(i64(r.get(), row, 5));
+    o.time_in_force = static_cast<TimeInForce>(i64(r.get(), row, 6));
+    o.mode = static_cast<TradingMode>(i64(r.get(), row, 7));
+    o.price = Price{i64(r.get(), row, 8)};
+    o.quantity = Qty{i64(r.get(), row, 9)};
+    o.filled = Qty{i64(r.get(), row, 10)};
+    o.status = static_cast<OrderStatus>(i64(r.get(), row, 11));
+    o.sequence = u64(r.get(), row, 12);
+    o.entered_at = i64(r.get(), row, 13);
+    o.priority = u64(r.get(), row, 14);
+    o.updated_sequence = u64(r.get(), row, 15);
+    o.counterparty = u64(r.get(), row, 16);
+    out.push_back(std::move(o));
+  }
+  return Status::ok();
+}
+
+}  // namespace carbon::store

@@ -1,0 +1,39 @@
+#pragma once
+/// Read-only access to trades and orders in PostgreSQL for regulators
+/// (RegulatorService.QueryTrades, QueryOrders). Each call opens its own
+/// read-only connection and reads one snapshot, so any thread may call it
+/// (the gRPC threads do); it never touches engine state.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/records.h"
+
+namespace carbon::store {
+
+/// Which trades or orders to list: every filter is optional (0 / empty = all).
+struct MarketFilter {
+  std::string instrument;
+  ParticipantId participant = 0;  ///< trades: buyer or seller; orders: owner
+  std::optional<int> mode;        ///< trades: TradingMode value
+  std::optional<int> status;      ///< orders: OrderStatus value
+  UnixNanos from = 0;             ///< inclusive (execution or entry time)
+  UnixNanos to = 0;               ///< exclusive
+  std::uint64_t after_id = 0;     ///< paging cursor: the last trade or order id returned
+  std::size_t limit = 100;
+};
+
+/// Trades matching `filter`, by trade id (oldest first), at most filter.limit.
+/// NOT_FOUND unknown participant; UNAVAILABLE database.
+[[nodiscard]] Status query_trades(const std::string& conninfo, const MarketFilter& filter,
+                                  std::vector<engine::TradeRecord>& out);
+
+/// Orders in their latest state matching `filter`, by order id (oldest first), at most filter.limit.
+/// NOT_FOUND unknown participant; UNAVAILABLE database.
+[[nodiscard]] Status query_orders(const std::string& conninfo, const MarketFilter& filter,
+                                  std::vector<engine::OrderRecord>& out);
+
+}  // namespace carbon::store
