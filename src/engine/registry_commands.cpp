@@ -637,7 +637,7 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
             reply.holdings = registry_.holdings_of(q.account);
             return Status::ok();
           },
-          [&](const auto&) -> Status { return Status{ErrorCode::internal, "command routed as a query"}; },
+          [&](const auto&) -> Status { return ccer_query(reply, who, body); },
       },
       body);
 }
@@ -668,6 +668,7 @@ void Exchange::restore_registry(const RecoveredState& state) {
     if (view.active()) registry_.restore_freeze(view.record);
     registry_.restore_freeze_ids(view.record.id);
   }
+  restore_ccer(state);
 }
 
 }  // namespace carbon::engine

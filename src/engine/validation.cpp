@@ -353,7 +353,7 @@ Status validate(const CommandBody& body) {
           [](const GetHoldings& c) -> Status {
             return c.account == 0 ? invalid_argument("holding_account_id is required") : Status::ok();
           },
-          [](const auto&) -> Status { return Status::ok(); },
+          [&body](const auto&) -> Status { return validate_ccer(body); },
       },
       body);
 }

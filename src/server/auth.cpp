@@ -78,6 +78,16 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegulatorService/ListLedgerEntries", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/VerifyLedger", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/ListEarlyWarnings", {kRegulator, kAuditor}},
+      // CCER: the authority writes; methodologies, projects and retirements are public; a trader
+      // lists the serials of its own account and retires its own units (checked in the engine).
+      {"carbon.v1.RegistryService/RegisterMethodology", {kRegistry}},
+      {"carbon.v1.RegistryService/ListMethodologies", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.RegistryService/RegisterCcerProject", {kRegistry}},
+      {"carbon.v1.RegistryService/ListCcerProjects", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.RegistryService/IssueCcerCredits", {kRegistry}},
+      {"carbon.v1.RegistryService/ListSerialBlocks", {kTrader, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.RegistryService/RetireUnits", {kTrader, kRegistry}},
+      {"carbon.v1.RegistryService/ListRetirements", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
   };
   return table;
 }

@@ -82,6 +82,7 @@ void RegistryRows::add(const engine::Event& event, Sequence seq) {
   }
   if (auto* e = std::get_if<engine::FreezeChanged>(&event)) freezes_[e->freeze.record.id] = e->freeze;
   if (auto* e = std::get_if<engine::IdempotencyKeyUsed>(&event)) keys_.push_back(e->record);
+  ccer_.add(event, seq);
 }
 
 std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
@@ -195,6 +196,7 @@ std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
     }
     out.emplace_back(kInsertKeys, std::move(c));
   }
+  for (auto& statement : ccer_.statements()) out.push_back(std::move(statement));
   return out;
 }
 
@@ -268,7 +270,7 @@ std::optional<nlohmann::json> registry_event_json(const engine::Event& event) {
                           {"idempotency_key", e->record.key},
                           {"object_id", e->record.object_id}};
   }
-  return std::nullopt;
+  return ccer_event_json(event);
 }
 
 }  // namespace carbon::store

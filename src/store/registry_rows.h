@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/records.h"
+#include "store/ccer_rows.h"
 #include "store/columns.h"
 
 namespace carbon::store {
@@ -33,6 +34,7 @@ class RegistryRows {
   std::map<std::pair<AccountId, int>, std::pair<Qty, Sequence>> shortfalls_;
   std::map<std::uint64_t, engine::FreezeView> freezes_;
   std::vector<engine::IdempotencyRecord> keys_;
+  CcerRows ccer_;  ///< CCER tables, after the keys
 };
 
 /// The journal payload of a registry event, or nothing for any other event.

@@ -3,10 +3,15 @@
 /// goes to stdout (tables, or JSON with --json), diagnostics to stderr.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "session.h"
+
+namespace CLI {
+class App;
+}
 
 namespace carbonctl {
 
@@ -98,5 +103,9 @@ int book(Session& session, const std::string& instrument, std::uint32_t depth);
 
 /// grpc.health.v1.Health/Check; needs no token.
 int health(Session& session, const std::string& service);
+
+/// Adds "ccer" (methodologies, projects, issuance, serial blocks, retirement; ccer_commands.cpp):
+/// the chosen subcommand sets `action`.
+void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action);
 
 }  // namespace carbonctl

@@ -11,48 +11,13 @@
 #include <iostream>
 #include <type_traits>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "session.h"
 
 namespace {
 
 using namespace carbonctl;
-
-/// Strict base-10 integer parsing. (CLI11's own conversion uses strtoll with
-/// base 0, which reads "0100" as octal 64 and "-1" as a huge unsigned value,
-/// and clamps overflow silently: not acceptable for money and ids.)
-template <typename Int>
-bool parse_decimal(const std::string& text, Int& out) {
-  const char* end = text.data() + text.size();
-  auto [stop, error] = std::from_chars(text.data(), end, out, 10);
-  return error == std::errc{} && stop == end;
-}
-
-template <typename Int>
-CLI::Validator decimal() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        Int value{};
-        if (parse_decimal(text, value)) return {};
-        return "\"" + text + "\" is not a decimal integer" +
-               (std::is_signed_v<Int> ? "" : " >= 0") + " that fits in " + std::to_string(sizeof(Int) * 8) + " bits";
-      },
-      "");
-}
-
-/// An option (or positional, if `name` has no leading dash) read into an
-/// integer with parse_decimal.
-template <typename Int>
-CLI::Option* add_integer(CLI::App* app, const std::string& name, Int& target, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name, [&target](const std::string& text) { parse_decimal(text, target); }, description)
-      ->check(decimal<Int>())
-      ->type_name(std::is_signed_v<Int> ? "INT" : "UINT");
-}
-
-const CLI::Validator kNonEmpty(
-    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");
 
 std::string lower_dashed(std::string text) {
   for (char& c : text) {
@@ -453,6 +418,8 @@ int main(int argc, char** argv) {
       "Prints SERVING (exit 0), NOT_SERVING or another state (exit 1), or UNREACHABLE (exit 3).\n"
       "Example: carbonctl --server 10.0.0.5:50051 health");
   health_cmd->callback([&] { action = [&](Session& s) { return health(s, health_service); }; });
+
+  add_ccer_commands(app, action);
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 
