@@ -139,8 +139,8 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         s.call([&](grpc::ClientContext* c) { return registry->ListMethodologies(c, {}, &response); });
         return print(s, response, [&] {
           Table table({{"code"}, {"name"}, {"version"}, {"field"}, {"registered"}});
-          for (const auto& m : response.methodologies()) {
-            table.add_row({m.code(), m.name(), m.version(), m.field(), china_time(m.registered_at_unix_nanos())});
+          for (const auto& row : response.methodologies()) {
+            table.add_row({row.code(), row.name(), row.version(), row.field(), china_time(row.registered_at_unix_nanos())});
           }
           table.print(std::cout);
         });
