@@ -72,7 +72,9 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListAllocations>(body) || std::holds_alternative<GetComplianceStatus>(body) ||
          std::holds_alternative<ListComplianceStatuses>(body) || std::holds_alternative<ListFreezes>(body) ||
          std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body) ||
-         std::holds_alternative<ListPledges>(body);
+         std::holds_alternative<ListPledges>(body) ||
+         std::holds_alternative<ListMethodologies>(body) || std::holds_alternative<ListCcerProjects>(body) ||
+         std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -86,7 +88,9 @@ const char* command_name(const CommandBody& body) {
       "SetCap",            "ListCaps",         "AllocateFree",        "ListAllocations",  "RecordVerifiedEmissions",
       "Surrender",         "GetComplianceStatus", "ListComplianceStatuses", "CloseComplianceYear", "Freeze",
       "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings",
-      "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges"};
+      "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges",
+      "RegisterMethodology", "ListMethodologies", "RegisterCcerProject", "ListCcerProjects", "IssueCcerCredits",
+      "ListSerialBlocks",  "RetireUnits",      "ListRetirements"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -100,7 +104,9 @@ const char* event_name(const Event& event) {
                                           "DailyBarRecorded",           "CapChanged",            "AllocationMade",
                                           "ComplianceChanged",          "ShortfallOwedChanged",  "ComplianceYearClosed",
                                           "FreezeChanged",              "IdempotencyKeyUsed",    "ComplianceYearConfigured",
-                                          "PledgeChanged"};
+                                          "PledgeChanged",              "MethodologyRegistered",
+                                          "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
+                                          "UnitsRetired"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -174,6 +180,10 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const PledgeUnits& c) { return pledge_units(step, who, c); },
           [&](const ReleasePledge& c) { return release_pledge(step, who, c); },
           [&](const EnforcePledge& c) { return enforce_pledge(step, who, c); },
+          [&](const RegisterMethodology& c) { return register_methodology(step, who, c); },
+          [&](const RegisterCcerProject& c) { return register_ccer_project(step, who, c); },
+          [&](const IssueCcerCredits& c) { return issue_ccer_credits(step, who, c); },
+          [&](const RetireUnits& c) { return retire_units(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -238,6 +248,9 @@ void Exchange::flush_touched(Step& step) {
   }
   for (const auto& [account, instrument] : step.touched_holdings) {
     step.events.push_back(HoldingChanged{registry::HoldingRecord{account, instrument, registry_.holding(account, instrument)}});
+    if (instrument == registry::kCcerInstrument) {
+      step.events.push_back(CcerBlocksChanged{account, registry_.ccer_blocks_of(account)});
+    }
   }
 }
 

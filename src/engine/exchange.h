@@ -126,6 +126,18 @@ class Exchange {
   /// Emits ShortfallOwedChanged for every year of `unit` that was owed before or is owed now.
   void emit_shortfalls(Step& step, AccountId unit, const std::vector<std::pair<int, Qty>>& before);
 
+  // CCER commands and queries (ccer_commands.cpp).
+  Status register_methodology(Step& step, const Principal& who, const RegisterMethodology& command);
+  Status register_ccer_project(Step& step, const Principal& who, const RegisterCcerProject& command);
+  Status issue_ccer_credits(Step& step, const Principal& who, const IssueCcerCredits& command);
+  Status retire_units(Step& step, const Principal& who, const RetireUnits& command);
+  /// Answers a CCER query; INTERNAL for a body that is not one.
+  Status ccer_query(Reply& reply, const Principal& who, const CommandBody& body) const;
+  /// Puts back methodologies, projects, issuances, serial blocks and retirements.
+  void restore_ccer(const RecoveredState& state);
+  /// The API's view of a block held by `account`.
+  SerialBlockView block_view(const registry::CcerBlock& block, AccountId account) const;
+
   /// The rules every new order, amendment, offer and acceptance must pass at `now`.
   Status check_open_for_trading(const Instrument& instrument, const ParticipantRecord& participant, TradingMode mode,
                                 UnixNanos now) const;
@@ -190,6 +202,11 @@ class Exchange {
   std::map<registry::FreezeId, FreezeView> freezes_;  ///< in force and lifted
   std::unordered_map<AccountId, ParticipantId> owner_of_holding_account_;
   std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;
+
+  std::map<std::string, MethodologyRecord> methodologies_;  ///< by code
+  std::vector<CcerProjectRecord> projects_;                 ///< index = project id - 1
+  std::vector<CcerIssuanceRecord> ccer_issuances_;          ///< index = issuance id - 1
+  std::vector<RetirementRecord> retirements_;               ///< index = retirement id - 1
 
   Sequence last_sequence_ = 0;
   ParticipantId last_participant_id_ = 0;

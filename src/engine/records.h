@@ -263,6 +263,64 @@ struct ShortfallOwed {
   Qty owed;
 };
 
+// ---- CCER records (ccer_commands.cpp) ----------------------------------------
+
+/// A registered methodology with what the API shows beyond the registry's code and title.
+struct MethodologyRecord {
+  std::string code;
+  std::string name;
+  std::string version;
+  std::string field;
+  std::string document_reference;
+  UnixNanos registered_at = 0;
+  Sequence sequence = 0;
+};
+
+/// A registered CCER project: the registry's project plus what the API shows.
+struct CcerProjectRecord {
+  registry::CcerProject project;  ///< id, code, owner holding account, methodology, validation body, status
+  ParticipantId owner = 0;
+  std::string name;
+  std::string location;
+  std::string validation_report_reference;
+  std::string public_notice_reference;
+  std::string crediting_start;  ///< "YYYY-MM-DD"
+  std::string crediting_end;    ///< "YYYY-MM-DD", after the start
+  Qty issued;                   ///< tonnes issued so far
+  UnixNanos registered_at = 0;
+  Sequence sequence = 0;        ///< the last change
+};
+
+/// One IssueCcerCredits: the block of fresh serials and the verification it rests on.
+struct CcerIssuanceRecord {
+  std::uint64_t id = 0;  ///< dense from 1
+  registry::CcerBlock block;
+  AccountId account = 0;  ///< the owner's holding account credited
+  std::string monitoring_start;  ///< "YYYY-MM-DD"
+  std::string monitoring_end;    ///< "YYYY-MM-DD"
+  std::string verification_body;
+  std::string verification_report_reference;
+  std::uint64_t ledger_entry_id = 0;
+  UnixNanos at = 0;
+  Sequence sequence = 0;
+};
+
+/// A public retirement (cancellation): the registry's record plus the holder and the command.
+struct RetirementRecord {
+  registry::Retirement retirement;  ///< id, account, quantity, beneficiary, purpose, serial blocks, ledger entry, time
+  ParticipantId participant = 0;
+  std::string instrument;
+  Sequence sequence = 0;
+};
+
+/// A serial block as the API shows it: with where it is held and its project's code and methodology.
+struct SerialBlockView {
+  registry::CcerBlock block;
+  AccountId account = 0;
+  std::string project_code;
+  std::string methodology;
+};
+
 // ---- commands --------------------------------------------------------------
 
 struct CreateParticipant {
@@ -512,6 +570,58 @@ struct ListPledges {
   int status = 0;                 ///< 0 any, 1 active, 2 released, 3 enforced
 };
 
+// CCER commands (RegistryService; ccer_commands.cpp).
+
+struct RegisterMethodology {
+  MethodologyRecord methodology;  ///< registered_at and sequence are set by the engine
+};
+struct ListMethodologies {};
+struct RegisterCcerProject {
+  std::string project_code;
+  std::string name;
+  std::string methodology;
+  ParticipantId owner = 0;
+  std::string location;
+  std::string validation_body;
+  std::string validation_report_reference;
+  std::string public_notice_reference;
+  std::string crediting_start;
+  std::string crediting_end;
+};
+struct ListCcerProjects {
+  std::string methodology;  ///< empty = all
+  ParticipantId owner = 0;  ///< 0 = all
+};
+struct IssueCcerCredits {
+  registry::ProjectId project = 0;
+  int vintage = 0;
+  Qty quantity;
+  std::string monitoring_start;
+  std::string monitoring_end;
+  std::string verification_body;
+  std::string verification_report_reference;
+  std::string idempotency_key;
+};
+/// The serial blocks of one holding account, or (staff) of one project across every account.
+struct ListSerialBlocks {
+  AccountId account = 0;              ///< 0 = every account (needs project)
+  registry::ProjectId project = 0;    ///< 0 = every project
+};
+struct RetireUnits {
+  ParticipantId participant = 0;  ///< 0 = the calling trader's own participant
+  std::string instrument;
+  Qty quantity;
+  std::string beneficiary;
+  std::string purpose;
+  std::string idempotency_key;
+};
+struct ListRetirements {
+  std::string instrument;         ///< empty = all
+  ParticipantId participant = 0;  ///< 0 = all
+  UnixNanos from = 0;             ///< inclusive, 0 = from the first
+  UnixNanos to = 0;               ///< exclusive, 0 = up to now
+};
+
 /// A request the server refused before it reached the engine (validation);
 /// the engine journals the rejection and answers `status`.
 struct Refused {
@@ -527,7 +637,9 @@ using CommandBody =
                  SetCap, ListCaps, AllocateFree, ListAllocations, RecordVerifiedEmissions, Surrender,
                  GetComplianceStatus, ListComplianceStatuses, CloseComplianceYear, Freeze, Unfreeze, ListFreezes,
                  TransferUnits, GetHoldings, ListEarlyWarnings, ConfigureComplianceYear, PledgeUnits, ReleasePledge,
-                 EnforcePledge, ListPledges>;
+                 EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
+                 RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
+                 ListRetirements>;
 
 /// One request to the engine.
 struct Command {
@@ -629,11 +741,31 @@ struct PledgeChanged {
   PledgeView pledge;
 };
 
+struct MethodologyRegistered {
+  MethodologyRecord methodology;
+};
+/// A project after a change (registered, credits issued).
+struct CcerProjectChanged {
+  CcerProjectRecord project;
+};
+struct CcerIssued {
+  CcerIssuanceRecord issuance;
+};
+/// Every serial block an account holds after a change, oldest first (empty: none left).
+struct CcerBlocksChanged {
+  AccountId account = 0;
+  std::vector<registry::CcerBlock> blocks;
+};
+struct UnitsRetired {
+  RetirementRecord retirement;
+};
+
 using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingChanged, LedgerAppended, OrderChanged,
                            TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
                            MarketStateChanged, CalendarChanged, DailyBarRecorded, CapChanged, AllocationMade,
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
-                           IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged>;
+                           IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
+                           CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -676,6 +808,12 @@ struct Reply {
   int penalty_multiple = 0;                    ///< CloseComplianceYear
   std::vector<ComplianceYearConfig> compliance_years;  ///< ConfigureComplianceYear, CloseComplianceYear
   std::vector<PledgeView> pledges;             ///< Pledge, ReleasePledge, EnforcePledge, ListPledges
+  std::vector<MethodologyRecord> methodologies;  ///< RegisterMethodology, ListMethodologies
+  std::vector<CcerProjectRecord> projects;       ///< RegisterCcerProject, ListCcerProjects
+  std::vector<CcerIssuanceRecord> issuances;     ///< IssueCcerCredits
+  std::vector<SerialBlockView> serial_blocks;    ///< ListSerialBlocks, first in first
+  std::vector<RetirementRecord> retirements;     ///< RetireUnits, ListRetirements (newest first);
+                                                 ///< their projects are in `projects`
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -713,6 +851,11 @@ struct RecoveredState {
   std::vector<IdempotencyRecord> idempotency;
   std::vector<ComplianceYearConfig> compliance_years;
   std::vector<PledgeView> pledges;  ///< active and closed
+  std::vector<MethodologyRecord> methodologies;
+  std::vector<CcerProjectRecord> projects;      ///< any order; restored by id
+  std::vector<CcerIssuanceRecord> issuances;    ///< any order; restored by id
+  std::vector<CcerBlocksChanged> ccer_blocks;   ///< per account, oldest block first
+  std::vector<RetirementRecord> retirements;    ///< any order; restored by id
 };
 
 }  // namespace carbon::engine

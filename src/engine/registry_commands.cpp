@@ -644,7 +644,7 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
             return Status::ok();
           },
           [&](const ListPledges& q) -> Status { return pledge_query(reply, who, q); },
-          [&](const auto&) -> Status { return Status{ErrorCode::internal, "command routed as a query"}; },
+          [&](const auto&) -> Status { return ccer_query(reply, who, body); },
       },
       body);
 }
@@ -679,6 +679,7 @@ void Exchange::restore_registry(const RecoveredState& state) {
     }
     registry_.restore_freeze_ids(view.record.id);
   }
+  restore_ccer(state);
 }
 
 }  // namespace carbon::engine

@@ -393,7 +393,7 @@ Status validate(const CommandBody& body) {
           [](const ListPledges& c) -> Status {
             return c.status < 0 || c.status > 3 ? invalid_argument("unknown pledge status") : Status::ok();
           },
-          [](const auto&) -> Status { return Status::ok(); },
+          [&body](const auto&) -> Status { return validate_ccer(body); },
       },
       body);
 }

@@ -86,6 +86,16 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegistryService/ListPledges", {kRegistry, kRegulator, kAuditor, kTrader}},
       {"carbon.v1.RegulatorService/QueryTrades", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/QueryOrders", {kRegulator, kAuditor}},
+      // CCER: the authority writes; methodologies, projects and retirements are public; a trader
+      // lists the serials of its own account and retires its own units (checked in the engine).
+      {"carbon.v1.RegistryService/RegisterMethodology", {kRegistry}},
+      {"carbon.v1.RegistryService/ListMethodologies", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.RegistryService/RegisterCcerProject", {kRegistry}},
+      {"carbon.v1.RegistryService/ListCcerProjects", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.RegistryService/IssueCcerCredits", {kRegistry}},
+      {"carbon.v1.RegistryService/ListSerialBlocks", {kTrader, kRegistry, kRegulator, kAuditor}},
+      {"carbon.v1.RegistryService/RetireUnits", {kTrader, kRegistry}},
+      {"carbon.v1.RegistryService/ListRetirements", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
   };
   return table;
 }

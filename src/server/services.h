@@ -180,6 +180,30 @@ class RegistryService final : public v1::RegistryService::CallbackService {
                                           v1::EnforcePledgeResponse* response) override;
   grpc::ServerUnaryReactor* ListPledges(grpc::CallbackServerContext* ctx, const v1::ListPledgesRequest* request,
                                         v1::ListPledgesResponse* response) override;
+  // CCER, defined in ccer_services.cpp.
+  grpc::ServerUnaryReactor* RegisterMethodology(grpc::CallbackServerContext* ctx,
+                                                const v1::RegisterMethodologyRequest* request,
+                                                v1::Methodology* response) override;
+  grpc::ServerUnaryReactor* ListMethodologies(grpc::CallbackServerContext* ctx,
+                                              const v1::ListMethodologiesRequest* request,
+                                              v1::ListMethodologiesResponse* response) override;
+  grpc::ServerUnaryReactor* RegisterCcerProject(grpc::CallbackServerContext* ctx,
+                                                const v1::RegisterCcerProjectRequest* request,
+                                                v1::CcerProject* response) override;
+  grpc::ServerUnaryReactor* ListCcerProjects(grpc::CallbackServerContext* ctx,
+                                             const v1::ListCcerProjectsRequest* request,
+                                             v1::ListCcerProjectsResponse* response) override;
+  grpc::ServerUnaryReactor* IssueCcerCredits(grpc::CallbackServerContext* ctx,
+                                             const v1::IssueCcerCreditsRequest* request,
+                                             v1::IssueCcerCreditsResponse* response) override;
+  grpc::ServerUnaryReactor* ListSerialBlocks(grpc::CallbackServerContext* ctx,
+                                             const v1::ListSerialBlocksRequest* request,
+                                             v1::ListSerialBlocksResponse* response) override;
+  grpc::ServerUnaryReactor* RetireUnits(grpc::CallbackServerContext* ctx, const v1::RetireUnitsRequest* request,
+                                        v1::RetireUnitsResponse* response) override;
+  grpc::ServerUnaryReactor* ListRetirements(grpc::CallbackServerContext* ctx,
+                                            const v1::ListRetirementsRequest* request,
+                                            v1::ListRetirementsResponse* response) override;
 
  private:
   ServiceContext context_;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/ccer_recovery.h"
 #include "store/pg.h"
 
 namespace carbon::store {
@@ -397,6 +398,7 @@ engine::RecoveredState load_state(PGconn* conn) {
 
   load_registry_state(conn, state);
   load_pledge_state(conn, state);
+  load_ccer_state(conn, state);
 
   r = exec_or_throw(conn, "SELECT entry_id, hash FROM ledger_entries ORDER BY entry_id DESC LIMIT 1",
                     "read ledger tail");
@@ -489,6 +491,8 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
                                std::to_string(total) + " t, not 0");
     }
   }
+
+  check_ccer_state(state);
 
   PgResult r = exec_or_throw(conn,
                              "SELECT COALESCE(SUM(CASE WHEN withdrawal THEN -amount_fen ELSE amount_fen END), 0)"

@@ -104,6 +104,7 @@ void RegistryRows::add(const engine::Event& event, Sequence seq) {
   if (auto* e = std::get_if<engine::IdempotencyKeyUsed>(&event)) keys_.push_back(e->record);
   if (auto* e = std::get_if<engine::ComplianceYearConfigured>(&event)) year_configs_[e->config.year] = e->config;
   if (auto* e = std::get_if<engine::PledgeChanged>(&event)) pledges_[e->pledge.record.id] = e->pledge;
+  ccer_.add(event, seq);
 }
 
 std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
@@ -250,6 +251,7 @@ std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
     }
     out.emplace_back(kUpsertPledges, std::move(c));
   }
+  for (auto& statement : ccer_.statements()) out.push_back(std::move(statement));
   return out;
 }
 
@@ -347,7 +349,7 @@ std::optional<nlohmann::json> registry_event_json(const engine::Event& event) {
                           {"last_enforced", p.last_enforced},
                           {"closed_at_unix_nanos", p.closed_at}};
   }
-  return std::nullopt;
+  return ccer_event_json(event);
 }
 
 }  // namespace carbon::store

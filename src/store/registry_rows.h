@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/records.h"
+#include "store/ccer_rows.h"
 #include "store/columns.h"
 
 namespace carbon::store {
@@ -35,6 +36,7 @@ class RegistryRows {
   std::vector<engine::IdempotencyRecord> keys_;
   std::map<int, engine::ComplianceYearConfig> year_configs_;  ///< migration 0005
   std::map<std::uint64_t, engine::PledgeView> pledges_;       ///< migration 0005
+  CcerRows ccer_;  ///< CCER tables, after the keys
 };
 
 /// The journal payload of a registry event, or nothing for any other event.

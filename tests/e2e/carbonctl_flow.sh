@@ -79,6 +79,22 @@ staff operator market end-of-day 2026-11-24 2>"$dir/err"
 [ $? -eq 5 ] && grep -q "end at 15:00" "$dir/err" || fail "end of day during the session must exit 5"
 set -e
 
+# CCER: a methodology, a project owned by the bank, an issuance, a retirement, the blocks left, the public list.
+staff registry ccer methodology register --code CCER-14-001-V01 --name "Afforestation carbon sink" --version V01 \
+  --field forestry >/dev/null || fail "ccer methodology register"
+buyer_id=$(echo "$buyer" | field participant_id)
+buyer_holding=$(echo "$buyer" | field holding_account_id)
+staff registry ccer project register --code P-2026-0001 --name "Hilltop forest" --methodology CCER-14-001-V01 \
+  --owner "$buyer_id" --validation-body CQC --validation-report VAL-17 --crediting-start 2024-01-01 \
+  --crediting-end 2033-12-31 >/dev/null || fail "ccer project register"
+staff registry ccer issue --project 1 --vintage 2024 --quantity 1000 --monitoring-start 2024-01-01 \
+  --monitoring-end 2024-12-31 --verifier CEC --report VER-1 --key iss-1 | grep -qw "1-1000" || fail "ccer issue"
+CARBON_TOKEN=$buyer_token ctl ccer retire --quantity 100 --beneficiary "Shanghai Marathon" --purpose "event offset" \
+  --key ret-1 | grep -qw "1-100" || fail "ccer retire"
+CARBON_TOKEN=$buyer_token ctl ccer blocks --account "$buyer_holding" | grep -qw "101-1000" || fail "ccer blocks"
+CARBON_TOKEN=$seller_token ctl ccer retirements | grep -q "Shanghai Marathon" || fail "retirements are public"
+CARBON_TOKEN=$seller_token ctl --json ccer project list | grep -q '"issued_quantity": *"1000"' || fail "ccer project list"
+
 # Exit codes: 5 the server refused, 3 unreachable, 4 no token or not allowed.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
@@ -94,4 +110,4 @@ set -e
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar and exit codes as documented"
+echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER and exit codes as documented"

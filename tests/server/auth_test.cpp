@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 
 #include "server/auth.h"
 
@@ -45,6 +46,25 @@ TEST(AuthorizationTest, OnlyTheRegistryAuthorityIssuesAllowances) {
 TEST(AuthorizationTest, StaffCannotTrade) {
   for (Role role : {Role::operator_, Role::registry_authority, Role::regulator, Role::auditor}) {
     EXPECT_EQ(authorize(role, "carbon.v1.TradingService/PlaceOrder").code(), ErrorCode::permission_denied);
+  }
+}
+
+TEST(AuthorizationTest, CcerIsWrittenByTheAuthorityAndRetirementsArePublic) {
+  const Role everyone[] = {Role::trader, Role::operator_, Role::registry_authority, Role::regulator, Role::auditor};
+  for (const char* write : {"RegisterMethodology", "RegisterCcerProject", "IssueCcerCredits"}) {
+    const std::string method = std::string("carbon.v1.RegistryService/") + write;
+    for (Role role : everyone) {
+      EXPECT_EQ(authorize(role, method).is_ok(), role == Role::registry_authority) << method;
+    }
+  }
+  for (const char* read : {"ListMethodologies", "ListCcerProjects", "ListRetirements"}) {
+    for (Role role : everyone) EXPECT_TRUE(authorize(role, std::string("carbon.v1.RegistryService/") + read).is_ok());
+  }
+  for (Role role : everyone) {
+    // A trader retires and lists the serials of its own account (the engine checks whose).
+    EXPECT_EQ(authorize(role, "carbon.v1.RegistryService/RetireUnits").is_ok(),
+              role == Role::trader || role == Role::registry_authority);
+    EXPECT_EQ(authorize(role, "carbon.v1.RegistryService/ListSerialBlocks").is_ok(), role != Role::operator_);
   }
 }
 

@@ -183,9 +183,10 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
       }
     }
   }
-  // The registry's events have their own payloads (store/registry_rows.cpp, keys in nlohmann's
-  // bytewise order) and their own tests (registry_store_test); every other kind is covered here.
-  constexpr std::size_t registry_kinds = 9;  // CapChanged ... PledgeChanged, the last nine alternatives
+  // The registry's events have their own payloads (store/registry_rows.cpp and ccer_rows.cpp, keys
+  // in nlohmann's bytewise order) and their own tests (registry_store_test, e2e ccer_test and
+  // pledge_test); every other kind is covered here.
+  constexpr std::size_t registry_kinds = 14;  // CapChanged ... UnitsRetired, the last fourteen alternatives
   for (const std::string& kind : kinds) EXPECT_FALSE(kind == "CapChanged" || kind == "FreezeChanged") << kind;
   EXPECT_EQ(kinds.size(), std::variant_size_v<engine::Event> - registry_kinds) << "every other event kind is covered";
   PostgresJournal journal(db.conninfo());

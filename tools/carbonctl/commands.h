@@ -108,4 +108,8 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action);
 /// grpc.health.v1.Health/Check; needs no token.
 int health(Session& session, const std::string& service);
 
+/// Adds "ccer" (methodologies, projects, issuance, serial blocks, retirement; ccer_commands.cpp):
+/// the chosen subcommand sets `action`.
+void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action);
+
 }  // namespace carbonctl

@@ -430,6 +430,7 @@ int main(int argc, char** argv) {
 
   add_regulator_commands(app, action);
   add_pledge_commands(app, action);  // after the regulator group: it adds to it
+  add_ccer_commands(app, action);
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 
