@@ -355,6 +355,13 @@ void OrderSessions::remove(ParticipantId participant, OrderSessionStream* sessio
   if (found->second.empty()) sessions_.erase(found);
 }
 
+std::size_t OrderSessions::open_count() {
+  std::lock_guard lock(mutex_);
+  std::size_t open = 0;
+  for (const auto& [participant, sessions] : sessions_) open += sessions.size();
+  return open;
+}
+
 void OrderSessions::deliver(std::span<const engine::CommittedOutcome> batch) {
   std::lock_guard lock(mutex_);
   if (sessions_.empty()) return;

@@ -46,6 +46,9 @@ class OrderSessions {
   /// Forgets a session (from its OnDone()).
   void remove(ParticipantId participant, OrderSessionStream* session);
 
+  /// Open sessions, for metrics (any thread).
+  std::size_t open_count();
+
  private:
   OrderSessionOptions options_;
   std::mutex mutex_;
