@@ -25,12 +25,18 @@ for _ in $(seq 1 300); do [[ -s "$dir/ready" ]] && break; sleep 0.2; done
 address=$(head -1 "$dir/ready")
 load=("$build/tools/loadgen/carbon_loadgen" --address "$address" --staff-file "$dir/data/staff-tokens.toml" --seconds "$seconds")
 echo "== machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== one order per message, one session, closed loop (window 32)"
-"${load[@]}" --sessions 1 --batch 1 --window 32 --echo-ceiling
-echo "== one order per message, 4 sessions, closed loop (window 32)"
-"${load[@]}" --sessions 4 --batch 1 --window 32 --echo-ceiling
+echo "== one order per message, one session, closed loop (window 256)"
+"${load[@]}" --sessions 1 --batch 1 --window 256 --echo-ceiling
+echo "== one order per message, 4 sessions, closed loop (window 256)"
+"${load[@]}" --sessions 4 --batch 1 --window 256 --echo-ceiling
 echo "== 100 orders per message, 4 sessions, closed loop (window 8)"
+if [[ -n "${PERF_OUT:-}" ]]; then
+  # Profile the whole machine during the carbond part of this run (after the echo ceiling's seconds).
+  (sleep $((seconds + 2)); perf record -a -g -o "$PERF_OUT" -- sleep $((seconds - 2)) >/dev/null 2>&1) &
+  perf_pid=$!
+fi
 "${load[@]}" --sessions 4 --batch 100 --window 8 --echo-ceiling
+[[ -n "${perf_pid:-}" ]] && wait "$perf_pid"
 echo "== open loop: one order per message, one session, offered 10,000 orders/s"
 "${load[@]}" --sessions 1 --batch 1 --rate 10000
 echo "== open loop: 100 orders per message, 4 sessions, offered 50,000 orders/s"
