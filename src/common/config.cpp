@@ -98,6 +98,9 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(engine, "event_ring_capacity", config.event_ring_capacity);
       read_if_present(engine, "clock_start", config.clock_start);
     }
+    if (root.contains("metrics")) {
+      read_if_present(toml::find(root, "metrics"), "listen", config.metrics_listen);
+    }
     if (root.contains("market")) {
       const auto& market = toml::find(root, "market");
       read_if_present(market, "holidays", config.holidays);

@@ -56,6 +56,8 @@ struct Config {
   /// instant ("2026-11-24T10:00:00+08:00") the clock starts at when carbond
   /// starts and runs on from, for demonstrations and tests at session time.
   std::string clock_start;
+  /// host:port of the Prometheus metrics endpoint (HTTP GET /metrics); empty = off.
+  std::string metrics_listen;
 };
 
 /// The built-in defaults, including the default instrument list.

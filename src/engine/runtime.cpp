@@ -87,9 +87,11 @@ void EngineRuntime::engine_loop() {
       }
     }
     idle_spins = 0;
+    const std::size_t kind = request->command.body.index();
     Pending pending{exchange_.execute(request->command, clock_.now()), request->completion, request->submitted,
-                    request->command.principal.participant};
+                    request->command.principal.participant, kind};
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
+    if (metrics_ != nullptr) metrics_->commands[kind]->inc();
     while (!outcomes_.try_push(pending)) {
       // The writer is behind (the database is slow or down): wait for room.
       writer_waiter_.notify();
@@ -153,12 +155,23 @@ void EngineRuntime::writer_loop() {
     }
     idle_spins = 0;
     if (commit_with_retry(batch) && listener_ != nullptr) notify_listener(batch);
+    if (metrics_ != nullptr) observe_replies(batch);
     for (Pending& pending : batch) {
       if (pending.completion != nullptr) pending.completion->complete(std::move(pending.outcome.reply));
     }
     batch.clear();
   }
   writer_done_.store(true, std::memory_order_release);
+}
+
+void EngineRuntime::observe_replies(const std::vector<Pending>& batch) {
+  const auto now = std::chrono::steady_clock::now();
+  for (const Pending& pending : batch) {
+    if (pending.completion == nullptr) continue;  // answered already (outage), or nobody waits
+    metrics_->ack_latency_us->observe(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - pending.submitted).count());
+    if (!pending.outcome.reply.status.is_ok()) metrics_->rejections.count(pending.kind, pending.outcome.reply.status);
+  }
 }
 
 void EngineRuntime::notify_listener(const std::vector<Pending>& batch) {
@@ -182,9 +195,16 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
   auto backoff = std::chrono::milliseconds(20);
   for (;;) {
     // The same batch, whole, on every attempt: the sink relies on it to recognise a batch that landed.
+    const auto commit_started = std::chrono::steady_clock::now();
     Status status = sink_.commit(journaled);
     if (status.is_ok()) {
       counters_.batches.fetch_add(1, std::memory_order_relaxed);
+      if (metrics_ != nullptr) {
+        metrics_->commit_batch_size->observe(static_cast<std::int64_t>(journaled.size()));
+        metrics_->commit_latency_us->observe(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - commit_started)
+                                                 .count());
+      }
       if (journal_down_.exchange(false, std::memory_order_relaxed)) {
         spdlog::info("journal commits succeed again: carbond takes commands");
       }

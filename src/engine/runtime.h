@@ -18,6 +18,7 @@
 #include "common/mpsc_ring.h"
 #include "common/spsc_ring.h"
 #include "engine/exchange.h"
+#include "engine/runtime_metrics.h"
 
 namespace carbon::engine {
 
@@ -100,6 +101,10 @@ class EngineRuntime {
   /// start(); the listener must outlive the runtime's threads (stop()).
   void set_commit_listener(CommitListener* listener) { listener_ = listener; }
 
+  /// Sets the metrics the engine and writer threads update (nullptr = none).
+  /// Call before start(); they must outlive the runtime's threads.
+  void set_metrics(RuntimeMetrics* metrics) { metrics_ = metrics; }
+
   /// Starts both threads. Call once.
   void start();
 
@@ -121,6 +126,8 @@ class EngineRuntime {
   bool journal_unavailable() const { return journal_down_.load(std::memory_order_relaxed); }
   /// Commands waiting for the engine (approximate).
   std::size_t command_ring_depth() const { return commands_.approximate_size(); }
+  /// Outcomes waiting for the journal writer (approximate).
+  std::size_t event_ring_depth() const { return outcomes_.approximate_size(); }
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
@@ -134,6 +141,7 @@ class EngineRuntime {
     Completion* completion = nullptr;  ///< nullptr once answered (outage) or for none
     TimePoint submitted{};
     ParticipantId issuer = 0;
+    std::size_t kind = 0;  ///< the command's CommandBody index, for metrics
   };
 
   void engine_loop();
@@ -143,6 +151,7 @@ class EngineRuntime {
   /// True once the batch's events are committed; false if it was abandoned (replies set to UNAVAILABLE).
   bool commit_with_retry(std::vector<Pending>& batch);
   void notify_listener(const std::vector<Pending>& batch);
+  void observe_replies(const std::vector<Pending>& batch);
   void wait_out_outage(std::vector<Pending>& batch, std::chrono::milliseconds pause);
   template <typename Container>
   void answer_overdue(Container& pendings);
@@ -154,6 +163,7 @@ class EngineRuntime {
   RuntimeOptions options_;
   RuntimeCounters counters_;
   CommitListener* listener_ = nullptr;
+  RuntimeMetrics* metrics_ = nullptr;
   std::vector<CommittedOutcome> committed_;  ///< writer thread only: the listener's view of a batch
 
   MpscRing<Request> commands_;

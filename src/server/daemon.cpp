@@ -12,6 +12,7 @@
 
 #include "server/commit_fanout.h"
 #include "server/market_feed.h"
+#include "server/metrics_http.h"
 #include "server/order_session.h"
 #include "server/services.h"
 #include "store/migrations.h"
@@ -143,6 +144,9 @@ void Daemon::start() {
   options.unavailable_after_ms = config_.journal_unavailable_after_ms;
   options.stop_commit_retry_ms = config_.shutdown_grace_ms;
   runtime_ = std::make_unique<engine::EngineRuntime>(*exchange_, *clock_, *journal_, options);
+  metrics_ = std::make_unique<metrics::Registry>();
+  runtime_metrics_ = std::make_unique<engine::RuntimeMetrics>(*metrics_);
+  runtime_->set_metrics(runtime_metrics_.get());
 
   // Market data starts from the restored books; then it follows the commits.
   sessions_ = std::make_unique<OrderSessions>();
@@ -183,11 +187,96 @@ void Daemon::start() {
   bound_address_ = config_.listen_address.substr(0, config_.listen_address.rfind(':')) + ":" + std::to_string(port);
   set_serving(true);
   spdlog::info("carbond serving on {}", bound_address_);
+  start_metrics();
+  health_thread_ = std::thread([this] { watch_health(); });
+}
+
+std::string Daemon::metrics_address() const { return metrics_server_ ? metrics_server_->bound_address() : ""; }
+
+void Daemon::start_metrics() {
+  metrics::Registry& r = *metrics_;
+  const engine::RuntimeCounters& counters = runtime_->counters();
+  auto& command_ring = r.gauge("carbond_command_ring_depth", "Commands waiting for the engine thread (sampled)");
+  auto& event_ring = r.gauge("carbond_event_ring_depth", "Outcomes waiting for the journal writer (sampled)");
+  auto& journal_down = r.gauge("carbond_journal_unavailable",
+                               "1 while journal commits fail (database unreachable): commands are refused");
+  auto& batches = r.counter("carbond_commit_batches_total", "Journal transactions committed");
+  auto& commit_failures = r.counter("carbond_commit_failures_total", "Journal commit attempts that failed");
+  const std::string refusal_help = "Commands refused before the engine, by gRPC status code";
+  auto& ring_full = r.counter("carbond_submit_refused_total", refusal_help, {{"code", "RESOURCE_EXHAUSTED"}});
+  auto& refused_down = r.counter("carbond_submit_refused_total", refusal_help, {{"code", "UNAVAILABLE"}});
+  auto& answered_down = r.counter("carbond_outage_unknown_outcome_total",
+                                  "Waiting commands answered UNAVAILABLE (outcome unknown) during an outage");
+  auto& sessions = r.gauge("carbond_order_sessions", "Open TradingService.OrderSession streams");
+  const std::string stream_help = "Open MarketDataService streams, by kind";
+  auto& depth_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "depth"}});
+  auto& trade_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "trades"}});
+  std::vector<std::pair<std::string, metrics::Gauge*>> books;
+  for (const InstrumentConfig& instrument : config_.instruments) {
+    books.emplace_back(instrument.code, &r.gauge("carbond_book_resting_orders",
+                                                 "Resting orders in the listed book, by instrument (as committed)",
+                                                 {{"instrument", instrument.code}}));
+  }
+  r.add_collector([=, this, &counters, &command_ring, &event_ring, &journal_down, &batches, &commit_failures,
+                   &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams] {
+    command_ring.set(static_cast<std::int64_t>(runtime_->command_ring_depth()));
+    event_ring.set(static_cast<std::int64_t>(runtime_->event_ring_depth()));
+    journal_down.set(runtime_->journal_unavailable() ? 1 : 0);
+    batches.set(counters.batches.load(std::memory_order_relaxed));
+    commit_failures.set(counters.commit_failures.load(std::memory_order_relaxed));
+    ring_full.set(counters.rejected_full.load(std::memory_order_relaxed));
+    refused_down.set(counters.refused_unavailable.load(std::memory_order_relaxed));
+    answered_down.set(counters.answered_unavailable.load(std::memory_order_relaxed));
+    sessions.set(static_cast<std::int64_t>(sessions_->open_count()));
+    const MarketFeed::Stats stats = feed_->stats();
+    depth_streams.set(static_cast<std::int64_t>(stats.depth_streams));
+    trade_streams.set(static_cast<std::int64_t>(stats.trade_streams));
+    for (const auto& [code, count] : stats.resting_orders) {
+      for (const auto& [name, gauge] : books) {
+        if (name == code) gauge->set(static_cast<std::int64_t>(count));
+      }
+    }
+  });
+  if (config_.metrics_listen.empty()) return;
+  metrics_server_ = std::make_unique<MetricsHttpServer>(config_.metrics_listen, [this] { return metrics_->render(); });
+  spdlog::info("metrics on http://{}/metrics", metrics_server_->bound_address());
+}
+
+void Daemon::watch_health() {
+  metrics::Gauge& database_up =
+      metrics_->gauge("carbond_database_up", "1 if PostgreSQL answered the last health ping (every 500 ms)");
+  bool serving = true;
+  std::unique_lock lock(health_mutex_);
+  while (!health_stop_) {
+    lock.unlock();
+    // The writer knows when commits fail; an idle exchange learns of an
+    // outage from a ping (PQping: no login, no query).
+    const bool reachable = store::database_reachable(conninfo_);
+    database_up.set(reachable ? 1 : 0);
+    const bool healthy = reachable && !runtime_->journal_unavailable();
+    lock.lock();
+    if (health_stop_) break;
+    if (healthy != serving) {
+      serving = healthy;
+      set_serving(serving);
+      if (serving) spdlog::info("health: SERVING (the database is reachable again)");
+      else spdlog::warn("health: NOT_SERVING (the database is unreachable)");
+    }
+    health_wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return health_stop_; });
+  }
 }
 
 void Daemon::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (health_thread_.joinable()) {
+    {
+      std::lock_guard lock(health_mutex_);
+      health_stop_ = true;
+    }
+    health_wake_.notify_all();
+    health_thread_.join();
+  }
   if (server_) set_serving(false);
   if (runtime_) {
     runtime_->stop();
@@ -202,6 +291,7 @@ void Daemon::stop() {
   }
   // The embedded cluster is carbond's own, even when this run found it left
   // running by a killed predecessor: stop it either way.
+  if (metrics_server_) metrics_server_->stop();
   if (embedded_) embedded_->stop_any();
   spdlog::info("carbond stopped");
 }

@@ -3,12 +3,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/metrics.h"
 #include "engine/exchange.h"
 #include "engine/runtime.h"
 #include "server/auth.h"
@@ -25,6 +29,7 @@ class RegulatorService;
 class OrderSessions;
 class MarketFeed;
 class CommitFanout;
+class MetricsHttpServer;
 
 /// One running exchange. start() and stop() from the main thread only.
 class Daemon {
@@ -43,11 +48,18 @@ class Daemon {
 
   /// The address the gRPC server listens on (with the port it bound).
   const std::string& bound_address() const { return bound_address_; }
+  /// The metrics endpoint's address with its bound port ("" when off).
+  std::string metrics_address() const;
 
  private:
   void load_staff_tokens();
   /// Health status of the server and of each carbon.v1 service.
   void set_serving(bool serving);
+  /// Registers the metrics sampled at each scrape and starts the endpoint.
+  void start_metrics();
+  /// Health follows the database: NOT_SERVING while commits fail or the
+  /// server does not answer a ping, SERVING again once both are fine.
+  void watch_health();
 
   Config config_;
   std::unique_ptr<Clock> clock_;  ///< the system clock, or a shifted one (clock_start)
@@ -68,6 +80,14 @@ class Daemon {
   std::unique_ptr<grpc::Server> server_;
   std::string bound_address_;
   bool stopped_ = false;
+  // Operations (metrics, health). The registry outlives every thread that updates it.
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<engine::RuntimeMetrics> runtime_metrics_;
+  std::unique_ptr<MetricsHttpServer> metrics_server_;
+  std::thread health_thread_;
+  std::mutex health_mutex_;
+  std::condition_variable health_wake_;
+  bool health_stop_ = false;  ///< guarded by health_mutex_
 };
 
 /// Reads `<data_dir>/staff-tokens.toml`, creating it (mode 0600) with fresh

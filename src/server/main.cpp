@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   std::string embedded_os_user;
   int embedded_port = 0;
   std::string clock_start;
+  std::string metrics_listen;
   app.add_option("-c,--config", config_path, "TOML config file (see deploy/carbond.example.toml)")
       ->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "gRPC address host:port (default 127.0.0.1:50051)");
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   app.add_option("--clock-start", clock_start,
                  "start the engine's clock at this RFC 3339 instant, e.g. 2026-11-24T10:00:00+08:00, and run it on"
                  " from there (demonstrations and tests at session time; default: the system clock)");
+  app.add_option("--metrics-listen", metrics_listen, "Prometheus endpoint host:port (GET /metrics); default off");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("carbond"));
 
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   if (embedded_port != 0) config.embedded_port = embedded_port;
   if (!log_level.empty()) config.log_level = log_level;
   if (!clock_start.empty()) config.clock_start = clock_start;
+  if (!metrics_listen.empty()) config.metrics_listen = metrics_listen;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 

@@ -361,4 +361,13 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc:
   return context_.feed->stream_trades(request->instrument());
 }
 
+MarketFeed::Stats MarketFeed::stats() const {
+  std::lock_guard lock(state_mutex_);
+  Stats out;
+  for (const auto& [code, book] : books_) out.resting_orders.emplace_back(code, book.order_count());
+  out.depth_streams = depth_subscribers_.size();
+  out.trade_streams = trade_subscribers_.size();
+  return out;
+}
+
 }  // namespace carbon::server

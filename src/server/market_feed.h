@@ -76,6 +76,14 @@ class MarketFeed {
   /// Called by a stream when it is done; the feed forgets it.
   void forget(const void* stream);
 
+  /// For metrics (any thread): resting orders in each mirrored book, and open depth and trade streams.
+  struct Stats {
+    std::vector<std::pair<std::string, std::size_t>> resting_orders;
+    std::size_t depth_streams = 0;
+    std::size_t trade_streams = 0;
+  };
+  Stats stats() const;
+
  private:
   struct BookChange {
     std::string instrument;

@@ -199,7 +199,7 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       actions.write = true;
     }
     if (!reading_ && !reads_done_ && !closing_ && pending_.size() < options_.max_batches_in_flight &&
-        outbound_.size() < options_.max_batches_in_flight) {
+        outbound_.size() < options_.max_batches_in_flight && commands_in_flight_locked() < options_.max_commands_in_flight) {
       reading_ = true;
       actions.read = true;
     }
@@ -209,6 +209,12 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       actions.finish = *closing_;
     }
     return actions;
+  }
+
+  std::size_t commands_in_flight_locked() const {
+    std::size_t commands = 0;
+    for (const auto& batch : pending_) commands += batch->slots.size();
+    return commands;
   }
 
   void perform(Actions& actions) {
@@ -353,6 +359,13 @@ void OrderSessions::remove(ParticipantId participant, OrderSessionStream* sessio
   if (found == sessions_.end()) return;
   std::erase(found->second, session);
   if (found->second.empty()) sessions_.erase(found);
+}
+
+std::size_t OrderSessions::open_count() {
+  std::lock_guard lock(mutex_);
+  std::size_t open = 0;
+  for (const auto& [participant, sessions] : sessions_) open += sessions.size();
+  return open;
 }
 
 void OrderSessions::deliver(std::span<const engine::CommittedOutcome> batch) {

@@ -15,7 +15,8 @@ namespace carbon::server {
 /// Limits of one order session.
 struct OrderSessionOptions {
   std::size_t max_batch_commands = 1'000;    ///< commands per SessionRequest; more are all refused
-  std::size_t max_batches_in_flight = 16;    ///< unanswered batches before the session stops reading
+  std::size_t max_batches_in_flight = 256;   ///< unanswered batches before the session stops reading
+  std::size_t max_commands_in_flight = 16'000; ///< unanswered commands before the session stops reading
   std::size_t max_outbound_messages = 4'096; ///< queued responses before the session ends RESOURCE_EXHAUSTED
 };
 
@@ -45,6 +46,9 @@ class OrderSessions {
   bool add(ParticipantId participant, OrderSessionStream* session);
   /// Forgets a session (from its OnDone()).
   void remove(ParticipantId participant, OrderSessionStream* session);
+
+  /// Open sessions, for metrics (any thread).
+  std::size_t open_count();
 
  private:
   OrderSessionOptions options_;

@@ -20,6 +20,8 @@ int hex_value(char c) {
 
 }  // namespace
 
+bool database_reachable(const std::string& conninfo) { return PQping(conninfo.c_str()) == PQPING_OK; }
+
 PgConn connect_or_throw(const std::string& conninfo) {
   PgConn conn(PQconnectdb(conninfo.c_str()));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {

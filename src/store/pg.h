@@ -23,6 +23,9 @@ using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
 /// An owned result.
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
+/// True if a server answers at `conninfo` and accepts connections (PQping: no login, no query).
+bool database_reachable(const std::string& conninfo);
+
 /// Opens a connection; throws std::runtime_error with libpq's message on failure.
 PgConn connect_or_throw(const std::string& conninfo);
 

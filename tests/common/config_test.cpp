@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
+#include <set>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -156,6 +158,36 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.command_ring_capacity, defaults.command_ring_capacity);
   EXPECT_EQ(example.instruments.size(), defaults.instruments.size());
   EXPECT_TRUE(example.staff.empty());
+  EXPECT_EQ(example.metrics_listen, defaults.metrics_listen);
+  EXPECT_EQ(example.log_level, defaults.log_level);
+  EXPECT_EQ(example.shutdown_grace_ms, defaults.shutdown_grace_ms);
+  EXPECT_EQ(example.event_ring_capacity, defaults.event_ring_capacity);
+  EXPECT_EQ(example.embedded_os_user, defaults.embedded_os_user);
+  EXPECT_EQ(example.clock_start, defaults.clock_start);
+  EXPECT_EQ(example.holidays, defaults.holidays);
+}
+
+/// Every key config.cpp reads appears in the example (set, or commented out
+/// as `# key = `), so the example cannot drift from the parser.
+TEST(ConfigTest, TheExampleConfigExplainsEveryKeyTheParserReads) {
+  auto slurp = [](const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string parser = slurp(std::filesystem::path(CARBON_SOURCE_DIR) / "src" / "common" / "config.cpp");
+  const std::string example = slurp(std::filesystem::path(CARBON_SOURCE_DIR) / "deploy" / "carbond.example.toml");
+  ASSERT_FALSE(parser.empty());
+  ASSERT_FALSE(example.empty());
+  const std::regex key_read(R"re((?:read_if_present\(\w+, |contains\(|find<[^>]*>\(\w+, |find\(root, )"([a-z_]+)")re");
+  std::set<std::string> keys;
+  for (auto it = std::sregex_iterator(parser.begin(), parser.end(), key_read); it != std::sregex_iterator(); ++it) {
+    keys.insert((*it)[1].str());
+  }
+  EXPECT_GE(keys.size(), 30u) << "the pattern no longer finds the parser's keys";
+  for (const std::string& key : keys) {
+    const std::regex explained("(^|\\n)(# )?(\\[+)?" + key + "(\\]+| = )");
+    EXPECT_TRUE(std::regex_search(example, explained)) << "deploy/carbond.example.toml does not explain \"" << key << "\"";
+  }
 }
 
 }  // namespace

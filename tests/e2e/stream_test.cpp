@@ -140,8 +140,8 @@ TEST_F(StreamTest, OrderSessionAnswersEachBatchInCommandOrderWithRejectionsAsRep
   EXPECT_EQ(response.reports(53).type(), v1::EXECUTION_TYPE_REJECTED);
   EXPECT_EQ(response.reports(53).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
-  // Many batches written without waiting: one response per batch, in order,
-  // though more are sent than the session keeps in flight.
+  // Many batches written without waiting: one response per batch, in order.
+  // (Fewer than the session keeps in flight: 256 messages, 16,000 commands.)
   constexpr int kBatches = 40;
   constexpr int kOrders = 50;
   for (int b = 0; b < kBatches; ++b) {

@@ -332,3 +332,48 @@ TEST_F(RuntimeTest, CommitListenerSeesCommittedOutcomesInSequenceOrderBeforeThei
 
 }  // namespace
 }  // namespace carbon::engine
+
+namespace carbon::engine {
+namespace {
+
+TEST(RuntimeMetricsTest, ReasonIsTheShortRulePrefixOfTheMessage) {
+  EXPECT_EQ(RejectionCounter::reason_of("price band: 12000 fen is outside 9000 to 11000"), "price band");
+  EXPECT_EQ(RejectionCounter::reason_of("lot rule: quantity 3 is not a multiple of 5"), "lot rule");
+  EXPECT_EQ(RejectionCounter::reason_of("participant code \"KEU-1\" already exists: pick another"), "other");
+  EXPECT_EQ(RejectionCounter::reason_of("no colon here"), "other");
+  EXPECT_EQ(RejectionCounter::reason_of(": empty prefix"), "other");
+}
+
+TEST_F(RuntimeTest, MetricsCountCommandsByKindRejectionsByRuleAndCommits) {
+  metrics::Registry registry;
+  RuntimeMetrics runtime_metrics(registry);
+  EngineRuntime runtime(exchange, clock, sink, RuntimeOptions{});
+  runtime.set_metrics(&runtime_metrics);
+  runtime.start();
+  auto submit = [&](Command command) {
+    PromiseCompletion completion;
+    auto reply = completion.promise.get_future();
+    EXPECT_TRUE(runtime.submit(std::move(command), &completion).is_ok());
+    return reply.get();
+  };
+  EXPECT_TRUE(submit(deposit_participant_command("A")).status.is_ok());
+  EXPECT_TRUE(submit(deposit_participant_command("B")).status.is_ok());
+  const Reply duplicate = submit(deposit_participant_command("A"));
+  ASSERT_FALSE(duplicate.status.is_ok());
+  runtime.stop();
+
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("carbond_commands_total{kind=\"CreateParticipant\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("carbond_commands_total{kind=\"PlaceOrder\"} 0\n"), std::string::npos);
+  const std::string rejection = "carbond_rejections_total{command=\"CreateParticipant\",code=\"" +
+                                std::string(to_string(duplicate.status.code())) + "\",reason=\"" +
+                                RejectionCounter::reason_of(duplicate.status.message()) + "\"} 1\n";
+  EXPECT_NE(text.find(rejection), std::string::npos) << text;
+  EXPECT_EQ(runtime_metrics.ack_latency_us->count(), 3u);
+  // The refusal is journaled too: three commands with events, in as many commits as the writer made.
+  EXPECT_EQ(runtime_metrics.commit_batch_size->sum(), 3);
+  EXPECT_EQ(runtime_metrics.commit_latency_us->count(), runtime.counters().batches.load());
+}
+
+}  // namespace
+}  // namespace carbon::engine

@@ -1,15 +1,22 @@
-// carbon_loadgen: N order sessions, each sending batches of place and cancel
-// commands at a given rate against a running carbond; reports orders
-// accepted per second and the latency from a batch's write to its response
-// (which carbond sends only after the batch's events are committed).
+// carbon_loadgen: N concurrent order sessions against a running carbond, each
+// sending messages of one or more place-order commands, either at an offered
+// rate (open loop: every message has an intended send time on a fixed
+// schedule and its latency is measured from that time, so a stalled server
+// is charged for the messages it delayed: no coordinated omission) or as
+// fast as a window of messages in flight allows (closed loop). It reports
+// messages, orders accepted per second and acknowledgement latency
+// percentiles; carbond answers a message only after its events are committed.
 //
-// Each session is its own participant (created, funded and issued units
-// here, with the staff tokens), so its orders never cross its own. Orders
-// rest without trading (buys below, sells above the reference price); each
-// batch also cancels the orders the previous batch placed, so books stay
-// small. --echo sends empty commands instead, which carbond refuses before
-// the engine: the ceiling of the session machinery without engine and
-// database.
+// --echo-ceiling runs the same load, in the same process and run, first
+// against a no-op OrderSession server on loopback (it answers each message
+// with one ACCEPTED report per command, built from the request): the ceiling
+// of gRPC streaming on this machine, printed beside the carbond figure.
+//
+// Each session is its own participant (created, funded and issued units here
+// with the staff tokens), so its orders never cross its own. Orders rest
+// without trading (buys below, sells above the reference price). --cancel
+// makes each message also cancel the orders the previous answer accepted, so
+// books stay small (commands are then about twice the orders).
 
 #include <grpcpp/grpcpp.h>
 
@@ -21,6 +28,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <toml.hpp>
@@ -43,23 +51,109 @@ struct Options {
   std::string instrument = "CEA2024";
   std::int64_t reference_price = 10'000;
   int sessions = 4;
-  int batch = 100;        ///< place commands per batch
-  double rate = 0;        ///< batches per second per session; 0 = as fast as the window allows
-  int window = 8;         ///< batches in flight per session
+  int batch = 1;           ///< place commands per message
+  double rate = 0;         ///< offered orders per second, all sessions together; 0 = closed loop
+  int window = 8;          ///< closed loop: messages in flight per session
   double seconds = 10;
-  bool echo = false;
+  bool cancel = false;     ///< also cancel what the previous answer accepted
+  bool echo_ceiling = false;
+  bool echo_only = false;
 };
 
 std::unique_ptr<grpc::ClientContext> as(const std::string& token) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", "Bearer " + token);
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
   return context;
 }
 
+// ---- the no-op echo server -------------------------------------------------
+
+/// One echo stream: every request is answered with one ACCEPTED report per
+/// command; a read is always outstanding while writes go out one at a time.
+class EchoReactor final : public grpc::ServerBidiReactor<carbon::v1::SessionRequest, carbon::v1::SessionResponse> {
+ public:
+  EchoReactor() { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    if (!ok) {
+      reading_done_ = true;
+      maybe_finish();
+      return;
+    }
+    carbon::v1::SessionResponse response;
+    response.set_batch_id(request_.batch_id());
+    for (int i = 0; i < request_.commands_size(); ++i) {
+      const auto& command = request_.commands(i);
+      auto& report = *response.add_reports();
+      report.set_type(carbon::v1::EXECUTION_TYPE_ACCEPTED);
+      report.set_command_index(static_cast<std::uint32_t>(i));
+      report.set_sequence(++sequence_);
+      auto& order = *report.mutable_order();
+      order.set_order_id(sequence_);
+      if (command.has_place()) {
+        order.set_instrument(command.place().instrument());
+        order.set_side(command.place().side());
+        order.set_price_fen(command.place().price_fen());
+        order.set_quantity(command.place().quantity());
+        order.set_remaining_quantity(command.place().quantity());
+        order.set_status(carbon::v1::ORDER_STATUS_NEW);
+      }
+    }
+    outbox_.push_back(std::move(response));
+    if (!writing_) write_next();
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+    outbox_.pop_front();
+    if (!ok) {
+      outbox_.clear();
+      reading_done_ = true;
+    }
+    if (!outbox_.empty()) write_next();
+    else maybe_finish();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void write_next() {
+    writing_ = true;
+    StartWrite(&outbox_.front());
+  }
+  void maybe_finish() {
+    if (reading_done_ && !writing_ && outbox_.empty() && !finished_) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  carbon::v1::SessionRequest request_;
+  std::mutex mutex_;
+  std::deque<carbon::v1::SessionResponse> outbox_;  ///< front is being written while writing_
+  bool writing_ = false;
+  bool reading_done_ = false;
+  bool finished_ = false;
+  std::uint64_t sequence_ = 0;
+};
+
+class EchoService final : public carbon::v1::TradingService::CallbackService {
+  grpc::ServerBidiReactor<carbon::v1::SessionRequest, carbon::v1::SessionResponse>* OrderSession(
+      grpc::CallbackServerContext*) override {
+    return new EchoReactor;
+  }
+};
+
+// ---- the load --------------------------------------------------------------
+
 /// What one session measured.
 struct SessionResult {
-  std::uint64_t batches = 0;
+  std::uint64_t messages = 0;
   std::uint64_t commands = 0;
+  std::uint64_t answered = 0;
   std::uint64_t accepted = 0;
   std::uint64_t rejected = 0;
   std::vector<std::int64_t> latencies_us;
@@ -68,9 +162,13 @@ struct SessionResult {
 
 class SessionRunner {
  public:
-  SessionRunner(const Options& options, std::shared_ptr<grpc::Channel> channel, std::string token)
-      : options_(options), channel_(std::move(channel)), token_(std::move(token)),
-        sent_at_(static_cast<std::size_t>(options.window) * 2) {}
+  SessionRunner(const Options& options, std::shared_ptr<grpc::Channel> channel, std::string token,
+                double messages_per_second)
+      : options_(options), channel_(std::move(channel)), token_(std::move(token)), rate_(messages_per_second) {
+    // Open loop: one slot per scheduled message (batch ids are dense); closed loop: a ring over the window.
+    const double planned = rate_ > 0 ? rate_ * options.seconds * 1.05 + 1'000 : options.window * 4.0;
+    sent_at_ = std::vector<std::atomic<Clock::rep>>(static_cast<std::size_t>(planned));
+  }
 
   SessionResult run(Clock::time_point start, Clock::time_point end) {
     auto stub = carbon::v1::TradingService::NewStub(channel_);
@@ -78,30 +176,37 @@ class SessionRunner {
     auto stream = stub->OrderSession(context.get());
     std::thread reader([&] { read_loop(*stream); });
     std::uint64_t batch_id = 0;
-    const auto period = options_.rate > 0 ? std::chrono::duration<double>(1.0 / options_.rate) : Clock::duration{};
-    auto next = start;
+    const auto period = rate_ > 0 ? std::chrono::duration<double>(1.0 / rate_) : std::chrono::duration<double>{};
     std::this_thread::sleep_until(start);
-    while (Clock::now() < end) {
-      if (options_.rate > 0) {
-        std::this_thread::sleep_until(next);
-        next += std::chrono::duration_cast<Clock::duration>(period);
-      }
-      {
+    for (;;) {
+      Clock::time_point intended = Clock::now();
+      if (rate_ > 0) {
+        intended = start + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(batch_id));
+        if (intended >= end || batch_id + 1 >= sent_at_.size()) break;
+        std::this_thread::sleep_until(intended);  // returns at once when behind schedule
+      } else {
+        if (intended >= end) break;
         std::unique_lock lock(mutex_);
         room_.wait(lock, [&] { return in_flight_ < options_.window || failed_; });
         if (failed_) break;
         ++in_flight_;
+        intended = Clock::now();
+      }
+      {
+        std::lock_guard lock(mutex_);
+        if (failed_) break;
       }
       carbon::v1::SessionRequest request;
       request.set_batch_id(++batch_id);
       build(request, batch_id);
       result_.commands += static_cast<std::uint64_t>(request.commands_size());
-      sent_at_[batch_id % sent_at_.size()].store(Clock::now().time_since_epoch().count(), std::memory_order_release);
+      ++result_.messages;
+      sent_at_[batch_id % sent_at_.size()].store(intended.time_since_epoch().count(), std::memory_order_release);
       if (!stream->Write(request)) break;
     }
     {
       std::unique_lock lock(mutex_);
-      room_.wait_for(lock, std::chrono::seconds(30), [&] { return in_flight_ == 0 || failed_; });
+      room_.wait_for(lock, std::chrono::seconds(60), [&] { return answered_ == result_.messages || failed_; });
     }
     stream->WritesDone();
     reader.join();
@@ -112,22 +217,21 @@ class SessionRunner {
 
  private:
   void build(carbon::v1::SessionRequest& request, std::uint64_t batch_id) {
-    if (options_.echo) {
-      for (int i = 0; i < options_.batch; ++i) request.add_commands();
-      return;
+    if (options_.cancel) {
+      std::vector<std::uint64_t> cancels;
+      {
+        std::lock_guard lock(mutex_);
+        cancels.swap(to_cancel_);
+      }
+      for (std::uint64_t id : cancels) request.add_commands()->mutable_cancel()->set_order_id(id);
     }
-    std::vector<std::uint64_t> cancels;
-    {
-      std::lock_guard lock(mutex_);
-      cancels.swap(to_cancel_);
-    }
-    for (std::uint64_t id : cancels) request.add_commands()->mutable_cancel()->set_order_id(id);
     for (int i = 0; i < options_.batch; ++i) {
       carbon::v1::PlaceOrderRequest& order = *request.add_commands()->mutable_place();
-      const bool buy = (i + static_cast<int>(batch_id)) % 2 == 0;
+      const std::uint64_t n = batch_id * static_cast<std::uint64_t>(options_.batch) + static_cast<std::uint64_t>(i);
+      const bool buy = n % 2 == 0;
       order.set_instrument(options_.instrument);
       order.set_side(buy ? carbon::v1::SIDE_BUY : carbon::v1::SIDE_SELL);
-      const std::int64_t offset = 50 + (i % 200);
+      const auto offset = static_cast<std::int64_t>(50 + (n / 2) % 200);
       order.set_price_fen(buy ? options_.reference_price - offset : options_.reference_price + offset);
       order.set_quantity(1);
     }
@@ -144,15 +248,16 @@ class SessionRunner {
       for (const auto& report : response.reports()) {
         if (report.type() == carbon::v1::EXECUTION_TYPE_ACCEPTED) {
           ++result_.accepted;
-          placed.push_back(report.order().order_id());
+          if (options_.cancel) placed.push_back(report.order().order_id());
         } else if (report.error_code() != 0) {
           ++result_.rejected;
+          if (first_refusal_.empty()) first_refusal_ = report.error_message();
         }
       }
       std::lock_guard lock(mutex_);
-      ++result_.batches;
+      ++answered_;
       to_cancel_.insert(to_cancel_.end(), placed.begin(), placed.end());
-      --in_flight_;
+      if (in_flight_ > 0) --in_flight_;
       room_.notify_all();
     }
     std::lock_guard lock(mutex_);
@@ -160,14 +265,20 @@ class SessionRunner {
     room_.notify_all();
   }
 
+ public:
+  std::string first_refusal_;  ///< reader thread; read after run()
+
+ private:
   const Options& options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::string token_;
+  double rate_;
   std::vector<std::atomic<Clock::rep>> sent_at_;
-  SessionResult result_;  ///< counters: commands by the writer; the rest by the reader (before the join)
+  SessionResult result_;  ///< messages and commands by the writer; the rest by the reader (before the join)
   std::mutex mutex_;
   std::condition_variable room_;
   int in_flight_ = 0;
+  std::uint64_t answered_ = 0;
   bool failed_ = false;
   std::vector<std::uint64_t> to_cancel_;
 };
@@ -194,7 +305,7 @@ std::string open_participant(const Options& options, const std::shared_ptr<grpc:
   carbon::v1::IssueAllowancesRequest issue;
   issue.set_instrument(options.instrument);
   issue.set_holding_account_id(created.participant().holding_account_id());
-  issue.set_quantity(10'000'000);
+  issue.set_quantity(400'000);  // holdings plus open buys stay under the 1,000,000 t position limit
   issue.set_reason("load generator");
   carbon::v1::IssueAllowancesResponse issued;
   status = registry->IssueAllowances(as(options.registry_token).get(), issue, &issued);
@@ -208,25 +319,114 @@ std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
+struct RunResult {
+  double elapsed = 0;
+  SessionResult total;
+  std::string first_refusal;
+  double orders_per_second() const { return static_cast<double>(total.accepted) / elapsed; }
+};
+
+RunResult run_load(const Options& options, const std::string& address, const std::vector<std::string>& tokens) {
+  std::vector<std::unique_ptr<SessionRunner>> runners;
+  std::vector<SessionResult> results(static_cast<std::size_t>(options.sessions));
+  const double messages_per_second =
+      options.rate > 0 ? options.rate / options.batch / static_cast<double>(options.sessions) : 0;
+  for (int i = 0; i < options.sessions; ++i) {
+    // One channel (one HTTP/2 connection) per session.
+    grpc::ChannelArguments arguments;
+    arguments.SetInt("carbon.loadgen.session", i);
+    runners.push_back(std::make_unique<SessionRunner>(
+        options, grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments),
+        tokens[static_cast<std::size_t>(i)], messages_per_second));
+  }
+  const auto start = Clock::now() + std::chrono::milliseconds(300);
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options.sessions; ++i) {
+    threads.emplace_back([&, i] {
+      results[static_cast<std::size_t>(i)] = runners[static_cast<std::size_t>(i)]->run(start, end);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  RunResult out;
+  out.elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    SessionResult& result = results[i];
+    out.total.messages += result.messages;
+    out.total.answered += static_cast<std::uint64_t>(result.latencies_us.size());
+    out.total.commands += result.commands;
+    out.total.accepted += result.accepted;
+    out.total.rejected += result.rejected;
+    out.total.latencies_us.insert(out.total.latencies_us.end(), result.latencies_us.begin(),
+                                  result.latencies_us.end());
+    if (!result.error.empty()) std::fprintf(stderr, "session ended with: %s\n", result.error.c_str());
+    if (out.first_refusal.empty()) out.first_refusal = runners[i]->first_refusal_;
+  }
+  std::sort(out.total.latencies_us.begin(), out.total.latencies_us.end());
+  return out;
+}
+
+void report(const char* what, const Options& options, const RunResult& run) {
+  const auto& t = run.total;
+  std::printf("%-8s %d sessions, %d order(s)/message, %s, %.1f s: messages %llu answered %llu, commands %.0f/s, "
+              "orders accepted %.0f/s, refused %llu\n",
+              what, options.sessions, options.batch,
+              options.rate > 0 ? ("offered " + std::to_string(static_cast<long long>(options.rate)) + " orders/s").c_str()
+                               : ("closed loop, window " + std::to_string(options.window)).c_str(),
+              run.elapsed, static_cast<unsigned long long>(t.messages), static_cast<unsigned long long>(t.answered),
+              static_cast<double>(t.commands) / run.elapsed, run.orders_per_second(),
+              static_cast<unsigned long long>(t.rejected));
+  std::printf("%-8s ack latency us: p50 %lld  p99 %lld  p99.9 %lld  max %lld\n", what,
+              static_cast<long long>(percentile(t.latencies_us, 0.50)),
+              static_cast<long long>(percentile(t.latencies_us, 0.99)),
+              static_cast<long long>(percentile(t.latencies_us, 0.999)),
+              static_cast<long long>(t.latencies_us.empty() ? 0 : t.latencies_us.back()));
+  if (!run.first_refusal.empty()) std::printf("%-8s first refusal: %s\n", what, run.first_refusal.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"carbon_loadgen: order session load against a running carbond"};
+  CLI::App app{"carbon_loadgen: order session load against a running carbond, beside a gRPC echo ceiling.\n"
+               "Example: carbon_loadgen --staff-file /var/lib/carbond/staff-tokens.toml --sessions 4 --batch 1 "
+               "--rate 30000 --echo-ceiling"};
   app.add_option("--address", options.address, "carbond's gRPC address");
   app.add_option("--staff-file", options.staff_file, "staff-tokens.toml (entries named operator and registry)");
   app.add_option("--operator-token", options.operator_token, "an operator's bearer token");
   app.add_option("--registry-token", options.registry_token, "a registry authority's bearer token");
   app.add_option("--instrument", options.instrument, "instrument to trade");
   app.add_option("--reference-price", options.reference_price, "the instrument's reference price, fen");
-  app.add_option("--sessions", options.sessions, "order sessions (each its own participant)");
-  app.add_option("--batch", options.batch, "place commands per batch (plus cancels of the previous batch)");
-  app.add_option("--rate", options.rate, "batches per second per session; 0 = as fast as the window allows");
-  app.add_option("--window", options.window, "batches in flight per session");
+  app.add_option("--sessions", options.sessions, "concurrent order sessions (each its own participant)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--batch", options.batch, "place commands per message (1 = one order per message)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--rate", options.rate,
+                 "offered orders per second, all sessions together (open loop, latency from the intended send "
+                 "time); 0 = closed loop, as fast as the window allows");
+  app.add_option("--window", options.window, "closed loop: messages in flight per session");
   app.add_option("--seconds", options.seconds, "how long to send");
-  app.add_flag("--echo", options.echo, "send empty commands (refused before the engine): the session ceiling");
+  app.add_flag("--cancel", options.cancel, "each message also cancels the orders the previous answer accepted");
+  app.add_flag("--echo-ceiling", options.echo_ceiling,
+               "first run the same load against a no-op echo OrderSession server in this process (loopback)");
+  app.add_flag("--echo-only", options.echo_only, "only the echo ceiling; no carbond needed");
   CLI11_PARSE(app, argc, argv);
   try {
+    std::optional<RunResult> echo;
+    if (options.echo_ceiling || options.echo_only) {
+      EchoService service;
+      grpc::ServerBuilder builder;
+      int port = 0;
+      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+      builder.RegisterService(&service);
+      auto server = builder.BuildAndStart();
+      if (!server || port == 0) throw std::runtime_error("cannot start the echo server on loopback");
+      const std::vector<std::string> no_tokens(static_cast<std::size_t>(options.sessions));
+      echo = run_load(options, "127.0.0.1:" + std::to_string(port), no_tokens);
+      report("echo", options, *echo);
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    }
+    if (options.echo_only) return 0;
     if (!options.staff_file.empty()) {
       const auto root = toml::parse(options.staff_file);
       for (const auto& entry : toml::find<toml::array>(root, "staff")) {
@@ -241,48 +441,12 @@ int main(int argc, char** argv) {
     auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
     std::vector<std::string> tokens;
     for (int i = 0; i < options.sessions; ++i) tokens.push_back(open_participant(options, channel, i));
-
-    std::vector<std::unique_ptr<SessionRunner>> runners;
-    std::vector<SessionResult> results(static_cast<std::size_t>(options.sessions));
-    // One channel per session, so that sessions do not share one HTTP/2 connection.
-    for (int i = 0; i < options.sessions; ++i) {
-      grpc::ChannelArguments arguments;
-      arguments.SetInt("carbon.loadgen.session", i);
-      runners.push_back(std::make_unique<SessionRunner>(
-          options, grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), arguments),
-          tokens[static_cast<std::size_t>(i)]));
+    const RunResult carbond = run_load(options, options.address, tokens);
+    report("carbond", options, carbond);
+    if (echo && echo->orders_per_second() > 0) {
+      std::printf("carbond / echo ceiling: %.0f%% of %.0f orders/s\n",
+                  100.0 * carbond.orders_per_second() / echo->orders_per_second(), echo->orders_per_second());
     }
-    const auto start = Clock::now() + std::chrono::milliseconds(200);
-    const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
-    std::vector<std::thread> threads;
-    for (int i = 0; i < options.sessions; ++i) {
-      threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = runners[static_cast<std::size_t>(i)]->run(start, end); });
-    }
-    for (auto& thread : threads) thread.join();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-
-    SessionResult total;
-    for (auto& result : results) {
-      total.batches += result.batches;
-      total.commands += result.commands;
-      total.accepted += result.accepted;
-      total.rejected += result.rejected;
-      total.latencies_us.insert(total.latencies_us.end(), result.latencies_us.begin(), result.latencies_us.end());
-      if (!result.error.empty()) std::fprintf(stderr, "session ended with: %s\n", result.error.c_str());
-    }
-    std::sort(total.latencies_us.begin(), total.latencies_us.end());
-    std::printf("%s: %d sessions, %d %s per batch, window %d, rate %s, %.1f s\n", options.echo ? "echo" : "orders",
-                options.sessions, options.batch, options.echo ? "empty commands" : "places", options.window,
-                options.rate > 0 ? (std::to_string(options.rate) + "/s/session").c_str() : "max", elapsed);
-    std::printf("batches answered %llu, commands sent %llu (%.0f/s), orders accepted %llu (%.0f/s), refused %llu\n",
-                static_cast<unsigned long long>(total.batches), static_cast<unsigned long long>(total.commands),
-                static_cast<double>(total.commands) / elapsed, static_cast<unsigned long long>(total.accepted),
-                static_cast<double>(total.accepted) / elapsed, static_cast<unsigned long long>(total.rejected));
-    std::printf("batch ack latency us: p50 %lld  p90 %lld  p99 %lld  max %lld\n",
-                static_cast<long long>(percentile(total.latencies_us, 0.50)),
-                static_cast<long long>(percentile(total.latencies_us, 0.90)),
-                static_cast<long long>(percentile(total.latencies_us, 0.99)),
-                static_cast<long long>(total.latencies_us.empty() ? 0 : total.latencies_us.back()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "carbon_loadgen: %s\n", e.what());
     return 1;

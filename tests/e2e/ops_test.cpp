@@ -1,0 +1,181 @@
+// Operations end to end: the Prometheus endpoint scraped over HTTP after
+// real orders, and the health service following the database through an
+// outage of a real PostgreSQL cluster.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <regex>
+#include <thread>
+
+#include "e2e/e2e_support.h"
+#include "store/embedded_postgres.h"
+
+namespace carbon::testing {
+namespace {
+
+namespace http = boost::beast::http;
+
+/// The address carbond logged for its metrics endpoint.
+std::string metrics_address(const RunningExchange& exchange) {
+  std::smatch match;
+  const std::string log = exchange.log();
+  if (!std::regex_search(log, match, std::regex(R"(metrics on http://([^/]+)/metrics)"))) return "";
+  return match[1].str();
+}
+
+/// HTTP GET of `target`; returns {status, content type, body}.
+std::tuple<int, std::string, std::string> http_get(const std::string& address, const std::string& target,
+                                                   http::verb verb = http::verb::get) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  boost::beast::tcp_stream stream(io);
+  const auto colon = address.rfind(':');
+  stream.connect(resolver.resolve(address.substr(0, colon), address.substr(colon + 1)));
+  http::request<http::empty_body> request{verb, target, 11};
+  request.set(http::field::host, address);
+  http::write(stream, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return {static_cast<int>(response.result_int()), std::string(response[http::field::content_type]), response.body()};
+}
+
+/// The value of the sample `series` (name plus labels exactly as rendered), or -1 if absent.
+long long sample(const std::string& exposition, const std::string& series) {
+  const std::string prefix = series + " ";
+  std::size_t at = 0;
+  while ((at = exposition.find(prefix, at)) != std::string::npos) {
+    if (at == 0 || exposition[at - 1] == '\n') return std::stoll(exposition.substr(at + prefix.size()));
+    at += prefix.size();
+  }
+  return -1;
+}
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds within = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (!predicate()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+struct Trader {
+  std::string token;
+  std::uint64_t cash_account = 0;
+};
+
+Trader open_buyer(RunningExchange& exchange, const std::string& code) {
+  v1::CreateParticipantRequest create;
+  create.set_code(code);
+  create.set_name(code);
+  create.set_type(v1::PARTICIPANT_TYPE_INSTITUTION);
+  v1::CreateParticipantResponse created;
+  EXPECT_TRUE(exchange.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &created).ok());
+  v1::CashMovementRequest deposit;
+  deposit.set_cash_account_id(created.participant().cash_account_id());
+  deposit.set_amount_fen(100'000'000);
+  deposit.set_idempotency_key(code + "-funding");
+  v1::CashMovementResponse deposited;
+  EXPECT_TRUE(exchange.admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &deposited).ok());
+  return {created.trader_token(), created.participant().cash_account_id()};
+}
+
+grpc::Status buy(RunningExchange& exchange, const std::string& token, std::int64_t price) {
+  v1::PlaceOrderRequest request;
+  request.set_instrument("CEA2024");
+  request.set_side(v1::SIDE_BUY);
+  request.set_price_fen(price);
+  request.set_quantity(10);
+  v1::PlaceOrderResponse response;
+  return exchange.trading->PlaceOrder(RunningExchange::as(token).get(), request, &response);
+}
+
+TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
+  TestDatabase db;
+  RunningExchange exchange({"--postgres=" + db.conninfo(), "--metrics-listen=127.0.0.1:0"});
+  ASSERT_NO_THROW(exchange.start());
+  const std::string address = metrics_address(exchange);
+  ASSERT_FALSE(address.empty()) << exchange.log();
+  const Trader trader = open_buyer(exchange, "KEU-M1");
+
+  const auto [status, content_type, before] = http_get(address, "/metrics");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(before.find("# TYPE carbond_commands_total counter\n"), std::string::npos);
+  EXPECT_NE(before.find("# TYPE carbond_commit_latency_seconds histogram\n"), std::string::npos);
+  const long long places_before = sample(before, "carbond_commands_total{kind=\"PlaceOrder\"}");
+  ASSERT_GE(places_before, 0) << before;
+  EXPECT_EQ(sample(before, "carbond_book_resting_orders{instrument=\"CEA2024\"}"), 0);
+  EXPECT_EQ(sample(before, "carbond_journal_unavailable"), 0);
+  EXPECT_EQ(sample(before, "carbond_order_sessions"), 0);
+  const std::string band_rejections =
+      "carbond_rejections_total{command=\"PlaceOrder\",code=\"FAILED_PRECONDITION\",reason=\"price band\"}";
+  EXPECT_EQ(sample(before, band_rejections), -1);
+
+  constexpr int kOrders = 7;
+  for (int i = 0; i < kOrders; ++i) ASSERT_TRUE(buy(exchange, trader.token, 9'900 - i).ok());
+  // Outside the ±10% listed band around 10,000 fen: refused by the engine.
+  const grpc::Status refused = buy(exchange, trader.token, 12'000);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  const std::string after = std::get<2>(http_get(address, "/metrics"));
+  EXPECT_EQ(sample(after, "carbond_commands_total{kind=\"PlaceOrder\"}"), places_before + kOrders + 1);
+  EXPECT_EQ(sample(after, band_rejections), 1) << after;
+  EXPECT_EQ(sample(after, "carbond_book_resting_orders{instrument=\"CEA2024\"}"), kOrders);
+  // Every command with events is committed in some batch; the histograms agree with each other.
+  const long long batches = sample(after, "carbond_commit_batch_commands_count");
+  EXPECT_GE(batches, 1);
+  EXPECT_EQ(sample(after, "carbond_commit_latency_seconds_count"), batches);
+  EXPECT_EQ(sample(after, "carbond_commit_batches_total"), batches);
+  EXPECT_EQ(sample(after, "carbond_commit_latency_seconds_bucket{le=\"+Inf\"}"), batches);
+  EXPECT_GE(sample(after, "carbond_ack_latency_seconds_count"), kOrders + 1);
+  EXPECT_EQ(sample(after, "carbond_database_up"), 1);
+
+  EXPECT_EQ(std::get<0>(http_get(address, "/nothing")), 404);
+  EXPECT_EQ(std::get<0>(http_get(address, "/metrics", http::verb::post)), 405);
+  if (HasFailure()) std::cerr << exchange.log();
+}
+
+TEST(OpsTest, HealthIsNotServingWhileThePostgresClusterIsDownAndServingWhenItIsBack) {
+  const std::filesystem::path dir = make_world_traversable_temp_dir("carbond-ops-health");
+  store::EmbeddedPostgresOptions options;
+  options.data_dir = dir / "cluster";
+  options.port = 5497;
+  store::EmbeddedPostgres postgres(options);
+  postgres.start();
+  {
+    RunningExchange exchange({"--postgres=" + postgres.conninfo(), "--metrics-listen=127.0.0.1:0"});
+    ASSERT_NO_THROW(exchange.start());
+    const std::string address = metrics_address(exchange);
+    const Trader trader = open_buyer(exchange, "KEU-H1");
+    EXPECT_EQ(exchange.health(), 1);
+    EXPECT_EQ(exchange.health("carbon.v1.TradingService"), 1);
+
+    postgres.stop();
+    EXPECT_TRUE(eventually([&] { return exchange.health() == 2; })) << "health did not turn NOT_SERVING";
+    EXPECT_EQ(exchange.health("carbon.v1.TradingService"), 2);
+    EXPECT_EQ(sample(std::get<2>(http_get(address, "/metrics")), "carbond_database_up"), 0);
+
+    postgres.start();
+    EXPECT_TRUE(eventually([&] { return exchange.health() == 1; })) << "health did not turn SERVING again";
+    EXPECT_EQ(exchange.health("carbon.v1.TradingService"), 1);
+    EXPECT_TRUE(buy(exchange, trader.token, 9'900).ok());
+    const std::string scraped = std::get<2>(http_get(address, "/metrics"));
+    EXPECT_EQ(sample(scraped, "carbond_database_up"), 1);
+    EXPECT_EQ(sample(scraped, "carbond_journal_unavailable"), 0);
+    EXPECT_EQ(exchange.stop(), 0);
+    if (HasFailure()) std::cerr << exchange.log();
+  }
+  postgres.stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+}  // namespace
+}  // namespace carbon::testing
