@@ -78,6 +78,10 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegulatorService/ListLedgerEntries", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/VerifyLedger", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/ListEarlyWarnings", {kRegulator, kAuditor}},
+      // Clearing: statements (a trader only its own, checked in the engine), reconciliation, alerts.
+      {"carbon.v1.TradingService/GetStatement", {kTrader, kOperator, kRegulator, kAuditor}},
+      {"carbon.v1.AdminService/GetReconciliation", {kOperator, kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/ListSurveillanceAlerts", {kRegulator, kAuditor}},
   };
   return table;
 }

@@ -3,10 +3,15 @@
 /// goes to stdout (tables, or JSON with --json), diagnostics to stderr.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "session.h"
+
+namespace CLI {
+class App;
+}
 
 namespace carbonctl {
 
@@ -95,6 +100,9 @@ int market_bars(Session& session, const std::string& instrument, const std::stri
 int trades(Session& session, const std::string& instrument);
 int balances(Session& session);
 int book(Session& session, const std::string& instrument, std::uint32_t depth);
+
+/// statement, reconciliation and alerts (clearing_commands.cpp); `action` is set to the chosen one.
+void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action);
 
 /// grpc.health.v1.Health/Check; needs no token.
 int health(Session& session, const std::string& service);

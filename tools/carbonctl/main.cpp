@@ -79,6 +79,7 @@ Exit codes:
   3  cannot reach the server (UNAVAILABLE or DEADLINE_EXCEEDED); nothing was
      acknowledged, retrying with the same --key / --client-order-id is safe
   4  no token configured, or the token / staff file cannot be read
+  5  reconciliation: the check ran and is not balanced
 
 Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list)";
 
@@ -453,6 +454,8 @@ int main(int argc, char** argv) {
       "Prints SERVING (exit 0), NOT_SERVING or another state (exit 1), or UNREACHABLE (exit 3).\n"
       "Example: carbonctl --server 10.0.0.5:50051 health");
   health_cmd->callback([&] { action = [&](Session& s) { return health(s, health_service); }; });
+
+  add_clearing_commands(app, action);
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 
