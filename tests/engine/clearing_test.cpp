@@ -72,9 +72,9 @@ struct Projection {
   }
 };
 
-class ClearingTest : public ::testing::Test {
+class EndOfDayClearingTest : public ::testing::Test {
  protected:
-  ClearingTest() : exchange(std::make_unique<Exchange>(fee_config())) {}
+  EndOfDayClearingTest() : exchange(std::make_unique<Exchange>(fee_config())) {}
 
   Outcome run(const Principal& who, CommandBody body) {
     now += 1'000'000;
@@ -131,7 +131,7 @@ class ClearingTest : public ::testing::Test {
   Outcome eod;
 };
 
-TEST_F(ClearingTest, EndOfDayWritesStatementsToTheFen) {
+TEST_F(EndOfDayClearingTest, EndOfDayWritesStatementsToTheFen) {
   trade_a_day();
   EXPECT_EQ(eod.reply.statements_written, 2u);
   const Outcome got = run(trader(b), GetStatement{"2025-11-24", 0});
@@ -178,7 +178,7 @@ TEST_F(ClearingTest, EndOfDayWritesStatementsToTheFen) {
   EXPECT_EQ(run(trader(b), GetStatement{"", 0}).reply.statement->trading_date, "2025-11-24");
 }
 
-TEST_F(ClearingTest, StatementRefusals) {
+TEST_F(EndOfDayClearingTest, StatementRefusals) {
   trade_a_day();
   struct Case {
     const char* name;
@@ -203,7 +203,7 @@ TEST_F(ClearingTest, StatementRefusals) {
   }
 }
 
-TEST_F(ClearingTest, ReconciliationLiveAndRecorded) {
+TEST_F(EndOfDayClearingTest, ReconciliationLiveAndRecorded) {
   trade_a_day();
   ASSERT_TRUE(eod.reply.reconciliation.has_value());
   const ReconciliationRecord& day = *eod.reply.reconciliation;
@@ -237,7 +237,7 @@ TEST_F(ClearingTest, ReconciliationLiveAndRecorded) {
   EXPECT_TRUE(run(kRegulator, ListSurveillanceAlerts{}).reply.alerts.empty());
 }
 
-TEST_F(ClearingTest, StatementsSurviveARestoreAndTheNextDayOpensAtTheClose) {
+TEST_F(EndOfDayClearingTest, StatementsSurviveARestoreAndTheNextDayOpensAtTheClose) {
   trade_a_day();
   const StatementRecord before = *run(trader(b), GetStatement{"2025-11-24", 0}).reply.statement;
   exchange = std::make_unique<Exchange>(fee_config());
@@ -264,7 +264,7 @@ TEST_F(ClearingTest, StatementsSurviveARestoreAndTheNextDayOpensAtTheClose) {
   EXPECT_TRUE(eod2.reply.reconciliation->balanced);
 }
 
-TEST_F(ClearingTest, AFailedReconciliationHaltsTheMarketAndRaisesAnAlert) {
+TEST_F(EndOfDayClearingTest, AFailedReconciliationHaltsTheMarketAndRaisesAnAlert) {
   trade_a_day();
   // The database is tampered with between two runs: 700 fen appear in S's
   // cash account and 5 t vanish from B's holding. carbond restores it as is.
