@@ -79,6 +79,15 @@ staff operator market end-of-day 2026-11-24 2>"$dir/err"
 [ $? -eq 1 ] && grep -q "end at 15:00" "$dir/err" || fail "end of day during the session must exit 1"
 set -e
 
+# Clearing: a live reconciliation balances (exit 0), no alerts yet, and no
+# statement before the first end of day (exit 1, NOT_FOUND).
+staff operator reconciliation | grep -q ": BALANCED$" || fail "reconciliation is not balanced"
+staff regulator alerts | grep -q "no alerts" || fail "alerts"
+set +e
+CARBON_TOKEN=$buyer_token ctl statement 2>"$dir/err"
+[ $? -eq 1 ] && grep -q "NOT_FOUND" "$dir/err" || fail "a statement before any end of day must exit 1 NOT_FOUND"
+set -e
+
 # Exit codes: 1 the server said no, 3 unreachable, 4 no token.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
@@ -92,4 +101,4 @@ set -e
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar and exit codes as documented"
+echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, reconciliation and exit codes as documented"
