@@ -105,6 +105,20 @@ Config load_config(const std::filesystem::path& path) {
       const auto& market = toml::find(root, "market");
       read_if_present(market, "holidays", config.holidays);
     }
+    if (root.contains("fees")) {
+      const auto& fees = toml::find(root, "fees");
+      read_if_present(fees, "listed_buy_bps", config.fees.listed_buy_bps);
+      read_if_present(fees, "listed_sell_bps", config.fees.listed_sell_bps);
+      read_if_present(fees, "block_buy_bps", config.fees.block_buy_bps);
+      read_if_present(fees, "block_sell_bps", config.fees.block_sell_bps);
+      for (int bps : {config.fees.listed_buy_bps, config.fees.listed_sell_bps, config.fees.block_buy_bps,
+                      config.fees.block_sell_bps}) {
+        if (bps < 0 || bps > FeeSchedule::kMaxBps) {
+          throw std::runtime_error("fees: every rate must be 0 to " + std::to_string(FeeSchedule::kMaxBps) +
+                                   " basis points, not " + std::to_string(bps));
+        }
+      }
+    }
     if (root.contains("staff")) {
       config.staff.clear();
       for (const auto& entry : toml::find<toml::array>(root, "staff")) {

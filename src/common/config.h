@@ -35,6 +35,19 @@ struct StaffPrincipal {
   std::string token_sha256_hex;  ///< 64 lowercase hex digits
 };
 
+/// Trading fees in basis points of the trade value, per mode and side ([fees]).
+/// Each trade side pays value × bps / 10,000 rounded half up to the fen.
+struct FeeSchedule {
+  int listed_buy_bps = 0;   ///< buyer of a listed (continuous) trade
+  int listed_sell_bps = 0;  ///< seller of a listed trade
+  int block_buy_bps = 0;    ///< buyer of a block trade
+  int block_sell_bps = 0;   ///< seller of a block trade
+  /// Largest accepted rate: 10% of the trade value.
+  static constexpr int kMaxBps = 1'000;
+  int buy_bps(TradingMode mode) const { return mode == TradingMode::block ? block_buy_bps : listed_buy_bps; }
+  int sell_bps(TradingMode mode) const { return mode == TradingMode::block ? block_sell_bps : listed_sell_bps; }
+};
+
 /// Everything carbond reads at start.
 struct Config {
   std::string listen_address = "127.0.0.1:50051";      ///< gRPC host:port
@@ -52,6 +65,7 @@ struct Config {
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments
   std::vector<std::string> holidays;                    ///< "YYYY-MM-DD" non-trading weekdays (SetTradingCalendar adds more)
+  FeeSchedule fees;                                     ///< trading fees per mode and side
   /// Empty: the engine's clock is the system clock. Otherwise an RFC 3339
   /// instant ("2026-11-24T10:00:00+08:00") the clock starts at when carbond
   /// starts and runs on from, for demonstrations and tests at session time.

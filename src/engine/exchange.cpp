@@ -74,7 +74,9 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body) ||
          std::holds_alternative<ListPledges>(body) ||
          std::holds_alternative<ListMethodologies>(body) || std::holds_alternative<ListCcerProjects>(body) ||
-         std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body);
+         std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body) ||
+         std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
+         std::holds_alternative<GetStatement>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -90,7 +92,8 @@ const char* command_name(const CommandBody& body) {
       "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings",
       "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges",
       "RegisterMethodology", "ListMethodologies", "RegisterCcerProject", "ListCcerProjects", "IssueCcerCredits",
-      "ListSerialBlocks",  "RetireUnits",      "ListRetirements"};
+      "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
+      "GetStatement"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -106,7 +109,8 @@ const char* event_name(const Event& event) {
                                           "FreezeChanged",              "IdempotencyKeyUsed",    "ComplianceYearConfigured",
                                           "PledgeChanged",              "MethodologyRegistered",
                                           "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
-                                          "UnitsRetired"};
+                                          "UnitsRetired",               "ReconciliationRecorded", "AlertRaised",
+                                          "StatementWritten"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -121,7 +125,8 @@ void Exchange::DayStats::add(Price price, Qty quantity) {
   ++trades;
 }
 
-Exchange::Exchange(const Config& config) {
+Exchange::Exchange(const Config& config) : fees_(config.fees) {
+  clearing_.open_account(settlement::kFeeCashAccount);
   for (const InstrumentConfig& config_instrument : config.instruments) {
     Instrument& instrument = instruments_[config_instrument.code];
     instrument.config = config_instrument;
@@ -242,7 +247,10 @@ void Exchange::touch_holding(Step& step, AccountId account, const std::string& i
 }
 
 void Exchange::flush_touched(Step& step) {
-  for (registry::LedgerEntry& entry : registry_.take_new_entries()) step.events.push_back(LedgerAppended{std::move(entry)});
+  for (registry::LedgerEntry& entry : registry_.take_new_entries()) {
+    note_day_transfer(entry);
+    step.events.push_back(LedgerAppended{std::move(entry)});
+  }
   for (AccountId account : step.touched_cash) {
     step.events.push_back(CashChanged{CashRecord{account, owner_of_cash_account_[account], clearing_.account(account)}});
   }
@@ -544,8 +552,9 @@ Status Exchange::check_position_limit(const Instrument& instrument, const Partic
 
 Status Exchange::reserve(Step& step, const ParticipantRecord& participant, OrderRecord& order, Qty quantity) {
   if (order.side == Side::buy) {
-    if (Status s = clearing_.reserve_for_buy(participant.cash_account, *notional(order.price, quantity), order.reservation);
-        !s.is_ok()) {
+    const auto amount = settlement::buy_reservation(order.price, quantity, fees_.buy_bps(order.mode));
+    if (!amount) return invalid_argument("price_fen x quantity plus the buyer's fee overflows a 64-bit amount of fen");
+    if (Status s = clearing_.reserve_for_buy(participant.cash_account, *amount, order.reservation); !s.is_ok()) {
       return s;
     }
     touch_cash(step, participant.cash_account);
@@ -556,6 +565,14 @@ Status Exchange::reserve(Step& step, const ParticipantRecord& participant, Order
     touch_holding(step, participant.holding_account, order.instrument);
   }
   return Status::ok();
+}
+
+Cash Exchange::reserved_share(const OrderRecord& buy, Qty quantity) const {
+  // A buy reserves the same amount per tonne (price plus fee rounded up), so
+  // the share of `quantity` tonnes is exact.
+  assert(buy.side == Side::buy && buy.remaining().is_positive() && quantity <= buy.remaining());
+  const __int128 share = static_cast<__int128>(buy.reservation.total.value) * quantity.value / buy.remaining().value;
+  return Cash{static_cast<std::int64_t>(share)};
 }
 
 void Exchange::count_open_buy(const OrderRecord& order, Qty delta) {
@@ -710,11 +727,21 @@ void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::F
   trade.sequence = step.sequence;
   trade.executed_at = step.at;
 
-  // Delivery versus payment: both legs in this one step.
-  clearing_.pay(buyer.cash_account, buy.reservation, seller.cash_account, *notional(fill.price, fill.quantity));
-  if (buy.price > fill.price) {
-    clearing_.release(buyer.cash_account, buy.reservation, *notional(buy.price - fill.price, fill.quantity));
+  // Delivery versus payment with fees: both legs in this one step. The buy
+  // reserved quantity × (its price + per-tonne fee rounded up); what this fill
+  // does not take of the filled tonnes' share is released now.
+  const Cash value = *notional(fill.price, fill.quantity);
+  const Cash share = reserved_share(buy, fill.quantity);
+  // The fee is never more than the reservation holds for these tonnes (only
+  // possible for an order resting across a restart with a higher fee rate).
+  trade.buyer_fee = min(settlement::trade_fee(value, fees_.buy_bps(trade.mode)), share - value);
+  trade.seller_fee = settlement::trade_fee(value, fees_.sell_bps(trade.mode));
+  clearing_.pay_with_fees(buyer.cash_account, buy.reservation, seller.cash_account, value, trade.buyer_fee,
+                          trade.seller_fee);
+  if (const Cash excess = share - value - trade.buyer_fee; excess.is_positive()) {
+    clearing_.release(buyer.cash_account, buy.reservation, excess);
   }
+  if (trade.buyer_fee.is_positive() || trade.seller_fee.is_positive()) touch_cash(step, settlement::kFeeCashAccount);
   registry_.deliver(trade.instrument, seller.holding_account, buyer.holding_account, fill.quantity, step.sequence,
                     step.at, "trade:" + std::to_string(trade.id));
 
@@ -843,7 +870,8 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
     assert(reduced);
     (void)reduced;
     if (order.side == Side::buy) {
-      clearing_.release(participant->cash_account, order.reservation, *notional(order.price, old_remaining - new_remaining));
+      clearing_.release(participant->cash_account, order.reservation,
+                        reserved_share(order, old_remaining - new_remaining));
       touch_cash(step, participant->cash_account);
     } else {
       registry_.release_sell_reservation(participant->holding_account, order.instrument, old_remaining - new_remaining);
@@ -861,8 +889,10 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
   // Any other change loses time priority: adjust the reservation first (the
   // only step that can fail), then re-enter the order as new.
   if (order.side == Side::buy) {
-    const auto needed = notional(new_price, new_remaining);
-    if (!needed) return invalid_argument("new_price_fen x new_quantity overflows a 64-bit amount of fen");
+    const auto needed = settlement::buy_reservation(new_price, new_remaining, fees_.buy_bps(order.mode));
+    if (!needed) {
+      return invalid_argument("new_price_fen x new_quantity plus the buyer's fee overflows a 64-bit amount of fen");
+    }
     if (*needed > order.reservation.total) {
       if (Status s = clearing_.reserve_for_buy(participant->cash_account, *needed - order.reservation.total,
                                                order.reservation);
@@ -1026,6 +1056,10 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     for (const DailyBar& bar : bars_) {
       if (bar.trading_date == c.trading_date) step.reply.bars.push_back(bar);
     }
+    if (auto found = reconciliations_.find(c.trading_date); found != reconciliations_.end()) {
+      step.reply.reconciliation = found->second;
+    }
+    for (const auto& [key, statement] : statements_) step.reply.statements_written += key.first == c.trading_date;
     step.reply.closed_date = c.trading_date;
     return Status::ok();
   }
@@ -1091,6 +1125,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     touch_holding(step, released.account, released.instrument);
   }
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
+  close_day_clearing(step, market_.trading_date);
 
   step.reply.closed_date = market_.trading_date;
   trading_day_ = calendar_.next_trading_day(day);
@@ -1103,7 +1138,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
 
 // ---- queries ---------------------------------------------------------------
 
-Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos) const {
+Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const {
   const ParticipantRecord* own = trader(who);
   const bool is_staff = who.role != Role::trader;
   if (!is_staff && own == nullptr) return permission_denied("the caller's participant does not exist");
@@ -1224,6 +1259,9 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             reply.market = market_;
             return Status::ok();
           },
+          [&](const GetReconciliation&) -> Status { return clearing_query(reply, who, body, now); },
+          [&](const ListSurveillanceAlerts&) -> Status { return clearing_query(reply, who, body, now); },
+          [&](const GetStatement&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
@@ -1272,6 +1310,7 @@ void Exchange::restore(const RecoveredState& state) {
   for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
   restore_registry(state);
   restore_pledges(state);
+  restore_clearing(state);
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }

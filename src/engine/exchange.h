@@ -45,6 +45,7 @@ class Exchange {
   /// The market state of an instrument, or nullptr if it is unknown.
   const InstrumentState* instrument_state(const std::string& instrument) const;
   const MarketState& market_state() const { return market_; }
+  const FeeSchedule& fees() const { return fees_; }
 
  private:
   struct Step;  // the command being applied: sequence, time, events, touched rows
@@ -158,10 +159,25 @@ class Exchange {
   void remove_resting(Step& step, OrderRecord& order, OrderStatus terminal);
   void finish_order(Step& step, OrderRecord& order, OrderStatus terminal);
   void count_open_buy(const OrderRecord& order, Qty delta);
+  /// The part of an open buy's cash reservation that belongs to `quantity` of its remaining tonnes.
+  Cash reserved_share(const OrderRecord& buy, Qty quantity) const;
   void rebuild_book(Instrument& instrument);
   void touch_cash(Step& step, AccountId account);
   void touch_holding(Step& step, AccountId account, const std::string& instrument);
   void flush_touched(Step& step);
+  // Clearing: statements, reconciliation, surveillance alerts (clearing_commands.cpp).
+  /// The conservation check of the state now.
+  ReconciliationRecord reconcile(UnixNanos now) const;
+  /// End of day, after T+1 release: a statement per participant, the reconciliation, and on a
+  /// failed reconciliation a market-wide halt and a surveillance alert.
+  void close_day_clearing(Step& step, const std::string& date);
+  StatementRecord statement_of(const ParticipantRecord& participant, const std::string& date, Sequence sequence,
+                               UnixNanos at) const;
+  Status clearing_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;
+  /// Notes the day's transfers other than trades (for statements).
+  void note_day_transfer(const registry::LedgerEntry& entry);
+  void restore_clearing(const RecoveredState& state);
+
   /// The trading day in progress; set from `now` when nothing has set it yet.
   void ensure_trading_date(UnixNanos now);
   std::optional<matching::PriceBand> band(const Instrument& instrument, TradingMode mode) const;
@@ -170,6 +186,7 @@ class Exchange {
   SelfTradePrevention self_trade_mode(ParticipantId participant) const;
 
   std::map<std::string, Instrument> instruments_;
+  FeeSchedule fees_;
   registry::Registry registry_;
   settlement::Clearing clearing_;
   matching::SessionSchedule schedule_;
@@ -207,6 +224,12 @@ class Exchange {
   std::vector<CcerProjectRecord> projects_;                 ///< index = project id - 1
   std::vector<CcerIssuanceRecord> ccer_issuances_;          ///< index = issuance id - 1
   std::vector<RetirementRecord> retirements_;               ///< index = retirement id - 1
+  std::map<std::string, ReconciliationRecord> reconciliations_;  ///< by trading date
+  std::vector<AlertRecord> alerts_;                              ///< index = id - 1
+  std::map<std::pair<std::string, ParticipantId>, StatementRecord> statements_;
+  std::map<ParticipantId, const StatementRecord*> last_statement_;  ///< each participant's latest
+  /// Tonnes received and delivered other than by trade today, by (holding account, instrument).
+  std::map<std::pair<AccountId, std::string>, std::pair<Qty, Qty>> day_transfers_;
 
   Sequence last_sequence_ = 0;
   ParticipantId last_participant_id_ = 0;

@@ -74,6 +74,8 @@ struct TradeRecord {
   Side aggressor = Side::buy;
   Sequence sequence = 0;
   UnixNanos executed_at = 0;
+  Cash buyer_fee;   ///< paid by the buyer to the fee account, on top of price × quantity
+  Cash seller_fee;  ///< deducted from the seller's proceeds, to the fee account
 };
 
 /// How self-trade prevention resolves an incoming order meeting a resting
@@ -629,6 +631,104 @@ struct Refused {
   Status status;
 };
 
+// ---- clearing: statements, reconciliation, surveillance alerts -------------
+
+/// Cash conservation: deposits - withdrawals = participants' cash + the fee account.
+struct CashReconciliation {
+  Cash deposits;
+  Cash withdrawals;
+  Cash participant_balances;  ///< available + reserved + unsettled of every participant's cash account
+  Cash fee_account;           ///< the exchange fee account (settlement::kFeeCashAccount)
+  Cash proceeds_account;      ///< system-seller auction proceeds (no auctions yet: 0)
+  Cash difference;            ///< deposits - withdrawals - all of the above; 0 when balanced
+  bool balanced = true;
+};
+
+/// Unit conservation of one instrument: issued = holdings + system accounts.
+struct UnitReconciliation {
+  std::string instrument;
+  Qty issued;                ///< minus the issuance account's balance
+  Qty participant_holdings;  ///< every participant's holding account, all states
+  Qty reserve_account;
+  Qty auction_account;
+  Qty surrendered;
+  Qty retired;               ///< the cancellation account
+  Qty difference;            ///< 0 when balanced
+  bool balanced = true;
+};
+
+/// One conservation check, live or recorded by an end of day.
+struct ReconciliationRecord {
+  std::string trading_date;  ///< empty for a live check
+  Sequence as_of_sequence = 0;
+  CashReconciliation cash;
+  std::vector<UnitReconciliation> units;  ///< by instrument code
+  bool balanced = true;
+  UnixNanos computed_at = 0;
+};
+
+/// A surveillance alert (RegulatorService.ListSurveillanceAlerts). Type and
+/// severity carry the proto enum numbers (carbon.v1.AlertType, AlertSeverity).
+struct AlertRecord {
+  static constexpr int kReconciliationFailure = 14;  ///< ALERT_TYPE_RECONCILIATION_FAILURE
+  static constexpr int kSeverityHigh = 3;            ///< ALERT_SEVERITY_HIGH
+  std::uint64_t id = 0;
+  int type = 0;
+  int severity = 0;
+  std::string instrument;
+  std::vector<ParticipantId> participants;
+  std::string description;
+  std::int64_t metric_value = 0;
+  std::int64_t threshold_value = 0;
+  std::string metric_unit;
+  UnixNanos window_start = 0;
+  UnixNanos window_end = 0;
+  UnixNanos detected_at = 0;
+  Sequence sequence = 0;
+};
+
+/// One instrument of a settlement statement.
+struct StatementLine {
+  std::string instrument;
+  Qty opening;                ///< total held at the start of the day
+  Qty bought, sold;           ///< by trade
+  Qty received, delivered;    ///< other than by trade (issuance, allocation, transfer, surrender)
+  registry::Holding closing;  ///< after end of day released T+1 units
+  Cash bought_value, sold_value, fees;
+  Price closing_price;
+};
+
+/// A participant's settlement statement for one trading day, written by end of day.
+struct StatementRecord {
+  ParticipantId participant = 0;
+  std::string trading_date;
+  AccountId cash_account = 0;
+  AccountId holding_account = 0;
+  Cash opening_cash;  ///< total cash at the start of the day (the previous statement's closing total)
+  Cash deposits, withdrawals, bought_value, sold_value, fees;
+  settlement::CashAccount closing_cash;
+  std::vector<StatementLine> lines;  ///< by instrument code
+  std::vector<TradeRecord> trades;   ///< the day's trades of the participant, oldest first
+  UnixNanos generated_at = 0;
+  Sequence sequence = 0;
+};
+
+struct GetReconciliation {
+  std::string trading_date;  ///< empty: a live check now
+};
+struct ListSurveillanceAlerts {
+  UnixNanos from = 0;  ///< inclusive; 0 = from the beginning
+  UnixNanos to = 0;    ///< exclusive; 0 = up to now
+  int type = 0;        ///< 0 = all
+  int min_severity = 0;
+  ParticipantId participant = 0;
+  std::string instrument;
+};
+struct GetStatement {
+  std::string trading_date;   ///< empty: the last day closed
+  ParticipantId participant = 0;  ///< 0: the calling trader's own
+};
+
 using CommandBody =
     std::variant<CreateParticipant, MoveCash, IssueAllowances, PlaceOrder, CancelOrder, GetParticipant, ListParticipants,
                  GetOrder, ListOrders, ListTrades, GetBalances, GetBook, Refused, AmendOrder, CancelAllOrders,
@@ -639,7 +739,7 @@ using CommandBody =
                  TransferUnits, GetHoldings, ListEarlyWarnings, ConfigureComplianceYear, PledgeUnits, ReleasePledge,
                  EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
-                 ListRetirements>;
+                 ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement>;
 
 /// One request to the engine.
 struct Command {
@@ -760,12 +860,24 @@ struct UnitsRetired {
   RetirementRecord retirement;
 };
 
+/// The conservation check of an end of day.
+struct ReconciliationRecorded {
+  ReconciliationRecord report;
+};
+struct AlertRaised {
+  AlertRecord alert;
+};
+struct StatementWritten {
+  StatementRecord statement;
+};
+
 using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingChanged, LedgerAppended, OrderChanged,
                            TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
                            MarketStateChanged, CalendarChanged, DailyBarRecorded, CapChanged, AllocationMade,
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
-                           CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired>;
+                           CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
+                           AlertRaised, StatementWritten>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -814,6 +926,10 @@ struct Reply {
   std::vector<SerialBlockView> serial_blocks;    ///< ListSerialBlocks, first in first
   std::vector<RetirementRecord> retirements;     ///< RetireUnits, ListRetirements (newest first);
                                                  ///< their projects are in `projects`
+  std::optional<ReconciliationRecord> reconciliation;  ///< GetReconciliation, RunEndOfDay
+  std::vector<AlertRecord> alerts;                     ///< ListSurveillanceAlerts, newest first
+  std::optional<StatementRecord> statement;            ///< GetStatement
+  std::uint32_t statements_written = 0;                ///< RunEndOfDay
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -856,6 +972,11 @@ struct RecoveredState {
   std::vector<CcerIssuanceRecord> issuances;    ///< any order; restored by id
   std::vector<CcerBlocksChanged> ccer_blocks;   ///< per account, oldest block first
   std::vector<RetirementRecord> retirements;    ///< any order; restored by id
+  std::vector<ReconciliationRecord> reconciliations;  ///< recorded by ends of day
+  std::vector<AlertRecord> alerts;                    ///< by id
+  std::vector<StatementRecord> statements;
+  /// Ledger entries other than trades since the trading day opened: (from, to, instrument, tonnes).
+  std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;
 };
 
 }  // namespace carbon::engine

@@ -96,6 +96,10 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegistryService/ListSerialBlocks", {kTrader, kRegistry, kRegulator, kAuditor}},
       {"carbon.v1.RegistryService/RetireUnits", {kTrader, kRegistry}},
       {"carbon.v1.RegistryService/ListRetirements", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
+      // Clearing: statements (a trader only its own, checked in the engine), reconciliation, alerts.
+      {"carbon.v1.TradingService/GetStatement", {kTrader, kOperator, kRegulator, kAuditor}},
+      {"carbon.v1.AdminService/GetReconciliation", {kOperator, kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/ListSurveillanceAlerts", {kRegulator, kAuditor}},
   };
   return table;
 }

@@ -52,6 +52,8 @@ void to_proto(const engine::TradeRecord& in, v1::Trade& out) {
   out.set_aggressor_side(static_cast<v1::Side>(in.aggressor));
   out.set_sequence(in.sequence);
   out.set_executed_at_unix_nanos(in.executed_at);
+  out.set_buyer_fee_fen(in.buyer_fee.value);
+  out.set_seller_fee_fen(in.seller_fee.value);
 }
 
 void to_proto(const engine::CashRecord& in, v1::CashBalance& out) {
@@ -86,7 +88,8 @@ void to_proto(const matching::DepthLevel& in, v1::PriceLevel& out) {
   out.set_order_count(in.order_count);
 }
 
-void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, v1::Instrument& out) {
+void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, const FeeSchedule& fees,
+              v1::Instrument& out) {
   out.set_code(in.instrument);
   out.set_reference_price_fen(in.reference.value);
   out.set_halted(in.halted);
@@ -107,11 +110,15 @@ void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config,
   listed.set_min_order_quantity(config->lot.value);
   listed.set_max_order_quantity(config->listed_max_quantity.value);
   listed.set_price_band_bps(config->listed_band_bps);
+  listed.set_buy_fee_bps(fees.listed_buy_bps);
+  listed.set_sell_fee_bps(fees.listed_sell_bps);
   v1::ModeRules& block = *out.add_mode_rules();
   block.set_mode(v1::TRADING_MODE_BLOCK);
   block.set_enabled(config->block_enabled);
   block.set_min_order_quantity(config->block_min_quantity.value);
   block.set_price_band_bps(config->block_band_bps);
+  block.set_buy_fee_bps(fees.block_buy_bps);
+  block.set_sell_fee_bps(fees.block_sell_bps);
   out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
   out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_INSTITUTION);
   if (config->market == Market::voluntary) out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_NATURAL_PERSON);

@@ -23,7 +23,10 @@ void to_proto(const registry::HoldingRecord& in, v1::Holding& out);
 void to_proto(const engine::ParticipantRecord& in, v1::Participant& out);
 void to_proto(const matching::DepthLevel& in, v1::PriceLevel& out);
 /// An instrument's rules (from `config`, if known) and its state.
-void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, v1::Instrument& out);
+/// Defined in clearing_services.cpp.
+void to_proto(const engine::ReconciliationRecord& in, v1::ReconciliationReport& out);
+void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, const FeeSchedule& fees,
+              v1::Instrument& out);
 void to_proto(const engine::MarketState& in, v1::MarketStatus& out);
 void to_proto(const engine::ParticipantControls& in, v1::ParticipantControls& out);
 void to_proto(const engine::DailyBar& in, v1::DailyBar& out);

@@ -309,7 +309,7 @@ grpc::ServerUnaryReactor* AdminService::ListInstruments(grpc::CallbackServerCont
       [&](const engine::Principal&) { return engine::CommandBody{engine::ListInstruments{}}; },
       [context](const engine::Reply& reply, v1::ListInstrumentsResponse& out) {
         for (const auto& state : reply.instruments) {
-          to_proto(state, context->instrument(state.instrument), *out.add_instruments());
+          to_proto(state, context->instrument(state.instrument), context->config.fees, *out.add_instruments());
         }
         if (reply.market) to_proto(*reply.market, *out.mutable_market());
       });
@@ -321,7 +321,7 @@ void fill_halt_response(const ServiceContext* context, const engine::Reply& repl
   if (reply.market) to_proto(*reply.market, *out.mutable_market());
   if (!reply.instruments.empty()) {
     const auto& state = reply.instruments.front();
-    to_proto(state, context->instrument(state.instrument), *out.mutable_instrument());
+    to_proto(state, context->instrument(state.instrument), context->config.fees, *out.mutable_instrument());
   }
 }
 
@@ -361,7 +361,8 @@ grpc::ServerUnaryReactor* AdminService::SetReferencePrice(grpc::CallbackServerCo
       },
       [context](const engine::Reply& reply, v1::Instrument& out) {
         if (reply.instruments.empty()) return;
-        to_proto(reply.instruments.front(), context->instrument(reply.instruments.front().instrument), out);
+        to_proto(reply.instruments.front(), context->instrument(reply.instruments.front().instrument),
+                 context->config.fees, out);
       });
 }
 
@@ -431,6 +432,8 @@ grpc::ServerUnaryReactor* AdminService::RunEndOfDay(grpc::CallbackServerContext*
             }
           }
         }
+        out.set_statements_written(reply.statements_written);
+        if (reply.reconciliation) to_proto(*reply.reconciliation, *out.mutable_reconciliation());
         out.set_sequence(reply.sequence);
       });
 }

@@ -69,6 +69,9 @@ class TradingService final : public v1::TradingService::CallbackService {
   /// Defined in order_session.cpp.
   grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* OrderSession(
       grpc::CallbackServerContext* ctx) override;
+  /// Defined in clearing_services.cpp.
+  grpc::ServerUnaryReactor* GetStatement(grpc::CallbackServerContext* ctx, const v1::GetStatementRequest* request,
+                                         v1::GetStatementResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -128,6 +131,10 @@ class AdminService final : public v1::AdminService::CallbackService {
                                                v1::TradingCalendar* response) override;
   grpc::ServerUnaryReactor* RunEndOfDay(grpc::CallbackServerContext* ctx, const v1::RunEndOfDayRequest* request,
                                         v1::RunEndOfDayResponse* response) override;
+  /// Defined in clearing_services.cpp.
+  grpc::ServerUnaryReactor* GetReconciliation(grpc::CallbackServerContext* ctx,
+                                              const v1::GetReconciliationRequest* request,
+                                              v1::ReconciliationReport* response) override;
 
  private:
   ServiceContext context_;
@@ -238,6 +245,10 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
                                         v1::QueryTradesResponse* response) override;
   grpc::ServerUnaryReactor* QueryOrders(grpc::CallbackServerContext* ctx, const v1::QueryOrdersRequest* request,
                                         v1::QueryOrdersResponse* response) override;
+  /// Defined in clearing_services.cpp.
+  grpc::ServerUnaryReactor* ListSurveillanceAlerts(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListSurveillanceAlertsRequest* request,
+                                                   v1::ListSurveillanceAlertsResponse* response) override;
 
  private:
   ServiceContext context_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <cstdlib>
 
 namespace carbon::settlement {
@@ -12,6 +13,20 @@ std::string format_fen(Cash amount) {
   std::string cents = std::to_string(magnitude % 100);
   if (cents.size() < 2) cents.insert(0, "0");
   return (fen < 0 ? "-" : "") + std::to_string(magnitude / 100) + "." + cents + " CNY";
+}
+
+Cash trade_fee(Cash value, int bps) {
+  assert(!value.is_negative() && bps >= 0 && bps <= 10'000);
+  const __int128 scaled = static_cast<__int128>(value.value) * bps;
+  return Cash{static_cast<std::int64_t>((scaled + 5'000) / 10'000)};
+}
+
+std::optional<Cash> buy_reservation(Price price, Qty quantity, int bps) {
+  assert(bps >= 0 && bps <= 10'000);
+  const __int128 per_tonne_fee = (static_cast<__int128>(price.value) * bps + 9'999) / 10'000;
+  const __int128 total = (static_cast<__int128>(price.value) + per_tonne_fee) * quantity.value;
+  if (total > INT64_MAX || total < 0) return std::nullopt;
+  return Cash{static_cast<std::int64_t>(total)};
 }
 
 void Clearing::open_account(AccountId account) {
@@ -57,7 +72,7 @@ Status Clearing::reserve_for_buy(AccountId account, Cash amount, BuyReservation&
   if (found == accounts_.end()) return not_found("cash account " + std::to_string(account) + " does not exist");
   CashAccount& cash = found->second;
   if (cash.available + cash.unsettled < amount) {
-    return failed_precondition("insufficient funds: buy needs " + format_fen(amount) + " (price x quantity), " +
+    return failed_precondition("insufficient funds: buy needs " + format_fen(amount) + " (price x quantity plus the buyer's fee), " +
                                format_fen(cash.available + cash.unsettled) +
                                " usable (pre-trade check: full pre-funding, no credit)");
   }
@@ -89,6 +104,17 @@ void Clearing::pay(AccountId buyer, BuyReservation& reservation, AccountId selle
   reservation.total -= amount;
   accounts_[buyer].reserved -= amount;
   accounts_[seller].unsettled += amount;
+}
+
+void Clearing::pay_with_fees(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash value, Cash buyer_fee,
+                             Cash seller_fee) {
+  const Cash taken = value + buyer_fee;
+  assert(taken <= reservation.total && seller_fee <= value);
+  reservation.from_unsettled -= min(taken, reservation.from_unsettled);
+  reservation.total -= taken;
+  accounts_[buyer].reserved -= taken;
+  accounts_[seller].unsettled += value - seller_fee;
+  accounts_[kFeeCashAccount].available += buyer_fee + seller_fee;
 }
 
 Cash Clearing::total() const {

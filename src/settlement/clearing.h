@@ -2,6 +2,7 @@
 /// Who holds which cash: cash accounts, buy reservations (pre-trade risk) and
 /// payment legs of delivery versus payment.
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -10,6 +11,22 @@
 #include "common/types.h"
 
 namespace carbon::settlement {
+
+/// The exchange's fee account: a system cash account (no participant) that
+/// every trading fee is paid into. Cash account ids below 100 are system ones.
+inline constexpr AccountId kFeeCashAccount = 10;
+
+/// The fee of one trade side: value × bps / 10,000 rounded half up to the fen
+/// (exact in 128-bit arithmetic). `value` >= 0, 0 <= bps <= 10,000.
+Cash trade_fee(Cash value, int bps);
+
+/// What a buy of `quantity` at limit `price` reserves when the buyer's fee is
+/// `bps`: quantity × (price + ceil(price × bps / 10,000)). The fee part is
+/// rounded up per tonne, so the reservation is linear in the quantity and any
+/// fill of q tonnes at a price <= `price` takes at most q × that per-tonne
+/// amount (value plus its fee rounded half up); the rest is released at the
+/// fill. Nothing if it overflows int64.
+std::optional<Cash> buy_reservation(Price price, Qty quantity, int bps);
 
 /// Cash of one account, in fen.
 struct CashAccount {
@@ -46,6 +63,12 @@ class Clearing {
   void release(AccountId account, BuyReservation& reservation, Cash amount);
   /// Pays `amount` out of the buyer's reservation into the seller's unsettled cash.
   void pay(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash amount);
+
+  /// Delivery versus payment with fees: takes `value` + `buyer_fee` out of the
+  /// buyer's reservation, credits `value` - `seller_fee` to the seller's
+  /// unsettled proceeds and both fees to the fee account's available cash.
+  void pay_with_fees(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash value, Cash buyer_fee,
+                     Cash seller_fee);
 
   /// End of day: every account's unsettled proceeds become available
   /// (withdrawable). Returns the accounts that changed, in id order.

@@ -1,5 +1,6 @@
 #include "store/journal.h"
 
+#include "store/clearing_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -178,8 +179,10 @@ void append_payload(std::string& out, const Event& event) {
                 .add("price_fen", t.price.value)
                 .add("instrument", t.instrument)
                 .add("buy_order_id", t.buy_order)
+                .add("buyer_fee_fen", t.buyer_fee.value)
                 .add("sell_order_id", t.sell_order)
                 .add("aggressor_side", i(t.aggressor))
+                .add("seller_fee_fen", t.seller_fee.value)
                 .add("buyer_participant_id", t.buyer)
                 .add("seller_participant_id", t.seller);
           },
@@ -236,7 +239,8 @@ void append_payload(std::string& out, const Event& event) {
           },
           [&](const auto&) {
             // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
-            const auto json = registry_event_json(event);
+            auto json = registry_event_json(event);
+            if (!json) json = clearing_event_json(event);
             out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
           },
       },
@@ -381,7 +385,8 @@ constexpr const char* kCopyLedger =
     " quantity, kind, reference, prev_hash, hash) FROM STDIN (FORMAT binary)";
 constexpr const char* kCopyTrades =
     "COPY trades (trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id, buyer_participant_id,"
-    " seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos) FROM STDIN (FORMAT binary)";
+    " seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos, buyer_fee_fen, seller_fee_fen)"
+    " FROM STDIN (FORMAT binary)";
 
 #define CARBON_CASH_COLUMNS "cash_account_id, participant_id, available_fen, reserved_fen, unsettled_fen, updated_sequence"
 #define CARBON_HOLDING_COLUMNS \
@@ -490,6 +495,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   }
   MarketRows market;
   RegistryRows registry_rows;
+  ClearingRows clearing_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -510,6 +516,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
       j.jsonb(payload_);
       market.add(event, seq);
       registry_rows.add(event, seq);
+      clearing_rows.add(event);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
@@ -562,7 +569,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
               [&](const TradeExecuted& e) {
                 const auto& t = e.trade;
                 BinaryCopy& c = trades_.data;
-                c.begin_row(12);
+                c.begin_row(14);
                 c.i64(i(t.id));
                 c.text(t.instrument);
                 c.i16(i(t.mode));
@@ -575,6 +582,8 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
                 c.i16(i(t.aggressor));
                 c.i64(i(t.sequence));
                 c.i64(t.executed_at);
+                c.i64(t.buyer_fee.value);
+                c.i64(t.seller_fee.value);
               },
               [&](const auto&) {},  // rejections: journal rows only; market state: `market`
           },
@@ -635,6 +644,11 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   market_sql_.clear();
   market_statements_ = market.append_sql(market_sql_);
   for (const auto& [sql, columns] : registry_rows.statements()) {
+    market_sql_ += ";";
+    market_sql_ += inline_parameters(sql, columns);
+    ++market_statements_;
+  }
+  for (const auto& [sql, columns] : clearing_rows.statements()) {
     market_sql_ += ";";
     market_sql_ += inline_parameters(sql, columns);
     ++market_statements_;

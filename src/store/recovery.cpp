@@ -7,6 +7,7 @@
 #include <string>
 
 #include "store/ccer_recovery.h"
+#include "store/clearing_rows.h"
 #include "store/pg.h"
 
 namespace carbon::store {
@@ -313,8 +314,8 @@ engine::RecoveredState load_state(PGconn* conn) {
 
   r = exec_or_throw(conn,
                     "SELECT trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id,"
-                    " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos"
-                    " FROM trades ORDER BY trade_id",
+                    " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos,"
+                    " buyer_fee_fen, seller_fee_fen FROM trades ORDER BY trade_id",
                     "read trades");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::TradeRecord t;
@@ -330,6 +331,8 @@ engine::RecoveredState load_state(PGconn* conn) {
     t.aggressor = as<Side>(r.get(), row, 9);
     t.sequence = u64(r.get(), row, 10);
     t.executed_at = i64(r.get(), row, 11);
+    t.buyer_fee = Cash{i64(r.get(), row, 12)};
+    t.seller_fee = Cash{i64(r.get(), row, 13)};
     state.trades.push_back(std::move(t));
   }
 
@@ -406,6 +409,7 @@ engine::RecoveredState load_state(PGconn* conn) {
     state.last_ledger_entry_id = u64(r.get(), 0, 0);
     state.last_ledger_hash = hash(r.get(), 0, 1);
   }
+  load_clearing_state(conn, state);
   exec_or_throw(conn, "COMMIT", "end recovery snapshot");
   return state;
 }

@@ -190,5 +190,22 @@ TEST(ConfigTest, TheExampleConfigExplainsEveryKeyTheParserReads) {
   }
 }
 
+TEST(ConfigTest, FeesPerModeAndSideDefaultToNone) {
+  const Config defaults = default_config();
+  EXPECT_EQ(defaults.fees.listed_buy_bps, 0);
+  EXPECT_EQ(defaults.fees.block_sell_bps, 0);
+  const Config config = load_config(write_config(
+      "fees", "[fees]\nlisted_buy_bps = 5\nlisted_sell_bps = 3\nblock_buy_bps = 2\nblock_sell_bps = 1\n"));
+  EXPECT_EQ(config.fees.buy_bps(TradingMode::listed), 5);
+  EXPECT_EQ(config.fees.sell_bps(TradingMode::listed), 3);
+  EXPECT_EQ(config.fees.buy_bps(TradingMode::block), 2);
+  EXPECT_EQ(config.fees.sell_bps(TradingMode::block), 1);
+}
+
+TEST(ConfigTest, RejectsAFeeOutsideZeroToOneThousandBasisPoints) {
+  EXPECT_THROW(load_config(write_config("fee-high", "[fees]\nlisted_buy_bps = 1001\n")), std::runtime_error);
+  EXPECT_THROW(load_config(write_config("fee-negative", "[fees]\nblock_sell_bps = -1\n")), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace carbon

@@ -95,6 +95,15 @@ CARBON_TOKEN=$buyer_token ctl ccer blocks --account "$buyer_holding" | grep -qw 
 CARBON_TOKEN=$seller_token ctl ccer retirements | grep -q "Shanghai Marathon" || fail "retirements are public"
 CARBON_TOKEN=$seller_token ctl --json ccer project list | grep -q '"issued_quantity": *"1000"' || fail "ccer project list"
 
+# Clearing: a live reconciliation balances (exit 0), no alerts yet, and no
+# statement before the first end of day (exit 5, NOT_FOUND).
+staff operator reconciliation | grep -q ": BALANCED$" || fail "reconciliation is not balanced"
+staff regulator alerts | grep -q "no alerts" || fail "alerts"
+set +e
+CARBON_TOKEN=$buyer_token ctl statement 2>"$dir/err"
+[ $? -eq 5 ] && grep -q "NOT_FOUND" "$dir/err" || fail "a statement before any end of day must exit 5 NOT_FOUND"
+set -e
+
 # Exit codes: 5 the server refused, 3 unreachable, 4 no token or not allowed.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
@@ -110,4 +119,4 @@ set -e
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER and exit codes as documented"
+echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER, reconciliation and exit codes as documented"

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "engine/exchange.h"
@@ -21,7 +22,7 @@ struct Failure {
 
 class ScenarioRunner {
  public:
-  explicit ScenarioRunner(Config config) : config_(std::move(config)), exchange_(config_) {}
+  explicit ScenarioRunner(Config config) : config_(std::move(config)), exchange_(std::in_place, config_) {}
 
   /// Runs one file; returns the failures, each naming its line.
   std::vector<std::string> run(const std::string& path) {
@@ -86,7 +87,7 @@ class ScenarioRunner {
 
   Outcome execute(const Principal& who, CommandBody body) {
     now_ += 1'000'000;
-    return exchange_.execute(Command{who, std::move(body)}, now_);
+    return exchange_->execute(Command{who, std::move(body)}, now_);
   }
 
   static std::string status_name(const Outcome& outcome) { return to_string(outcome.reply.status.code()); }
@@ -152,6 +153,7 @@ class ScenarioRunner {
       const Outcome out =
           execute(op, MoveCash{participant(w.at(1)).cash_account, Cash{number(w.at(2))}, "k" + std::to_string(now_), false});
       if (!out.reply.status.is_ok()) throw Failure{out.reply.status.message()};
+      deposited_ += number(w.at(2));
     } else if (verb == "issue") {
       const Outcome out = execute(Principal{Role::registry_authority, 0, "registry"},
                                   IssueAllowances{w.at(2), participant(w.at(1)).holding_account, Qty{number(w.at(3))},
@@ -297,6 +299,16 @@ class ScenarioRunner {
                                   AcceptBlockTrade{order_ref(w.at(2)), Price{number(w.at(5))}, Qty{number(w.at(3))}, ""});
       for (const TradeRecord& t : out.reply.trades) trades_.push_back(t);
       check_result(out, w, 6);
+    } else if (verb == "fees") {
+      // fees listed_buy=BPS listed_sell=BPS block_buy=BPS block_sell=BPS: the
+      // file's fee schedule; only as its first command.
+      expect_words(w, 5);
+      if (now_ != kStart) throw Failure{"fees must come before every other command"};
+      config_.fees.listed_buy_bps = static_cast<int>(keyed(w.at(1), "listed_buy"));
+      config_.fees.listed_sell_bps = static_cast<int>(keyed(w.at(2), "listed_sell"));
+      config_.fees.block_buy_bps = static_cast<int>(keyed(w.at(3), "block_buy"));
+      config_.fees.block_sell_bps = static_cast<int>(keyed(w.at(4), "block_sell"));
+      exchange_.emplace(config_);
     } else if (verb == "expect") {
       expect(w);
     } else {
@@ -328,9 +340,31 @@ class ScenarioRunner {
                       std::to_string(t.price.value) + " buyer " + std::to_string(t.buyer) + " seller " +
                       std::to_string(t.seller)};
       }
+    } else if (what == "fees") {
+      // expect fees N buyer=FEN seller=FEN: the fees of the N-th trade
+      expect_words(w, 5);
+      const std::size_t n = static_cast<std::size_t>(number(w.at(2)));
+      if (n < 1 || n > trades_.size()) throw Failure{"no trade " + w.at(2)};
+      const TradeRecord& t = trades_[n - 1];
+      if (t.buyer_fee.value != keyed(w.at(3), "buyer") || t.seller_fee.value != keyed(w.at(4), "seller")) {
+        throw Failure{"trade " + w.at(2) + " fees are buyer=" + std::to_string(t.buyer_fee.value) +
+                      " seller=" + std::to_string(t.seller_fee.value)};
+      }
+    } else if (what == "fee_account") {
+      // expect fee_account FEN: the exchange fee account's balance
+      expect_words(w, 3);
+      const auto fee = exchange_->clearing().account(settlement::kFeeCashAccount);
+      if (fee.total().value != number(w.at(2))) throw Failure{"fee account holds " + std::to_string(fee.total().value)};
+    } else if (what == "conservation") {
+      // expect conservation: all cash (fee account included) = deposits - withdrawals
+      expect_words(w, 2);
+      if (exchange_->clearing().total().value != deposited_) {
+        throw Failure{"all cash sums to " + std::to_string(exchange_->clearing().total().value) + ", deposits to " +
+                      std::to_string(deposited_)};
+      }
     } else if (what == "book") {
       // expect book INSTRUMENT empty | expect book INSTRUMENT bid|ask PRICE QTY ORDERS (the best level)
-      const matching::LadderBook* book = exchange_.book(w.at(2));
+      const matching::LadderBook* book = exchange_->book(w.at(2));
       if (book == nullptr) throw Failure{"unknown instrument"};
       if (w.at(3) == "empty") {
         if (book->order_count() != 0) throw Failure{std::to_string(book->order_count()) + " orders rest"};
@@ -345,7 +379,7 @@ class ScenarioRunner {
       }
     } else if (what == "cash") {
       // expect cash CODE available=N reserved=N unsettled=N
-      const auto cash = exchange_.clearing().account(participant(w.at(2)).cash_account);
+      const auto cash = exchange_->clearing().account(participant(w.at(2)).cash_account);
       if (cash.available.value != keyed(w.at(3), "available") || cash.reserved.value != keyed(w.at(4), "reserved") ||
           cash.unsettled.value != keyed(w.at(5), "unsettled")) {
         throw Failure{"cash is available=" + std::to_string(cash.available.value) + " reserved=" +
@@ -353,7 +387,7 @@ class ScenarioRunner {
       }
     } else if (what == "units") {
       // expect units CODE INSTRUMENT available=N reserved=N pending=N
-      const auto h = exchange_.registry().holding(participant(w.at(2)).holding_account, w.at(3));
+      const auto h = exchange_->registry().holding(participant(w.at(2)).holding_account, w.at(3));
       if (h.available.value != keyed(w.at(4), "available") || h.reserved.value != keyed(w.at(5), "reserved") ||
           h.pending.value != keyed(w.at(6), "pending")) {
         throw Failure{"units are available=" + std::to_string(h.available.value) + " reserved=" +
@@ -362,21 +396,21 @@ class ScenarioRunner {
     } else if (what == "order") {
       // expect order #N STATUS
       expect_words(w, 4);
-      const OrderRecord* order = exchange_.order(order_ref(w.at(2)));
+      const OrderRecord* order = exchange_->order(order_ref(w.at(2)));
       if (order == nullptr) throw Failure{"no order " + w.at(2)};
       if (order_status(order->status) != w.at(3)) throw Failure{"order " + w.at(2) + " is " + order_status(order->status)};
     } else if (what == "reference") {
       // expect reference INSTRUMENT PRICE
       expect_words(w, 4);
-      const InstrumentState* state = exchange_.instrument_state(w.at(2));
+      const InstrumentState* state = exchange_->instrument_state(w.at(2));
       if (state == nullptr) throw Failure{"unknown instrument"};
       if (state->reference.value != number(w.at(3))) {
         throw Failure{"reference is " + std::to_string(state->reference.value)};
       }
     } else if (what == "trading_date") {
       expect_words(w, 3);
-      if (exchange_.market_state().trading_date != w.at(2)) {
-        throw Failure{"trading date is " + exchange_.market_state().trading_date};
+      if (exchange_->market_state().trading_date != w.at(2)) {
+        throw Failure{"trading date is " + exchange_->market_state().trading_date};
       }
     } else {
       throw Failure{"unknown expectation " + what};
@@ -384,8 +418,10 @@ class ScenarioRunner {
   }
 
   Config config_;
-  Exchange exchange_;
-  UnixNanos now_ = 1'763'949'600'000'000'000;
+  std::optional<Exchange> exchange_;
+  static constexpr UnixNanos kStart = 1'763'949'600'000'000'000;
+  UnixNanos now_ = kStart;
+  std::int64_t deposited_ = 0;
   std::map<std::string, ParticipantRecord> participants_;
   std::vector<OrderId> placed_;
   std::vector<TradeRecord> trades_;

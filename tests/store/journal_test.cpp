@@ -174,6 +174,11 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   for (const engine::Outcome* outcome : all()) {
     for (const engine::Event& event : outcome->events) {
       kinds.insert(engine::event_name(event));
+      // Clearing's end-of-day events are nlohmann objects too (store/clearing_rows.cpp, clearing_store_test).
+      if (std::holds_alternative<engine::StatementWritten>(event) ||
+          std::holds_alternative<engine::ReconciliationRecorded>(event)) {
+        continue;
+      }
       const auto payload = nlohmann::ordered_json::parse(event_payload_json(event));
       std::string previous;
       for (const auto& [key, value] : payload.items()) {
@@ -186,9 +191,11 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   // The registry's events have their own payloads (store/registry_rows.cpp and ccer_rows.cpp, keys
   // in nlohmann's bytewise order) and their own tests (registry_store_test, e2e ccer_test and
   // pledge_test); every other kind is covered here.
-  constexpr std::size_t registry_kinds = 14;  // CapChanged ... UnitsRetired, the last fourteen alternatives
+  constexpr std::size_t registry_kinds = 14;  // CapChanged ... IdempotencyKeyUsed, pledge and CCER events
   for (const std::string& kind : kinds) EXPECT_FALSE(kind == "CapChanged" || kind == "FreezeChanged") << kind;
-  EXPECT_EQ(kinds.size(), std::variant_size_v<engine::Event> - registry_kinds) << "every other event kind is covered";
+  constexpr std::size_t clearing_kinds_not_raised = 1;  // AlertRaised: only a failed reconciliation raises one
+  EXPECT_EQ(kinds.size(), std::variant_size_v<engine::Event> - registry_kinds - clearing_kinds_not_raised)
+      << "every other event kind is covered";
   PostgresJournal journal(db.conninfo());
   ASSERT_TRUE(journal.commit(all()).is_ok());
   EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal"), std::to_string([&] {

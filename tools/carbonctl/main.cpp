@@ -50,7 +50,8 @@ Exit codes:
   5  the server refused the request (INVALID_ARGUMENT, NOT_FOUND,
      FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE); the message names
      the rule; nothing changed
-  6  a negative finding: "regulator verify" found the ledger broken
+  6  a negative finding: "regulator verify" found the ledger broken, or
+     "reconciliation" ran and is not balanced
 
 Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list)";
 
@@ -431,6 +432,7 @@ int main(int argc, char** argv) {
   add_regulator_commands(app, action);
   add_pledge_commands(app, action);  // after the regulator group: it adds to it
   add_ccer_commands(app, action);
+  add_clearing_commands(app, action);
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 

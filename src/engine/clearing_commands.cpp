@@ -1,0 +1,277 @@
+// Clearing at end of day and its queries: settlement statements per
+// participant, the conservation check (reconciliation) with its market-wide
+// halt and surveillance alert when it fails, and the reads of all three.
+#include <algorithm>
+#include <set>
+
+#include "engine/exchange.h"
+#include "engine/step.h"
+#include "matching/trading_rules.h"
+
+namespace carbon::engine {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+bool is_date(const std::string& text) { return text.empty() || matching::parse_date(text).has_value(); }
+
+}  // namespace
+
+void Exchange::note_day_transfer(const registry::LedgerEntry& entry) {
+  if (entry.kind == registry::TransferKind::trade || entry.from_account == entry.to_account) return;
+  day_transfers_[{entry.to_account, entry.instrument}].first += entry.quantity;
+  day_transfers_[{entry.from_account, entry.instrument}].second += entry.quantity;
+}
+
+ReconciliationRecord Exchange::reconcile(UnixNanos now) const {
+  ReconciliationRecord report;
+  report.as_of_sequence = last_sequence_;
+  report.computed_at = now;
+  CashReconciliation& cash = report.cash;
+  for (const auto& [key, movement] : cash_movements_) {
+    (movement.withdrawal ? cash.withdrawals : cash.deposits) += movement.amount;
+  }
+  for (const auto& [id, participant] : participants_) {
+    cash.participant_balances += clearing_.account(participant.cash_account).total();
+  }
+  cash.fee_account = clearing_.account(settlement::kFeeCashAccount).total();
+  cash.difference = cash.deposits - cash.withdrawals - cash.participant_balances - cash.fee_account -
+                    cash.proceeds_account;
+  cash.balanced = cash.difference.is_zero();
+  report.balanced = cash.balanced;
+  for (const auto& [code, instrument] : instruments_) {
+    UnitReconciliation units;
+    units.instrument = code;
+    units.issued = Qty{0} - registry_.holding(registry::kIssuanceAccount, code).total();
+    for (const auto& [id, participant] : participants_) {
+      units.participant_holdings += registry_.holding(participant.holding_account, code).total();
+    }
+    units.reserve_account = registry_.holding(registry::kReserveAccount, code).total();
+    units.auction_account = registry_.holding(registry::kAuctionAccount, code).total();
+    units.surrendered = registry_.holding(registry::kSurrenderAccount, code).total();
+    units.retired = registry_.holding(registry::kCancellationAccount, code).total();
+    units.difference = units.issued - units.participant_holdings - units.reserve_account - units.auction_account -
+                       units.surrendered - units.retired;
+    units.balanced = units.difference.is_zero();
+    report.balanced = report.balanced && units.balanced;
+    report.units.push_back(std::move(units));
+  }
+  return report;
+}
+
+StatementRecord Exchange::statement_of(const ParticipantRecord& participant, const std::string& date,
+                                       Sequence sequence, UnixNanos at) const {
+  StatementRecord st;
+  st.participant = participant.id;
+  st.trading_date = date;
+  st.cash_account = participant.cash_account;
+  st.holding_account = participant.holding_account;
+  st.generated_at = at;
+  st.sequence = sequence;
+  const StatementRecord* previous = nullptr;
+  if (auto found = last_statement_.find(participant.id); found != last_statement_.end()) previous = found->second;
+  if (previous != nullptr) st.opening_cash = previous->closing_cash.total();
+  for (const auto& [key, movement] : cash_movements_) {
+    if (movement.account != participant.cash_account || movement.sequence <= market_.day_opened_sequence) continue;
+    (movement.withdrawal ? st.withdrawals : st.deposits) += movement.amount;
+  }
+  st.closing_cash = clearing_.account(participant.cash_account);
+
+  std::map<std::string, StatementLine> lines;
+  auto line = [&](const std::string& code) -> StatementLine& {
+    StatementLine& l = lines[code];
+    l.instrument = code;
+    return l;
+  };
+  if (previous != nullptr) {
+    for (const StatementLine& old : previous->lines) line(old.instrument).opening = old.closing.total();
+  }
+  for (auto it = trades_.rbegin(); it != trades_.rend() && it->sequence > market_.day_opened_sequence; ++it) {
+    const TradeRecord& t = *it;
+    if (t.buyer != participant.id && t.seller != participant.id) continue;
+    st.trades.push_back(t);
+  }
+  std::reverse(st.trades.begin(), st.trades.end());
+  for (const TradeRecord& t : st.trades) {
+    const Cash value = *notional(t.price, t.quantity);
+    StatementLine& l = line(t.instrument);
+    if (t.buyer == participant.id) {
+      l.bought += t.quantity;
+      l.bought_value += value;
+      l.fees += t.buyer_fee;
+      st.bought_value += value;
+      st.fees += t.buyer_fee;
+    }
+    if (t.seller == participant.id) {
+      l.sold += t.quantity;
+      l.sold_value += value;
+      l.fees += t.seller_fee;
+      st.sold_value += value;
+      st.fees += t.seller_fee;
+    }
+  }
+  for (const auto& [key, moved] : day_transfers_) {
+    if (key.first != participant.holding_account) continue;
+    StatementLine& l = line(key.second);
+    l.received += moved.first;
+    l.delivered += moved.second;
+  }
+  for (const registry::HoldingRecord& holding : registry_.holdings_of(participant.holding_account)) {
+    if (!holding.holding.total().is_zero()) line(holding.instrument);
+  }
+  for (auto& [code, l] : lines) {
+    l.closing = registry_.holding(participant.holding_account, code);
+    if (l.opening.is_zero() && l.bought.is_zero() && l.sold.is_zero() && l.received.is_zero() &&
+        l.delivered.is_zero() && l.closing.total().is_zero()) {
+      continue;  // nothing held or moved
+    }
+    if (auto found = instruments_.find(code); found != instruments_.end()) {
+      l.closing_price = found->second.state.previous_close;
+    }
+    st.lines.push_back(std::move(l));
+  }
+  return st;
+}
+
+void Exchange::close_day_clearing(Step& step, const std::string& date) {
+  for (const auto& [id, participant] : participants_) {
+    StatementRecord st = statement_of(participant, date, step.sequence, step.at);
+    step.events.push_back(StatementWritten{st});
+    auto [it, inserted] = statements_.insert_or_assign({date, id}, std::move(st));
+    (void)inserted;
+    last_statement_[id] = &it->second;
+    ++step.reply.statements_written;
+  }
+  day_transfers_.clear();
+
+  ReconciliationRecord report = reconcile(step.at);
+  report.trading_date = date;
+  report.as_of_sequence = step.sequence;
+  step.events.push_back(ReconciliationRecorded{report});
+  if (!report.balanced) {
+    std::string what;
+    std::int64_t metric = 0;
+    if (!report.cash.balanced) {
+      what = "cash: deposits minus withdrawals differ from all balances by " + std::to_string(report.cash.difference.value) +
+             " fen";
+      metric = report.cash.difference.value;
+    }
+    std::string instrument;
+    for (const UnitReconciliation& units : report.units) {
+      if (units.balanced) continue;
+      if (!what.empty()) what += "; ";
+      what += units.instrument + ": issued differs from holdings plus system accounts by " +
+              std::to_string(units.difference.value) + " t";
+      if (metric == 0) metric = units.difference.value;
+      if (instrument.empty()) instrument = units.instrument;
+    }
+    market_.halted = true;
+    market_.halt_reason = "reconciliation failed at the end of day " + date + " (" + what +
+                          "); trading is halted until an operator resumes it";
+    market_dirty_ = true;
+    AlertRecord alert;
+    alert.id = alerts_.size() + 1;
+    alert.type = AlertRecord::kReconciliationFailure;
+    alert.severity = AlertRecord::kSeverityHigh;
+    alert.instrument = report.cash.balanced ? instrument : "";
+    alert.description = "end-of-day reconciliation of " + date + " failed: " + what;
+    alert.metric_value = metric;
+    alert.threshold_value = 0;
+    alert.metric_unit = report.cash.balanced ? "tonnes" : "fen";
+    alert.window_start = 0;
+    alert.window_end = step.at;
+    alert.detected_at = step.at;
+    alert.sequence = step.sequence;
+    step.events.push_back(AlertRaised{alert});
+    alerts_.push_back(std::move(alert));
+  }
+  step.reply.reconciliation = report;
+  reconciliations_[date] = std::move(report);
+}
+
+Status Exchange::clearing_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const {
+  const bool staff = who.role != Role::trader;
+  return std::visit(
+      Overloaded{
+          [&](const GetReconciliation& q) -> Status {
+            if (!staff) return permission_denied("GetReconciliation is for operators, regulators and auditors");
+            if (!is_date(q.trading_date)) return invalid_argument("trading_date must be YYYY-MM-DD");
+            if (q.trading_date.empty()) {
+              reply.reconciliation = reconcile(now);
+              return Status::ok();
+            }
+            auto found = reconciliations_.find(q.trading_date);
+            if (found == reconciliations_.end()) {
+              return not_found("no end of day has been recorded for " + q.trading_date);
+            }
+            reply.reconciliation = found->second;
+            return Status::ok();
+          },
+          [&](const ListSurveillanceAlerts& q) -> Status {
+            if (!staff) return permission_denied("ListSurveillanceAlerts is for regulators and auditors");
+            if (q.to != 0 && q.from > q.to) return invalid_argument("from_unix_nanos is after to_unix_nanos");
+            for (auto it = alerts_.rbegin(); it != alerts_.rend(); ++it) {
+              const AlertRecord& a = *it;
+              if (a.detected_at < q.from || (q.to != 0 && a.detected_at >= q.to)) continue;
+              if (q.type != 0 && a.type != q.type) continue;
+              if (q.min_severity != 0 && a.severity < q.min_severity) continue;
+              if (!q.instrument.empty() && a.instrument != q.instrument) continue;
+              if (q.participant != 0 &&
+                  std::find(a.participants.begin(), a.participants.end(), q.participant) == a.participants.end()) {
+                continue;
+              }
+              reply.alerts.push_back(a);
+            }
+            return Status::ok();
+          },
+          [&](const GetStatement& q) -> Status {
+            if (!is_date(q.trading_date)) return invalid_argument("trading_date must be YYYY-MM-DD");
+            ParticipantId participant = q.participant;
+            if (!staff) {
+              const ParticipantRecord* own = trader(who);
+              if (own == nullptr) return permission_denied("the caller's participant does not exist");
+              if (participant != 0 && participant != own->id) {
+                return permission_denied("a trader reads only its own participant's statements");
+              }
+              participant = own->id;
+            } else if (participant == 0) {
+              return invalid_argument("participant_id is required for a caller that is not a trader");
+            }
+            std::string date = q.trading_date;
+            if (date.empty()) {
+              if (reconciliations_.empty()) return not_found("end of day has not been run yet");
+              date = reconciliations_.rbegin()->first;
+            }
+            auto found = statements_.find({date, participant});
+            if (found == statements_.end()) {
+              return not_found("no statement of participant " + std::to_string(participant) + " for " + date +
+                               " (not a trading day, end of day not yet run, or unknown participant)");
+            }
+            reply.statement = found->second;
+            return Status::ok();
+          },
+          [&](const auto&) -> Status { return Status{ErrorCode::unimplemented, "not a clearing query"}; },
+      },
+      body);
+}
+
+void Exchange::restore_clearing(const RecoveredState& state) {
+  for (const ReconciliationRecord& report : state.reconciliations) reconciliations_[report.trading_date] = report;
+  alerts_ = state.alerts;
+  std::sort(alerts_.begin(), alerts_.end(), [](const AlertRecord& a, const AlertRecord& b) { return a.id < b.id; });
+  for (const StatementRecord& st : state.statements) {
+    auto [it, inserted] = statements_.insert_or_assign({st.trading_date, st.participant}, st);
+    (void)inserted;
+    const StatementRecord*& latest = last_statement_[st.participant];
+    if (latest == nullptr || latest->trading_date < st.trading_date) latest = &it->second;
+  }
+  for (const auto& [from, to, instrument, quantity] : state.day_transfers) {
+    day_transfers_[{to, instrument}].first += quantity;
+    day_transfers_[{from, instrument}].second += quantity;
+  }
+}
+
+}  // namespace carbon::engine

@@ -1,0 +1,176 @@
+// Clearing RPCs: TradingService.GetStatement, AdminService.GetReconciliation
+// and RegulatorService.ListSurveillanceAlerts, all answered by the engine
+// after every earlier command has committed.
+#include <algorithm>
+#include <cstdio>
+
+#include "server/dispatch.h"
+
+namespace carbon::server {
+namespace {
+
+using server::to_proto;  // the shared conversions of convert.h, next to the ones below
+
+/// A page of alerts: items [offset, offset + size); the token is "<offset>.<filter hash>" so that
+/// a token is refused with other filters (common.proto, Paging), as in registry_services.cpp.
+struct Page {
+  std::size_t offset = 0;
+  std::size_t size = 100;
+  std::string filters;
+};
+
+std::string filter_hash(const std::string& filters) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+Status parse_page(std::uint32_t page_size, const std::string& token, std::string filters, Page& page) {
+  page.size = page_size == 0 ? 100 : std::min<std::uint32_t>(page_size, 1000);
+  page.filters = std::move(filters);
+  if (token.empty()) return Status::ok();
+  const auto dot = token.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 18 || token.substr(dot + 1) != filter_hash(page.filters) ||
+      token.find_first_not_of("0123456789") != dot) {
+    return invalid_argument("page_token was not returned by this RPC with these filters");
+  }
+  page.offset = std::stoull(token.substr(0, dot));
+  return Status::ok();
+}
+
+void to_proto(const engine::AlertRecord& in, v1::SurveillanceAlert& out) {
+  out.set_alert_id(in.id);
+  out.set_type(static_cast<v1::AlertType>(in.type));
+  out.set_severity(static_cast<v1::AlertSeverity>(in.severity));
+  out.set_instrument(in.instrument);
+  for (ParticipantId p : in.participants) out.add_participant_ids(p);
+  out.set_description(in.description);
+  out.set_metric_value(in.metric_value);
+  out.set_threshold_value(in.threshold_value);
+  out.set_metric_unit(in.metric_unit);
+  out.set_window_start_unix_nanos(in.window_start);
+  out.set_window_end_unix_nanos(in.window_end);
+  out.set_detected_at_unix_nanos(in.detected_at);
+  out.set_sequence(in.sequence);
+}
+
+void to_proto(const engine::StatementRecord& in, v1::Statement& out) {
+  out.set_participant_id(in.participant);
+  out.set_trading_date(in.trading_date);
+  out.set_opening_cash_fen(in.opening_cash.value);
+  out.set_deposits_fen(in.deposits.value);
+  out.set_withdrawals_fen(in.withdrawals.value);
+  out.set_bought_value_fen(in.bought_value.value);
+  out.set_sold_value_fen(in.sold_value.value);
+  out.set_fees_fen(in.fees.value);
+  to_proto(engine::CashRecord{in.cash_account, in.participant, in.closing_cash}, *out.mutable_closing_cash());
+  for (const engine::StatementLine& l : in.lines) {
+    v1::StatementInstrumentLine& line = *out.add_lines();
+    line.set_instrument(l.instrument);
+    line.set_opening_quantity(l.opening.value);
+    line.set_bought_quantity(l.bought.value);
+    line.set_sold_quantity(l.sold.value);
+    line.set_received_quantity(l.received.value);
+    line.set_delivered_quantity(l.delivered.value);
+    to_proto(registry::HoldingRecord{in.holding_account, l.instrument, l.closing}, *line.mutable_closing_holding());
+    line.set_bought_value_fen(l.bought_value.value);
+    line.set_sold_value_fen(l.sold_value.value);
+    line.set_fees_fen(l.fees.value);
+    line.set_closing_price_fen(l.closing_price.value);
+  }
+  for (const engine::TradeRecord& t : in.trades) to_proto(t, *out.add_trades());
+  out.set_generated_at_unix_nanos(in.generated_at);
+  out.set_sequence(in.sequence);
+}
+
+}  // namespace
+
+void to_proto(const engine::ReconciliationRecord& in, v1::ReconciliationReport& out) {
+  out.set_trading_date(in.trading_date);
+  out.set_as_of_sequence(in.as_of_sequence);
+  v1::CashReconciliation& cash = *out.mutable_cash();
+  cash.set_total_deposits_fen(in.cash.deposits.value);
+  cash.set_total_withdrawals_fen(in.cash.withdrawals.value);
+  cash.set_participant_balances_fen(in.cash.participant_balances.value);
+  cash.set_fee_account_fen(in.cash.fee_account.value);
+  cash.set_proceeds_account_fen(in.cash.proceeds_account.value);
+  cash.set_difference_fen(in.cash.difference.value);
+  cash.set_balanced(in.cash.balanced);
+  for (const engine::UnitReconciliation& u : in.units) {
+    v1::UnitReconciliation& units = *out.add_units();
+    units.set_instrument(u.instrument);
+    units.set_issued(u.issued.value);
+    units.set_participant_holdings(u.participant_holdings.value);
+    units.set_reserve_account(u.reserve_account.value);
+    units.set_auction_account(u.auction_account.value);
+    units.set_surrendered(u.surrendered.value);
+    units.set_retired(u.retired.value);
+    units.set_difference(u.difference.value);
+    units.set_balanced(u.balanced);
+  }
+  out.set_balanced(in.balanced);
+  out.set_computed_at_unix_nanos(in.computed_at);
+}
+
+grpc::ServerUnaryReactor* TradingService::GetStatement(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetStatementRequest* request,
+                                                       v1::GetStatementResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.TradingService/GetStatement", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::GetStatement{request->trading_date(), request->participant_id()}};
+      },
+      [](const engine::Reply& reply, v1::GetStatementResponse& out) {
+        if (reply.statement) to_proto(*reply.statement, *out.mutable_statement());
+      });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetReconciliation(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetReconciliationRequest* request,
+                                                          v1::ReconciliationReport* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/GetReconciliation", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::GetReconciliation{request->trading_date()}};
+      },
+      [](const engine::Reply& reply, v1::ReconciliationReport& out) {
+        if (reply.reconciliation) to_proto(*reply.reconciliation, out);
+      });
+}
+
+grpc::ServerUnaryReactor* RegulatorService::ListSurveillanceAlerts(grpc::CallbackServerContext* ctx,
+                                                                   const v1::ListSurveillanceAlertsRequest* request,
+                                                                   v1::ListSurveillanceAlertsResponse* response) {
+  Page page;
+  Status precheck = parse_page(request->page_size(), request->page_token(),
+                               std::to_string(request->from_unix_nanos()) + "|" +
+                                   std::to_string(request->to_unix_nanos()) + "|" + std::to_string(request->type()) +
+                                   "|" + std::to_string(request->min_severity()) + "|" +
+                                   std::to_string(request->participant_id()) + "|" + request->instrument(),
+                               page);
+  if (precheck.is_ok() && !v1::AlertType_IsValid(request->type())) precheck = invalid_argument("unknown alert type");
+  if (precheck.is_ok() && !v1::AlertSeverity_IsValid(request->min_severity())) {
+    precheck = invalid_argument("unknown alert severity");
+  }
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.RegulatorService/ListSurveillanceAlerts", response, std::move(precheck),
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::ListSurveillanceAlerts{
+            request->from_unix_nanos(), request->to_unix_nanos(), static_cast<int>(request->type()),
+            static_cast<int>(request->min_severity()), request->participant_id(), request->instrument()}};
+      },
+      [page](const engine::Reply& reply, v1::ListSurveillanceAlertsResponse& out) {
+        const auto& alerts = reply.alerts;
+        for (std::size_t k = page.offset; k < alerts.size() && k < page.offset + page.size; ++k) {
+          to_proto(alerts[k], *out.add_alerts());
+        }
+        if (page.offset + page.size < alerts.size()) {
+          out.set_next_page_token(std::to_string(page.offset + page.size) + "." + filter_hash(page.filters));
+        }
+        return Status::ok();
+      });
+}
+
+}  // namespace carbon::server

@@ -1,0 +1,335 @@
+// End of day clearing in the engine: settlement statements to the fen, the
+// reconciliation (live and recorded), and a failed reconciliation after a
+// restore from tampered state halting the market with a surveillance alert.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "engine/exchange.h"
+
+namespace carbon::engine {
+namespace {
+
+constexpr UnixNanos kHour = 3'600'000'000'000;
+constexpr UnixNanos kMonday1030 = 1'763'951'400'000'000'000;  // 2025-11-24 10:30 Asia/Shanghai
+
+const Principal kOperator{Role::operator_, 0, "ops"};
+const Principal kRegistry{Role::registry_authority, 0, "registry"};
+const Principal kRegulator{Role::regulator, 0, "reg"};
+const Principal kAuditor{Role::auditor, 0, "aud"};
+
+Config fee_config() {
+  Config config = default_config();
+  for (auto& instrument : config.instruments) instrument.reference_price = Price{5'000};
+  config.fees = FeeSchedule{5, 3, 2, 1};
+  return config;
+}
+
+/// The rows the journal writer would keep, enough to restore an Exchange.
+struct Projection {
+  RecoveredState state;
+  std::map<AccountId, CashRecord> cash;
+  std::map<std::pair<AccountId, std::string>, registry::HoldingRecord> holdings;
+  std::map<OrderId, OrderRecord> orders;
+  std::map<std::string, InstrumentState> instruments;
+  std::map<std::string, ReconciliationRecord> reconciliations;
+  std::map<std::pair<std::string, ParticipantId>, StatementRecord> statements;
+
+  void apply(const Outcome& outcome) {
+    if (outcome.sequence != 0) state.last_sequence = outcome.sequence;
+    for (const Event& event : outcome.events) {
+      if (auto* e = std::get_if<ParticipantCreated>(&event)) state.participants.push_back(e->participant);
+      if (auto* e = std::get_if<CashChanged>(&event)) cash[e->cash.account] = e->cash;
+      if (auto* e = std::get_if<CashMoved>(&event)) state.cash_movements.push_back(e->movement);
+      if (auto* e = std::get_if<HoldingChanged>(&event)) holdings[{e->holding.account, e->holding.instrument}] = e->holding;
+      if (auto* e = std::get_if<LedgerAppended>(&event)) {
+        state.last_ledger_entry_id = e->entry.entry_id;
+        state.last_ledger_hash = e->entry.hash;
+      }
+      if (auto* e = std::get_if<OrderChanged>(&event)) orders[e->order.id] = e->order;
+      if (auto* e = std::get_if<TradeExecuted>(&event)) state.trades.push_back(e->trade);
+      if (auto* e = std::get_if<InstrumentStateChanged>(&event)) instruments[e->state.instrument] = e->state;
+      if (auto* e = std::get_if<MarketStateChanged>(&event)) state.market = e->state;
+      if (auto* e = std::get_if<DailyBarRecorded>(&event)) state.bars.push_back(e->bar);
+      if (auto* e = std::get_if<ReconciliationRecorded>(&event)) reconciliations[e->report.trading_date] = e->report;
+      if (auto* e = std::get_if<AlertRaised>(&event)) state.alerts.push_back(e->alert);
+      if (auto* e = std::get_if<StatementWritten>(&event)) {
+        statements[{e->statement.trading_date, e->statement.participant}] = e->statement;
+      }
+    }
+  }
+  RecoveredState recovered() const {
+    RecoveredState out = state;
+    for (const auto& [k, v] : cash) out.cash.push_back(v);
+    for (const auto& [k, v] : holdings) out.holdings.push_back(v);
+    for (const auto& [k, v] : orders) out.orders.push_back(v);
+    for (const auto& [k, v] : instruments) out.instrument_states.push_back(v);
+    for (const auto& [k, v] : reconciliations) out.reconciliations.push_back(v);
+    for (const auto& [k, v] : statements) out.statements.push_back(v);
+    return out;
+  }
+};
+
+class EndOfDayClearingTest : public ::testing::Test {
+ protected:
+  EndOfDayClearingTest() : exchange(std::make_unique<Exchange>(fee_config())) {}
+
+  Outcome run(const Principal& who, CommandBody body) {
+    now += 1'000'000;
+    Outcome out = exchange->execute(Command{who, std::move(body)}, now);
+    projection.apply(out);
+    return out;
+  }
+
+  ParticipantRecord create(const std::string& code) {
+    registry::Hash token{};
+    token[0] = static_cast<std::uint8_t>(code.size());
+    token[1] = static_cast<std::uint8_t>(code.back());
+    Outcome out = run(kOperator, CreateParticipant{code, code, ParticipantType::institution, token});
+    EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+    return out.reply.participants.at(0);
+  }
+
+  static Principal trader(const ParticipantRecord& p) { return Principal{Role::trader, p.id, p.code}; }
+
+  Outcome place(const ParticipantRecord& p, Side side, std::int64_t price, std::int64_t qty) {
+    PlaceOrder order;
+    order.instrument = "CEA2024";
+    order.side = side;
+    order.price = Price{price};
+    order.quantity = Qty{qty};
+    return run(trader(p), order);
+  }
+
+  /// Buyer B and seller S; a day of trading on 2025-11-24 closed by end of day.
+  void trade_a_day() {
+    b = create("B");
+    s = create("S");
+    ASSERT_TRUE(run(kOperator, MoveCash{b.cash_account, Cash{10'000'000}, "d1", false}).reply.status.is_ok());
+    ASSERT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{1'000}, "d2", false}).reply.status.is_ok());
+    ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", s.holding_account, Qty{1'000}, "a"}).reply.status.is_ok());
+    // Trade 1: 100 t @ 5000 = 500,000 fen; buyer fee 250, seller fee 150.
+    ASSERT_TRUE(place(s, Side::sell, 5'000, 100).reply.status.is_ok());
+    ASSERT_EQ(place(b, Side::buy, 5'000, 100).reply.trades.size(), 1u);
+    // Trade 2: 1 t @ 4999 = 4,999 fen; buyer fee 2.4995 -> 2, seller fee 1.4997 -> 1.
+    ASSERT_TRUE(place(s, Side::sell, 4'999, 1).reply.status.is_ok());
+    ASSERT_EQ(place(b, Side::buy, 5'100, 1).reply.trades.size(), 1u);
+    // An open buy left to expire at end of day.
+    ASSERT_TRUE(place(b, Side::buy, 4'600, 10).reply.status.is_ok());
+    ASSERT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{500}, "w1", true}).reply.status.is_ok());
+    now = kMonday1030 + 5 * kHour;  // 15:30
+    eod = run(kOperator, RunEndOfDay{"2025-11-24"});
+    ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  }
+
+  std::unique_ptr<Exchange> exchange;
+  Projection projection;
+  UnixNanos now = kMonday1030;
+  ParticipantRecord b, s;
+  Outcome eod;
+};
+
+TEST_F(EndOfDayClearingTest, EndOfDayWritesStatementsToTheFen) {
+  trade_a_day();
+  EXPECT_EQ(eod.reply.statements_written, 2u);
+  const Outcome got = run(trader(b), GetStatement{"2025-11-24", 0});
+  ASSERT_TRUE(got.reply.status.is_ok()) << got.reply.status.message();
+  const StatementRecord& sb = *got.reply.statement;
+  EXPECT_EQ(sb.participant, b.id);
+  EXPECT_EQ(sb.opening_cash, Cash{0});
+  EXPECT_EQ(sb.deposits, Cash{10'000'000});
+  EXPECT_EQ(sb.withdrawals, Cash{0});
+  EXPECT_EQ(sb.bought_value, Cash{504'999});
+  EXPECT_EQ(sb.sold_value, Cash{0});
+  EXPECT_EQ(sb.fees, Cash{252});
+  EXPECT_EQ(sb.closing_cash, (settlement::CashAccount{Cash{10'000'000 - 504'999 - 252}, Cash{0}, Cash{0}}));
+  ASSERT_EQ(sb.trades.size(), 2u);
+  EXPECT_EQ(sb.trades[0].buyer_fee, Cash{250});
+  EXPECT_EQ(sb.trades[1].buyer_fee, Cash{2});
+  ASSERT_EQ(sb.lines.size(), 1u);
+  EXPECT_EQ(sb.lines[0].instrument, "CEA2024");
+  EXPECT_EQ(sb.lines[0].opening, Qty{0});
+  EXPECT_EQ(sb.lines[0].bought, Qty{101});
+  EXPECT_EQ(sb.lines[0].closing.available, Qty{101});  // T+1 released by end of day
+  EXPECT_EQ(sb.lines[0].fees, Cash{252});
+  EXPECT_EQ(sb.lines[0].bought_value, Cash{504'999});
+
+  const Outcome gs = run(kAuditor, GetStatement{"2025-11-24", s.id});
+  ASSERT_TRUE(gs.reply.status.is_ok()) << gs.reply.status.message();
+  const StatementRecord& ss = *gs.reply.statement;
+  EXPECT_EQ(ss.deposits, Cash{1'000});
+  EXPECT_EQ(ss.withdrawals, Cash{500});
+  EXPECT_EQ(ss.sold_value, Cash{504'999});
+  EXPECT_EQ(ss.fees, Cash{151});
+  EXPECT_EQ(ss.closing_cash.total(), Cash{1'000 - 500 + 504'999 - 151});
+  EXPECT_EQ(ss.closing_cash.unsettled, Cash{0});  // proceeds became withdrawable
+  ASSERT_EQ(ss.lines.size(), 1u);
+  EXPECT_EQ(ss.lines[0].received, Qty{1'000});  // the issuance
+  EXPECT_EQ(ss.lines[0].sold, Qty{101});
+  EXPECT_EQ(ss.lines[0].closing.total(), Qty{899});
+  // The closing identity of the proto: opening + deposits - withdrawals - bought - fees + sold.
+  for (const StatementRecord* st : {&sb, &ss}) {
+    EXPECT_EQ(st->closing_cash.total(),
+              st->opening_cash + st->deposits - st->withdrawals - st->bought_value - st->fees + st->sold_value);
+  }
+  // The empty date means the last day closed.
+  EXPECT_EQ(run(trader(b), GetStatement{"", 0}).reply.statement->trading_date, "2025-11-24");
+}
+
+TEST_F(EndOfDayClearingTest, StatementRefusals) {
+  trade_a_day();
+  struct Case {
+    const char* name;
+    Principal who;
+    GetStatement query;
+    ErrorCode code;
+    const char* words;
+  };
+  const Case cases[] = {
+      {"a trader asking for another participant", trader(b), {"2025-11-24", s.id}, ErrorCode::permission_denied,
+       "only its own"},
+      {"staff without a participant", kOperator, {"2025-11-24", 0}, ErrorCode::invalid_argument, "participant_id"},
+      {"a malformed date", trader(b), {"24.11.2025", 0}, ErrorCode::invalid_argument, "YYYY-MM-DD"},
+      {"a day not closed", trader(b), {"2025-11-25", 0}, ErrorCode::not_found, "no statement"},
+      {"an unknown participant", kRegulator, {"2025-11-24", 999}, ErrorCode::not_found, "no statement"},
+  };
+  for (const Case& c : cases) {
+    const Outcome out = run(c.who, c.query);
+    EXPECT_EQ(out.reply.status.code(), c.code) << c.name << ": " << out.reply.status.message();
+    EXPECT_NE(out.reply.status.message().find(c.words), std::string::npos) << c.name << ": " << out.reply.status.message();
+    EXPECT_TRUE(out.events.empty()) << c.name;
+  }
+}
+
+TEST_F(EndOfDayClearingTest, ReconciliationLiveAndRecorded) {
+  trade_a_day();
+  ASSERT_TRUE(eod.reply.reconciliation.has_value());
+  const ReconciliationRecord& day = *eod.reply.reconciliation;
+  EXPECT_TRUE(day.balanced);
+  EXPECT_EQ(day.trading_date, "2025-11-24");
+  EXPECT_EQ(day.cash.deposits, Cash{10'001'000});
+  EXPECT_EQ(day.cash.withdrawals, Cash{500});
+  EXPECT_EQ(day.cash.fee_account, Cash{403});
+  EXPECT_EQ(day.cash.participant_balances, Cash{10'001'000 - 500 - 403});
+  EXPECT_EQ(day.cash.difference, Cash{0});
+  const auto cea = std::find_if(day.units.begin(), day.units.end(),
+                                [](const UnitReconciliation& u) { return u.instrument == "CEA2024"; });
+  ASSERT_NE(cea, day.units.end());
+  EXPECT_EQ(cea->issued, Qty{1'000});
+  EXPECT_EQ(cea->participant_holdings, Qty{1'000});
+  EXPECT_TRUE(cea->balanced);
+  EXPECT_FALSE(exchange->market_state().halted);
+
+  const Outcome live = run(kRegulator, GetReconciliation{""});
+  ASSERT_TRUE(live.reply.status.is_ok());
+  EXPECT_TRUE(live.reply.reconciliation->balanced);
+  EXPECT_EQ(live.reply.reconciliation->trading_date, "");
+  const Outcome recorded = run(kAuditor, GetReconciliation{"2025-11-24"});
+  ASSERT_TRUE(recorded.reply.status.is_ok());
+  EXPECT_EQ(recorded.reply.reconciliation->as_of_sequence, eod.sequence);
+
+  EXPECT_EQ(run(trader(b), GetReconciliation{""}).reply.status.code(), ErrorCode::permission_denied);
+  EXPECT_EQ(run(kOperator, GetReconciliation{"2025-11-23"}).reply.status.code(), ErrorCode::not_found);
+  EXPECT_EQ(run(kOperator, GetReconciliation{"yesterday"}).reply.status.code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(run(trader(b), ListSurveillanceAlerts{}).reply.status.code(), ErrorCode::permission_denied);
+  EXPECT_TRUE(run(kRegulator, ListSurveillanceAlerts{}).reply.alerts.empty());
+}
+
+TEST_F(EndOfDayClearingTest, StatementsSurviveARestoreAndTheNextDayOpensAtTheClose) {
+  trade_a_day();
+  const StatementRecord before = *run(trader(b), GetStatement{"2025-11-24", 0}).reply.statement;
+  exchange = std::make_unique<Exchange>(fee_config());
+  exchange->restore(projection.recovered());
+  const Outcome again = run(trader(b), GetStatement{"2025-11-24", 0});
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  EXPECT_EQ(again.reply.statement->closing_cash, before.closing_cash);
+  EXPECT_EQ(again.reply.statement->fees, before.fees);
+  EXPECT_EQ(again.reply.statement->trades.size(), before.trades.size());
+  EXPECT_EQ(exchange->clearing().account(settlement::kFeeCashAccount).total(), Cash{403});
+
+  // Tuesday: the opening is Monday's closing.
+  now = kMonday1030 + 24 * kHour;
+  ASSERT_TRUE(place(b, Side::buy, 5'000, 1).reply.status.is_ok());
+  now = kMonday1030 + 29 * kHour;
+  const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
+  ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();
+  const StatementRecord tuesday = *run(trader(b), GetStatement{"2025-11-25", 0}).reply.statement;
+  EXPECT_EQ(tuesday.opening_cash, before.closing_cash.total());
+  EXPECT_TRUE(tuesday.trades.empty());
+  ASSERT_EQ(tuesday.lines.size(), 1u);
+  EXPECT_EQ(tuesday.lines[0].opening, Qty{101});
+  EXPECT_EQ(tuesday.closing_cash.total(), tuesday.opening_cash);  // the open buy expired, nothing paid
+  EXPECT_TRUE(eod2.reply.reconciliation->balanced);
+}
+
+TEST_F(EndOfDayClearingTest, AFailedReconciliationHaltsTheMarketAndRaisesAnAlert) {
+  trade_a_day();
+  // The database is tampered with between two runs: 700 fen appear in S's
+  // cash account and 5 t vanish from B's holding. carbond restores it as is.
+  RecoveredState tampered = projection.recovered();
+  for (CashRecord& c : tampered.cash) {
+    if (c.account == s.cash_account) c.balance.available += Cash{700};
+  }
+  for (registry::HoldingRecord& h : tampered.holdings) {
+    if (h.account == b.holding_account && h.instrument == "CEA2024") h.holding.available -= Qty{5};
+  }
+  exchange = std::make_unique<Exchange>(fee_config());
+  exchange->restore(tampered);
+
+  const Outcome live = run(kOperator, GetReconciliation{""});
+  ASSERT_TRUE(live.reply.status.is_ok());
+  EXPECT_FALSE(live.reply.reconciliation->balanced);
+  EXPECT_EQ(live.reply.reconciliation->cash.difference, Cash{-700});
+
+  now = kMonday1030 + 29 * kHour;  // Tuesday 15:30
+  const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
+  ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();
+  const ReconciliationRecord& report = *eod2.reply.reconciliation;
+  EXPECT_FALSE(report.balanced);
+  EXPECT_FALSE(report.cash.balanced);
+  EXPECT_EQ(report.cash.difference, Cash{-700});
+  const auto cea = std::find_if(report.units.begin(), report.units.end(),
+                                [](const UnitReconciliation& u) { return u.instrument == "CEA2024"; });
+  EXPECT_EQ(cea->difference, Qty{5});
+  EXPECT_FALSE(cea->balanced);
+
+  EXPECT_TRUE(exchange->market_state().halted);
+  EXPECT_NE(exchange->market_state().halt_reason.find("reconciliation failed at the end of day 2025-11-25"),
+            std::string::npos)
+      << exchange->market_state().halt_reason;
+  bool journaled_halt = false, journaled_alert = false;
+  for (const Event& e : eod2.events) {
+    if (auto* m = std::get_if<MarketStateChanged>(&e)) journaled_halt = m->state.halted;
+    if (std::holds_alternative<AlertRaised>(e)) journaled_alert = true;
+  }
+  EXPECT_TRUE(journaled_halt);
+  EXPECT_TRUE(journaled_alert);
+
+  const Outcome alerts = run(kRegulator, ListSurveillanceAlerts{0, 0, AlertRecord::kReconciliationFailure, 0, 0, ""});
+  ASSERT_TRUE(alerts.reply.status.is_ok());
+  ASSERT_EQ(alerts.reply.alerts.size(), 1u);
+  const AlertRecord& alert = alerts.reply.alerts[0];
+  EXPECT_EQ(alert.severity, AlertRecord::kSeverityHigh);
+  EXPECT_EQ(alert.sequence, eod2.sequence);
+  EXPECT_NE(alert.description.find("cash"), std::string::npos);
+  EXPECT_NE(alert.description.find("CEA2024"), std::string::npos);
+  EXPECT_TRUE(run(kAuditor, ListSurveillanceAlerts{0, 0, 7, 0, 0, ""}).reply.alerts.empty());  // another type
+
+  // Trading is halted: the next day's first order is refused naming the reconciliation.
+  now = kMonday1030 + 48 * kHour;
+  const Outcome refused = place(b, Side::buy, 5'000, 1);
+  EXPECT_EQ(refused.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(refused.reply.status.message().find("reconciliation failed"), std::string::npos)
+      << refused.reply.status.message();
+
+  // The alert and the recorded report survive a restore.
+  exchange = std::make_unique<Exchange>(fee_config());
+  exchange->restore(projection.recovered());
+  EXPECT_EQ(run(kRegulator, ListSurveillanceAlerts{}).reply.alerts.size(), 1u);
+  EXPECT_FALSE(run(kAuditor, GetReconciliation{"2025-11-25"}).reply.reconciliation->balanced);
+}
+
+}  // namespace
+}  // namespace carbon::engine
