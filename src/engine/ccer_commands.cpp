@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <set>
 
+#include "common/overloaded.h"
 #include "engine/exchange.h"
 #include "engine/step.h"
 #include "engine/validation.h"
@@ -16,12 +17,6 @@
 namespace carbon::engine {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-
-std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
 
 Status check_text(const std::string& text, const char* field, std::size_t max, bool required) {
   if ((required && text.empty()) || text.size() > max || !is_clean_text(text)) {

@@ -4,17 +4,13 @@
 #include <algorithm>
 #include <set>
 
+#include "common/overloaded.h"
 #include "engine/exchange.h"
 #include "engine/step.h"
 #include "matching/trading_rules.h"
 
 namespace carbon::engine {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 bool is_date(const std::string& text) { return text.empty() || matching::parse_date(text).has_value(); }
 

@@ -1,3 +1,4 @@
+#include "common/overloaded.h"
 #include "engine/exchange.h"
 
 #include "engine/step.h"
@@ -11,12 +12,6 @@
 namespace carbon::engine {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-
-std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
 std::string fen(Price p) { return std::to_string(p.value) + " fen"; }
 
 bool same_order(const OrderRecord& existing, const PlaceOrder& command) {

@@ -11,7 +11,6 @@
 namespace carbon::engine {
 namespace {
 
-std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
 
 std::string fields(std::initializer_list<std::string> parts) {
   std::string out;

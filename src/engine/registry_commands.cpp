@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/overloaded.h"
 #include "engine/exchange.h"
 #include "engine/step.h"
 #include "matching/trading_rules.h"
@@ -13,12 +14,6 @@
 namespace carbon::engine {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-
-std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
 std::string year_text(int year) { return std::to_string(year); }
 
 /// The penalty multiple applied when a year closes (decree 775: 5 to 10; the API's default is 5).

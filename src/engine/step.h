@@ -21,4 +21,7 @@ struct Exchange::Step {
   std::vector<std::pair<AccountId, std::string>> touched_holdings;
 };
 
+/// "<n> t": tonnes as the engine's refusal messages write them.
+inline std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
+
 }  // namespace carbon::engine

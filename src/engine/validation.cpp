@@ -1,3 +1,4 @@
+#include "common/overloaded.h"
 #include "engine/validation.h"
 
 #include <algorithm>
@@ -8,11 +9,6 @@
 
 namespace carbon::engine {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 bool is_valid(Side side) { return side == Side::buy || side == Side::sell; }
 bool is_valid(ParticipantType type) {

@@ -5,40 +5,13 @@
 #include <cstdio>
 
 #include "server/dispatch.h"
+#include "server/paging.h"
 
 namespace carbon::server {
 namespace {
 
 using server::to_proto;  // the shared conversions of convert.h, next to the ones below
 
-/// A page of alerts: items [offset, offset + size); the token is "<offset>.<filter hash>" so that
-/// a token is refused with other filters (common.proto, Paging), as in registry_services.cpp.
-struct Page {
-  std::size_t offset = 0;
-  std::size_t size = 100;
-  std::string filters;
-};
-
-std::string filter_hash(const std::string& filters) {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
-}
-
-Status parse_page(std::uint32_t page_size, const std::string& token, std::string filters, Page& page) {
-  page.size = page_size == 0 ? 100 : std::min<std::uint32_t>(page_size, 1000);
-  page.filters = std::move(filters);
-  if (token.empty()) return Status::ok();
-  const auto dot = token.find('.');
-  if (dot == std::string::npos || dot == 0 || dot > 18 || token.substr(dot + 1) != filter_hash(page.filters) ||
-      token.find_first_not_of("0123456789") != dot) {
-    return invalid_argument("page_token was not returned by this RPC with these filters");
-  }
-  page.offset = std::stoull(token.substr(0, dot));
-  return Status::ok();
-}
 
 void to_proto(const engine::AlertRecord& in, v1::SurveillanceAlert& out) {
   out.set_alert_id(in.id);

@@ -9,19 +9,12 @@
 
 #include "server/auth.h"
 #include "server/convert.h"
+#include "server/paging.h"
 #include "server/services.h"
 #include "store/market_reader.h"
 
 namespace carbon::server {
 namespace {
-
-std::string query_filter_hash(const std::string& filters) {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
-}
 
 /// Authenticates, authorizes and checks the filters shared by both queries; fills the paging cursor.
 Status admit_query(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
@@ -37,14 +30,11 @@ Status admit_query(ServiceContext& context, grpc::CallbackServerContext* ctx, st
   if (!filter.instrument.empty() && context.instrument(filter.instrument) == nullptr) {
     return not_found("unknown instrument \"" + filter.instrument + "\"");
   }
-  filter.limit = page_size == 0 ? 100 : std::min<std::uint32_t>(page_size, 1000);
-  if (token.empty()) return Status::ok();
-  const auto dot = token.find('.');
-  if (dot == std::string::npos || dot == 0 || dot > 18 || token.find_first_not_of("0123456789") != dot ||
-      token.substr(dot + 1) != query_filter_hash(filters)) {
-    return invalid_argument("page_token was not returned by this RPC with these filters");
-  }
-  filter.after_id = std::stoull(token.substr(0, dot));
+  // The token is "<last id>.<filter hash>" (server/paging.h), the cursor of a keyset page.
+  Page page;
+  if (Status s = parse_page(page_size, token, filters, page); !s.is_ok()) return s;
+  filter.limit = page.size;
+  filter.after_id = page.offset;
   return Status::ok();
 }
 
@@ -71,7 +61,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryTrades(grpc::CallbackServerCont
   if (s.is_ok()) {
     for (const engine::TradeRecord& trade : trades) to_proto(trade, *response->add_trades());
     if (trades.size() == filter.limit) {
-      response->set_next_page_token(std::to_string(trades.back().id) + "." + query_filter_hash(filters));
+      response->set_next_page_token(std::to_string(trades.back().id) + "." + filter_hash(filters));
     }
   }
   reactor->Finish(to_grpc(s));
@@ -99,7 +89,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryOrders(grpc::CallbackServerCont
   if (s.is_ok()) {
     for (const engine::OrderRecord& order : orders) to_proto(order, *response->add_orders());
     if (orders.size() == filter.limit) {
-      response->set_next_page_token(std::to_string(orders.back().id) + "." + query_filter_hash(filters));
+      response->set_next_page_token(std::to_string(orders.back().id) + "." + filter_hash(filters));
     }
   }
   reactor->Finish(to_grpc(s));

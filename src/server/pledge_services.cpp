@@ -9,18 +9,11 @@
 #include "engine/validation.h"
 #include "server/convert.h"
 #include "server/dispatch.h"
+#include "server/paging.h"
 #include "server/services.h"
 
 namespace carbon::server {
 namespace {
-
-std::string pledge_filter_hash(const std::string& filters) {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
-}
 
 using server::to_proto;  // the shared conversions of convert.h, next to the ones below
 
@@ -125,32 +118,21 @@ grpc::ServerUnaryReactor* RegistryService::EnforcePledge(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* RegistryService::ListPledges(grpc::CallbackServerContext* ctx,
                                                        const v1::ListPledgesRequest* request,
                                                        v1::ListPledgesResponse* response) {
-  const std::string filters = std::to_string(request->participant_id()) + "|" + std::to_string(request->status());
-  const std::size_t size = request->page_size() == 0 ? 100 : std::min<std::uint32_t>(request->page_size(), 1000);
-  std::size_t offset = 0;
+  Page page;
   Status precheck = v1::PledgeStatus_IsValid(request->status()) ? Status::ok()
                                                                  : invalid_argument("unknown pledge status");
-  if (const std::string& token = request->page_token(); precheck.is_ok() && !token.empty()) {
-    const auto dot = token.find('.');
-    if (dot == std::string::npos || dot == 0 || dot > 18 || token.find_first_not_of("0123456789") != dot ||
-        token.substr(dot + 1) != pledge_filter_hash(filters)) {
-      precheck = invalid_argument("page_token was not returned by this RPC with these filters");
-    } else {
-      offset = std::stoull(token.substr(0, dot));
-    }
+  if (precheck.is_ok()) {
+    precheck = parse_page(request->page_size(), request->page_token(),
+                          std::to_string(request->participant_id()) + "|" + std::to_string(request->status()), page);
   }
   return dispatch_checked(
       context_, ctx, "carbon.v1.RegistryService/ListPledges", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListPledges{request->participant_id(), static_cast<int>(request->status())}};
       },
-      [filters, size, offset](const engine::Reply& reply, v1::ListPledgesResponse& out) {
-        for (std::size_t k = offset; k < reply.pledges.size() && k < offset + size; ++k) {
-          to_proto(reply.pledges[k], *out.add_pledges());
-        }
-        if (offset + size < reply.pledges.size()) {
-          out.set_next_page_token(std::to_string(offset + size) + "." + pledge_filter_hash(filters));
-        }
+      [page](const engine::Reply& reply, v1::ListPledgesResponse& out) {
+        out.set_next_page_token(fill_page(reply.pledges, page, out.mutable_pledges(),
+                                          [](const auto& pledge, v1::UnitPledge& row) { to_proto(pledge, row); }));
         return Status::ok();
       });
 }

@@ -1,3 +1,4 @@
+#include "common/overloaded.h"
 #include "store/journal.h"
 
 #include "store/clearing_rows.h"
@@ -29,11 +30,6 @@ using engine::DailyBarRecorded;
 using engine::InstrumentStateChanged;
 using engine::MarketStateChanged;
 using engine::ParticipantControlsChanged;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 template <typename T>
 std::int64_t i(T v) {
