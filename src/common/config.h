@@ -56,6 +56,13 @@ struct Config {
   /// instant ("2026-11-24T10:00:00+08:00") the clock starts at when carbond
   /// starts and runs on from, for demonstrations and tests at session time.
   std::string clock_start;
+  /// TLS ([server] tls_*): PEM files. Both cert and key set: the port speaks
+  /// TLS only; neither: plaintext. A client CA: client certificates signed by
+  /// it are verified; require_client_cert: a client without one is refused (mTLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  bool require_client_cert = false;
 };
 
 /// The built-in defaults, including the default instrument list.

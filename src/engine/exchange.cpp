@@ -71,7 +71,8 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListInstruments>(body) || std::holds_alternative<ListCaps>(body) ||
          std::holds_alternative<ListAllocations>(body) || std::holds_alternative<GetComplianceStatus>(body) ||
          std::holds_alternative<ListComplianceStatuses>(body) || std::holds_alternative<ListFreezes>(body) ||
-         std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body);
+         std::holds_alternative<GetHoldings>(body) || std::holds_alternative<ListEarlyWarnings>(body) ||
+         std::holds_alternative<ListApiTokens>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -84,7 +85,8 @@ const char* command_name(const CommandBody& body) {
       "GetTradingCalendar", "RunEndOfDay",     "GetDailyBars",        "ListInstruments",
       "SetCap",            "ListCaps",         "AllocateFree",        "ListAllocations",  "RecordVerifiedEmissions",
       "Surrender",         "GetComplianceStatus", "ListComplianceStatuses", "CloseComplianceYear", "Freeze",
-      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings"};
+      "Unfreeze",          "ListFreezes",      "Transfer",            "GetHoldings",      "ListEarlyWarnings",
+      "IssueApiToken",     "RevokeApiToken",   "ListApiTokens"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -97,7 +99,7 @@ const char* event_name(const Event& event) {
                                           "InstrumentStateChanged",     "MarketStateChanged",    "CalendarChanged",
                                           "DailyBarRecorded",           "CapChanged",            "AllocationMade",
                                           "ComplianceChanged",          "ShortfallOwedChanged",  "ComplianceYearClosed",
-                                          "FreezeChanged",              "IdempotencyKeyUsed"};
+                                          "FreezeChanged",              "IdempotencyKeyUsed",    "ApiTokenChanged"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -167,6 +169,8 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const Freeze& c) { return freeze(step, who, c); },
           [&](const Unfreeze& c) { return unfreeze(step, who, c); },
           [&](const TransferUnits& c) { return transfer_units(step, who, c); },
+          [&](const IssueApiToken& c) { return issue_api_token(step, who, c); },
+          [&](const RevokeApiToken& c) { return revoke_api_token(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -287,6 +291,7 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
   participant_by_code_[participant.code] = participant.id;
   participants_[participant.id] = participant;
   step.events.push_back(ParticipantCreated{participant});
+  record_first_token(step, participant);
   touch_cash(step, participant.cash_account);
   step.reply.participants.push_back(std::move(participant));
   return Status::ok();
@@ -787,8 +792,9 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("AmendOrder is for traders of a participant");
   auto found = orders_.find(c.order_id);
-  if (found == orders_.end() || found->second.participant != participant->id) {
-    return not_found("order " + std::to_string(c.order_id) + " is not an order of " + participant->code);
+  if (found == orders_.end()) return not_found("order " + std::to_string(c.order_id) + " does not exist");
+  if (found->second.participant != participant->id) {
+    return permission_denied("order " + std::to_string(c.order_id) + " belongs to another participant");
   }
   OrderRecord& order = found->second;
   if (!is_open(order.status)) return failed_precondition("amend: order " + std::to_string(c.order_id) + " is no longer open");
@@ -1083,7 +1089,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
 
 // ---- queries ---------------------------------------------------------------
 
-Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos) const {
+Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const {
   const ParticipantRecord* own = trader(who);
   const bool is_staff = who.role != Role::trader;
   if (!is_staff && own == nullptr) return permission_denied("the caller's participant does not exist");
@@ -1204,6 +1210,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             reply.market = market_;
             return Status::ok();
           },
+          [&](const ListApiTokens&) -> Status { return access_query(reply, who, body, now); },
           [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
@@ -1251,6 +1258,7 @@ void Exchange::restore(const RecoveredState& state) {
   registry_.restore_ledger_tail(state.last_ledger_entry_id, state.last_ledger_hash);
   for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
   restore_registry(state);
+  restore_access(state);
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "common/types.h"
+#include "engine/access_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -23,6 +24,7 @@ struct Principal {
   Role role = Role::trader;
   ParticipantId participant = 0;  ///< set for traders
   std::string name;               ///< staff name or participant code, for the journal
+  std::uint64_t token_id = 0;     ///< the API token used; 0 for config staff tokens and first trader tokens
 };
 
 /// A participant with its two accounts. token_hash is SHA-256 of its trader token.
@@ -467,12 +469,18 @@ using CommandBody =
                  SetReferencePrice, SetTradingCalendar, GetTradingCalendar, RunEndOfDay, GetDailyBars, ListInstruments,
                  SetCap, ListCaps, AllocateFree, ListAllocations, RecordVerifiedEmissions, Surrender,
                  GetComplianceStatus, ListComplianceStatuses, CloseComplianceYear, Freeze, Unfreeze, ListFreezes,
-                 TransferUnits, GetHoldings, ListEarlyWarnings>;
+                 TransferUnits, GetHoldings, ListEarlyWarnings, IssueApiToken, RevokeApiToken, ListApiTokens>;
 
 /// One request to the engine.
 struct Command {
   Principal principal;
   CommandBody body;
+  /// Set by the server for calls that are audited (staff actions): the full
+  /// method name, the peer and the request as JSON. Empty: not audited.
+  std::string audit_method = {};
+  std::string audit_peer = {};
+  std::string audit_request = {};
+  ParticipantId audit_participant = 0;  ///< the participant named in the request, if any
 };
 
 /// True for commands that only read state.
@@ -565,7 +573,7 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            TradeExecuted, CommandRejected, ParticipantControlsChanged, InstrumentStateChanged,
                            MarketStateChanged, CalendarChanged, DailyBarRecorded, CapChanged, AllocationMade,
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
-                           IdempotencyKeyUsed>;
+                           IdempotencyKeyUsed, ApiTokenChanged>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -606,6 +614,7 @@ struct Reply {
   std::vector<EarlyWarningRecord> early_warnings;  ///< ListEarlyWarnings, lowest coverage first
   Price penalty_basis;                         ///< CloseComplianceYear
   int penalty_multiple = 0;                    ///< CloseComplianceYear
+  std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -614,6 +623,7 @@ struct Outcome {
   UnixNanos at = 0;
   std::vector<Event> events;
   Reply reply;
+  std::optional<AuditEntry> audit;  ///< set by the runtime for audited commands that journaled events
 };
 
 /// Everything loaded from the database to rebuild the engine.
@@ -641,6 +651,7 @@ struct RecoveredState {
   std::vector<FreezeView> freezes;  ///< in force and lifted
   std::vector<ComplianceYearClosed> closed_years;
   std::vector<IdempotencyRecord> idempotency;
+  std::vector<ApiTokenRecord> api_tokens;  ///< by id
 };
 
 }  // namespace carbon::engine

@@ -213,7 +213,8 @@ grpc::ServerUnaryReactor* RegistryService::SetCap(grpc::CallbackServerContext* c
       [](const engine::Reply& reply, v1::Cap& out) {
         if (!reply.caps.empty()) to_proto(reply.caps.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListCaps(grpc::CallbackServerContext* ctx,
@@ -260,7 +261,8 @@ grpc::ServerUnaryReactor* RegistryService::AllocateFree(grpc::CallbackServerCont
       [](const engine::Reply& reply, v1::Allocation& out) {
         if (!reply.allocations.empty()) to_proto(reply.allocations.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListAllocations(grpc::CallbackServerContext* ctx,
@@ -298,7 +300,8 @@ grpc::ServerUnaryReactor* RegistryService::RecordVerifiedEmissions(grpc::Callbac
       [](const engine::Reply& reply, v1::ComplianceStatus& out) {
         if (!reply.compliance.empty()) to_proto(reply.compliance.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Surrender(grpc::CallbackServerContext* ctx,
@@ -317,7 +320,8 @@ grpc::ServerUnaryReactor* RegistryService::Surrender(grpc::CallbackServerContext
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetComplianceStatus(grpc::CallbackServerContext* ctx,
@@ -367,7 +371,8 @@ grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackSer
         out.set_total_shortfall(total_shortfall);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
@@ -379,7 +384,8 @@ grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* c
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext* ctx,
@@ -391,7 +397,8 @@ grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext*
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListFreezes(grpc::CallbackServerContext* ctx,
@@ -431,7 +438,8 @@ grpc::ServerUnaryReactor* RegistryService::Transfer(grpc::CallbackServerContext*
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListSystemAccounts(grpc::CallbackServerContext* ctx,
@@ -535,7 +543,8 @@ grpc::ServerUnaryReactor* RegulatorService::Freeze(grpc::CallbackServerContext* 
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext* ctx,
@@ -548,7 +557,8 @@ grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::ListFreezes(grpc::CallbackServerContext* ctx,

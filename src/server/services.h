@@ -128,6 +128,13 @@ class AdminService final : public v1::AdminService::CallbackService {
                                                v1::TradingCalendar* response) override;
   grpc::ServerUnaryReactor* RunEndOfDay(grpc::CallbackServerContext* ctx, const v1::RunEndOfDayRequest* request,
                                         v1::RunEndOfDayResponse* response) override;
+  // API tokens (access_services.cpp).
+  grpc::ServerUnaryReactor* IssueApiToken(grpc::CallbackServerContext* ctx, const v1::IssueApiTokenRequest* request,
+                                          v1::IssueApiTokenResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeApiToken(grpc::CallbackServerContext* ctx, const v1::RevokeApiTokenRequest* request,
+                                           v1::RevokeApiTokenResponse* response) override;
+  grpc::ServerUnaryReactor* ListApiTokens(grpc::CallbackServerContext* ctx, const v1::ListApiTokensRequest* request,
+                                          v1::ListApiTokensResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -197,6 +204,9 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
                                 v1::UnfreezeResponse* response) override;
   grpc::ServerUnaryReactor* ListFreezes(grpc::CallbackServerContext* ctx, const v1::ListFreezesRequest* request,
                                 v1::ListFreezesResponse* response) override;
+  /// The audit log, read from PostgreSQL on the gRPC thread (access_services.cpp).
+  grpc::ServerUnaryReactor* QueryAuditLog(grpc::CallbackServerContext* ctx, const v1::QueryAuditLogRequest* request,
+                                          v1::QueryAuditLogResponse* response) override;
 
  private:
   ServiceContext context_;

@@ -1,5 +1,6 @@
 #include "store/journal.h"
 
+#include "store/access_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -236,7 +237,8 @@ void append_payload(std::string& out, const Event& event) {
           },
           [&](const auto&) {
             // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
-            const auto json = registry_event_json(event);
+            auto json = registry_event_json(event);
+            if (!json) json = access_event_json(event);  // store/access_rows.cpp
             out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
           },
       },
@@ -490,6 +492,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   }
   MarketRows market;
   RegistryRows registry_rows;
+  AccessRows access_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -498,6 +501,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   for (const engine::Outcome* outcome : batch) {
     const Sequence seq = outcome->sequence;
     std::int64_t index = 0;
+    access_rows.add(*outcome);
     for (const Event& event : outcome->events) {
       BinaryCopy& j = journal_.data;
       j.begin_row(5);
@@ -635,6 +639,11 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   market_sql_.clear();
   market_statements_ = market.append_sql(market_sql_);
   for (const auto& [sql, columns] : registry_rows.statements()) {
+    market_sql_ += ";";
+    market_sql_ += inline_parameters(sql, columns);
+    ++market_statements_;
+  }
+  for (const auto& [sql, columns] : access_rows.statements()) {
     market_sql_ += ";";
     market_sql_ += inline_parameters(sql, columns);
     ++market_statements_;

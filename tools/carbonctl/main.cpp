@@ -11,6 +11,7 @@
 #include <iostream>
 #include <type_traits>
 
+#include "access_commands.h"
 #include "commands.h"
 #include "session.h"
 
@@ -453,6 +454,8 @@ int main(int argc, char** argv) {
       "Prints SERVING (exit 0), NOT_SERVING or another state (exit 1), or UNREACHABLE (exit 3).\n"
       "Example: carbonctl --server 10.0.0.5:50051 health");
   health_cmd->callback([&] { action = [&](Session& s) { return health(s, health_service); }; });
+
+  add_access_commands(app, global, action);  // token, audit, --tls-*
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 
