@@ -17,8 +17,11 @@ namespace {
 
 class AccessTest : public ::testing::Test {
  protected:
-  std::unique_ptr<RunningExchange> open() {
-    auto exchange = std::make_unique<RunningExchange>(std::vector<std::string>{"--postgres=" + db.conninfo()});
+  /// carbond on the test database; `clock` overrides the config's clock start (each start resets the clock).
+  std::unique_ptr<RunningExchange> open(const std::string& clock = "") {
+    std::vector<std::string> args{"--postgres=" + db.conninfo()};
+    if (!clock.empty()) args.push_back("--clock-start=" + clock);
+    auto exchange = std::make_unique<RunningExchange>(args);
     exchange->start();
     regulator = v1::RegulatorService::NewStub(exchange->channel);
     return exchange;
@@ -157,9 +160,9 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
     }
   }
 
-  // After a restart: the same tokens, the same decisions.
+  // After a restart (its clock an hour on: a restart resets the test clock): the same tokens, the same decisions.
   x->stop();
-  x = open();
+  x = open("2026-11-24T11:00:00+08:00");
   EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
   EXPECT_EQ(balances(*x, trader.token()), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(balances(*x, first.trader_token()), grpc::StatusCode::UNAUTHENTICATED);

@@ -5,7 +5,8 @@
 // token and a revoked one, and for traders with its own resources and with
 // another participant's. Requests are default messages with the resource ids
 // filled where a field names one (participant, account, order) and a few
-// plain fields set so that requests get past stateless validation.
+// plain fields set (instrument, year, quantity, reason, idempotency key) so
+// that requests get past stateless validation to the ownership check.
 //
 // Expected, per call:
 //   no token / bad token / unknown / revoked token  UNAUTHENTICATED
@@ -74,7 +75,13 @@ bool fill(pb::Message& message, const Resources& r, int depth = 0) {
         named = true;
       }
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING && f->type() == pb::FieldDescriptor::TYPE_STRING) {
+      static int key = 0;
       if (name == "instrument") reflection->SetString(&message, f, "CEA2024");
+      if (name == "idempotency_key" || name == "reason") {
+        reflection->SetString(&message, f, "matrix-" + std::to_string(++key));
+      }
+    } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_INT64 && name.ends_with("quantity")) {
+      reflection->SetInt64(&message, f, 100);
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_INT32 && (name == "compliance_year" || name == "year")) {
       reflection->SetInt32(&message, f, 2024);
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE && depth < 2) {
@@ -122,7 +129,9 @@ grpc::Status call(const std::shared_ptr<grpc::Channel>& channel, const pb::Metho
   const std::string path = "/" + method.service()->full_name() + "/" + method.name();
   std::string wire;
   request.SerializeToString(&wire);
-  auto context = RunningExchange::as(token);
+  // "raw:<value>" sends <value> as the authorization header itself (not "Bearer <token>").
+  auto context = RunningExchange::as(token.starts_with("raw:") ? "" : token);
+  if (token.starts_with("raw:")) context->AddMetadata("authorization", token.substr(4));
   if (!method.client_streaming() && !method.server_streaming()) {
     grpc::Slice slice(wire);
     grpc::ByteBuffer in(&slice, 1), out;
@@ -207,7 +216,7 @@ TEST_F(AuthMatrixTest, EveryMethodEveryRoleOwnAndOthersResources) {
 
   const std::vector<Caller> callers = {
       {"no token", "", std::nullopt},
-      {"malformed token", "not a token\x01", std::nullopt},
+      {"malformed token", "raw:Basic bWF0cml4OnNlY3JldA==", std::nullopt},
       {"unknown token", "cbt_unknown", std::nullopt},
       {"revoked token", revoked.token(), std::nullopt},
       {"trader (own)", a.trader_token(), Role::trader},
