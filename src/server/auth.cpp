@@ -204,7 +204,7 @@ Status Authenticator::authenticate(const grpc::ServerContextBase& context, engin
   const registry::Hash hash = hash_token(value.substr(prefix.size()));
   std::shared_lock lock(mutex_);
   auto principal_found = by_hash_.find(key_of(hash));
-  if (principal_found == by_hash_.end()) return Status{ErrorCode::unauthenticated, "unknown or revoked bearer token"};
+  if (principal_found == by_hash_.end()) return Status{ErrorCode::unauthenticated, "unknown bearer token (or revoked)"};
   const Entry& entry = principal_found->second;
   if (entry.expires_at != 0 && clock_ != nullptr && clock_->now() >= entry.expires_at) {
     return Status{ErrorCode::unauthenticated,

@@ -85,18 +85,21 @@ std::vector<std::pair<const char*, Columns>> AccessRows::statements() const {
   return out;
 }
 
-std::optional<nlohmann::json> access_event_json(const engine::Event& event) {
+std::optional<std::string> access_event_json(const engine::Event& event) {
   const auto* e = std::get_if<engine::ApiTokenChanged>(&event);
   if (e == nullptr) return std::nullopt;
   const engine::ApiTokenRecord& t = e->token;
-  return nlohmann::json{{"token_id", t.id},
-                        {"role", static_cast<int>(t.role)},
-                        {"participant_id", t.participant},
-                        {"label", t.label},
-                        {"token_sha256", registry::to_hex(t.token_hash)},
-                        {"issued_at_unix_nanos", t.issued_at},
-                        {"expires_at_unix_nanos", t.expires_at},
-                        {"revoked_at_unix_nanos", t.revoked_at}};
+  // Keys in JSONB's order (shorter first, then bytewise), so the stored object reads the same.
+  nlohmann::ordered_json j;
+  j["role"] = static_cast<int>(t.role);
+  j["label"] = t.label;
+  j["token_id"] = t.id;
+  j["token_sha256"] = registry::to_hex(t.token_hash);
+  j["participant_id"] = t.participant;
+  j["issued_at_unix_nanos"] = t.issued_at;
+  j["expires_at_unix_nanos"] = t.expires_at;
+  j["revoked_at_unix_nanos"] = t.revoked_at;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace carbon::store

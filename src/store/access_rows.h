@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -28,7 +29,7 @@ class AccessRows {
 };
 
 /// The journal payload of ApiTokenChanged (never the secret; the hash is kept), or nothing.
-std::optional<nlohmann::json> access_event_json(const engine::Event& event);
+std::optional<std::string> access_event_json(const engine::Event& event);
 
 /// The numeric gRPC status code of an error code (0 OK, 3 INVALID_ARGUMENT, ...).
 int grpc_code_number(ErrorCode code);

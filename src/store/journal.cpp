@@ -237,8 +237,11 @@ void append_payload(std::string& out, const Event& event) {
           },
           [&](const auto&) {
             // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
-            auto json = registry_event_json(event);
-            if (!json) json = access_event_json(event);  // store/access_rows.cpp
+            if (const auto access = access_event_json(event)) {  // store/access_rows.cpp, already in JSONB order
+              out += *access;
+              return;
+            }
+            const auto json = registry_event_json(event);
             out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
           },
       },

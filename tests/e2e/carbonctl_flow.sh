@@ -79,6 +79,21 @@ staff operator market end-of-day 2026-11-24 2>"$dir/err"
 [ $? -eq 1 ] && grep -q "end at 15:00" "$dir/err" || fail "end of day during the session must exit 1"
 set -e
 
+# Access: a second trader token, revoked; the audit log of what the staff did.
+buyer_id=$(echo "$buyer" | field participant_id)
+desk=$(staff operator --json token issue --role trader --participant "$buyer_id" --label "desk 2") || fail "token issue"
+desk_token=$(echo "$desk" | field token)
+desk_id=$(echo "$desk" | field token_id)
+CARBON_TOKEN=$desk_token ctl balances >/dev/null || fail "an issued token must work"
+staff operator token list | grep -q "desk 2" || fail "token list does not show the new token"
+staff operator token revoke "$desk_id" >/dev/null || fail "token revoke"
+set +e
+CARBON_TOKEN=$desk_token ctl balances 2>"$dir/err"
+[ $? -eq 1 ] && grep -q "UNAUTHENTICATED" "$dir/err" || fail "a revoked token must exit 1 UNAUTHENTICATED"
+set -e
+staff regulator audit --method /carbon.v1.AdminService/Deposit | grep -q "wire-1" || fail "audit does not show the deposit"
+staff auditor audit --failures | grep -q "FAILED_PRECONDITION" || fail "audit does not show the refused end of day"
+
 # Exit codes: 1 the server said no, 3 unreachable, 4 no token.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
