@@ -79,6 +79,10 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(server, "listen", config.listen_address);
       read_if_present(server, "log_level", config.log_level);
       read_if_present(server, "shutdown_grace_ms", config.shutdown_grace_ms);
+      read_if_present(server, "tls_cert_file", config.tls_cert_file);
+      read_if_present(server, "tls_key_file", config.tls_key_file);
+      read_if_present(server, "tls_client_ca_file", config.tls_client_ca_file);
+      read_if_present(server, "require_client_cert", config.require_client_cert);
     }
     if (root.contains("storage")) {
       const auto& storage = toml::find(root, "storage");

@@ -72,6 +72,13 @@ struct Config {
   std::string clock_start;
   /// host:port of the Prometheus metrics endpoint (HTTP GET /metrics); empty = off.
   std::string metrics_listen;
+  /// TLS ([server] tls_*): PEM files. Both cert and key set: the port speaks
+  /// TLS only; neither: plaintext. A client CA: client certificates signed by
+  /// it are verified; require_client_cert: a client without one is refused (mTLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  bool require_client_cert = false;
 };
 
 /// The built-in defaults, including the default instrument list.

@@ -71,7 +71,7 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListMethodologies>(body) || std::holds_alternative<ListCcerProjects>(body) ||
          std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body) ||
          std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
-         std::holds_alternative<GetStatement>(body);
+         std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -88,7 +88,7 @@ const char* command_name(const CommandBody& body) {
       "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges",
       "RegisterMethodology", "ListMethodologies", "RegisterCcerProject", "ListCcerProjects", "IssueCcerCredits",
       "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
-      "GetStatement"};
+      "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -105,7 +105,7 @@ const char* event_name(const Event& event) {
                                           "PledgeChanged",              "MethodologyRegistered",
                                           "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
                                           "UnitsRetired",               "ReconciliationRecorded", "AlertRaised",
-                                          "StatementWritten"};
+                                          "StatementWritten",           "ApiTokenChanged"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -184,6 +184,8 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const RegisterCcerProject& c) { return register_ccer_project(step, who, c); },
           [&](const IssueCcerCredits& c) { return issue_ccer_credits(step, who, c); },
           [&](const RetireUnits& c) { return retire_units(step, who, c); },
+          [&](const IssueApiToken& c) { return issue_api_token(step, who, c); },
+          [&](const RevokeApiToken& c) { return revoke_api_token(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -310,6 +312,7 @@ Status Exchange::create_participant(Step& step, const Principal& who, const Crea
   participant_by_code_[participant.code] = participant.id;
   participants_[participant.id] = participant;
   step.events.push_back(ParticipantCreated{participant});
+  record_first_token(step, participant);
   touch_cash(step, participant.cash_account);
   step.reply.participants.push_back(std::move(participant));
   return Status::ok();
@@ -829,8 +832,9 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("AmendOrder is for traders of a participant");
   auto found = orders_.find(c.order_id);
-  if (found == orders_.end() || found->second.participant != participant->id) {
-    return not_found("order " + std::to_string(c.order_id) + " is not an order of " + participant->code);
+  if (found == orders_.end()) return not_found("order " + std::to_string(c.order_id) + " does not exist");
+  if (found->second.participant != participant->id) {
+    return permission_denied("order " + std::to_string(c.order_id) + " belongs to another participant");
   }
   OrderRecord& order = found->second;
   if (!is_open(order.status)) return failed_precondition("amend: order " + std::to_string(c.order_id) + " is no longer open");
@@ -1257,6 +1261,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           [&](const GetReconciliation&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const ListSurveillanceAlerts&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const GetStatement&) -> Status { return clearing_query(reply, who, body, now); },
+          [&](const ListApiTokens&) -> Status { return access_query(reply, who, body, now); },
           [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
@@ -1306,6 +1311,7 @@ void Exchange::restore(const RecoveredState& state) {
   restore_registry(state);
   restore_pledges(state);
   restore_clearing(state);
+  restore_access(state);
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }

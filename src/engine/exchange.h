@@ -46,6 +46,8 @@ class Exchange {
   const InstrumentState* instrument_state(const std::string& instrument) const;
   const MarketState& market_state() const { return market_; }
   const FeeSchedule& fees() const { return fees_; }
+  /// Every API token, revoked ones included, by id (access_commands.cpp).
+  std::vector<ApiTokenRecord> api_tokens() const;
 
  private:
   struct Step;  // the command being applied: sequence, time, events, touched rows
@@ -111,6 +113,15 @@ class Exchange {
   Status registry_query(Reply& reply, const Principal& who, const CommandBody& body) const;
   /// Puts back the registry state of `state` (caps, allocations, compliance, freezes).
   void restore_registry(const RecoveredState& state);
+
+  // API tokens (access_commands.cpp).
+  Status issue_api_token(Step& step, const Principal& who, const IssueApiToken& command);
+  Status revoke_api_token(Step& step, const Principal& who, const RevokeApiToken& command);
+  Status access_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;
+  void restore_access(const RecoveredState& state);
+  /// Journals a participant's first trader token (made by CreateParticipant) as an API token.
+  void record_first_token(Step& step, const ParticipantRecord& participant);
+  std::uint64_t next_api_token_id() const;
   /// The participant holding `account`, or null.
   const ParticipantRecord* holder_of(AccountId account) const;
   /// The participant a registry command names: for a trader its own (0 or its id), for staff the id given.
@@ -219,6 +230,7 @@ class Exchange {
   std::map<registry::FreezeId, FreezeView> freezes_;  ///< in force and lifted
   std::unordered_map<AccountId, ParticipantId> owner_of_holding_account_;
   std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;
+  std::map<std::uint64_t, ApiTokenRecord> api_tokens_;
 
   std::map<std::string, MethodologyRecord> methodologies_;  ///< by code
   std::vector<CcerProjectRecord> projects_;                 ///< index = project id - 1

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "common/types.h"
+#include "engine/access_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -23,6 +24,7 @@ struct Principal {
   Role role = Role::trader;
   ParticipantId participant = 0;  ///< set for traders
   std::string name;               ///< staff name or participant code, for the journal
+  std::uint64_t token_id = 0;     ///< the API token used; 0 for config staff tokens and first trader tokens
 };
 
 /// A participant with its two accounts. token_hash is SHA-256 of its trader token.
@@ -739,12 +741,19 @@ using CommandBody =
                  TransferUnits, GetHoldings, ListEarlyWarnings, ConfigureComplianceYear, PledgeUnits, ReleasePledge,
                  EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
-                 ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement>;
+                 ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
+                 RevokeApiToken, ListApiTokens>;
 
 /// One request to the engine.
 struct Command {
   Principal principal;
   CommandBody body;
+  /// Set by the server for calls that are audited (staff actions): the full
+  /// method name, the peer and the request as JSON. Empty: not audited.
+  std::string audit_method = {};
+  std::string audit_peer = {};
+  std::string audit_request = {};
+  ParticipantId audit_participant = 0;  ///< the participant named in the request, if any
 };
 
 /// True for commands that only read state.
@@ -877,7 +886,7 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
                            CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
-                           AlertRaised, StatementWritten>;
+                           AlertRaised, StatementWritten, ApiTokenChanged>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -930,6 +939,7 @@ struct Reply {
   std::vector<AlertRecord> alerts;                     ///< ListSurveillanceAlerts, newest first
   std::optional<StatementRecord> statement;            ///< GetStatement
   std::uint32_t statements_written = 0;                ///< RunEndOfDay
+  std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -938,6 +948,7 @@ struct Outcome {
   UnixNanos at = 0;
   std::vector<Event> events;
   Reply reply;
+  std::optional<AuditEntry> audit;  ///< set by the runtime for audited commands that journaled events
 };
 
 /// Everything loaded from the database to rebuild the engine.
@@ -977,6 +988,7 @@ struct RecoveredState {
   std::vector<StatementRecord> statements;
   /// Ledger entries other than trades since the trading day opened: (from, to, instrument, tonnes).
   std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;
+  std::vector<ApiTokenRecord> api_tokens;  ///< by id
 };
 
 }  // namespace carbon::engine

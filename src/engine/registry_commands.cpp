@@ -629,7 +629,8 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
             if (!staff) {
               auto own = participants_.find(who.participant);
               if (own == participants_.end() || own->second.holding_account != q.account) {
-                return not_found("holding account " + std::to_string(q.account) + " is not the caller's");
+                // A trader sees only its own account (common.proto: another's is PERMISSION_DENIED).
+                return permission_denied("holding account " + std::to_string(q.account) + " is not the caller's");
               }
             }
             if (!registry_.has_account(q.account)) {

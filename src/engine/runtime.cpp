@@ -90,6 +90,15 @@ void EngineRuntime::engine_loop() {
     const std::size_t kind = request->command.body.index();
     Pending pending{exchange_.execute(request->command, clock_.now()), request->completion, request->submitted,
                     request->command.principal.participant, kind};
+    if (!request->command.audit_method.empty() && pending.outcome.sequence != 0) {
+      // An audited call: who, what, when and the outcome, journaled with the command's events.
+      const Command& c = request->command;
+      const Principal& who = c.principal;
+      pending.outcome.audit = AuditEntry{pending.outcome.sequence, pending.outcome.at, who.token_id, who.role,
+                                         who.name, who.participant != 0 ? who.participant : c.audit_participant,
+                                         c.audit_method, c.audit_peer, c.audit_request,
+                                         pending.outcome.reply.status.code(), pending.outcome.reply.status.message()};
+    }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     if (metrics_ != nullptr) metrics_->commands[kind]->inc();
     while (!outcomes_.try_push(pending)) {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "engine/records.h"
 
@@ -23,21 +24,34 @@ std::string generate_token();
 std::optional<registry::Hash> hash_from_hex(std::string_view hex);
 
 /// Maps token hashes to principals. Thread-safe: read by every gRPC thread,
-/// written when a participant is created (journal writer thread).
+/// written when a participant is created or a token is issued or revoked
+/// (journal writer thread, after the commit and before the reply).
 class Authenticator {
  public:
-  /// Registers a staff member's token hash.
+  /// The clock that decides expiry (the engine's); none: tokens never expire.
+  void set_clock(const Clock* clock) { clock_ = clock; }
+  /// Registers a staff member's token hash (from the config or the bootstrap file).
   void add_staff(const registry::Hash& token_hash, Role role, const std::string& name);
-  /// Registers a participant's trader token hash.
+  /// Registers a participant's first trader token hash.
   void add_trader(const registry::Hash& token_hash, ParticipantId participant, const std::string& code);
+  /// Registers an API token, or forgets it if it is revoked: effective for the next call.
+  void apply_token(const engine::ApiTokenRecord& token);
 
   /// The caller named by the "authorization: Bearer <token>" metadata, or an
-  /// UNAUTHENTICATED status saying what is wrong.
+  /// UNAUTHENTICATED status saying what is wrong (missing, malformed, unknown,
+  /// revoked or expired token).
   Status authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const;
+  /// Whether the call's token still names `principal` (for open streams: false once revoked or expired).
+  bool still_valid(const engine::Principal& principal, const grpc::ServerContextBase& context) const;
 
  private:
+  struct Entry {
+    engine::Principal principal;
+    UnixNanos expires_at = 0;  ///< 0 = never
+  };
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, engine::Principal> by_hash_;
+  std::unordered_map<std::string, Entry> by_hash_;
+  const Clock* clock_ = nullptr;
 };
 
 /// Whether `role` may call `method` ("carbon.v1.TradingService/PlaceOrder");

@@ -57,6 +57,33 @@ std::vector<BootstrapToken> bootstrap_staff_tokens(const std::filesystem::path& 
   return out;
 }
 
+std::shared_ptr<grpc::ServerCredentials> server_credentials(const Config& config) {
+  const bool cert = !config.tls_cert_file.empty();
+  const bool key = !config.tls_key_file.empty();
+  if (!cert && !key) {
+    if (!config.tls_client_ca_file.empty() || config.require_client_cert) {
+      throw std::runtime_error("[server] tls_client_ca_file and require_client_cert need tls_cert_file and tls_key_file");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (cert != key) throw std::runtime_error("[server] tls_cert_file and tls_key_file go together");
+  if (config.require_client_cert && config.tls_client_ca_file.empty()) {
+    throw std::runtime_error("[server] require_client_cert needs tls_client_ca_file");
+  }
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  grpc::SslServerCredentialsOptions options(
+      config.tls_client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+      : config.require_client_cert      ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                        : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!config.tls_client_ca_file.empty()) options.pem_root_certs = read(config.tls_client_ca_file);
+  options.pem_key_cert_pairs.push_back({read(config.tls_key_file), read(config.tls_cert_file)});
+  return grpc::SslServerCredentials(options);
+}
+
 Daemon::Daemon(Config config) : config_(std::move(config)) {}
 
 Daemon::~Daemon() {
@@ -134,6 +161,9 @@ void Daemon::start() {
   for (const engine::ParticipantRecord& participant : exchange_->participants()) {
     auth_.add_trader(participant.token_hash, participant.id, participant.code);
   }
+  // API tokens: issued ones added, revoked ones (first trader tokens included) forgotten.
+  for (const engine::ApiTokenRecord& token : exchange_->api_tokens()) auth_.apply_token(token);
+  auth_.set_clock(clock_.get());
 
   journal_ = std::make_unique<store::PostgresJournal>(conninfo_);
   engine::RuntimeOptions options;
@@ -173,7 +203,7 @@ void Daemon::start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config_.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config_.listen_address, server_credentials(config_), &port);
   builder.RegisterService(trading_.get());
   builder.RegisterService(market_data_.get());
   builder.RegisterService(admin_.get());

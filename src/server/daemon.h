@@ -99,5 +99,9 @@ struct BootstrapToken {
   std::string token;
 };
 std::vector<BootstrapToken> bootstrap_staff_tokens(const std::filesystem::path& data_dir);
+/// The credentials of the listening port from [server] tls_*: plaintext, TLS,
+/// or TLS verifying (and with require_client_cert requiring) client certificates.
+/// Throws std::runtime_error on an inconsistent setting or an unreadable file.
+std::shared_ptr<grpc::ServerCredentials> server_credentials(const Config& config);
 
 }  // namespace carbon::server

@@ -40,7 +40,7 @@ struct SessionBatch {
 class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
  public:
   OrderSessionStream(const ServiceContext& context, OrderSessions& sessions, grpc::CallbackServerContext* call)
-      : context_(context), sessions_(sessions), options_(sessions.options()) {
+      : context_(context), sessions_(sessions), options_(sessions.options()), call_(call) {
     Status status = context_.auth.authenticate(*call, principal_);
     if (status.is_ok()) status = authorize(principal_.role, "carbon.v1.TradingService/OrderSession");
     if (!status.is_ok()) {
@@ -228,7 +228,11 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
     const bool first = first_message_;
     first_message_ = false;
     std::optional<grpc::Status> refuse;
-    if (request.replay_after_sequence() != 0) {
+    if (!first && !context_.auth.still_valid(principal_, *call_)) {
+      // Revoked (AdminService.RevokeApiToken) or expired since the session opened.
+      refuse = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                            "the session's bearer token was revoked or has expired; nothing of this batch was applied");
+    } else if (request.replay_after_sequence() != 0) {
       refuse = first ? grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                                     "replay_after_sequence is not supported by this server build yet")
                      : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -327,6 +331,7 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
   OrderSessions& sessions_;
   OrderSessionOptions options_;
   engine::Principal principal_;
+  grpc::CallbackServerContext* call_;  ///< for the token check on each message
   bool registered_ = false;
   bool first_message_ = true;  ///< gRPC read reactions only (one read at a time)
   v1::SessionRequest request_;

@@ -175,7 +175,8 @@ grpc::ServerUnaryReactor* RegistryService::SetCap(grpc::CallbackServerContext* c
       [](const engine::Reply& reply, v1::Cap& out) {
         if (!reply.caps.empty()) to_proto(reply.caps.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListCaps(grpc::CallbackServerContext* ctx,
@@ -222,7 +223,8 @@ grpc::ServerUnaryReactor* RegistryService::AllocateFree(grpc::CallbackServerCont
       [](const engine::Reply& reply, v1::Allocation& out) {
         if (!reply.allocations.empty()) to_proto(reply.allocations.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListAllocations(grpc::CallbackServerContext* ctx,
@@ -260,7 +262,8 @@ grpc::ServerUnaryReactor* RegistryService::RecordVerifiedEmissions(grpc::Callbac
       [](const engine::Reply& reply, v1::ComplianceStatus& out) {
         if (!reply.compliance.empty()) to_proto(reply.compliance.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Surrender(grpc::CallbackServerContext* ctx,
@@ -279,7 +282,8 @@ grpc::ServerUnaryReactor* RegistryService::Surrender(grpc::CallbackServerContext
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetComplianceStatus(grpc::CallbackServerContext* ctx,
@@ -333,7 +337,8 @@ grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackSer
         out.set_total_shortfall(total_shortfall);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
@@ -345,7 +350,8 @@ grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* c
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext* ctx,
@@ -357,7 +363,8 @@ grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext*
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListFreezes(grpc::CallbackServerContext* ctx,
@@ -397,7 +404,8 @@ grpc::ServerUnaryReactor* RegistryService::Transfer(grpc::CallbackServerContext*
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListSystemAccounts(grpc::CallbackServerContext* ctx,
@@ -501,7 +509,8 @@ grpc::ServerUnaryReactor* RegulatorService::Freeze(grpc::CallbackServerContext* 
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext* ctx,
@@ -514,7 +523,8 @@ grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::ListFreezes(grpc::CallbackServerContext* ctx,

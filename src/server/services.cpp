@@ -222,9 +222,11 @@ grpc::ServerUnaryReactor* AdminService::CreateParticipant(grpc::CallbackServerCo
         if (reply.participants.empty()) return;
         const engine::ParticipantRecord& participant = reply.participants.front();
         auth.add_trader(participant.token_hash, participant.id, participant.code);
+        if (!reply.api_tokens.empty()) auth.apply_token(reply.api_tokens.front());  // its API token id
         to_proto(participant, *out.mutable_participant());
         out.set_trader_token(token);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::GetParticipant(grpc::CallbackServerContext* ctx,
@@ -263,7 +265,8 @@ grpc::ServerUnaryReactor* move_cash(ServiceContext& context, grpc::CallbackServe
       [](const engine::Reply& reply, v1::CashMovementResponse& out) {
         if (reply.cash) to_proto(*reply.cash, *out.mutable_balance());
         out.set_sequence(reply.sequence);
-      });
+      },
+      request);
 }
 
 }  // namespace
@@ -297,7 +300,8 @@ grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackSer
       },
       [](const engine::Reply& reply, v1::ParticipantControls& out) {
         if (reply.controls) to_proto(*reply.controls, out);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::ListInstruments(grpc::CallbackServerContext* ctx,
@@ -336,7 +340,8 @@ grpc::ServerUnaryReactor* AdminService::HaltTrading(grpc::CallbackServerContext*
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::HaltTrading{request->instrument(), request->reason()}};
       },
-      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); });
+      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::ResumeTrading(grpc::CallbackServerContext* ctx,
@@ -346,7 +351,8 @@ grpc::ServerUnaryReactor* AdminService::ResumeTrading(grpc::CallbackServerContex
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/ResumeTrading", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::ResumeTrading{request->instrument()}}; },
-      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); });
+      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::SetReferencePrice(grpc::CallbackServerContext* ctx,
@@ -363,7 +369,8 @@ grpc::ServerUnaryReactor* AdminService::SetReferencePrice(grpc::CallbackServerCo
         if (reply.instruments.empty()) return;
         to_proto(reply.instruments.front(), context->instrument(reply.instruments.front().instrument),
                  context->config.fees, out);
-      });
+      },
+      request);
 }
 
 namespace {
@@ -398,7 +405,8 @@ grpc::ServerUnaryReactor* AdminService::SetTradingCalendar(grpc::CallbackServerC
         return engine::CommandBody{engine::SetTradingCalendar{
             year, std::vector<std::string>(request->holidays().begin(), request->holidays().end())}};
       },
-      [year](const engine::Reply& reply, v1::TradingCalendar& out) { fill_calendar(year, reply, out); });
+      [year](const engine::Reply& reply, v1::TradingCalendar& out) { fill_calendar(year, reply, out); },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::GetTradingCalendar(grpc::CallbackServerContext* ctx,
@@ -435,7 +443,8 @@ grpc::ServerUnaryReactor* AdminService::RunEndOfDay(grpc::CallbackServerContext*
         out.set_statements_written(reply.statements_written);
         if (reply.reconciliation) to_proto(*reply.reconciliation, *out.mutable_reconciliation());
         out.set_sequence(reply.sequence);
-      });
+      },
+      request);
 }
 
 // ---- RegistryService -------------------------------------------------------
@@ -453,7 +462,8 @@ grpc::ServerUnaryReactor* RegistryService::IssueAllowances(grpc::CallbackServerC
         if (!reply.holdings.empty()) to_proto(reply.holdings.front(), *out.mutable_holding());
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
-      });
+      },
+      request);
 }
 
 }  // namespace carbon::server

@@ -135,6 +135,13 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetReconciliation(grpc::CallbackServerContext* ctx,
                                               const v1::GetReconciliationRequest* request,
                                               v1::ReconciliationReport* response) override;
+  // API tokens (access_services.cpp).
+  grpc::ServerUnaryReactor* IssueApiToken(grpc::CallbackServerContext* ctx, const v1::IssueApiTokenRequest* request,
+                                          v1::IssueApiTokenResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeApiToken(grpc::CallbackServerContext* ctx, const v1::RevokeApiTokenRequest* request,
+                                           v1::RevokeApiTokenResponse* response) override;
+  grpc::ServerUnaryReactor* ListApiTokens(grpc::CallbackServerContext* ctx, const v1::ListApiTokensRequest* request,
+                                          v1::ListApiTokensResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -249,6 +256,9 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
   grpc::ServerUnaryReactor* ListSurveillanceAlerts(grpc::CallbackServerContext* ctx,
                                                    const v1::ListSurveillanceAlertsRequest* request,
                                                    v1::ListSurveillanceAlertsResponse* response) override;
+  /// The audit log, read from PostgreSQL on the gRPC thread (access_services.cpp).
+  grpc::ServerUnaryReactor* QueryAuditLog(grpc::CallbackServerContext* ctx, const v1::QueryAuditLogRequest* request,
+                                          v1::QueryAuditLogResponse* response) override;
 
  private:
   ServiceContext context_;

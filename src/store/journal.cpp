@@ -2,6 +2,7 @@
 #include "store/journal.h"
 
 #include "store/clearing_rows.h"
+#include "store/access_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -235,6 +236,10 @@ void append_payload(std::string& out, const Event& event) {
           },
           [&](const auto&) {
             // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
+            if (const auto access = access_event_json(event)) {  // store/access_rows.cpp, already in JSONB order
+              out += *access;
+              return;
+            }
             auto json = registry_event_json(event);
             if (!json) json = clearing_event_json(event);
             out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
@@ -492,6 +497,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   MarketRows market;
   RegistryRows registry_rows;
   ClearingRows clearing_rows;
+  AccessRows access_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -500,6 +506,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   for (const engine::Outcome* outcome : batch) {
     const Sequence seq = outcome->sequence;
     std::int64_t index = 0;
+    access_rows.add(*outcome);
     for (const Event& event : outcome->events) {
       BinaryCopy& j = journal_.data;
       j.begin_row(5);
@@ -644,10 +651,12 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     market_sql_ += inline_parameters(sql, columns);
     ++market_statements_;
   }
-  for (const auto& [sql, columns] : clearing_rows.statements()) {
-    market_sql_ += ";";
-    market_sql_ += inline_parameters(sql, columns);
-    ++market_statements_;
+  for (auto rows : {clearing_rows.statements(), access_rows.statements()}) {
+    for (const auto& [sql, columns] : rows) {
+      market_sql_ += ";";
+      market_sql_ += inline_parameters(sql, columns);
+      ++market_statements_;
+    }
   }
 }
 

@@ -403,6 +403,24 @@ engine::RecoveredState load_state(PGconn* conn) {
   load_pledge_state(conn, state);
   load_ccer_state(conn, state);
 
+  r = exec_or_throw(conn,
+                    "SELECT token_id, role, participant_id, label, token_sha256, issued_at_unix_nanos,"
+                    " expires_at_unix_nanos, revoked_at_unix_nanos, updated_sequence FROM api_tokens ORDER BY token_id",
+                    "read API tokens");
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    engine::ApiTokenRecord t;
+    t.id = u64(r.get(), row, 0);
+    t.role = static_cast<Role>(i64(r.get(), row, 1));
+    t.participant = u64(r.get(), row, 2);
+    t.label = text(r.get(), row, 3);
+    t.token_hash = hash(r.get(), row, 4);
+    t.issued_at = i64(r.get(), row, 5);
+    t.expires_at = i64(r.get(), row, 6);
+    t.revoked_at = i64(r.get(), row, 7);
+    t.updated_sequence = u64(r.get(), row, 8);
+    state.api_tokens.push_back(std::move(t));
+  }
+
   r = exec_or_throw(conn, "SELECT entry_id, hash FROM ledger_entries ORDER BY entry_id DESC LIMIT 1",
                     "read ledger tail");
   if (PQntuples(r.get()) == 1) {

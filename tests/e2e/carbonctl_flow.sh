@@ -104,6 +104,20 @@ CARBON_TOKEN=$buyer_token ctl statement 2>"$dir/err"
 [ $? -eq 5 ] && grep -q "NOT_FOUND" "$dir/err" || fail "a statement before any end of day must exit 5 NOT_FOUND"
 set -e
 
+# Access: a second trader token, revoked; the audit log of what the staff did.
+desk=$(staff operator --json token issue --role trader --participant "$buyer_id" --label "desk 2") || fail "token issue"
+desk_token=$(echo "$desk" | field token)
+desk_id=$(echo "$desk" | field token_id)
+CARBON_TOKEN=$desk_token ctl balances >/dev/null || fail "an issued token must work"
+staff operator token list | grep -q "desk 2" || fail "token list does not show the new token"
+staff operator token revoke "$desk_id" >/dev/null || fail "token revoke"
+set +e
+CARBON_TOKEN=$desk_token ctl balances 2>"$dir/err"
+[ $? -eq 4 ] && grep -q "UNAUTHENTICATED" "$dir/err" || fail "a revoked token must exit 4 UNAUTHENTICATED"
+set -e
+staff regulator audit --method /carbon.v1.AdminService/Deposit | grep -q "wire-1" || fail "audit does not show the deposit"
+staff auditor audit --failures | grep -q "FAILED_PRECONDITION" || fail "audit does not show the refused end of day"
+
 # Exit codes: 5 the server refused, 3 unreachable, 4 no token or not allowed.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null

@@ -644,7 +644,7 @@ TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAn
       {"amend without order id", s, AmendOrder{0, Price{5'100}, Qty{0}}, ErrorCode::invalid_argument, "order_id"},
       {"amend changing nothing", s, AmendOrder{resting, Price{0}, Qty{0}}, ErrorCode::invalid_argument, "nothing to change"},
       {"amend with a negative price", s, AmendOrder{resting, Price{-1}, Qty{0}}, ErrorCode::invalid_argument, "negative"},
-      {"amend of another's order", b, AmendOrder{resting, Price{5'100}, Qty{0}}, ErrorCode::not_found, "not an order of"},
+      {"amend of another's order", b, AmendOrder{resting, Price{5'100}, Qty{0}}, ErrorCode::permission_denied, "belongs to another participant"},
       {"amend by an operator", op, AmendOrder{resting, Price{5'100}, Qty{0}}, ErrorCode::permission_denied, "traders"},
       {"amend outside the band", s, AmendOrder{resting, Price{5'600}, Qty{0}}, ErrorCode::failed_precondition,
        "price band"},

@@ -501,7 +501,7 @@ TEST_F(RegistryCommandsTest, QueriesRefuseWhatTheCallerMayNotSee) {
   EXPECT_EQ(query(regulator, GetComplianceStatus{99, 2024}).code(), ErrorCode::not_found);
   EXPECT_EQ(query(trader(unit), ListCaps{}).code(), ErrorCode::permission_denied);
   EXPECT_EQ(query(trader(unit), ListAllocations{0, other.id, ""}).code(), ErrorCode::permission_denied);
-  EXPECT_EQ(query(trader(unit), GetHoldings{other.holding_account}).code(), ErrorCode::not_found);
+  EXPECT_EQ(query(trader(unit), GetHoldings{other.holding_account}).code(), ErrorCode::permission_denied);
   EXPECT_EQ(query(trader(unit), GetHoldings{unit.holding_account}).code(), ErrorCode::ok);
   EXPECT_EQ(query(auditor, GetHoldings{12345}).code(), ErrorCode::not_found);
   EXPECT_EQ(query(auditor, GetHoldings{0}).code(), ErrorCode::invalid_argument);

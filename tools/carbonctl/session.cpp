@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <fstream>
+
 #include <chrono>
 #include <cmath>
 
@@ -49,7 +51,29 @@ int exit_code_for(grpc::StatusCode code) {
 }
 
 std::shared_ptr<grpc::Channel> Session::channel() {
-  if (!channel_) channel_ = grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials());
+  if (channel_) return channel_;
+  if (options_.tls_ca_file.empty()) {
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      throw ExitError(kExitUsage, "--tls-cert and --tls-key need --tls-ca");
+    }
+    channel_ = grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials());
+    return channel_;
+  }
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ExitError(kExitUsage, "cannot read " + path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = read(options_.tls_ca_file);
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    throw ExitError(kExitUsage, "--tls-cert and --tls-key go together");
+  }
+  if (!options_.tls_cert_file.empty()) {
+    tls.pem_cert_chain = read(options_.tls_cert_file);
+    tls.pem_private_key = read(options_.tls_key_file);
+  }
+  channel_ = grpc::CreateChannel(options_.server, grpc::SslCredentials(tls));
   return channel_;
 }
 

@@ -46,6 +46,9 @@ struct GlobalOptions {
   std::string staff_name;  ///< --as
   bool json = false;
   double timeout_seconds = 10;
+  std::string tls_ca_file;    ///< --tls-ca: TLS, trusting this CA
+  std::string tls_cert_file;  ///< --tls-cert: client certificate (mTLS)
+  std::string tls_key_file;   ///< --tls-key
 };
 
 /// "INVALID_ARGUMENT" for grpc::StatusCode::INVALID_ARGUMENT, etc.
@@ -58,7 +61,7 @@ class Session {
   [[nodiscard]] const GlobalOptions& options() const { return options_; }
   [[nodiscard]] bool json() const { return options_.json; }
 
-  /// The insecure channel to --server, created on first use.
+  /// The channel to --server (TLS with --tls-ca, else plaintext), created on first use.
   std::shared_ptr<grpc::Channel> channel();
 
   /// Runs one authenticated unary call: `rpc(&context)` with the bearer

@@ -1,0 +1,118 @@
+// API tokens as the engine keeps them: issue, revoke, list. The server makes
+// the secret and hands the engine only its SHA-256; the engine numbers the
+// tokens, keeps their descriptions and journals every change
+// (ApiTokenChanged), so that a restart restores who may call.
+#include <algorithm>
+
+#include "engine/exchange.h"
+#include "engine/step.h"
+
+namespace carbon::engine {
+namespace {
+
+bool known_role(Role role) {
+  const auto value = static_cast<int>(role);
+  return value >= static_cast<int>(Role::trader) && value <= static_cast<int>(Role::auditor);
+}
+
+bool printable(const std::string& text) {
+  return std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+}  // namespace
+
+std::uint64_t Exchange::next_api_token_id() const {
+  return api_tokens_.empty() ? 1 : api_tokens_.rbegin()->first + 1;
+}
+
+void Exchange::record_first_token(Step& step, const ParticipantRecord& participant) {
+  ApiTokenRecord token;
+  token.id = next_api_token_id();
+  token.role = Role::trader;
+  token.participant = participant.id;
+  token.label = "first trader token of " + participant.code;
+  token.token_hash = participant.token_hash;
+  token.issued_at = step.at;
+  token.updated_sequence = step.sequence;
+  api_tokens_[token.id] = token;
+  step.events.push_back(ApiTokenChanged{token});
+  step.reply.api_tokens.push_back(std::move(token));
+}
+
+Status Exchange::issue_api_token(Step& step, const Principal& who, const IssueApiToken& c) {
+  if (who.role != Role::operator_) return permission_denied("only an operator issues API tokens");
+  if (!known_role(c.role)) return invalid_argument("role: unspecified or unknown role");
+  if (c.role == Role::trader && c.participant == 0) {
+    return invalid_argument("participant_id: required for a ROLE_TRADER token");
+  }
+  if (c.role != Role::trader && c.participant != 0) {
+    return invalid_argument("participant_id: must be 0 for a token of role " + std::string(role_name(c.role)));
+  }
+  if (c.label.empty() || c.label.size() > 100 || !printable(c.label)) {
+    return invalid_argument("label: 1 to 100 printable characters");
+  }
+  if (c.expires_at != 0 && c.expires_at <= step.at) {
+    return invalid_argument("expires_at_unix_nanos: in the past (engine clock " + std::to_string(step.at) + ")");
+  }
+  if (c.role == Role::trader && !participants_.contains(c.participant)) {
+    return not_found("participant " + std::to_string(c.participant) + " does not exist");
+  }
+  ApiTokenRecord token;
+  token.id = next_api_token_id();
+  token.role = c.role;
+  token.participant = c.participant;
+  token.label = c.label;
+  token.token_hash = c.token_hash;
+  token.issued_at = step.at;
+  token.expires_at = c.expires_at;
+  token.updated_sequence = step.sequence;
+  api_tokens_[token.id] = token;
+  step.events.push_back(ApiTokenChanged{token});
+  step.reply.api_tokens.push_back(std::move(token));
+  return Status::ok();
+}
+
+Status Exchange::revoke_api_token(Step& step, const Principal& who, const RevokeApiToken& c) {
+  if (who.role != Role::operator_) return permission_denied("only an operator revokes API tokens");
+  if (c.token_id == 0) return invalid_argument("token_id: required");
+  auto found = api_tokens_.find(c.token_id);
+  if (found == api_tokens_.end()) return not_found("API token " + std::to_string(c.token_id) + " does not exist");
+  if (who.token_id == c.token_id) {
+    return failed_precondition("API token " + std::to_string(c.token_id) +
+                               " is the caller's own: revoke it with another operator token");
+  }
+  ApiTokenRecord& token = found->second;
+  if (!token.revoked()) {  // revoking a revoked token succeeds with no effect
+    token.revoked_at = step.at;
+    token.updated_sequence = step.sequence;
+    step.events.push_back(ApiTokenChanged{token});
+  }
+  step.reply.api_tokens.push_back(token);
+  return Status::ok();
+}
+
+Status Exchange::access_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const {
+  if (const auto* q = std::get_if<ListApiTokens>(&body)) {
+    if (who.role != Role::operator_) return permission_denied("only an operator lists API tokens");
+    for (const auto& [id, token] : api_tokens_) {
+      const bool expired = token.expires_at != 0 && token.expires_at <= now;
+      if (!q->include_revoked && (token.revoked() || expired)) continue;
+      reply.api_tokens.push_back(token);
+    }
+    return Status::ok();
+  }
+  return Status{ErrorCode::internal, "command routed as a query"};
+}
+
+void Exchange::restore_access(const RecoveredState& state) {
+  for (const ApiTokenRecord& token : state.api_tokens) api_tokens_[token.id] = token;
+}
+
+std::vector<ApiTokenRecord> Exchange::api_tokens() const {
+  std::vector<ApiTokenRecord> out;
+  out.reserve(api_tokens_.size());
+  for (const auto& [id, token] : api_tokens_) out.push_back(token);
+  return out;
+}
+
+}  // namespace carbon::engine

@@ -1,0 +1,155 @@
+// Access control over the API: AdminService's API tokens (issued, revoked and
+// listed through the engine, so that every change is journaled and restored)
+// and RegulatorService's audit log (read from PostgreSQL on the gRPC thread,
+// like the ledger).
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+
+#include "server/convert.h"
+#include "server/dispatch.h"
+#include "server/services.h"
+#include "store/audit_reader.h"
+
+namespace carbon::server {
+namespace {
+
+void to_proto(const engine::ApiTokenRecord& token, v1::ApiToken& out) {
+  out.set_token_id(token.id);
+  out.set_role(static_cast<v1::Role>(token.role));
+  out.set_participant_id(token.participant);
+  out.set_label(token.label);
+  out.set_issued_at_unix_nanos(token.issued_at);
+  out.set_expires_at_unix_nanos(token.expires_at);
+  out.set_revoked_at_unix_nanos(token.revoked_at);
+}
+
+void to_proto(const engine::AuditEntry& entry, v1::AuditRecord& out) {
+  out.set_audit_id(entry.sequence);
+  out.set_received_at_unix_nanos(entry.at);
+  out.set_token_id(entry.token_id);
+  out.set_role(static_cast<v1::Role>(entry.role));
+  out.set_participant_id(entry.participant);
+  out.set_method(entry.method);
+  out.set_peer(entry.peer);
+  out.set_principal(entry.principal);
+  out.set_status_code(static_cast<int>(to_grpc(Status{entry.code, ""}).error_code()));
+  out.set_status_message(entry.message);
+  out.set_request_summary(entry.request_summary);
+  out.set_sequence(entry.sequence);
+}
+
+std::string audit_filter_hash(const v1::QueryAuditLogRequest& r) {
+  const std::string filters = std::to_string(r.from_unix_nanos()) + "|" + std::to_string(r.to_unix_nanos()) + "|" +
+                              r.method() + "|" + std::to_string(r.token_id()) + "|" + std::to_string(r.role()) + "|" +
+                              std::to_string(r.participant_id()) + "|" + (r.failures_only() ? "1" : "0");
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::IssueApiToken(grpc::CallbackServerContext* ctx,
+                                                      const v1::IssueApiTokenRequest* request,
+                                                      v1::IssueApiTokenResponse* response) {
+  std::string token = generate_token();
+  const registry::Hash token_hash = hash_token(token);
+  Authenticator& auth = context_.auth;
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/IssueApiToken", response,
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::IssueApiToken{static_cast<Role>(request->role()), request->participant_id(),
+                                                         request->label(), request->expires_at_unix_nanos(),
+                                                         token_hash}};
+      },
+      [&auth, token = std::move(token)](const engine::Reply& reply, v1::IssueApiTokenResponse& out) {
+        if (reply.api_tokens.empty()) return;
+        auth.apply_token(reply.api_tokens.front());  // usable from the next call on
+        to_proto(reply.api_tokens.front(), *out.mutable_api_token());
+        out.set_token(token);
+      },
+      request);
+}
+
+grpc::ServerUnaryReactor* AdminService::RevokeApiToken(grpc::CallbackServerContext* ctx,
+                                                       const v1::RevokeApiTokenRequest* request,
+                                                       v1::RevokeApiTokenResponse* response) {
+  Authenticator& auth = context_.auth;
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/RevokeApiToken", response,
+      [&](const engine::Principal&) { return engine::CommandBody{engine::RevokeApiToken{request->token_id()}}; },
+      [&auth](const engine::Reply& reply, v1::RevokeApiTokenResponse& out) {
+        if (reply.api_tokens.empty()) return;
+        auth.apply_token(reply.api_tokens.front());  // refused from the next call (and stream message) on
+        to_proto(reply.api_tokens.front(), *out.mutable_api_token());
+      },
+      request);
+}
+
+grpc::ServerUnaryReactor* AdminService::ListApiTokens(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListApiTokensRequest* request,
+                                                      v1::ListApiTokensResponse* response) {
+  return dispatch(
+      context_, ctx, "carbon.v1.AdminService/ListApiTokens", response,
+      [&](const engine::Principal&) { return engine::CommandBody{engine::ListApiTokens{request->include_revoked()}}; },
+      [](const engine::Reply& reply, v1::ListApiTokensResponse& out) {
+        for (const auto& token : reply.api_tokens) to_proto(token, *out.add_api_tokens());
+      },
+      request);
+}
+
+grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerContext* ctx,
+                                                          const v1::QueryAuditLogRequest* request,
+                                                          v1::QueryAuditLogResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  engine::Principal principal;
+  Status s = context_.auth.authenticate(*ctx, principal);
+  if (s.is_ok()) s = authorize(principal.role, "carbon.v1.RegulatorService/QueryAuditLog");
+  store::AuditFilter filter;
+  filter.from = request->from_unix_nanos();
+  filter.to = request->to_unix_nanos();
+  filter.method = request->method();
+  filter.token_id = request->token_id();
+  filter.participant = request->participant_id();
+  filter.failures_only = request->failures_only();
+  filter.limit = request->page_size() == 0 ? 100 : std::min<std::uint32_t>(request->page_size(), 1000);
+  if (s.is_ok() && filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
+    s = invalid_argument("from_unix_nanos is after to_unix_nanos");
+  }
+  if (s.is_ok() && request->role() != v1::ROLE_UNSPECIFIED) {
+    if (!v1::Role_IsValid(request->role())) {
+      s = invalid_argument("role: unknown enum value " + std::to_string(request->role()));
+    } else {
+      filter.role = static_cast<Role>(request->role());
+    }
+  }
+  // The page token is the last audit id returned, bound to the filters.
+  const std::string hash = audit_filter_hash(*request);
+  if (s.is_ok() && !request->page_token().empty()) {
+    const std::string& token = request->page_token();
+    const auto dot = token.find('.');
+    const bool digits = dot != std::string::npos && dot > 0 && dot <= 19 &&
+                        std::all_of(token.begin(), token.begin() + static_cast<std::ptrdiff_t>(dot),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || token.substr(dot + 1) != hash) {
+      s = invalid_argument("page_token was not returned by QueryAuditLog with these filters");
+    } else {
+      filter.before_sequence = std::stoull(token.substr(0, dot));
+    }
+  }
+  std::vector<engine::AuditEntry> entries;
+  if (s.is_ok()) s = store::query_audit_log(context_.ledger_conninfo, filter, entries);
+  if (s.is_ok()) {
+    for (const engine::AuditEntry& entry : entries) to_proto(entry, *response->add_records());
+    if (entries.size() == filter.limit) {
+      response->set_next_page_token(std::to_string(entries.back().sequence) + "." + hash);
+    }
+  }
+  reactor->Finish(to_grpc(s));
+  return reactor;
+}
+
+}  // namespace carbon::server

@@ -1,0 +1,381 @@
+// Access control end to end, against a real carbond and PostgreSQL: API
+// tokens issued, used, revoked, expired, listed and restored after a restart;
+// the audit log of staff actions (refusals included) read by a regulator
+// after a restart; TLS and mutual TLS from the config with throwaway
+// certificates made by the openssl CLI.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "carbon/v1/regulator.grpc.pb.h"
+#include "e2e/e2e_support.h"
+
+namespace carbon::testing {
+namespace {
+
+class AccessTest : public ::testing::Test {
+ protected:
+  /// carbond on the test database; `clock` overrides the config's clock start (each start resets the clock).
+  std::unique_ptr<RunningExchange> open(const std::string& clock = "") {
+    std::vector<std::string> args{"--postgres=" + db.conninfo()};
+    if (!clock.empty()) args.push_back("--clock-start=" + clock);
+    auto exchange = std::make_unique<RunningExchange>(args);
+    exchange->start();
+    regulator = v1::RegulatorService::NewStub(exchange->channel);
+    return exchange;
+  }
+
+  static v1::CreateParticipantResponse create(RunningExchange& x, const std::string& code) {
+    v1::CreateParticipantRequest request;
+    request.set_code(code);
+    request.set_name(code);
+    request.set_type(v1::PARTICIPANT_TYPE_INSTITUTION);
+    v1::CreateParticipantResponse response;
+    EXPECT_TRUE(x.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), request, &response).ok());
+    return response;
+  }
+
+  static grpc::Status issue(RunningExchange& x, const std::string& as, v1::Role role, std::uint64_t participant,
+                            const std::string& label, std::int64_t expires, v1::IssueApiTokenResponse& out) {
+    v1::IssueApiTokenRequest request;
+    request.set_role(role);
+    request.set_participant_id(participant);
+    request.set_label(label);
+    request.set_expires_at_unix_nanos(expires);
+    return x.admin->IssueApiToken(RunningExchange::as(as).get(), request, &out);
+  }
+
+  static grpc::Status revoke(RunningExchange& x, const std::string& as, std::uint64_t id) {
+    v1::RevokeApiTokenRequest request;
+    request.set_token_id(id);
+    v1::RevokeApiTokenResponse response;
+    return x.admin->RevokeApiToken(RunningExchange::as(as).get(), request, &response);
+  }
+
+  static grpc::StatusCode balances(RunningExchange& x, const std::string& token) {
+    v1::GetBalancesResponse response;
+    return x.trading->GetBalances(RunningExchange::as(token).get(), v1::GetBalancesRequest{}, &response).error_code();
+  }
+
+  static std::vector<v1::ApiToken> list(RunningExchange& x, bool include_revoked) {
+    v1::ListApiTokensRequest request;
+    request.set_include_revoked(include_revoked);
+    v1::ListApiTokensResponse response;
+    EXPECT_TRUE(x.admin->ListApiTokens(RunningExchange::as(kOperatorToken).get(), request, &response).ok());
+    return {response.api_tokens().begin(), response.api_tokens().end()};
+  }
+
+  std::vector<v1::AuditRecord> audit(const std::string& method, bool failures_only = false) {
+    v1::QueryAuditLogRequest request;
+    request.set_method(method);
+    request.set_failures_only(failures_only);
+    v1::QueryAuditLogResponse response;
+    const grpc::Status status = regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.records().begin(), response.records().end()};
+  }
+
+  TestDatabase db;
+  std::unique_ptr<v1::RegulatorService::Stub> regulator;
+};
+
+TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
+  auto x = open();
+  const auto p = create(*x, "TOK-1");
+  const std::uint64_t id = p.participant().participant_id();
+
+  // Refusals, each with its exact status.
+  v1::IssueApiTokenResponse issued;
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_UNSPECIFIED, 0, "x", 0, issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_TRADER, 0, "x", 0, issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, id, "x", 0, issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, 0, "", 0, issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, 0, "past", 1, issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_TRADER, 999, "x", 0, issued).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(issue(*x, kRegulatorToken, v1::ROLE_OPERATOR, 0, "x", 0, issued).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(issue(*x, p.trader_token(), v1::ROLE_OPERATOR, 0, "x", 0, issued).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // A second trader token for the participant works at once; revoked, it no longer does.
+  v1::IssueApiTokenResponse trader;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, id, "desk 2", 0, trader).ok());
+  EXPECT_EQ(trader.api_token().role(), v1::ROLE_TRADER);
+  EXPECT_EQ(trader.api_token().participant_id(), id);
+  EXPECT_EQ(trader.api_token().label(), "desk 2");
+  EXPECT_GT(trader.api_token().issued_at_unix_nanos(), 0);
+  EXPECT_TRUE(trader.token().starts_with("cbt_"));
+  EXPECT_EQ(balances(*x, trader.token()), grpc::StatusCode::OK);
+
+  v1::IssueApiTokenResponse ops2;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, 0, "second operator", 0, ops2).ok());
+  EXPECT_EQ(revoke(*x, ops2.token(), ops2.api_token().token_id()).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(revoke(*x, kOperatorToken, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(revoke(*x, kOperatorToken, 9999).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(revoke(*x, kRegulatorToken, trader.api_token().token_id()).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(revoke(*x, ops2.token(), trader.api_token().token_id()).ok());
+  EXPECT_EQ(balances(*x, trader.token()), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(revoke(*x, kOperatorToken, trader.api_token().token_id()).ok());  // again: no effect
+
+  // The participant's first token is an API token too, and can be revoked.
+  const auto first = create(*x, "TOK-2");
+  std::uint64_t first_id = 0;
+  for (const v1::ApiToken& token : list(*x, false)) {
+    if (token.participant_id() == first.participant().participant_id()) first_id = token.token_id();
+  }
+  ASSERT_NE(first_id, 0u);
+  EXPECT_EQ(balances(*x, first.trader_token()), grpc::StatusCode::OK);
+  EXPECT_TRUE(revoke(*x, kOperatorToken, first_id).ok());
+  EXPECT_EQ(balances(*x, first.trader_token()), grpc::StatusCode::UNAUTHENTICATED);
+
+  // Expiry, on the engine clock.
+  v1::IssueApiTokenResponse probe;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_AUDITOR, 0, "probe", 0, probe).ok());
+  v1::IssueApiTokenResponse brief;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, id, "brief",
+                    probe.api_token().issued_at_unix_nanos() + 2'000'000'000, brief)
+                  .ok());
+  EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));
+  EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::UNAUTHENTICATED);
+
+  // The list: descriptions only, revoked and expired ones on request.
+  const auto in_force = list(*x, false);
+  const auto all = list(*x, true);
+  // In force: TOK-1's first token, ops2, probe. All: also the revoked trader token, TOK-2's first, brief.
+  EXPECT_EQ(in_force.size(), 3u);
+  EXPECT_EQ(all.size(), 6u);
+  for (std::size_t k = 1; k < all.size(); ++k) EXPECT_LT(all[k - 1].token_id(), all[k].token_id());
+  for (const v1::ApiToken& token : all) {
+    if (token.token_id() == trader.api_token().token_id()) {
+      EXPECT_GT(token.revoked_at_unix_nanos(), 0);
+    }
+  }
+
+  // After a restart (its clock an hour on: a restart resets the test clock): the same tokens, the same decisions.
+  x->stop();
+  x = open("2026-11-24T11:00:00+08:00");
+  EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
+  EXPECT_EQ(balances(*x, trader.token()), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(balances(*x, first.trader_token()), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::UNAUTHENTICATED);
+  v1::ListInstrumentsResponse instruments;
+  EXPECT_TRUE(x->admin->ListInstruments(RunningExchange::as(ops2.token()).get(), {}, &instruments).ok());
+  EXPECT_EQ(list(*x, true).size(), 6u);
+  EXPECT_EQ(list(*x, false).size(), 3u);
+}
+
+TEST_F(AccessTest, ARevokedTokenEndsItsOpenOrderSessionOnTheNextMessage) {
+  auto x = open();
+  const auto p = create(*x, "SES-1");
+  v1::IssueApiTokenResponse desk;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, p.participant().participant_id(), "desk", 0, desk).ok());
+  auto context = RunningExchange::as(desk.token());
+  auto session = x->trading->OrderSession(context.get());
+  v1::SessionRequest batch;
+  batch.set_batch_id(1);
+  batch.add_commands()->mutable_cancel()->set_order_id(424242);  // refused as a report: the session works
+  ASSERT_TRUE(session->Write(batch));
+  v1::SessionResponse response;
+  ASSERT_TRUE(session->Read(&response));
+  EXPECT_EQ(response.batch_id(), 1u);
+
+  ASSERT_TRUE(revoke(*x, kOperatorToken, desk.api_token().token_id()).ok());
+  batch.set_batch_id(2);
+  session->Write(batch);
+  EXPECT_FALSE(session->Read(&response));
+  session->WritesDone();
+  const grpc::Status status = session->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  // The participant's first token is untouched.
+  EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
+}
+
+TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
+  auto x = open();
+  const auto p = create(*x, "AUD-1");
+  v1::CashMovementRequest deposit;
+  deposit.set_cash_account_id(p.participant().cash_account_id());
+  deposit.set_amount_fen(5'000);
+  deposit.set_idempotency_key("audit-wire-1");
+  v1::CashMovementResponse moved;
+  ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &moved).ok());
+  // Refused by the table (a regulator may not deposit) and by a rule (too much withdrawn).
+  EXPECT_EQ(x->admin->Deposit(RunningExchange::as(kRegulatorToken).get(), deposit, &moved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::CashMovementRequest withdraw = deposit;
+  withdraw.set_amount_fen(9'000);
+  withdraw.set_idempotency_key("audit-out-1");
+  EXPECT_EQ(x->admin->Withdraw(RunningExchange::as(kOperatorToken).get(), withdraw, &moved).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // A trader's own calls are not staff actions, and a trader may not read the log.
+  v1::QueryAuditLogResponse none;
+  EXPECT_EQ(regulator->QueryAuditLog(RunningExchange::as(p.trader_token()).get(), {}, &none).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(regulator->QueryAuditLog(RunningExchange::as("").get(), {}, &none).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  x->stop();
+  x = open();
+
+  const auto deposits = audit("/carbon.v1.AdminService/Deposit");
+  ASSERT_EQ(deposits.size(), 2u);
+  // Newest first: the regulator's refusal, then the operator's deposit.
+  EXPECT_EQ(deposits[0].principal(), "regulator");
+  EXPECT_EQ(deposits[0].role(), v1::ROLE_REGULATOR);
+  EXPECT_EQ(deposits[0].status_code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_NE(deposits[0].status_message().find("regulator"), std::string::npos) << deposits[0].status_message();
+  EXPECT_EQ(deposits[1].principal(), "ops");
+  EXPECT_EQ(deposits[1].role(), v1::ROLE_OPERATOR);
+  EXPECT_EQ(deposits[1].status_code(), 0);
+  EXPECT_EQ(deposits[1].status_message(), "");
+  EXPECT_NE(deposits[1].request_summary().find("\"idempotency_key\":\"audit-wire-1\""), std::string::npos)
+      << deposits[1].request_summary();
+  EXPECT_NE(deposits[1].peer().find("127.0.0.1"), std::string::npos) << deposits[1].peer();
+  EXPECT_GT(deposits[1].received_at_unix_nanos(), 0);
+  EXPECT_GT(deposits[1].sequence(), 0u);
+  EXPECT_EQ(deposits[1].audit_id(), deposits[1].sequence());
+  EXPECT_GT(deposits[0].sequence(), deposits[1].sequence());
+
+  const auto withdrawals = audit("/carbon.v1.AdminService/Withdraw");
+  ASSERT_EQ(withdrawals.size(), 1u);
+  EXPECT_EQ(withdrawals[0].status_code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_FALSE(withdrawals[0].status_message().empty());
+
+  const auto creations = audit("/carbon.v1.AdminService/CreateParticipant");
+  ASSERT_EQ(creations.size(), 1u);
+  EXPECT_NE(creations[0].request_summary().find("AUD-1"), std::string::npos);
+  EXPECT_EQ(creations[0].request_summary().find("cbt_"), std::string::npos);  // no token anywhere
+
+  // Filters and paging.
+  const auto failures = audit("", true);
+  EXPECT_EQ(failures.size(), 2u);
+  v1::QueryAuditLogRequest page_request;
+  page_request.set_page_size(1);
+  v1::QueryAuditLogResponse page;
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), page_request, &page).ok());
+  ASSERT_EQ(page.records_size(), 1);
+  ASSERT_FALSE(page.next_page_token().empty());
+  page_request.set_page_token(page.next_page_token());
+  v1::QueryAuditLogResponse next;
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), page_request, &next).ok());
+  ASSERT_EQ(next.records_size(), 1);
+  EXPECT_LT(next.records(0).sequence(), page.records(0).sequence());
+  page_request.set_failures_only(true);  // another filter: the token is not valid for it
+  EXPECT_EQ(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), page_request, &next).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::QueryAuditLogRequest bad_role;
+  bad_role.set_role(static_cast<v1::Role>(42));
+  EXPECT_EQ(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), bad_role, &next).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::QueryAuditLogRequest by_role;
+  by_role.set_role(v1::ROLE_REGULATOR);
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), by_role, &next).ok());
+  EXPECT_EQ(next.records_size(), 1);
+}
+
+// ---- TLS -------------------------------------------------------------------------
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI.
+void make_certificates(const std::filesystem::path& dir) {
+  const std::string d = dir.string();
+  const std::string script =
+      "set -e; cd '" + d + "';"
+      " openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=carbond-test-ca -keyout ca.key -out ca.pem 2>/dev/null;"
+      " openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null;"
+      " printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext;"
+      " openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext"
+      " -out server.pem 2>/dev/null;"
+      " openssl req -newkey rsa:2048 -nodes -subj /CN=terminal-7 -keyout client.key -out client.csr 2>/dev/null;"
+      " openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem 2>/dev/null;"
+      " chmod 644 *.key";
+  ASSERT_EQ(std::system(("bash -c \"" + script + "\"").c_str()), 0);
+}
+
+/// carbond with [server] TLS settings added to the end-to-end config.
+std::unique_ptr<DaemonProcess> start_tls(const std::filesystem::path& dir, const std::string& conninfo, bool mutual) {
+  std::string config = e2e_config();
+  std::string tls = "tls_cert_file = \"" + (dir / "server.pem").string() + "\"\ntls_key_file = \"" +
+                    (dir / "server.key").string() + "\"\n";
+  if (mutual) tls += "tls_client_ca_file = \"" + (dir / "ca.pem").string() + "\"\nrequire_client_cert = true\n";
+  config.insert(config.find("[server]\n") + 9, tls);
+  std::ofstream(dir / "carbond.toml") << config;
+  auto daemon = std::make_unique<DaemonProcess>(
+      std::vector<std::string>{"--config=" + (dir / "carbond.toml").string(), "--listen=127.0.0.1:0",
+                               "--data-dir=" + (dir / "data").string(), "--postgres=" + conninfo},
+      dir);
+  daemon->start();
+  return daemon;
+}
+
+grpc::StatusCode list_instruments(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                                  const std::string& address) {
+  auto channel = grpc::CreateChannel(address, credentials);
+  auto admin = v1::AdminService::NewStub(channel);
+  v1::ListInstrumentsResponse response;
+  auto context = RunningExchange::as(kOperatorToken);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return admin->ListInstruments(context.get(), {}, &response).error_code();
+}
+
+TEST_F(AccessTest, TlsAndMutualTlsFromTheConfig) {
+  const std::filesystem::path dir = make_world_traversable_temp_dir("carbond-tls");
+  make_certificates(dir);
+  grpc::SslCredentialsOptions server_only;
+  server_only.pem_root_certs = read_file(dir / "ca.pem");
+  grpc::SslCredentialsOptions with_client = server_only;
+  with_client.pem_private_key = read_file(dir / "client.key");
+  with_client.pem_cert_chain = read_file(dir / "client.pem");
+  {
+    auto daemon = start_tls(dir, db.conninfo(), false);
+    EXPECT_EQ(list_instruments(grpc::InsecureChannelCredentials(), daemon->address()), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(list_instruments(grpc::SslCredentials(server_only), daemon->address()), grpc::StatusCode::OK);
+    // TLS does not replace the bearer token.
+    auto channel = grpc::CreateChannel(daemon->address(), grpc::SslCredentials(server_only));
+    v1::ListInstrumentsResponse response;
+    EXPECT_EQ(v1::AdminService::NewStub(channel)->ListInstruments(RunningExchange::as("").get(), {}, &response)
+                  .error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    daemon->stop();
+  }
+  {
+    auto daemon = start_tls(dir, db.conninfo(), true);
+    EXPECT_EQ(list_instruments(grpc::InsecureChannelCredentials(), daemon->address()), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(list_instruments(grpc::SslCredentials(server_only), daemon->address()), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(list_instruments(grpc::SslCredentials(with_client), daemon->address()), grpc::StatusCode::OK);
+    // The client certificate's subject is in the audit record of a staff action.
+    auto channel = grpc::CreateChannel(daemon->address(), grpc::SslCredentials(with_client));
+    v1::HaltTradingRequest halt;
+    halt.set_instrument("CEA2024");
+    halt.set_reason("mTLS audit probe");
+    v1::HaltTradingResponse halted;
+    EXPECT_TRUE(v1::AdminService::NewStub(channel)->HaltTrading(RunningExchange::as(kOperatorToken).get(), halt, &halted).ok());
+    v1::QueryAuditLogRequest request;
+    request.set_method("/carbon.v1.AdminService/HaltTrading");
+    v1::QueryAuditLogResponse log;
+    ASSERT_TRUE(v1::RegulatorService::NewStub(channel)
+                    ->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), request, &log)
+                    .ok());
+    ASSERT_EQ(log.records_size(), 1);
+    EXPECT_NE(log.records(0).peer().find("CN=terminal-7"), std::string::npos) << log.records(0).peer();
+    daemon->stop();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+}  // namespace
+}  // namespace carbon::testing

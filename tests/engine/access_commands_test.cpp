@@ -1,0 +1,122 @@
+// API tokens as the engine runs them: issue, revoke and list, each refusal
+// with its code and a journaled rejection and no change, first trader tokens
+// recorded by CreateParticipant, and a restored exchange that carries on.
+#include <gtest/gtest.h>
+
+#include "engine/exchange.h"
+
+namespace carbon::engine {
+namespace {
+
+constexpr UnixNanos kStart = 1'763'951'400'000'000'000;  // a weekday morning, Asia/Shanghai
+
+class AccessCommandsTest : public ::testing::Test {
+ protected:
+  Outcome run(Exchange& x, const Principal& who, CommandBody body) {
+    now += 1'000'000;
+    Outcome outcome = x.execute(Command{who, std::move(body)}, now);
+    for (const Event& event : outcome.events) {
+      if (auto* e = std::get_if<ParticipantCreated>(&event)) state.participants.push_back(e->participant);
+      if (auto* e = std::get_if<ApiTokenChanged>(&event)) tokens[e->token.id] = e->token;
+    }
+    if (outcome.sequence != 0) state.last_sequence = outcome.sequence;
+    return outcome;
+  }
+
+  static registry::Hash hash(std::uint8_t n) {
+    registry::Hash h{};
+    h[0] = n;
+    return h;
+  }
+
+  void expect_refused(const Principal& who, CommandBody body, ErrorCode code, const std::string& rule) {
+    const Outcome outcome = run(exchange, who, std::move(body));
+    EXPECT_EQ(outcome.reply.status.code(), code) << outcome.reply.status.message();
+    EXPECT_NE(outcome.reply.status.message().find(rule), std::string::npos) << outcome.reply.status.message();
+    ASSERT_EQ(outcome.events.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<CommandRejected>(outcome.events[0]));
+  }
+
+  std::vector<ApiTokenRecord> list(Exchange& x, bool all) {
+    return run(x, op, ListApiTokens{all}).reply.api_tokens;
+  }
+
+  Config config = default_config();
+  Exchange exchange{config};
+  UnixNanos now = kStart;
+  RecoveredState state;
+  std::map<std::uint64_t, ApiTokenRecord> tokens;
+  Principal op{Role::operator_, 0, "ops"};
+};
+
+TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
+  const Outcome created = run(exchange, op, CreateParticipant{"INST-1", "Bank", ParticipantType::institution, hash(1)});
+  ASSERT_TRUE(created.reply.status.is_ok());
+  const ParticipantId p = created.reply.participants.at(0).id;
+  ASSERT_EQ(created.reply.api_tokens.size(), 1u);  // the first trader token is API token 1
+  EXPECT_EQ(created.reply.api_tokens[0].id, 1u);
+  EXPECT_EQ(created.reply.api_tokens[0].participant, p);
+  EXPECT_EQ(created.reply.api_tokens[0].token_hash, hash(1));
+
+  const Principal regulator{Role::regulator, 0, "reg"};
+  expect_refused(regulator, IssueApiToken{Role::auditor, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
+                 "only an operator");
+  expect_refused(op, IssueApiToken{static_cast<Role>(0), 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "role");
+  expect_refused(op, IssueApiToken{static_cast<Role>(9), 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "role");
+  expect_refused(op, IssueApiToken{Role::trader, 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "participant_id");
+  expect_refused(op, IssueApiToken{Role::auditor, p, "x", 0, hash(2)}, ErrorCode::invalid_argument, "must be 0");
+  expect_refused(op, IssueApiToken{Role::auditor, 0, "", 0, hash(2)}, ErrorCode::invalid_argument, "label");
+  expect_refused(op, IssueApiToken{Role::auditor, 0, std::string(101, 'a'), 0, hash(2)}, ErrorCode::invalid_argument,
+                 "label");
+  expect_refused(op, IssueApiToken{Role::auditor, 0, "line\nbreak", 0, hash(2)}, ErrorCode::invalid_argument,
+                 "label");
+  expect_refused(op, IssueApiToken{Role::auditor, 0, "x", now, hash(2)}, ErrorCode::invalid_argument, "in the past");
+  expect_refused(op, IssueApiToken{Role::trader, 999, "x", 0, hash(2)}, ErrorCode::not_found, "participant 999");
+  EXPECT_EQ(tokens.size(), 1u);
+
+  const Outcome auditor = run(exchange, op, IssueApiToken{Role::auditor, 0, "audit firm", 0, hash(2)});
+  ASSERT_TRUE(auditor.reply.status.is_ok());
+  EXPECT_EQ(auditor.reply.api_tokens.at(0).id, 2u);
+  EXPECT_EQ(auditor.reply.api_tokens.at(0).issued_at, now);
+  const Outcome brief = run(exchange, op, IssueApiToken{Role::trader, p, "brief", now + 5'000'000, hash(3)});
+  ASSERT_TRUE(brief.reply.status.is_ok());
+  const Outcome ops2 = run(exchange, op, IssueApiToken{Role::operator_, 0, "ops 2", 0, hash(4)});
+  ASSERT_TRUE(ops2.reply.status.is_ok());
+
+  const Principal second_operator{Role::operator_, 0, "ops 2", 4};
+  expect_refused(second_operator, RevokeApiToken{4}, ErrorCode::failed_precondition, "caller's own");
+  expect_refused(op, RevokeApiToken{0}, ErrorCode::invalid_argument, "token_id");
+  expect_refused(op, RevokeApiToken{77}, ErrorCode::not_found, "77");
+  expect_refused(regulator, RevokeApiToken{2}, ErrorCode::permission_denied, "only an operator");
+  const Outcome revoked = run(exchange, second_operator, RevokeApiToken{2});
+  ASSERT_TRUE(revoked.reply.status.is_ok());
+  EXPECT_EQ(revoked.reply.api_tokens.at(0).revoked_at, now);
+  ASSERT_EQ(revoked.events.size(), 1u);
+  const Outcome again = run(exchange, op, RevokeApiToken{2});
+  EXPECT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty());  // no effect, nothing journaled
+  EXPECT_EQ(again.reply.api_tokens.at(0).revoked_at, revoked.reply.api_tokens.at(0).revoked_at);
+
+  EXPECT_EQ(run(exchange, regulator, ListApiTokens{true}).reply.status.code(), ErrorCode::permission_denied);
+  now += 10'000'000;  // past the brief token's expiry
+  auto ids = [](const std::vector<ApiTokenRecord>& list) {
+    std::vector<std::uint64_t> out;
+    for (const auto& t : list) out.push_back(t.id);
+    return out;
+  };
+  EXPECT_EQ(ids(list(exchange, false)), (std::vector<std::uint64_t>{1, 4}));
+  EXPECT_EQ(ids(list(exchange, true)), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+
+  // Restored from what the store keeps: the same list, and numbering carries on.
+  for (const auto& [id, token] : tokens) state.api_tokens.push_back(token);
+  Exchange restored(config);
+  restored.restore(state);
+  EXPECT_EQ(ids(list(restored, true)), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(restored.api_tokens().at(1).revoked_at, revoked.reply.api_tokens.at(0).revoked_at);
+  const Outcome next = run(restored, op, IssueApiToken{Role::regulator, 0, "reg 2", 0, hash(5)});
+  ASSERT_TRUE(next.reply.status.is_ok());
+  EXPECT_EQ(next.reply.api_tokens.at(0).id, 5u);
+}
+
+}  // namespace
+}  // namespace carbon::engine
