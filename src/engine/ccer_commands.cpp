@@ -334,7 +334,7 @@ Status Exchange::ccer_query(Reply& reply, const Principal& who, const CommandBod
               if (!staff) {
                 const ParticipantRecord* own = trader(who);
                 if (own == nullptr || own->holding_account != q.account) {
-                  return not_found("holding account " + std::to_string(q.account) + " is not the caller's");
+                  return permission_denied("holding account " + std::to_string(q.account) + " is not the caller's");
                 }
               }
               if (!registry_.has_account(q.account)) {

@@ -37,7 +37,10 @@ constexpr const char* kServices[] = {"carbon.v1.TradingService", "carbon.v1.Mark
                                      "carbon.v1.RegulatorService"};
 
 /// Trader RPCs that may name another participant on purpose (a public view; documented in their proto comments).
-const std::set<std::string> kPublicToTraders = {"carbon.v1.AdminService/GetParticipant"};
+/// RPCs whose answers are public to traders even when they name another participant
+/// (participants' directory; retirements are published by the registry).
+const std::set<std::string> kPublicToTraders = {"carbon.v1.AdminService/GetParticipant",
+                                                "carbon.v1.RegistryService/ListRetirements"};
 
 /// The resources of one participant that requests may name.
 struct Resources {
@@ -77,7 +80,7 @@ bool fill(pb::Message& message, const Resources& r, int depth = 0) {
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING && f->type() == pb::FieldDescriptor::TYPE_STRING) {
       static int key = 0;
       if (name == "instrument") reflection->SetString(&message, f, "CEA2024");
-      if (name == "idempotency_key" || name == "reason") {
+      if (name == "idempotency_key" || name == "reason" || name == "beneficiary" || name == "purpose") {
         reflection->SetString(&message, f, "matrix-" + std::to_string(++key));
       }
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_INT64 && name.ends_with("quantity")) {

@@ -199,7 +199,7 @@ TEST_F(CcerTest, IssueTradeRetireAndRestartKeepEverySerial) {
     theirs.set_holding_account_id(developer_account);
     v1::ListSerialBlocksResponse refused;
     EXPECT_EQ(x->registry->ListSerialBlocks(RunningExchange::as(buyer_token).get(), theirs, &refused).error_code(),
-              grpc::StatusCode::NOT_FOUND);
+              grpc::StatusCode::PERMISSION_DENIED);
 
     // The buyer's units are pending until the next trading day (T+1): not yet retirable.
     v1::RetireUnitsResponse retired;

@@ -404,7 +404,7 @@ TEST_F(CcerCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {
 
 TEST_F(CcerCommandsTest, QueriesRefuseWhatTheCallerMayNotSee) {
   ASSERT_TRUE(run(authority, issue(100)).reply.status.is_ok());
-  EXPECT_EQ(query(trader(buyer), ListSerialBlocks{developer.holding_account, 0}).code(), ErrorCode::not_found);
+  EXPECT_EQ(query(trader(buyer), ListSerialBlocks{developer.holding_account, 0}).code(), ErrorCode::permission_denied);
   EXPECT_EQ(query(trader(developer), ListSerialBlocks{developer.holding_account, 0}).code(), ErrorCode::ok);
   EXPECT_EQ(query(trader(developer), ListSerialBlocks{0, 1}).code(), ErrorCode::permission_denied);
   EXPECT_EQ(query(auditor, ListSerialBlocks{0, 0}).code(), ErrorCode::invalid_argument);
