@@ -155,6 +155,8 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   const auto seller =
       run(kOperator, engine::CreateParticipant{"S", "Seller", ParticipantType::key_emitting_unit, {1}}).reply.participants.at(0);
   run(Principal{Role::registry_authority, 0, "reg"},
+      engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});  // issuance counts against caps
+  run(Principal{Role::registry_authority, 0, "reg"},
       engine::IssueAllowances{"CEA2024", seller.holding_account, Qty{500}, "alloc"});
   run(Principal{Role::trader, seller.id, "S"},
       engine::PlaceOrder{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000},
