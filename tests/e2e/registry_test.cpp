@@ -117,21 +117,22 @@ TEST_F(RegistryTest, AllocationTradingSurrenderAndTheYearCloseSurviveRestarts) {
     EXPECT_EQ(x->registry->AllocateFree(RunningExchange::as(kRegistryToken).get(), allocate, &allocation).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
 
-    // IssueAllowances counts against the caps of the vintage year: none for 2025; 2024 may reach 1,000,000 t.
+    // IssueAllowances counts against the caps of the vintage year: none for 2023; 2024 may reach 1,000,000 t.
     v1::IssueAllowancesRequest issue;
-    issue.set_instrument("CEA2025");
+    issue.set_instrument("CEA2023");
     issue.set_holding_account_id(3);  // the auction account
     issue.set_quantity(100'000);
     issue.set_reason("2024 paid allocation");
     v1::IssueAllowancesResponse issued;
     call = x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
     EXPECT_EQ(call.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-    EXPECT_EQ(call.error_message(), "cap: no cap is set for compliance year 2025");
+    EXPECT_EQ(call.error_message(), "cap: no cap is set for compliance year 2023");
     issue.set_instrument("CEA2024");
     issue.set_quantity(999'601);
     call = x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
     EXPECT_EQ(call.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-    EXPECT_EQ(call.error_message(), "cap: issuing 999601 t would bring 2024 to 1000001 t, above the 1000000 t of its caps");
+    EXPECT_EQ(call.error_message(),
+              "cap: issuing 999601 t would bring 2024 to 1000001 t, above the 1000000 t of its caps");
     issue.set_quantity(100'000);
     call = x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
     ASSERT_TRUE(call.ok()) << call.error_message();

@@ -549,8 +549,8 @@ TEST_F(ExchangeTest, IssuanceMayReachTheSumOfTheYearsCapsButNotPassIt) {
       << lower.reply.status.message();
   // A new sector's cap makes room again.
   ASSERT_TRUE(run(registry_authority, SetCap{2024, "steel", Qty{10}, 0, "plan"}).reply.status.is_ok());
-  ASSERT_TRUE(
-      run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{10}, "paid"}).reply.status.is_ok());
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{10}, "paid"})
+                  .reply.status.is_ok());
   EXPECT_EQ(caps_of(exchange, 2024, now).at("steel").issued, Qty{10});
 }
 
@@ -567,8 +567,8 @@ TEST_F(ExchangeTest, IssuanceFillsThePaidSharesBeforeTheFreeShares) {
   EXPECT_EQ(caps.at("zinc").issued, Qty{40'000});
   EXPECT_EQ(caps.at("power").issued, Qty{10'000});
   // The paid room left first (zinc 10,000), then any room in name order (aviation 5,000).
-  ASSERT_TRUE(
-      run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{15'000}, "paid"}).reply.status.is_ok());
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{15'000}, "paid"})
+                  .reply.status.is_ok());
   caps = caps_of(exchange, 2024, now);
   EXPECT_EQ(caps.at("aviation").issued, Qty{25'000});
   EXPECT_EQ(caps.at("zinc").issued, Qty{50'000});
@@ -577,8 +577,8 @@ TEST_F(ExchangeTest, IssuanceFillsThePaidSharesBeforeTheFreeShares) {
 
 TEST_F(ExchangeTest, IssuedTotalsUnderTheCapsSurviveARestart) {
   ASSERT_TRUE(run(registry_authority, SetCap{2024, "cement", Qty{5'000}, 0, "plan"}).reply.status.is_ok());
-  ASSERT_TRUE(
-      run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{994'000}, "paid"}).reply.status.is_ok());
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{994'000}, "paid"})
+                  .reply.status.is_ok());
   Exchange restored(config);
   restored.restore(projection.recovered());
   auto caps = caps_of(restored, 2024, now + 1);

@@ -161,7 +161,8 @@ class ScenarioRunner {
       // Issuance counts against the caps of the vintage year: the runner sets a generous one first.
       const Principal registry_authority{Role::registry_authority, 0, "registry"};
       if (const auto year = registry::allowance_vintage(w.at(2)); year && capped_years_.insert(*year).second) {
-        const Outcome cap = execute(registry_authority, SetCap{*year, "scenario", Qty{INT64_MAX / 2}, 10'000, "scenario"});
+        const Outcome cap =
+            execute(registry_authority, SetCap{*year, "scenario", Qty{INT64_MAX / 2}, 10'000, "scenario"});
         if (!cap.reply.status.is_ok()) throw Failure{cap.reply.status.message()};
       }
       const Outcome out = execute(registry_authority,

@@ -175,6 +175,8 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   std::set<std::string> kinds;
   for (const engine::Outcome* outcome : all()) {
     for (const engine::Event& event : outcome->events) {
+      // The cap set so that the issuance counts against it: a registry event, left to registry_store_test.
+      if (std::holds_alternative<engine::CapChanged>(event)) continue;
       kinds.insert(engine::event_name(event));
       // Clearing's end-of-day events are nlohmann objects too (store/clearing_rows.cpp, clearing_store_test).
       if (std::holds_alternative<engine::StatementWritten>(event) ||
