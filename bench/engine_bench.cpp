@@ -37,6 +37,10 @@ struct Market {
     auto b = exchange.execute(Command{op, engine::CreateParticipant{"B", "B", ParticipantType::institution, {2}}}, now)
                  .reply.participants.at(0);
     (void)exchange.execute(Command{op, engine::MoveCash{b.cash_account, Cash{INT64_MAX / 4}, "d", false}}, now);
+    // Issuance counts against the caps of the vintage year.
+    (void)exchange.execute(Command{Principal{Role::registry_authority, 0, "r"},
+                                   engine::SetCap{2024, "bench", Qty{INT64_MAX / 2}, 10'000, "bench"}},
+                           now);
     (void)exchange.execute(
         Command{Principal{Role::registry_authority, 0, "r"},
                 engine::IssueAllowances{"CEA2024", s.holding_account, Qty{INT64_MAX / 4}, "a"}},

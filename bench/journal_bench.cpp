@@ -20,6 +20,7 @@
 //                      [--max-wait-us W] [--cross-percent P] [--dir DIR]
 
 #include <algorithm>
+#include <cstdint>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -92,6 +93,9 @@ class Workload {
   explicit Workload(int cross_percent, int traders = 100) : cross_percent_(cross_percent) {
     const Principal op{Role::operator_, 0, "ops"};
     const Principal registry_authority{Role::registry_authority, 0, "reg"};
+    // Issuance counts against the caps of the vintage year.
+    keep(registry_authority, engine::SetCap{2024, "bench", Qty{INT64_MAX / 2}, 10'000, "bench"});
+    keep(registry_authority, engine::SetCap{2025, "bench", Qty{INT64_MAX / 2}, 10'000, "bench"});
     for (int t = 0; t < traders; ++t) {
       const std::string code = "T" + std::to_string(t);
       const auto participant =

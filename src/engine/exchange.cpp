@@ -357,10 +357,7 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
     return failed_precondition("lot rule: " + tonnes(c.quantity) + " is not a multiple of the " +
                                tonnes(instrument->second.config.lot) + " lot of " + c.instrument);
   }
-  if (Status s = registry_.issue(c.instrument, c.holding_account, c.quantity, step.sequence, step.at, c.reason);
-      !s.is_ok()) {
-    return s;
-  }
+  if (Status s = issue_under_year_caps(step, c); !s.is_ok()) return s;
   allocated_[{c.holding_account, c.instrument}] += c.quantity;
   touch_holding(step, registry::kIssuanceAccount, c.instrument);
   touch_holding(step, c.holding_account, c.instrument);

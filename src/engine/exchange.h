@@ -90,6 +90,9 @@ class Exchange {
   // Registry commands and queries (registry_commands.cpp).
   Status set_cap(Step& step, const Principal& who, const SetCap& command);
   Status allocate_free(Step& step, const Principal& who, const AllocateFree& command);
+  /// IssueAllowances' issuance counted against the caps of the instrument's vintage year
+  /// (registry_commands.cpp): refuses beyond their sum, spreads the quantity over the sectors.
+  Status issue_under_year_caps(Step& step, const IssueAllowances& command);
   Status record_verified_emissions(Step& step, const Principal& who, const RecordVerifiedEmissions& command);
   Status surrender(Step& step, const Principal& who, const Surrender& command);
   Status close_compliance_year(Step& step, const Principal& who, const CloseComplianceYear& command);

@@ -4,11 +4,15 @@
 // arithmetic; this file adds roles, participants, instruments, the records
 // the API shows and the events the store journals.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include "common/overloaded.h"
 #include "engine/exchange.h"
 #include "engine/step.h"
+#include "registry/allocation.h"
 #include "matching/trading_rules.h"
 
 namespace carbon::engine {
@@ -222,6 +226,82 @@ Status Exchange::allocate_free(Step& step, const Principal& who, const AllocateF
   }
   step.reply.allocations.push_back(std::move(record));
   step.reply.ledger_entry_id = step.reply.allocations.back().ledger_entry_id;
+  return Status::ok();
+}
+
+namespace {
+std::string tonnes_wide(__int128 q) {
+  if (q >= 0 && q <= INT64_MAX) return tonnes(Qty{static_cast<std::int64_t>(q)});
+  std::string digits;
+  const bool negative = q < 0;
+  unsigned __int128 v = negative ? static_cast<unsigned __int128>(-(q + 1)) + 1 : static_cast<unsigned __int128>(q);
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return (negative ? "-" : "") + digits + " t";
+}
+}  // namespace
+
+// IssueAllowances counts against the caps of the instrument's vintage year as a whole
+// (issuance is not tied to a sector): the year's issued total may reach, never pass, the
+// sum of its caps. So that every cap's `issued` stays truthful, the quantity is spread over
+// the year's sectors in name order: first into each sector's paid share (cap less free
+// share, less what was issued beyond free allocation), so free allocation keeps its room,
+// then into whatever room is left.
+Status Exchange::issue_under_year_caps(Step& step, const IssueAllowances& c) {
+  const std::optional<int> vintage = registry::allowance_vintage(c.instrument);
+  if (!vintage) {
+    return failed_precondition("cap: " + c.instrument +
+                               " has no vintage year (CEA<year>), so no cap can count its issuance");
+  }
+  const int year = *vintage;
+  const auto first = caps_.lower_bound({year, std::string{}});
+  const auto last = caps_.lower_bound({year + 1, std::string{}});
+  if (first == last) return failed_precondition("cap: no cap is set for compliance year " + year_text(year));
+  __int128 total_cap = 0;
+  __int128 total_issued = 0;
+  for (auto it = first; it != last; ++it) {
+    total_cap += it->second.cap.value;
+    total_issued += it->second.issued.value;
+  }
+  if (total_issued + c.quantity.value > total_cap) {
+    return failed_precondition("cap: issuing " + tonnes(c.quantity) + " would bring " + year_text(year) + " to " +
+                               tonnes_wide(total_issued + c.quantity.value) + ", above the " +
+                               tonnes_wide(total_cap) + " of its caps");
+  }
+  std::map<std::string, Qty> shares;
+  Qty left = c.quantity;
+  for (int pass = 0; pass < 2 && left.is_positive(); ++pass) {
+    for (auto it = first; it != last && left.is_positive(); ++it) {
+      const CapRecord& cap = it->second;
+      const Qty taken = shares[cap.sector];
+      Qty room = pass == 0 ? (cap.cap - cap.free_limit()) - (cap.issued - cap.free_allocated) - taken
+                           : cap.cap - cap.issued - taken;
+      if (!room.is_positive()) continue;
+      const Qty take = min(room, left);
+      shares[cap.sector] += take;
+      left -= take;
+    }
+  }
+  if (left.is_positive()) {  // the sum check above makes this unreachable unless a cap is already overrun
+    return failed_precondition("cap: the caps of " + year_text(year) + " have no room left for " + tonnes(left));
+  }
+  std::vector<std::pair<std::string, Qty>> parts;
+  for (const auto& [sector, share] : shares) {
+    if (share.is_positive()) parts.emplace_back(sector, share);
+  }
+  if (Status s = registry_.issue_under_caps(year, parts, c.instrument, c.holding_account, step.sequence, step.at,
+                                            c.reason);
+      !s.is_ok()) {
+    return s;
+  }
+  for (const auto& [sector, share] : parts) {
+    CapRecord& record = caps_.at({year, sector});
+    record.issued = registry_.cap_usage(year, sector).issued;
+    record.sequence = step.sequence;
+    step.events.push_back(CapChanged{record});
+  }
   return Status::ok();
 }
 

@@ -144,6 +144,22 @@ Status Registry::issue_under_cap(int year, const std::string& sector, const std:
   return Status::ok();
 }
 
+Status Registry::issue_under_caps(int year, const std::vector<std::pair<std::string, Qty>>& shares,
+                                  const std::string& instrument, AccountId to, Sequence sequence, UnixNanos at,
+                                  const std::string& reference) {
+  if (!has_account(to)) return not_found(text::account(to) + " does not exist");
+  Qty quantity{0};
+  for (const auto& [sector, share] : shares) {
+    if (!share.is_positive()) return invalid_argument("cap: each sector's share must be positive");
+    if (Status s = check_cap(year, sector, instrument, share); !s.is_ok()) return s;
+    quantity += share;
+  }
+  if (!quantity.is_positive()) return invalid_argument("quantity must be positive");
+  if (Status s = issue(instrument, to, quantity, sequence, at, reference); !s.is_ok()) return s;
+  for (const auto& [sector, share] : shares) caps_[{year, sector}].issued += share;
+  return Status::ok();
+}
+
 Qty Registry::deduction_owed(AccountId unit) const {
   Qty owed{0};
   for (auto it = shortfalls_owed_.lower_bound(Shortfall{unit, std::numeric_limits<int>::min()});

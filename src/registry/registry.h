@@ -249,6 +249,13 @@ class Registry {
   [[nodiscard]] Status issue_under_cap(int year, const std::string& sector, const std::string& instrument,
                                        AccountId to, Qty quantity, Sequence sequence, UnixNanos at,
                                        const std::string& reference);
+  /// Issues `instrument` (vintage `year`) to `to` in one ledger entry, counted against
+  /// several caps of the year: `shares` gives each sector's part and sums to the quantity
+  /// issued (IssueAllowances, whose issuance the engine spreads over the year's sectors).
+  /// Rejections as issue_under_cap for each share; nothing changes on a rejection.
+  [[nodiscard]] Status issue_under_caps(int year, const std::vector<std::pair<std::string, Qty>>& shares,
+                                        const std::string& instrument, AccountId to, Sequence sequence,
+                                        UnixNanos at, const std::string& reference);
   /// Shortfall of closed years not yet deducted from an allocation.
   Qty deduction_owed(AccountId unit) const;
   /// The same by year, oldest first (years fully deducted are absent).

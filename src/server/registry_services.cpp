@@ -30,6 +30,7 @@ void to_proto(const engine::CapRecord& in, v1::Cap& out) {
   out.set_free_limit(in.free_limit().value);
   out.set_free_allocated(in.free_allocated.value);
   out.set_sequence(in.sequence);
+  out.set_issued(in.issued.value);
 }
 
 void to_proto(const engine::AllocationRecord& in, v1::Allocation& out) {

@@ -48,6 +48,8 @@ buyer_cash=$(echo "$buyer" | field cash_account_id)
   fail "participant create did not print accounts and tokens: $seller / $buyer"
 
 staff operator cash deposit --account "$buyer_cash" --amount-fen 100000000 --key wire-1 >/dev/null || fail "deposit"
+staff registry registry cap set --year 2024 --sector power --cap 1000000 --paid-share-bps 1000 \
+  --reason "plan 2024" >/dev/null || fail "cap set"
 staff registry registry issue --instrument CEA2024 --account "$seller_holding" --quantity 50000 \
   --reason "2024 allocation" >/dev/null || fail "issue"
 CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1000 \

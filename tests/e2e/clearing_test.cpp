@@ -103,6 +103,7 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
     seller_id = seller.participant().participant_id();
     move_cash(*x, buyer.participant().cash_account_id(), 10'000'000, "dep-b", false);
     move_cash(*x, seller.participant().cash_account_id(), 1'000, "dep-s", false);
+    ASSERT_TRUE(set_generous_cap(*x).ok());
     v1::IssueAllowancesRequest issue;
     issue.set_instrument("CEA2024");
     issue.set_holding_account_id(seller.participant().holding_account_id());

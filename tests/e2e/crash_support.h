@@ -58,6 +58,7 @@ inline std::string scalar(const std::string& conninfo, const std::string& sql) {
 /// Two buyers with cash and two sellers with CEA2024.
 inline std::vector<Trader> open_market(RunningExchange& x) {
   std::vector<Trader> traders;
+  EXPECT_TRUE(set_generous_cap(x).ok());
   for (int i = 0; i < 4; ++i) {
     Trader t;
     t.buyer = i % 2 == 0;

@@ -159,4 +159,17 @@ class RunningExchange {
   std::unique_ptr<DaemonProcess> daemon_;
 };
 
+/// Sets a generous, all-paid cap (1,000,000,000 t, sector "test") for a compliance year: IssueAllowances
+/// counts against the caps of the instrument's vintage year and is refused without one.
+inline grpc::Status set_generous_cap(RunningExchange& x, int year = 2024) {
+  v1::SetCapRequest cap;
+  cap.set_compliance_year(year);
+  cap.set_sector("test");
+  cap.set_cap_quantity(1'000'000'000);
+  cap.set_paid_share_bps(10'000);  // all paid: issuance fills this sector before any other
+  cap.set_reason("cap for the test");
+  v1::Cap set;
+  return x.registry->SetCap(RunningExchange::as(kRegistryToken).get(), cap, &set);
+}
+
 }  // namespace carbon::testing

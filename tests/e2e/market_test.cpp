@@ -79,6 +79,7 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
       request.set_idempotency_key("dep-1");
       v1::CashMovementResponse response;
       ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), request, &response).ok());
+      ASSERT_TRUE(set_generous_cap(*x).ok());
       v1::IssueAllowancesRequest issue;
       issue.set_instrument("CEA2024");
       issue.set_holding_account_id(seller.participant().holding_account_id());

@@ -117,6 +117,26 @@ TEST_F(RegistryTest, AllocationTradingSurrenderAndTheYearCloseSurviveRestarts) {
     EXPECT_EQ(x->registry->AllocateFree(RunningExchange::as(kRegistryToken).get(), allocate, &allocation).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
 
+    // IssueAllowances counts against the caps of the vintage year: none for 2023; 2024 may reach 1,000,000 t.
+    v1::IssueAllowancesRequest issue;
+    issue.set_instrument("CEA2023");
+    issue.set_holding_account_id(3);  // the auction account
+    issue.set_quantity(100'000);
+    issue.set_reason("2024 paid allocation");
+    v1::IssueAllowancesResponse issued;
+    call = x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
+    EXPECT_EQ(call.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(call.error_message(), "cap: no cap is set for compliance year 2023");
+    issue.set_instrument("CEA2024");
+    issue.set_quantity(999'601);
+    call = x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
+    EXPECT_EQ(call.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(call.error_message(),
+              "cap: issuing 999601 t would bring 2024 to 1000001 t, above the 1000000 t of its caps");
+    issue.set_quantity(100'000);
+    call = x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
+    ASSERT_TRUE(call.ok()) << call.error_message();
+
     // A listed trade at 10,000 fen: the only close of December.
     ASSERT_TRUE(place(*x, unit_token, v1::SIDE_SELL, 10'000, 100).ok());
     ASSERT_TRUE(place(*x, buyer.trader_token(), v1::SIDE_BUY, 10'000, 100).ok());
@@ -252,6 +272,7 @@ TEST_F(RegistryTest, AllocationTradingSurrenderAndTheYearCloseSurviveRestarts) {
     ASSERT_TRUE(x->registry->ListCaps(RunningExchange::as(kRegulatorToken).get(), caps_request, &caps).ok());
     ASSERT_EQ(caps.caps_size(), 1);
     EXPECT_EQ(caps.caps(0).free_allocated(), 400);
+    EXPECT_EQ(caps.caps(0).issued(), 100'400) << "free allocation plus IssueAllowances, restored";
     v1::ListAllocationsRequest allocations_request;
     v1::ListAllocationsResponse allocations;
     ASSERT_TRUE(

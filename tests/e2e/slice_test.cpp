@@ -41,6 +41,10 @@ class SliceTest : public ::testing::Test {
   }
 
   grpc::Status issue(std::uint64_t account, std::int64_t qty, const std::string& instrument = "CEA2024") {
+    if (!capped_) {
+      if (grpc::Status s = set_generous_cap(exchange); !s.ok()) return s;
+      capped_ = true;
+    }
     v1::IssueAllowancesRequest request;
     request.set_instrument(instrument);
     request.set_holding_account_id(account);
@@ -107,6 +111,7 @@ class SliceTest : public ::testing::Test {
 
   TestDatabase db;
   RunningExchange exchange;
+  bool capped_ = false;
 };
 
 TEST_F(SliceTest, OneTradeEndToEndSettlesPersistsAndSurvivesARestart) {

@@ -28,6 +28,7 @@ class StreamTest : public ::testing::Test {
     deposit.set_idempotency_key("dep-1");
     v1::CashMovementResponse deposited;
     ASSERT_TRUE(exchange->admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &deposited).ok());
+    ASSERT_TRUE(set_generous_cap(*exchange).ok());
     v1::IssueAllowancesRequest issue;
     issue.set_instrument("CEA2024");
     issue.set_holding_account_id(seller.participant().holding_account_id());

@@ -36,6 +36,7 @@ struct Projection {
   std::map<std::string, InstrumentState> instruments;
   std::map<std::string, ReconciliationRecord> reconciliations;
   std::map<std::pair<std::string, ParticipantId>, StatementRecord> statements;
+  std::map<std::pair<int, std::string>, CapRecord> caps;
 
   void apply(const Outcome& outcome) {
     if (outcome.sequence != 0) state.last_sequence = outcome.sequence;
@@ -53,6 +54,7 @@ struct Projection {
       if (auto* e = std::get_if<InstrumentStateChanged>(&event)) instruments[e->state.instrument] = e->state;
       if (auto* e = std::get_if<MarketStateChanged>(&event)) state.market = e->state;
       if (auto* e = std::get_if<DailyBarRecorded>(&event)) state.bars.push_back(e->bar);
+      if (auto* e = std::get_if<CapChanged>(&event)) caps[{e->cap.year, e->cap.sector}] = e->cap;
       if (auto* e = std::get_if<ReconciliationRecorded>(&event)) reconciliations[e->report.trading_date] = e->report;
       if (auto* e = std::get_if<AlertRaised>(&event)) state.alerts.push_back(e->alert);
       if (auto* e = std::get_if<StatementWritten>(&event)) {
@@ -68,6 +70,7 @@ struct Projection {
     for (const auto& [k, v] : instruments) out.instrument_states.push_back(v);
     for (const auto& [k, v] : reconciliations) out.reconciliations.push_back(v);
     for (const auto& [k, v] : statements) out.statements.push_back(v);
+    for (const auto& [k, v] : caps) out.caps.push_back(v);
     return out;
   }
 };
@@ -75,6 +78,10 @@ struct Projection {
 class EndOfDayClearingTest : public ::testing::Test {
  protected:
   EndOfDayClearingTest() : exchange(std::make_unique<Exchange>(fee_config())) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(run(kRegistry, SetCap{2024, "power", Qty{1'000'000'000}, 0, "test cap"}).reply.status.is_ok());
+  }
 
   Outcome run(const Principal& who, CommandBody body) {
     now += 1'000'000;

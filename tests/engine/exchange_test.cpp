@@ -30,6 +30,7 @@ struct Projection {
   std::map<std::string, InstrumentState> instruments;
   std::map<int, CalendarChanged> calendars;
   std::map<std::pair<AccountId, std::string>, Qty> allocated;
+  std::map<std::pair<int, std::string>, CapRecord> caps;
 
   void apply(const Outcome& outcome) {
     if (outcome.sequence != 0) state.last_sequence = outcome.sequence;
@@ -49,6 +50,7 @@ struct Projection {
       if (auto* e = std::get_if<MarketStateChanged>(&event)) state.market = e->state;
       if (auto* e = std::get_if<CalendarChanged>(&event)) calendars[e->year] = *e;
       if (auto* e = std::get_if<DailyBarRecorded>(&event)) state.bars.push_back(e->bar);
+      if (auto* e = std::get_if<CapChanged>(&event)) caps[{e->cap.year, e->cap.sector}] = e->cap;
       if (auto* e = std::get_if<LedgerAppended>(&event)) {
         if (e->entry.kind == registry::TransferKind::issuance) allocated[{e->entry.to_account, e->entry.instrument}] += e->entry.quantity;
       }
@@ -63,6 +65,7 @@ struct Projection {
     for (const auto& [k, v] : instruments) out.instrument_states.push_back(v);
     for (const auto& [k, v] : calendars) out.calendars.push_back(v);
     for (const auto& [k, v] : allocated) out.allocated.emplace_back(k.first, k.second, v);
+    for (const auto& [k, v] : caps) out.caps.push_back(v);
     return out;
   }
 };
@@ -75,6 +78,8 @@ class ExchangeTest : public ::testing::Test {
     person = create("PERSON-1", ParticipantType::natural_person);
     ASSERT_TRUE(run(op, MoveCash{buyer.cash_account, Cash{10'000'000}, "dep-1", false}).reply.status.is_ok());
     ASSERT_TRUE(run(op, MoveCash{person.cash_account, Cash{1'000'000}, "dep-2", false}).reply.status.is_ok());
+    // IssueAllowances counts against the caps of the vintage year (MARKET_RULES: cap).
+    ASSERT_TRUE(run(registry_authority, SetCap{2024, "power", Qty{1'000'000}, 0, "test cap"}).reply.status.is_ok());
     ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", seller.holding_account, Qty{10'000}, "alloc"})
                     .reply.status.is_ok());
   }
@@ -496,6 +501,99 @@ TEST_F(ExchangeTest, IssuesIntoTheAuctionAccount) {
   const Outcome out = run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{10}, "paid"});
   EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
   EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").available, Qty{10});
+}
+
+// ---- IssueAllowances counts against the caps of the vintage year ------------
+
+/// The caps of `year` as ListCaps shows them, by sector.
+std::map<std::string, CapRecord> caps_of(Exchange& exchange, int year, UnixNanos at) {
+  const Outcome out = exchange.execute(Command{Principal{Role::regulator, 0, "reg"}, ListCaps{year}}, at);
+  EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  std::map<std::string, CapRecord> caps;
+  for (const CapRecord& cap : out.reply.caps) caps[cap.sector] = cap;
+  return caps;
+}
+
+TEST_F(ExchangeTest, IssuanceNeedsACapForTheVintageYear) {
+  expect_rejected(registry_authority, IssueAllowances{"CEA2025", registry::kAuctionAccount, Qty{100}, "paid"},
+                  ErrorCode::failed_precondition, "cap: no cap is set for compliance year 2025");
+  EXPECT_TRUE(caps_of(exchange, 2025, now).empty());
+}
+
+TEST_F(ExchangeTest, IssuanceMayReachTheSumOfTheYearsCapsButNotPassIt) {
+  // 2024: power 1,000,000 t (10,000 t issued in SetUp) and cement 500,000 t.
+  ASSERT_TRUE(run(registry_authority, SetCap{2024, "cement", Qty{500'000}, 0, "plan"}).reply.status.is_ok());
+  expect_rejected(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'490'001}, "paid"},
+                  ErrorCode::failed_precondition,
+                  "cap: issuing 1490001 t would bring 2024 to 1500001 t, above the 1500000 t of its caps");
+  auto caps = caps_of(exchange, 2024, now);
+  EXPECT_EQ(caps.at("power").issued, Qty{10'000});
+  EXPECT_EQ(caps.at("cement").issued, Qty{0});
+
+  const Outcome out =
+      run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'490'000}, "paid"});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").available, Qty{1'490'000});
+  // Spread over the sectors in name order: cement first, then power; each cap's issued is true.
+  caps = caps_of(exchange, 2024, now);
+  EXPECT_EQ(caps.at("cement").issued, Qty{500'000});
+  EXPECT_EQ(caps.at("power").issued, Qty{1'000'000});
+  EXPECT_EQ(exchange.registry().cap_usage(2024, "power").issued, Qty{1'000'000});
+
+  expect_rejected(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1}, "paid"},
+                  ErrorCode::failed_precondition, "would bring 2024 to 1500001 t, above the 1500000 t of its caps");
+  // A cap cannot be lowered below what is issued under it.
+  const Outcome lower = run(registry_authority, SetCap{2024, "power", Qty{999'999}, 0, "cut"});
+  EXPECT_EQ(lower.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(lower.reply.status.message().find("below the 1000000 t already issued"), std::string::npos)
+      << lower.reply.status.message();
+  // A new sector's cap makes room again.
+  ASSERT_TRUE(run(registry_authority, SetCap{2024, "steel", Qty{10}, 0, "plan"}).reply.status.is_ok());
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{10}, "paid"})
+                  .reply.status.is_ok());
+  EXPECT_EQ(caps_of(exchange, 2024, now).at("steel").issued, Qty{10});
+}
+
+TEST_F(ExchangeTest, IssuanceFillsThePaidSharesBeforeTheFreeShares) {
+  // aviation: 100,000 t, 20% paid (80,000 t free share); power: all free (SetUp).
+  ASSERT_TRUE(run(registry_authority, SetCap{2024, "aviation", Qty{100'000}, 2'000, "plan"}).reply.status.is_ok());
+  ASSERT_TRUE(run(registry_authority, SetCap{2024, "zinc", Qty{100'000}, 5'000, "plan"}).reply.status.is_ok());
+  const Outcome out =
+      run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{60'000}, "paid"});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  // Paid shares first (aviation 20,000, zinc 40,000); power's free share is left alone.
+  auto caps = caps_of(exchange, 2024, now);
+  EXPECT_EQ(caps.at("aviation").issued, Qty{20'000});
+  EXPECT_EQ(caps.at("zinc").issued, Qty{40'000});
+  EXPECT_EQ(caps.at("power").issued, Qty{10'000});
+  // The paid room left first (zinc 10,000), then any room in name order (aviation 5,000).
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{15'000}, "paid"})
+                  .reply.status.is_ok());
+  caps = caps_of(exchange, 2024, now);
+  EXPECT_EQ(caps.at("aviation").issued, Qty{25'000});
+  EXPECT_EQ(caps.at("zinc").issued, Qty{50'000});
+  EXPECT_EQ(caps.at("power").issued, Qty{10'000});
+}
+
+TEST_F(ExchangeTest, IssuedTotalsUnderTheCapsSurviveARestart) {
+  ASSERT_TRUE(run(registry_authority, SetCap{2024, "cement", Qty{5'000}, 0, "plan"}).reply.status.is_ok());
+  ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{994'000}, "paid"})
+                  .reply.status.is_ok());
+  Exchange restored(config);
+  restored.restore(projection.recovered());
+  auto caps = caps_of(restored, 2024, now + 1);
+  EXPECT_EQ(caps.at("cement").issued, Qty{5'000});
+  EXPECT_EQ(caps.at("power").issued, Qty{999'000});
+  // 1,004,000 issued of 1,005,000: 1,001 t is refused, 1,000 t is not.
+  const Outcome over = restored.execute(
+      Command{registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'001}, "paid"}}, now + 2);
+  EXPECT_EQ(over.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(over.reply.status.message().find("would bring 2024 to 1005001 t, above the 1005000 t of its caps"),
+            std::string::npos)
+      << over.reply.status.message();
+  const Outcome fits = restored.execute(
+      Command{registry_authority, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "paid"}}, now + 3);
+  EXPECT_TRUE(fits.reply.status.is_ok()) << fits.reply.status.message();
 }
 
 TEST_F(ExchangeTest, RejectsIssuanceIntoTheSurrenderAccount) {

@@ -20,6 +20,10 @@ class FeesTest : public ::testing::Test {
  protected:
   explicit FeesTest() : exchange(make_config()) {}
 
+  void SetUp() override {
+    ASSERT_TRUE(run(kRegistry, SetCap{2024, "power", Qty{1'000'000'000}, 0, "test cap"}).reply.status.is_ok());
+  }
+
   static Config make_config() {
     Config config = default_config();
     for (auto& instrument : config.instruments) instrument.reference_price = Price{5'000};

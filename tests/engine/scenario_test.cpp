@@ -5,13 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "engine/exchange.h"
+#include "registry/allocation.h"
 
 namespace carbon::engine {
 namespace {
@@ -155,7 +158,14 @@ class ScenarioRunner {
       if (!out.reply.status.is_ok()) throw Failure{out.reply.status.message()};
       deposited_ += number(w.at(2));
     } else if (verb == "issue") {
-      const Outcome out = execute(Principal{Role::registry_authority, 0, "registry"},
+      // Issuance counts against the caps of the vintage year: the runner sets a generous one first.
+      const Principal registry_authority{Role::registry_authority, 0, "registry"};
+      if (const auto year = registry::allowance_vintage(w.at(2)); year && capped_years_.insert(*year).second) {
+        const Outcome cap =
+            execute(registry_authority, SetCap{*year, "scenario", Qty{INT64_MAX / 2}, 10'000, "scenario"});
+        if (!cap.reply.status.is_ok()) throw Failure{cap.reply.status.message()};
+      }
+      const Outcome out = execute(registry_authority,
                                   IssueAllowances{w.at(2), participant(w.at(1)).holding_account, Qty{number(w.at(3))},
                                                   "scenario"});
       if (!out.reply.status.is_ok()) throw Failure{out.reply.status.message()};
@@ -423,6 +433,7 @@ class ScenarioRunner {
   UnixNanos now_ = kStart;
   std::int64_t deposited_ = 0;
   std::map<std::string, ParticipantRecord> participants_;
+  std::set<int> capped_years_;
   std::vector<OrderId> placed_;
   std::vector<TradeRecord> trades_;
 };

@@ -68,6 +68,8 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
   const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
   const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
   ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{1'000'000}, "d", false}).reply.status.is_ok());
+  run(Principal{Role::registry_authority, 0, "reg"},
+      engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});  // issuance counts against caps
   ASSERT_TRUE(run(Principal{Role::registry_authority, 0, "reg"},
                   engine::IssueAllowances{"CEA2024", s.holding_account, Qty{100}, "a"})
                   .reply.status.is_ok());
@@ -127,6 +129,8 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
 
 TEST_F(ClearingStoreTest, TheDaysTransfersAreReloadedForItsStatements) {
   const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
+  run(Principal{Role::registry_authority, 0, "reg"},
+      engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});  // issuance counts against caps
   ASSERT_TRUE(run(Principal{Role::registry_authority, 0, "reg"},
                   engine::IssueAllowances{"CEA2024", s.holding_account, Qty{70}, "a"})
                   .reply.status.is_ok());

@@ -45,6 +45,8 @@ class StoreTest : public ::testing::Test {
         run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {2}}).reply.participants.at(0);
     run(op, engine::MoveCash{buyer.cash_account, Cash{1'000'000}, "d1", false});
     run(Principal{Role::registry_authority, 0, "reg"},
+        engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});  // issuance counts against caps
+    run(Principal{Role::registry_authority, 0, "reg"},
         engine::IssueAllowances{"CEA2024", seller.holding_account, Qty{500}, "alloc"});
     const Principal s{Role::trader, seller.id, "S"}, b{Role::trader, buyer.id, "B"};
     using engine::PlaceOrder;

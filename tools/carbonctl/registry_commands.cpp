@@ -55,10 +55,11 @@ void print_caps(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::
                {"CAP (t)", Align::right},
                {"PAID SHARE", Align::right},
                {"FREE LIMIT (t)", Align::right},
-               {"FREE ALLOCATED (t)", Align::right}});
+               {"FREE ALLOCATED (t)", Align::right},
+               {"ISSUED (t)", Align::right}});
   for (const v1::Cap& c : caps) {
     table.add_row({std::to_string(c.compliance_year()), c.sector(), tonnes(c.cap_quantity()), bps_percent(c.paid_share_bps()),
-                   tonnes(c.free_limit()), tonnes(c.free_allocated())});
+                   tonnes(c.free_limit()), tonnes(c.free_allocated()), tonnes(c.issued())});
   }
   table.print(out);
 }

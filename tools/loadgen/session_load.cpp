@@ -302,6 +302,21 @@ std::string open_participant(const Options& options, const std::shared_ptr<grpc:
   carbon::v1::CashMovementResponse deposited;
   status = admin->Deposit(as(options.operator_token).get(), deposit, &deposited);
   if (!status.ok()) throw std::runtime_error("Deposit: " + status.error_message());
+  // IssueAllowances counts against the caps of the vintage year (CEA<year>): give the
+  // load generator's issuance a sector of its own ("loadgen") with a generous cap.
+  const std::string& instrument = options.instrument;
+  if (instrument.size() == 7 && instrument.compare(0, 3, "CEA") == 0 &&
+      instrument.find_first_not_of("0123456789", 3) == std::string::npos) {
+    carbon::v1::SetCapRequest cap;
+    cap.set_compliance_year(std::stoi(instrument.substr(3)));
+    cap.set_sector("loadgen");
+    cap.set_cap_quantity(1'000'000'000'000'000);
+    cap.set_paid_share_bps(10'000);  // all paid: issuance fills this sector before any other
+    cap.set_reason("load generator");
+    carbon::v1::Cap set;
+    status = registry->SetCap(as(options.registry_token).get(), cap, &set);
+    if (!status.ok()) throw std::runtime_error("SetCap: " + status.error_message());
+  }
   carbon::v1::IssueAllowancesRequest issue;
   issue.set_instrument(options.instrument);
   issue.set_holding_account_id(created.participant().holding_account_id());
