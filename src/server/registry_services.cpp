@@ -160,6 +160,55 @@ Status admit(ServiceContext& context, grpc::CallbackServerContext* ctx, std::str
   return authorize(principal.role, method);
 }
 
+// Freeze, Unfreeze and ListFreezes are served alike by RegistryService and
+// RegulatorService; `method` names the caller's RPC for the authorization table.
+grpc::ServerUnaryReactor* freeze_call(ServiceContext& context, grpc::CallbackServerContext* ctx,
+                                      std::string_view method, const v1::FreezeRequest* request,
+                                      v1::FreezeResponse* response) {
+  return dispatch_checked(
+      context, ctx, method, response, Status::ok(),
+      [&](const engine::Principal&) { return engine::CommandBody{freeze_command(*request)}; },
+      [](const engine::Reply& reply, v1::FreezeResponse& out) {
+        out.set_ledger_entry_id(reply.ledger_entry_id);
+        out.set_sequence(reply.sequence);
+        return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
+      },
+      request);
+}
+
+grpc::ServerUnaryReactor* unfreeze_call(ServiceContext& context, grpc::CallbackServerContext* ctx,
+                                        std::string_view method, const v1::UnfreezeRequest* request,
+                                        v1::UnfreezeResponse* response) {
+  return dispatch_checked(
+      context, ctx, method, response, Status::ok(),
+      [&](const engine::Principal&) { return engine::CommandBody{unfreeze_command(*request)}; },
+      [](const engine::Reply& reply, v1::UnfreezeResponse& out) {
+        out.set_ledger_entry_id(reply.ledger_entry_id);
+        out.set_sequence(reply.sequence);
+        return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
+      },
+      request);
+}
+
+grpc::ServerUnaryReactor* list_freezes_call(ServiceContext& context, grpc::CallbackServerContext* ctx,
+                                            std::string_view method, const v1::ListFreezesRequest* request,
+                                            v1::ListFreezesResponse* response) {
+  Page page;
+  Status precheck = check_freeze_status(request->status());
+  if (precheck.is_ok()) precheck = parse_page(request->page_size(), request->page_token(), freeze_filters(*request), page);
+  return dispatch_checked(
+      context, ctx, method, response, std::move(precheck),
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::ListFreezes{request->holding_account_id(), request->instrument(),
+                                                       static_cast<int>(request->status())}};
+      },
+      [page](const engine::Reply& reply, v1::ListFreezesResponse& out) {
+        out.set_next_page_token(fill_page(reply.freezes, page, out.mutable_freezes(),
+                                          [](const engine::FreezeView& f, v1::HoldingFreeze& o) { to_proto(f, o); }));
+        return Status::ok();
+      });
+}
+
 }  // namespace
 
 // ---- RegistryService ---------------------------------------------------------
@@ -343,48 +392,18 @@ grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackSer
 }
 
 grpc::ServerUnaryReactor* RegistryService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
-                                                  v1::FreezeResponse* response) {
-  return dispatch_checked(
-      context_, ctx, "carbon.v1.RegistryService/Freeze", response, Status::ok(),
-      [&](const engine::Principal&) { return engine::CommandBody{freeze_command(*request)}; },
-      [](const engine::Reply& reply, v1::FreezeResponse& out) {
-        out.set_ledger_entry_id(reply.ledger_entry_id);
-        out.set_sequence(reply.sequence);
-        return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      },
-      request);
+    v1::FreezeResponse* response) {
+  return freeze_call(context_, ctx, "carbon.v1.RegistryService/Freeze", request, response);
 }
 
-grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext* ctx,
-                                                    const v1::UnfreezeRequest* request, v1::UnfreezeResponse* response) {
-  return dispatch_checked(
-      context_, ctx, "carbon.v1.RegistryService/Unfreeze", response, Status::ok(),
-      [&](const engine::Principal&) { return engine::CommandBody{unfreeze_command(*request)}; },
-      [](const engine::Reply& reply, v1::UnfreezeResponse& out) {
-        out.set_ledger_entry_id(reply.ledger_entry_id);
-        out.set_sequence(reply.sequence);
-        return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      },
-      request);
+grpc::ServerUnaryReactor* RegistryService::Unfreeze(grpc::CallbackServerContext* ctx, const v1::UnfreezeRequest* request,
+    v1::UnfreezeResponse* response) {
+  return unfreeze_call(context_, ctx, "carbon.v1.RegistryService/Unfreeze", request, response);
 }
 
-grpc::ServerUnaryReactor* RegistryService::ListFreezes(grpc::CallbackServerContext* ctx,
-                                                       const v1::ListFreezesRequest* request,
-                                                       v1::ListFreezesResponse* response) {
-  Page page;
-  Status precheck = check_freeze_status(request->status());
-  if (precheck.is_ok()) precheck = parse_page(request->page_size(), request->page_token(), freeze_filters(*request), page);
-  return dispatch_checked(
-      context_, ctx, "carbon.v1.RegistryService/ListFreezes", response, std::move(precheck),
-      [&](const engine::Principal&) {
-        return engine::CommandBody{engine::ListFreezes{request->holding_account_id(), request->instrument(),
-                                                       static_cast<int>(request->status())}};
-      },
-      [page](const engine::Reply& reply, v1::ListFreezesResponse& out) {
-        out.set_next_page_token(fill_page(reply.freezes, page, out.mutable_freezes(),
-                                          [](const engine::FreezeView& f, v1::HoldingFreeze& o) { to_proto(f, o); }));
-        return Status::ok();
-      });
+grpc::ServerUnaryReactor* RegistryService::ListFreezes(grpc::CallbackServerContext* ctx, const v1::ListFreezesRequest* request,
+    v1::ListFreezesResponse* response) {
+  return list_freezes_call(context_, ctx, "carbon.v1.RegistryService/ListFreezes", request, response);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Transfer(grpc::CallbackServerContext* ctx,
@@ -502,49 +521,18 @@ grpc::ServerUnaryReactor* RegulatorService::ListComplianceStatuses(grpc::Callbac
 }
 
 grpc::ServerUnaryReactor* RegulatorService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
-                                                   v1::FreezeResponse* response) {
-  return dispatch_checked(
-      context_, ctx, "carbon.v1.RegulatorService/Freeze", response, Status::ok(),
-      [&](const engine::Principal&) { return engine::CommandBody{freeze_command(*request)}; },
-      [](const engine::Reply& reply, v1::FreezeResponse& out) {
-        out.set_ledger_entry_id(reply.ledger_entry_id);
-        out.set_sequence(reply.sequence);
-        return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      },
-      request);
+    v1::FreezeResponse* response) {
+  return freeze_call(context_, ctx, "carbon.v1.RegulatorService/Freeze", request, response);
 }
 
-grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext* ctx,
-                                                     const v1::UnfreezeRequest* request,
-                                                     v1::UnfreezeResponse* response) {
-  return dispatch_checked(
-      context_, ctx, "carbon.v1.RegulatorService/Unfreeze", response, Status::ok(),
-      [&](const engine::Principal&) { return engine::CommandBody{unfreeze_command(*request)}; },
-      [](const engine::Reply& reply, v1::UnfreezeResponse& out) {
-        out.set_ledger_entry_id(reply.ledger_entry_id);
-        out.set_sequence(reply.sequence);
-        return fill_freeze(reply, *out.mutable_freeze(), *out.mutable_holding());
-      },
-      request);
+grpc::ServerUnaryReactor* RegulatorService::Unfreeze(grpc::CallbackServerContext* ctx, const v1::UnfreezeRequest* request,
+    v1::UnfreezeResponse* response) {
+  return unfreeze_call(context_, ctx, "carbon.v1.RegulatorService/Unfreeze", request, response);
 }
 
-grpc::ServerUnaryReactor* RegulatorService::ListFreezes(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListFreezesRequest* request,
-                                                        v1::ListFreezesResponse* response) {
-  Page page;
-  Status precheck = check_freeze_status(request->status());
-  if (precheck.is_ok()) precheck = parse_page(request->page_size(), request->page_token(), freeze_filters(*request), page);
-  return dispatch_checked(
-      context_, ctx, "carbon.v1.RegulatorService/ListFreezes", response, std::move(precheck),
-      [&](const engine::Principal&) {
-        return engine::CommandBody{engine::ListFreezes{request->holding_account_id(), request->instrument(),
-                                                       static_cast<int>(request->status())}};
-      },
-      [page](const engine::Reply& reply, v1::ListFreezesResponse& out) {
-        out.set_next_page_token(fill_page(reply.freezes, page, out.mutable_freezes(),
-                                          [](const engine::FreezeView& f, v1::HoldingFreeze& o) { to_proto(f, o); }));
-        return Status::ok();
-      });
+grpc::ServerUnaryReactor* RegulatorService::ListFreezes(grpc::CallbackServerContext* ctx, const v1::ListFreezesRequest* request,
+    v1::ListFreezesResponse* response) {
+  return list_freezes_call(context_, ctx, "carbon.v1.RegulatorService/ListFreezes", request, response);
 }
 
 }  // namespace carbon::server
