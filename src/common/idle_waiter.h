@@ -56,7 +56,7 @@ class IdleWaiter {
 };
 
 /// How long a consumer spins (with a pause) before it sleeps.
-inline constexpr int kSpinsBeforeSleep = 2000;
+inline constexpr int kSpinsBeforeSleep = 100;
 
 /// A CPU pause inside spin loops.
 inline void cpu_relax() {

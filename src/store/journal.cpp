@@ -96,8 +96,9 @@ class JsonObject {
   bool first_ = true;
 };
 
-/// Appends the event's JSON. Keys are written in jsonb's own order (shorter
-/// first, then bytewise), so the server's key sort finds them presorted.
+/// Appends the event's JSON. The json column (migration 0008) keeps the text
+/// as written; keys come in a fixed order per kind (shorter first, then
+/// bytewise: jsonb's order, from when the column was jsonb).
 void append_payload(std::string& out, const Event& event) {
   std::visit(
       Overloaded{
@@ -516,7 +517,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
       j.text(engine::event_name(event));
       payload_.clear();
       append_payload(payload_, event);
-      j.jsonb(payload_);
+      j.text(payload_);  // the json column takes the text as it is (migration 0008)
       market.add(event, seq);
       registry_rows.add(event, seq);
       clearing_rows.add(event);

@@ -219,10 +219,10 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenTheLedgerTailIsAlteredUnlinkedOrD
                  "the ledger's hash chain is broken at entry 2: its prev_hash is not the hash of the entry before it",
                  "UPDATE ledger_entries SET prev_hash = (SELECT hash FROM ledger_entries WHERE entry_id = 1)"
                  " WHERE entry_id = 2");
-  expect_refusal("UPDATE journal SET payload = jsonb_set(payload, '{hash}', '\"00\"')"
+  expect_refusal("UPDATE journal SET payload = jsonb_set(payload::jsonb, '{hash}', '\"00\"')::json"
                  " WHERE kind = 'LedgerAppended' AND (payload->>'entry_id')::bigint = 3",
                  "the ledger's head, entry 3, has a hash that differs from the one its journal event recorded",
-                 "UPDATE journal j SET payload = jsonb_set(payload, '{hash}', to_jsonb(encode(l.hash, 'hex')))"
+                 "UPDATE journal j SET payload = jsonb_set(j.payload::jsonb, '{hash}', to_jsonb(encode(l.hash, 'hex')))::json"
                  " FROM ledger_entries l WHERE j.kind = 'LedgerAppended' AND l.entry_id = 3"
                  " AND (j.payload->>'entry_id')::bigint = 3");
   ASSERT_NO_THROW(exchange->start());
