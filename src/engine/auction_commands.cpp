@@ -23,7 +23,7 @@ bool is_open(OrderStatus status) { return status == OrderStatus::open || status 
 /// "2026-11-24 10:00 Asia/Shanghai".
 std::string shanghai_time(UnixNanos at) {
   const int minute = matching::shanghai_minute_of_day(at);
-  char hhmm[8];
+  char hhmm[32];
   std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", minute / 60, minute % 60);
   return matching::format_date(matching::shanghai_date(at)) + " " + hhmm + " Asia/Shanghai";
 }
