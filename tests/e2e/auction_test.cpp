@@ -143,7 +143,7 @@ TEST_F(AuctionE2eTest, BidsAndReservationsSurviveARestartAndTheAuctionClearsAtAU
   EXPECT_EQ(a_bids.bids(0).auction_id(), id);
   EXPECT_EQ(a_bids.bids(0).order().mode(), v1::TRADING_MODE_AUCTION);
   EXPECT_EQ(bids(*x, c.trader_token()).bids_size(), 0);
-  // 9,500 x 7 / ... : the fee per tonne 9,500 x 5 / 10,000 = 4.75, reserved as 5.
+  // The buyer fee per tonne, 9,500 x 5 / 10,000 = 4.75, is reserved rounded up: 5.
   const v1::CashBalance a_before = cash(*x, a.trader_token());
   EXPECT_EQ(a_before.reserved_fen(), 500 * 9'505);
 
