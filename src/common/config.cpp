@@ -115,8 +115,10 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(fees, "listed_sell_bps", config.fees.listed_sell_bps);
       read_if_present(fees, "block_buy_bps", config.fees.block_buy_bps);
       read_if_present(fees, "block_sell_bps", config.fees.block_sell_bps);
+      read_if_present(fees, "auction_buy_bps", config.fees.auction_buy_bps);
+      read_if_present(fees, "auction_sell_bps", config.fees.auction_sell_bps);
       for (int bps : {config.fees.listed_buy_bps, config.fees.listed_sell_bps, config.fees.block_buy_bps,
-                      config.fees.block_sell_bps}) {
+                      config.fees.block_sell_bps, config.fees.auction_buy_bps, config.fees.auction_sell_bps}) {
         if (bps < 0 || bps > FeeSchedule::kMaxBps) {
           throw std::runtime_error("fees: every rate must be 0 to " + std::to_string(FeeSchedule::kMaxBps) +
                                    " basis points, not " + std::to_string(bps));
@@ -158,6 +160,7 @@ Config load_config(const std::filesystem::path& path) {
         read_if_present(entry, "block_band_bps", instrument.block_band_bps);
         read_if_present(entry, "gtc_enabled", instrument.gtc_enabled);
         read_if_present(entry, "block_enabled", instrument.block_enabled);
+        read_if_present(entry, "auction_enabled", instrument.auction_enabled);
         if (entry.contains("position_limit"))
           instrument.position_limit = Qty{toml::find<std::int64_t>(entry, "position_limit")};
         if (instrument.reference_price.is_negative() || instrument.position_limit.is_negative() ||

@@ -25,6 +25,7 @@ struct InstrumentConfig {
   int block_band_bps = 3'000;                ///< block band: ±30% of the reference price
   bool gtc_enabled = false;                  ///< whether GTC orders are accepted
   bool block_enabled = true;                 ///< whether block trades are accepted
+  bool auction_enabled = true;               ///< whether single-side auctions may be created
   Qty position_limit{1'000'000};             ///< most a participant may hold (+ its allocation for a key emitting unit)
 };
 
@@ -42,10 +43,17 @@ struct FeeSchedule {
   int listed_sell_bps = 0;  ///< seller of a listed trade
   int block_buy_bps = 0;    ///< buyer of a block trade
   int block_sell_bps = 0;   ///< seller of a block trade
+  int auction_buy_bps = 0;  ///< winning bidder of a single-side auction
+  int auction_sell_bps = 0; ///< seller of a single-side auction
   /// Largest accepted rate: 10% of the trade value.
   static constexpr int kMaxBps = 1'000;
-  int buy_bps(TradingMode mode) const { return mode == TradingMode::block ? block_buy_bps : listed_buy_bps; }
-  int sell_bps(TradingMode mode) const { return mode == TradingMode::block ? block_sell_bps : listed_sell_bps; }
+  int buy_bps(TradingMode mode) const {
+    return mode == TradingMode::block ? block_buy_bps : mode == TradingMode::auction ? auction_buy_bps : listed_buy_bps;
+  }
+  int sell_bps(TradingMode mode) const {
+    return mode == TradingMode::block ? block_sell_bps
+                                      : mode == TradingMode::auction ? auction_sell_bps : listed_sell_bps;
+  }
 };
 
 /// Everything carbond reads at start.

@@ -34,6 +34,7 @@ ReconciliationRecord Exchange::reconcile(UnixNanos now) const {
     cash.participant_balances += clearing_.account(participant.cash_account).total();
   }
   cash.fee_account = clearing_.account(settlement::kFeeCashAccount).total();
+  cash.proceeds_account = clearing_.account(settlement::kAuctionProceedsCashAccount).total();
   cash.difference = cash.deposits - cash.withdrawals - cash.participant_balances - cash.fee_account -
                     cash.proceeds_account;
   cash.balanced = cash.difference.is_zero();

@@ -71,7 +71,8 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListMethodologies>(body) || std::holds_alternative<ListCcerProjects>(body) ||
          std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body) ||
          std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
-         std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body);
+         std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body) ||
+         std::holds_alternative<ListAuctions>(body) || std::holds_alternative<ListAuctionBids>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -88,7 +89,9 @@ const char* command_name(const CommandBody& body) {
       "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges",
       "RegisterMethodology", "ListMethodologies", "RegisterCcerProject", "ListCcerProjects", "IssueCcerCredits",
       "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
-      "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens"};
+      "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens",
+      "CreateAuction",     "CloseAuction",     "CancelAuction",       "ListAuctions",     "SubmitAuctionBid",
+      "ListAuctionBids"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -105,7 +108,7 @@ const char* event_name(const Event& event) {
                                           "PledgeChanged",              "MethodologyRegistered",
                                           "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
                                           "UnitsRetired",               "ReconciliationRecorded", "AlertRaised",
-                                          "StatementWritten",           "ApiTokenChanged"};
+                                          "StatementWritten",           "ApiTokenChanged",       "AuctionChanged"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -122,6 +125,7 @@ void Exchange::DayStats::add(Price price, Qty quantity) {
 
 Exchange::Exchange(const Config& config) : fees_(config.fees) {
   clearing_.open_account(settlement::kFeeCashAccount);
+  clearing_.open_account(settlement::kAuctionProceedsCashAccount);
   for (const InstrumentConfig& config_instrument : config.instruments) {
     Instrument& instrument = instruments_[config_instrument.code];
     instrument.config = config_instrument;
@@ -186,6 +190,10 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const RetireUnits& c) { return retire_units(step, who, c); },
           [&](const IssueApiToken& c) { return issue_api_token(step, who, c); },
           [&](const RevokeApiToken& c) { return revoke_api_token(step, who, c); },
+          [&](const CreateAuction& c) { return create_auction(step, who, c); },
+          [&](const SubmitAuctionBid& c) { return submit_auction_bid(step, who, c); },
+          [&](const CloseAuction& c) { return close_auction(step, who, c); },
+          [&](const CancelAuction& c) { return cancel_auction(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -747,8 +755,7 @@ void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::F
   assert(resting.remaining() == fill.resting_remaining);
   count_open_buy(resting, -fill.quantity);
 
-  Instrument& instrument = instruments_.at(trade.instrument);
-  (trade.mode == TradingMode::block ? instrument.block_day : instrument.listed_day).add(trade.price, trade.quantity);
+  instruments_.at(trade.instrument).day(trade.mode).add(trade.price, trade.quantity);
 
   touch_cash(step, buyer.cash_account);
   touch_cash(step, seller.cash_account);
@@ -799,6 +806,7 @@ Status Exchange::cancel_order(Step& step, const Principal& who, const CancelOrde
   if (!is_open(order.status)) {
     return failed_precondition("order " + std::to_string(c.order_id) + " is no longer open");
   }
+  if (order.mode == TradingMode::auction) return cancel_auction_order(step, *participant, order);
   remove_resting(step, order, OrderStatus::cancelled);
   step.events.push_back(OrderChanged{order});
   step.reply.orders.push_back(order);
@@ -1078,7 +1086,9 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   // Expire DAY orders and every block offer; GTC orders stay.
   std::vector<OrderId> expiring;
   for (auto& [id, order] : orders_) {
-    if (is_open(order.status) && (order.mode == TradingMode::block || order.time_in_force == TimeInForce::day)) {
+    // Auction bids and offers live until their auction is cleared or cancelled.
+    if (is_open(order.status) && order.mode != TradingMode::auction &&
+        (order.mode == TradingMode::block || order.time_in_force == TimeInForce::day)) {
       expiring.push_back(id);
     }
   }
@@ -1092,8 +1102,8 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
 
   // Bars and closing prices; the close is the next reference price.
   for (auto& [code, instrument] : instruments_) {
-    for (const TradingMode mode : {TradingMode::listed, TradingMode::block}) {
-      const DayStats& stats = mode == TradingMode::listed ? instrument.listed_day : instrument.block_day;
+    for (const TradingMode mode : {TradingMode::listed, TradingMode::block, TradingMode::auction}) {
+      const DayStats& stats = instrument.day(mode);
       if (stats.trades == 0) continue;
       DailyBar bar{code,           market_.trading_date, mode,          stats.open,   stats.high, stats.low,
                    stats.last,     stats.volume,         stats.turnover, stats.trades, step.sequence};
@@ -1114,6 +1124,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     rebuild_book(instrument);
     instrument.listed_day = DayStats{};
     instrument.block_day = DayStats{};
+    instrument.auction_day = DayStats{};
   }
 
   // T+1: units bought today and proceeds of today's sales become available.
@@ -1259,6 +1270,8 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           [&](const ListSurveillanceAlerts&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const GetStatement&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const ListApiTokens&) -> Status { return access_query(reply, who, body, now); },
+          [&](const ListAuctions&) -> Status { return auction_query(reply, who, body, now); },
+          [&](const ListAuctionBids&) -> Status { return auction_query(reply, who, body, now); },
           [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
@@ -1309,6 +1322,7 @@ void Exchange::restore(const RecoveredState& state) {
   restore_pledges(state);
   restore_clearing(state);
   restore_access(state);
+  restore_auctions(state);
   for (const CashMovementRecord& movement : state.cash_movements) {
     cash_movements_[{movement.account, movement.withdrawal, movement.idempotency_key}] = movement;
   }
@@ -1351,6 +1365,7 @@ void Exchange::restore(const RecoveredState& state) {
       open_block_offers_.insert(order->id);
       continue;
     }
+    if (order->mode == TradingMode::auction) continue;  // bids and offers of an auction are not on a book
     resting[order->instrument].push_back(
         matching::BookOrder{order->id, order->participant, order->side, order->price, order->remaining(), order->priority});
   }
@@ -1372,8 +1387,7 @@ void Exchange::restore(const RecoveredState& state) {
   for (const TradeRecord& trade : trades_) {
     last_trade_id_ = std::max(last_trade_id_, trade.id);
     if (trade.sequence > market_.day_opened_sequence) {
-      Instrument& instrument = instruments_.at(trade.instrument);
-      (trade.mode == TradingMode::block ? instrument.block_day : instrument.listed_day).add(trade.price, trade.quantity);
+      instruments_.at(trade.instrument).day(trade.mode).add(trade.price, trade.quantity);
     }
   }
 }

@@ -48,6 +48,8 @@ class Exchange {
   const FeeSchedule& fees() const { return fees_; }
   /// Every API token, revoked ones included, by id (access_commands.cpp).
   std::vector<ApiTokenRecord> api_tokens() const;
+  /// The auction with this id, or nullptr (auction_commands.cpp).
+  const AuctionRecord* auction(std::uint64_t id) const;
 
  private:
   struct Step;  // the command being applied: sequence, time, events, touched rows
@@ -68,6 +70,10 @@ class Exchange {
     std::unique_ptr<matching::LadderBook> book;
     DayStats listed_day;
     DayStats block_day;
+    DayStats auction_day;
+    DayStats& day(TradingMode mode) {
+      return mode == TradingMode::block ? block_day : mode == TradingMode::auction ? auction_day : listed_day;
+    }
   };
 
   Status create_participant(Step& step, const Principal& who, const CreateParticipant& command);
@@ -192,6 +198,22 @@ class Exchange {
   void note_day_transfer(const registry::LedgerEntry& entry);
   void restore_clearing(const RecoveredState& state);
 
+  // Single-side auctions (auction_commands.cpp).
+  Status create_auction(Step& step, const Principal& who, const CreateAuction& command);
+  Status submit_auction_bid(Step& step, const Principal& who, const SubmitAuctionBid& command);
+  Status close_auction(Step& step, const Principal& who, const CloseAuction& command);
+  Status cancel_auction(Step& step, const Principal& who, const CancelAuction& command);
+  /// CancelOrder of an order in mode auction: a bid while its window is open; never the seller's offer.
+  Status cancel_auction_order(Step& step, const ParticipantRecord& participant, OrderRecord& order);
+  Status auction_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;
+  void restore_auctions(const RecoveredState& state);
+  /// Finishes an open bid: releases what it still reserves and takes it out of the open buys.
+  void finish_auction_bid(Step& step, OrderRecord& bid, OrderStatus terminal);
+  /// One winning bid's trade: delivery versus payment from the auction's offer.
+  void fill_auction_bid(Step& step, AuctionRecord& auction, OrderRecord& offer, OrderRecord& bid, Price price,
+                        Qty quantity);
+  void emit_auction(Step& step, AuctionRecord& auction, bool public_change);
+
   /// The trading day in progress; set from `now` when nothing has set it yet.
   void ensure_trading_date(UnixNanos now);
   std::optional<matching::PriceBand> band(const Instrument& instrument, TradingMode mode) const;
@@ -245,6 +267,10 @@ class Exchange {
   std::map<ParticipantId, const StatementRecord*> last_statement_;  ///< each participant's latest
   /// Tonnes received and delivered other than by trade today, by (holding account, instrument).
   std::map<std::pair<AccountId, std::string>, std::pair<Qty, Qty>> day_transfers_;
+
+  std::map<std::uint64_t, AuctionRecord> auctions_;
+  std::map<std::string, std::uint64_t> auction_by_key_;  ///< CreateAuction idempotency keys
+  std::unordered_map<OrderId, std::uint64_t> auction_of_order_;  ///< bids and offers → their auction
 
   Sequence last_sequence_ = 0;
   ParticipantId last_participant_id_ = 0;

@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "common/types.h"
 #include "engine/access_records.h"
+#include "engine/auction_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -641,7 +642,7 @@ struct CashReconciliation {
   Cash withdrawals;
   Cash participant_balances;  ///< available + reserved + unsettled of every participant's cash account
   Cash fee_account;           ///< the exchange fee account (settlement::kFeeCashAccount)
-  Cash proceeds_account;      ///< system-seller auction proceeds (no auctions yet: 0)
+  Cash proceeds_account;      ///< system-seller auction proceeds (settlement::kAuctionProceedsCashAccount)
   Cash difference;            ///< deposits - withdrawals - all of the above; 0 when balanced
   bool balanced = true;
 };
@@ -742,7 +743,8 @@ using CommandBody =
                  EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
                  ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
-                 RevokeApiToken, ListApiTokens>;
+                 RevokeApiToken, ListApiTokens, CreateAuction, CloseAuction, CancelAuction, ListAuctions,
+                 SubmitAuctionBid, ListAuctionBids>;
 
 /// One request to the engine.
 struct Command {
@@ -886,7 +888,7 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
                            CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
-                           AlertRaised, StatementWritten, ApiTokenChanged>;
+                           AlertRaised, StatementWritten, ApiTokenChanged, AuctionChanged>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -940,6 +942,7 @@ struct Reply {
   std::optional<StatementRecord> statement;            ///< GetStatement
   std::uint32_t statements_written = 0;                ///< RunEndOfDay
   std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
+  std::vector<AuctionRecord> auctions;         ///< auction commands and queries (bids sealed for traders)
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -989,6 +992,7 @@ struct RecoveredState {
   /// Ledger entries other than trades since the trading day opened: (from, to, instrument, tonnes).
   std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;
   std::vector<ApiTokenRecord> api_tokens;  ///< by id
+  std::vector<AuctionRecord> auctions;     ///< by id
 };
 
 }  // namespace carbon::engine

@@ -389,7 +389,10 @@ Status validate(const CommandBody& body) {
           [](const ListPledges& c) -> Status {
             return c.status < 0 || c.status > 3 ? invalid_argument("unknown pledge status") : Status::ok();
           },
-          [&body](const auto&) -> Status { return validate_ccer(body); },
+          [&body](const auto&) -> Status {
+            if (Status s = validate_ccer(body); !s.is_ok()) return s;
+            return validate_auction(body);
+          },
       },
       body);
 }

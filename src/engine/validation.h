@@ -16,6 +16,9 @@ namespace carbon::engine {
 /// The same for the CCER commands (ccer_commands.cpp); ok for any other body.
 [[nodiscard]] Status validate_ccer(const CommandBody& body);
 
+/// The same for the auction commands (auction_commands.cpp); ok for any other body.
+[[nodiscard]] Status validate_auction(const CommandBody& body);
+
 /// Well-formed UTF-8 (no overlong forms, no surrogates) without control
 /// characters: safe to journal, log and echo back.
 bool is_clean_text(std::string_view text);

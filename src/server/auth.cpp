@@ -117,6 +117,8 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegistryService/RegisterRepo", {kRegistry}},
       {"carbon.v1.RegistryService/ListRepos", {kRegistry, kRegulator, kAuditor, kTrader}},
       {"carbon.v1.RegulatorService/GetDisclosureReport", {kRegulator, kAuditor}},
+      // Single-side auctions: the operator's rows and ListAuctions are in the block above; a
+      // trader bids and lists only its own bids (checked in the engine).
       {"carbon.v1.TradingService/SubmitAuctionBid", {kTrader}},
       {"carbon.v1.TradingService/ListAuctionBids", {kTrader}},
   };

@@ -49,7 +49,7 @@ void to_proto(const engine::TradeRecord& in, v1::Trade& out) {
   out.set_sell_order_id(in.sell_order);
   out.set_buyer_participant_id(in.buyer);
   out.set_seller_participant_id(in.seller);
-  out.set_aggressor_side(static_cast<v1::Side>(in.aggressor));
+  out.set_aggressor_side(in.mode == TradingMode::auction ? v1::SIDE_UNSPECIFIED : static_cast<v1::Side>(in.aggressor));
   out.set_sequence(in.sequence);
   out.set_executed_at_unix_nanos(in.executed_at);
   out.set_buyer_fee_fen(in.buyer_fee.value);
@@ -119,6 +119,12 @@ void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config,
   block.set_price_band_bps(config->block_band_bps);
   block.set_buy_fee_bps(fees.block_buy_bps);
   block.set_sell_fee_bps(fees.block_sell_bps);
+  v1::ModeRules& auction = *out.add_mode_rules();
+  auction.set_mode(v1::TRADING_MODE_AUCTION);
+  auction.set_enabled(config->auction_enabled);
+  auction.set_min_order_quantity(config->lot.value);
+  auction.set_buy_fee_bps(fees.auction_buy_bps);
+  auction.set_sell_fee_bps(fees.auction_sell_bps);
   out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
   out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_INSTITUTION);
   if (config->market == Market::voluntary) out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_NATURAL_PERSON);

@@ -72,6 +72,13 @@ class TradingService final : public v1::TradingService::CallbackService {
   /// Defined in clearing_services.cpp.
   grpc::ServerUnaryReactor* GetStatement(grpc::CallbackServerContext* ctx, const v1::GetStatementRequest* request,
                                          v1::GetStatementResponse* response) override;
+  // Single-side auctions (auction_services.cpp).
+  grpc::ServerUnaryReactor* SubmitAuctionBid(grpc::CallbackServerContext* ctx,
+                                             const v1::SubmitAuctionBidRequest* request,
+                                             v1::SubmitAuctionBidResponse* response) override;
+  grpc::ServerUnaryReactor* ListAuctionBids(grpc::CallbackServerContext* ctx,
+                                            const v1::ListAuctionBidsRequest* request,
+                                            v1::ListAuctionBidsResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -90,6 +97,9 @@ class MarketDataService final : public v1::MarketDataService::CallbackService {
   /// Defined in market_feed.cpp.
   grpc::ServerWriteReactor<v1::PublicTrade>* StreamTrades(grpc::CallbackServerContext* ctx,
                                                           const v1::StreamTradesRequest* request) override;
+  /// Defined in auction_services.cpp.
+  grpc::ServerUnaryReactor* ListAuctions(grpc::CallbackServerContext* ctx, const v1::ListAuctionsRequest* request,
+                                         v1::ListAuctionsResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -142,6 +152,13 @@ class AdminService final : public v1::AdminService::CallbackService {
                                            v1::RevokeApiTokenResponse* response) override;
   grpc::ServerUnaryReactor* ListApiTokens(grpc::CallbackServerContext* ctx, const v1::ListApiTokensRequest* request,
                                           v1::ListApiTokensResponse* response) override;
+  // Single-side auctions (auction_services.cpp).
+  grpc::ServerUnaryReactor* CreateAuction(grpc::CallbackServerContext* ctx, const v1::CreateAuctionRequest* request,
+                                          v1::Auction* response) override;
+  grpc::ServerUnaryReactor* CloseAuction(grpc::CallbackServerContext* ctx, const v1::CloseAuctionRequest* request,
+                                         v1::CloseAuctionResponse* response) override;
+  grpc::ServerUnaryReactor* CancelAuction(grpc::CallbackServerContext* ctx, const v1::CancelAuctionRequest* request,
+                                          v1::Auction* response) override;
 
  private:
   ServiceContext context_;

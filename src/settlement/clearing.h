@@ -15,6 +15,9 @@ namespace carbon::settlement {
 /// The exchange's fee account: a system cash account (no participant) that
 /// every trading fee is paid into. Cash account ids below 100 are system ones.
 inline constexpr AccountId kFeeCashAccount = 10;
+/// Where the proceeds of auctions sold from a system holding account (the
+/// reserve, the auction account) are paid: a system cash account.
+inline constexpr AccountId kAuctionProceedsCashAccount = 11;
 
 /// The fee of one trade side: value × bps / 10,000 rounded half up to the fen
 /// (exact in 128-bit arithmetic). `value` >= 0, 0 <= bps <= 10,000.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/auction_rows.h"
 #include "store/ccer_recovery.h"
 #include "store/clearing_rows.h"
 #include "store/pg.h"
@@ -428,6 +429,7 @@ engine::RecoveredState load_state(PGconn* conn) {
     state.last_ledger_hash = hash(r.get(), 0, 1);
   }
   load_clearing_state(conn, state);
+  load_auction_state(conn, state);
   exec_or_throw(conn, "COMMIT", "end recovery snapshot");
   return state;
 }
@@ -456,6 +458,9 @@ void check_reservations(const engine::RecoveredState& state) {
   }
   std::map<std::uint64_t, std::int64_t> cash_reserved;
   std::map<std::pair<std::uint64_t, std::string>, std::int64_t> units_reserved;
+  // An auction's offer reserves units in the seller's account, which may be a system one (no participant).
+  std::map<std::uint64_t, std::uint64_t> auction_seller_of_offer;
+  for (const auto& a : state.auctions) auction_seller_of_offer[a.offer_order] = a.seller_account;
   for (const auto& o : state.orders) {
     if (is_terminal(o.status)) {
       if (o.reservation.total.value != 0) {
@@ -466,6 +471,8 @@ void check_reservations(const engine::RecoveredState& state) {
     }
     if (o.side == Side::buy) {
       cash_reserved[cash_account_of[o.participant]] += o.reservation.total.value;
+    } else if (auto offer = auction_seller_of_offer.find(o.id); offer != auction_seller_of_offer.end()) {
+      units_reserved[{offer->second, o.instrument}] += o.remaining().value;
     } else {
       units_reserved[{holding_account_of[o.participant], o.instrument}] += o.remaining().value;
     }

@@ -120,6 +120,23 @@ set -e
 staff regulator audit --method /carbon.v1.AdminService/Deposit | grep -q "wire-1" || fail "audit does not show the deposit"
 staff auditor audit --failures | grep -q "FAILED_PRECONDITION" || fail "audit does not show the refused end of day"
 
+# Auctions: the seller's units offered, a sealed bid, a close refused before the window ends, a cancel.
+auction=$(staff operator --json auction create --instrument CEA2024 --seller-account "$seller_holding" \
+  --quantity 1000 --reserve-price-fen 9000 --bid-lot 100 --max-bidder-share-bps 5000 \
+  --opens 2026-11-24T09:00 --closes 2026-11-24T14:00 --description "flow lot" --key flow-auction-1) ||
+  fail "auction create"
+auction_id=$(echo "$auction" | field auction_id)
+CARBON_TOKEN=$buyer_token ctl auction bid --auction "$auction_id" --price-fen 9500 --quantity 500 >/dev/null ||
+  fail "auction bid"
+CARBON_TOKEN=$buyer_token ctl auction bids | grep -q "95.00" || fail "auction bids does not show the bid"
+CARBON_TOKEN=$seller_token ctl auction list --status open | grep -q "sealed" || fail "auction list is not sealed"
+set +e
+staff operator auction close --auction "$auction_id" 2>"$dir/err"
+[ $? -eq 5 ] && grep -q "auction window" "$dir/err" || fail "closing before the window ends must exit 5"
+set -e
+staff operator auction cancel --auction "$auction_id" --reason "flow test" | grep -q cancelled ||
+  fail "auction cancel"
+
 # Exit codes: 5 the server refused, 3 unreachable, 4 no token or not allowed.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
@@ -135,4 +152,4 @@ set -e
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER, reconciliation and exit codes as documented"
+echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER, reconciliation, an auction and exit codes as documented"

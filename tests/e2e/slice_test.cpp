@@ -306,11 +306,11 @@ TEST_F(SliceTest, ServerReflectionListsEveryCarbonService) {
 }
 
 TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
-  // GetStatement, the example here before, is implemented now (clearing); auctions are not yet.
-  v1::CreateAuctionRequest request;
-  v1::Auction response;
-  const grpc::Status status = exchange.admin->CreateAuction(RunningExchange::as(kOperatorToken).get(), request,
-                                                            &response);
+  // GetStatement and CreateAuction, the examples here before, are implemented now; repos are not yet.
+  v1::RegisterRepoRequest request;
+  v1::Repo response;
+  const grpc::Status status = exchange.registry->RegisterRepo(RunningExchange::as(kRegistryToken).get(), request,
+                                                              &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 

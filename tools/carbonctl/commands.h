@@ -107,6 +107,10 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action);
 /// statement, reconciliation and alerts (clearing_commands.cpp); `action` is set to the chosen one.
 void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action);
 
+/// Adds "auction" (create, close, cancel, list, bid, bids; auction_commands.cpp): the chosen
+/// subcommand sets `action`.
+void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action);
+
 /// grpc.health.v1.Health/Check; needs no token.
 int health(Session& session, const std::string& service);
 

@@ -434,6 +434,7 @@ int main(int argc, char** argv) {
   add_pledge_commands(app, action);  // after the regulator group: it adds to it
   add_ccer_commands(app, action);
   add_clearing_commands(app, action);
+  add_auction_commands(app, action);
   add_access_commands(app, global, action);  // token, audit, --tls-*
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it

@@ -1,0 +1,442 @@
+// Single-side auctions in the engine: creation reserves the seller's units,
+// sealed bids reserve cash, clearing by price then time at a uniform price or
+// pay-as-bid with a partial marginal fill, the per-bidder limit, the reserve
+// price, the window, cancellation, and conservation of cash and units.
+#include <gtest/gtest.h>
+
+#include "engine/exchange.h"
+
+namespace carbon::engine {
+namespace {
+
+constexpr UnixNanos kMorning = 1'763'951'400'000'000'000;  // Monday 2025-11-24 10:30, Asia/Shanghai
+constexpr UnixNanos kMinute = 60'000'000'000;
+constexpr UnixNanos kOpens = kMorning + 10 * kMinute;
+constexpr UnixNanos kCloses = kMorning + 70 * kMinute;
+
+const Principal kOperator{Role::operator_, 0, "ops"};
+const Principal kRegistry{Role::registry_authority, 0, "registry"};
+
+class AuctionTest : public ::testing::Test {
+ protected:
+  explicit AuctionTest(FeeSchedule fees = {}) : exchange(make_config(fees)) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(run(kRegistry, SetCap{2024, "power", Qty{1'000'000'000}, 0, "test cap"}).reply.status.is_ok());
+  }
+
+  static Config make_config(FeeSchedule fees) {
+    Config config = default_config();
+    for (auto& instrument : config.instruments) instrument.reference_price = Price{5'000};
+    config.fees = fees;
+    return config;
+  }
+
+  Outcome run(const Principal& who, CommandBody body) {
+    now += 1'000'000;
+    return exchange.execute(Command{who, std::move(body)}, now);
+  }
+
+  static Principal as(const ParticipantRecord& p) { return Principal{Role::trader, p.id, p.code}; }
+
+  ParticipantRecord create(const std::string& code, std::int64_t cash_fen = 100'000'000,
+                           ParticipantType type = ParticipantType::institution) {
+    registry::Hash token{};
+    token[0] = static_cast<std::uint8_t>(code.size());
+    token[1] = static_cast<std::uint8_t>(code.back());
+    Outcome out = run(kOperator, CreateParticipant{code, code, type, token});
+    EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+    const ParticipantRecord p = out.reply.participants.at(0);
+    if (cash_fen > 0) {
+      EXPECT_TRUE(run(kOperator, MoveCash{p.cash_account, Cash{cash_fen}, "d-" + code, false}).reply.status.is_ok());
+      deposited += Cash{cash_fen};
+    }
+    return p;
+  }
+
+  CreateAuction auction_of(AccountId seller, std::int64_t offered = 1'000, std::int64_t reserve = 4'000,
+                           AuctionPricing pricing = AuctionPricing::uniform, std::int64_t share_bps = 0) {
+    CreateAuction c;
+    c.instrument = "CEA2024";
+    c.seller_account = seller;
+    c.offered = Qty{offered};
+    c.reserve_price = Price{reserve};
+    c.pricing = static_cast<int>(pricing);
+    c.bid_lot = Qty{100};
+    c.max_bidder_share_bps = share_bps;
+    c.opens_at = kOpens;
+    c.closes_at = kCloses;
+    c.description = "2024 paid allocation";
+    c.idempotency_key = "auction-" + std::to_string(++keys);
+    return c;
+  }
+
+  /// Issues `offered` into the auction account and schedules an auction of it.
+  std::uint64_t create_system_auction(AuctionPricing pricing, std::int64_t share_bps = 0) {
+    EXPECT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "paid"})
+                    .reply.status.is_ok());
+    const Outcome out = run(kOperator, auction_of(registry::kAuctionAccount, 1'000, 4'000, pricing, share_bps));
+    EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+    return out.reply.auctions.at(0).id;
+  }
+
+  Outcome bid(const ParticipantRecord& p, std::uint64_t auction, std::int64_t price, std::int64_t quantity,
+              std::string client_id = "") {
+    return run(as(p), SubmitAuctionBid{auction, Price{price}, Qty{quantity}, std::move(client_id)});
+  }
+
+  void expect_refused(const Outcome& out, ErrorCode code, const std::string& words) {
+    EXPECT_EQ(out.reply.status.code(), code) << out.reply.status.message();
+    EXPECT_NE(out.reply.status.message().find(words), std::string::npos) << out.reply.status.message();
+    ASSERT_EQ(out.events.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<CommandRejected>(out.events[0]));
+  }
+
+  /// Cash is conserved (deposits = all balances, the proceeds and fee accounts included) and so are units.
+  void expect_conserved() {
+    EXPECT_EQ(exchange.clearing().total(), deposited);
+    EXPECT_TRUE(exchange.registry().net_total("CEA2024").is_zero());
+    const Outcome rec = run(kOperator, GetReconciliation{});
+    ASSERT_TRUE(rec.reply.status.is_ok());
+    EXPECT_TRUE(rec.reply.reconciliation->balanced);
+    EXPECT_EQ(rec.reply.reconciliation->cash.proceeds_account,
+              exchange.clearing().account(settlement::kAuctionProceedsCashAccount).total());
+  }
+
+  Cash cash_available(const ParticipantRecord& p) const { return exchange.clearing().account(p.cash_account).available; }
+  Cash cash_reserved(const ParticipantRecord& p) const { return exchange.clearing().account(p.cash_account).reserved; }
+
+  Exchange exchange;
+  UnixNanos now = kMorning;
+  Cash deposited{0};
+  int keys = 0;
+};
+
+TEST_F(AuctionTest, CreationReservesTheSellersUnitsAndBidsStaySealed) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").reserved, Qty{1'000});
+  EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").available, Qty{0});
+  const AuctionRecord* auction = exchange.auction(id);
+  ASSERT_NE(auction, nullptr);
+  EXPECT_EQ(auction->status_at(now), AuctionStatus::scheduled);
+  const OrderRecord* offer = exchange.order(auction->offer_order);
+  ASSERT_NE(offer, nullptr);
+  EXPECT_EQ(offer->mode, TradingMode::auction);
+  EXPECT_EQ(offer->side, Side::sell);
+
+  const ParticipantRecord a = create("A"), b = create("B");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
+  ASSERT_TRUE(bid(b, id, 4'500, 200).reply.status.is_ok());
+  // Listing shows no bid totals while sealed; a trader lists only its own bids.
+  const Outcome listed = run(as(a), ListAuctions{});
+  ASSERT_TRUE(listed.reply.status.is_ok());
+  ASSERT_EQ(listed.reply.auctions.size(), 1u);
+  EXPECT_EQ(listed.reply.auctions[0].status, AuctionStatus::open);
+  EXPECT_EQ(listed.reply.auctions[0].bid_count, 0u);
+  EXPECT_TRUE(listed.reply.auctions[0].total_bid.is_zero());
+  EXPECT_TRUE(listed.reply.auctions[0].bids.empty());
+  const Outcome mine = run(as(a), ListAuctionBids{0});
+  ASSERT_TRUE(mine.reply.status.is_ok());
+  ASSERT_EQ(mine.reply.orders.size(), 1u);
+  EXPECT_EQ(mine.reply.orders[0].participant, a.id);
+  EXPECT_EQ(mine.reply.orders[0].price, Price{5'000});
+  // A bid reserves price x quantity (no auction fee configured).
+  EXPECT_EQ(cash_reserved(a), Cash{5'000 * 300});
+  expect_conserved();
+}
+
+TEST_F(AuctionTest, UniformPriceIsTheLowestAcceptedBidWithTiesByTimeAndAPartialMarginalFill) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A"), b = create("B"), c = create("C"), d = create("D");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 500).reply.status.is_ok());
+  ASSERT_TRUE(bid(c, id, 4'800, 400).reply.status.is_ok());  // C bids 4,800 before B: C wins the tie
+  ASSERT_TRUE(bid(b, id, 4'800, 300).reply.status.is_ok());
+  ASSERT_TRUE(bid(d, id, 4'500, 200).reply.status.is_ok());
+  now = kCloses;
+  const Outcome out = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  ASSERT_EQ(out.reply.trades.size(), 3u);
+  EXPECT_EQ(out.reply.trades[0].buyer, a.id);
+  EXPECT_EQ(out.reply.trades[0].quantity, Qty{500});
+  EXPECT_EQ(out.reply.trades[1].buyer, c.id);
+  EXPECT_EQ(out.reply.trades[1].quantity, Qty{400});
+  EXPECT_EQ(out.reply.trades[2].buyer, b.id);
+  EXPECT_EQ(out.reply.trades[2].quantity, Qty{100});  // the marginal bid, in part
+  for (const TradeRecord& t : out.reply.trades) {
+    EXPECT_EQ(t.price, Price{4'800});
+    EXPECT_EQ(t.mode, TradingMode::auction);
+    EXPECT_EQ(t.seller, 0u);
+  }
+  const AuctionRecord& result = out.reply.auctions.at(0);
+  EXPECT_EQ(result.status, AuctionStatus::cleared);
+  EXPECT_EQ(result.clearing_price, Price{4'800});
+  EXPECT_EQ(result.sold, Qty{1'000});
+  EXPECT_EQ(result.total_bid, Qty{1'400});
+  EXPECT_EQ(result.bid_count, 4u);
+  EXPECT_EQ(result.winning_bidders, 3u);
+
+  // Winners pay the uniform price; what they reserved above it comes back; the rest is released.
+  EXPECT_EQ(cash_available(a), Cash{100'000'000 - 500 * 4'800});
+  EXPECT_TRUE(cash_reserved(a).is_zero());
+  EXPECT_EQ(cash_available(b), Cash{100'000'000 - 100 * 4'800});
+  EXPECT_TRUE(cash_reserved(b).is_zero());
+  EXPECT_EQ(cash_available(d), Cash{100'000'000});
+  const OrderRecord* b_bid = exchange.order(out.reply.trades[2].buy_order);
+  EXPECT_EQ(b_bid->status, OrderStatus::cancelled);
+  EXPECT_EQ(b_bid->filled, Qty{100});
+  EXPECT_EQ(exchange.registry().holding(a.holding_account, "CEA2024").pending, Qty{500});
+  EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").total(), Qty{0});
+  EXPECT_EQ(exchange.clearing().account(settlement::kAuctionProceedsCashAccount).total(), Cash{1'000 * 4'800});
+  // Every trade is a hash-chained delivery in the ledger.
+  EXPECT_EQ(exchange.registry().ledger().last_appended().kind, registry::TransferKind::trade);
+  EXPECT_EQ(exchange.registry().ledger().last_appended().from_account, registry::kAuctionAccount);
+  expect_conserved();
+}
+
+TEST_F(AuctionTest, PayAsBidChargesEachWinnerItsOwnPrice) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::pay_as_bid);
+  const ParticipantRecord a = create("A"), b = create("B"), c = create("C");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 600).reply.status.is_ok());
+  ASSERT_TRUE(bid(b, id, 4'700, 600).reply.status.is_ok());
+  ASSERT_TRUE(bid(c, id, 4'600, 600).reply.status.is_ok());
+  now = kCloses;
+  const Outcome out = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  ASSERT_EQ(out.reply.trades.size(), 2u);
+  EXPECT_EQ(out.reply.trades[0].price, Price{5'000});
+  EXPECT_EQ(out.reply.trades[1].price, Price{4'700});
+  EXPECT_EQ(out.reply.trades[1].quantity, Qty{400});
+  EXPECT_EQ(out.reply.auctions.at(0).clearing_price, Price{4'700});
+  EXPECT_EQ(cash_available(a), Cash{100'000'000 - 600 * 5'000});
+  EXPECT_EQ(cash_available(b), Cash{100'000'000 - 400 * 4'700});
+  EXPECT_EQ(cash_available(c), Cash{100'000'000});
+  // Closing again answers the same result and changes nothing.
+  const Outcome again = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(again.reply.trades.size(), 2u);
+  expect_conserved();
+}
+
+TEST_F(AuctionTest, UnsoldUnitsReturnToASellingParticipant) {
+  const ParticipantRecord seller = create("SELLER", 0), a = create("A");
+  ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", seller.holding_account, Qty{2'000}, "a"}).reply.status.is_ok());
+  const Outcome created = run(kOperator, auction_of(seller.holding_account, 1'000));
+  ASSERT_TRUE(created.reply.status.is_ok()) << created.reply.status.message();
+  const std::uint64_t id = created.reply.auctions.at(0).id;
+  EXPECT_EQ(created.reply.auctions[0].seller_participant, seller.id);
+  now = kOpens;
+  expect_refused(bid(seller, id, 5'000, 100), ErrorCode::failed_precondition, "cannot bid");
+  ASSERT_TRUE(bid(a, id, 4'200, 300).reply.status.is_ok());
+  now = kCloses;
+  const Outcome out = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(out.reply.status.is_ok());
+  EXPECT_EQ(out.reply.auctions.at(0).sold, Qty{300});
+  const registry::Holding held = exchange.registry().holding(seller.holding_account, "CEA2024");
+  EXPECT_EQ(held.available, Qty{1'700});
+  EXPECT_TRUE(held.reserved.is_zero());
+  EXPECT_EQ(exchange.clearing().account(seller.cash_account).unsettled, Cash{300 * 4'200});
+  EXPECT_EQ(exchange.order(out.reply.auctions[0].offer_order)->status, OrderStatus::cancelled);
+  expect_conserved();
+}
+
+TEST_F(AuctionTest, PerBidderLimitCountsTheBiddersStandingBids) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform, 2'500);  // 250 t each
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 200).reply.status.is_ok());
+  const Cash before = cash_available(a);
+  expect_refused(bid(a, id, 5'000, 100), ErrorCode::failed_precondition, "per-bidder limit");
+  EXPECT_EQ(cash_available(a), before);
+}
+
+TEST_F(AuctionTest, BidsBelowTheReservePriceOrOffTheLotAreRefused) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  expect_refused(bid(a, id, 3'999, 100), ErrorCode::failed_precondition, "reserve price");
+  expect_refused(bid(a, id, 4'000, 150), ErrorCode::failed_precondition, "bid lot rule");
+  expect_refused(bid(a, 99, 4'000, 100), ErrorCode::not_found, "auction 99");
+  expect_refused(bid(a, id, 0, 100), ErrorCode::invalid_argument, "price_fen");
+  EXPECT_TRUE(cash_reserved(a).is_zero());
+}
+
+TEST_F(AuctionTest, InsufficientCashIsRefused) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord poor = create("POOR", 100'000);
+  now = kOpens;
+  expect_refused(bid(poor, id, 4'000, 100), ErrorCode::failed_precondition, "insufficient funds");
+  EXPECT_EQ(cash_available(poor), Cash{100'000});
+}
+
+TEST_F(AuctionTest, BidsOutsideTheWindowOrOnAFinishedAuctionAreRefused) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  expect_refused(bid(a, id, 4'000, 100), ErrorCode::failed_precondition, "opens at");
+  expect_refused(run(kOperator, CloseAuction{id}), ErrorCode::failed_precondition, "auction window");
+  now = kCloses;
+  expect_refused(bid(a, id, 4'000, 100), ErrorCode::failed_precondition, "closed at");
+  ASSERT_TRUE(run(kOperator, CloseAuction{id}).reply.status.is_ok());
+  expect_refused(bid(a, id, 4'000, 100), ErrorCode::failed_precondition, "is cleared");
+  expect_refused(run(kOperator, CancelAuction{id, "too late"}), ErrorCode::failed_precondition, "already cleared");
+
+  now = kMorning;
+  const std::uint64_t second = create_system_auction(AuctionPricing::uniform);
+  ASSERT_TRUE(run(kOperator, CancelAuction{second, "withdrawn"}).reply.status.is_ok());
+  now = kOpens;
+  expect_refused(bid(a, second, 4'000, 100), ErrorCode::failed_precondition, "is cancelled");
+  now = kCloses;
+  expect_refused(run(kOperator, CloseAuction{second}), ErrorCode::failed_precondition, "was cancelled");
+  expect_refused(run(kOperator, CancelAuction{second, "again"}), ErrorCode::failed_precondition, "already cancelled");
+}
+
+TEST_F(AuctionTest, CancelReleasesTheBiddersCashAndTheSellersUnits) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A"), b = create("B");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
+  ASSERT_TRUE(bid(b, id, 4'100, 300).reply.status.is_ok());
+  const Outcome out = run(kOperator, CancelAuction{id, "market disruption"});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  EXPECT_EQ(out.reply.auctions.at(0).status, AuctionStatus::cancelled);
+  EXPECT_EQ(cash_available(a), Cash{100'000'000});
+  EXPECT_TRUE(cash_reserved(a).is_zero());
+  EXPECT_EQ(cash_available(b), Cash{100'000'000});
+  EXPECT_EQ(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").available, Qty{1'000});
+  EXPECT_TRUE(exchange.registry().holding(registry::kAuctionAccount, "CEA2024").reserved.is_zero());
+  const Outcome bids = run(as(a), ListAuctionBids{id});
+  ASSERT_EQ(bids.reply.orders.size(), 1u);
+  EXPECT_EQ(bids.reply.orders[0].status, OrderStatus::cancelled);
+  expect_conserved();
+}
+
+TEST_F(AuctionTest, ABidIsCancelledWhileBiddingIsOpenButNotTheOffer) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  const Outcome placed = bid(a, id, 5'000, 300, "bid-1");
+  ASSERT_TRUE(placed.reply.status.is_ok());
+  const OrderId bid_id = placed.reply.orders.at(0).id;
+  // Resubmitting the client order id answers the same bid.
+  const Outcome repeat = bid(a, id, 5'000, 300, "bid-1");
+  ASSERT_TRUE(repeat.reply.status.is_ok());
+  EXPECT_EQ(repeat.reply.orders.at(0).id, bid_id);
+  EXPECT_TRUE(repeat.events.empty());
+  expect_refused(bid(a, id, 5'100, 300, "bid-1"), ErrorCode::failed_precondition, "client_order_id");
+  const Outcome cancelled = run(as(a), CancelOrder{bid_id});
+  ASSERT_TRUE(cancelled.reply.status.is_ok()) << cancelled.reply.status.message();
+  EXPECT_EQ(cancelled.reply.orders.at(0).status, OrderStatus::cancelled);
+  EXPECT_EQ(cash_available(a), Cash{100'000'000});
+
+  ASSERT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
+  now = kCloses;
+  const OrderId second = exchange.auction(id)->bids.back();
+  expect_refused(run(as(a), CancelOrder{second}), ErrorCode::failed_precondition, "closed at");
+}
+
+TEST_F(AuctionTest, CreateAuctionRefusals) {
+  const ParticipantRecord trader = create("T");
+  expect_refused(run(as(trader), auction_of(registry::kAuctionAccount)), ErrorCode::permission_denied, "operators");
+  CreateAuction unknown = auction_of(registry::kAuctionAccount);
+  unknown.instrument = "CEA1999";
+  expect_refused(run(kOperator, unknown), ErrorCode::not_found, "unknown instrument");
+  expect_refused(run(kOperator, auction_of(4'242)), ErrorCode::not_found, "holding account 4242");
+  CreateAuction past = auction_of(registry::kAuctionAccount);
+  past.opens_at = kMorning - 2 * kMinute;
+  past.closes_at = kMorning - kMinute;
+  expect_refused(run(kOperator, past), ErrorCode::invalid_argument, "closes_at_unix_nanos is in the past");
+  CreateAuction backwards = auction_of(registry::kAuctionAccount);
+  backwards.opens_at = kCloses;
+  expect_refused(run(kOperator, backwards), ErrorCode::invalid_argument, "opens_at_unix_nanos must be before");
+  CreateAuction unpriced = auction_of(registry::kAuctionAccount);
+  unpriced.pricing = 0;
+  expect_refused(run(kOperator, unpriced), ErrorCode::invalid_argument, "pricing is required");
+  CreateAuction share = auction_of(registry::kAuctionAccount);
+  share.max_bidder_share_bps = 10'001;
+  expect_refused(run(kOperator, share), ErrorCode::invalid_argument, "max_bidder_share_bps");
+  expect_refused(run(kOperator, auction_of(registry::kAuctionAccount, 1'050)), ErrorCode::failed_precondition,
+                 "bid lot rule");
+  expect_refused(run(kOperator, auction_of(registry::kAuctionAccount)), ErrorCode::failed_precondition,
+                 "insufficient units");
+  expect_refused(run(kOperator, auction_of(registry::kIssuanceAccount)), ErrorCode::failed_precondition,
+                 "auction seller");
+
+  ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", trader.holding_account, Qty{1'000}, "a"}).reply.status.is_ok());
+  const Principal regulator{Role::regulator, 0, "reg"};
+  ASSERT_TRUE(run(regulator, Freeze{trader.holding_account, "CEA2024", Qty{10}, "inquiry", "case 7", "fr-1"})
+                  .reply.status.is_ok());
+  expect_refused(run(kOperator, auction_of(trader.holding_account, 500)), ErrorCode::failed_precondition, "freeze");
+
+  // An idempotency key: the same parameters answer the same auction; others are refused.
+  ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "p"}).reply.status.is_ok());
+  CreateAuction first = auction_of(registry::kAuctionAccount);
+  const Outcome made = run(kOperator, first);
+  ASSERT_TRUE(made.reply.status.is_ok()) << made.reply.status.message();
+  const Outcome again = run(kOperator, first);
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(again.reply.auctions.at(0).id, made.reply.auctions.at(0).id);
+  first.reserve_price = Price{4'100};
+  expect_refused(run(kOperator, first), ErrorCode::failed_precondition, "idempotency key");
+}
+
+TEST_F(AuctionTest, AuctionTradesDoNotSetTheClosingPrice) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 6'000, 1'000).reply.status.is_ok());
+  now = kCloses;
+  ASSERT_TRUE(run(kOperator, CloseAuction{id}).reply.status.is_ok());
+  now = kMorning + 5 * 60 * kMinute;  // 15:30
+  const Outcome eod = run(kOperator, RunEndOfDay{"2025-11-24"});
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  EXPECT_EQ(exchange.instrument_state("CEA2024")->reference, Price{5'000});
+  EXPECT_TRUE(exchange.instrument_state("CEA2024")->previous_close.is_zero());
+  bool auction_bar = false;
+  for (const DailyBar& bar : eod.reply.bars) {
+    if (bar.instrument == "CEA2024" && bar.mode == TradingMode::auction) {
+      auction_bar = true;
+      EXPECT_EQ(bar.volume, Qty{1'000});
+    }
+    EXPECT_NE(bar.mode == TradingMode::listed && bar.instrument == "CEA2024", true);
+  }
+  EXPECT_TRUE(auction_bar);
+  expect_conserved();
+}
+
+class AuctionFeesTest : public AuctionTest {
+ protected:
+  AuctionFeesTest() : AuctionTest(make_fees()) {}
+  static FeeSchedule make_fees() {
+    FeeSchedule fees;
+    fees.listed_buy_bps = 100;  // listed fees do not apply to auctions
+    fees.auction_buy_bps = 7;
+    fees.auction_sell_bps = 13;
+    return fees;
+  }
+};
+
+TEST_F(AuctionFeesTest, AuctionFeesComeFromTheAuctionRates) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  // 5010 x 7 / 10000 = 3.507 per tonne, reserved as 4: 100 x 5014.
+  ASSERT_TRUE(bid(a, id, 5'010, 100).reply.status.is_ok());
+  EXPECT_EQ(cash_reserved(a), Cash{100 * 5'014});
+  now = kCloses;
+  const Outcome out = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(out.reply.status.is_ok());
+  const TradeRecord& t = out.reply.trades.at(0);
+  EXPECT_EQ(t.buyer_fee, Cash{351});   // 501,000 x 7 / 10,000 = 350.7
+  EXPECT_EQ(t.seller_fee, Cash{651});  // 501,000 x 13 / 10,000 = 651.3
+  EXPECT_EQ(cash_available(a), Cash{100'000'000 - 501'000 - 351});
+  EXPECT_EQ(exchange.clearing().account(settlement::kAuctionProceedsCashAccount).total(), Cash{501'000 - 651});
+  EXPECT_EQ(exchange.clearing().account(settlement::kFeeCashAccount).total(), Cash{351 + 651});
+  expect_conserved();
+}
+
+}  // namespace
+}  // namespace carbon::engine
