@@ -71,7 +71,8 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListMethodologies>(body) || std::holds_alternative<ListCcerProjects>(body) ||
          std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body) ||
          std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
-         std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body);
+         std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body) ||
+         std::holds_alternative<ListRepos>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -88,7 +89,8 @@ const char* command_name(const CommandBody& body) {
       "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges",
       "RegisterMethodology", "ListMethodologies", "RegisterCcerProject", "ListCcerProjects", "IssueCcerCredits",
       "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
-      "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens"};
+      "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens",    "RegisterRepo",
+      "ListRepos"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -105,7 +107,7 @@ const char* event_name(const Event& event) {
                                           "PledgeChanged",              "MethodologyRegistered",
                                           "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
                                           "UnitsRetired",               "ReconciliationRecorded", "AlertRaised",
-                                          "StatementWritten",           "ApiTokenChanged"};
+                                          "StatementWritten",           "ApiTokenChanged",       "RepoChanged"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -186,6 +188,7 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const RetireUnits& c) { return retire_units(step, who, c); },
           [&](const IssueApiToken& c) { return issue_api_token(step, who, c); },
           [&](const RevokeApiToken& c) { return revoke_api_token(step, who, c); },
+          [&](const RegisterRepo& c) { return register_repo(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -1120,6 +1123,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   for (const registry::HoldingRecord& released : registry_.release_all_pending()) {
     touch_holding(step, released.account, released.instrument);
   }
+  settle_due_repos(step, market_.trading_date);  // repo_commands.cpp; before the proceeds settle, so its cash does too
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
   close_day_clearing(step, market_.trading_date);
 
@@ -1259,6 +1263,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           [&](const ListSurveillanceAlerts&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const GetStatement&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const ListApiTokens&) -> Status { return access_query(reply, who, body, now); },
+          [&](const ListRepos& q) -> Status { return repo_query(reply, who, q); },
           [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
@@ -1307,6 +1312,7 @@ void Exchange::restore(const RecoveredState& state) {
   for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
   restore_registry(state);
   restore_pledges(state);
+  restore_repos(state);
   restore_clearing(state);
   restore_access(state);
   for (const CashMovementRecord& movement : state.cash_movements) {

@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "common/types.h"
 #include "engine/access_records.h"
+#include "engine/repo_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -742,7 +743,7 @@ using CommandBody =
                  EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
                  ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
-                 RevokeApiToken, ListApiTokens>;
+                 RevokeApiToken, ListApiTokens, RegisterRepo, ListRepos>;
 
 /// One request to the engine.
 struct Command {
@@ -886,7 +887,7 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
                            CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
-                           AlertRaised, StatementWritten, ApiTokenChanged>;
+                           AlertRaised, StatementWritten, ApiTokenChanged, RepoChanged>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -940,6 +941,7 @@ struct Reply {
   std::optional<StatementRecord> statement;            ///< GetStatement
   std::uint32_t statements_written = 0;                ///< RunEndOfDay
   std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
+  std::vector<RepoRecord> repos;               ///< RegisterRepo, ListRepos (oldest first)
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -989,6 +991,7 @@ struct RecoveredState {
   /// Ledger entries other than trades since the trading day opened: (from, to, instrument, tonnes).
   std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;
   std::vector<ApiTokenRecord> api_tokens;  ///< by id
+  std::vector<RepoRecord> repos;           ///< open and closed, by id
 };
 
 }  // namespace carbon::engine
