@@ -3,6 +3,7 @@
 
 #include "store/clearing_rows.h"
 #include "store/access_rows.h"
+#include "store/repo_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -238,6 +239,10 @@ void append_payload(std::string& out, const Event& event) {
             // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
             if (const auto access = access_event_json(event)) {  // store/access_rows.cpp, already in JSONB order
               out += *access;
+              return;
+            }
+            if (const auto repo = repo_event_json(event)) {  // store/repo_rows.cpp
+              out += *repo;
               return;
             }
             auto json = registry_event_json(event);
@@ -498,6 +503,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   RegistryRows registry_rows;
   ClearingRows clearing_rows;
   AccessRows access_rows;
+  RepoRows repo_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -507,6 +513,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     const Sequence seq = outcome->sequence;
     std::int64_t index = 0;
     access_rows.add(*outcome);
+    repo_rows.add(*outcome);
     for (const Event& event : outcome->events) {
       BinaryCopy& j = journal_.data;
       j.begin_row(5);
@@ -651,7 +658,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     market_sql_ += inline_parameters(sql, columns);
     ++market_statements_;
   }
-  for (auto rows : {clearing_rows.statements(), access_rows.statements()}) {
+  for (auto rows : {clearing_rows.statements(), access_rows.statements(), repo_rows.statements()}) {
     for (const auto& [sql, columns] : rows) {
       market_sql_ += ";";
       market_sql_ += inline_parameters(sql, columns);
