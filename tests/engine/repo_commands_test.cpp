@@ -386,5 +386,22 @@ TEST_F(RepoCommandsTest, ARestoredExchangeSettlesTheSecondLegOnce) {
   expect_ledger_verifies();
 }
 
+TEST_F(RepoCommandsTest, ASecondLegWhoseDateBecameAHolidaySettlesAtTheNextEndOfDay) {
+  ASSERT_TRUE(run(authority, repo_request()).reply.status.is_ok());
+  end_of_day("2025-11-24", kMonday1030 + 5 * kHour);
+  const Outcome holiday = run(op, SetTradingCalendar{2025, {"2025-11-26"}});
+  ASSERT_TRUE(holiday.reply.status.is_ok()) << holiday.reply.status.message();
+  const Outcome tuesday = end_of_day("2025-11-25", kMonday1030 + kDay + 5 * kHour);
+  EXPECT_EQ(tuesday.reply.next_date, "2025-11-27");
+  Reply reply;
+  ASSERT_TRUE(query(regulator, ListRepos{0, 1}, &reply).is_ok());
+  ASSERT_EQ(reply.repos.size(), 1u) << "not due before the 26th";
+  end_of_day("2025-11-27", kMonday1030 + 3 * kDay + 5 * kHour);
+  ASSERT_TRUE(query(regulator, ListRepos{0, 2}, &reply).is_ok());
+  ASSERT_EQ(reply.repos.size(), 1u);
+  EXPECT_EQ(exchange->registry().holding(seller.holding_account, "CEA2024").available, Qty{10'000});
+  expect_ledger_verifies();
+}
+
 }  // namespace
 }  // namespace carbon::engine
