@@ -17,7 +17,10 @@ bool is_date(const std::string& text) { return text.empty() || matching::parse_d
 }  // namespace
 
 void Exchange::note_day_transfer(const registry::LedgerEntry& entry) {
-  if (entry.kind == registry::TransferKind::trade || entry.from_account == entry.to_account) return;
+  if (entry.kind == registry::TransferKind::trade || entry.kind == registry::TransferKind::repo_first_leg ||
+      entry.kind == registry::TransferKind::repo_second_leg || entry.from_account == entry.to_account) {
+    return;  // trades and repo legs are bought and sold, not received and delivered
+  }
   day_transfers_[{entry.to_account, entry.instrument}].first += entry.quantity;
   day_transfers_[{entry.from_account, entry.instrument}].second += entry.quantity;
 }
@@ -110,6 +113,7 @@ StatementRecord Exchange::statement_of(const ParticipantRecord& participant, con
       st.fees += t.seller_fee;
     }
   }
+  repo_statement_legs(participant, st, lines);
   for (const auto& [key, moved] : day_transfers_) {
     if (key.first != participant.holding_account) continue;
     StatementLine& l = line(key.second);

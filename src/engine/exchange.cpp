@@ -72,7 +72,8 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body) ||
          std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
          std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body) ||
-         std::holds_alternative<ListAuctions>(body) || std::holds_alternative<ListAuctionBids>(body);
+         std::holds_alternative<ListAuctions>(body) || std::holds_alternative<ListAuctionBids>(body) ||
+         std::holds_alternative<ListRepos>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -91,7 +92,7 @@ const char* command_name(const CommandBody& body) {
       "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
       "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens",
       "CreateAuction",     "CloseAuction",     "CancelAuction",       "ListAuctions",     "SubmitAuctionBid",
-      "ListAuctionBids"};
+      "ListAuctionBids",   "RegisterRepo",     "ListRepos"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -108,7 +109,8 @@ const char* event_name(const Event& event) {
                                           "PledgeChanged",              "MethodologyRegistered",
                                           "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
                                           "UnitsRetired",               "ReconciliationRecorded", "AlertRaised",
-                                          "StatementWritten",           "ApiTokenChanged",       "AuctionChanged"};
+                                          "StatementWritten",           "ApiTokenChanged",       "AuctionChanged",
+                                          "RepoChanged"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -194,6 +196,7 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const SubmitAuctionBid& c) { return submit_auction_bid(step, who, c); },
           [&](const CloseAuction& c) { return close_auction(step, who, c); },
           [&](const CancelAuction& c) { return cancel_auction(step, who, c); },
+          [&](const RegisterRepo& c) { return register_repo(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -1131,6 +1134,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   for (const registry::HoldingRecord& released : registry_.release_all_pending()) {
     touch_holding(step, released.account, released.instrument);
   }
+  settle_due_repos(step, market_.trading_date);  // repo_commands.cpp; before the proceeds settle, so its cash does too
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
   close_day_clearing(step, market_.trading_date);
 
@@ -1272,6 +1276,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           [&](const ListApiTokens&) -> Status { return access_query(reply, who, body, now); },
           [&](const ListAuctions&) -> Status { return auction_query(reply, who, body, now); },
           [&](const ListAuctionBids&) -> Status { return auction_query(reply, who, body, now); },
+          [&](const ListRepos& q) -> Status { return repo_query(reply, who, q); },
           [&](const auto&) -> Status { return registry_query(reply, who, body); },
       },
       body);
@@ -1320,6 +1325,7 @@ void Exchange::restore(const RecoveredState& state) {
   for (const auto& [account, instrument, quantity] : state.allocated) allocated_[{account, instrument}] = quantity;
   restore_registry(state);
   restore_pledges(state);
+  restore_repos(state);
   restore_clearing(state);
   restore_access(state);
   restore_auctions(state);

@@ -123,6 +123,17 @@ class Exchange {
   /// Puts back the registry state of `state` (caps, allocations, compliance, freezes).
   void restore_registry(const RecoveredState& state);
 
+  // Repos (repo_commands.cpp).
+  Status register_repo(Step& step, const Principal& who, const RegisterRepo& command);
+  /// End of day of `date`: settles the second leg of every open repo due on or before it, or
+  /// defaults it when the seller's available cash is short. After the T+1 release.
+  void settle_due_repos(Step& step, const std::string& date);
+  Status repo_query(Reply& reply, const Principal& who, const ListRepos& query) const;
+  /// Adds the day's repo legs of `participant` to its statement as bought and sold (by value).
+  void repo_statement_legs(const ParticipantRecord& participant, StatementRecord& st,
+                           std::map<std::string, StatementLine>& lines) const;
+  void restore_repos(const RecoveredState& state);
+
   // API tokens (access_commands.cpp).
   Status issue_api_token(Step& step, const Principal& who, const IssueApiToken& command);
   Status revoke_api_token(Step& step, const Principal& who, const RevokeApiToken& command);
@@ -256,6 +267,7 @@ class Exchange {
   std::unordered_map<AccountId, ParticipantId> owner_of_holding_account_;
   std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;
   std::map<std::uint64_t, ApiTokenRecord> api_tokens_;
+  std::map<std::uint64_t, RepoRecord> repos_;  ///< open and closed, by id
 
   std::map<std::string, MethodologyRecord> methodologies_;  ///< by code
   std::vector<CcerProjectRecord> projects_;                 ///< index = project id - 1

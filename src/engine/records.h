@@ -13,6 +13,7 @@
 #include "common/types.h"
 #include "engine/access_records.h"
 #include "engine/auction_records.h"
+#include "engine/repo_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -744,7 +745,7 @@ using CommandBody =
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
                  ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
                  RevokeApiToken, ListApiTokens, CreateAuction, CloseAuction, CancelAuction, ListAuctions,
-                 SubmitAuctionBid, ListAuctionBids>;
+                 SubmitAuctionBid, ListAuctionBids, RegisterRepo, ListRepos>;
 
 /// One request to the engine.
 struct Command {
@@ -888,7 +889,8 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
                            CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
-                           AlertRaised, StatementWritten, ApiTokenChanged, AuctionChanged>;
+                           AlertRaised, StatementWritten, ApiTokenChanged, AuctionChanged,
+                           RepoChanged>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -943,6 +945,7 @@ struct Reply {
   std::uint32_t statements_written = 0;                ///< RunEndOfDay
   std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
   std::vector<AuctionRecord> auctions;         ///< auction commands and queries (bids sealed for traders)
+  std::vector<RepoRecord> repos;               ///< RegisterRepo, ListRepos (oldest first)
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.
@@ -993,6 +996,7 @@ struct RecoveredState {
   std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;
   std::vector<ApiTokenRecord> api_tokens;  ///< by id
   std::vector<AuctionRecord> auctions;     ///< by id
+  std::vector<RepoRecord> repos;           ///< open and closed, by id
 };
 
 }  // namespace carbon::engine

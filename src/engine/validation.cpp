@@ -389,6 +389,25 @@ Status validate(const CommandBody& body) {
           [](const ListPledges& c) -> Status {
             return c.status < 0 || c.status > 3 ? invalid_argument("unknown pledge status") : Status::ok();
           },
+          // Repos (repo_commands.cpp).
+          [](const RegisterRepo& c) -> Status {
+            if (c.seller == 0) return invalid_argument("seller_participant_id is required");
+            if (c.buyer == 0) return invalid_argument("buyer_participant_id is required");
+            if (c.seller == c.buyer) return invalid_argument("repo: the seller and the buyer must differ");
+            if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
+            if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
+            if (!c.first_leg_price.is_positive()) return invalid_argument("first_leg_price_fen must be positive");
+            if (!c.second_leg_price.is_positive()) return invalid_argument("second_leg_price_fen must be positive");
+            if (!notional(c.first_leg_price, c.quantity) || !notional(c.second_leg_price, c.quantity)) {
+              return invalid_argument("a leg's price_fen x quantity overflows a 64-bit amount of fen");
+            }
+            if (Status s = validate_date(c.second_leg_date, "second_leg_date"); !s.is_ok()) return s;
+            if (Status s = validate_text(c.contract_reference, "contract_reference", 200, true); !s.is_ok()) return s;
+            return validate_key(c.idempotency_key);
+          },
+          [](const ListRepos& c) -> Status {
+            return c.status < 0 || c.status > 3 ? invalid_argument("unknown repo status") : Status::ok();
+          },
           [&body](const auto&) -> Status {
             if (Status s = validate_ccer(body); !s.is_ok()) return s;
             return validate_auction(body);

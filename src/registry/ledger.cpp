@@ -179,6 +179,8 @@ const char* to_string(TransferKind kind) {
     case TransferKind::pledge_release: return "pledge_release";
     case TransferKind::pledge_enforcement: return "pledge_enforcement";
     case TransferKind::ccer_issuance: return "ccer_issuance";
+    case TransferKind::repo_first_leg: return "repo_first_leg";
+    case TransferKind::repo_second_leg: return "repo_second_leg";
   }
   return "unknown";
 }

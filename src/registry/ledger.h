@@ -37,6 +37,8 @@ enum class TransferKind : std::uint8_t {
   pledge_release = 11,     ///< pledged → available inside one account
   pledge_enforcement = 12, ///< pledgor (pledged) → pledgee (available)
   ccer_issuance = 13,      ///< issuance account → project owner, one serial-numbered CCER block
+  repo_first_leg = 14,     ///< repo seller (available) → repo buyer (reserved until the second leg)
+  repo_second_leg = 15,    ///< repo buyer (reserved) → seller (available); on default buyer reserved → available
 };
 
 /// One transfer of units between two accounts.

@@ -370,4 +370,45 @@ std::vector<PledgeRecord> Registry::pledges_of(AccountId account) const {
   return out;
 }
 
+// ---- repos ------------------------------------------------------------------------
+
+Status Registry::repo_first_leg(const std::string& instrument, AccountId seller, AccountId buyer, Qty quantity,
+                                std::uint64_t repo, Sequence sequence, UnixNanos at) {
+  if (!quantity.is_positive()) return invalid_argument("repo: quantity must be positive");
+  if (seller == buyer) return invalid_argument("repo: the seller and the buyer are the same account");
+  if (!has_account(seller)) return not_found(text::account(seller) + " does not exist");
+  if (!has_account(buyer)) return not_found(text::account(buyer) + " does not exist");
+  if (seller < kFirstParticipantAccount || buyer < kFirstParticipantAccount) {
+    return failed_precondition("repo: the seller and the buyer are participant accounts");
+  }
+  if (Status s = check_available(seller, instrument, quantity, "repo first leg"); !s.is_ok()) return s;
+  mutable_holding(seller, instrument).available -= quantity;
+  mutable_holding(buyer, instrument).reserved += quantity;
+  move_serials(instrument, seller, buyer, quantity);
+  append_entry(instrument, seller, buyer, quantity, TransferKind::repo_first_leg,
+               "repo:" + std::to_string(repo) + ":first", sequence, at);
+  return Status::ok();
+}
+
+void Registry::repo_second_leg(const std::string& instrument, AccountId buyer, AccountId seller, Qty quantity,
+                               std::uint64_t repo, Sequence sequence, UnixNanos at) {
+  Holding& from = mutable_holding(buyer, instrument);
+  assert(from.reserved >= quantity);
+  from.reserved -= quantity;
+  mutable_holding(seller, instrument).available += quantity;
+  move_serials(instrument, buyer, seller, quantity);
+  append_entry(instrument, buyer, seller, quantity, TransferKind::repo_second_leg,
+               "repo:" + std::to_string(repo) + ":second", sequence, at);
+}
+
+void Registry::repo_default(const std::string& instrument, AccountId buyer, Qty quantity, std::uint64_t repo,
+                            Sequence sequence, UnixNanos at) {
+  Holding& holding = mutable_holding(buyer, instrument);
+  assert(holding.reserved >= quantity);
+  holding.reserved -= quantity;
+  holding.available += quantity;
+  append_entry(instrument, buyer, buyer, quantity, TransferKind::repo_second_leg,
+               "repo:" + std::to_string(repo) + ":defaulted", sequence, at);
+}
+
 }  // namespace carbon::registry

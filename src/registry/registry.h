@@ -22,6 +22,7 @@
 ///   pledge / release    "pledge:<id>:pledgee=<account>[:<reference>]"
 ///   pledge_enforcement  "pledge:<id>:enforced"
 ///   ccer_issuance       "ccer:<project code>:<vintage>:<first serial>-<last serial>[:<reason>]"
+///   repo legs           "repo:<id>:first", "repo:<id>:second", "repo:<id>:defaulted" (the release to the buyer)
 /// CCER serials are not written per movement: blocks leave an account first
 /// in, first out, so replaying the chain from the issuance entries (which
 /// carry the serials) reproduces every block; the chain therefore covers them.
@@ -225,6 +226,20 @@ class Registry {
   [[nodiscard]] Status enforce_pledge_part(PledgeId pledge, Qty quantity, Sequence sequence, UnixNanos at);
   /// Pledges in force where `account` is the pledgor or the pledgee, oldest first.
   std::vector<PledgeRecord> pledges_of(AccountId account) const;
+
+  /// A repo's first leg: `seller`'s available units → `buyer`'s reserved units (held there until
+  /// the second leg), entry kind repo_first_leg. Both are participant accounts. NOT_FOUND account;
+  /// INVALID_ARGUMENT quantity or the same account; FAILED_PRECONDITION fewer available units.
+  [[nodiscard]] Status repo_first_leg(const std::string& instrument, AccountId seller, AccountId buyer, Qty quantity,
+                                      std::uint64_t repo, Sequence sequence, UnixNanos at);
+  /// A repo's second leg: `buyer`'s reserved units → `seller`'s available units (repo_second_leg).
+  /// The units were reserved by repo_first_leg; the caller guarantees they still are.
+  void repo_second_leg(const std::string& instrument, AccountId buyer, AccountId seller, Qty quantity,
+                       std::uint64_t repo, Sequence sequence, UnixNanos at);
+  /// A repo's default: `buyer`'s reserved units become its available units (repo_second_leg,
+  /// same account).
+  void repo_default(const std::string& instrument, AccountId buyer, Qty quantity, std::uint64_t repo,
+                    Sequence sequence, UnixNanos at);
 
   // ---- cap and allocation -------------------------------------------------
 

@@ -133,6 +133,8 @@ v1::LedgerEntryKind kind_to_wire(registry::TransferKind kind) {
     case registry::TransferKind::pledge: return v1::LEDGER_ENTRY_KIND_PLEDGE;
     case registry::TransferKind::pledge_release: return v1::LEDGER_ENTRY_KIND_PLEDGE_RELEASE;
     case registry::TransferKind::pledge_enforcement: return v1::LEDGER_ENTRY_KIND_PLEDGE_ENFORCEMENT;
+    case registry::TransferKind::repo_first_leg: return v1::LEDGER_ENTRY_KIND_REPO_FIRST_LEG;
+    case registry::TransferKind::repo_second_leg: return v1::LEDGER_ENTRY_KIND_REPO_SECOND_LEG;
   }
   return v1::LEDGER_ENTRY_KIND_UNSPECIFIED;
 }
@@ -560,7 +562,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListLedgerEntries(grpc::CallbackServ
     s = not_found("unknown instrument \"" + filter.instrument + "\"");
   }
   if (s.is_ok() && request->kind() != v1::LEDGER_ENTRY_KIND_UNSPECIFIED) {
-    for (int k = 1; k <= 13; ++k) {
+    for (int k = 1; k <= 15; ++k) {
       const auto kind = static_cast<registry::TransferKind>(k);
       if (kind_to_wire(kind) == request->kind()) filter.kinds.push_back(kind);
     }

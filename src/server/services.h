@@ -235,6 +235,11 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   grpc::ServerUnaryReactor* ListRetirements(grpc::CallbackServerContext* ctx,
                                             const v1::ListRetirementsRequest* request,
                                             v1::ListRetirementsResponse* response) override;
+  // Repos, defined in repo_services.cpp.
+  grpc::ServerUnaryReactor* RegisterRepo(grpc::CallbackServerContext* ctx, const v1::RegisterRepoRequest* request,
+                                         v1::Repo* response) override;
+  grpc::ServerUnaryReactor* ListRepos(grpc::CallbackServerContext* ctx, const v1::ListReposRequest* request,
+                                      v1::ListReposResponse* response) override;
 
  private:
   ServiceContext context_;
@@ -276,6 +281,10 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
   /// The audit log, read from PostgreSQL on the gRPC thread (access_services.cpp).
   grpc::ServerUnaryReactor* QueryAuditLog(grpc::CallbackServerContext* ctx, const v1::QueryAuditLogRequest* request,
                                           v1::QueryAuditLogResponse* response) override;
+  /// The disclosure report, read from PostgreSQL on the gRPC thread (repo_services.cpp, store/disclosure_reader.cpp).
+  grpc::ServerUnaryReactor* GetDisclosureReport(grpc::CallbackServerContext* ctx,
+                                                const v1::GetDisclosureReportRequest* request,
+                                                v1::DisclosureReport* response) override;
 
  private:
   ServiceContext context_;

@@ -310,7 +310,7 @@ void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
   const Sequence opened = state.market ? state.market->day_opened_sequence : 0;
   r = exec_params_or_throw(conn,
                            "SELECT from_account_id, to_account_id, instrument, quantity FROM ledger_entries"
-                           " WHERE sequence > $1 AND kind <> 2 AND from_account_id <> to_account_id ORDER BY entry_id",
+                           " WHERE sequence > $1 AND kind NOT IN (2, 14, 15) AND from_account_id <> to_account_id ORDER BY entry_id",
                            {std::to_string(opened)}, "read the day's ledger entries");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     state.day_transfers.emplace_back(static_cast<AccountId>(i64_at(r.get(), row, 0)),

@@ -4,6 +4,7 @@
 #include "store/clearing_rows.h"
 #include "store/access_rows.h"
 #include "store/auction_rows.h"
+#include "store/repo_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -240,6 +241,10 @@ void append_payload(std::string& out, const Event& event) {
             // The registry's events (store/registry_rows.cpp); nlohmann orders their keys bytewise.
             if (const auto access = access_event_json(event)) {  // store/access_rows.cpp, already in JSONB order
               out += *access;
+              return;
+            }
+            if (const auto repo = repo_event_json(event)) {  // store/repo_rows.cpp
+              out += *repo;
               return;
             }
             auto json = registry_event_json(event);
@@ -502,6 +507,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   ClearingRows clearing_rows;
   AccessRows access_rows;
   AuctionRows auction_rows;
+  RepoRows repo_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -511,6 +517,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     const Sequence seq = outcome->sequence;
     std::int64_t index = 0;
     access_rows.add(*outcome);
+    repo_rows.add(*outcome);
     for (const Event& event : outcome->events) {
       BinaryCopy& j = journal_.data;
       j.begin_row(5);
@@ -656,7 +663,8 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     market_sql_ += inline_parameters(sql, columns);
     ++market_statements_;
   }
-  for (auto rows : {clearing_rows.statements(), access_rows.statements(), auction_rows.statements()}) {
+  for (auto rows : {clearing_rows.statements(), access_rows.statements(), auction_rows.statements(),
+                    repo_rows.statements()}) {
     for (const auto& [sql, columns] : rows) {
       market_sql_ += ";";
       market_sql_ += inline_parameters(sql, columns);

@@ -10,6 +10,7 @@
 #include "store/ccer_recovery.h"
 #include "store/clearing_rows.h"
 #include "store/pg.h"
+#include "store/repo_rows.h"
 
 namespace carbon::store {
 namespace {
@@ -403,6 +404,7 @@ engine::RecoveredState load_state(PGconn* conn) {
   load_registry_state(conn, state);
   load_pledge_state(conn, state);
   load_ccer_state(conn, state);
+  state.repos = load_repos(conn);
 
   r = exec_or_throw(conn,
                     "SELECT token_id, role, participant_id, label, token_sha256, issued_at_unix_nanos,"
@@ -448,7 +450,8 @@ const char* fault_name(registry::ChainFault fault) {
 
 /// Every open order holds exactly its reservation: cash accounts' reserved
 /// cash is the sum of their open buy orders' reservations, holdings' reserved
-/// units the sum of the open sell orders' remaining quantity.
+/// units the sum of the open sell orders' remaining quantity plus the units of
+/// open repos held for their second leg in the buyer's account.
 void check_reservations(const engine::RecoveredState& state) {
   std::map<std::uint64_t, std::uint64_t> cash_account_of;  // participant -> cash account
   std::map<std::uint64_t, std::uint64_t> holding_account_of;
@@ -475,6 +478,11 @@ void check_reservations(const engine::RecoveredState& state) {
       units_reserved[{offer->second, o.instrument}] += o.remaining().value;
     } else {
       units_reserved[{holding_account_of[o.participant], o.instrument}] += o.remaining().value;
+    }
+  }
+  for (const auto& repo : state.repos) {
+    if (repo.status == engine::RepoStatus::open) {
+      units_reserved[{repo.buyer_account, repo.instrument}] += repo.quantity.value;
     }
   }
   for (const auto& c : state.cash) {

@@ -167,6 +167,22 @@ grep -q "0 compliant, 1 short (500 t)" "$dir/out" && grep -q "250,000.00" "$dir/
   25000000 ] || fail "the short status after the close"
 expect 5 "deadline of compliance year 2024 has passed" unit registry surrender --year 2024 --instrument CEA2024 --quantity 1 --key sur-4
 
+# The disclosure report of the closed year; repos refused with their rules, listed.
+disclosure=$(staff auditor --json regulator disclosure --year 2024)
+[ "$(echo "$disclosure" | json 'd["year_closed"]')" = True ] || fail "disclosure: the year is closed"
+[ "$(echo "$disclosure" | json 'd["non_compliant_units"][0]["shortfall"]')" = 500 ] || fail "disclosure: shortfall"
+staff regulator regulator disclosure --year 2024 | grep -q "final: the year is closed" || fail "disclosure table"
+expect 5 "compliance year 2030 is not configured" staff regulator regulator disclosure --year 2030
+expect 4 "PERMISSION_DENIED" unit regulator disclosure --year 2024
+repo=(repo register --seller "$unit_id" --buyer "$bank_id" --instrument CEA2024 --quantity 10
+      --first-price-fen 10000 --second-price-fen 10100 --contract "repo 1" --key repo-1)
+expect 5 "JR/T 0244-2022" staff registry "${repo[@]}" --second-leg-date 2026-11-28
+expect 5 "INVALID_ARGUMENT" staff registry "${repo[@]}" --second-leg-date 2026-13-01
+expect 4 "PERMISSION_DENIED" unit "${repo[@]}" --second-leg-date 2026-11-26
+expect 2 "second-leg-date" staff registry "${repo[@]}"
+[ "$(staff auditor --json repo list | json 'len(d.get("repos", []))')" = 0 ] || fail "repo list"
+expect 2 "lost not in" staff auditor repo list --status lost
+
 # A ledger altered behind carbond's back: verify names the entry and exits 6.
 if command -v psql >/dev/null; then
   as_owner=()
@@ -182,4 +198,4 @@ fi
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl registry flow: caps, allocation, emissions, surrender, warnings, freezes, transfer, ledger, verify, close"
+echo "carbonctl registry flow: caps, allocation, emissions, surrender, warnings, freezes, transfer, ledger, verify, close, disclosure, repos"

@@ -305,14 +305,5 @@ TEST_F(SliceTest, ServerReflectionListsEveryCarbonService) {
   }
 }
 
-TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
-  // GetStatement and CreateAuction, the examples here before, are implemented now; repos are not yet.
-  v1::RegisterRepoRequest request;
-  v1::Repo response;
-  const grpc::Status status = exchange.registry->RegisterRepo(RunningExchange::as(kRegistryToken).get(), request,
-                                                              &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-}
-
 }  // namespace
 }  // namespace carbon::testing

@@ -194,8 +194,8 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   }
   // The registry's events have their own payloads (store/registry_rows.cpp and ccer_rows.cpp, keys
   // in nlohmann's bytewise order) and their own tests (registry_store_test, e2e ccer_test and
-  // pledge_test); every other kind is covered here.
-  constexpr std::size_t registry_kinds = 14;  // CapChanged ... IdempotencyKeyUsed, pledge and CCER events
+  // pledge_test, repo_test); every other kind is covered here.
+  constexpr std::size_t registry_kinds = 15;  // CapChanged ... IdempotencyKeyUsed, pledge, CCER and repo events
   for (const std::string& kind : kinds) EXPECT_FALSE(kind == "CapChanged" || kind == "FreezeChanged") << kind;
   constexpr std::size_t clearing_kinds_not_raised = 1;  // AlertRaised: only a failed reconciliation raises one
   constexpr std::size_t auction_kinds = 1;  // AuctionChanged: store/auction_rows.cpp, e2e auction_test

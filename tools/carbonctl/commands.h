@@ -104,6 +104,8 @@ int book(Session& session, const std::string& instrument, std::uint32_t depth);
 /// Adds registry pledge, release-pledge, enforce-pledge, pledges and configure-year (pledge_commands.cpp)
 /// under the existing "registry" subcommand; a chosen command sets `action`.
 void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action);
+/// repo register | list and regulator disclosure (repo_commands.cpp); `action` is set to the chosen one.
+void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action);
 /// statement, reconciliation and alerts (clearing_commands.cpp); `action` is set to the chosen one.
 void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action);
 

@@ -432,6 +432,7 @@ int main(int argc, char** argv) {
 
   add_regulator_commands(app, action);
   add_pledge_commands(app, action);  // after the regulator group: it adds to it
+  add_repo_commands(app, action);    // repo; regulator disclosure
   add_ccer_commands(app, action);
   add_clearing_commands(app, action);
   add_auction_commands(app, action);
