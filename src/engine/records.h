@@ -940,6 +940,7 @@ struct Reply {
   std::optional<StatementRecord> statement;            ///< GetStatement
   std::uint32_t statements_written = 0;                ///< RunEndOfDay
   std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
+  std::int64_t threshold_bps = 0;              ///< ListEarlyWarnings: the threshold applied
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.

@@ -623,8 +623,8 @@ grpc::ServerUnaryReactor* RegulatorService::ListEarlyWarnings(grpc::CallbackServ
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListEarlyWarnings{request->compliance_year(), request->threshold_bps()}};
       },
-      [page, threshold = request->threshold_bps()](const engine::Reply& reply, v1::ListEarlyWarningsResponse& out) {
-        out.set_threshold_bps(threshold == 0 ? 10'000 : threshold);
+      [page](const engine::Reply& reply, v1::ListEarlyWarningsResponse& out) {
+        out.set_threshold_bps(reply.threshold_bps);
         out.set_as_of_sequence(reply.sequence);
         out.set_next_page_token(fill_page(reply.early_warnings, page, out.mutable_warnings(),
                                           [](const engine::EarlyWarningRecord& w, v1::EarlyWarning& o) {
