@@ -46,7 +46,8 @@ struct ApiTokenChanged {
 };
 
 /// One audited call (a staff action, or a staff call refused by the
-/// authorization table), journaled in the same transaction as its effects.
+/// authorization table), journaled in the same transaction as its effects;
+/// or a staff read (sequence 0), written by store::AuditWriter before it is answered.
 struct AuditEntry {
   Sequence sequence = 0;
   UnixNanos at = 0;
@@ -59,6 +60,7 @@ struct AuditEntry {
   std::string request_summary;  ///< the request as JSON (no secrets)
   ErrorCode code = ErrorCode::ok;
   std::string message;
+  std::uint64_t audit_id = 0;  ///< the record's id in audit_log (set when read back); reads have sequence 0
 };
 
 }  // namespace carbon::engine

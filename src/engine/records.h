@@ -946,6 +946,7 @@ struct Reply {
   std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
   std::vector<AuctionRecord> auctions;         ///< auction commands and queries (bids sealed for traders)
   std::vector<RepoRecord> repos;               ///< RegisterRepo, ListRepos (oldest first)
+  std::int64_t threshold_bps = 0;              ///< ListEarlyWarnings: the threshold applied
 };
 
 /// The result of one engine step: the reply and the events to journal before it is sent.

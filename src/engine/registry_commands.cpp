@@ -256,6 +256,10 @@ Status Exchange::issue_under_year_caps(Step& step, const IssueAllowances& c) {
                                " has no vintage year (CEA<year>), so no cap can count its issuance");
   }
   const int year = *vintage;
+  if (closed_years_.contains(year)) {
+    return failed_precondition("compliance year close: " + year_text(year) + " is closed, so no " + c.instrument +
+                               " can be issued into it (issue into an open year's vintage)");
+  }
   const auto first = caps_.lower_bound({year, std::string{}});
   const auto last = caps_.lower_bound({year + 1, std::string{}});
   if (first == last) return failed_precondition("cap: no cap is set for compliance year " + year_text(year));
@@ -665,6 +669,7 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
               threshold = config->second.early_warning_threshold_bps;
             }
             if (threshold == 0) threshold = 10'000;
+            reply.threshold_bps = threshold;
             // Open buys of allowances the year accepts (CCER buys are left out: the offset cap may not take them).
             std::map<AccountId, Qty> open_by_unit;
             for (const auto& [key, quantity] : open_buys_) {

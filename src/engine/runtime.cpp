@@ -92,12 +92,14 @@ void EngineRuntime::engine_loop() {
                     request->command.principal.participant, kind};
     if (!request->command.audit_method.empty() && pending.outcome.sequence != 0) {
       // An audited call: who, what, when and the outcome, journaled with the command's events.
-      const Command& c = request->command;
+      // The command is spent: its audit strings move into the record rather than being copied.
+      Command& c = request->command;
       const Principal& who = c.principal;
       pending.outcome.audit = AuditEntry{pending.outcome.sequence, pending.outcome.at, who.token_id, who.role,
                                          who.name, who.participant != 0 ? who.participant : c.audit_participant,
-                                         c.audit_method, c.audit_peer, c.audit_request,
-                                         pending.outcome.reply.status.code(), pending.outcome.reply.status.message()};
+                                         std::move(c.audit_method), std::move(c.audit_peer),
+                                         std::move(c.audit_request), pending.outcome.reply.status.code(),
+                                         pending.outcome.reply.status.message(), 0};
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     if (metrics_ != nullptr) metrics_->commands[kind]->inc();

@@ -25,7 +25,7 @@ void to_proto(const engine::ApiTokenRecord& token, v1::ApiToken& out) {
 }
 
 void to_proto(const engine::AuditEntry& entry, v1::AuditRecord& out) {
-  out.set_audit_id(entry.sequence);
+  out.set_audit_id(entry.audit_id);
   out.set_received_at_unix_nanos(entry.at);
   out.set_token_id(entry.token_id);
   out.set_role(static_cast<v1::Role>(entry.role));
@@ -104,10 +104,8 @@ grpc::ServerUnaryReactor* AdminService::ListApiTokens(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerContext* ctx,
                                                           const v1::QueryAuditLogRequest* request,
                                                           v1::QueryAuditLogResponse* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  engine::Principal principal;
-  Status s = context_.auth.authenticate(*ctx, principal);
-  if (s.is_ok()) s = authorize(principal.role, "carbon.v1.RegulatorService/QueryAuditLog");
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/QueryAuditLog", request);
+  Status s = read.admitted();
   store::AuditFilter filter;
   filter.from = request->from_unix_nanos();
   filter.to = request->to_unix_nanos();
@@ -137,7 +135,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerCo
     if (!digits || token.substr(dot + 1) != hash) {
       s = invalid_argument("page_token was not returned by QueryAuditLog with these filters");
     } else {
-      filter.before_sequence = std::stoull(token.substr(0, dot));
+      filter.before_audit_id = std::stoull(token.substr(0, dot));
     }
   }
   std::vector<engine::AuditEntry> entries;
@@ -145,11 +143,10 @@ grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerCo
   if (s.is_ok()) {
     for (const engine::AuditEntry& entry : entries) to_proto(entry, *response->add_records());
     if (entries.size() == filter.limit) {
-      response->set_next_page_token(std::to_string(entries.back().sequence) + "." + hash);
+      response->set_next_page_token(std::to_string(entries.back().audit_id) + "." + hash);
     }
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(std::move(s));
 }
 
 }  // namespace carbon::server

@@ -5,6 +5,9 @@
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/security/auth_context.h>
 
+#include "server/convert.h"
+#include "store/audit_writer.h"
+
 namespace carbon::server {
 
 std::string request_summary(const google::protobuf::Message* request) {
@@ -16,23 +19,46 @@ std::string request_summary(const google::protobuf::Message* request) {
   return out;
 }
 
-void fill_audit(engine::Command& command, const grpc::ServerContextBase& ctx, std::string_view method,
-                const google::protobuf::Message* request) {
-  command.audit_method = "/" + std::string(method);
-  command.audit_peer = ctx.peer();
+engine::AuditEntry audit_entry(const engine::Principal& who, const grpc::ServerContextBase& ctx,
+                               std::string_view method, const google::protobuf::Message* request, UnixNanos at) {
+  engine::AuditEntry entry;
+  entry.at = at;
+  entry.token_id = who.token_id;
+  entry.role = who.role;
+  entry.principal = who.name;
+  entry.participant = who.participant;
+  entry.method = "/" + std::string(method);
+  entry.peer = ctx.peer();
   if (const auto auth = ctx.auth_context(); auth && auth->IsPeerAuthenticated()) {
     for (const grpc::string_ref& subject : auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
-      command.audit_peer += " (" + std::string(subject.data(), subject.size()) + ")";
+      entry.peer += " (" + std::string(subject.data(), subject.size()) + ")";
     }
   }
-  command.audit_request = request_summary(request);
-  if (request != nullptr) {
+  entry.request_summary = request_summary(request);
+  if (request != nullptr && entry.participant == 0) {
     const google::protobuf::FieldDescriptor* field = request->GetDescriptor()->FindFieldByName("participant_id");
     if (field != nullptr && field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64 &&
         !field->is_repeated()) {
-      command.audit_participant = request->GetReflection()->GetUInt64(*request, field);
+      entry.participant = request->GetReflection()->GetUInt64(*request, field);
     }
   }
+  return entry;
+}
+
+void fill_audit(engine::Command& command, engine::AuditEntry&& entry) {
+  command.audit_method = std::move(entry.method);
+  command.audit_peer = std::move(entry.peer);
+  command.audit_request = std::move(entry.request_summary);
+  command.audit_participant = entry.participant;
+}
+
+void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* reactor, engine::AuditEntry entry,
+                         Status status) {
+  entry.code = status.code();
+  entry.message = status.message();
+  writer.submit(std::move(entry), [reactor, status = std::move(status)](Status written) {
+    reactor->Finish(to_grpc(written.is_ok() ? status : written));
+  });
 }
 
 }  // namespace carbon::server

@@ -1,9 +1,12 @@
 #pragma once
-/// What the audit log records of a call (see dispatch.h): the calls of the
-/// staff roles (operator, registry authority, regulator, auditor) that change
-/// state or that the authorization table refuses. The engine journals the
-/// record with the command's events (engine::Outcome::audit); reads that
-/// succeed and unauthenticated calls are not recorded.
+/// What the audit log records of a call (see dispatch.h): every call of the
+/// staff roles (operator, registry authority, regulator, auditor), reads
+/// included, and the staff calls that the authorization table refuses.
+/// A command's record is journaled by the engine with its events
+/// (engine::Outcome::audit); a read's record (it has no journal batch) is
+/// written by store::AuditWriter before the read is answered, and if it
+/// cannot be written the read answers UNAVAILABLE instead. Traders' calls and
+/// unauthenticated calls are not recorded.
 
 #include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
@@ -13,6 +16,10 @@
 
 #include "engine/records.h"
 
+namespace carbon::store {
+class AuditWriter;
+}  // namespace carbon::store
+
 namespace carbon::server {
 
 /// Whether calls by `role` are audited: every role but ROLE_TRADER.
@@ -21,10 +28,21 @@ inline bool is_audited(Role role) { return role != Role::trader; }
 /// The request as compact JSON (proto3 JSON names, defaults omitted); "" for none.
 std::string request_summary(const google::protobuf::Message* request);
 
-/// Sets the command's audit fields: "/" + method, the peer (and the mTLS
-/// client certificate's subject, if any), the request and the participant
-/// it names (a top-level participant_id field).
-void fill_audit(engine::Command& command, const grpc::ServerContextBase& ctx, std::string_view method,
-                const google::protobuf::Message* request);
+/// Who and what of a call, at `at`: the principal, "/" + method, the peer
+/// (and the mTLS client certificate's subject, if any), the request as JSON
+/// and the participant acted for (a trader's) or named in the request (a
+/// top-level participant_id field). Sequence 0, outcome OK until set.
+engine::AuditEntry audit_entry(const engine::Principal& who, const grpc::ServerContextBase& ctx,
+                               std::string_view method, const google::protobuf::Message* request, UnixNanos at);
+
+/// Moves the call's audit fields from `entry` into the command (the engine
+/// journals them with the outcome).
+void fill_audit(engine::Command& command, engine::AuditEntry&& entry);
+
+/// Finishes a staff read with `status` once its audit record (with that
+/// outcome) is committed, from the writer's thread; UNAVAILABLE if the record
+/// cannot be written. Never blocks the caller.
+void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* reactor, engine::AuditEntry entry,
+                         Status status);
 
 }  // namespace carbon::server

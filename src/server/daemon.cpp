@@ -193,6 +193,9 @@ void Daemon::start() {
 
   ServiceContext context{auth_, *runtime_, config_, sessions_.get(), feed_.get()};
   context.ledger_conninfo = conninfo_;
+  audit_writer_ = std::make_unique<store::AuditWriter>(conninfo_);
+  context.audit_writer = audit_writer_.get();
+  context.clock = clock_.get();
   trading_ = std::make_unique<TradingService>(context);
   market_data_ = std::make_unique<MarketDataService>(context);
   admin_ = std::make_unique<AdminService>(context);

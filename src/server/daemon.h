@@ -16,6 +16,7 @@
 #include "engine/exchange.h"
 #include "engine/runtime.h"
 #include "server/auth.h"
+#include "store/audit_writer.h"
 #include "store/embedded_postgres.h"
 #include "store/journal.h"
 
@@ -71,6 +72,7 @@ class Daemon {
   std::unique_ptr<MarketFeed> feed_;         ///< market data mirror and streams; likewise
   std::unique_ptr<CommitFanout> fanout_;     ///< the runtime's commit listener
   std::unique_ptr<engine::EngineRuntime> runtime_;
+  std::unique_ptr<store::AuditWriter> audit_writer_;  ///< staff reads' audit records; outlives the server
   Authenticator auth_;
   std::unique_ptr<TradingService> trading_;
   std::unique_ptr<MarketDataService> market_data_;

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -15,22 +16,37 @@
 #include "server/auth.h"
 #include "server/convert.h"
 #include "server/services.h"
+#include "store/audit_writer.h"
 
 namespace carbon::server {
 
+/// The time of an audited read: the engine's clock (the system clock if none).
+inline UnixNanos audit_now(const ServiceContext& context) {
+  return context.clock != nullptr ? context.clock->now() : SystemClock().now();
+}
+
 /// Finishes one unary call with the engine's reply, after commit. `fill`
-/// may still refuse (e.g. a reply too large for its page), as a status.
+/// may still refuse (e.g. a reply too large for its page), as a status. A
+/// staff read (`read_audit`) is answered only after its audit record is
+/// written (finish_audited_read: queued, so the journal writer thread that
+/// runs this never waits for it).
 template <typename Response>
 class UnaryCompletion final : public engine::Completion {
  public:
   using Fill = std::function<Status(const engine::Reply&, Response&)>;
-  UnaryCompletion(grpc::ServerUnaryReactor* reactor, Response* response, Fill fill)
-      : reactor_(reactor), response_(response), fill_(std::move(fill)) {}
+  UnaryCompletion(grpc::ServerUnaryReactor* reactor, Response* response, Fill fill,
+                  store::AuditWriter* writer = nullptr, std::optional<engine::AuditEntry> read_audit = std::nullopt)
+      : reactor_(reactor), response_(response), fill_(std::move(fill)), writer_(writer),
+        read_audit_(std::move(read_audit)) {}
 
   void complete(engine::Reply&& reply) override {
     Status status = std::move(reply.status);
     if (status.is_ok()) status = fill_(reply, *response_);
-    reactor_->Finish(to_grpc(status));
+    if (read_audit_) {
+      finish_audited_read(*writer_, reactor_, std::move(*read_audit_), std::move(status));
+    } else {
+      reactor_->Finish(to_grpc(status));
+    }
     delete this;
   }
 
@@ -38,6 +54,47 @@ class UnaryCompletion final : public engine::Completion {
   grpc::ServerUnaryReactor* reactor_;
   Response* response_;
   Fill fill_;
+  store::AuditWriter* writer_;
+  std::optional<engine::AuditEntry> read_audit_;
+};
+
+/// A read answered on the gRPC thread itself (from PostgreSQL or constants,
+/// no engine command): authenticates and authorizes when made; finish()
+/// answers, after a staff caller's audit record (refusals included) is
+/// written. Unauthenticated calls are not audited.
+class DirectRead {
+ public:
+  DirectRead(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
+             const google::protobuf::Message* request)
+      : writer_(context.audit_writer), reactor_(ctx->DefaultReactor()) {
+    admitted_ = context.auth.authenticate(*ctx, principal_);
+    if (!admitted_.is_ok()) return;
+    if (is_audited(principal_.role) && writer_ != nullptr) {
+      audit_ = audit_entry(principal_, *ctx, method, request, audit_now(context));
+    }
+    admitted_ = authorize(principal_.role, method);
+  }
+
+  /// OK if the caller is authenticated and the table lets its role call the method.
+  const Status& admitted() const { return admitted_; }
+  const engine::Principal& principal() const { return principal_; }
+
+  /// Answers `status` (and whatever the response holds), audited if the caller is staff.
+  grpc::ServerUnaryReactor* finish(Status status) {
+    if (audit_) {
+      finish_audited_read(*writer_, reactor_, std::move(*audit_), std::move(status));
+    } else {
+      reactor_->Finish(to_grpc(status));
+    }
+    return reactor_;
+  }
+
+ private:
+  store::AuditWriter* writer_;
+  grpc::ServerUnaryReactor* reactor_;
+  engine::Principal principal_;
+  Status admitted_;
+  std::optional<engine::AuditEntry> audit_;
 };
 
 /// Authenticates and authorizes the call, builds the command with `make` and
@@ -50,7 +107,9 @@ class UnaryCompletion final : public engine::Completion {
 /// Audit: a staff caller's commands carry the method, peer and request
 /// (`request`, as JSON) to the engine, which journals them with the outcome
 /// (server/audit.h); a staff call the table refuses is journaled as a
-/// refused command too, so that the refusal is audited.
+/// refused command too, so that the refusal is audited. A staff read keeps
+/// its record here (the engine never sees it) and is answered, served or
+/// refused, after the record is written (finish_audited_read).
 template <typename Response, typename Make>
 grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::CallbackServerContext* ctx,
                                            std::string_view method, Response* response, Status precheck, Make&& make,
@@ -63,12 +122,12 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
     return reactor;
   }
   const bool audited = is_audited(command.principal.role);
-  if (audited) fill_audit(command, *ctx, method, request);
   if (Status s = authorize(command.principal.role, method); !s.is_ok()) {
     if (!audited) {
       reactor->Finish(to_grpc(s));
       return reactor;
     }
+    fill_audit(command, audit_entry(command.principal, *ctx, method, request, 0));
     command.body = engine::Refused{std::string(method.substr(method.rfind('/') + 1)), std::move(s)};
     auto* completion = new UnaryCompletion<Response>(reactor, response, [](const engine::Reply&, Response&) {
       return Status{ErrorCode::internal, "a refused call succeeded"};
@@ -80,19 +139,33 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
     return reactor;
   }
   command.body = make(command.principal);
+  const bool query = engine::is_query(command.body);
+  // The JSON of the request is made only for a record that will be written.
+  std::optional<engine::AuditEntry> read_audit;
+  if (audited && query && context.audit_writer != nullptr) {
+    read_audit = audit_entry(command.principal, *ctx, method, request, audit_now(context));
+  } else if (audited && !query) {
+    fill_audit(command, audit_entry(command.principal, *ctx, method, request, 0));
+  }
   Status s = std::move(precheck);
   if (s.is_ok()) s = engine::validate(command.body);
   if (!s.is_ok()) {
-    if (engine::is_query(command.body)) {
-      reactor->Finish(to_grpc(s));
+    if (query) {
+      if (read_audit) {
+        finish_audited_read(*context.audit_writer, reactor, std::move(*read_audit), std::move(s));
+      } else {
+        reactor->Finish(to_grpc(s));
+      }
       return reactor;
     }
     command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
   }
-  auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill));
+  auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill), context.audit_writer,
+                                                   std::move(read_audit));
   if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
-    delete completion;
-    reactor->Finish(to_grpc(submitted));
+    engine::Reply refused;  // never reached the engine: answered (a read: audited) with why
+    refused.status = std::move(submitted);
+    completion->complete(std::move(refused));
   }
   return reactor;
 }

@@ -9,6 +9,7 @@
 
 #include "server/auth.h"
 #include "server/convert.h"
+#include "server/dispatch.h"
 #include "server/paging.h"
 #include "server/services.h"
 #include "store/market_reader.h"
@@ -17,12 +18,9 @@ namespace carbon::server {
 namespace {
 
 /// Authenticates, authorizes and checks the filters shared by both queries; fills the paging cursor.
-Status admit_query(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
-                   const std::string& filters, std::uint32_t page_size, const std::string& token,
-                   store::MarketFilter& filter) {
-  engine::Principal principal;
-  if (Status s = context.auth.authenticate(*ctx, principal); !s.is_ok()) return s;
-  if (Status s = authorize(principal.role, method); !s.is_ok()) return s;
+Status admit_query(ServiceContext& context, const DirectRead& read, const std::string& filters,
+                   std::uint32_t page_size, const std::string& token, store::MarketFilter& filter) {
+  if (!read.admitted().is_ok()) return read.admitted();
   if (filter.from < 0 || filter.to < 0) return invalid_argument("from_unix_nanos and to_unix_nanos must not be negative");
   if (filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
     return invalid_argument("from_unix_nanos is after to_unix_nanos");
@@ -43,7 +41,7 @@ Status admit_query(ServiceContext& context, grpc::CallbackServerContext* ctx, st
 grpc::ServerUnaryReactor* RegulatorService::QueryTrades(grpc::CallbackServerContext* ctx,
                                                         const v1::QueryTradesRequest* request,
                                                         v1::QueryTradesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/QueryTrades", request);
   store::MarketFilter filter;
   filter.instrument = request->instrument();
   filter.participant = request->participant_id();
@@ -53,8 +51,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryTrades(grpc::CallbackServerCont
   const std::string filters = filter.instrument + "|" + std::to_string(filter.participant) + "|" +
                               std::to_string(request->mode()) + "|" + std::to_string(filter.from) + "|" +
                               std::to_string(filter.to);
-  Status s = admit_query(context_, ctx, "carbon.v1.RegulatorService/QueryTrades", filters, request->page_size(),
-                         request->page_token(), filter);
+  Status s = admit_query(context_, read, filters, request->page_size(), request->page_token(), filter);
   if (s.is_ok() && !v1::TradingMode_IsValid(request->mode())) s = invalid_argument("unknown trading mode");
   std::vector<engine::TradeRecord> trades;
   if (s.is_ok()) s = store::query_trades(context_.ledger_conninfo, filter, trades);
@@ -64,14 +61,13 @@ grpc::ServerUnaryReactor* RegulatorService::QueryTrades(grpc::CallbackServerCont
       response->set_next_page_token(std::to_string(trades.back().id) + "." + filter_hash(filters));
     }
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(std::move(s));
 }
 
 grpc::ServerUnaryReactor* RegulatorService::QueryOrders(grpc::CallbackServerContext* ctx,
                                                         const v1::QueryOrdersRequest* request,
                                                         v1::QueryOrdersResponse* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/QueryOrders", request);
   store::MarketFilter filter;
   filter.instrument = request->instrument();
   filter.participant = request->participant_id();
@@ -81,8 +77,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryOrders(grpc::CallbackServerCont
   const std::string filters = filter.instrument + "|" + std::to_string(filter.participant) + "|" +
                               std::to_string(request->status()) + "|" + std::to_string(filter.from) + "|" +
                               std::to_string(filter.to);
-  Status s = admit_query(context_, ctx, "carbon.v1.RegulatorService/QueryOrders", filters, request->page_size(),
-                         request->page_token(), filter);
+  Status s = admit_query(context_, read, filters, request->page_size(), request->page_token(), filter);
   if (s.is_ok() && !v1::OrderStatus_IsValid(request->status())) s = invalid_argument("unknown order status");
   std::vector<engine::OrderRecord> orders;
   if (s.is_ok()) s = store::query_orders(context_.ledger_conninfo, filter, orders);
@@ -92,8 +87,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryOrders(grpc::CallbackServerCont
       response->set_next_page_token(std::to_string(orders.back().id) + "." + filter_hash(filters));
     }
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(std::move(s));
 }
 
 }  // namespace carbon::server

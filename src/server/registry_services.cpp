@@ -155,13 +155,6 @@ void to_proto(const registry::LedgerEntry& in, v1::LedgerEntry& out) {
   out.set_canonical_bytes(std::string(bytes.begin(), bytes.end()));
 }
 
-/// Authenticates and authorizes a call answered on the gRPC thread itself (no engine command).
-Status admit(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method) {
-  engine::Principal principal;
-  if (Status s = context.auth.authenticate(*ctx, principal); !s.is_ok()) return s;
-  return authorize(principal.role, method);
-}
-
 // Freeze, Unfreeze and ListFreezes are served alike by RegistryService and
 // RegulatorService; `method` names the caller's RPC for the authorization table.
 grpc::ServerUnaryReactor* freeze_call(ServiceContext& context, grpc::CallbackServerContext* ctx,
@@ -431,13 +424,11 @@ grpc::ServerUnaryReactor* RegistryService::Transfer(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListSystemAccounts(grpc::CallbackServerContext* ctx,
-                                                              const v1::ListSystemAccountsRequest*,
+                                                              const v1::ListSystemAccountsRequest* request,
                                                               v1::ListSystemAccountsResponse* response) {
   // Constants of the registry: answered here, without the engine.
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  engine::Principal principal;
-  Status s = context_.auth.authenticate(*ctx, principal);
-  if (s.is_ok()) s = authorize(principal.role, "carbon.v1.RegistryService/ListSystemAccounts");
+  DirectRead read(context_, ctx, "carbon.v1.RegistryService/ListSystemAccounts", request);
+  const Status& s = read.admitted();
   if (s.is_ok()) {
     const std::pair<AccountId, const char*> accounts[] = {{registry::kIssuanceAccount, "issuance"},
                                                           {registry::kReserveAccount, "reserve"},
@@ -451,8 +442,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSystemAccounts(grpc::CallbackServ
       account.set_name(name);
     }
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(s);
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetHoldings(grpc::CallbackServerContext* ctx,
@@ -544,8 +534,8 @@ namespace carbon::server {
 grpc::ServerUnaryReactor* RegulatorService::ListLedgerEntries(grpc::CallbackServerContext* ctx,
                                                               const v1::ListLedgerEntriesRequest* request,
                                                               v1::ListLedgerEntriesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  Status s = admit(context_, ctx, "carbon.v1.RegulatorService/ListLedgerEntries");
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/ListLedgerEntries", request);
+  Status s = read.admitted();
   store::LedgerFilter filter;
   filter.account = request->holding_account_id();
   filter.instrument = request->instrument();
@@ -581,15 +571,14 @@ grpc::ServerUnaryReactor* RegulatorService::ListLedgerEntries(grpc::CallbackServ
       response->set_next_page_token(std::to_string(entries.back().entry_id) + "." + filter_hash(filters));
     }
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(std::move(s));
 }
 
 grpc::ServerUnaryReactor* RegulatorService::VerifyLedger(grpc::CallbackServerContext* ctx,
                                                          const v1::VerifyLedgerRequest* request,
                                                          v1::VerifyLedgerResponse* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  Status s = admit(context_, ctx, "carbon.v1.RegulatorService/VerifyLedger");
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/VerifyLedger", request);
+  Status s = read.admitted();
   store::LedgerVerificationReport report;
   if (s.is_ok()) {
     s = store::verify_ledger(context_.ledger_conninfo, request->from_ledger_entry_id(), request->to_ledger_entry_id(),
@@ -604,8 +593,7 @@ grpc::ServerUnaryReactor* RegulatorService::VerifyLedger(grpc::CallbackServerCon
     response->set_first_bad_ledger_entry_id(report.first_bad_entry_id);
     response->set_failure(report.failure);
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(std::move(s));
 }
 
 }  // namespace carbon::server
@@ -625,8 +613,8 @@ grpc::ServerUnaryReactor* RegulatorService::ListEarlyWarnings(grpc::CallbackServ
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::ListEarlyWarnings{request->compliance_year(), request->threshold_bps()}};
       },
-      [page, threshold = request->threshold_bps()](const engine::Reply& reply, v1::ListEarlyWarningsResponse& out) {
-        out.set_threshold_bps(threshold == 0 ? 10'000 : threshold);
+      [page](const engine::Reply& reply, v1::ListEarlyWarningsResponse& out) {
+        out.set_threshold_bps(reply.threshold_bps);
         out.set_as_of_sequence(reply.sequence);
         out.set_next_page_token(fill_page(reply.early_warnings, page, out.mutable_warnings(),
                                           [](const engine::EarlyWarningRecord& w, v1::EarlyWarning& o) {

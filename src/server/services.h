@@ -13,6 +13,10 @@
 #include "engine/runtime.h"
 #include "server/auth.h"
 
+namespace carbon::store {
+class AuditWriter;
+}  // namespace carbon::store
+
 namespace carbon::server {
 
 class OrderSessions;
@@ -28,6 +32,11 @@ struct ServiceContext {
   MarketFeed* feed = nullptr;         ///< nullptr: StreamDepth and StreamTrades answer UNIMPLEMENTED
   /// libpq conninfo of the database, for the regulator's read-only ledger queries (store/ledger_reader.h).
   std::string ledger_conninfo = {};
+  /// Writes the audit records of staff reads before they are answered
+  /// (server/audit.h); nullptr: staff reads are not audited.
+  store::AuditWriter* audit_writer = nullptr;
+  /// The engine's clock, for the time of an audited read; nullptr: the system clock.
+  const Clock* clock = nullptr;
   /// The configured rules of an instrument, or nullptr.
   const InstrumentConfig* instrument(const std::string& code) const {
     for (const InstrumentConfig& instrument : config.instruments) {

@@ -28,7 +28,7 @@ Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, s
   }
   std::string sql =
       "SELECT sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id, method, peer,"
-      " request_summary, status_code, status_message FROM audit_log WHERE TRUE";
+      " request_summary, status_code, status_message, audit_id FROM audit_log WHERE TRUE";
   std::vector<std::string> params;
   auto where = [&](const char* condition, std::string value) {
     params.push_back(std::move(value));
@@ -43,8 +43,8 @@ Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, s
   if (filter.role) where("role =", std::to_string(static_cast<int>(*filter.role)));
   if (filter.participant != 0) where("participant_id =", std::to_string(filter.participant));
   if (filter.failures_only) sql += " AND status_code <> 0";
-  if (filter.before_sequence != 0) where("sequence <", std::to_string(filter.before_sequence));
-  sql += " ORDER BY sequence DESC LIMIT " + std::to_string(filter.limit);
+  if (filter.before_audit_id != 0) where("audit_id <", std::to_string(filter.before_audit_id));
+  sql += " ORDER BY audit_id DESC LIMIT " + std::to_string(filter.limit);
 
   std::vector<const char*> values;
   for (const std::string& p : params) values.push_back(p.c_str());
@@ -67,6 +67,7 @@ Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, s
     e.request_summary = text(8);
     e.code = code_of(static_cast<int>(i64(9)));
     e.message = text(10);
+    e.audit_id = u64(11);
     out.push_back(std::move(e));
   }
   return Status::ok();

@@ -22,7 +22,7 @@ struct AuditFilter {
   std::optional<Role> role;
   ParticipantId participant = 0;
   bool failures_only = false;
-  Sequence before_sequence = 0;  ///< paging cursor: only records older than this (0 = from the newest)
+  std::uint64_t before_audit_id = 0;  ///< paging cursor: only records older than this audit id (0 = from the newest)
   std::size_t limit = 100;
 };
 

@@ -328,6 +328,16 @@ void EmbeddedPostgres::stop() {
     spdlog::info("embedded postgres: stopped the server on {}", pg_dir_.string());
 }
 
+void EmbeddedPostgres::stop_immediately() {
+    if (!started_by_us_) {
+        return;
+    }
+    run_checked({(options_.bin_dir / "pg_ctl").string(), "-D", pg_dir_.string(), "-m", "immediate", "-w", "stop"},
+                "crash PostgreSQL");
+    started_by_us_ = false;
+    spdlog::info("embedded postgres: crashed the server on {} (-m immediate)", pg_dir_.string());
+}
+
 void EmbeddedPostgres::stop_any() {
     std::error_code ec;
     if (!fs::exists(pg_dir_ / "PG_VERSION", ec)) {

@@ -35,6 +35,9 @@ public:
     void start();
     /// Stops the server with pg_ctl -m fast if this object started it; idempotent, throws std::runtime_error if pg_ctl fails.
     void stop();
+    /// Crashes the server this object started: pg_ctl stop -m immediate (every process quits at once, no
+    /// checkpoint; the next start() recovers from the WAL). For crash tests. Throws if pg_ctl fails.
+    void stop_immediately();
     /// Stops the cluster's server whoever started it; does nothing if it is not running or was never created.
     void stop_any();
     /// Makes the destructor leave a server started by this object running.

@@ -242,8 +242,9 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   EXPECT_NE(deposits[1].peer().find("127.0.0.1"), std::string::npos) << deposits[1].peer();
   EXPECT_GT(deposits[1].received_at_unix_nanos(), 0);
   EXPECT_GT(deposits[1].sequence(), 0u);
-  EXPECT_EQ(deposits[1].audit_id(), deposits[1].sequence());
+  EXPECT_GT(deposits[1].audit_id(), 0u);
   EXPECT_GT(deposits[0].sequence(), deposits[1].sequence());
+  EXPECT_GT(deposits[0].audit_id(), deposits[1].audit_id());
 
   const auto withdrawals = audit("/carbon.v1.AdminService/Withdraw");
   ASSERT_EQ(withdrawals.size(), 1u);
@@ -255,7 +256,7 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   EXPECT_NE(creations[0].request_summary().find("AUD-1"), std::string::npos);
   EXPECT_EQ(creations[0].request_summary().find("cbt_"), std::string::npos);  // no token anywhere
 
-  // Filters and paging.
+  // Filters and paging (the regulator's own reads are in the log too, OK).
   const auto failures = audit("", true);
   EXPECT_EQ(failures.size(), 2u);
   v1::QueryAuditLogRequest page_request;
@@ -268,7 +269,7 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   v1::QueryAuditLogResponse next;
   ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), page_request, &next).ok());
   ASSERT_EQ(next.records_size(), 1);
-  EXPECT_LT(next.records(0).sequence(), page.records(0).sequence());
+  EXPECT_LT(next.records(0).audit_id(), page.records(0).audit_id());
   page_request.set_failures_only(true);  // another filter: the token is not valid for it
   EXPECT_EQ(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), page_request, &next).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -279,7 +280,96 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   v1::QueryAuditLogRequest by_role;
   by_role.set_role(v1::ROLE_REGULATOR);
   ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), by_role, &next).ok());
-  EXPECT_EQ(next.records_size(), 1);
+  int regulator_deposits = 0;
+  for (const v1::AuditRecord& record : next.records()) {
+    EXPECT_EQ(record.role(), v1::ROLE_REGULATOR);
+    if (record.method() == "/carbon.v1.AdminService/Deposit") ++regulator_deposits;
+  }
+  EXPECT_EQ(regulator_deposits, 1);
+}
+
+TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
+  auto x = open();
+  const auto p = create(*x, "READ-1");
+  const std::uint64_t account = p.participant().holding_account_id();
+  const std::string ledger = "/carbon.v1.RegulatorService/ListLedgerEntries";
+
+  // Read on the gRPC thread from PostgreSQL: served, refused by a check, refused by the table.
+  v1::ListLedgerEntriesRequest entries;
+  entries.set_holding_account_id(account);
+  v1::ListLedgerEntriesResponse listed;
+  ASSERT_TRUE(regulator->ListLedgerEntries(RunningExchange::as(kRegulatorToken).get(), entries, &listed).ok());
+  // Answered only after its record is committed: the very next query sees it.
+  auto records = audit(ledger);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].principal(), "regulator");
+  EXPECT_EQ(records[0].role(), v1::ROLE_REGULATOR);
+  EXPECT_EQ(records[0].status_code(), 0);
+  EXPECT_EQ(records[0].sequence(), 0u) << "a read changes nothing: no journal sequence";
+  EXPECT_GT(records[0].audit_id(), 0u);
+  EXPECT_GT(records[0].received_at_unix_nanos(), 0);
+  EXPECT_NE(records[0].peer().find("127.0.0.1"), std::string::npos) << records[0].peer();
+  EXPECT_NE(records[0].request_summary().find("\"holding_account_id\":\"" + std::to_string(account) + "\""),
+            std::string::npos)
+      << records[0].request_summary();
+  entries.set_kind(static_cast<v1::LedgerEntryKind>(99));
+  EXPECT_EQ(regulator->ListLedgerEntries(RunningExchange::as(kRegulatorToken).get(), entries, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  entries.set_kind(v1::LEDGER_ENTRY_KIND_UNSPECIFIED);
+  EXPECT_EQ(regulator->ListLedgerEntries(RunningExchange::as(kOperatorToken).get(), entries, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::VerifyLedgerResponse verified;
+  ASSERT_TRUE(regulator->VerifyLedger(RunningExchange::as(kRegulatorToken).get(), {}, &verified).ok());
+  v1::QueryTradesResponse trades;
+  ASSERT_TRUE(regulator->QueryTrades(RunningExchange::as(kRegulatorToken).get(), {}, &trades).ok());
+
+  // Reads answered by the engine: served, refused by the engine, refused by a check on the gRPC thread.
+  list(*x, false);  // ListApiTokens by the operator (checks it is OK)
+  v1::GetHoldingsRequest holdings;
+  holdings.set_holding_account_id(999'999);
+  v1::GetHoldingsResponse held;
+  EXPECT_EQ(x->registry->GetHoldings(RunningExchange::as(kRegistryToken).get(), holdings, &held).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListEarlyWarningsRequest warnings;
+  warnings.set_compliance_year(2024);
+  warnings.set_page_token("not a token");
+  v1::ListEarlyWarningsResponse warned;
+  EXPECT_EQ(regulator->ListEarlyWarnings(RunningExchange::as(kRegulatorToken).get(), warnings, &warned).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // A trader's own reads are not audited.
+  EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
+
+  x->stop();
+  x = open();  // the records are durable
+
+  records = audit(ledger);
+  ASSERT_EQ(records.size(), 3u);
+  // Newest first: the operator refused by the table, the regulator refused by a check, the regulator served.
+  EXPECT_EQ(records[0].principal(), "ops");
+  EXPECT_EQ(records[0].status_code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_NE(records[0].status_message().find("operator"), std::string::npos) << records[0].status_message();
+  EXPECT_EQ(records[1].status_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_NE(records[1].status_message().find("kind"), std::string::npos) << records[1].status_message();
+  EXPECT_EQ(records[2].status_code(), 0);
+  EXPECT_GT(records[0].audit_id(), records[1].audit_id());
+  EXPECT_GT(records[1].audit_id(), records[2].audit_id());
+  EXPECT_EQ(audit("/carbon.v1.RegulatorService/VerifyLedger").size(), 1u);
+  EXPECT_EQ(audit("/carbon.v1.RegulatorService/QueryTrades").size(), 1u);
+  const auto tokens = audit("/carbon.v1.AdminService/ListApiTokens");
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].principal(), "ops");
+  EXPECT_EQ(tokens[0].status_code(), 0);
+  EXPECT_EQ(tokens[0].sequence(), 0u);
+  const auto held_records = audit("/carbon.v1.RegistryService/GetHoldings");
+  ASSERT_EQ(held_records.size(), 1u);
+  EXPECT_EQ(held_records[0].principal(), "registry");
+  EXPECT_EQ(held_records[0].status_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  const auto warned_records = audit("/carbon.v1.RegulatorService/ListEarlyWarnings");
+  ASSERT_EQ(warned_records.size(), 1u);
+  EXPECT_EQ(warned_records[0].status_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_TRUE(audit("/carbon.v1.TradingService/GetBalances").empty());
+  // The regulator's earlier QueryAuditLog calls are records too.
+  EXPECT_GE(audit("/carbon.v1.RegulatorService/QueryAuditLog").size(), 1u);
 }
 
 // ---- TLS -------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #pragma once
 /// The crash tests' market, load and checks (tests/e2e/crash_test.cpp):
-/// buyers and sellers streaming crossing orders at a carbond, a record of
-/// what carbond acknowledged, and the checks that run after a restart:
+/// buyers and sellers streaming crossing orders at a carbond, some of them
+/// amended (a reduction keeps time priority, a new price loses it and may
+/// trade at once), a record of what carbond acknowledged, and the checks
+/// that run after a restart:
 /// everything acknowledged present exactly once, nothing half-applied,
 /// conservation, the hash chain, and the books against a replay of the
 /// journal through a fresh reference book (matching::OrderBook).
@@ -46,6 +48,11 @@ struct Acknowledged {
   std::set<std::uint64_t> trades;               ///< trade ids in PlaceOrder answers
   std::size_t unavailable = 0;                  ///< UNAVAILABLE answers seen (database outage)
   std::size_t unanswered = 0;                   ///< calls that ended without an answer (carbond killed)
+  /// Order id -> (price, quantity) of its acknowledged amendment (each order is amended at most once).
+  std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> amended;
+  std::size_t amends_kept = 0;      ///< acknowledged reductions (priority kept)
+  std::size_t amends_requeued = 0;  ///< acknowledged re-pricings (priority lost)
+  std::size_t amends_refused = 0;   ///< refused: the order filled before its amendment arrived
 };
 
 /// The first column of the first row of `sql` ("" if no row).
@@ -99,7 +106,11 @@ inline std::vector<Trader> open_market(RunningExchange& x) {
 /// the mid, so about half trade) until `stop`. A call that fails with
 /// UNAVAILABLE or without an answer is resubmitted with the same client order
 /// id (idempotent) until it is answered or `stop`; any other failure fails the
-/// test.
+/// test. About one resting order in three is then amended once: half of
+/// them reduced by a tonne (priority kept), half moved to another price
+/// (priority lost; it may cross). An amendment is not resubmitted (it has no
+/// idempotency key): cut, its outcome is unknown and the checks rely on the
+/// journal; FAILED_PRECONDITION (the order filled meanwhile) is expected.
 class Load {
  public:
   Load(RunningExchange& x, const std::vector<Trader>& traders, Acknowledged& acked, int round)
@@ -134,10 +145,14 @@ class Load {
         context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
         const grpc::Status status = stub->PlaceOrder(context.get(), request, &response);
         if (status.ok()) {
-          std::lock_guard lock(acked_.mutex);
-          acked_.orders[request.client_order_id()] = response.order().order_id();
-          for (const auto& fill : response.fills()) acked_.trades.insert(fill.trade_id());
-          ++answered_;
+          {
+            std::lock_guard lock(acked_.mutex);
+            acked_.orders[request.client_order_id()] = response.order().order_id();
+            for (const auto& fill : response.fills()) acked_.trades.insert(fill.trade_id());
+            ++answered_;
+          }
+          const v1::Order& order = response.order();
+          if (order.remaining_quantity() > 0 && random() % 3 == 0) amend(*stub, trader, order, random);
           break;
         }
         {
@@ -156,6 +171,41 @@ class Load {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
+    }
+  }
+
+  void amend(v1::TradingService::Stub& stub, const Trader& trader, const v1::Order& order, std::mt19937& random) {
+    v1::AmendOrderRequest request;
+    request.set_order_id(order.order_id());
+    const bool reduce = random() % 2 == 0 && order.remaining_quantity() >= 2;
+    if (reduce) {
+      request.set_new_quantity(order.quantity() - 1);
+    } else {
+      std::int64_t price = order.price_fen();
+      while (price == order.price_fen()) price = kMidPriceFen - 5 + static_cast<std::int64_t>(random() % 11);
+      request.set_new_price_fen(price);
+    }
+    v1::AmendOrderResponse response;
+    auto context = RunningExchange::as(trader.token);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    const grpc::Status status = stub.AmendOrder(context.get(), request, &response);
+    std::lock_guard lock(acked_.mutex);
+    if (status.ok()) {
+      EXPECT_EQ(response.priority_kept(), reduce) << "order " << order.order_id();
+      acked_.amended[order.order_id()] = {response.order().price_fen(), response.order().quantity()};
+      for (const auto& fill : response.fills()) acked_.trades.insert(fill.trade_id());
+      ++(reduce ? acked_.amends_kept : acked_.amends_requeued);
+    } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      ++acked_.amends_refused;  // filled (or cut to the filled quantity) before the amendment got in
+    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+               status.error_message().find("database is unreachable") != std::string::npos) {
+      ++acked_.unavailable;
+    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      ++acked_.unanswered;
+    } else {
+      ADD_FAILURE() << "amend of order " << order.order_id() << ": " << status.error_code() << " "
+                    << status.error_message();
     }
   }
 
@@ -182,10 +232,14 @@ inline std::ostream& operator<<(std::ostream& out, const Resting& r) {
 /// Replays the journal's order events in sequence order through a fresh
 /// reference book: each order's first OrderChanged is its command (matched,
 /// then rested if anything is left and it is not terminal), a later
-/// cancelled or expired status removes it. The replay's fills must be the
-/// journal's TradeExecuted events of the same command, in order. Returns the
-/// resting orders, bids best first then asks best first, time priority
-/// within a price.
+/// cancelled or expired status removes it, and a later one with another
+/// price or quantity is an amendment: the same price and a lower quantity
+/// reduce it in place (priority kept), anything else takes it out and
+/// matches it again as an incoming order at its new price, then rests the
+/// rest with its new priority. The replay's fills must be the journal's
+/// TradeExecuted events of the same command, in order. Returns the resting
+/// orders, bids best first then asks best first, time priority within a
+/// price.
 inline std::vector<Resting> replay_journal(const std::string& conninfo) {
   store::PgConn conn = store::connect_or_throw(conninfo);
   store::PgResult r = store::exec_or_throw(conn.get(),
@@ -194,7 +248,7 @@ inline std::vector<Resting> replay_journal(const std::string& conninfo) {
                                            " ORDER BY sequence, event_index",
                                            "read the journal");
   matching::OrderBook book;
-  std::set<std::uint64_t> seen;
+  std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> seen;  ///< order id -> (price, quantity) as journaled
   struct ExpectedFill {
     std::uint64_t buy, sell;
     std::int64_t price, quantity;
@@ -226,10 +280,45 @@ inline std::vector<Resting> replay_journal(const std::string& conninfo) {
     }
     const std::uint64_t id = e["order_id"].get<std::uint64_t>();
     const auto status = static_cast<OrderStatus>(e["status"].get<int>());
-    if (!seen.insert(id).second) {
-      if (status == OrderStatus::cancelled || status == OrderStatus::expired) book.cancel(id);
+    const std::int64_t price_fen = e["price_fen"].get<std::int64_t>();
+    const std::int64_t quantity = e["quantity"].get<std::int64_t>();
+    const std::int64_t filled = e["filled_quantity"].get<std::int64_t>();
+    if (auto known = seen.find(id); known != seen.end()) {
+      const auto [old_price, old_quantity] = known->second;
+      known->second = {price_fen, quantity};
+      if (status == OrderStatus::cancelled || status == OrderStatus::expired) {
+        book.cancel(id);
+        continue;
+      }
+      if (price_fen == old_price && quantity == old_quantity) continue;  // a fill by another command
+      const matching::BookOrder* resting = book.find(id);
+      EXPECT_NE(resting, nullptr) << "order " << id << " amended at sequence " << sequence << " is not resting";
+      if (resting == nullptr) continue;
+      const std::int64_t filled_before = old_quantity - resting->remaining.value;
+      if (price_fen == old_price && quantity < old_quantity) {
+        EXPECT_EQ(e["priority"].get<std::uint64_t>(), resting->priority)
+            << "order " << id << ": a reduction keeps time priority";
+        EXPECT_TRUE(book.reduce(id, Qty{quantity - filled_before})) << "order " << id << " at sequence " << sequence;
+        continue;
+      }
+      const auto side = resting->side;
+      const std::uint64_t owner = resting->owner;
+      book.cancel(id);
+      EXPECT_EQ(e["priority"].get<std::uint64_t>(), sequence) << "order " << id << ": a re-pricing loses priority";
+      std::vector<matching::Fill> fills;
+      const Qty left = book.match(side, Price{price_fen}, Qty{quantity - filled_before}, fills);
+      for (const auto& f : fills) {
+        replayed.push_back({side == Side::buy ? id : f.resting_id, side == Side::buy ? f.resting_id : id,
+                            f.price.value, f.quantity.value});
+      }
+      EXPECT_EQ(left.value, quantity - filled) << "amended order " << id << " at sequence " << sequence
+                                               << ": the replay fills it differently";
+      if (!left.is_zero() && !is_terminal(status)) {
+        book.add(matching::BookOrder{id, owner, side, Price{price_fen}, left, e["priority"].get<std::uint64_t>()});
+      }
       continue;
     }
+    seen[id] = {price_fen, quantity};
     if (status == OrderStatus::rejected || static_cast<TradingMode>(e["mode"].get<int>()) != TradingMode::listed) {
       continue;
     }
@@ -255,18 +344,30 @@ inline std::vector<Resting> replay_journal(const std::string& conninfo) {
 }
 
 /// The resting orders carbond serves (every trader's open orders), in book
-/// order: bids best first, asks best first, entry order (order id) within a
-/// price (no order is amended by the load, so entry order is time priority).
-inline std::vector<Resting> served_book(RunningExchange& x, const std::vector<Trader>& traders) {
-  std::vector<std::pair<std::uint64_t, Resting>> orders;  // order id (entry order), order
+/// order: bids best first, asks best first, time priority within a price
+/// (the orders' priority as stored: an amended order's may be later than its id).
+inline std::vector<Resting> served_book(RunningExchange& x, const std::vector<Trader>& traders,
+                                        const std::string& conninfo) {
+  std::map<std::uint64_t, std::uint64_t> priority;
+  {
+    store::PgConn conn = store::connect_or_throw(conninfo);
+    store::PgResult r = store::exec_or_throw(conn.get(), "SELECT order_id, priority FROM orders WHERE status IN (1, 2)",
+                                             "read the open orders' priorities");
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      priority[std::strtoull(PQgetvalue(r.get(), row, 0), nullptr, 10)] =
+          std::strtoull(PQgetvalue(r.get(), row, 1), nullptr, 10);
+    }
+  }
+  std::vector<std::pair<std::uint64_t, Resting>> orders;  // time priority, order
   for (const Trader& t : traders) {
     v1::ListOrdersRequest request;
     request.set_open_only(true);
     v1::ListOrdersResponse response;
     EXPECT_TRUE(x.trading->ListOrders(RunningExchange::as(t.token).get(), request, &response).ok());
     for (const auto& o : response.orders()) {
-      orders.push_back({o.order_id(), Resting{o.order_id(), o.side() == v1::SIDE_BUY ? Side::buy : Side::sell,
-                                              o.price_fen(), o.remaining_quantity()}});
+      EXPECT_TRUE(priority.contains(o.order_id())) << "open order " << o.order_id() << " is not open in the database";
+      orders.push_back({priority[o.order_id()], Resting{o.order_id(), o.side() == v1::SIDE_BUY ? Side::buy : Side::sell,
+                                                        o.price_fen(), o.remaining_quantity()}});
     }
   }
   std::sort(orders.begin(), orders.end(), [](const auto& a, const auto& b) {
@@ -288,11 +389,15 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
   std::lock_guard lock(acked.mutex);
   // 1. Every acknowledged order is present exactly once, with the id it was acknowledged with.
   std::map<std::string, std::vector<std::uint64_t>> orders_by_client_id;
+  std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> terms;  // order id -> (price, quantity)
   std::map<std::uint64_t, int> trade_sightings;
   for (const Trader& t : traders) {
     v1::ListOrdersResponse orders;
     ASSERT_TRUE(x.trading->ListOrders(RunningExchange::as(t.token).get(), {}, &orders).ok());
-    for (const auto& o : orders.orders()) orders_by_client_id[o.client_order_id()].push_back(o.order_id());
+    for (const auto& o : orders.orders()) {
+      orders_by_client_id[o.client_order_id()].push_back(o.order_id());
+      terms[o.order_id()] = {o.price_fen(), o.quantity()};
+    }
     v1::ListTradesResponse trades;
     ASSERT_TRUE(x.trading->ListTrades(RunningExchange::as(t.token).get(), {}, &trades).ok());
     for (const auto& trade : trades.trades()) ++trade_sightings[trade.trade_id()];
@@ -304,6 +409,10 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
     const auto found = orders_by_client_id.find(client_id);
     ASSERT_NE(found, orders_by_client_id.end()) << "acknowledged order " << client_id << " was lost";
     EXPECT_EQ(found->second.front(), order_id) << client_id;
+  }
+  // Every acknowledged amendment is in force: the order's price and total quantity are the amended ones.
+  for (const auto& [order_id, amended] : acked.amended) {
+    EXPECT_EQ(terms[order_id], amended) << "acknowledged amendment of order " << order_id << " was lost";
   }
   // 2. Every acknowledged trade is present exactly once: once for its buyer, once for its seller.
   for (const auto& [trade_id, sightings] : trade_sightings) {
@@ -372,7 +481,7 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
 
   // 6. The books equal a replay of the journal, order by order, and the served depth agrees.
   const std::vector<Resting> replayed = replay_journal(conninfo);
-  const std::vector<Resting> served = served_book(x, traders);
+  const std::vector<Resting> served = served_book(x, traders, conninfo);
   EXPECT_FALSE(replayed.empty()) << "no resting order to compare: the load left an empty book";
   EXPECT_EQ(served, replayed);
   v1::GetBookRequest request;

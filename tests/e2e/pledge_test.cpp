@@ -139,6 +139,7 @@ TEST_F(PledgeTest, ConfiguredYearPledgesAndPartialUnfreezeSurviveRestarts) {
                   .error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
     configure.set_deadline_unix_nanos(1'796'054'400'000'000'000);
+    configure.set_early_warning_threshold_bps(9'000);
     call = x->registry->ConfigureComplianceYear(RunningExchange::as(kRegistryToken).get(), configure, &year);
     ASSERT_TRUE(call.ok()) << call.error_message();
     EXPECT_EQ(year.penalty_multiplier(), 7);
@@ -163,6 +164,17 @@ TEST_F(PledgeTest, ConfiguredYearPledgesAndPartialUnfreezeSurviveRestarts) {
     surrender.set_idempotency_key("sur-1");
     v1::SurrenderResponse surrendered;
     ASSERT_TRUE(x->registry->Surrender(RunningExchange::as(unit_token).get(), surrender, &surrendered).ok());
+    // Threshold 0 in the request applies the year's configured 9,000 bps, and the answer says so.
+    v1::ListEarlyWarningsRequest warnings_request;
+    warnings_request.set_compliance_year(2024);
+    v1::ListEarlyWarningsResponse warnings;
+    call = regulator->ListEarlyWarnings(RunningExchange::as(kRegulatorToken).get(), warnings_request, &warnings);
+    ASSERT_TRUE(call.ok()) << call.error_message();
+    EXPECT_EQ(warnings.threshold_bps(), 9'000) << "the configured threshold, not 10,000";
+    warnings_request.set_threshold_bps(7'500);
+    call = regulator->ListEarlyWarnings(RunningExchange::as(kRegulatorToken).get(), warnings_request, &warnings);
+    ASSERT_TRUE(call.ok()) << call.error_message();
+    EXPECT_EQ(warnings.threshold_bps(), 7'500);
 
     trade(*x, unit_token, buyer_token, 10'000);  // the close of 24 November
 

@@ -245,6 +245,19 @@ TEST_F(RegistryCommandsTest, SurrenderAndCloseWithPenaltyAndDeductionFromTheNext
   EXPECT_EQ(reply.caps.at(0).free_allocated, Qty{50});
 }
 
+TEST_F(RegistryCommandsTest, IssuanceIntoAClosedComplianceYearIsRefused) {
+  ASSERT_TRUE(run(authority, IssueAllowances{"CEA2024", unit.holding_account, Qty{100}, "2024 allocation"})
+                  .reply.status.is_ok());
+  ASSERT_TRUE(run(authority, emissions(unit, 10)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, CloseComplianceYear{2024, Price{9'800}}).reply.status.is_ok());
+  expect_rejected(authority, IssueAllowances{"CEA2024", unit.holding_account, Qty{100}, "late 2024 issue"},
+                  ErrorCode::failed_precondition, "compliance year close: 2024 is closed");
+  // An open year's vintage still issues.
+  ASSERT_TRUE(run(authority, SetCap{2025, "power", Qty{1'000}, 0, "plan 2025"}).reply.status.is_ok());
+  const Outcome next = run(authority, IssueAllowances{"CEA2025", unit.holding_account, Qty{100}, "2025 allocation"});
+  EXPECT_TRUE(next.reply.status.is_ok()) << next.reply.status.message();
+}
+
 TEST_F(RegistryCommandsTest, CloseComputesThePenaltyBasisFromTheDailyClosesOfThePreviousMonth) {
   ASSERT_TRUE(run(authority, emissions(unit, 10)).reply.status.is_ok());
   // No listed trades closed a day in the month before: refused unless a basis is given.
@@ -549,9 +562,14 @@ TEST_F(RegistryCommandsTest, TheConfiguredThresholdIsTheDefaultOfEarlyWarnings) 
   Reply reply;
   ASSERT_TRUE(query(regulator, ListEarlyWarnings{2024, 0}, &reply).is_ok());
   EXPECT_EQ(reply.early_warnings.size(), 1u);
+  EXPECT_EQ(reply.threshold_bps, 10'000) << "no configured threshold: 10,000 applied";
   ASSERT_TRUE(run(authority, ConfigureComplianceYear{2024, now + kHour, 500, 5, 8'000}).reply.status.is_ok());
   ASSERT_TRUE(query(regulator, ListEarlyWarnings{2024, 0}, &reply).is_ok());
   EXPECT_TRUE(reply.early_warnings.empty()) << "8,333 bps is above the configured 8,000";
+  EXPECT_EQ(reply.threshold_bps, 8'000) << "the configured threshold is the one reported";
+  ASSERT_TRUE(query(regulator, ListEarlyWarnings{2024, 9'000}, &reply).is_ok());
+  EXPECT_EQ(reply.early_warnings.size(), 1u);
+  EXPECT_EQ(reply.threshold_bps, 9'000) << "a threshold in the request wins over the configured one";
 }
 
 TEST_F(RegistryCommandsTest, PledgedUnitsAreLockedUntilReleasedOrEnforcedAndSurviveARestore) {

@@ -1,0 +1,81 @@
+#include "store/audit_writer.h"
+
+#include "store/access_rows.h"
+
+namespace carbon::store {
+namespace {
+
+constexpr const char* kInsertRead =
+    "INSERT INTO audit_log (sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id, method, peer,"
+    " request_summary, status_code, status_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+}  // namespace
+
+AuditWriter::AuditWriter(std::string conninfo) : conninfo_(std::move(conninfo)), thread_([this] { run(); }) {}
+
+AuditWriter::~AuditWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void AuditWriter::submit(engine::AuditEntry entry, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.emplace_back(std::move(entry), std::move(done));
+  }
+  wake_.notify_one();
+}
+
+void AuditWriter::run() {
+  for (;;) {
+    std::pair<engine::AuditEntry, Done> next;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is written
+      next = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Status status = write(next.first);
+    if (!status.is_ok() && conn_ == nullptr) status = write(next.first);  // one fresh connection after a broken one
+    next.second(std::move(status));
+  }
+}
+
+Status AuditWriter::write(const engine::AuditEntry& e) {
+  if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
+    conn_.reset(PQconnectdb(conninfo_.c_str()));
+    if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
+      Status s{ErrorCode::unavailable, std::string("audit log unreachable, the read is not answered unaudited: ") +
+                                           (conn_ ? PQerrorMessage(conn_.get()) : "out of memory")};
+      conn_.reset();
+      return s;
+    }
+  }
+  const std::string values[] = {std::to_string(e.sequence),
+                                std::to_string(e.at),
+                                std::to_string(e.token_id),
+                                std::to_string(static_cast<int>(e.role)),
+                                e.principal,
+                                std::to_string(e.participant),
+                                e.method,
+                                e.peer,
+                                e.request_summary,
+                                std::to_string(grpc_code_number(e.code)),
+                                e.message};
+  const char* params[11];
+  for (int k = 0; k < 11; ++k) params[k] = values[k].c_str();
+  PgResult r(PQexecParams(conn_.get(), kInsertRead, 11, nullptr, params, nullptr, nullptr, 0));
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return Status::ok();
+  Status s = status_from_result(r.get(), conn_.get());
+  const bool broken = PQstatus(conn_.get()) != CONNECTION_OK;
+  if (broken) conn_.reset();
+  return Status{ErrorCode::unavailable,
+                std::string("audit log not written, the read is not answered unaudited: ") + s.message()};
+}
+
+}  // namespace carbon::store
