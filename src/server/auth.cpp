@@ -112,8 +112,9 @@ const std::vector<MethodRule>& rules() {
       // Clearing: statements (a trader only its own, checked in the engine), reconciliation, alerts.
       {"carbon.v1.TradingService/GetStatement", {kTrader, kOperator, kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/ListSurveillanceAlerts", {kRegulator, kAuditor}},
-      // Not implemented yet (UNIMPLEMENTED to everyone), with the roles their proto comments name:
-      // the matrix test walks every RPC of proto/carbon/v1, so a missing row fails it.
+      // Repos (the registry authority registers; a trader lists only repos it is party to, checked in
+      // the engine) and the disclosure report. The matrix test walks every RPC of proto/carbon/v1,
+      // so a method without a row fails it.
       {"carbon.v1.RegistryService/RegisterRepo", {kRegistry}},
       {"carbon.v1.RegistryService/ListRepos", {kRegistry, kRegulator, kAuditor, kTrader}},
       {"carbon.v1.RegulatorService/GetDisclosureReport", {kRegulator, kAuditor}},

@@ -77,10 +77,8 @@ grpc::ServerUnaryReactor* RegistryService::ListRepos(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* RegulatorService::GetDisclosureReport(grpc::CallbackServerContext* ctx,
                                                                 const v1::GetDisclosureReportRequest* request,
                                                                 v1::DisclosureReport* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  engine::Principal principal;
-  Status s = context_.auth.authenticate(*ctx, principal);
-  if (s.is_ok()) s = authorize(principal.role, "carbon.v1.RegulatorService/GetDisclosureReport");
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/GetDisclosureReport", request);  // audited for staff
+  Status s = read.admitted();
   if (s.is_ok() && request->compliance_year() == 0) s = invalid_argument("compliance_year is required");
   if (s.is_ok() && (request->compliance_year() < 2000 || request->compliance_year() > 2200)) {
     s = invalid_argument("compliance_year must be 2000 to 2200");
@@ -129,8 +127,7 @@ grpc::ServerUnaryReactor* RegulatorService::GetDisclosureReport(grpc::CallbackSe
     response->set_generated_at_unix_nanos(report.as_of_at);
     response->set_as_of_sequence(report.as_of_sequence);
   }
-  reactor->Finish(to_grpc(s));
-  return reactor;
+  return read.finish(std::move(s));
 }
 
 }  // namespace carbon::server
