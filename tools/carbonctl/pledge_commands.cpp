@@ -13,6 +13,7 @@
 
 #include "carbon/v1/registry.grpc.pb.h"
 #include "carbon/v1/regulator.grpc.pb.h"
+#include "cli_support.h"
 #include "commands.h"
 #include "format.h"
 #include "render.h"
@@ -21,28 +22,6 @@ namespace carbonctl {
 namespace {
 
 namespace v1 = carbon::v1;
-
-/// A strict base-10 integer option (as main.cpp's add_integer: no octal, no wrap-around).
-template <typename Int>
-CLI::Option* integer_option(CLI::App* app, const std::string& name, Int& target, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name,
-          [&target](const std::string& text) { std::from_chars(text.data(), text.data() + text.size(), target, 10); },
-          description)
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            Int value{};
-            auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-            if (error == std::errc{} && stop == text.data() + text.size()) return {};
-            return "\"" + text + "\" is not a decimal integer" + (std::is_signed_v<Int> ? "" : " >= 0");
-          },
-          ""))
-      ->type_name(std::is_signed_v<Int> ? "INT" : "UINT");
-}
-
-const CLI::Validator kRequiredText(
-    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");
 
 struct PledgeArgs {
   std::uint64_t account = 0;
@@ -312,16 +291,16 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
 
   auto* add = registry->add_subcommand(
       "pledge", "Pledge available units to a pledgee, e.g. a bank's loan collateral (role: registry authority)");
-  integer_option(add, "--account", pledge_args.account, "the pledgor's holding account id")->required();
+  add_integer(add, "--account", pledge_args.account, "the pledgor's holding account id")->required();
   add->add_option("--instrument", pledge_args.instrument, "instrument code, e.g. CEA2024")->required();
-  integer_option(add, "--quantity", pledge_args.quantity, "tonnes to pledge, > 0, from available units")->required();
-  integer_option(add, "--pledgee", pledge_args.pledgee, "the pledgee's participant id")->required();
+  add_integer(add, "--quantity", pledge_args.quantity, "tonnes to pledge, > 0, from available units")->required();
+  add_integer(add, "--pledgee", pledge_args.pledgee, "the pledgee's participant id")->required();
   add->add_option("--contract", pledge_args.contract, "reference of the loan or pledge contract")
       ->required()
-      ->check(kRequiredText);
+      ->check(kNonEmpty);
   add->add_option("--key", pledge_args.key, "idempotency key; a retry with the same key pledges once")
       ->required()
-      ->check(kRequiredText);
+      ->check(kNonEmpty);
   add->footer("Example: carbonctl --as registry registry pledge --account 100 --instrument CEA2024 --quantity 5000 "
               "--pledgee 3 --contract \"loan 2026-88\" --key plg-1");
   add->callback([out] { *out = [](Session& s) { return pledge(s, pledge_args); }; });
@@ -338,10 +317,10 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
                    "Example: carbonctl --as registry registry enforce-pledge --pledge 1 --reason \"default notice 7\" "
                    "--key enf-1"}}) {
     auto* sub = registry->add_subcommand(name, help);
-    integer_option(sub, "--pledge", args->pledge_id, "pledge id")->required();
-    integer_option(sub, "--quantity", args->quantity, "tonnes; 0 or absent: all that remains");
-    sub->add_option("--reason", args->reason, "why")->required()->check(kRequiredText);
-    sub->add_option("--key", args->key, "idempotency key")->required()->check(kRequiredText);
+    add_integer(sub, "--pledge", args->pledge_id, "pledge id")->required();
+    add_integer(sub, "--quantity", args->quantity, "tonnes; 0 or absent: all that remains");
+    sub->add_option("--reason", args->reason, "why")->required()->check(kNonEmpty);
+    sub->add_option("--key", args->key, "idempotency key")->required()->check(kNonEmpty);
     sub->footer(example);
     const bool release = std::string(name) == "release-pledge";
     sub->callback([out, release] {
@@ -352,10 +331,10 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
 
   auto* list = registry->add_subcommand(
       "pledges", "List pledges, oldest first (registry authority, regulator, auditor; a trader: its own)");
-  integer_option(list, "--participant", list_args.participant, "pledgor or pledgee participant id; 0: all");
+  add_integer(list, "--participant", list_args.participant, "pledgor or pledgee participant id; 0: all");
   list->add_option("--status", list_args.status, "any, active, released or enforced")
       ->transform(CLI::IsMember({"any", "active", "released", "enforced"}, CLI::ignore_case));
-  integer_option(list, "--page-size", list_args.page_size, "pledges per page (default 100, at most 1000)");
+  add_integer(list, "--page-size", list_args.page_size, "pledges per page (default 100, at most 1000)");
   list->add_option("--page-token", list_args.page_token, "token printed after the previous page");
   list->footer("Example: carbonctl --as registry registry pledges --status active");
   list->callback([out] { *out = [](Session& s) { return list_pledges(s, list_args); }; });
@@ -364,13 +343,13 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
       "configure-year",
       "Set a compliance year's surrender deadline, penalty multiple (5 to 10) and early-warning threshold "
       "(role: registry authority)");
-  integer_option(year, "--year", year_args.year, "compliance year, e.g. 2024")->required();
+  add_integer(year, "--year", year_args.year, "compliance year, e.g. 2024")->required();
   year->add_option("--deadline", year_args.deadline,
                    "surrender deadline, RFC 3339; 31 December 24:00 is 2026-01-01T00:00:00+08:00. The penalty "
                    "basis is the mean daily close of the calendar month before the deadline's")
       ->required();
-  integer_option(year, "--penalty-multiple", year_args.multiplier, "5 to 10 (default 5)");
-  integer_option(year, "--early-warning-bps", year_args.early_warning_bps,
+  add_integer(year, "--penalty-multiple", year_args.multiplier, "5 to 10 (default 5)");
+  add_integer(year, "--early-warning-bps", year_args.early_warning_bps,
                  "coverage threshold of early warnings in bps (default: 10,000)");
   year->footer("Example: carbonctl --as registry registry configure-year --year 2025 "
                "--deadline 2026-01-01T00:00:00+08:00 --penalty-multiple 7");
@@ -397,11 +376,11 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
                    "Example: carbonctl --as regulator regulator orders --participant 3 --status cancelled"}}) {
     auto* sub = regulator->add_subcommand(name, help);
     sub->add_option("--instrument", args->instrument, "instrument code; absent: all");
-    integer_option(sub, "--participant", args->participant, "participant id; absent: all");
+    add_integer(sub, "--participant", args->participant, "participant id; absent: all");
     sub->add_option(std::string(name) == "trades" ? "--mode" : "--status", args->filter, filter_help);
     sub->add_option("--from", args->from, "earliest time, inclusive, RFC 3339");
     sub->add_option("--to", args->to, "latest time, exclusive, RFC 3339");
-    integer_option(sub, "--page-size", args->page_size, "rows per page (default 100, at most 1000)");
+    add_integer(sub, "--page-size", args->page_size, "rows per page (default 100, at most 1000)");
     sub->add_option("--page-token", args->page_token, "token printed after the previous page");
     sub->footer(example);
     const bool trades = std::string(name) == "trades";

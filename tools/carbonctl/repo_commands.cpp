@@ -9,6 +9,7 @@
 
 #include "carbon/v1/registry.grpc.pb.h"
 #include "carbon/v1/regulator.grpc.pb.h"
+#include "cli_support.h"
 #include "commands.h"
 #include "format.h"
 #include "render.h"
@@ -17,28 +18,6 @@ namespace carbonctl {
 namespace {
 
 namespace v1 = carbon::v1;
-
-/// A strict base-10 integer option (as main.cpp's add_integer: no octal, no wrap-around).
-template <typename Int>
-CLI::Option* integer_option(CLI::App* app, const std::string& name, Int& target, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name,
-          [&target](const std::string& text) { std::from_chars(text.data(), text.data() + text.size(), target, 10); },
-          description)
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            Int value{};
-            auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-            if (error == std::errc{} && stop == text.data() + text.size()) return {};
-            return "\"" + text + "\" is not a decimal integer" + (std::is_signed_v<Int> ? "" : " >= 0");
-          },
-          ""))
-      ->type_name(std::is_signed_v<Int> ? "INT" : "UINT");
-}
-
-const CLI::Validator kRequiredText(
-    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");
 
 struct RegisterRepoArgs {
   std::uint64_t seller = 0;
@@ -191,20 +170,20 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
       "Record a repo both parties agreed to and settle its first leg at once, delivery versus payment; end of day "
       "on the second-leg date settles the buy-back, or defaults it when the seller's cash is short "
       "(role: registry authority)");
-  integer_option(add, "--seller", register_args.seller, "participant id that sells now and buys back")->required();
-  integer_option(add, "--buyer", register_args.buyer, "participant id that buys now and sells back")->required();
+  add_integer(add, "--seller", register_args.seller, "participant id that sells now and buys back")->required();
+  add_integer(add, "--buyer", register_args.buyer, "participant id that buys now and sells back")->required();
   add->add_option("--instrument", register_args.instrument, "instrument code, e.g. CEA2024")->required();
-  integer_option(add, "--quantity", register_args.quantity, "tonnes, > 0, from the seller's available units")
+  add_integer(add, "--quantity", register_args.quantity, "tonnes, > 0, from the seller's available units")
       ->required();
-  integer_option(add, "--first-price-fen", register_args.first_price, "first-leg price, fen per tonne")->required();
-  integer_option(add, "--second-price-fen", register_args.second_price, "buy-back price, fen per tonne")->required();
+  add_integer(add, "--first-price-fen", register_args.first_price, "first-leg price, fen per tonne")->required();
+  add_integer(add, "--second-price-fen", register_args.second_price, "buy-back price, fen per tonne")->required();
   add->add_option("--second-leg-date", register_args.date, "trading day of the buy-back, YYYY-MM-DD")->required();
   add->add_option("--contract", register_args.contract, "reference of the repo contract")
       ->required()
-      ->check(kRequiredText);
+      ->check(kNonEmpty);
   add->add_option("--key", register_args.key, "idempotency key; a retry with the same key registers once")
       ->required()
-      ->check(kRequiredText);
+      ->check(kNonEmpty);
   add->footer("Example: carbonctl --as registry repo register --seller 1 --buyer 2 --instrument CEA2024 "
               "--quantity 1000 --first-price-fen 5000 --second-price-fen 5100 --second-leg-date 2026-12-01 "
               "--contract \"repo 2026-17\" --key repo-17");
@@ -212,10 +191,10 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
 
   auto* list = repo->add_subcommand(
       "list", "List repos, oldest first (registry authority, regulator, auditor; a trader: those it is party to)");
-  integer_option(list, "--participant", list_args.participant, "seller or buyer participant id; 0: all");
+  add_integer(list, "--participant", list_args.participant, "seller or buyer participant id; 0: all");
   list->add_option("--status", list_args.status, "any, open, completed or defaulted")
       ->transform(CLI::IsMember({"any", "open", "completed", "defaulted"}, CLI::ignore_case));
-  integer_option(list, "--page-size", list_args.page_size, "repos per page (default 100, at most 1000)");
+  add_integer(list, "--page-size", list_args.page_size, "repos per page (default 100, at most 1000)");
   list->add_option("--page-token", list_args.page_token, "token printed after the previous page");
   list->footer("Example: carbonctl --as regulator repo list --status open");
   list->callback([out] { *out = [](Session& s) { return list_repos(s, list_args); }; });
@@ -233,7 +212,7 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
       "disclosure",
       "The disclosure report of a compliance year: caps, allocation, emissions, surrender and compliance per "
       "sector, units short, the calendar year's trading, supply, CCER (role: regulator, auditor)");
-  integer_option(report, "--year", disclosure_year, "compliance year, e.g. 2025")->required();
+  add_integer(report, "--year", disclosure_year, "compliance year, e.g. 2025")->required();
   report->footer("Example: carbonctl --as regulator regulator disclosure --year 2025 --json");
   report->callback([out] { *out = [](Session& s) { return disclosure(s, disclosure_year); }; });
 }
