@@ -12,6 +12,27 @@
 
 namespace carbon {
 
+/// Trading fees in basis points of the trade value, per mode and side ([fees]).
+/// Each trade side pays value × bps / 10,000 rounded half up to the fen.
+struct FeeSchedule {
+  int listed_buy_bps = 0;   ///< buyer of a listed (continuous) trade
+  int listed_sell_bps = 0;  ///< seller of a listed trade
+  int block_buy_bps = 0;    ///< buyer of a block trade
+  int block_sell_bps = 0;   ///< seller of a block trade
+  /// Largest accepted rate: 10% of the trade value.
+  static constexpr int kMaxBps = 1'000;
+  int buy_bps(TradingMode mode) const { return mode == TradingMode::block ? block_buy_bps : listed_buy_bps; }
+  int sell_bps(TradingMode mode) const { return mode == TradingMode::block ? block_sell_bps : listed_sell_bps; }
+};
+
+/// A session window of one trading mode on trading days: [start, end) in
+/// minutes after midnight, Asia/Shanghai (09:30 is 570).
+struct SessionMinutes {
+  int start = 0;
+  int end = 0;
+  friend bool operator==(const SessionMinutes&, const SessionMinutes&) = default;
+};
+
 /// One tradable instrument and its per-mode rules.
 struct InstrumentConfig {
   std::string code;                          ///< "CEA2024", "CEA19-20", "CCER"
@@ -26,6 +47,15 @@ struct InstrumentConfig {
   bool gtc_enabled = false;                  ///< whether GTC orders are accepted
   bool block_enabled = true;                 ///< whether block trades are accepted
   Qty position_limit{1'000'000};             ///< most a participant may hold (+ its allocation for a key emitting unit)
+  // Rules an operator sets with CreateInstrument / UpdateInstrumentRules (config instruments: the defaults).
+  int vintage_year = 0;                      ///< allowances: the vintage's last compliance year (0: from the code)
+  bool listed_enabled = true;                ///< whether listed orders are accepted
+  Qty listed_min_quantity{0};                ///< listed orders must be at least this; 0 = one lot
+  Qty block_max_quantity{0};                 ///< block orders must be at most this; 0 = no maximum
+  std::vector<SessionMinutes> listed_sessions{{9 * 60 + 30, 11 * 60 + 30}, {13 * 60, 15 * 60}};
+  std::vector<SessionMinutes> block_sessions{{13 * 60, 15 * 60}};
+  std::vector<ParticipantType> eligible;     ///< who may trade it; empty = the market default
+  FeeSchedule fees;                          ///< fees of its trades (config instruments: [fees])
 };
 
 /// A staff member's credential: the SHA-256 of the bearer token, never the token.
@@ -33,19 +63,6 @@ struct StaffPrincipal {
   std::string name;
   Role role = Role::operator_;
   std::string token_sha256_hex;  ///< 64 lowercase hex digits
-};
-
-/// Trading fees in basis points of the trade value, per mode and side ([fees]).
-/// Each trade side pays value × bps / 10,000 rounded half up to the fen.
-struct FeeSchedule {
-  int listed_buy_bps = 0;   ///< buyer of a listed (continuous) trade
-  int listed_sell_bps = 0;  ///< seller of a listed trade
-  int block_buy_bps = 0;    ///< buyer of a block trade
-  int block_sell_bps = 0;   ///< seller of a block trade
-  /// Largest accepted rate: 10% of the trade value.
-  static constexpr int kMaxBps = 1'000;
-  int buy_bps(TradingMode mode) const { return mode == TradingMode::block ? block_buy_bps : listed_buy_bps; }
-  int sell_bps(TradingMode mode) const { return mode == TradingMode::block ? block_sell_bps : listed_sell_bps; }
 };
 
 /// Everything carbond reads at start.
@@ -64,6 +81,10 @@ struct Config {
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments
+  /// [instrument_defaults.compliance] / [instrument_defaults.voluntary]: the rules CreateInstrument
+  /// gives an instrument of that market for what the request leaves out (and the base of [[instruments]]).
+  InstrumentConfig compliance_defaults;
+  InstrumentConfig voluntary_defaults;
   std::vector<std::string> holidays;                    ///< "YYYY-MM-DD" non-trading weekdays (SetTradingCalendar adds more)
   FeeSchedule fees;                                     ///< trading fees per mode and side
   /// Empty: the engine's clock is the system clock. Otherwise an RFC 3339

@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "common/types.h"
 #include "engine/access_records.h"
+#include "engine/instrument_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -742,7 +743,7 @@ using CommandBody =
                  EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
                  ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
-                 RevokeApiToken, ListApiTokens>;
+                 RevokeApiToken, ListApiTokens, CreateInstrument, UpdateInstrumentRules, GetAccountBalances>;
 
 /// One request to the engine.
 struct Command {
@@ -886,7 +887,7 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            ComplianceChanged, ShortfallOwedChanged, ComplianceYearClosed, FreezeChanged,
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
                            CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
-                           AlertRaised, StatementWritten, ApiTokenChanged>;
+                           AlertRaised, StatementWritten, ApiTokenChanged, InstrumentDefined>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -913,6 +914,7 @@ struct Reply {
   std::optional<BookView> book;
   std::optional<ParticipantControls> controls;
   std::vector<InstrumentState> instruments;
+  std::vector<InstrumentConfig> instrument_rules;  ///< the rules of each of `instruments` where the reply has them
   std::optional<MarketState> market;
   std::vector<std::string> holidays;  ///< GetTradingCalendar, SetTradingCalendar
   std::vector<DailyBar> bars;          ///< RunEndOfDay, GetDailyBars
@@ -989,6 +991,7 @@ struct RecoveredState {
   /// Ledger entries other than trades since the trading day opened: (from, to, instrument, tonnes).
   std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;
   std::vector<ApiTokenRecord> api_tokens;  ///< by id
+  std::vector<InstrumentConfig> instrument_definitions;  ///< created or changed at run time, by code
 };
 
 }  // namespace carbon::engine

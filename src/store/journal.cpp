@@ -3,6 +3,7 @@
 
 #include "store/clearing_rows.h"
 #include "store/access_rows.h"
+#include "store/instrument_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -242,6 +243,7 @@ void append_payload(std::string& out, const Event& event) {
             }
             auto json = registry_event_json(event);
             if (!json) json = clearing_event_json(event);
+            if (!json) json = instrument_event_json(event);
             out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
           },
       },
@@ -498,6 +500,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   RegistryRows registry_rows;
   ClearingRows clearing_rows;
   AccessRows access_rows;
+  InstrumentRows instrument_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -520,6 +523,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
       market.add(event, seq);
       registry_rows.add(event, seq);
       clearing_rows.add(event);
+      instrument_rows.add(event, seq);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
@@ -651,7 +655,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     market_sql_ += inline_parameters(sql, columns);
     ++market_statements_;
   }
-  for (auto rows : {clearing_rows.statements(), access_rows.statements()}) {
+  for (auto rows : {clearing_rows.statements(), access_rows.statements(), instrument_rows.statements()}) {
     for (const auto& [sql, columns] : rows) {
       market_sql_ += ";";
       market_sql_ += inline_parameters(sql, columns);

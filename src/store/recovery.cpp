@@ -8,6 +8,7 @@
 
 #include "store/ccer_recovery.h"
 #include "store/clearing_rows.h"
+#include "store/instrument_rows.h"
 #include "store/pg.h"
 
 namespace carbon::store {
@@ -428,6 +429,7 @@ engine::RecoveredState load_state(PGconn* conn) {
     state.last_ledger_hash = hash(r.get(), 0, 1);
   }
   load_clearing_state(conn, state);
+  load_instrument_definitions(conn, state);
   exec_or_throw(conn, "COMMIT", "end recovery snapshot");
   return state;
 }
