@@ -223,8 +223,9 @@ TEST_F(InstrumentCommandsTest, CreatedWithoutRulesTakesTheMarketDefaults) {
   EXPECT_TRUE(c.eligible.empty());
   EXPECT_EQ(c.listed_sessions, (std::vector<SessionMinutes>{{570, 690}, {780, 900}}));
   EXPECT_EQ(created.reply.instruments.at(0).reference, Price{9'000});
-  // Journaled: the definition, then the instrument's state.
-  ASSERT_EQ(created.events.size(), 2u);
+  // Journaled: the definition, then the instrument's state (then the market state: x's first command).
+  ASSERT_EQ(created.events.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<MarketStateChanged>(created.events[2]));
   EXPECT_TRUE(std::get<InstrumentDefined>(created.events[0]).created);
   EXPECT_EQ(std::get<InstrumentStateChanged>(created.events[1]).state.reference, Price{9'000});
   EXPECT_TRUE(instruments(x).contains("CEA2026"));

@@ -123,9 +123,8 @@ void set_rules(const RulesArgs& args, Request& request) {
 }
 
 std::string hhmm(std::uint32_t minute) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%02u:%02u", minute / 60, minute % 60);
-  return text;
+  const std::uint32_t h = minute / 60, m = minute % 60;
+  return (h < 10 ? "0" : "") + std::to_string(h) + ":" + (m < 10 ? "0" : "") + std::to_string(m);
 }
 
 void print_instrument(std::ostream& out, const v1::Instrument& i) {
