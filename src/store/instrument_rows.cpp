@@ -1,5 +1,6 @@
 #include "store/instrument_rows.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <variant>
 
@@ -107,12 +108,19 @@ std::vector<std::pair<const char*, Columns>> InstrumentRows::statements() const 
   return out;
 }
 
-std::optional<nlohmann::json> instrument_event_json(const engine::Event& event) {
+std::optional<std::string> instrument_event_json(const engine::Event& event) {
   const auto* e = std::get_if<engine::InstrumentDefined>(&event);
   if (e == nullptr) return std::nullopt;
   nlohmann::json j = instrument_json(e->config);
   j["created"] = e->created;
-  return j;
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j.items()) keys.push_back(key);
+  std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  nlohmann::ordered_json out;
+  for (const std::string& key : keys) out[key] = j.at(key);
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void load_instrument_definitions(PGconn* conn, engine::RecoveredState& state) {

@@ -33,8 +33,9 @@ class InstrumentRows {
 nlohmann::json instrument_json(const InstrumentConfig& config);
 InstrumentConfig instrument_from_json(const nlohmann::json& json);
 
-/// The journal payload of InstrumentDefined, or nothing for another event.
-std::optional<nlohmann::json> instrument_event_json(const engine::Event& event);
+/// The journal payload of InstrumentDefined (keys in JSONB's order: shorter first, then bytewise),
+/// or nothing for another event.
+std::optional<std::string> instrument_event_json(const engine::Event& event);
 
 /// Reads every stored definition into state.instrument_definitions, by code.
 void load_instrument_definitions(PGconn* conn, engine::RecoveredState& state);

@@ -241,9 +241,12 @@ void append_payload(std::string& out, const Event& event) {
               out += *access;
               return;
             }
+            if (const auto instrument = instrument_event_json(event)) {  // store/instrument_rows.cpp, JSONB order
+              out += *instrument;
+              return;
+            }
             auto json = registry_event_json(event);
             if (!json) json = clearing_event_json(event);
-            if (!json) json = instrument_event_json(event);
             out += json ? json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
           },
       },
