@@ -62,6 +62,8 @@ const char* role_name(Role role) {
 Config default_config() {
   Config config;
   config.instruments = default_instruments();
+  config.compliance_defaults.market = Market::compliance;
+  config.voluntary_defaults.market = Market::voluntary;
   return config;
 }
 
@@ -122,6 +124,36 @@ Config load_config(const std::filesystem::path& path) {
         if (bps < 0 || bps > FeeSchedule::kMaxBps) {
           throw std::runtime_error("fees: every rate must be 0 to " + std::to_string(FeeSchedule::kMaxBps) +
                                    " basis points, not " + std::to_string(bps));
+        }
+      }
+    }
+    if (root.contains("instrument_defaults")) {
+      const auto& defaults = toml::find(root, "instrument_defaults");
+      for (auto [name, out] : {std::pair{"compliance", &config.compliance_defaults},
+                               std::pair{"voluntary", &config.voluntary_defaults}}) {
+        if (!defaults.contains(name)) continue;
+        const auto& table = toml::find(defaults, name);
+        InstrumentConfig& d = *out;
+        for (auto [key, qty] : {std::pair{"listed_min_quantity", &d.listed_min_quantity},
+                                std::pair{"listed_max_quantity", &d.listed_max_quantity},
+                                std::pair{"block_min_quantity", &d.block_min_quantity},
+                                std::pair{"block_max_quantity", &d.block_max_quantity},
+                                std::pair{"position_limit", &d.position_limit}}) {
+          if (table.contains(key)) *qty = Qty{toml::find<std::int64_t>(table, key)};
+          if (qty->is_negative()) {
+            throw std::runtime_error(std::string("instrument_defaults.") + name + "." + key + " must not be negative");
+          }
+        }
+        read_if_present(table, "listed_band_bps", d.listed_band_bps);
+        read_if_present(table, "block_band_bps", d.block_band_bps);
+        read_if_present(table, "listed_enabled", d.listed_enabled);
+        read_if_present(table, "block_enabled", d.block_enabled);
+        read_if_present(table, "auction_enabled", d.auction_enabled);
+        for (int bps : {d.listed_band_bps, d.block_band_bps}) {
+          if (bps <= 0 || bps >= 10'000) {
+            throw std::runtime_error(std::string("instrument_defaults.") + name +
+                                     ": bands must be 1 to 9999 basis points");
+          }
         }
       }
     }

@@ -12,30 +12,6 @@
 
 namespace carbon {
 
-/// One tradable instrument and its per-mode rules.
-struct InstrumentConfig {
-  std::string code;                          ///< "CEA2024", "CEA19-20", "CCER"
-  Market market = Market::compliance;        ///< compliance (CEA) or voluntary (CCER)
-  Price tick{1};                             ///< price step in fen
-  Qty lot{1};                                ///< quantity step in tonnes
-  Qty listed_max_quantity{99'999};           ///< listed orders must be at most this (under 100,000 t)
-  Qty block_min_quantity{100'000};           ///< block orders must be at least this
-  Price reference_price{0};                  ///< first reference price (centre of the bands); 0 = none
-  int listed_band_bps = 1'000;               ///< listed band: ±10% of the reference price
-  int block_band_bps = 3'000;                ///< block band: ±30% of the reference price
-  bool gtc_enabled = false;                  ///< whether GTC orders are accepted
-  bool block_enabled = true;                 ///< whether block trades are accepted
-  bool auction_enabled = true;               ///< whether single-side auctions may be created
-  Qty position_limit{1'000'000};             ///< most a participant may hold (+ its allocation for a key emitting unit)
-};
-
-/// A staff member's credential: the SHA-256 of the bearer token, never the token.
-struct StaffPrincipal {
-  std::string name;
-  Role role = Role::operator_;
-  std::string token_sha256_hex;  ///< 64 lowercase hex digits
-};
-
 /// Trading fees in basis points of the trade value, per mode and side ([fees]).
 /// Each trade side pays value × bps / 10,000 rounded half up to the fen.
 struct FeeSchedule {
@@ -56,6 +32,47 @@ struct FeeSchedule {
   }
 };
 
+/// A session window of one trading mode on trading days: [start, end) in
+/// minutes after midnight, Asia/Shanghai (09:30 is 570).
+struct SessionMinutes {
+  int start = 0;
+  int end = 0;
+  friend bool operator==(const SessionMinutes&, const SessionMinutes&) = default;
+};
+
+/// One tradable instrument and its per-mode rules.
+struct InstrumentConfig {
+  std::string code;                          ///< "CEA2024", "CEA19-20", "CCER"
+  Market market = Market::compliance;        ///< compliance (CEA) or voluntary (CCER)
+  Price tick{1};                             ///< price step in fen
+  Qty lot{1};                                ///< quantity step in tonnes
+  Qty listed_max_quantity{99'999};           ///< listed orders must be at most this (under 100,000 t)
+  Qty block_min_quantity{100'000};           ///< block orders must be at least this
+  Price reference_price{0};                  ///< first reference price (centre of the bands); 0 = none
+  int listed_band_bps = 1'000;               ///< listed band: ±10% of the reference price
+  int block_band_bps = 3'000;                ///< block band: ±30% of the reference price
+  bool gtc_enabled = false;                  ///< whether GTC orders are accepted
+  bool block_enabled = true;                 ///< whether block trades are accepted
+  bool auction_enabled = true;               ///< whether single-side auctions may be created
+  Qty position_limit{1'000'000};             ///< most a participant may hold (+ its allocation for a key emitting unit)
+  // Rules an operator sets with CreateInstrument / UpdateInstrumentRules (config instruments: the defaults).
+  int vintage_year = 0;                      ///< allowances: the vintage's last compliance year (0: from the code)
+  bool listed_enabled = true;                ///< whether listed orders are accepted
+  Qty listed_min_quantity{0};                ///< listed orders must be at least this; 0 = one lot
+  Qty block_max_quantity{0};                 ///< block orders must be at most this; 0 = no maximum
+  std::vector<SessionMinutes> listed_sessions{{9 * 60 + 30, 11 * 60 + 30}, {13 * 60, 15 * 60}};
+  std::vector<SessionMinutes> block_sessions{{13 * 60, 15 * 60}};
+  std::vector<ParticipantType> eligible;     ///< who may trade it; empty = the market default
+  FeeSchedule fees;                          ///< fees of its trades (config instruments: [fees])
+};
+
+/// A staff member's credential: the SHA-256 of the bearer token, never the token.
+struct StaffPrincipal {
+  std::string name;
+  Role role = Role::operator_;
+  std::string token_sha256_hex;  ///< 64 lowercase hex digits
+};
+
 /// Everything carbond reads at start.
 struct Config {
   std::string listen_address = "127.0.0.1:50051";      ///< gRPC host:port
@@ -72,6 +89,10 @@ struct Config {
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments
+  /// [instrument_defaults.compliance] / [instrument_defaults.voluntary]: the rules CreateInstrument
+  /// gives an instrument of that market for what the request leaves out (and the base of [[instruments]]).
+  InstrumentConfig compliance_defaults;
+  InstrumentConfig voluntary_defaults;
   std::vector<std::string> holidays;                    ///< "YYYY-MM-DD" non-trading weekdays (SetTradingCalendar adds more)
   FeeSchedule fees;                                     ///< trading fees per mode and side
   /// Empty: the engine's clock is the system clock. Otherwise an RFC 3339

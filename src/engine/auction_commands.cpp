@@ -398,8 +398,10 @@ void Exchange::fill_auction_bid(Step& step, AuctionRecord& auction, OrderRecord&
   // rounding) goes back to the bidder now.
   const Cash value = *notional(price, quantity);
   const Cash share = reserved_share(bid, quantity);
-  trade.buyer_fee = min(settlement::trade_fee(value, fees_.buy_bps(TradingMode::auction)), share - value);
-  trade.seller_fee = settlement::trade_fee(value, fees_.sell_bps(TradingMode::auction));
+  // The instrument's own auction fees (per-instrument rules; [fees] auction_* for config instruments).
+  const FeeSchedule& fees = instruments_.at(auction.instrument).config.fees;
+  trade.buyer_fee = min(settlement::trade_fee(value, fees.buy_bps(TradingMode::auction)), share - value);
+  trade.seller_fee = settlement::trade_fee(value, fees.sell_bps(TradingMode::auction));
   clearing_.pay_with_fees(buyer.cash_account, bid.reservation, seller_cash, value, trade.buyer_fee, trade.seller_fee);
   if (const Cash excess = share - value - trade.buyer_fee; excess.is_positive()) {
     clearing_.release(buyer.cash_account, bid.reservation, excess);

@@ -41,7 +41,11 @@ Status check_lot(const InstrumentConfig& config, Qty quantity) {
 /// The lot and the listed size limit of a listed order's quantity.
 Status check_listed_quantity(const InstrumentConfig& config, Qty quantity) {
   if (Status s = check_lot(config, quantity); !s.is_ok()) return s;
-  if (quantity <= config.listed_max_quantity) return Status::ok();
+  if (quantity < config.listed_min_quantity) {
+    return failed_precondition("listed order size: " + tonnes(quantity) + " is below the listed minimum of " +
+                               tonnes(config.listed_min_quantity) + " for " + config.code);
+  }
+  if (config.listed_max_quantity.is_zero() || quantity <= config.listed_max_quantity) return Status::ok();
   return failed_precondition("listed order size: " + tonnes(quantity) + " exceeds the listed maximum of " +
                              tonnes(config.listed_max_quantity) + "; larger quantities trade as block trades");
 }
@@ -73,7 +77,7 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
          std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body) ||
          std::holds_alternative<ListAuctions>(body) || std::holds_alternative<ListAuctionBids>(body) ||
-         std::holds_alternative<ListRepos>(body);
+         std::holds_alternative<ListRepos>(body) || std::holds_alternative<GetAccountBalances>(body);
 }
 
 const char* command_name(const CommandBody& body) {
@@ -92,7 +96,8 @@ const char* command_name(const CommandBody& body) {
       "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
       "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens",
       "CreateAuction",     "CloseAuction",     "CancelAuction",       "ListAuctions",     "SubmitAuctionBid",
-      "ListAuctionBids",   "RegisterRepo",     "ListRepos"};
+      "ListAuctionBids",   "RegisterRepo",     "ListRepos",           "CreateInstrument", "UpdateInstrumentRules",
+      "GetAccountBalances"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   if (const auto* refused = std::get_if<Refused>(&body)) return refused->command.c_str();
   return names[body.index()];
@@ -110,7 +115,7 @@ const char* event_name(const Event& event) {
                                           "CcerProjectChanged",         "CcerIssued",            "CcerBlocksChanged",
                                           "UnitsRetired",               "ReconciliationRecorded", "AlertRaised",
                                           "StatementWritten",           "ApiTokenChanged",       "AuctionChanged",
-                                          "RepoChanged"};
+                                          "RepoChanged",                "InstrumentDefined"};
   static_assert(std::size(names) == std::variant_size_v<Event>);
   return names[event.index()];
 }
@@ -125,15 +130,18 @@ void Exchange::DayStats::add(Price price, Qty quantity) {
   ++trades;
 }
 
-Exchange::Exchange(const Config& config) : fees_(config.fees) {
+Exchange::Exchange(const Config& config)
+    : fees_(config.fees), compliance_defaults_(config.compliance_defaults), voluntary_defaults_(config.voluntary_defaults) {
   clearing_.open_account(settlement::kFeeCashAccount);
   clearing_.open_account(settlement::kAuctionProceedsCashAccount);
+  compliance_defaults_.fees = voluntary_defaults_.fees = config.fees;
   for (const InstrumentConfig& config_instrument : config.instruments) {
     Instrument& instrument = instruments_[config_instrument.code];
-    instrument.config = config_instrument;
     instrument.state.instrument = config_instrument.code;
     instrument.state.reference = config_instrument.reference_price;
-    rebuild_book(instrument);
+    InstrumentConfig rules = config_instrument;
+    rules.fees = config.fees;  // [fees] applies to every configured instrument
+    define_instrument(instrument, std::move(rules));
   }
   for (const std::string& text : config.holidays) {
     const auto date = matching::parse_date(text);
@@ -197,6 +205,8 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
           [&](const CloseAuction& c) { return close_auction(step, who, c); },
           [&](const CancelAuction& c) { return cancel_auction(step, who, c); },
           [&](const RegisterRepo& c) { return register_repo(step, who, c); },
+          [&](const CreateInstrument& c) { return create_instrument(step, who, c); },
+          [&](const UpdateInstrumentRules& c) { return update_instrument_rules(step, who, c); },
           [&](const auto&) { return Status{ErrorCode::internal, "query routed as a command"}; },
       },
       command.body);
@@ -413,7 +423,7 @@ Status Exchange::halt_trading(Step& step, const Principal& who, const HaltTradin
   state.halt_reason = c.reason;
   state.updated_sequence = step.sequence;
   step.events.push_back(InstrumentStateChanged{state});
-  step.reply.instruments.push_back(state);
+  reply_instrument(step.reply, found->second);
   return Status::ok();
 }
 
@@ -437,7 +447,7 @@ Status Exchange::resume_trading(Step& step, const Principal& who, const ResumeTr
     state.updated_sequence = step.sequence;
     step.events.push_back(InstrumentStateChanged{state});
   }
-  step.reply.instruments.push_back(state);
+  reply_instrument(step.reply, found->second);
   return Status::ok();
 }
 
@@ -454,7 +464,7 @@ Status Exchange::set_reference_price(Step& step, const Principal& who, const Set
   instrument.state.updated_sequence = step.sequence;
   rebuild_book(instrument);
   step.events.push_back(InstrumentStateChanged{instrument.state});
-  step.reply.instruments.push_back(instrument.state);
+  reply_instrument(step.reply, instrument);
   return Status::ok();
 }
 
@@ -488,6 +498,7 @@ Status Exchange::set_trading_calendar(Step& step, const Principal& who, const Se
 // ---- order rules -----------------------------------------------------------
 
 Status Exchange::check_eligible(const Instrument& instrument, const ParticipantRecord& participant) const {
+  if (!instrument.config.eligible.empty()) return check_eligible_types(instrument.config, participant);
   if (participant.type == ParticipantType::natural_person && instrument.config.market == Market::compliance) {
     return failed_precondition("eligibility: natural persons may trade CCER only, not " + instrument.config.code);
   }
@@ -504,7 +515,10 @@ Status Exchange::check_open_for_trading(const Instrument& instrument, const Part
     return failed_precondition("participant suspended: " + participant.code + ": " +
                                controls->second.suspension_reason);
   }
-  if (Status s = matching::check_session(calendar_, schedule_, mode, now); !s.is_ok()) return s;
+  if (mode == TradingMode::listed && !instrument.config.listed_enabled) {
+    return failed_precondition("mode not enabled: listed trading is not enabled for " + instrument.config.code);
+  }
+  if (Status s = matching::check_session(calendar_, instrument.schedule, mode, now); !s.is_ok()) return s;
   if (const auto today = matching::shanghai_date(now); today != trading_day_) {
     return failed_precondition("end of day: the trading day " + market_.trading_date +
                                " has not been closed; an operator runs RunEndOfDay before " +
@@ -558,7 +572,8 @@ Status Exchange::check_position_limit(const Instrument& instrument, const Partic
 
 Status Exchange::reserve(Step& step, const ParticipantRecord& participant, OrderRecord& order, Qty quantity) {
   if (order.side == Side::buy) {
-    const auto amount = settlement::buy_reservation(order.price, quantity, fees_.buy_bps(order.mode));
+    const auto amount = settlement::buy_reservation(order.price, quantity,
+                                                    instruments_.at(order.instrument).config.fees.buy_bps(order.mode));
     if (!amount) return invalid_argument("price_fen x quantity plus the buyer's fee overflows a 64-bit amount of fen");
     if (Status s = clearing_.reserve_for_buy(participant.cash_account, *amount, order.reservation); !s.is_ok()) {
       return s;
@@ -740,8 +755,9 @@ void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::F
   const Cash share = reserved_share(buy, fill.quantity);
   // The fee is never more than the reservation holds for these tonnes (only
   // possible for an order resting across a restart with a higher fee rate).
-  trade.buyer_fee = min(settlement::trade_fee(value, fees_.buy_bps(trade.mode)), share - value);
-  trade.seller_fee = settlement::trade_fee(value, fees_.sell_bps(trade.mode));
+  const FeeSchedule& fees = instruments_.at(trade.instrument).config.fees;
+  trade.buyer_fee = min(settlement::trade_fee(value, fees.buy_bps(trade.mode)), share - value);
+  trade.seller_fee = settlement::trade_fee(value, fees.sell_bps(trade.mode));
   clearing_.pay_with_fees(buyer.cash_account, buy.reservation, seller.cash_account, value, trade.buyer_fee,
                           trade.seller_fee);
   if (const Cash excess = share - value - trade.buyer_fee; excess.is_positive()) {
@@ -896,7 +912,7 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
   // Any other change loses time priority: adjust the reservation first (the
   // only step that can fail), then re-enter the order as new.
   if (order.side == Side::buy) {
-    const auto needed = settlement::buy_reservation(new_price, new_remaining, fees_.buy_bps(order.mode));
+    const auto needed = settlement::buy_reservation(new_price, new_remaining, config.fees.buy_bps(order.mode));
     if (!needed) {
       return invalid_argument("new_price_fen x new_quantity plus the buyer's fee overflows a 64-bit amount of fen");
     }
@@ -956,7 +972,10 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
     }
     if (check_eligible(instrument, counterparty->second).is_ok() == false) {
       return failed_precondition("eligibility: the counterparty " + counterparty->second.code +
-                                 " is a natural person and may not trade " + c.instrument);
+                                 (counterparty->second.type == ParticipantType::natural_person
+                                      ? " is a natural person and"
+                                      : "") +
+                                 " may not trade " + c.instrument);
     }
   }
   if (!config.block_enabled) return failed_precondition("block trading is not enabled for " + c.instrument);
@@ -964,6 +983,10 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
   if (c.quantity < config.block_min_quantity) {
     return failed_precondition("block size: " + tonnes(c.quantity) + " is below the block minimum of " +
                                tonnes(config.block_min_quantity) + "; smaller quantities trade on the listed book");
+  }
+  if (config.block_max_quantity.is_positive() && c.quantity > config.block_max_quantity) {
+    return failed_precondition("block size: " + tonnes(c.quantity) + " exceeds the block maximum of " +
+                               tonnes(config.block_max_quantity) + " for " + c.instrument);
   }
   if (Status s = check_lot(config, c.quantity); !s.is_ok()) return s;
   if (Status s = check_price(instrument, c.price, TradingMode::block); !s.is_ok()) return s;
@@ -1077,8 +1100,10 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   const auto today = matching::shanghai_date(step.at);
   const auto day = *matching::parse_date(market_.trading_date);
   int last_close = 0;
-  for (const auto* windows : {&schedule_.listed, &schedule_.block}) {
-    for (const auto& w : *windows) last_close = std::max(last_close, w.close_minute);
+  for (const auto& [code, instrument] : instruments_) {
+    for (const auto* windows : {&instrument.schedule.listed, &instrument.schedule.block}) {
+      for (const auto& w : *windows) last_close = std::max(last_close, w.close_minute);
+    }
   }
   if (today < day || (today == day && matching::shanghai_minute_of_day(step.at) < last_close)) {
     return failed_precondition("end of day: the sessions of " + market_.trading_date + " end at " +
@@ -1216,10 +1241,10 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           },
           [&](const GetBalances&) -> Status {
             if (own == nullptr) return permission_denied("GetBalances is for traders of a participant");
-            reply.cash = CashRecord{own->cash_account, own->id, clearing_.account(own->cash_account)};
-            reply.holdings = registry_.holdings_of(own->holding_account);
+            fill_balances(reply, *own);
             return Status::ok();
           },
+          [&](const GetAccountBalances& q) -> Status { return account_balances(reply, who, q); },
           [&](const GetBook& q) -> Status {
             auto found = instruments_.find(q.instrument);
             if (found == instruments_.end()) return not_found("unknown instrument \"" + q.instrument + "\"");
@@ -1266,7 +1291,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             return Status::ok();
           },
           [&](const ListInstruments&) -> Status {
-            for (const auto& [code, instrument] : instruments_) reply.instruments.push_back(instrument.state);
+            for (const auto& [code, instrument] : instruments_) reply_instrument(reply, instrument);
             reply.market = market_;
             return Status::ok();
           },
@@ -1346,6 +1371,7 @@ void Exchange::restore(const RecoveredState& state) {
   std::vector<std::chrono::year_month_day> all;
   for (const auto& [year, days] : holidays_) all.insert(all.end(), days.begin(), days.end());
   calendar_ = matching::TradingCalendar(std::move(all));
+  restore_instruments(state);
   for (const InstrumentState& saved : state.instrument_states) {
     if (auto found = instruments_.find(saved.instrument); found != instruments_.end()) {
       found->second.state = saved;

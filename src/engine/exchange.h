@@ -50,6 +50,10 @@ class Exchange {
   std::vector<ApiTokenRecord> api_tokens() const;
   /// The auction with this id, or nullptr (auction_commands.cpp).
   const AuctionRecord* auction(std::uint64_t id) const;
+  /// Every instrument's code, in order (instrument_commands.cpp).
+  std::vector<std::string> instrument_codes() const;
+  /// The rules of an instrument, or nullptr if it is unknown.
+  const InstrumentConfig* instrument_config(const std::string& instrument) const;
 
  private:
   struct Step;  // the command being applied: sequence, time, events, touched rows
@@ -66,6 +70,7 @@ class Exchange {
   /// An instrument with its rules, state, book and the day's statistics.
   struct Instrument {
     InstrumentConfig config;
+    matching::SessionSchedule schedule;  ///< config's sessions
     InstrumentState state;
     std::unique_ptr<matching::LadderBook> book;
     DayStats listed_day;
@@ -170,6 +175,23 @@ class Exchange {
   /// The API's view of a block held by `account`.
   SerialBlockView block_view(const registry::CcerBlock& block, AccountId account) const;
 
+  // Instruments and staff balances (instrument_commands.cpp).
+  Status create_instrument(Step& step, const Principal& who, const CreateInstrument& command);
+  Status update_instrument_rules(Step& step, const Principal& who, const UpdateInstrumentRules& command);
+  /// Checks `rules` and sets them in `config` over its market's configured defaults.
+  Status apply_rules(const InstrumentRulesInput& rules, InstrumentConfig& config) const;
+  /// Sets an instrument's rules (and its session schedule) and resizes its book to the band.
+  void define_instrument(Instrument& instrument, InstrumentConfig config);
+  /// Adds the instrument's state and rules to a reply.
+  void reply_instrument(Reply& reply, const Instrument& instrument) const;
+  Status account_balances(Reply& reply, const Principal& who, const GetAccountBalances& query) const;
+  /// The participant's cash and non-zero holdings (GetBalances, GetAccountBalances).
+  void fill_balances(Reply& reply, const ParticipantRecord& participant) const;
+  /// An instrument's own eligible participant types (not empty).
+  static Status check_eligible_types(const InstrumentConfig& config, const ParticipantRecord& participant);
+  /// Puts back the instruments created or changed at run time, before their state.
+  void restore_instruments(const RecoveredState& state);
+
   /// The rules every new order, amendment, offer and acceptance must pass at `now`.
   Status check_open_for_trading(const Instrument& instrument, const ParticipantRecord& participant, TradingMode mode,
                                 UnixNanos now) const;
@@ -236,7 +258,8 @@ class Exchange {
   FeeSchedule fees_;
   registry::Registry registry_;
   settlement::Clearing clearing_;
-  matching::SessionSchedule schedule_;
+  InstrumentConfig compliance_defaults_;  ///< CreateInstrument's rules for what a request leaves out
+  InstrumentConfig voluntary_defaults_;
   std::map<int, std::vector<std::chrono::year_month_day>> holidays_;  ///< by year
   matching::TradingCalendar calendar_;
   MarketState market_;

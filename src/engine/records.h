@@ -14,6 +14,7 @@
 #include "engine/access_records.h"
 #include "engine/auction_records.h"
 #include "engine/repo_records.h"
+#include "engine/instrument_records.h"
 #include "matching/order_book.h"
 #include "registry/ledger.h"
 #include "registry/registry.h"
@@ -745,7 +746,8 @@ using CommandBody =
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
                  ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
                  RevokeApiToken, ListApiTokens, CreateAuction, CloseAuction, CancelAuction, ListAuctions,
-                 SubmitAuctionBid, ListAuctionBids, RegisterRepo, ListRepos>;
+                 SubmitAuctionBid, ListAuctionBids, RegisterRepo, ListRepos, CreateInstrument,
+                 UpdateInstrumentRules, GetAccountBalances>;
 
 /// One request to the engine.
 struct Command {
@@ -890,7 +892,7 @@ using Event = std::variant<ParticipantCreated, CashChanged, CashMoved, HoldingCh
                            IdempotencyKeyUsed, ComplianceYearConfigured, PledgeChanged, MethodologyRegistered,
                            CcerProjectChanged, CcerIssued, CcerBlocksChanged, UnitsRetired, ReconciliationRecorded,
                            AlertRaised, StatementWritten, ApiTokenChanged, AuctionChanged,
-                           RepoChanged>;
+                           RepoChanged, InstrumentDefined>;
 
 /// The event's kind as journaled ("TradeExecuted").
 const char* event_name(const Event& event);
@@ -917,6 +919,7 @@ struct Reply {
   std::optional<BookView> book;
   std::optional<ParticipantControls> controls;
   std::vector<InstrumentState> instruments;
+  std::vector<InstrumentConfig> instrument_rules;  ///< the rules of each of `instruments` where the reply has them
   std::optional<MarketState> market;
   std::vector<std::string> holidays;  ///< GetTradingCalendar, SetTradingCalendar
   std::vector<DailyBar> bars;          ///< RunEndOfDay, GetDailyBars
@@ -998,6 +1001,7 @@ struct RecoveredState {
   std::vector<ApiTokenRecord> api_tokens;  ///< by id
   std::vector<AuctionRecord> auctions;     ///< by id
   std::vector<RepoRecord> repos;           ///< open and closed, by id
+  std::vector<InstrumentConfig> instrument_definitions;  ///< created or changed at run time, by code
 };
 
 }  // namespace carbon::engine

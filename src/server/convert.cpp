@@ -88,8 +88,25 @@ void to_proto(const matching::DepthLevel& in, v1::PriceLevel& out) {
   out.set_order_count(in.order_count);
 }
 
-void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, const FeeSchedule& fees,
-              v1::Instrument& out) {
+void instrument_to_proto(const engine::Reply& reply, std::size_t index, v1::Instrument& out) {
+  to_proto(reply.instruments.at(index),
+           index < reply.instrument_rules.size() ? &reply.instrument_rules[index] : nullptr, out);
+}
+
+namespace {
+
+void sessions_to_proto(const std::vector<SessionMinutes>& sessions, v1::ModeRules& out) {
+  for (const SessionMinutes& w : sessions) {
+    v1::TradingSession& session = *out.add_sessions();
+    session.set_start_minute(static_cast<std::uint32_t>(w.start));
+    session.set_end_minute(static_cast<std::uint32_t>(w.end));
+  }
+}
+
+}  // namespace
+
+void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config, v1::Instrument& out) {
+  const FeeSchedule& fees = config == nullptr ? FeeSchedule{} : config->fees;
   out.set_code(in.instrument);
   out.set_reference_price_fen(in.reference.value);
   out.set_halted(in.halted);
@@ -101,30 +118,41 @@ void to_proto(const engine::InstrumentState& in, const InstrumentConfig* config,
   out.set_lot(config->lot.value);
   out.set_gtc_enabled(config->gtc_enabled);
   out.set_position_limit(config->position_limit.value);
-  if (config->code.rfind("CEA", 0) == 0 && config->code.size() == 7) {
+  if (config->vintage_year != 0) {
+    out.set_vintage_year(config->vintage_year);
+  } else if (config->code.rfind("CEA", 0) == 0 && config->code.size() == 7) {
     out.set_vintage_year(std::atoi(config->code.c_str() + 3));
   }
   v1::ModeRules& listed = *out.add_mode_rules();
   listed.set_mode(v1::TRADING_MODE_LISTED);
-  listed.set_enabled(true);
-  listed.set_min_order_quantity(config->lot.value);
+  listed.set_enabled(config->listed_enabled);
+  listed.set_min_order_quantity(std::max(config->lot.value, config->listed_min_quantity.value));
   listed.set_max_order_quantity(config->listed_max_quantity.value);
   listed.set_price_band_bps(config->listed_band_bps);
   listed.set_buy_fee_bps(fees.listed_buy_bps);
   listed.set_sell_fee_bps(fees.listed_sell_bps);
+  sessions_to_proto(config->listed_sessions, listed);
   v1::ModeRules& block = *out.add_mode_rules();
   block.set_mode(v1::TRADING_MODE_BLOCK);
   block.set_enabled(config->block_enabled);
   block.set_min_order_quantity(config->block_min_quantity.value);
+  block.set_max_order_quantity(config->block_max_quantity.value);
   block.set_price_band_bps(config->block_band_bps);
   block.set_buy_fee_bps(fees.block_buy_bps);
   block.set_sell_fee_bps(fees.block_sell_bps);
+  sessions_to_proto(config->block_sessions, block);
   v1::ModeRules& auction = *out.add_mode_rules();
   auction.set_mode(v1::TRADING_MODE_AUCTION);
   auction.set_enabled(config->auction_enabled);
   auction.set_min_order_quantity(config->lot.value);
   auction.set_buy_fee_bps(fees.auction_buy_bps);
   auction.set_sell_fee_bps(fees.auction_sell_bps);
+  if (!config->eligible.empty()) {
+    for (ParticipantType type : config->eligible) {
+      out.add_eligible_participant_types(static_cast<v1::ParticipantType>(type));
+    }
+    return;
+  }
   out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
   out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_INSTITUTION);
   if (config->market == Market::voluntary) out.add_eligible_participant_types(v1::PARTICIPANT_TYPE_NATURAL_PERSON);

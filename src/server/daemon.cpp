@@ -180,8 +180,7 @@ void Daemon::start() {
 
   // Market data starts from the restored books; then it follows the commits.
   sessions_ = std::make_unique<OrderSessions>();
-  std::vector<std::string> codes;
-  for (const InstrumentConfig& instrument : config_.instruments) codes.push_back(instrument.code);
+  const std::vector<std::string> codes = exchange_->instrument_codes();  // configured and created
   feed_ = std::make_unique<MarketFeed>(codes, MarketFeedOptions{});
   for (const std::string& code : codes) {
     if (const matching::LadderBook* book = exchange_->book(code)) feed_->seed(code, *book, exchange_->last_sequence());
@@ -245,10 +244,10 @@ void Daemon::start_metrics() {
   auto& depth_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "depth"}});
   auto& trade_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "trades"}});
   std::vector<std::pair<std::string, metrics::Gauge*>> books;
-  for (const InstrumentConfig& instrument : config_.instruments) {
-    books.emplace_back(instrument.code, &r.gauge("carbond_book_resting_orders",
-                                                 "Resting orders in the listed book, by instrument (as committed)",
-                                                 {{"instrument", instrument.code}}));
+  for (const auto& [code, count] : feed_->stats().resting_orders) {  // the engine thread runs: ask the feed
+    books.emplace_back(code, &r.gauge("carbond_book_resting_orders",
+                                      "Resting orders in the listed book, by instrument (as committed)",
+                                      {{"instrument", code}}));
   }
   r.add_collector([=, this, &counters, &command_ring, &event_ring, &journal_down, &batches, &commit_failures,
                    &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams] {

@@ -176,6 +176,10 @@ void MarketFeed::publish(std::span<const engine::CommittedOutcome> batch) {
                                                order.remaining(), MirrorBook::rests(order)});
       } else if (const auto* trade = std::get_if<engine::TradeExecuted>(&event)) {
         published.trades.push_back(trade->trade);
+      } else if (const auto* defined = std::get_if<engine::InstrumentDefined>(&event); defined && defined->created) {
+        // At once, before the creator's reply: the new instrument is known to every reader from then on.
+        std::lock_guard lock(state_mutex_);
+        books_.try_emplace(defined->config.code);
       }
     }
   }

@@ -25,7 +25,7 @@ Status admit_query(ServiceContext& context, const DirectRead& read, const std::s
   if (filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
     return invalid_argument("from_unix_nanos is after to_unix_nanos");
   }
-  if (!filter.instrument.empty() && context.instrument(filter.instrument) == nullptr) {
+  if (!filter.instrument.empty() && !context.knows_instrument(filter.instrument)) {
     return not_found("unknown instrument \"" + filter.instrument + "\"");
   }
   // The token is "<last id>.<filter hash>" (server/paging.h), the cursor of a keyset page.

@@ -548,7 +548,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListLedgerEntries(grpc::CallbackServ
     s = invalid_argument("from_unix_nanos is after to_unix_nanos");
   }
   if (s.is_ok() && !v1::LedgerEntryKind_IsValid(request->kind())) s = invalid_argument("unknown ledger entry kind");
-  if (s.is_ok() && !filter.instrument.empty() && context_.instrument(filter.instrument) == nullptr) {
+  if (s.is_ok() && !filter.instrument.empty() && !context_.knows_instrument(filter.instrument)) {
     s = not_found("unknown instrument \"" + filter.instrument + "\"");
   }
   if (s.is_ok() && request->kind() != v1::LEDGER_ENTRY_KIND_UNSPECIFIED) {

@@ -76,10 +76,7 @@ grpc::ServerUnaryReactor* TradingService::GetBalances(grpc::CallbackServerContex
   return dispatch(
       context_, ctx, "carbon.v1.TradingService/GetBalances", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::GetBalances{}}; },
-      [](const engine::Reply& reply, v1::GetBalancesResponse& out) {
-        if (reply.cash) to_proto(*reply.cash, *out.mutable_cash());
-        for (const auto& holding : reply.holdings) to_proto(holding, *out.add_holdings());
-      });
+      [](const engine::Reply& reply, v1::GetBalancesResponse& out) { fill_balances(reply, out); });
 }
 
 grpc::ServerUnaryReactor* TradingService::AmendOrder(grpc::CallbackServerContext* ctx,
@@ -307,25 +304,21 @@ grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackSer
 grpc::ServerUnaryReactor* AdminService::ListInstruments(grpc::CallbackServerContext* ctx,
                                                         const v1::ListInstrumentsRequest*,
                                                         v1::ListInstrumentsResponse* response) {
-  const ServiceContext* context = &context_;
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/ListInstruments", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::ListInstruments{}}; },
-      [context](const engine::Reply& reply, v1::ListInstrumentsResponse& out) {
-        for (const auto& state : reply.instruments) {
-          to_proto(state, context->instrument(state.instrument), context->config.fees, *out.add_instruments());
-        }
+      [](const engine::Reply& reply, v1::ListInstrumentsResponse& out) {
+        for (std::size_t k = 0; k < reply.instruments.size(); ++k) instrument_to_proto(reply, k, *out.add_instruments());
         if (reply.market) to_proto(*reply.market, *out.mutable_market());
       });
 }
 
 namespace {
 
-void fill_halt_response(const ServiceContext* context, const engine::Reply& reply, v1::HaltTradingResponse& out) {
+void fill_halt_response(const engine::Reply& reply, v1::HaltTradingResponse& out) {
   if (reply.market) to_proto(*reply.market, *out.mutable_market());
   if (!reply.instruments.empty()) {
-    const auto& state = reply.instruments.front();
-    to_proto(state, context->instrument(state.instrument), context->config.fees, *out.mutable_instrument());
+    instrument_to_proto(reply, 0, *out.mutable_instrument());
   }
 }
 
@@ -334,41 +327,37 @@ void fill_halt_response(const ServiceContext* context, const engine::Reply& repl
 grpc::ServerUnaryReactor* AdminService::HaltTrading(grpc::CallbackServerContext* ctx,
                                                     const v1::HaltTradingRequest* request,
                                                     v1::HaltTradingResponse* response) {
-  const ServiceContext* context = &context_;
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/HaltTrading", response,
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::HaltTrading{request->instrument(), request->reason()}};
       },
-      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); },
+      [](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(reply, out); },
       request);
 }
 
 grpc::ServerUnaryReactor* AdminService::ResumeTrading(grpc::CallbackServerContext* ctx,
                                                       const v1::ResumeTradingRequest* request,
                                                       v1::HaltTradingResponse* response) {
-  const ServiceContext* context = &context_;
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/ResumeTrading", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::ResumeTrading{request->instrument()}}; },
-      [context](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(context, reply, out); },
+      [](const engine::Reply& reply, v1::HaltTradingResponse& out) { fill_halt_response(reply, out); },
       request);
 }
 
 grpc::ServerUnaryReactor* AdminService::SetReferencePrice(grpc::CallbackServerContext* ctx,
                                                           const v1::SetReferencePriceRequest* request,
                                                           v1::Instrument* response) {
-  const ServiceContext* context = &context_;
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/SetReferencePrice", response,
       [&](const engine::Principal&) {
         return engine::CommandBody{
             engine::SetReferencePrice{request->instrument(), Price{request->price_fen()}, request->reason()}};
       },
-      [context](const engine::Reply& reply, v1::Instrument& out) {
+      [](const engine::Reply& reply, v1::Instrument& out) {
         if (reply.instruments.empty()) return;
-        to_proto(reply.instruments.front(), context->instrument(reply.instruments.front().instrument),
-                 context->config.fees, out);
+        instrument_to_proto(reply, 0, out);
       },
       request);
 }

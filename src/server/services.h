@@ -37,13 +37,9 @@ struct ServiceContext {
   store::AuditWriter* audit_writer = nullptr;
   /// The engine's clock, for the time of an audited read; nullptr: the system clock.
   const Clock* clock = nullptr;
-  /// The configured rules of an instrument, or nullptr.
-  const InstrumentConfig* instrument(const std::string& code) const {
-    for (const InstrumentConfig& instrument : config.instruments) {
-      if (instrument.code == code) return &instrument;
-    }
-    return nullptr;
-  }
+  /// Whether an instrument exists: configured, or created at run time and committed
+  /// (the market feed learns of it before the creator's reply; instrument_services.cpp).
+  bool knows_instrument(const std::string& code) const;
 };
 
 class TradingService final : public v1::TradingService::CallbackService {
@@ -168,6 +164,16 @@ class AdminService final : public v1::AdminService::CallbackService {
                                          v1::CloseAuctionResponse* response) override;
   grpc::ServerUnaryReactor* CancelAuction(grpc::CallbackServerContext* ctx, const v1::CancelAuctionRequest* request,
                                           v1::Auction* response) override;
+  // Instruments and staff balances (instrument_services.cpp).
+  grpc::ServerUnaryReactor* GetAccountBalances(grpc::CallbackServerContext* ctx,
+                                               const v1::GetAccountBalancesRequest* request,
+                                               v1::GetAccountBalancesResponse* response) override;
+  grpc::ServerUnaryReactor* CreateInstrument(grpc::CallbackServerContext* ctx,
+                                             const v1::CreateInstrumentRequest* request,
+                                             v1::Instrument* response) override;
+  grpc::ServerUnaryReactor* UpdateInstrumentRules(grpc::CallbackServerContext* ctx,
+                                                  const v1::UpdateInstrumentRulesRequest* request,
+                                                  v1::Instrument* response) override;
 
  private:
   ServiceContext context_;

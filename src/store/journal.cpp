@@ -5,6 +5,7 @@
 #include "store/access_rows.h"
 #include "store/auction_rows.h"
 #include "store/repo_rows.h"
+#include "store/instrument_rows.h"
 #include "store/registry_rows.h"
 
 #include <charconv>
@@ -245,6 +246,10 @@ void append_payload(std::string& out, const Event& event) {
             }
             if (const auto repo = repo_event_json(event)) {  // store/repo_rows.cpp
               out += *repo;
+              return;
+            }
+            if (const auto instrument = instrument_event_json(event)) {  // store/instrument_rows.cpp, JSONB order
+              out += *instrument;
               return;
             }
             auto json = registry_event_json(event);
@@ -508,6 +513,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   AccessRows access_rows;
   AuctionRows auction_rows;
   RepoRows repo_rows;
+  InstrumentRows instrument_rows;
   std::unordered_map<AccountId, std::pair<const engine::CashRecord*, Sequence>> latest_cash;
   std::unordered_map<HoldingKey, std::pair<const registry::HoldingRecord*, Sequence>, HoldingKeyHash> latest_holdings;
   std::unordered_map<OrderId, std::pair<const OrderRecord*, Sequence>> latest_orders;
@@ -532,6 +538,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
       registry_rows.add(event, seq);
       clearing_rows.add(event);
       auction_rows.add(event);
+      instrument_rows.add(event, seq);
       std::visit(
           Overloaded{
               [&](const ParticipantCreated& e) {
@@ -664,7 +671,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     ++market_statements_;
   }
   for (auto rows : {clearing_rows.statements(), access_rows.statements(), auction_rows.statements(),
-                    repo_rows.statements()}) {
+                    repo_rows.statements(), instrument_rows.statements()}) {
     for (const auto& [sql, columns] : rows) {
       market_sql_ += ";";
       market_sql_ += inline_parameters(sql, columns);

@@ -9,6 +9,7 @@
 #include "store/auction_rows.h"
 #include "store/ccer_recovery.h"
 #include "store/clearing_rows.h"
+#include "store/instrument_rows.h"
 #include "store/pg.h"
 #include "store/repo_rows.h"
 
@@ -432,6 +433,7 @@ engine::RecoveredState load_state(PGconn* conn) {
   }
   load_clearing_state(conn, state);
   load_auction_state(conn, state);
+  load_instrument_definitions(conn, state);
   exec_or_throw(conn, "COMMIT", "end recovery snapshot");
   return state;
 }

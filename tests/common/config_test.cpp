@@ -101,6 +101,34 @@ TEST(ConfigTest, RejectsABandOutsideOneToNineThousandNineHundredNinetyNineBasisP
   EXPECT_THROW(load_config(path), std::runtime_error);
 }
 
+TEST(ConfigTest, ReadsInstrumentDefaultsPerMarket) {
+  const auto path = write_config("defaults", R"(
+[instrument_defaults.compliance]
+listed_max_quantity = 50000
+block_band_bps = 2000
+position_limit = 300000
+[instrument_defaults.voluntary]
+block_enabled = false
+auction_enabled = false
+listed_min_quantity = 10
+)");
+  const Config config = load_config(path);
+  EXPECT_EQ(config.compliance_defaults.market, Market::compliance);
+  EXPECT_EQ(config.compliance_defaults.listed_max_quantity, Qty{50'000});
+  EXPECT_EQ(config.compliance_defaults.block_band_bps, 2'000);
+  EXPECT_EQ(config.compliance_defaults.position_limit, Qty{300'000});
+  EXPECT_EQ(config.voluntary_defaults.market, Market::voluntary);
+  EXPECT_FALSE(config.voluntary_defaults.block_enabled);
+  EXPECT_FALSE(config.voluntary_defaults.auction_enabled);
+  EXPECT_TRUE(config.compliance_defaults.auction_enabled);
+  EXPECT_EQ(config.voluntary_defaults.listed_min_quantity, Qty{10});
+  EXPECT_EQ(config.voluntary_defaults.position_limit, Qty{1'000'000});
+  EXPECT_THROW(load_config(write_config("bad-defaults", "[instrument_defaults.compliance]\nlisted_band_bps = 0\n")),
+               std::runtime_error);
+  EXPECT_THROW(load_config(write_config("neg-defaults", "[instrument_defaults.voluntary]\nposition_limit = -1\n")),
+               std::runtime_error);
+}
+
 TEST(ClockTest, ParsesRfc3339WithAnOffsetOrZ) {
   EXPECT_EQ(parse_rfc3339("2026-11-24T10:00:00+08:00"), parse_rfc3339("2026-11-24T02:00:00Z"));
   EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:01Z"), 1'000'000'000);

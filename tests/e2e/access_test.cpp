@@ -336,6 +336,18 @@ TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
   v1::ListEarlyWarningsResponse warned;
   EXPECT_EQ(regulator->ListEarlyWarnings(RunningExchange::as(kRegulatorToken).get(), warnings, &warned).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // GetAccountBalances (instrument_services.cpp) goes through the same dispatch: served and NOT_FOUND.
+  v1::GetAccountBalancesRequest staff_balances;
+  staff_balances.set_participant_id(p.participant().participant_id());
+  v1::GetAccountBalancesResponse staff_balances_response;
+  ASSERT_TRUE(
+      x->admin->GetAccountBalances(RunningExchange::as(kRegistryToken).get(), staff_balances, &staff_balances_response)
+          .ok());
+  staff_balances.set_participant_id(999'999);
+  EXPECT_EQ(
+      x->admin->GetAccountBalances(RunningExchange::as(kOperatorToken).get(), staff_balances, &staff_balances_response)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
   // A trader's own reads are not audited.
   EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
 
@@ -367,6 +379,16 @@ TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
   const auto warned_records = audit("/carbon.v1.RegulatorService/ListEarlyWarnings");
   ASSERT_EQ(warned_records.size(), 1u);
   EXPECT_EQ(warned_records[0].status_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  const auto balance_records = audit("/carbon.v1.AdminService/GetAccountBalances");
+  ASSERT_EQ(balance_records.size(), 2u);
+  EXPECT_EQ(balance_records[0].principal(), "ops");
+  EXPECT_EQ(balance_records[0].status_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(balance_records[1].role(), v1::ROLE_REGISTRY_AUTHORITY);
+  EXPECT_EQ(balance_records[1].status_code(), 0);
+  EXPECT_EQ(balance_records[1].sequence(), 0u);
+  EXPECT_NE(balance_records[1].request_summary().find(std::to_string(p.participant().participant_id())),
+            std::string::npos)
+      << balance_records[1].request_summary();
   EXPECT_TRUE(audit("/carbon.v1.TradingService/GetBalances").empty());
   // The regulator's earlier QueryAuditLog calls are records too.
   EXPECT_GE(audit("/carbon.v1.RegulatorService/QueryAuditLog").size(), 1u);

@@ -137,6 +137,32 @@ set -e
 staff operator auction cancel --auction "$auction_id" --reason "flow test" | grep -q cancelled ||
   fail "auction cancel"
 
+# Instruments at run time and an operator's view of balances.
+staff operator instrument create --code CEA2026 --market compliance --vintage 2026 --reference-fen 9000 --gtc \
+  --listed "band-bps=500,max=5000,sessions=09:30-11:30+13:00-15:00" | grep -q "GTC yes" || fail "instrument create"
+CARBON_TOKEN=$buyer_token ctl instrument show CEA2026 | grep -q "09:30-11:30 13:00-15:00" || fail "instrument show"
+staff operator instrument rules CEA2026 --listed "band-bps=500" --auction "enabled=no,buy-fee-bps=25" |
+  grep -Eq "^ *auction +no .* 25 bps" || fail "instrument rules --auction"
+set +e
+staff operator auction create --instrument CEA2026 --seller-account "$seller_holding" --quantity 100 \
+  --reserve-price-fen 9000 --bid-lot 100 --opens 2026-11-24T09:00 --closes 2026-11-24T14:00 --key flow-auction-2 \
+  2>"$dir/err"
+[ $? -eq 5 ] && grep -q "single-side auctions are not enabled for CEA2026" "$dir/err" ||
+  fail "an auction of an instrument with auctions disabled must exit 5"
+staff operator instrument rules CEA2026 --auction "enabled=yes,band-bps=100" 2>"$dir/err"
+[ $? -eq 5 ] && grep -q "only enabled and the fees apply to auctions" "$dir/err" || fail "an auction band must exit 5"
+set -e
+staff operator instrument rules CEA2026 --listed "band-bps=500,max=100" >/dev/null || fail "instrument rules"
+set +e
+CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2026 --side buy --price-fen 9000 --quantity 200 2>"$dir/err"
+[ $? -eq 5 ] && grep -q "listed maximum of 100 t" "$dir/err" || fail "the new rules must refuse 200 t, exit 5"
+staff operator instrument create --code CEA2026 --market compliance --vintage 2026 2>"$dir/err"
+[ $? -eq 5 ] && grep -q "already in use" "$dir/err" || fail "a code in use must exit 5"
+CARBON_TOKEN=$buyer_token ctl participant balances "$buyer_id" 2>/dev/null
+[ $? -eq 4 ] || fail "a trader reading balances with participant balances must exit 4"
+set -e
+staff auditor --json participant balances "$buyer_id" | grep -q '"pending": *"1000"' || fail "participant balances"
+
 # Exit codes: 5 the server refused, 3 unreachable, 4 no token or not allowed.
 set +e
 CARBON_TOKEN=$buyer_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1 2>/dev/null
@@ -152,4 +178,4 @@ set -e
 kill -TERM "$pid"
 wait "$pid" || fail "carbond did not exit 0 on SIGTERM"
 pid=
-echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER, reconciliation, an auction and exit codes as documented"
+echo "carbonctl flow: 1 trade, balances, halt/resume, amend, calendar, CCER, reconciliation, an auction, instruments and exit codes as documented"

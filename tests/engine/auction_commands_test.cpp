@@ -438,5 +438,43 @@ TEST_F(AuctionFeesTest, AuctionFeesComeFromTheAuctionRates) {
   expect_conserved();
 }
 
+TEST_F(AuctionFeesTest, AnInstrumentsOwnAuctionRulesReplaceTheConfiguredOnes) {
+  // UpdateInstrumentRules with an AUCTION entry: enabled and the fees; [fees] auction_* stays the default.
+  ModeRulesInput rules;
+  rules.mode = static_cast<int>(TradingMode::auction);
+  rules.enabled = false;
+  rules.buy_fee_bps = 20;
+  UpdateInstrumentRules update{"CEA2024", {}};
+  update.rules.mode_rules = {rules};
+  ASSERT_TRUE(run(kOperator, update).reply.status.is_ok());
+  ASSERT_NE(exchange.instrument_config("CEA2024"), nullptr);
+  EXPECT_FALSE(exchange.instrument_config("CEA2024")->auction_enabled);
+  EXPECT_EQ(exchange.instrument_config("CEA2024")->fees.auction_buy_bps, 20);
+  EXPECT_EQ(exchange.instrument_config("CEA2024")->fees.auction_sell_bps, 0);
+  EXPECT_EQ(exchange.instrument_config("CEA2024")->fees.listed_buy_bps, 100);  // modes not given: [fees]
+  const Outcome refused = run(kOperator, auction_of(registry::kAuctionAccount));
+  EXPECT_EQ(refused.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(refused.reply.status.message().find("mode not enabled: single-side auctions are not enabled for CEA2024"),
+            std::string::npos)
+      << refused.reply.status.message();
+
+  update.rules.mode_rules[0].enabled = true;
+  ASSERT_TRUE(run(kOperator, update).reply.status.is_ok());
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  // 5010 x 20 / 10000 = 10.02 per tonne, reserved as 11: 100 x 5021.
+  ASSERT_TRUE(bid(a, id, 5'010, 100).reply.status.is_ok());
+  EXPECT_EQ(cash_reserved(a), Cash{100 * 5'021});
+  now = kCloses;
+  const Outcome out = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  const TradeRecord& t = out.reply.trades.at(0);
+  EXPECT_EQ(t.buyer_fee, Cash{1'002});  // 501,000 x 20 / 10,000, not the configured 7 bps
+  EXPECT_EQ(t.seller_fee, Cash{0});     // the instrument's 0, not the configured 13 bps
+  EXPECT_EQ(cash_available(a), Cash{100'000'000 - 501'000 - 1'002});
+  expect_conserved();
+}
+
 }  // namespace
 }  // namespace carbon::engine

@@ -170,6 +170,13 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   run(kOperator, controls);
   run(kOperator, engine::HaltTrading{"CEA2024", "news"});
   run(kOperator, engine::SetTradingCalendar{2026, {"2026-10-01", "2026-10-02"}});
+  engine::CreateInstrument instrument;  // InstrumentDefined
+  instrument.code = "CEA2026";
+  instrument.market = static_cast<int>(Market::compliance);
+  instrument.vintage_year = 2026;
+  instrument.tick_fen = 1;
+  instrument.lot = 1;
+  ASSERT_TRUE(run(kOperator, instrument).reply.status.is_ok());
   now = kMondayMorning + 5LL * 3600 * 1'000'000'000;  // 15:00
   ASSERT_TRUE(run(kOperator, engine::RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
   std::set<std::string> kinds;
@@ -217,6 +224,10 @@ TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) 
   // The market-state projections of the same batch.
   EXPECT_EQ(query(conn.get(), "SELECT suspension_reason FROM participant_controls"), "margin call: \"quoted\"");
   EXPECT_EQ(query(conn.get(), "SELECT reference_price_fen FROM instrument_state WHERE instrument = 'CEA2024'"), "5000");
+  EXPECT_EQ(query(conn.get(), "SELECT definition->>'vintage_year' FROM instrument_definitions WHERE instrument = 'CEA2026'"),
+            "2026");
+  EXPECT_EQ(query(conn.get(), "SELECT definition->>'auction_enabled' FROM instrument_definitions"), "true");
+  EXPECT_EQ(query(conn.get(), "SELECT definition->>'auction_sell_fee_bps' FROM instrument_definitions"), "0");
   EXPECT_EQ(query(conn.get(), "SELECT trading_date FROM market_state"), "2025-11-25");
   EXPECT_EQ(query(conn.get(), "SELECT array_to_string(holidays, ',') FROM trading_calendar WHERE year = 2026"),
             "2026-10-01,2026-10-02");

@@ -14,6 +14,7 @@
 #include "cli_support.h"
 #include "access_commands.h"
 #include "commands.h"
+#include "instrument_commands.h"
 #include "session.h"
 
 namespace {
@@ -437,6 +438,7 @@ int main(int argc, char** argv) {
   add_clearing_commands(app, action);
   add_auction_commands(app, action);
   add_access_commands(app, global, action);  // token, audit, --tls-*
+  add_instrument_commands(app, action);      // instrument create|rules|show, participant balances
 
   app.footer(kTopFooter);  // after the subcommands, which would otherwise inherit it
 
