@@ -18,6 +18,10 @@
 //
 // Usage: journal_bench [--orders N] [--batch B] [--rate R] [--seconds S]
 //                      [--max-wait-us W] [--cross-percent P] [--dir DIR]
+//                      [--pg NAME=VALUE]... [--pg-defaults]
+//   --pg sets one PostgreSQL setting over carbond's embedded defaults
+//   (store::kJournalSettings); --pg-defaults puts PostgreSQL's own defaults
+//   back for those, to compare.
 
 #include <algorithm>
 #include <cstdint>
@@ -65,6 +69,7 @@ struct Options {
   int max_wait_us = 0;
   int cross_percent = 20;
   std::filesystem::path dir;
+  std::vector<std::pair<std::string, std::string>> pg_settings;
 };
 
 Options parse(int argc, char** argv) {
@@ -83,6 +88,19 @@ Options parse(int argc, char** argv) {
     else if (arg == "--max-wait-us") o.max_wait_us = std::stoi(value());
     else if (arg == "--cross-percent") o.cross_percent = std::stoi(value());
     else if (arg == "--dir") o.dir = value();
+    else if (arg == "--pg") {
+      const std::string setting = value();
+      const auto eq = setting.find('=');
+      if (eq == std::string::npos || eq == 0) throw std::runtime_error("--pg wants NAME=VALUE, not " + setting);
+      o.pg_settings.emplace_back(setting.substr(0, eq), setting.substr(eq + 1));
+    } else if (arg == "--pg-defaults") {
+      // PostgreSQL 15's defaults for what kJournalSettings changes.
+      for (const auto& [name, setting] : store::Settings{
+               {"shared_buffers", "128MB"}, {"wal_buffers", "-1"}, {"max_wal_size", "1GB"},
+               {"min_wal_size", "80MB"}, {"checkpoint_timeout", "5min"}, {"checkpoint_completion_target", "0.9"}}) {
+        o.pg_settings.emplace_back(name, setting);
+      }
+    }
     else throw std::runtime_error("unknown argument " + arg);
   }
   return o;
@@ -266,9 +284,16 @@ int run(const Options& options) {
   pg_options.data_dir = options.dir;
   pg_options.port = 5497;
   pg_options.database = "postgres";
+  pg_options.settings = options.pg_settings;
   store::EmbeddedPostgres postgres(pg_options);
   postgres.start();
   std::printf("PostgreSQL cluster in %s\n", options.dir.string().c_str());
+  for (const store::Settings* settings :
+       {&store::kJournalSettings, static_cast<const store::Settings*>(&options.pg_settings)}) {
+    std::printf("%s", settings == &store::kJournalSettings ? "  carbond defaults:" : "  --pg:");
+    for (const auto& [name, value] : *settings) std::printf(" %s=%s", name.c_str(), value.c_str());
+    std::printf("\n");
+  }
 
   // ---- 1 and 2: the writer alone, between two COPY ceilings -------------------------------
   {

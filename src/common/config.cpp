@@ -94,6 +94,18 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(storage, "postgres", config.postgres);
       read_if_present(storage, "embedded_os_user", config.embedded_os_user);
       read_if_present(storage, "embedded_port", config.embedded_port);
+      if (storage.contains("embedded_settings")) {
+        for (const auto& [name, value] : toml::find(storage, "embedded_settings").as_table()) {
+          const bool plain_name = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") ==
+                                                       std::string::npos;
+          if (!plain_name || !value.is_string()) {
+            throw std::runtime_error("storage.embedded_settings: \"" + name +
+                                     "\" must be a PostgreSQL setting name (lower case, digits, _ and .) with a "
+                                     "string value");
+          }
+          config.embedded_settings.emplace_back(name, toml::get<std::string>(value));
+        }
+      }
       read_if_present(storage, "journal_max_batch", config.journal_max_batch);
       read_if_present(storage, "journal_max_wait_us", config.journal_max_wait_us);
       read_if_present(storage, "journal_unavailable_after_ms", config.journal_unavailable_after_ms);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/types.h"
@@ -80,6 +81,9 @@ struct Config {
   std::string postgres;                                 ///< libpq conninfo; empty = embedded cluster
   std::string embedded_os_user;                         ///< OS user for the embedded cluster when root ("postgres")
   int embedded_port = 5432;                             ///< port number of the embedded cluster's Unix socket
+  /// [storage.embedded_settings]: PostgreSQL settings for the embedded cluster, over carbond's
+  /// defaults (store::kJournalSettings); names are PostgreSQL's, values strings.
+  std::vector<std::pair<std::string, std::string>> embedded_settings;
   std::string log_level = "info";                       ///< spdlog level name
   std::size_t command_ring_capacity = 65'536;           ///< gRPC → engine ring (power of two)
   std::size_t event_ring_capacity = 65'536;             ///< engine → journal writer ring (power of two)

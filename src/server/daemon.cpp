@@ -122,6 +122,7 @@ void Daemon::start() {
     options.data_dir = config_.data_dir;
     options.os_user = config_.embedded_os_user;
     options.port = config_.embedded_port;
+    options.settings = config_.embedded_settings;
     embedded_ = std::make_unique<store::EmbeddedPostgres>(options);
     embedded_->start();
     conninfo_ = embedded_->conninfo();

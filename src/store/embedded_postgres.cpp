@@ -426,6 +426,11 @@ void EmbeddedPostgres::write_config() {
             << "port = " << options_.port << "\n"
             << "unix_socket_directories = " << quote_conf_value(socket_dir_.string()) << "\n"
             << "unix_socket_permissions = 0700\n";
+        for (const Settings* settings : {&kJournalSettings, static_cast<const Settings*>(&options_.settings)}) {
+            for (const auto& [name, value] : *settings) {
+                out << name << " = " << quote_conf_value(value) << "\n";
+            }
+        }
         out.close();
         if (!out) {
             throw std::runtime_error("embedded postgres: cannot write " + tmp.string());

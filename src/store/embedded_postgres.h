@@ -2,9 +2,13 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace carbon::store {
+
+/// PostgreSQL settings as (name, value) pairs, in the order they are written.
+using Settings = std::vector<std::pair<std::string, std::string>>;
 
 /// Configuration of a PostgreSQL cluster owned by carbond.
 struct EmbeddedPostgresOptions {
@@ -18,6 +22,23 @@ struct EmbeddedPostgresOptions {
     int port = 5432;
     /// Database created on start() if missing and named by conninfo().
     std::string database = "carbond";
+    /// PostgreSQL settings written into the cluster's carbond.conf on every start, after
+    /// kJournalSettings (so a name given here overrides the default). Values are written quoted.
+    Settings settings;
+};
+
+/// The server settings an embedded cluster gets by default, for a write-mostly journal: WAL
+/// and checkpoints sized so a sustained load of group commits does not checkpoint every few
+/// seconds (each checkpoint makes the next write of every page log the whole page, and its
+/// writes compete with the commits). Durability settings (fsync, synchronous_commit,
+/// full_page_writes) keep PostgreSQL's safe defaults.
+inline const Settings kJournalSettings = {
+    {"shared_buffers", "256MB"},
+    {"wal_buffers", "32MB"},
+    {"max_wal_size", "8GB"},
+    {"min_wal_size", "1GB"},
+    {"checkpoint_timeout", "15min"},
+    {"checkpoint_completion_target", "0.9"},
 };
 
 /// A PostgreSQL cluster under carbond's data dir, reachable only through a private Unix socket, superuser "carbond".

@@ -17,7 +17,8 @@ namespace carbon::store {
 /// the projections (cash_accounts, holdings, orders) are deduplicated in
 /// memory (last value wins), so each touched row is written once per batch:
 /// orders entered by the batch itself by COPY straight into orders, the
-/// rest copied into session-local staging tables and upserted from there.
+/// rest copied into session-local staging tables and upserted from there (by
+/// prepared statements that empty the staging tables as they read them).
 /// Reconnects after a lost connection; on every (re)connect it reads the
 /// last committed sequence, so a batch whose COMMIT landed although its
 /// answer was lost is recognised and not written twice.
@@ -55,6 +56,7 @@ class PostgresJournal final : public engine::JournalSink {
   std::size_t market_statements_ = 0;  ///< how many statements market_sql_ holds
   Copy journal_, participants_, movements_, ledger_, trades_, new_orders_;  ///< straight into their tables
   Copy cash_, holdings_, orders_;  ///< into staging tables, then upserted
+  std::size_t staged_since_truncate_ = 0;  ///< rows staged since the staging tables were last truncated
 };
 
 /// The JSON payload journaled for an event.

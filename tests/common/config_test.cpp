@@ -213,7 +213,7 @@ TEST(ConfigTest, TheExampleConfigExplainsEveryKeyTheParserReads) {
   }
   EXPECT_GE(keys.size(), 30u) << "the pattern no longer finds the parser's keys";
   for (const std::string& key : keys) {
-    const std::regex explained("(^|\\n)(# )?(\\[+)?" + key + "(\\]+| = )");
+    const std::regex explained("(^|\\n)(# )?(\\[+)?([a-z_]+\\.)?" + key + "(\\]+| = )");
     EXPECT_TRUE(std::regex_search(example, explained)) << "deploy/carbond.example.toml does not explain \"" << key << "\"";
   }
 }
@@ -233,6 +233,21 @@ TEST(ConfigTest, FeesPerModeAndSideDefaultToNone) {
 TEST(ConfigTest, RejectsAFeeOutsideZeroToOneThousandBasisPoints) {
   EXPECT_THROW(load_config(write_config("fee-high", "[fees]\nlisted_buy_bps = 1001\n")), std::runtime_error);
   EXPECT_THROW(load_config(write_config("fee-negative", "[fees]\nblock_sell_bps = -1\n")), std::runtime_error);
+}
+
+TEST(ConfigTest, ReadsEmbeddedPostgresSettingsAndRejectsUnsafeNames) {
+  const Config config = load_config(write_config("pg-settings", R"(
+[storage.embedded_settings]
+max_wal_size = "16GB"
+)"));
+  ASSERT_EQ(config.embedded_settings.size(), 1U);
+  EXPECT_EQ(config.embedded_settings[0].first, "max_wal_size");
+  EXPECT_EQ(config.embedded_settings[0].second, "16GB");
+  // A name that could break out of the line it is written on, and a value that is not a string.
+  EXPECT_THROW(load_config(write_config("pg-bad-name", "[storage.embedded_settings]\n\"a = 1\\nb\" = \"x\"\n")),
+               std::runtime_error);
+  EXPECT_THROW(load_config(write_config("pg-bad-value", "[storage.embedded_settings]\nwork_mem = 64\n")),
+               std::runtime_error);
 }
 
 }  // namespace

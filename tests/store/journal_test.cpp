@@ -150,6 +150,37 @@ TEST_F(JournalTest, AnOrderTouchedManyTimesInABatchIsStoredWithItsLastState) {
   EXPECT_EQ(query(conn.get(), "SELECT reserved_fen FROM orders WHERE order_id = " + std::to_string(id)), "0");
 }
 
+TEST_F(JournalTest, ProjectionsStayRightAcrossManySmallBatchesAndTheStagingTablesTruncation) {
+  // One command per commit, each placing an order and cancelling the one
+  // before: every commit stages a cash row and an order row, and after a few
+  // thousand staged rows the writer truncates its staging tables mid-stream.
+  const auto buyer = funded_buyer();
+  const Principal trader{Role::trader, buyer.id, "B"};
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  std::vector<OrderId> ids;
+  for (int k = 0; k < 1'500; ++k) {
+    const std::size_t before = outcomes.size();
+    ids.push_back(run(trader, buy(5'000, 1, "o" + std::to_string(k))).reply.orders.at(0).id);
+    if (k > 0) {
+      ASSERT_TRUE(run(trader, engine::CancelOrder{ids[ids.size() - 2]}).reply.status.is_ok());
+    }
+    std::vector<const engine::Outcome*> batch;
+    for (std::size_t i = before; i < outcomes.size(); ++i) batch.push_back(outcomes[i].get());
+    ASSERT_TRUE(journal.commit(batch).is_ok()) << "batch " << k;
+  }
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders WHERE status = " +
+                                  std::to_string(static_cast<int>(OrderStatus::cancelled)) + " AND reserved_fen = 0"),
+            "1499");
+  EXPECT_EQ(query(conn.get(), "SELECT status FROM orders WHERE order_id = " + std::to_string(ids.back())),
+            std::to_string(static_cast<int>(exchange.order(ids.back())->status)));
+  const settlement::CashAccount cash = exchange.clearing().account(buyer.cash_account);
+  EXPECT_GT(cash.reserved.value, 0);
+  EXPECT_EQ(query(conn.get(), "SELECT available_fen || ' ' || reserved_fen FROM cash_accounts WHERE cash_account_id = " +
+                                  std::to_string(buyer.cash_account)),
+            std::to_string(cash.available.value) + " " + std::to_string(cash.reserved.value));
+}
+
 TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) {
   const auto buyer = funded_buyer();
   const auto seller =
