@@ -30,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <random>
@@ -181,6 +182,16 @@ class Workload {
 };
 
 /// A fresh database with the schema, its conninfo.
+/// Drops the databases of the phases before and checkpoints, so a phase is
+/// not measured against autovacuum of the rows an earlier phase left behind.
+void clear_earlier_phases(store::EmbeddedPostgres& postgres, std::initializer_list<const char*> names) {
+  store::PgConn admin = store::connect_or_throw(postgres.conninfo("postgres"));
+  for (const char* name : names) {
+    store::exec_or_throw(admin.get(), std::string("DROP DATABASE IF EXISTS ") + name, "drop database");
+  }
+  store::exec_or_throw(admin.get(), "CHECKPOINT", "checkpoint");
+}
+
 std::string create_database(store::EmbeddedPostgres& postgres, const std::string& name) {
   store::PgConn admin = store::connect_or_throw(postgres.conninfo("postgres"));
   store::exec_or_throw(admin.get(), "DROP DATABASE IF EXISTS " + name, "drop database");
@@ -365,6 +376,7 @@ int run(const Options& options) {
 
   // ---- 3: engine + writer, as fast as the rings take commands ------------------------------
   {
+    clear_earlier_phases(postgres, {"bench_writer"});
     Workload workload(options.cross_percent);
     const std::string conninfo = create_database(postgres, "bench_runtime");
     store::PostgresJournal journal(conninfo);
@@ -404,6 +416,7 @@ int run(const Options& options) {
 
   // ---- 4: acknowledgement latency at a fixed offered rate ----------------------------------
   {
+    clear_earlier_phases(postgres, {"bench_writer", "bench_runtime"});
     Workload workload(options.cross_percent);
     const std::string conninfo = create_database(postgres, "bench_latency");
     store::PostgresJournal journal(conninfo);
