@@ -1,5 +1,6 @@
 #include "server/audit.h"
 
+#include <future>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpc/grpc_security_constants.h>
@@ -59,6 +60,16 @@ void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* r
   writer.submit(std::move(entry), [reactor, status = std::move(status)](Status written) {
     reactor->Finish(to_grpc(written.is_ok() ? status : written));
   });
+}
+
+Status audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status) {
+  entry.code = status.code();
+  entry.message = status.message();
+  std::promise<Status> written;
+  std::future<Status> done = written.get_future();
+  writer.submit(std::move(entry), [&written](Status s) { written.set_value(std::move(s)); });
+  Status result = done.get();
+  return result.is_ok() ? status : result;
 }
 
 }  // namespace carbon::server

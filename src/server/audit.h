@@ -2,6 +2,7 @@
 /// What the audit log records of a call (see dispatch.h): every call of the
 /// staff roles (operator, registry authority, regulator, auditor), reads
 /// included, and the staff calls that the authorization table refuses.
+/// A stream's record (market data, order sessions) is written when it opens.
 /// A command's record is journaled by the engine with its events
 /// (engine::Outcome::audit); a read's record (it has no journal batch) is
 /// written by store::AuditWriter before the read is answered, and if it
@@ -44,5 +45,13 @@ void fill_audit(engine::Command& command, engine::AuditEntry&& entry);
 /// cannot be written. Never blocks the caller.
 void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* reactor, engine::AuditEntry entry,
                          Status status);
+
+/// Writes the audit record of a staff stream's opening with `status` as its
+/// outcome and waits until it is committed: a stream has no deferred answer
+/// to hold back the way a unary read does, and staff open streams rarely (one
+/// insert; bounded by the audit connection's timeouts when the database is
+/// away). Returns `status`, or UNAVAILABLE if the record could not be written
+/// (the stream must then not be opened).
+Status audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status);
 
 }  // namespace carbon::server

@@ -97,6 +97,44 @@ class DirectRead {
   std::optional<engine::AuditEntry> audit_;
 };
 
+/// The opening of a server stream (market data, order sessions):
+/// authenticates and authorizes when made; open() returns the outcome the
+/// stream starts or ends with, after a staff caller's audit record of it
+/// (served or refused) is committed (audit_stream_open: the gRPC thread waits
+/// for one insert). Unauthenticated and trader calls are not audited.
+class StreamOpen {
+ public:
+  StreamOpen(const ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
+             const google::protobuf::Message* request)
+      : writer_(context.audit_writer) {
+    admitted_ = context.auth.authenticate(*ctx, principal_);
+    if (!admitted_.is_ok()) return;
+    if (is_audited(principal_.role) && writer_ != nullptr) {
+      audit_ = audit_entry(principal_, *ctx, method, request, audit_now(context));
+    }
+    admitted_ = authorize(principal_.role, method);
+  }
+
+  /// OK if the caller is authenticated and the table lets its role call the method.
+  const Status& admitted() const { return admitted_; }
+  const engine::Principal& principal() const { return principal_; }
+
+  /// `outcome`, once a staff caller's record of it is committed; UNAVAILABLE
+  /// if the record cannot be written. Call once.
+  Status open(Status outcome) {
+    if (!audit_) return outcome;
+    Status result = audit_stream_open(*writer_, std::move(*audit_), std::move(outcome));
+    audit_.reset();
+    return result;
+  }
+
+ private:
+  store::AuditWriter* writer_;
+  engine::Principal principal_;
+  Status admitted_;
+  std::optional<engine::AuditEntry> audit_;
+};
+
 /// Authenticates and authorizes the call, builds the command with `make` and
 /// hands it to the engine. `precheck` is a stateless refusal decided by the
 /// caller (a bad page token, say), applied like validate(): malformed

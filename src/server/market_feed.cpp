@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "server/convert.h"
+#include "server/dispatch.h"
 #include "server/services.h"
 
 namespace carbon::server {
@@ -328,40 +329,59 @@ void MarketFeed::forget(const void* stream) {
 
 namespace {
 
-/// Authenticates and authorizes a stream call; the refusal, or nothing.
-std::optional<grpc::Status> refuse_caller(const ServiceContext& context, grpc::CallbackServerContext* ctx,
-                                          std::string_view method) {
-  engine::Principal principal;
-  Status status = context.auth.authenticate(*ctx, principal);
-  if (status.is_ok()) status = authorize(principal.role, method);
-  if (!status.is_ok()) return to_grpc(status);
-  if (context.feed == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "market data streams are off");
-  return std::nullopt;
+constexpr std::string_view kStreamDepth = "carbon.v1.MarketDataService/StreamDepth";
+constexpr std::string_view kStreamTrades = "carbon.v1.MarketDataService/StreamTrades";
+
+/// What the opening of a market data stream comes to before the feed takes it.
+Status precheck(const ServiceContext& context, const StreamOpen& open) {
+  if (!open.admitted().is_ok()) return open.admitted();
+  if (context.feed == nullptr) return Status{ErrorCode::unimplemented, "market data streams are off"};
+  return Status::ok();
 }
 
 }  // namespace
 
+Status MarketFeed::refusal(const std::string& instrument, bool all_instruments) const {
+  std::lock_guard lock(state_mutex_);
+  if (closed_) return Status{ErrorCode::unavailable, "carbond is shutting down"};
+  if (!(all_instruments && instrument.empty()) && !books_.contains(instrument)) {
+    return Status{ErrorCode::not_found, "unknown instrument \"" + instrument + "\""};
+  }
+  if (depth_subscribers_.size() + trade_subscribers_.size() >= options_.max_subscribers) {
+    return Status{ErrorCode::resource_exhausted, "the server's limit of market data subscribers is reached"};
+  }
+  return Status::ok();
+}
+
+// A staff caller's opening is audited (StreamOpen) with the outcome known
+// before the feed takes the stream: refused by the table or a check, or
+// served. The feed decides again when it takes the stream; a subscriber
+// limit reached in between ends the stream RESOURCE_EXHAUSTED although the
+// record says it was served.
 grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc::CallbackServerContext* ctx,
                                                                            const v1::StreamDepthRequest* request) {
-  if (auto refused = refuse_caller(context_, ctx, "carbon.v1.MarketDataService/StreamDepth")) {
-    return new RefusedStream<v1::BookSnapshot>(std::move(*refused));
+  StreamOpen open(context_, ctx, kStreamDepth, request);
+  Status outcome = precheck(context_, open);
+  if (outcome.is_ok() && request->instrument().empty()) {
+    outcome = Status{ErrorCode::invalid_argument, "instrument is required"};
   }
-  if (request->instrument().empty()) {
-    return new RefusedStream<v1::BookSnapshot>({grpc::StatusCode::INVALID_ARGUMENT, "instrument is required"});
-  }
+  if (outcome.is_ok()) outcome = context_.feed->refusal(request->instrument(), false);
+  outcome = open.open(std::move(outcome));
+  if (!outcome.is_ok()) return new RefusedStream<v1::BookSnapshot>(to_grpc(outcome));
   const std::size_t depth = request->depth() == 0 ? 5 : std::min<std::size_t>(request->depth(), 50);
   return context_.feed->stream_depth(request->instrument(), depth);
 }
 
 grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc::CallbackServerContext* ctx,
                                                                            const v1::StreamTradesRequest* request) {
-  if (auto refused = refuse_caller(context_, ctx, "carbon.v1.MarketDataService/StreamTrades")) {
-    return new RefusedStream<v1::PublicTrade>(std::move(*refused));
+  StreamOpen open(context_, ctx, kStreamTrades, request);
+  Status outcome = precheck(context_, open);
+  if (outcome.is_ok() && request->after_sequence() != 0) {
+    outcome = Status{ErrorCode::unimplemented, "after_sequence (replay) is not supported by this server build yet"};
   }
-  if (request->after_sequence() != 0) {
-    return new RefusedStream<v1::PublicTrade>(
-        {grpc::StatusCode::UNIMPLEMENTED, "after_sequence (replay) is not supported by this server build yet"});
-  }
+  if (outcome.is_ok()) outcome = context_.feed->refusal(request->instrument(), true);
+  outcome = open.open(std::move(outcome));
+  if (!outcome.is_ok()) return new RefusedStream<v1::PublicTrade>(to_grpc(outcome));
   return context_.feed->stream_trades(request->instrument());
 }
 

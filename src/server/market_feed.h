@@ -69,6 +69,10 @@ class MarketFeed {
 
   /// gRPC thread: starts a depth stream (the first message is the current
   /// snapshot). Validation and authorization are the caller's.
+  /// Why a stream of `instrument` (or of every instrument, when `all_instruments`
+  /// and it is empty) would be refused now (shutting down, unknown instrument,
+  /// subscriber limit); OK if it would be taken.
+  Status refusal(const std::string& instrument, bool all_instruments) const;
   grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth);
   /// gRPC thread: starts a trade stream of one instrument ("" = all).
   grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument);

@@ -10,6 +10,7 @@
 
 #include "engine/validation.h"
 #include "server/convert.h"
+#include "server/dispatch.h"
 #include "server/execution_reports.h"
 #include "server/order_requests.h"
 #include "server/services.h"
@@ -405,14 +406,19 @@ void OrderSessions::close_all() {
 
 grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* TradingService::OrderSession(
     grpc::CallbackServerContext* ctx) {
-  if (context_.sessions == nullptr) {
-    class Unavailable final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
-     public:
-      Unavailable() { Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "order sessions are not enabled")); }
-      void OnDone() override { delete this; }
-    };
-    return new Unavailable;
+  class Refused final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
+   public:
+    explicit Refused(grpc::Status status) { Finish(std::move(status)); }
+    void OnDone() override { delete this; }
+  };
+  // Only traders open sessions; a staff caller's attempt is audited as refused.
+  StreamOpen open(context_, ctx, "carbon.v1.TradingService/OrderSession", nullptr);
+  Status outcome = open.admitted();
+  if (outcome.is_ok() && context_.sessions == nullptr) {
+    outcome = Status{ErrorCode::unimplemented, "order sessions are not enabled"};
   }
+  outcome = open.open(std::move(outcome));
+  if (!outcome.is_ok()) return new Refused(to_grpc(outcome));
   return new OrderSessionStream(context_, *context_.sessions, ctx);
 }
 

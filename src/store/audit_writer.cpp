@@ -48,12 +48,11 @@ void AuditWriter::run() {
 
 Status AuditWriter::write(const engine::AuditEntry& e) {
   if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
-    conn_.reset(PQconnectdb(conninfo_.c_str()));
-    if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
-      Status s{ErrorCode::unavailable, std::string("audit log unreachable, the read is not answered unaudited: ") +
-                                           (conn_ ? PQerrorMessage(conn_.get()) : "out of memory")};
-      conn_.reset();
-      return s;
+    // Bounded, like the journal's: a read waits at most the connect timeout, then answers UNAVAILABLE.
+    std::string message;
+    conn_ = connect_bounded(conninfo_, message);
+    if (!conn_) {
+      return Status{ErrorCode::unavailable, "audit log unreachable, the read is not answered unaudited: " + message};
     }
   }
   const std::string values[] = {std::to_string(e.sequence),

@@ -503,18 +503,10 @@ Status PostgresJournal::fail(Status status) {
 
 Status PostgresJournal::connect_if_needed() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return Status::ok();
-  // Bounds on a dead or black-holed server, unless the conninfo sets its own
-  // (its values override these): the writer must get back to answering
-  // waiting callers UNAVAILABLE instead of hanging in connect() or send().
-  const char* const keywords[] = {"connect_timeout", "tcp_user_timeout", "dbname", nullptr};
-  const char* const values[] = {"5", "10000", conninfo_.c_str(), nullptr};
-  conn_.reset(PQconnectdbParams(keywords, values, 1));
-  if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
-    std::string message = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    conn_.reset();
-    return Status{ErrorCode::unavailable, "database unreachable: " + message};
-  }
+  // Bounded: the writer must get back to answering waiting callers UNAVAILABLE.
+  std::string message;
+  conn_ = connect_bounded(conninfo_, message);
+  if (!conn_) return Status{ErrorCode::unavailable, "database unreachable: " + message};
   PgResult result(PQexec(conn_.get(), session_setup().c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
   last_committed_ = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);

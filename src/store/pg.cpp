@@ -31,6 +31,18 @@ PgConn connect_or_throw(const std::string& conninfo) {
   return conn;
 }
 
+PgConn connect_bounded(const std::string& conninfo, std::string& error) {
+  // expand_dbname = 1: `conninfo` (the dbname value) is itself a connection
+  // string whose settings override the keywords before it.
+  const char* const keywords[] = {"connect_timeout", "tcp_user_timeout", "dbname", nullptr};
+  const char* const values[] = {"5", "10000", conninfo.c_str(), nullptr};
+  PgConn conn(PQconnectdbParams(keywords, values, 1));
+  if (conn && PQstatus(conn.get()) == CONNECTION_OK) return conn;
+  error = conn ? PQerrorMessage(conn.get()) : "out of memory";
+  while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  return nullptr;
+}
+
 PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what) {
   PgResult result(PQexec(conn, sql.c_str()));
   if (!result || !succeeded(result.get())) {

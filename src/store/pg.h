@@ -29,6 +29,13 @@ bool database_reachable(const std::string& conninfo);
 /// Opens a connection; throws std::runtime_error with libpq's message on failure.
 PgConn connect_or_throw(const std::string& conninfo);
 
+/// Opens a connection for a long-lived writer thread, bounded on a dead or
+/// black-holed server (connect_timeout 5 s, tcp_user_timeout 10 s, unless
+/// `conninfo` sets its own): the caller gets back to answering UNAVAILABLE
+/// instead of hanging in connect() or send(). On failure: nullptr and, in
+/// `error`, libpq's message without its trailing newline.
+PgConn connect_bounded(const std::string& conninfo, std::string& error);
+
 /// Runs a statement without parameters; throws std::runtime_error naming `what` on failure.
 PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what);
 

@@ -288,6 +288,65 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   EXPECT_EQ(regulator_deposits, 1);
 }
 
+TEST_F(AccessTest, StaffStreamOpeningsAreAuditedServedOrRefused) {
+  auto x = open();
+  const auto p = create(*x, "STREAM-1");
+
+  // A regulator watching trades: served, and recorded before the stream starts.
+  v1::StreamTradesRequest trades;
+  trades.set_instrument("CEA2024");
+  auto watching = RunningExchange::as(kRegulatorToken);
+  auto stream = x->market_data->StreamTrades(watching.get(), trades);
+  auto records = audit("/carbon.v1.MarketDataService/StreamTrades");
+  for (int k = 0; k < 50 && records.empty(); ++k) {  // the call is in flight until the server takes it
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    records = audit("/carbon.v1.MarketDataService/StreamTrades");
+  }
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].principal(), "regulator");
+  EXPECT_EQ(records[0].status_code(), 0);
+  EXPECT_NE(records[0].request_summary().find("CEA2024"), std::string::npos) << records[0].request_summary();
+  watching->TryCancel();
+  stream->Finish();
+
+  // Refused by a check (no instrument) and by the feed (unknown instrument): recorded with the refusal.
+  for (const char* instrument : {"", "NOPE"}) {
+    v1::StreamDepthRequest depth;
+    depth.set_instrument(instrument);
+    auto context = RunningExchange::as(kRegistryToken);
+    auto refused = x->market_data->StreamDepth(context.get(), depth);
+    v1::BookSnapshot none;
+    EXPECT_FALSE(refused->Read(&none));
+    EXPECT_EQ(refused->Finish().error_code(),
+              *instrument == '\0' ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::NOT_FOUND);
+  }
+  const auto depth_records = audit("/carbon.v1.MarketDataService/StreamDepth");
+  ASSERT_EQ(depth_records.size(), 2u);
+  EXPECT_EQ(depth_records[0].status_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_NE(depth_records[0].status_message().find("NOPE"), std::string::npos);
+  EXPECT_EQ(depth_records[1].status_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(depth_records[1].role(), v1::ROLE_REGISTRY_AUTHORITY);
+
+  // An operator opening an order session: refused by the table, and recorded.
+  auto operator_context = RunningExchange::as(kOperatorToken);
+  auto session = x->trading->OrderSession(operator_context.get());
+  v1::SessionResponse response;
+  EXPECT_FALSE(session->Read(&response));
+  EXPECT_EQ(session->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const auto session_records = audit("/carbon.v1.TradingService/OrderSession");
+  ASSERT_EQ(session_records.size(), 1u);
+  EXPECT_EQ(session_records[0].principal(), "ops");
+  EXPECT_EQ(session_records[0].status_code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+
+  // A trader's streams are not audited.
+  auto trader_context = RunningExchange::as(p.trader_token());
+  auto trader_stream = x->market_data->StreamTrades(trader_context.get(), trades);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  trader_context->TryCancel();
+  trader_stream->Finish();
+  EXPECT_EQ(audit("/carbon.v1.MarketDataService/StreamTrades").size(), 1u);
+}
+
 TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
   auto x = open();
   const auto p = create(*x, "READ-1");
