@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include <algorithm>
+#include <set>
 #include <stdexcept>
 #include <toml.hpp>
 
@@ -103,7 +105,22 @@ Config load_config(const std::filesystem::path& path) {
                                      "\" must be a PostgreSQL setting name (lower case, digits, _ and .) with a "
                                      "string value");
           }
-          config.embedded_settings.emplace_back(name, toml::get<std::string>(value));
+          // carbond owns where the cluster listens and which files it reads: the
+          // superuser it connects as is trusted on the private socket.
+          static const std::set<std::string> kReserved = {
+              "port", "listen_addresses", "unix_socket_directories", "unix_socket_permissions",
+              "unix_socket_group", "data_directory", "config_file", "hba_file", "ident_file",
+              "external_pid_file", "include", "include_dir", "include_if_exists"};
+          if (kReserved.contains(name)) {
+            throw std::runtime_error("storage.embedded_settings: \"" + name +
+                                     "\" is set by carbond for its embedded cluster and cannot be overridden");
+          }
+          const std::string text = toml::get<std::string>(value);
+          if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+            throw std::runtime_error("storage.embedded_settings: the value of \"" + name +
+                                     "\" must not contain control characters");
+          }
+          config.embedded_settings.emplace_back(name, text);
         }
       }
       read_if_present(storage, "journal_max_batch", config.journal_max_batch);

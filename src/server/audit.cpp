@@ -1,6 +1,5 @@
 #include "server/audit.h"
 
-#include <future>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpc/grpc_security_constants.h>
@@ -62,14 +61,13 @@ void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* r
   });
 }
 
-Status audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status) {
+void audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status,
+                       std::function<void(Status)> then) {
   entry.code = status.code();
   entry.message = status.message();
-  std::promise<Status> written;
-  std::future<Status> done = written.get_future();
-  writer.submit(std::move(entry), [&written](Status s) { written.set_value(std::move(s)); });
-  Status result = done.get();
-  return result.is_ok() ? status : result;
+  writer.submit(std::move(entry), [status = std::move(status), then = std::move(then)](Status written) {
+    then(written.is_ok() ? status : std::move(written));
+  });
 }
 
 }  // namespace carbon::server

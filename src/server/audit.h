@@ -12,6 +12,7 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -47,11 +48,11 @@ void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* r
                          Status status);
 
 /// Writes the audit record of a staff stream's opening with `status` as its
-/// outcome and waits until it is committed: a stream has no deferred answer
-/// to hold back the way a unary read does, and staff open streams rarely (one
-/// insert; bounded by the audit connection's timeouts when the database is
-/// away). Returns `status`, or UNAVAILABLE if the record could not be written
-/// (the stream must then not be opened).
-Status audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status);
+/// outcome; then calls `then` with `status`, or UNAVAILABLE if the record
+/// could not be written (the stream must then not run), on the audit
+/// writer's thread. Never blocks the caller: the stream holds its first
+/// message until `then` (see StreamOpen in dispatch.h).
+void audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status,
+                       std::function<void(Status)> then);
 
 }  // namespace carbon::server

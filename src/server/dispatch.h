@@ -98,10 +98,11 @@ class DirectRead {
 };
 
 /// The opening of a server stream (market data, order sessions):
-/// authenticates and authorizes when made; open() returns the outcome the
-/// stream starts or ends with, after a staff caller's audit record of it
-/// (served or refused) is committed (audit_stream_open: the gRPC thread waits
-/// for one insert). Unauthenticated and trader calls are not audited.
+/// authenticates and authorizes when made. A staff caller's opening is
+/// audited (audited() is true): record() writes the record of its outcome,
+/// served or refused, and the stream holds its first message (or its
+/// refusal) until the record is committed. Unauthenticated and trader calls
+/// are not audited.
 class StreamOpen {
  public:
   StreamOpen(const ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
@@ -118,14 +119,15 @@ class StreamOpen {
   /// OK if the caller is authenticated and the table lets its role call the method.
   const Status& admitted() const { return admitted_; }
   const engine::Principal& principal() const { return principal_; }
+  /// Whether the opening is audited; record() must then be called once.
+  bool audited() const { return audit_.has_value(); }
 
-  /// `outcome`, once a staff caller's record of it is committed; UNAVAILABLE
-  /// if the record cannot be written. Call once.
-  Status open(Status outcome) {
-    if (!audit_) return outcome;
-    Status result = audit_stream_open(*writer_, std::move(*audit_), std::move(outcome));
+  /// Writes the record with `outcome`; `then` gets `outcome`, or UNAVAILABLE
+  /// if the record cannot be written, on the audit writer's thread (at once,
+  /// on this one, while carbond stops).
+  void record(Status outcome, std::function<void(Status)> then) {
+    audit_stream_open(*writer_, std::move(*audit_), std::move(outcome), std::move(then));
     audit_.reset();
-    return result;
   }
 
  private:

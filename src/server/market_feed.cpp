@@ -21,6 +21,44 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
  public:
   FeedStream(MarketFeed* feed, std::size_t limit, bool conflate) : feed_(feed), limit_(limit), conflate_(conflate) {}
 
+  /// Before the stream is handed to gRPC: it writes nothing until audited(),
+  /// and is not deleted before audited() is called, whatever the client does.
+  void hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+    audit_pending_ = true;
+  }
+
+  /// The outcome of the held stream's audit record (any thread, once): OK
+  /// starts the writes; otherwise the stream ends with that status.
+  void audited(const Status& written) {
+    bool start = false;
+    bool gone = false;
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(mutex_);
+      audit_pending_ = false;
+      held_ = false;
+      if (done_) {
+        gone = true;
+      } else {
+        if (!written.is_ok() && !closing_) {
+          closing_ = true;
+          queue_.clear();
+          status_ = to_grpc(written);
+        }
+        start = next_write_locked();
+        finish = take_finish_locked();
+      }
+    }
+    if (gone) {
+      delete this;  // OnDone ran while the record was being written
+      return;
+    }
+    if (start) this->StartWrite(&current_);
+    if (finish) this->Finish(*finish);
+  }
+
   /// Queues a message; any thread, under the feed's state mutex (which keeps
   /// the stream alive). False if this overflowed the queue and the stream is ending.
   bool offer(Message message) {
@@ -87,12 +125,19 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
 
   void OnDone() override {
     feed_->forget(this);
+    {
+      std::lock_guard lock(mutex_);
+      if (audit_pending_) {
+        done_ = true;  // audited() deletes
+        return;
+      }
+    }
     delete this;
   }
 
  private:
   bool next_write_locked() {
-    if (closing_ || writing_ || queue_.empty()) return false;
+    if (held_ || closing_ || writing_ || queue_.empty()) return false;
     current_ = std::move(queue_.front());
     queue_.pop_front();
     writing_ = true;
@@ -113,6 +158,9 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
+  bool held_ = false;           ///< writes wait for audited()
+  bool audit_pending_ = false;  ///< audited() not called yet: OnDone must not delete
+  bool done_ = false;           ///< OnDone ran
   grpc::Status status_;
 };
 
@@ -123,6 +171,14 @@ template <typename Message>
 class RefusedStream final : public grpc::ServerWriteReactor<Message> {
  public:
   explicit RefusedStream(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+/// A stream refused once its audit record is written: finish() is called once, from the audit writer.
+template <typename Message>
+class DeferredRefusal final : public grpc::ServerWriteReactor<Message> {
+ public:
+  void finish(const Status& status) { this->Finish(to_grpc(status)); }
   void OnDone() override { delete this; }
 };
 
@@ -283,7 +339,8 @@ v1::BookSnapshot MarketFeed::snapshot_locked(const std::string& instrument, std:
 }
 
 grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::string& instrument,
-                                                                      std::size_t depth) {
+                                                                      std::size_t depth,
+                                                                      std::function<void(Status)>* on_audited) {
   std::lock_guard lock(state_mutex_);
   if (closed_) return new RefusedStream<v1::BookSnapshot>({grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"});
   auto book = books_.find(instrument);
@@ -296,6 +353,10 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::
         {grpc::StatusCode::RESOURCE_EXHAUSTED, "the server's limit of market data subscribers is reached"});
   }
   auto* stream = new FeedStream<v1::BookSnapshot>(this, 1, true);
+  if (on_audited != nullptr) {
+    stream->hold();
+    *on_audited = [stream](const Status& written) { stream->audited(written); };
+  }
   DepthSubscriber subscriber{stream, instrument, depth, book->second.depth(Side::buy, depth),
                              book->second.depth(Side::sell, depth)};
   stream->offer(snapshot_locked(instrument, depth));
@@ -303,7 +364,8 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::
   return stream;
 }
 
-grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument) {
+grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument,
+                                                                      std::function<void(Status)>* on_audited) {
   std::lock_guard lock(state_mutex_);
   if (closed_) return new RefusedStream<v1::PublicTrade>({grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"});
   if (!instrument.empty() && !books_.contains(instrument)) {
@@ -315,6 +377,10 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::
         {grpc::StatusCode::RESOURCE_EXHAUSTED, "the server's limit of market data subscribers is reached"});
   }
   auto* stream = new FeedStream<v1::PublicTrade>(this, options_.trade_queue_limit, false);
+  if (on_audited != nullptr) {
+    stream->hold();
+    *on_audited = [stream](const Status& written) { stream->audited(written); };
+  }
   trade_subscribers_.push_back(TradeSubscriber{stream, instrument});
   return stream;
 }
@@ -337,6 +403,29 @@ Status precheck(const ServiceContext& context, const StreamOpen& open) {
   if (!open.admitted().is_ok()) return open.admitted();
   if (context.feed == nullptr) return Status{ErrorCode::unimplemented, "market data streams are off"};
   return Status::ok();
+}
+
+/// A refused opening: at once, or once a staff caller's record of the refusal is written.
+template <typename Message>
+grpc::ServerWriteReactor<Message>* refuse(StreamOpen& open, Status outcome) {
+  if (!open.audited()) return new RefusedStream<Message>(to_grpc(outcome));
+  auto* refused = new DeferredRefusal<Message>();
+  open.record(std::move(outcome), [refused](const Status& status) { refused->finish(status); });
+  return refused;
+}
+
+/// A served opening: `take(on_audited)` hands the stream to the feed; a staff
+/// caller's stream holds its messages until the record is written, and ends
+/// UNAVAILABLE if it cannot be.
+template <typename Message, typename Take>
+grpc::ServerWriteReactor<Message>* serve(StreamOpen& open, Take take) {
+  if (!open.audited()) return take(nullptr);
+  std::function<void(Status)> release;
+  grpc::ServerWriteReactor<Message>* stream = take(&release);
+  open.record(Status::ok(), [release = std::move(release)](const Status& written) {
+    if (release) release(written);  // empty: the feed refused the stream in the meantime
+  });
+  return stream;
 }
 
 }  // namespace
@@ -366,10 +455,11 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc:
     outcome = Status{ErrorCode::invalid_argument, "instrument is required"};
   }
   if (outcome.is_ok()) outcome = context_.feed->refusal(request->instrument(), false);
-  outcome = open.open(std::move(outcome));
-  if (!outcome.is_ok()) return new RefusedStream<v1::BookSnapshot>(to_grpc(outcome));
+  if (!outcome.is_ok()) return refuse<v1::BookSnapshot>(open, std::move(outcome));
   const std::size_t depth = request->depth() == 0 ? 5 : std::min<std::size_t>(request->depth(), 50);
-  return context_.feed->stream_depth(request->instrument(), depth);
+  return serve<v1::BookSnapshot>(open, [&](std::function<void(Status)>* on_audited) {
+    return context_.feed->stream_depth(request->instrument(), depth, on_audited);
+  });
 }
 
 grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc::CallbackServerContext* ctx,
@@ -380,9 +470,10 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc:
     outcome = Status{ErrorCode::unimplemented, "after_sequence (replay) is not supported by this server build yet"};
   }
   if (outcome.is_ok()) outcome = context_.feed->refusal(request->instrument(), true);
-  outcome = open.open(std::move(outcome));
-  if (!outcome.is_ok()) return new RefusedStream<v1::PublicTrade>(to_grpc(outcome));
-  return context_.feed->stream_trades(request->instrument());
+  if (!outcome.is_ok()) return refuse<v1::PublicTrade>(open, std::move(outcome));
+  return serve<v1::PublicTrade>(open, [&](std::function<void(Status)>* on_audited) {
+    return context_.feed->stream_trades(request->instrument(), on_audited);
+  });
 }
 
 MarketFeed::Stats MarketFeed::stats() const {

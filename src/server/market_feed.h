@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
@@ -67,15 +68,20 @@ class MarketFeed {
   /// The mirrored top `depth` levels of `instrument` (any thread; tests, GetBook checks).
   v1::BookSnapshot snapshot(const std::string& instrument, std::size_t depth) const;
 
-  /// gRPC thread: starts a depth stream (the first message is the current
-  /// snapshot). Validation and authorization are the caller's.
   /// Why a stream of `instrument` (or of every instrument, when `all_instruments`
   /// and it is empty) would be refused now (shutting down, unknown instrument,
   /// subscriber limit); OK if it would be taken.
   Status refusal(const std::string& instrument, bool all_instruments) const;
-  grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth);
+  /// gRPC thread: starts a depth stream (the first message is the current
+  /// snapshot). Validation and authorization are the caller's. With `on_audited`, a stream the feed takes writes nothing until the
+  /// function it sets there is called with the outcome of the opening's audit
+  /// record (OK: it starts; otherwise it ends with that status); a stream the
+  /// feed refuses leaves it empty.
+  grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth,
+                                                           std::function<void(Status)>* on_audited = nullptr);
   /// gRPC thread: starts a trade stream of one instrument ("" = all).
-  grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument);
+  grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument,
+                                                           std::function<void(Status)>* on_audited = nullptr);
 
   /// Called by a stream when it is done; the feed forgets it.
   void forget(const void* stream);

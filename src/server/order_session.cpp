@@ -406,19 +406,32 @@ void OrderSessions::close_all() {
 
 grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* TradingService::OrderSession(
     grpc::CallbackServerContext* ctx) {
+  /// A refused session; finish() is called once (at once, or by the audit writer).
   class Refused final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
    public:
-    explicit Refused(grpc::Status status) { Finish(std::move(status)); }
+    void finish(const Status& status) { Finish(to_grpc(status)); }
     void OnDone() override { delete this; }
   };
-  // Only traders open sessions; a staff caller's attempt is audited as refused.
+  // Only traders open sessions (the table): a staff caller's attempt is
+  // refused, and answered once its audit record is written.
   StreamOpen open(context_, ctx, "carbon.v1.TradingService/OrderSession", nullptr);
   Status outcome = open.admitted();
   if (outcome.is_ok() && context_.sessions == nullptr) {
     outcome = Status{ErrorCode::unimplemented, "order sessions are not enabled"};
   }
-  outcome = open.open(std::move(outcome));
-  if (!outcome.is_ok()) return new Refused(to_grpc(outcome));
+  if (!outcome.is_ok()) {
+    auto* refused = new Refused;
+    if (open.audited()) {
+      open.record(std::move(outcome), [refused](const Status& status) { refused->finish(status); });
+    } else {
+      refused->finish(outcome);
+    }
+    return refused;
+  }
+  if (open.audited()) {
+    // Not reached while the table admits traders only; recorded without holding the session back.
+    open.record(Status::ok(), [](const Status&) {});
+  }
   return new OrderSessionStream(context_, *context_.sessions, ctx);
 }
 

@@ -23,11 +23,20 @@ AuditWriter::~AuditWriter() {
 }
 
 void AuditWriter::submit(engine::AuditEntry entry, Done done) {
+  bool queued = false;
   {
     std::lock_guard lock(mutex_);
-    queue_.emplace_back(std::move(entry), std::move(done));
+    if (!stopping_) {
+      queue_.emplace_back(std::move(entry), std::move(done));
+      queued = true;
+    }
   }
-  wake_.notify_one();
+  if (queued) {
+    wake_.notify_one();
+  } else {
+    // Stopping: the writer thread may be gone, and a Done never called would strand its caller.
+    done(Status{ErrorCode::unavailable, "carbond is stopping: the call is not answered unaudited"});
+  }
 }
 
 void AuditWriter::run() {

@@ -31,7 +31,8 @@ class AuditWriter {
   AuditWriter(const AuditWriter&) = delete;
   AuditWriter& operator=(const AuditWriter&) = delete;
 
-  /// Queues `entry` (its sequence is 0: a read); any thread.
+  /// Queues `entry` (its sequence is 0: a read); any thread. While the writer
+  /// is being destroyed, calls `done` at once, on the caller's thread, with UNAVAILABLE.
   void submit(engine::AuditEntry entry, Done done);
 
  private:

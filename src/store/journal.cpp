@@ -731,7 +731,7 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
   statements += market_statements_;
   sql += ";COMMIT";
   if (Status s = send(sql, copies, statements); !s.is_ok()) return fail(std::move(s));
-  staged_since_truncate_ = truncate_staging ? 0 : staged_since_truncate_ + staged;
+  staged_since_truncate_ = truncate_staging ? staged : staged_since_truncate_ + staged;  // staged after the TRUNCATE
   last_committed_ = last;
   return Status::ok();
 }

@@ -248,6 +248,15 @@ max_wal_size = "16GB"
                std::runtime_error);
   EXPECT_THROW(load_config(write_config("pg-bad-value", "[storage.embedded_settings]\nwork_mem = 64\n")),
                std::runtime_error);
+  // What carbond sets itself (where the cluster listens, which files it reads), and control characters.
+  for (const char* reserved : {"port", "listen_addresses", "unix_socket_permissions", "hba_file", "include"}) {
+    EXPECT_THROW(load_config(write_config("pg-reserved", std::string("[storage.embedded_settings]\n") + reserved +
+                                                             " = \"x\"\n")),
+                 std::runtime_error)
+        << reserved;
+  }
+  EXPECT_THROW(load_config(write_config("pg-newline", "[storage.embedded_settings]\nwork_mem = \"64MB\\nport = 1\"\n")),
+               std::runtime_error);
 }
 
 }  // namespace

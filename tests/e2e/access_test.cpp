@@ -345,6 +345,25 @@ TEST_F(AccessTest, StaffStreamOpeningsAreAuditedServedOrRefused) {
   trader_context->TryCancel();
   trader_stream->Finish();
   EXPECT_EQ(audit("/carbon.v1.MarketDataService/StreamTrades").size(), 1u);
+
+  // A record that cannot be written: the stream sends nothing and ends UNAVAILABLE, served or refused.
+  db.query("ALTER TABLE audit_log ADD CONSTRAINT test_no_stream_records"
+           " CHECK (method NOT LIKE '%MarketDataService/Stream%') NOT VALID");
+  auto unaudited_context = RunningExchange::as(kRegulatorToken);
+  auto unaudited = x->market_data->StreamTrades(unaudited_context.get(), trades);
+  v1::PublicTrade nothing;
+  EXPECT_FALSE(unaudited->Read(&nothing));
+  const grpc::Status unaudited_status = unaudited->Finish();
+  EXPECT_EQ(unaudited_status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(unaudited_status.error_message().find("unaudited"), std::string::npos) << unaudited_status.error_message();
+  v1::StreamDepthRequest no_instrument;
+  auto refused_context = RunningExchange::as(kRegulatorToken);
+  auto refused = x->market_data->StreamDepth(refused_context.get(), no_instrument);
+  v1::BookSnapshot no_book;
+  EXPECT_FALSE(refused->Read(&no_book));
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  db.query("ALTER TABLE audit_log DROP CONSTRAINT test_no_stream_records");
+  EXPECT_EQ(audit("/carbon.v1.MarketDataService/StreamTrades").size(), 1u);
 }
 
 TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
