@@ -40,15 +40,11 @@ struct SessionBatch {
 /// no new batch is accepted (a message read after that is dropped).
 class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
  public:
-  OrderSessionStream(const ServiceContext& context, OrderSessions& sessions, grpc::CallbackServerContext* call)
-      : context_(context), sessions_(sessions), options_(sessions.options()), call_(call) {
-    Status status = context_.auth.authenticate(*call, principal_);
-    if (status.is_ok()) status = authorize(principal_.role, "carbon.v1.TradingService/OrderSession");
-    if (!status.is_ok()) {
-      finished_ = true;
-      Finish(to_grpc(status));
-      return;
-    }
+  /// `principal`: the caller, authenticated and admitted by the table (TradingService::OrderSession).
+  OrderSessionStream(const ServiceContext& context, OrderSessions& sessions, grpc::CallbackServerContext* call,
+                     engine::Principal principal)
+      : context_(context), sessions_(sessions), options_(sessions.options()), principal_(std::move(principal)),
+        call_(call) {
     if (!sessions_.add(principal_.participant, this)) {
       finished_ = true;
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"));
@@ -432,7 +428,7 @@ grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* TradingService
     // Not reached while the table admits traders only; recorded without holding the session back.
     open.record(Status::ok(), [](const Status&) {});
   }
-  return new OrderSessionStream(context_, *context_.sessions, ctx);
+  return new OrderSessionStream(context_, *context_.sessions, ctx, open.principal());
 }
 
 }  // namespace carbon::server
