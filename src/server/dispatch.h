@@ -58,55 +58,14 @@ class UnaryCompletion final : public engine::Completion {
   std::optional<engine::AuditEntry> read_audit_;
 };
 
-/// A read answered on the gRPC thread itself (from PostgreSQL or constants,
-/// no engine command): authenticates and authorizes when made; finish()
-/// answers, after a staff caller's audit record (refusals included) is
-/// written. Unauthenticated calls are not audited.
-class DirectRead {
+/// A call outside the engine's dispatch (direct reads, stream openings):
+/// authenticates and authorizes when made and, for a staff caller, prepares
+/// its audit record (refusals by the table included). Unauthenticated and
+/// trader calls are not audited.
+class AdmittedCall {
  public:
-  DirectRead(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
-             const google::protobuf::Message* request)
-      : writer_(context.audit_writer), reactor_(ctx->DefaultReactor()) {
-    admitted_ = context.auth.authenticate(*ctx, principal_);
-    if (!admitted_.is_ok()) return;
-    if (is_audited(principal_.role) && writer_ != nullptr) {
-      audit_ = audit_entry(principal_, *ctx, method, request, audit_now(context));
-    }
-    admitted_ = authorize(principal_.role, method);
-  }
-
-  /// OK if the caller is authenticated and the table lets its role call the method.
-  const Status& admitted() const { return admitted_; }
-  const engine::Principal& principal() const { return principal_; }
-
-  /// Answers `status` (and whatever the response holds), audited if the caller is staff.
-  grpc::ServerUnaryReactor* finish(Status status) {
-    if (audit_) {
-      finish_audited_read(*writer_, reactor_, std::move(*audit_), std::move(status));
-    } else {
-      reactor_->Finish(to_grpc(status));
-    }
-    return reactor_;
-  }
-
- private:
-  store::AuditWriter* writer_;
-  grpc::ServerUnaryReactor* reactor_;
-  engine::Principal principal_;
-  Status admitted_;
-  std::optional<engine::AuditEntry> audit_;
-};
-
-/// The opening of a server stream (market data, order sessions):
-/// authenticates and authorizes when made. A staff caller's opening is
-/// audited (audited() is true): record() writes the record of its outcome,
-/// served or refused, and the stream holds its first message (or its
-/// refusal) until the record is committed. Unauthenticated and trader calls
-/// are not audited.
-class StreamOpen {
- public:
-  StreamOpen(const ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
-             const google::protobuf::Message* request)
+  AdmittedCall(const ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
+               const google::protobuf::Message* request)
       : writer_(context.audit_writer) {
     admitted_ = context.auth.authenticate(*ctx, principal_);
     if (!admitted_.is_ok()) return;
@@ -119,6 +78,45 @@ class StreamOpen {
   /// OK if the caller is authenticated and the table lets its role call the method.
   const Status& admitted() const { return admitted_; }
   const engine::Principal& principal() const { return principal_; }
+
+ protected:
+  store::AuditWriter* writer_;
+  engine::Principal principal_;
+  Status admitted_;
+  std::optional<engine::AuditEntry> audit_;
+};
+
+/// A read answered on the gRPC thread itself (from PostgreSQL or constants,
+/// no engine command); finish() answers, after a staff caller's audit record
+/// (refusals included) is written.
+class DirectRead : public AdmittedCall {
+ public:
+  DirectRead(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
+             const google::protobuf::Message* request)
+      : AdmittedCall(context, ctx, method, request), reactor_(ctx->DefaultReactor()) {}
+
+  /// Answers `status` (and whatever the response holds), audited if the caller is staff.
+  grpc::ServerUnaryReactor* finish(Status status) {
+    if (audit_) {
+      finish_audited_read(*writer_, reactor_, std::move(*audit_), std::move(status));
+    } else {
+      reactor_->Finish(to_grpc(status));
+    }
+    return reactor_;
+  }
+
+ private:
+  grpc::ServerUnaryReactor* reactor_;
+};
+
+/// The opening of a server stream (market data, order sessions). A staff
+/// caller's opening is audited (audited() is true): record() writes the
+/// record of its outcome, served or refused, and the stream holds its first
+/// message (or its refusal) until the record is committed.
+class StreamOpen : public AdmittedCall {
+ public:
+  using AdmittedCall::AdmittedCall;
+
   /// Whether the opening is audited; record() must then be called once.
   bool audited() const { return audit_.has_value(); }
 
@@ -129,12 +127,6 @@ class StreamOpen {
     audit_stream_open(*writer_, std::move(*audit_), std::move(outcome), std::move(then));
     audit_.reset();
   }
-
- private:
-  store::AuditWriter* writer_;
-  engine::Principal principal_;
-  Status admitted_;
-  std::optional<engine::AuditEntry> audit_;
 };
 
 /// Authenticates and authorizes the call, builds the command with `make` and

@@ -166,18 +166,13 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
 
 namespace {
 
-/// A stream refused at its start.
+/// A refused stream: at its start, or (default-constructed) once finish() is
+/// called, from the audit writer when the refusal's record is written.
 template <typename Message>
 class RefusedStream final : public grpc::ServerWriteReactor<Message> {
  public:
+  RefusedStream() = default;
   explicit RefusedStream(grpc::Status status) { this->Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
-
-/// A stream refused once its audit record is written: finish() is called once, from the audit writer.
-template <typename Message>
-class DeferredRefusal final : public grpc::ServerWriteReactor<Message> {
- public:
   void finish(const Status& status) { this->Finish(to_grpc(status)); }
   void OnDone() override { delete this; }
 };
@@ -409,7 +404,7 @@ Status precheck(const ServiceContext& context, const StreamOpen& open) {
 template <typename Message>
 grpc::ServerWriteReactor<Message>* refuse(StreamOpen& open, Status outcome) {
   if (!open.audited()) return new RefusedStream<Message>(to_grpc(outcome));
-  auto* refused = new DeferredRefusal<Message>();
+  auto* refused = new RefusedStream<Message>();
   open.record(std::move(outcome), [refused](const Status& status) { refused->finish(status); });
   return refused;
 }

@@ -20,6 +20,15 @@ int hex_value(char c) {
 
 }  // namespace
 
+namespace {
+
+/// libpq's messages end in a newline.
+void trim_trailing_newlines(std::string& message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+}
+
+}  // namespace
+
 bool database_reachable(const std::string& conninfo) { return PQping(conninfo.c_str()) == PQPING_OK; }
 
 PgConn connect_or_throw(const std::string& conninfo) {
@@ -39,7 +48,7 @@ PgConn connect_bounded(const std::string& conninfo, std::string& error) {
   PgConn conn(PQconnectdbParams(keywords, values, 1));
   if (conn && PQstatus(conn.get()) == CONNECTION_OK) return conn;
   error = conn ? PQerrorMessage(conn.get()) : "out of memory";
-  while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  trim_trailing_newlines(error);
   return nullptr;
 }
 
@@ -68,7 +77,7 @@ Status status_from_result(const PGresult* result, PGconn* conn) {
   const char* sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string message = result ? PQresultErrorMessage(result) : "";
   if (message.empty()) message = PQerrorMessage(conn);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  trim_trailing_newlines(message);
   if (PQstatus(conn) != CONNECTION_OK || sqlstate == nullptr) {
     return Status{ErrorCode::unavailable, "database unreachable: " + message};
   }
