@@ -18,10 +18,11 @@
 //
 // Usage: journal_bench [--orders N] [--batch B] [--rate R] [--seconds S]
 //                      [--max-wait-us W] [--cross-percent P] [--dir DIR]
-//                      [--pg NAME=VALUE]... [--pg-defaults]
+//                      [--pg NAME=VALUE]... [--pg-defaults] [--statements]
 //   --pg sets one PostgreSQL setting over carbond's embedded defaults
 //   (store::kJournalSettings); --pg-defaults puts PostgreSQL's own defaults
-//   back for those, to compare.
+//   back for those, to compare. --statements loads pg_stat_statements and
+//   prints where the server spent the writer phase's time, statement by statement.
 
 #include <algorithm>
 #include <cstdint>
@@ -69,6 +70,7 @@ struct Options {
   int seconds = 10;
   int max_wait_us = 0;
   int cross_percent = 20;
+  bool statements = false;
   std::filesystem::path dir;
   std::vector<std::pair<std::string, std::string>> pg_settings;
 };
@@ -89,6 +91,11 @@ Options parse(int argc, char** argv) {
     else if (arg == "--max-wait-us") o.max_wait_us = std::stoi(value());
     else if (arg == "--cross-percent") o.cross_percent = std::stoi(value());
     else if (arg == "--dir") o.dir = value();
+    else if (arg == "--statements") {
+      o.statements = true;
+      o.pg_settings.emplace_back("shared_preload_libraries", "pg_stat_statements");
+      o.pg_settings.emplace_back("pg_stat_statements.track_utility", "on");
+    }
     else if (arg == "--pg") {
       const std::string setting = value();
       const auto eq = setting.find('=');
@@ -206,37 +213,26 @@ void commit_or_throw(store::PostgresJournal& journal, const std::vector<const en
   if (Status s = journal.commit(batch); !s.is_ok()) throw std::runtime_error("commit: " + s.message());
 }
 
-/// The ceiling: every journal row of `outcomes` by one binary COPY into an
-/// empty table shaped like journal, committed once. Returns rows per second.
-/// With `payload_as_jsonb` the table's payload column is jsonb instead of json
-/// (not the schema since migration 0008: a reference for what jsonb's parsing costs).
+/// The ceiling: every journal row of `outcomes` (one per command, its events
+/// as the writer encodes them) by one binary COPY into an empty table shaped
+/// like journal_commands, committed once. Returns rows per second.
 double copy_ceiling(const std::string& conninfo, const std::vector<const engine::Outcome*>& outcomes,
-                    const std::string& table, bool payload_as_jsonb = false) {
+                    const std::string& table) {
   store::PgConn conn = store::connect_or_throw(conninfo);
   store::exec_or_throw(conn.get(), "DROP TABLE IF EXISTS " + table, "drop ceiling table");
-  store::exec_or_throw(conn.get(), "CREATE TABLE " + table + " (LIKE journal INCLUDING ALL)", "create ceiling table");
-  if (payload_as_jsonb) {
-    store::exec_or_throw(conn.get(), "ALTER TABLE " + table + " ALTER payload TYPE jsonb USING payload::jsonb", "payload as jsonb");
-  }
+  store::exec_or_throw(conn.get(), "CREATE TABLE " + table + " (LIKE journal_commands INCLUDING ALL) WITH (toast_tuple_target = 8160)",
+                       "create ceiling table");
   const auto start = Clock::now();
   store::BinaryCopy copy;
-  std::size_t rows = 0;
+  std::string events;
   for (const engine::Outcome* outcome : outcomes) {
-    std::int64_t index = 0;
-    for (const engine::Event& event : outcome->events) {
-      copy.begin_row(5);
-      copy.i64(static_cast<std::int64_t>(outcome->sequence));
-      copy.i32(index++);
-      copy.i64(outcome->at);
-      copy.text(engine::event_name(event));
-      if (payload_as_jsonb) {
-        copy.jsonb(store::event_payload_json(event));
-      } else {
-        copy.text(store::event_payload_json(event));
-      }
-      ++rows;
-    }
+    copy.begin_row(3);
+    copy.i64(static_cast<std::int64_t>(outcome->sequence));
+    copy.i64(outcome->at);
+    store::append_events(events, outcome->events);
+    copy.text(events);
   }
+  const std::size_t rows = outcomes.size();
   store::exec_or_throw(conn.get(), "BEGIN", "begin");
   store::PgResult copying(PQexec(conn.get(), ("COPY " + table + " FROM STDIN (FORMAT binary)").c_str()));
   if (PQresultStatus(copying.get()) != PGRES_COPY_IN) throw std::runtime_error(PQerrorMessage(conn.get()));
@@ -280,6 +276,31 @@ class TimedCompletion final : public engine::Completion {
   std::atomic<std::size_t>* done = nullptr;
 };
 
+/// Times every commit of the sink it wraps (writer thread only), so the
+/// latency phase can tell slow commits from queueing behind them.
+class TimedSink final : public engine::JournalSink {
+ public:
+  explicit TimedSink(engine::JournalSink& inner) : inner_(inner) { commits_.reserve(1 << 16); }
+  Status commit(const std::vector<const engine::Outcome*>& batch) override {
+    const auto begin = Clock::now();
+    Status status = inner_.commit(batch);
+    commits_.push_back({begin, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - begin).count(),
+                        batch.size()});
+    return status;
+  }
+  struct Commit {
+    Clock::time_point begin;
+    std::int64_t micros;
+    std::size_t commands;
+  };
+  /// Read after the runtime stopped.
+  const std::vector<Commit>& commits() const { return commits_; }
+
+ private:
+  engine::JournalSink& inner_;
+  std::vector<Commit> commits_;
+};
+
 void wait_for(const std::atomic<std::size_t>& done, std::size_t target) {
   const auto give_up = Clock::now() + std::chrono::minutes(5);
   while (done.load(std::memory_order_acquire) < target) {
@@ -316,7 +337,7 @@ int run(const Options& options) {
     std::vector<std::unique_ptr<engine::Outcome>> outcomes;
     outcomes.reserve(options.orders);
     std::map<std::string, std::size_t> kinds;
-    std::size_t rows = 0, rejected = 0;
+    std::size_t events = 0, rejected = 0;
     const auto generate_start = Clock::now();
     for (std::size_t k = 0; k < options.orders; ++k) {
       outcomes.push_back(std::make_unique<engine::Outcome>(workload.execute(workload.next_order())));
@@ -330,11 +351,12 @@ int run(const Options& options) {
     for (const auto& o : outcomes) {
       if (o->events.empty()) continue;
       journaled.push_back(o.get());
-      rows += o->events.size();
+      events += o->events.size();
       for (const auto& e : o->events) ++kinds[engine::event_name(e)];
     }
-    std::printf("\nworkload: %zu orders (%zu rejected) -> %zu journal rows (%.2f per order), engine %.0f orders/s\n",
-                options.orders, rejected, rows, static_cast<double>(rows) / static_cast<double>(options.orders),
+    std::printf("\nworkload: %zu orders (%zu rejected) -> %zu journal rows (one per command) holding %zu events"
+                " (%.2f per order), engine %.0f orders/s\n",
+                options.orders, rejected, journaled.size(), events, static_cast<double>(events) / static_cast<double>(options.orders),
                 static_cast<double>(options.orders) / generate_seconds);
     for (const auto& [kind, count] : kinds) std::printf("  %-16s %zu\n", kind.c_str(), count);
 
@@ -343,6 +365,10 @@ int run(const Options& options) {
     store::PgConn probe = store::connect_or_throw(conninfo);
     const std::string wal_before =
         PQgetvalue(store::exec_or_throw(probe.get(), "SELECT pg_current_wal_lsn()", "wal position").get(), 0, 0);
+    if (options.statements) {
+      store::exec_or_throw(probe.get(), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "pg_stat_statements");
+      store::exec_or_throw(probe.get(), "SELECT pg_stat_statements_reset()", "reset statements");
+    }
     const auto start = Clock::now();
     std::size_t batches = 0;
     for (std::size_t at = 0; at < journaled.size(); at += options.batch) {
@@ -359,9 +385,22 @@ int run(const Options& options) {
             .get(),
         0, 0));
 
+    if (options.statements) {
+      store::PgResult top = store::exec_or_throw(
+          probe.get(),
+          "SELECT round(100 * total_exec_time / sum(total_exec_time) OVER ())::int, round(total_exec_time)::bigint,"
+          " rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements"
+          " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+          " ORDER BY total_exec_time DESC LIMIT 12",
+          "read pg_stat_statements");
+      std::printf("\nserver time by statement (writer phase; %% of the total, ms, rows):\n");
+      for (int r = 0; r < PQntuples(top.get()); ++r) {
+        std::printf("  %3s%%  %7s ms  %8s rows  %s\n", PQgetvalue(top.get(), r, 0), PQgetvalue(top.get(), r, 1),
+                    PQgetvalue(top.get(), r, 2), PQgetvalue(top.get(), r, 3));
+      }
+    }
     const double ceiling_after = copy_ceiling(conninfo, journaled, "journal_ceiling_after");
-    const double ceiling_jsonb = copy_ceiling(conninfo, journaled, "journal_ceiling_jsonb", true);
-    const double writer_rows = static_cast<double>(rows) / writer_seconds;
+    const double writer_rows = static_cast<double>(journaled.size()) / writer_seconds;
     const double ceiling = std::max(ceiling_before, ceiling_after);
     std::printf("\nwriter (PostgresJournal alone, %zu commits of <= %zu orders):\n", batches, options.batch);
     std::printf("  %.0f orders/s committed, %.0f journal rows/s, %.0f bytes of WAL per order\n",
@@ -370,8 +409,6 @@ int run(const Options& options) {
     std::printf("ceiling (one binary COPY of the same journal rows, one commit): %.0f rows/s before, %.0f after\n",
                 ceiling_before, ceiling_after);
     std::printf("  writer journal rows/s = %.0f%% of the better ceiling\n", 100.0 * writer_rows / ceiling);
-    std::printf("reference, not the schema: the same COPY with payload jsonb (before migration 0008): %.0f rows/s\n",
-                ceiling_jsonb);
   }
 
   // ---- 3: engine + writer, as fast as the rings take commands ------------------------------
@@ -425,7 +462,8 @@ int run(const Options& options) {
     engine::RuntimeOptions runtime_options;
     runtime_options.max_batch = options.batch;
     runtime_options.max_batch_wait_us = options.max_wait_us;
-    engine::EngineRuntime runtime(workload.exchange(), clock, journal, runtime_options);
+    TimedSink timed(journal);
+    engine::EngineRuntime runtime(workload.exchange(), clock, timed, runtime_options);
     runtime.start();
     const std::size_t total = static_cast<std::size_t>(options.rate) * static_cast<std::size_t>(options.seconds);
     std::vector<Command> commands;
@@ -469,6 +507,31 @@ int run(const Options& options) {
     std::printf("  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms\n", percentile(0.50),
                 percentile(0.90), percentile(0.99), percentile(0.999),
                 latencies.empty() ? 0.0 : static_cast<double>(latencies.back()) / 1e6);
+    // The commits themselves: how long each took, and the slowest with when they began.
+    std::vector<TimedSink::Commit> commits = timed.commits();
+    if (!commits.empty()) {
+      std::vector<std::int64_t> micros;
+      std::size_t committed = 0;
+      for (const auto& c : commits) {
+        micros.push_back(c.micros);
+        committed += c.commands;
+      }
+      std::sort(micros.begin(), micros.end());
+      auto commit_percentile = [&](double p) {
+        return static_cast<double>(micros[std::min(micros.size() - 1, static_cast<std::size_t>(p * static_cast<double>(micros.size())))]) / 1e3;
+      };
+      std::printf("  commits: %zu, %.1f commands each; commit time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n",
+                  commits.size(), static_cast<double>(committed) / static_cast<double>(commits.size()),
+                  commit_percentile(0.50), commit_percentile(0.90), commit_percentile(0.99),
+                  static_cast<double>(micros.back()) / 1e3);
+      std::sort(commits.begin(), commits.end(), [](const auto& a, const auto& b) { return a.micros > b.micros; });
+      std::printf("  slowest commits (seconds into the run: ms, commands):");
+      for (std::size_t k = 0; k < std::min<std::size_t>(8, commits.size()); ++k) {
+        std::printf(" %.2f: %.1f, %zu;", std::chrono::duration<double>(commits[k].begin - start).count(),
+                    static_cast<double>(commits[k].micros) / 1e3, commits[k].commands);
+      }
+      std::printf("\n");
+    }
   }
 
   postgres.stop();

@@ -306,9 +306,10 @@ void generate(const std::string& conninfo, const Options& o) {
                               std::to_string(static_cast<int>(last.kind)) + ",\"entry_id\":" +
                               std::to_string(last.entry_id) + "}";
   store::exec_params_or_throw(conn.get(),
-                              "INSERT INTO journal (sequence, event_index, recorded_at_unix_nanos, kind, payload)"
-                              " VALUES ($1, 0, $2, 'LedgerAppended', $3::json)",
-                              {std::to_string(last.sequence), std::to_string(last.recorded_at), payload},
+                              "INSERT INTO journal_commands (sequence, recorded_at_unix_nanos, events)"
+                              " VALUES ($1, $2, $3::json)",
+                              {std::to_string(last.sequence), std::to_string(last.recorded_at),
+                               "[[\"LedgerAppended\"," + payload + "]]"},
                               "journal head");
   store::exec_or_throw(conn.get(), "COMMIT", "commit");
   store::exec_or_throw(conn.get(), "VACUUM ANALYZE", "vacuum");

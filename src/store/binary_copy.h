@@ -57,12 +57,6 @@ class BinaryCopy {
     put_u32(static_cast<std::uint32_t>(n));
     data_.append(static_cast<const char*>(p), n);
   }
-  /// A jsonb column from JSON text.
-  void jsonb(std::string_view json) {
-    put_u32(static_cast<std::uint32_t>(json.size() + 1));
-    data_.push_back('\1');  // jsonb binary format version
-    data_.append(json);
-  }
 
   /// The COPY data with its trailer; call once after the last row, then only clear().
   const std::string& finish() {

@@ -164,7 +164,7 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
   out.ccer_issued = i64(r.get(), 0, 0);
   out.ccer_retired = i64(r.get(), 0, 1);
 
-  if (Status s = query(c, "SELECT sequence, recorded_at_unix_nanos FROM journal ORDER BY sequence DESC LIMIT 1", {}, r);
+  if (Status s = query(c, "SELECT sequence, recorded_at_unix_nanos FROM journal_commands ORDER BY sequence DESC LIMIT 1", {}, r);
       !s.is_ok()) {
     return s;
   }

@@ -387,7 +387,7 @@ struct MarketRows {
 // The statements of a batch. Column lists are spelled out so that the COPY
 // data cannot drift from the table's column order.
 constexpr const char* kCopyJournal =
-    "COPY journal (sequence, event_index, recorded_at_unix_nanos, kind, payload) FROM STDIN (FORMAT binary)";
+    "COPY journal_commands (sequence, recorded_at_unix_nanos, events) FROM STDIN (FORMAT binary)";
 constexpr const char* kCopyParticipants =
     "COPY participants (participant_id, code, name, participant_type, holding_account_id, cash_account_id,"
     " token_sha256, created_sequence) FROM STDIN (FORMAT binary)";
@@ -452,7 +452,7 @@ std::string session_setup() {
                      "CREATE TEMP TABLE journal_stage_orders (LIKE orders);"
                      "PREPARE journal_upsert_cash AS ") +
          kUpsertCash + ";PREPARE journal_upsert_holdings AS " + kUpsertHoldings +
-         ";PREPARE journal_upsert_orders AS " + kUpsertOrders + ";SELECT COALESCE(MAX(sequence), 0) FROM journal";
+         ";PREPARE journal_upsert_orders AS " + kUpsertOrders + ";SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
 }
 
 /// A deleted staging row keeps its line pointer until the table is vacuumed or
@@ -484,6 +484,20 @@ std::string event_payload_json(const Event& event) {
   return out;
 }
 
+void append_events(std::string& out, const std::vector<Event>& events) {
+  out.clear();
+  out.push_back('[');
+  for (std::size_t k = 0; k < events.size(); ++k) {
+    if (k > 0) out.push_back(',');
+    out += "[\"";
+    out += engine::event_name(events[k]);  // identifiers: nothing to escape
+    out += "\",";
+    append_payload(out, events[k]);
+    out.push_back(']');
+  }
+  out.push_back(']');
+}
+
 PostgresJournal::PostgresJournal(std::string conninfo)
     : conninfo_(std::move(conninfo)),
       journal_{kCopyJournal, {}},
@@ -510,6 +524,7 @@ Status PostgresJournal::connect_if_needed() {
   PgResult result(PQexec(conn_.get(), session_setup().c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
   last_committed_ = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);
+  staged_since_truncate_ = 0;  // the session's staging tables are new
   return Status::ok();
 }
 
@@ -532,19 +547,15 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
 
   for (const engine::Outcome* outcome : batch) {
     const Sequence seq = outcome->sequence;
-    std::int64_t index = 0;
     access_rows.add(*outcome);
     repo_rows.add(*outcome);
+    BinaryCopy& j = journal_.data;
+    j.begin_row(3);
+    j.i64(i(seq));
+    j.i64(outcome->at);
+    append_events(payload_, outcome->events);
+    j.text(payload_);  // the json column takes the text as it is (migration 0013)
     for (const Event& event : outcome->events) {
-      BinaryCopy& j = journal_.data;
-      j.begin_row(5);
-      j.i64(i(seq));
-      j.i32(index++);
-      j.i64(outcome->at);
-      j.text(engine::event_name(event));
-      payload_.clear();
-      append_payload(payload_, event);
-      j.text(payload_);  // the json column takes the text as it is (migration 0008)
       market.add(event, seq);
       registry_rows.add(event, seq);
       clearing_rows.add(event);

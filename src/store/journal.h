@@ -12,7 +12,8 @@
 namespace carbon::store {
 
 /// A JournalSink on PostgreSQL. One transaction per batch, sent as one
-/// simple query: the append-only tables (journal, participants,
+/// simple query: the append-only tables (journal_commands: one row per
+/// command with its events as a json array; participants,
 /// cash_movements, ledger_entries, trades) take their rows by binary COPY;
 /// the projections (cash_accounts, holdings, orders) are deduplicated in
 /// memory (last value wins), so each touched row is written once per batch:
@@ -61,5 +62,9 @@ class PostgresJournal final : public engine::JournalSink {
 
 /// The JSON payload journaled for an event.
 std::string event_payload_json(const engine::Event& event);
+
+/// Replaces `out` with the json journaled for a command's events (the
+/// `events` column of journal_commands): [[kind, payload], ...] in order.
+void append_events(std::string& out, const std::vector<engine::Event>& events);
 
 }  // namespace carbon::store

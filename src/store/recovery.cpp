@@ -235,7 +235,7 @@ engine::RecoveredState load_state(PGconn* conn) {
   engine::RecoveredState state;
   exec_or_throw(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin recovery snapshot");
 
-  PgResult r = exec_or_throw(conn, "SELECT COALESCE(MAX(sequence), 0) FROM journal", "read last sequence");
+  PgResult r = exec_or_throw(conn, "SELECT COALESCE(MAX(sequence), 0) FROM journal_commands", "read last sequence");
   state.last_sequence = u64(r.get(), 0, 0);
 
   r = exec_or_throw(conn,

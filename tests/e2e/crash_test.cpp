@@ -243,12 +243,13 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenTheLedgerTailIsAlteredUnlinkedOrD
                  "the ledger's hash chain is broken at entry 2: its prev_hash is not the hash of the entry before it",
                  "UPDATE ledger_entries SET prev_hash = (SELECT hash FROM ledger_entries WHERE entry_id = 1)"
                  " WHERE entry_id = 2");
-  expect_refusal("UPDATE journal SET payload = jsonb_set(payload::jsonb, '{hash}', '\"00\"')::json"
-                 " WHERE kind = 'LedgerAppended' AND (payload->>'entry_id')::bigint = 3",
+  // The command's events are one json array (journal_commands.events, as written: no spaces).
+  expect_refusal("UPDATE journal_commands j SET events = replace(j.events::text, '\"hash\":\"' || encode(l.hash, 'hex')"
+                 " || '\"', '\"hash\":\"00\"')::json FROM ledger_entries l WHERE l.entry_id = 3 AND j.sequence = l.sequence",
                  "the ledger's head, entry 3, has a hash that differs from the one its journal event recorded",
-                 "UPDATE journal j SET payload = jsonb_set(j.payload::jsonb, '{hash}', to_jsonb(encode(l.hash, 'hex')))::json"
-                 " FROM ledger_entries l WHERE j.kind = 'LedgerAppended' AND l.entry_id = 3"
-                 " AND (j.payload->>'entry_id')::bigint = 3");
+                 "UPDATE journal_commands j SET events = replace(j.events::text, '\"hash\":\"00\"', '\"hash\":\"'"
+                 " || encode(l.hash, 'hex') || '\"')::json FROM ledger_entries l WHERE l.entry_id = 3"
+                 " AND j.sequence = l.sequence");
   ASSERT_NO_THROW(exchange->start());
   EXPECT_EQ(exchange->stop(), 0);
 }

@@ -181,6 +181,94 @@ TEST_F(JournalTest, ProjectionsStayRightAcrossManySmallBatchesAndTheStagingTable
             std::to_string(cash.available.value) + " " + std::to_string(cash.reserved.value));
 }
 
+TEST_F(JournalTest, OneRowPerCommandHoldsItsEventsInOrderAndTheViewShowsEachEvent) {
+  const auto buyer = funded_buyer();
+  const auto seller =
+      run(kOperator, engine::CreateParticipant{"S", "Seller", ParticipantType::key_emitting_unit, {1}}).reply.participants.at(0);
+  run(Principal{Role::registry_authority, 0, "reg"}, engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap"});
+  run(Principal{Role::registry_authority, 0, "reg"},
+      engine::IssueAllowances{"CEA2024", seller.holding_account, Qty{10'000}, "alloc"});
+  for (int k = 0; k < 60; ++k) {
+    run(Principal{Role::trader, seller.id, "S"},
+        engine::PlaceOrder{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                           Price{5'000 + k}, Qty{10}, "s" + std::to_string(k)});
+  }
+  // One command sweeping 60 orders: its events are far larger than a page (stored out of line).
+  const engine::Outcome& sweep = run(Principal{Role::trader, buyer.id, "B"}, buy(5'100, 600, "sweep"));
+  ASSERT_TRUE(sweep.reply.status.is_ok());
+  ASSERT_GT(sweep.events.size(), 120u);
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands"), std::to_string(all().size()));
+  std::string expected;
+  append_events(expected, sweep.events);
+  EXPECT_GT(expected.size(), 8'192u);
+  const std::string seq = std::to_string(sweep.sequence);
+  EXPECT_EQ(query(conn.get(), "SELECT events::text FROM journal_commands WHERE sequence = " + seq), expected);
+  // The view: one row per event, in the engine's order, each payload as written.
+  PgResult rows = exec_or_throw(conn.get(),
+                                "SELECT event_index, kind, payload::text, recorded_at_unix_nanos FROM journal"
+                                " WHERE sequence = " + seq + " ORDER BY event_index",
+                                "read the view");
+  ASSERT_EQ(static_cast<std::size_t>(PQntuples(rows.get())), sweep.events.size());
+  for (std::size_t k = 0; k < sweep.events.size(); ++k) {
+    const int row = static_cast<int>(k);
+    EXPECT_EQ(PQgetvalue(rows.get(), row, 0), std::to_string(k));
+    EXPECT_STREQ(PQgetvalue(rows.get(), row, 1), engine::event_name(sweep.events[k]));
+    EXPECT_EQ(PQgetvalue(rows.get(), row, 2), event_payload_json(sweep.events[k])) << "event " << k;
+    EXPECT_EQ(PQgetvalue(rows.get(), row, 3), std::to_string(sweep.at));
+  }
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal WHERE sequence = " + seq + " AND kind = 'TradeExecuted'"),
+            "60");
+}
+
+TEST_F(JournalTest, Migration13FoldsAnOlderJournalIntoOneRowPerCommandWithTheSameEvents) {
+  // A database as migration 12 left it, with a journal of one row per event.
+  exec_or_throw(conn.get(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "empty the database");
+  exec_or_throw(conn.get(),
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                "schema_migrations");
+  for (const Migration& m : all_migrations()) {
+    if (m.version >= 13) break;
+    exec_or_throw(conn.get(), std::string(m.sql), "old migration");
+    exec_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(m.version) +
+                                  ", '" + std::string(m.name) + "')",
+                  "record old migration");
+  }
+  exec_or_throw(conn.get(),
+                "INSERT INTO journal (sequence, event_index, recorded_at_unix_nanos, kind, payload) VALUES"
+                " (1, 0, 100, 'ParticipantCreated', '{\"code\":\"B\"}'),"
+                " (2, 1, 200, 'CashChanged', '{\"available_fen\":5}'),"
+                " (2, 0, 200, 'CashMoved', '{\"amount_fen\":5,\"note\":\"a \\\"quoted\\\" word\"}'),"
+                " (3, 0, 300, 'CommandRejected', '{\"code\":\"INVALID_ARGUMENT\"}')",
+                "old journal rows");
+  EXPECT_EQ(apply_migrations(conn.get()), static_cast<int>(all_migrations().size()) - 12);
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands"), "3");
+  EXPECT_EQ(query(conn.get(), "SELECT recorded_at_unix_nanos FROM journal_commands WHERE sequence = 2"), "200");
+  PgResult rows = exec_or_throw(conn.get(),
+                                "SELECT sequence, event_index, recorded_at_unix_nanos, kind, payload::text FROM journal"
+                                " ORDER BY sequence, event_index",
+                                "read the view");
+  ASSERT_EQ(PQntuples(rows.get()), 4);
+  auto row = [&](int r) {
+    std::string out;
+    for (int c = 0; c < 5; ++c) out += std::string(c ? "|" : "") + PQgetvalue(rows.get(), r, c);
+    return out;
+  };
+  EXPECT_EQ(row(0), "1|0|100|ParticipantCreated|{\"code\":\"B\"}");
+  EXPECT_EQ(row(1), "2|0|200|CashMoved|{\"amount_fen\":5,\"note\":\"a \\\"quoted\\\" word\"}");
+  EXPECT_EQ(row(2), "2|1|200|CashChanged|{\"available_fen\":5}");
+  EXPECT_EQ(row(3), "3|0|300|CommandRejected|{\"code\":\"INVALID_ARGUMENT\"}");
+  EXPECT_EQ(query(conn.get(), "SELECT payload->>'note' FROM journal WHERE kind = 'CashMoved'"), "a \"quoted\" word");
+  // The writer resumes after the migrated tail.
+  PostgresJournal journal(db.conninfo());
+  run(kOperator, engine::CreateParticipant{"X", "X", ParticipantType::institution, {2}});
+  ASSERT_TRUE(journal.commit(all()).is_ok());  // sequences 1..: at or below the tail, already there
+  EXPECT_EQ(journal.last_committed(), 3u);
+}
+
 TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) {
   const auto buyer = funded_buyer();
   const auto seller =
