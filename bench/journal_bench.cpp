@@ -19,10 +19,13 @@
 // Usage: journal_bench [--orders N] [--batch B] [--rate R] [--seconds S]
 //                      [--max-wait-us W] [--cross-percent P] [--dir DIR]
 //                      [--pg NAME=VALUE]... [--pg-defaults] [--statements]
+//                      [--connections N]
 //   --pg sets one PostgreSQL setting over carbond's embedded defaults
 //   (store::kJournalSettings); --pg-defaults puts PostgreSQL's own defaults
 //   back for those, to compare. --statements loads pg_stat_statements and
 //   prints where the server spent the writer phase's time, statement by statement.
+//   --connections is the writer's journal_connections (default 2, carbond's
+//   default; 1: PostgresJournal, one batch at a time).
 
 #include <algorithm>
 #include <cstdint>
@@ -30,6 +33,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <initializer_list>
 #include <map>
@@ -50,6 +54,7 @@
 #include "store/journal.h"
 #include "store/migrations.h"
 #include "store/pg.h"
+#include "store/pipelined_journal.h"
 
 namespace carbon {
 namespace {
@@ -71,6 +76,7 @@ struct Options {
   int max_wait_us = 0;
   int cross_percent = 20;
   bool statements = false;
+  std::size_t connections = 2;  ///< carbond's default journal_connections
   std::filesystem::path dir;
   std::vector<std::pair<std::string, std::string>> pg_settings;
 };
@@ -91,6 +97,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--max-wait-us") o.max_wait_us = std::stoi(value());
     else if (arg == "--cross-percent") o.cross_percent = std::stoi(value());
     else if (arg == "--dir") o.dir = value();
+    else if (arg == "--connections") o.connections = std::stoul(value());
     else if (arg == "--statements") {
       o.statements = true;
       o.pg_settings.emplace_back("shared_preload_libraries", "pg_stat_statements");
@@ -209,7 +216,13 @@ std::string create_database(store::EmbeddedPostgres& postgres, const std::string
   return conninfo;
 }
 
-void commit_or_throw(store::PostgresJournal& journal, const std::vector<const engine::Outcome*>& batch) {
+/// The writer carbond uses with `journal_connections` = `connections`.
+std::unique_ptr<engine::JournalSink> make_journal(const std::string& conninfo, std::size_t connections) {
+  if (connections > 1) return std::make_unique<store::PipelinedJournal>(conninfo, connections);
+  return std::make_unique<store::PostgresJournal>(conninfo);
+}
+
+void commit_or_throw(engine::JournalSink& journal, const std::vector<const engine::Outcome*>& batch) {
   if (Status s = journal.commit(batch); !s.is_ok()) throw std::runtime_error("commit: " + s.message());
 }
 
@@ -277,15 +290,28 @@ class TimedCompletion final : public engine::Completion {
 };
 
 /// Times every commit of the sink it wraps (writer thread only), so the
-/// latency phase can tell slow commits from queueing behind them.
+/// latency phase can tell slow commits from queueing behind them; pipelined
+/// batches are timed from start() to their result.
 class TimedSink final : public engine::JournalSink {
  public:
   explicit TimedSink(engine::JournalSink& inner) : inner_(inner) { commits_.reserve(1 << 16); }
   Status commit(const std::vector<const engine::Outcome*>& batch) override {
     const auto begin = Clock::now();
     Status status = inner_.commit(batch);
-    commits_.push_back({begin, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - begin).count(),
-                        batch.size()});
+    record(begin, batch.size());
+    return status;
+  }
+  std::size_t pipeline_depth() const override { return inner_.pipeline_depth(); }
+  void start(const std::vector<const engine::Outcome*>& batch, IdleWaiter& ready) override {
+    started_.push_back({Clock::now(), batch.size()});
+    inner_.start(batch, ready);
+  }
+  bool oldest_ready() const override { return inner_.oldest_ready(); }
+  Status finish_oldest() override {
+    Status status = inner_.finish_oldest();
+    record(started_.front().first, started_.front().second);
+    started_.pop_front();
+    if (!status.is_ok()) started_.clear();  // the sink dropped every batch in flight
     return status;
   }
   struct Commit {
@@ -297,7 +323,12 @@ class TimedSink final : public engine::JournalSink {
   const std::vector<Commit>& commits() const { return commits_; }
 
  private:
+  void record(Clock::time_point begin, std::size_t commands) {
+    commits_.push_back(
+        {begin, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - begin).count(), commands});
+  }
   engine::JournalSink& inner_;
+  std::deque<std::pair<Clock::time_point, std::size_t>> started_;
   std::vector<Commit> commits_;
 };
 
@@ -331,8 +362,8 @@ int run(const Options& options) {
   {
     Workload workload(options.cross_percent);
     const std::string conninfo = create_database(postgres, "bench_writer");
-    store::PostgresJournal journal(conninfo);
-    commit_or_throw(journal, workload.setup());
+    const auto journal = make_journal(conninfo, options.connections);
+    commit_or_throw(*journal, workload.setup());
 
     std::vector<std::unique_ptr<engine::Outcome>> outcomes;
     outcomes.reserve(options.orders);
@@ -370,13 +401,28 @@ int run(const Options& options) {
       store::exec_or_throw(probe.get(), "SELECT pg_stat_statements_reset()", "reset statements");
     }
     const auto start = Clock::now();
-    std::size_t batches = 0;
+    std::vector<std::vector<const engine::Outcome*>> batches;
     for (std::size_t at = 0; at < journaled.size(); at += options.batch) {
-      const std::vector<const engine::Outcome*> batch(
-          journaled.begin() + static_cast<std::ptrdiff_t>(at),
-          journaled.begin() + static_cast<std::ptrdiff_t>(std::min(journaled.size(), at + options.batch)));
-      commit_or_throw(journal, batch);
-      ++batches;
+      batches.emplace_back(journaled.begin() + static_cast<std::ptrdiff_t>(at),
+                           journaled.begin() + static_cast<std::ptrdiff_t>(std::min(journaled.size(), at + options.batch)));
+    }
+    // As the runtime drives the sink: up to pipeline_depth() batches in flight, results taken in order.
+    IdleWaiter ready;
+    std::size_t finished = 0;
+    for (std::size_t k = 0; k < batches.size(); ++k) {
+      if (journal->pipeline_depth() == 1) {
+        commit_or_throw(*journal, batches[k]);
+        ++finished;
+        continue;
+      }
+      journal->start(batches[k], ready);
+      if (k + 1 - finished >= journal->pipeline_depth()) {
+        if (Status s = journal->finish_oldest(); !s.is_ok()) throw std::runtime_error("commit: " + s.message());
+        ++finished;
+      }
+    }
+    for (; finished < batches.size(); ++finished) {
+      if (Status s = journal->finish_oldest(); !s.is_ok()) throw std::runtime_error("commit: " + s.message());
     }
     const double writer_seconds = seconds_since(start);
     const double wal_bytes = std::stod(PQgetvalue(
@@ -402,7 +448,8 @@ int run(const Options& options) {
     const double ceiling_after = copy_ceiling(conninfo, journaled, "journal_ceiling_after");
     const double writer_rows = static_cast<double>(journaled.size()) / writer_seconds;
     const double ceiling = std::max(ceiling_before, ceiling_after);
-    std::printf("\nwriter (PostgresJournal alone, %zu commits of <= %zu orders):\n", batches, options.batch);
+    std::printf("\nwriter (the journal alone, %zu connection(s), %zu commits of <= %zu orders):\n",
+                journal->pipeline_depth(), batches.size(), options.batch);
     std::printf("  %.0f orders/s committed, %.0f journal rows/s, %.0f bytes of WAL per order\n",
                 static_cast<double>(options.orders) / writer_seconds, writer_rows,
                 wal_bytes / static_cast<double>(options.orders));
@@ -416,13 +463,13 @@ int run(const Options& options) {
     clear_earlier_phases(postgres, {"bench_writer"});
     Workload workload(options.cross_percent);
     const std::string conninfo = create_database(postgres, "bench_runtime");
-    store::PostgresJournal journal(conninfo);
-    commit_or_throw(journal, workload.setup());
+    const auto journal = make_journal(conninfo, options.connections);
+    commit_or_throw(*journal, workload.setup());
     ShiftedClock clock(kMondayMorning);  // in the morning session, whatever the hour of the run
     engine::RuntimeOptions runtime_options;
     runtime_options.max_batch = options.batch;
     runtime_options.max_batch_wait_us = options.max_wait_us;
-    engine::EngineRuntime runtime(workload.exchange(), clock, journal, runtime_options);
+    engine::EngineRuntime runtime(workload.exchange(), clock, *journal, runtime_options);
     runtime.start();
     std::vector<Command> commands;
     commands.reserve(options.orders);
@@ -456,13 +503,13 @@ int run(const Options& options) {
     clear_earlier_phases(postgres, {"bench_writer", "bench_runtime"});
     Workload workload(options.cross_percent);
     const std::string conninfo = create_database(postgres, "bench_latency");
-    store::PostgresJournal journal(conninfo);
-    commit_or_throw(journal, workload.setup());
+    const auto journal = make_journal(conninfo, options.connections);
+    commit_or_throw(*journal, workload.setup());
     ShiftedClock clock(kMondayMorning);  // in the morning session, whatever the hour of the run
     engine::RuntimeOptions runtime_options;
     runtime_options.max_batch = options.batch;
     runtime_options.max_batch_wait_us = options.max_wait_us;
-    TimedSink timed(journal);
+    TimedSink timed(*journal);
     engine::EngineRuntime runtime(workload.exchange(), clock, timed, runtime_options);
     runtime.start();
     const std::size_t total = static_cast<std::size_t>(options.rate) * static_cast<std::size_t>(options.seconds);

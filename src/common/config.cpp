@@ -124,6 +124,7 @@ Config load_config(const std::filesystem::path& path) {
         }
       }
       read_if_present(storage, "journal_max_batch", config.journal_max_batch);
+      read_if_present(storage, "journal_connections", config.journal_connections);
       read_if_present(storage, "journal_max_wait_us", config.journal_max_wait_us);
       read_if_present(storage, "journal_unavailable_after_ms", config.journal_unavailable_after_ms);
     }
@@ -245,6 +246,9 @@ Config load_config(const std::filesystem::path& path) {
   }
   if (config.journal_max_batch == 0) {
     throw std::runtime_error("config " + path.string() + ": storage.journal_max_batch must be positive");
+  }
+  if (config.journal_connections < 1 || config.journal_connections > 8) {
+    throw std::runtime_error("config " + path.string() + ": storage.journal_connections must be between 1 and 8");
   }
   if (config.journal_max_wait_us < 0 || config.journal_unavailable_after_ms <= 0) {
     throw std::runtime_error("config " + path.string() +

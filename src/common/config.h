@@ -88,6 +88,7 @@ struct Config {
   std::size_t command_ring_capacity = 65'536;           ///< gRPC → engine ring (power of two)
   std::size_t event_ring_capacity = 65'536;             ///< engine → journal writer ring (power of two)
   std::size_t journal_max_batch = 4'096;                ///< commands per commit at most
+  std::size_t journal_connections = 2;                  ///< batches committing side by side (in order); 1 = one at a time
   int journal_max_wait_us = 0;                          ///< how long (µs) a batch waits for more commands; 0 = none
   int journal_unavailable_after_ms = 2'000;             ///< database unreachable: a waiting command fails after this
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls

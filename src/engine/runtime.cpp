@@ -1,7 +1,9 @@
 #include "engine/runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <iterator>
 #include <spdlog/spdlog.h>
 
 namespace carbon::engine {
@@ -142,37 +144,136 @@ void EngineRuntime::fill_batch(std::vector<Pending>& batch) {
 }
 
 void EngineRuntime::writer_loop() {
-  std::vector<Pending> batch;
+  const std::size_t depth = std::max<std::size_t>(1, sink_.pipeline_depth());
+  std::vector<Pending>& batch = filling_;
   batch.reserve(options_.max_batch);
   int idle_spins = 0;
   for (;;) {
     fill_batch(batch);
-    if (batch.empty()) {
+    // A small batch waits for the one in flight rather than starting beside it.
+    const bool hold = depth > 1 && !batch.empty() && !in_flight_.empty() &&
+                      batch.size() < std::min(options_.pipeline_min_batch, options_.max_batch) &&
+                      !engine_done_.load(std::memory_order_acquire);
+    if (batch.empty() || hold) {
+      if (!in_flight_.empty() && (!in_flight_.front().in_sink || sink_.oldest_ready())) {
+        finish_oldest();
+        continue;
+      }
+      if (hold) {
+        wait_for_work(idle_spins);
+        continue;
+      }
       if (engine_done_.load(std::memory_order_acquire)) {
-        if (outcomes_.approximate_size() == 0) break;
+        if (outcomes_.approximate_size() != 0) continue;
+        if (in_flight_.empty()) break;
+        finish_oldest();  // nothing more will come: wait for what is in flight
         continue;
       }
-      if (++idle_spins < kSpinsBeforeSleep) {
-        cpu_relax();
-        continue;
-      }
-      const auto ticket = writer_waiter_.prepare_wait();
-      if (outcomes_.approximate_size() == 0 && !engine_done_.load(std::memory_order_acquire)) {
-        writer_waiter_.wait(ticket);
-      }
-      writer_waiter_.cancel_wait();
-      idle_spins = 0;
+      wait_for_work(idle_spins);
       continue;
     }
     idle_spins = 0;
-    if (commit_with_retry(batch) && listener_ != nullptr) notify_listener(batch);
-    if (metrics_ != nullptr) observe_replies(batch);
-    for (Pending& pending : batch) {
-      if (pending.completion != nullptr) pending.completion->complete(std::move(pending.outcome.reply));
+    if (depth == 1) {
+      answer(batch, commit_with_retry(batch));
+      batch.clear();
+      continue;
     }
-    batch.clear();
+    launch(batch);
+    while (in_flight_.size() >= depth) finish_oldest();
   }
   writer_done_.store(true, std::memory_order_release);
+}
+
+void EngineRuntime::wait_for_work(int& idle_spins) {
+  if (++idle_spins < kSpinsBeforeSleep) {
+    cpu_relax();
+    return;
+  }
+  // Sleep until the engine hands over an outcome or the sink has a result (both notify).
+  const auto ticket = writer_waiter_.prepare_wait();
+  if (outcomes_.approximate_size() == 0 && !engine_done_.load(std::memory_order_acquire) &&
+      (in_flight_.empty() || !sink_.oldest_ready())) {
+    writer_waiter_.wait(ticket);
+  }
+  writer_waiter_.cancel_wait();
+  idle_spins = 0;
+}
+
+void EngineRuntime::answer(std::vector<Pending>& batch, bool committed) {
+  if (committed && listener_ != nullptr) notify_listener(batch);
+  if (metrics_ != nullptr) observe_replies(batch);
+  for (Pending& pending : batch) {
+    if (pending.completion != nullptr) pending.completion->complete(std::move(pending.outcome.reply));
+  }
+}
+
+void EngineRuntime::launch(std::vector<Pending>& batch) {
+  InFlight& flight = in_flight_.emplace_back();
+  flight.batch = std::move(batch);
+  batch = std::vector<Pending>();
+  batch.reserve(options_.max_batch);
+  flight.started = std::chrono::steady_clock::now();
+  for (Pending& pending : flight.batch) {
+    if (!pending.outcome.events.empty()) flight.journaled.push_back(&pending.outcome);
+  }
+  if (flight.journaled.empty()) return;  // nothing to journal: answered in its turn
+  // Into the sink only behind batches that are in it too: those that failed
+  // there are committed by commit_with_retry first, one at a time.
+  auto behind_retry = [&] {
+    return std::any_of(in_flight_.begin(), std::prev(in_flight_.end()),
+                       [](const InFlight& f) { return !f.in_sink && !f.journaled.empty(); });
+  };
+  while (behind_retry()) finish_oldest();
+  if (abandoned_ || journal_down_.load(std::memory_order_relaxed)) return;  // commit_with_retry, in its turn
+  sink_.start(flight.journaled, writer_waiter_);
+  flight.in_sink = true;
+}
+
+void EngineRuntime::finish_oldest() {
+  InFlight& flight = in_flight_.front();
+  bool committed = true;
+  if (flight.in_sink) {
+    Status status = sink_.finish_oldest();
+    if (status.is_ok()) {
+      record_commit(flight.journaled.size(), flight.started);
+    } else {
+      // The sink rolled back this batch and every later one: commit them
+      // again, one at a time and in order, the way an outage is ridden out.
+      // Whatever the error: batches side by side can fail where one alone
+      // would not, so the verdict (retry, or stop for good) is commit_with_retry's.
+      counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("journal pipeline: a batch of {} commands was not committed ({}); committing it and the {} "
+                   "after it one at a time",
+                   flight.journaled.size(), status.message(), in_flight_.size() - 1);
+      for (InFlight& f : in_flight_) f.in_sink = false;
+      committed = commit_with_retry(flight.batch);
+    }
+  } else {
+    committed = commit_with_retry(flight.batch);
+  }
+  answer(flight.batch, committed);
+  in_flight_.pop_front();
+}
+
+void EngineRuntime::stop_unless_passing(const Status& status, std::size_t commands) {
+  if (status.code() == ErrorCode::unavailable) return;
+  // Not a passing outage: retrying cannot help, and carrying on would
+  // acknowledge what never reached the journal. Stop here; nothing
+  // unacknowledged is kept, and a restart recovers the committed state.
+  spdlog::critical("journal commit of {} commands failed for good, stopping carbond: {}", commands, status.message());
+  spdlog::shutdown();
+  std::abort();
+}
+
+void EngineRuntime::record_commit(std::size_t commands, TimePoint started) {
+  counters_.batches.fetch_add(1, std::memory_order_relaxed);
+  if (journal_down_.exchange(false, std::memory_order_relaxed)) {
+    spdlog::info("journal commits succeed again: carbond takes commands");
+  }
+  if (metrics_ == nullptr) return;
+  metrics_->commit_batch_size->observe(static_cast<std::int64_t>(commands));
+  metrics_->commit_latency_us->observe(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
 }
 
 void EngineRuntime::observe_replies(const std::vector<Pending>& batch) {
@@ -209,28 +310,11 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
     const auto commit_started = std::chrono::steady_clock::now();
     Status status = sink_.commit(journaled);
     if (status.is_ok()) {
-      counters_.batches.fetch_add(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) {
-        metrics_->commit_batch_size->observe(static_cast<std::int64_t>(journaled.size()));
-        metrics_->commit_latency_us->observe(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::steady_clock::now() - commit_started)
-                                                 .count());
-      }
-      if (journal_down_.exchange(false, std::memory_order_relaxed)) {
-        spdlog::info("journal commits succeed again: carbond takes commands");
-      }
+      record_commit(journaled.size(), commit_started);
       return true;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
-    if (status.code() != ErrorCode::unavailable) {
-      // Not a passing outage: retrying cannot help, and carrying on would
-      // acknowledge what never reached the journal. Stop here; nothing
-      // unacknowledged is kept, and a restart recovers the committed state.
-      spdlog::critical("journal commit of {} commands failed for good, stopping carbond: {}", journaled.size(),
-                       status.message());
-      spdlog::shutdown();
-      std::abort();
-    }
+    stop_unless_passing(status, journaled.size());
     if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
       spdlog::error("journal commit of {} commands failed: {}; refusing new commands and retrying", journaled.size(),
                     status.message());
@@ -257,6 +341,8 @@ void EngineRuntime::wait_out_outage(std::vector<Pending>& batch, std::chrono::mi
     while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
     answer_overdue(batch);
     answer_overdue(backlog_);
+    for (InFlight& flight : in_flight_) answer_overdue(flight.batch);  // behind the batch retried (pipelined)
+    answer_overdue(filling_);                                          // a batch held back while others are in flight
     const auto now = std::chrono::steady_clock::now();
     if (now >= until || (stopping_writer_.load(std::memory_order_seq_cst) && now >= give_up_at_)) return;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20)));

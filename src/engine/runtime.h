@@ -40,6 +40,26 @@ class JournalSink {
   /// Commits the events of every outcome in `batch`, in order, in one
   /// transaction. Returns ok only once the transaction has committed.
   [[nodiscard]] virtual Status commit(const std::vector<const Outcome*>& batch) = 0;
+
+  /// Pipelining, optional: how many batches may be in flight at once (started,
+  /// their result not yet taken). 1: the sink commits through commit() only.
+  virtual std::size_t pipeline_depth() const { return 1; }
+  /// Starts committing `batch` after every batch started before it: their
+  /// transactions run side by side but commit in the order started, each only
+  /// once the one before it has. `batch` and its outcomes stay alive until the
+  /// result is taken; `ready` is notified when a result is ready. Only with
+  /// fewer than pipeline_depth() batches in flight.
+  virtual void start(const std::vector<const Outcome*>& batch, IdleWaiter& ready) {
+    (void)batch;
+    (void)ready;
+  }
+  /// True when the oldest batch in flight has its result (finish_oldest() will not wait).
+  virtual bool oldest_ready() const { return true; }
+  /// Waits for the oldest batch in flight. Ok: it is committed. Otherwise it
+  /// and every batch started after it are not committed (the sink waited for
+  /// them and rolled them back), nothing is in flight any more, and the caller
+  /// commits them again, in order, through commit().
+  [[nodiscard]] virtual Status finish_oldest() { return Status{ErrorCode::internal, "this journal is not pipelined"}; }
 };
 
 /// One committed command as a CommitListener sees it.
@@ -76,6 +96,9 @@ struct RuntimeOptions {
                                                ///< its events stay queued and are committed once the database is back
   int stop_commit_retry_ms = 5'000;            ///< on stop, how long a failing commit is retried before
                                                ///< everything uncommitted is answered UNAVAILABLE
+  std::size_t pipeline_min_batch = 256;        ///< pipelined sinks: a batch starts beside one in flight only
+                                               ///< with this many outcomes (smaller ones keep filling until the
+                                               ///< one in flight is done: fewer, larger commits at light load)
 };
 
 /// Counters for logs and metrics; read from any thread.
@@ -144,8 +167,30 @@ class EngineRuntime {
     std::size_t kind = 0;  ///< the command's CommandBody index, for metrics
   };
 
+  /// A batch handed to a pipelined sink (or, behind a failed one, waiting
+  /// for commit_with_retry), answered when its turn comes: in order.
+  struct InFlight {
+    std::vector<Pending> batch;
+    std::vector<const Outcome*> journaled;  ///< the sink reads it until the result is taken
+    TimePoint started{};
+    bool in_sink = false;  ///< started in the sink; otherwise committed by commit_with_retry
+  };
+
   void engine_loop();
   void writer_loop();
+  /// Pipelined sinks: hands the batch to the sink (or queues it behind one
+  /// that failed) and leaves `batch` empty.
+  void launch(std::vector<Pending>& batch);
+  /// Spins a little, then sleeps until an outcome arrives or the oldest batch in flight has its result.
+  void wait_for_work(int& idle_spins);
+  /// Takes the oldest in-flight batch's result (waiting for it), answers it, and drops it.
+  void finish_oldest();
+  /// Notifies the listener (if committed), observes and completes a batch's replies.
+  void answer(std::vector<Pending>& batch, bool committed);
+  /// A commit succeeded: counters, metrics, and the end of an outage.
+  void record_commit(std::size_t commands, TimePoint started);
+  /// Aborts the process unless `status` is a passing outage (UNAVAILABLE).
+  void stop_unless_passing(const Status& status, std::size_t commands);
   bool take_outcome(std::vector<Pending>& batch);
   void fill_batch(std::vector<Pending>& batch);
   /// True once the batch's events are committed; false if it was abandoned (replies set to UNAVAILABLE).
@@ -179,6 +224,8 @@ class EngineRuntime {
   std::atomic<bool> stopping_writer_{false};
   std::atomic<bool> journal_down_{false};                ///< set by the writer while commits fail
   std::deque<Pending> backlog_;                          ///< writer thread only: taken off the ring during an outage
+  std::deque<InFlight> in_flight_;                       ///< writer thread only: pipelined batches, oldest first
+  std::vector<Pending> filling_;                         ///< writer thread only: the batch being filled (or held)
   std::chrono::steady_clock::time_point give_up_at_{};  ///< written before stopping_writer_ is set
   bool abandoned_ = false;                               ///< writer thread only
   std::thread engine_thread_;

@@ -702,34 +702,113 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
   }
 }
 
-Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) {
-  if (batch.empty()) return Status::ok();
+Status PostgresJournal::prepare(const std::vector<const engine::Outcome*>& batch, Sequence known_tail, bool& landed) {
+  landed = false;
   if (Status s = connect_if_needed(); !s.is_ok()) return s;
+  const Sequence tail = std::max(last_committed_, known_tail);
   const Sequence first = batch.front()->sequence;
   const Sequence last = batch.back()->sequence;
-  if (first <= last_committed_) {
+  if (first <= tail) {
     // Batches are retried whole and sequences only grow: a batch starting at
     // or below the journal's tail is one whose COMMIT landed while its answer was lost.
-    if (last <= last_committed_) return Status::ok();
+    if (last <= tail) {
+      // Landed means its own rows are there: a batch below the tail but
+      // missing would be a gap in the journal, never to be papered over.
+      const std::string sql = "SELECT count(*) FROM journal_commands WHERE sequence IN (" + std::to_string(first) +
+                              "," + std::to_string(last) + ")";
+      PgResult found(PQexec(conn_.get(), sql.c_str()));
+      if (PQresultStatus(found.get()) != PGRES_TUPLES_OK) return fail(status_from_result(found.get(), conn_.get()));
+      if (std::strtoull(PQgetvalue(found.get(), 0, 0), nullptr, 10) != (first == last ? 1u : 2u)) {
+        return Status{ErrorCode::internal, "journal batch " + std::to_string(first) + ".." + std::to_string(last) +
+                                               " is below the committed tail " + std::to_string(tail) +
+                                               " but not in the journal"};
+      }
+      landed = true;
+      return Status::ok();
+    }
     return Status{ErrorCode::internal, "journal batch " + std::to_string(first) + ".." + std::to_string(last) +
-                                           " overlaps the committed tail " + std::to_string(last_committed_)};
+                                           " overlaps the committed tail " + std::to_string(tail)};
   }
-
   encode(batch);
-  // One simple query for the whole transaction: one round trip, with the COPY data streamed in between.
-  std::string sql = "BEGIN";
-  const std::size_t staged = cash_.data.rows() + holdings_.data.rows() + orders_.data.rows();
-  const bool truncate_staging = staged_since_truncate_ + staged >= kTruncateStagingAfterRows;
-  if (truncate_staging) sql += ";TRUNCATE journal_stage_cash, journal_stage_holdings, journal_stage_orders";
+  return Status::ok();
+}
+
+Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) { return commit(batch, 0); }
+
+Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch, Sequence known_tail) {
+  if (batch.empty()) return Status::ok();
+  bool landed = false;
+  if (Status s = prepare(batch, known_tail, landed); !s.is_ok() || landed) return s;
+  if (Status s = run_whole(); !s.is_ok()) return fail(std::move(s));
+  last_committed_ = batch.back()->sequence;
+  return Status::ok();
+}
+
+Status PostgresJournal::begin(const std::vector<const engine::Outcome*>& batch, Sequence known_tail) {
+  open_last_ = 0;
+  if (batch.empty()) return Status::ok();
+  bool landed = false;
+  if (Status s = prepare(batch, known_tail, landed); !s.is_ok() || landed) return s;
   std::vector<Copy*> copies;
-  for (Copy* copy :
-       {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_, &orders_}) {
+  std::size_t statements = 0;
+  std::size_t staged = 0;
+  bool truncate_staging = false;
+  const std::string sql = appends_sql(copies, statements, staged, truncate_staging);
+  if (Status s = send(sql, copies, statements, false); !s.is_ok()) return fail(std::move(s));
+  staged_since_truncate_ = truncate_staging ? staged : staged_since_truncate_ + staged;
+  open_last_ = batch.back()->sequence;
+  return Status::ok();
+}
+
+Status PostgresJournal::update() {
+  if (open_last_ == 0) return Status::ok();
+  std::size_t statements = 0;
+  const std::string sql = updates_sql(statements);
+  if (statements == 0) return Status::ok();
+  if (Status s = send(sql.substr(1), {}, statements, false); !s.is_ok()) return fail(std::move(s));
+  return Status::ok();
+}
+
+Status PostgresJournal::end(bool commit) {
+  const Sequence last = std::exchange(open_last_, 0);
+  if (last == 0) return Status::ok();  // nothing open: an empty batch, or one already committed
+  if (!commit) {
+    conn_.reset();  // the server rolls the open transaction back
+    return Status::ok();
+  }
+  PgResult result(PQexec(conn_.get(), "COMMIT"));
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    return fail(status_from_result(result.get(), conn_.get()));
+  }
+  if (std::string_view(PQcmdStatus(result.get())) != "COMMIT") {
+    return fail(Status{ErrorCode::internal, "journal: the batch's transaction rolled back at COMMIT"});
+  }
+  last_committed_ = last;
+  return Status::ok();
+}
+
+std::string PostgresJournal::appends_sql(std::vector<Copy*>& copies, std::size_t& statements, std::size_t& staged,
+                                         bool& truncate_staging) {
+  std::string sql = "BEGIN";
+  staged = cash_.data.rows() + holdings_.data.rows() + orders_.data.rows();
+  truncate_staging = staged_since_truncate_ + staged >= kTruncateStagingAfterRows;
+  if (truncate_staging) sql += ";TRUNCATE journal_stage_cash, journal_stage_holdings, journal_stage_orders";
+  // Append-only tables and this session's staging tables: new keys only, no row another transaction holds.
+  for (Copy* copy : {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_,
+                     &orders_}) {
     if (copy->data.empty()) continue;
     copies.push_back(copy);
     sql += ";";
     sql += copy->sql;
   }
-  std::size_t statements = 2 + copies.size() + (truncate_staging ? 1 : 0);
+  statements = 1 + copies.size() + (truncate_staging ? 1 : 0);
+  return sql;
+}
+
+std::string PostgresJournal::updates_sql(std::size_t& statements) const {
+  // Rows earlier batches wrote: the projections' upserts and the market-state statements.
+  std::string sql;
+  statements = 0;
   for (const auto& [copy, upsert] : {std::pair{&cash_, "EXECUTE journal_upsert_cash"},
                                      std::pair{&holdings_, "EXECUTE journal_upsert_holdings"},
                                      std::pair{&orders_, "EXECUTE journal_upsert_orders"}}) {
@@ -740,14 +819,24 @@ Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch)
   }
   sql += market_sql_;
   statements += market_statements_;
+  return sql;
+}
+
+Status PostgresJournal::run_whole() {
+  // One simple query for the whole transaction: one round trip, with the COPY data streamed in between.
+  std::vector<Copy*> copies;
+  std::size_t statements = 0, updates = 0, staged = 0;
+  bool truncate_staging = false;
+  std::string sql = appends_sql(copies, statements, staged, truncate_staging);
+  sql += updates_sql(updates);
   sql += ";COMMIT";
-  if (Status s = send(sql, copies, statements); !s.is_ok()) return fail(std::move(s));
+  if (Status s = send(sql, copies, statements + updates + 1, true); !s.is_ok()) return s;
   staged_since_truncate_ = truncate_staging ? staged : staged_since_truncate_ + staged;  // staged after the TRUNCATE
-  last_committed_ = last;
   return Status::ok();
 }
 
-Status PostgresJournal::send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements) {
+Status PostgresJournal::send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements,
+                             bool with_commit) {
   PGconn* conn = conn_.get();
   if (PQsendQuery(conn, sql.c_str()) != 1) return status_from_result(nullptr, conn);
   Status error = Status::ok();
@@ -783,8 +872,11 @@ Status PostgresJournal::send(const std::string& sql, const std::vector<Copy*>& c
   }
   if (lost) return status_from_result(nullptr, conn);
   if (!error.is_ok()) return error;
-  if (!committed || completed != statements) {
-    return Status{ErrorCode::unavailable, "journal: the transaction's COMMIT was not confirmed (" +
+  // Without COMMIT the transaction must be left open (begin()): not aborted, not ended by a stray statement.
+  const bool finished = with_commit ? committed : PQtransactionStatus(conn) == PQTRANS_INTRANS;
+  if (!finished || completed != statements) {
+    return Status{ErrorCode::unavailable, std::string("journal: the transaction's ") +
+                                              (with_commit ? "COMMIT" : "statements") + " not confirmed (" +
                                               std::to_string(completed) + " of " + std::to_string(statements) +
                                               " statements)"};
   }

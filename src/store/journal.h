@@ -33,9 +33,36 @@ class PostgresJournal final : public engine::JournalSink {
   /// (a retry after a lost COMMIT answer). UNAVAILABLE: the database is
   /// unreachable or the outcome is unknown (retry the same batch as a whole).
   [[nodiscard]] Status commit(const std::vector<const engine::Outcome*>& batch) override;
+  /// The same, `known_tail` as for begin().
+  [[nodiscard]] Status commit(const std::vector<const engine::Outcome*>& batch, Sequence known_tail);
 
   /// The highest sequence known to be committed (0 before the first connection).
   Sequence last_committed() const { return last_committed_; }
+
+  /// commit() in three steps, for a pipeline of connections (PipelinedJournal):
+  /// begin() opens the batch's transaction and appends its rows (binary COPY
+  /// into the append-only tables, keys no other batch writes, and into this
+  /// session's staging tables: it takes no lock another batch's statements
+  /// need); update() runs the statements that change rows earlier batches
+  /// wrote (the projections' upserts, which wait for an earlier transaction
+  /// still writing such a row, and the market-state and registry statements,
+  /// which PipelinedJournal runs only once the batches before committed);
+  /// end() commits (true) or
+  /// abandons the transaction (false: the connection is closed and the server
+  /// rolls it back). `known_tail` is the highest sequence committed through
+  /// any connection: a batch at or below it is recognised as committed, and
+  /// the three steps then do nothing. Statuses as commit(); after a failure,
+  /// call end(false).
+  [[nodiscard]] Status begin(const std::vector<const engine::Outcome*>& batch, Sequence known_tail);
+  [[nodiscard]] Status update();
+  [[nodiscard]] Status end(bool commit);
+
+  /// After begin(): whether update() runs market-state or registry statements
+  /// (rather than only the projections' upserts).
+  bool has_market_statements() const { return open_last_ != 0 && market_statements_ > 0; }
+
+  /// Closes the connection; the next batch reconnects and reads the journal's tail again.
+  void disconnect() { conn_.reset(); }
 
  private:
   /// One table's COPY: the statement and its data.
@@ -45,8 +72,17 @@ class PostgresJournal final : public engine::JournalSink {
   };
 
   Status connect_if_needed();
+  /// Connects, recognises a batch already committed (`landed`), encodes the rest.
+  Status prepare(const std::vector<const engine::Outcome*>& batch, Sequence known_tail, bool& landed);
   void encode(const std::vector<const engine::Outcome*>& batch);
-  Status send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements);
+  /// The batch's appends: BEGIN, the staging truncation if due, the COPY statements (data in `copies`).
+  std::string appends_sql(std::vector<Copy*>& copies, std::size_t& statements, std::size_t& staged,
+                          bool& truncate_staging);
+  /// ";statement" for each update of rows earlier batches wrote.
+  std::string updates_sql(std::size_t& statements) const;
+  /// The whole transaction as one simple query, COMMIT included.
+  Status run_whole();
+  Status send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements, bool with_commit);
   Status fail(Status status);
 
   std::string conninfo_;
@@ -58,6 +94,7 @@ class PostgresJournal final : public engine::JournalSink {
   Copy journal_, participants_, movements_, ledger_, trades_, new_orders_;  ///< straight into their tables
   Copy cash_, holdings_, orders_;  ///< into staging tables, then upserted
   std::size_t staged_since_truncate_ = 0;  ///< rows staged since the staging tables were last truncated
+  Sequence open_last_ = 0;  ///< begin(): the last sequence of the open transaction's batch (0: none)
 };
 
 /// The JSON payload journaled for an event.

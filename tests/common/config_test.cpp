@@ -163,6 +163,20 @@ TEST(ConfigTest, RejectsARingCapacityThatIsNotAPowerOfTwo) {
   EXPECT_THROW(load_config(path), std::runtime_error);
 }
 
+TEST(ConfigTest, JournalConnectionsAreOneToEight) {
+  EXPECT_EQ(load_config(write_config("conn3", "[storage]\njournal_connections = 3\n")).journal_connections, 3u);
+  EXPECT_EQ(default_config().journal_connections, 2u);
+  for (const char* bad : {"0", "9"}) {
+    try {
+      load_config(write_config(std::string("conn") + bad, std::string("[storage]\njournal_connections = ") + bad + "\n"));
+      ADD_FAILURE() << "journal_connections = " << bad << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("storage.journal_connections must be between 1 and 8"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(ConfigTest, RejectsAMissingFile) {
   EXPECT_THROW(load_config("/nonexistent/carbond.toml"), std::runtime_error);
 }
@@ -181,6 +195,7 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.postgres, defaults.postgres);
   EXPECT_EQ(example.embedded_port, defaults.embedded_port);
   EXPECT_EQ(example.journal_max_batch, defaults.journal_max_batch);
+  EXPECT_EQ(example.journal_connections, defaults.journal_connections);
   EXPECT_EQ(example.journal_max_wait_us, defaults.journal_max_wait_us);
   EXPECT_EQ(example.journal_unavailable_after_ms, defaults.journal_unavailable_after_ms);
   EXPECT_EQ(example.command_ring_capacity, defaults.command_ring_capacity);

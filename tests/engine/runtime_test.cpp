@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 
@@ -54,6 +56,89 @@ class ControlledSink final : public JournalSink {
   int failures_to_inject_ = 0;
   ErrorCode failure_code_ = ErrorCode::unavailable;
   std::vector<Sequence> committed_;
+};
+
+/// A pipelined sink (two batches in flight) whose batches finish only when
+/// the test releases them; the next one released can be made to fail.
+class PipelineSink final : public JournalSink {
+ public:
+  std::size_t pipeline_depth() const override { return 2; }
+  void start(const std::vector<const Outcome*>& batch, IdleWaiter& ready) override {
+    std::lock_guard lock(mutex_);
+    std::vector<Sequence> sequences;
+    for (const Outcome* outcome : batch) sequences.push_back(outcome->sequence);
+    in_flight_.push_back(std::move(sequences));
+    most_in_flight_ = std::max(most_in_flight_, in_flight_.size());
+    ready_ = &ready;
+    changed_.notify_all();
+  }
+  bool oldest_ready() const override {
+    std::lock_guard lock(mutex_);
+    return !in_flight_.empty() && released_ > 0;
+  }
+  Status finish_oldest() override {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return released_ > 0; });
+    --released_;
+    if (fail_next_) {
+      // As the contract says: this one and every later one in flight are rolled back.
+      fail_next_ = false;
+      rolled_back_ += in_flight_.size();
+      in_flight_.clear();
+      return Status{ErrorCode::unavailable, "injected failure"};
+    }
+    for (Sequence s : in_flight_.front()) committed_.push_back(s);
+    in_flight_.pop_front();
+    return Status::ok();
+  }
+  Status commit(const std::vector<const Outcome*>& batch) override {
+    std::lock_guard lock(mutex_);
+    EXPECT_TRUE(in_flight_.empty()) << "commit() while batches are in flight";
+    for (const Outcome* outcome : batch) committed_.push_back(outcome->sequence);
+    ++one_at_a_time_;
+    return Status::ok();
+  }
+  void release(int n, bool fail = false) {
+    IdleWaiter* ready = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      released_ += n;
+      fail_next_ = fail_next_ || fail;
+      ready = ready_;
+    }
+    changed_.notify_all();
+    if (ready != nullptr) ready->notify();
+  }
+  bool wait_in_flight(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight_.size() >= n; });
+  }
+  std::vector<Sequence> committed() {
+    std::lock_guard lock(mutex_);
+    return committed_;
+  }
+  std::size_t most_in_flight() {
+    std::lock_guard lock(mutex_);
+    return most_in_flight_;
+  }
+  std::size_t rolled_back() {
+    std::lock_guard lock(mutex_);
+    return rolled_back_;
+  }
+  std::size_t one_at_a_time() {
+    std::lock_guard lock(mutex_);
+    return one_at_a_time_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<Sequence>> in_flight_;
+  std::vector<Sequence> committed_;
+  std::size_t most_in_flight_ = 0, rolled_back_ = 0, one_at_a_time_ = 0;
+  int released_ = 0;
+  bool fail_next_ = false;
+  IdleWaiter* ready_ = nullptr;
 };
 
 /// Records the reply and signals a future.
@@ -132,6 +217,73 @@ TEST_F(RuntimeTest, FailedCommitIsRetriedAndTheReplyStillArrivesOnce) {
   EXPECT_EQ(sink.committed().size(), 1u);
   EXPECT_GE(runtime.counters().commit_failures.load(), 2u);
   runtime.stop();
+}
+
+/// A runtime on a PipelineSink, one command per batch, with two commands
+/// (participants A and B) in flight together.
+class PipelinedRuntimeTest : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    runtime.start();
+    ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &first).is_ok());
+    ASSERT_TRUE(pipeline.wait_in_flight(1));
+    ASSERT_TRUE(runtime.submit(deposit_participant_command("B"), &second).is_ok());
+    ASSERT_TRUE(pipeline.wait_in_flight(2)) << "the second batch waits for the first instead of starting beside it";
+  }
+  void TearDown() override {
+    pipeline.release(8);  // whatever an assertion left in flight
+    runtime.stop();
+  }
+  static RuntimeOptions one_per_batch() {
+    RuntimeOptions options;
+    options.max_batch = 1;
+    return options;
+  }
+  PipelineSink pipeline;
+  EngineRuntime runtime{exchange, clock, pipeline, one_per_batch()};
+  PromiseCompletion first, second;
+  std::future<Reply> first_reply = first.promise.get_future();
+  std::future<Reply> second_reply = second.promise.get_future();
+};
+
+TEST_F(PipelinedRuntimeTest, BatchesAreInFlightTogetherAndAnsweredInOrderEachAfterItsCommit) {
+  EXPECT_EQ(first_reply.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(second_reply.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  pipeline.release(1);
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(second_reply.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "answered before its commit";
+  pipeline.release(1);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Reply a = first_reply.get(), b = second_reply.get();
+  EXPECT_TRUE(a.status.is_ok());
+  EXPECT_TRUE(b.status.is_ok());
+  EXPECT_EQ(pipeline.committed(), (std::vector<Sequence>{a.sequence, b.sequence}));
+  EXPECT_EQ(pipeline.most_in_flight(), 2u);
+  EXPECT_EQ(runtime.counters().batches.load(), 2u);
+}
+
+TEST_F(PipelinedRuntimeTest, ABatchThatFailsIsCommittedAgainWithTheOnesAfterItInOrderAndAnsweredOnce) {
+  pipeline.release(1, /*fail=*/true);  // the first fails: both in flight are rolled back
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Reply a = first_reply.get(), b = second_reply.get();
+  EXPECT_TRUE(a.status.is_ok());
+  EXPECT_TRUE(b.status.is_ok());
+  EXPECT_EQ(pipeline.rolled_back(), 2u);
+  EXPECT_EQ(pipeline.one_at_a_time(), 2u) << "both committed again through commit()";
+  EXPECT_EQ(pipeline.committed(), (std::vector<Sequence>{a.sequence, b.sequence}));
+  EXPECT_EQ(runtime.counters().commit_failures.load(), 1u);
+  // Afterwards the pipeline is used again.
+  PromiseCompletion third;
+  auto third_reply = third.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("C"), &third).is_ok());
+  ASSERT_TRUE(pipeline.wait_in_flight(1));
+  pipeline.release(1);
+  ASSERT_EQ(third_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Reply c = third_reply.get();
+  EXPECT_EQ(pipeline.committed(), (std::vector<Sequence>{a.sequence, b.sequence, c.sequence}));
+  EXPECT_EQ(pipeline.one_at_a_time(), 2u);
 }
 
 TEST_F(RuntimeTest, StopWithTheDatabaseDownReturnsAndAcknowledgesNothingUncommitted) {

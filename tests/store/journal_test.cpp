@@ -22,6 +22,7 @@
 #include "store/journal.h"
 #include "store/migrations.h"
 #include "store/pg.h"
+#include "store/pipelined_journal.h"
 #include "store/recovery.h"
 #include "support/test_database.h"
 
@@ -179,6 +180,128 @@ TEST_F(JournalTest, ProjectionsStayRightAcrossManySmallBatchesAndTheStagingTable
   EXPECT_EQ(query(conn.get(), "SELECT available_fen || ' ' || reserved_fen FROM cash_accounts WHERE cash_account_id = " +
                                   std::to_string(buyer.cash_account)),
             std::to_string(cash.available.value) + " " + std::to_string(cash.reserved.value));
+}
+
+TEST_F(JournalTest, PipelinedBatchesCommitInSequenceOrderAndTheLaterOnesUpdatesSeeTheEarlierOnesRows) {
+  const auto buyer = funded_buyer();
+  const Principal trader{Role::trader, buyer.id, "B"};
+  PipelinedJournal journal(db.conninfo(), 2);
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  // Pairs of batches in flight together: an order, then its cancellation (the
+  // same cash row and order row, changed by both); the later one must win.
+  IdleWaiter ready;
+  for (int k = 0; k < 50; ++k) {
+    const std::size_t before = outcomes.size();
+    const OrderId id = run(trader, buy(5'000, 1 + k, "p" + std::to_string(k))).reply.orders.at(0).id;
+    const std::vector<const engine::Outcome*> place{outcomes[before].get()};
+    ASSERT_TRUE(run(trader, engine::CancelOrder{id}).reply.status.is_ok());
+    const std::vector<const engine::Outcome*> cancel{outcomes[before + 1].get()};
+    journal.start(place, ready);
+    journal.start(cancel, ready);
+    ASSERT_TRUE(journal.finish_oldest().is_ok()) << k;
+    ASSERT_TRUE(journal.finish_oldest().is_ok()) << k;
+  }
+  EXPECT_EQ(journal.last_committed(), exchange.last_sequence());
+  EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal_commands"), std::to_string(exchange.last_sequence()));
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders WHERE status = " +
+                                  std::to_string(static_cast<int>(OrderStatus::cancelled)) + " AND reserved_fen = 0"),
+            "50");
+  const settlement::CashAccount cash = exchange.clearing().account(buyer.cash_account);
+  EXPECT_EQ(cash.reserved.value, 0);
+  EXPECT_EQ(query(conn.get(), "SELECT available_fen || ' ' || reserved_fen FROM cash_accounts WHERE cash_account_id = " +
+                                  std::to_string(buyer.cash_account)),
+            std::to_string(cash.available.value) + " 0");
+}
+
+/// Two one-order batches after a committed start; the first breaks a CHECK
+/// constraint added to orders (quantity <> 7), so its transaction fails.
+class PipelineFailureTest : public JournalTest {
+ protected:
+  void SetUp() override {
+    JournalTest::SetUp();
+    const auto buyer = funded_buyer();
+    const Principal trader{Role::trader, buyer.id, "B"};
+    ASSERT_TRUE(journal.commit(all()).is_ok());
+    committed = exchange.last_sequence();
+    first = {&run(trader, buy(5'000, 7, "fails"))};
+    second = {&run(trader, buy(5'000, 1, "second"))};
+    exec_or_throw(conn.get(), "ALTER TABLE orders ADD CONSTRAINT test_no_seven CHECK (quantity <> 7)", "constraint");
+  }
+  /// Neither batch is in the database; once the constraint is gone both commit, one at a time, in order.
+  void expect_neither_then_both_in_order() {
+    EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal_commands"), std::to_string(committed));
+    EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders"), "0");
+    EXPECT_EQ(journal.last_committed(), committed);
+    exec_or_throw(conn.get(), "ALTER TABLE orders DROP CONSTRAINT test_no_seven", "drop constraint");
+    ASSERT_TRUE(journal.commit(first).is_ok());
+    ASSERT_TRUE(journal.commit(second).is_ok());
+    EXPECT_EQ(query(conn.get(), "SELECT string_agg(client_order_id, ',' ORDER BY order_id) FROM orders"),
+              "fails,second");
+    EXPECT_EQ(journal.last_committed(), exchange.last_sequence());
+  }
+  PipelinedJournal journal{db.conninfo(), 2};
+  Sequence committed = 0;
+  std::vector<const engine::Outcome*> first, second;
+  IdleWaiter ready;
+};
+
+TEST_F(PipelineFailureTest, ABatchThatFailsTakesTheOnesStartedAfterItBackWithIt) {
+  journal.start(first, ready);
+  journal.start(second, ready);
+  const Status failed = journal.finish_oldest();
+  EXPECT_FALSE(failed.is_ok());
+  EXPECT_NE(failed.message().find("test_no_seven"), std::string::npos) << failed.message();
+  expect_neither_then_both_in_order();
+  // A batch committed already (its COMMIT landed, say) is recognised, not written twice.
+  ASSERT_TRUE(journal.commit(second).is_ok());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands WHERE sequence = " +
+                                  std::to_string(second.front()->sequence)),
+            "1");
+}
+
+TEST_F(PipelineFailureTest, ABatchStartedAfterAnEarlierOneFailedIsNotCommittedAheadOfIt) {
+  journal.start(first, ready);
+  // The first has failed, its failure not taken yet, before the second starts:
+  // the second must not take the one-round-trip path of a batch with nothing before it.
+  for (int k = 0; k < 500 && !journal.oldest_ready(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(journal.oldest_ready());
+  journal.start(second, ready);
+  EXPECT_FALSE(journal.finish_oldest().is_ok());
+  expect_neither_then_both_in_order();
+}
+
+TEST_F(JournalTest, PipelinedRegistryStatementsSeeTheRowsOfTheBatchBeforeThem) {
+  // Each project references the methodology the batch before it registered
+  // (a foreign key): its statements must not run before that batch committed.
+  const Principal registry{Role::registry_authority, 0, "reg"};
+  const auto owner =
+      run(kOperator, engine::CreateParticipant{"O", "Owner", ParticipantType::key_emitting_unit, {3}}).reply.participants.at(0);
+  PipelinedJournal journal(db.conninfo(), 2);
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  std::vector<std::vector<const engine::Outcome*>> batches;
+  for (int k = 0; k < 20; ++k) {
+    char code[32];
+    std::snprintf(code, sizeof code, "CCER-14-%03d-V01", k + 1);
+    const auto& m = run(registry, engine::RegisterMethodology{engine::MethodologyRecord{
+                                      code, "Afforestation carbon sink", "V01", "forestry", "MEE 2023 No. 1", 0, 0}});
+    ASSERT_TRUE(m.reply.status.is_ok()) << m.reply.status.message();
+    batches.push_back({&m});
+    const auto& p = run(registry, engine::RegisterCcerProject{"P" + std::to_string(k), "Hilltop forest", code, owner.id,
+                                                              "Yunnan", "CQC", "VAL-1", "notice-1", "2023-01-01",
+                                                              "2032-12-31"});
+    ASSERT_TRUE(p.reply.status.is_ok()) << p.reply.status.message();
+    batches.push_back({&p});
+  }
+  IdleWaiter ready;
+  journal.start(batches[0], ready);
+  for (std::size_t k = 1; k < batches.size(); ++k) {
+    journal.start(batches[k], ready);
+    const Status s = journal.finish_oldest();
+    ASSERT_TRUE(s.is_ok()) << "batch " << k - 1 << ": " << s.message();
+  }
+  ASSERT_TRUE(journal.finish_oldest().is_ok());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM ccer_projects"), "20");
+  EXPECT_EQ(journal.last_committed(), exchange.last_sequence());
 }
 
 TEST_F(JournalTest, OneRowPerCommandHoldsItsEventsInOrderAndTheViewShowsEachEvent) {
