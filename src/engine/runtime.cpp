@@ -210,8 +210,13 @@ void EngineRuntime::answer(std::vector<Pending>& batch, bool committed) {
 void EngineRuntime::launch(std::vector<Pending>& batch) {
   InFlight& flight = in_flight_.emplace_back();
   flight.batch = std::move(batch);
-  batch = std::vector<Pending>();
-  batch.reserve(options_.max_batch);
+  if (spare_batches_.empty()) {
+    batch = std::vector<Pending>();
+    batch.reserve(options_.max_batch);
+  } else {  // one an answered batch left: its room is allocated already
+    batch = std::move(spare_batches_.back());
+    spare_batches_.pop_back();
+  }
   flight.started = std::chrono::steady_clock::now();
   for (Pending& pending : flight.batch) {
     if (!pending.outcome.events.empty()) flight.journaled.push_back(&pending.outcome);
@@ -252,17 +257,9 @@ void EngineRuntime::finish_oldest() {
     committed = commit_with_retry(flight.batch);
   }
   answer(flight.batch, committed);
+  flight.batch.clear();
+  spare_batches_.push_back(std::move(flight.batch));
   in_flight_.pop_front();
-}
-
-void EngineRuntime::stop_unless_passing(const Status& status, std::size_t commands) {
-  if (status.code() == ErrorCode::unavailable) return;
-  // Not a passing outage: retrying cannot help, and carrying on would
-  // acknowledge what never reached the journal. Stop here; nothing
-  // unacknowledged is kept, and a restart recovers the committed state.
-  spdlog::critical("journal commit of {} commands failed for good, stopping carbond: {}", commands, status.message());
-  spdlog::shutdown();
-  std::abort();
 }
 
 void EngineRuntime::record_commit(std::size_t commands, TimePoint started) {
@@ -314,7 +311,15 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       return true;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
-    stop_unless_passing(status, journaled.size());
+    if (status.code() != ErrorCode::unavailable) {
+      // Not a passing outage: retrying cannot help, and carrying on would
+      // acknowledge what never reached the journal. Stop here; nothing
+      // unacknowledged is kept, and a restart recovers the committed state.
+      spdlog::critical("journal commit of {} commands failed for good, stopping carbond: {}", journaled.size(),
+                       status.message());
+      spdlog::shutdown();
+      std::abort();
+    }
     if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
       spdlog::error("journal commit of {} commands failed: {}; refusing new commands and retrying", journaled.size(),
                     status.message());

@@ -189,8 +189,6 @@ class EngineRuntime {
   void answer(std::vector<Pending>& batch, bool committed);
   /// A commit succeeded: counters, metrics, and the end of an outage.
   void record_commit(std::size_t commands, TimePoint started);
-  /// Aborts the process unless `status` is a passing outage (UNAVAILABLE).
-  void stop_unless_passing(const Status& status, std::size_t commands);
   bool take_outcome(std::vector<Pending>& batch);
   void fill_batch(std::vector<Pending>& batch);
   /// True once the batch's events are committed; false if it was abandoned (replies set to UNAVAILABLE).
@@ -226,6 +224,7 @@ class EngineRuntime {
   std::deque<Pending> backlog_;                          ///< writer thread only: taken off the ring during an outage
   std::deque<InFlight> in_flight_;                       ///< writer thread only: pipelined batches, oldest first
   std::vector<Pending> filling_;                         ///< writer thread only: the batch being filled (or held)
+  std::vector<std::vector<Pending>> spare_batches_;      ///< writer thread only: answered batches' vectors, reused
   std::chrono::steady_clock::time_point give_up_at_{};  ///< written before stopping_writer_ is set
   bool abandoned_ = false;                               ///< writer thread only
   std::thread engine_thread_;
