@@ -23,7 +23,7 @@
 //   --pg sets one PostgreSQL setting over carbond's embedded defaults
 //   (store::kJournalSettings); --pg-defaults puts PostgreSQL's own defaults
 //   back for those, to compare. --statements loads pg_stat_statements and
-//   prints where the server spent the writer phase's time, statement by statement.
+//   prints where the server spent the writer and latency phases' time, statement by statement.
 //   --connections is the writer's journal_connections (default 2, carbond's
 //   default; 1: PostgresJournal, one batch at a time).
 
@@ -303,7 +303,11 @@ class TimedSink final : public engine::JournalSink {
   }
   std::size_t pipeline_depth() const override { return inner_.pipeline_depth(); }
   void start(const std::vector<const engine::Outcome*>& batch, IdleWaiter& ready) override {
-    started_.push_back({Clock::now(), batch.size()});
+    const auto now = Clock::now();
+    if (started_.empty() && last_finish_ != Clock::time_point{}) {
+      idle_gaps_.push_back(std::chrono::duration_cast<std::chrono::microseconds>(now - last_finish_).count());
+    }
+    started_.push_back({now, batch.size()});
     inner_.start(batch, ready);
   }
   bool oldest_ready() const override { return inner_.oldest_ready(); }
@@ -311,6 +315,7 @@ class TimedSink final : public engine::JournalSink {
     Status status = inner_.finish_oldest();
     record(started_.front().first, started_.front().second);
     started_.pop_front();
+    last_finish_ = Clock::now();
     if (!status.is_ok()) started_.clear();  // the sink dropped every batch in flight
     return status;
   }
@@ -321,6 +326,9 @@ class TimedSink final : public engine::JournalSink {
   };
   /// Read after the runtime stopped.
   const std::vector<Commit>& commits() const { return commits_; }
+  /// Read after the runtime stopped: for each batch started with none in flight, how long (µs) after
+  /// the previous one's result (pipelined sinks only): the writer's own turnaround plus waiting for work.
+  const std::vector<std::int64_t>& idle_gaps() const { return idle_gaps_; }
 
  private:
   void record(Clock::time_point begin, std::size_t commands) {
@@ -330,7 +338,28 @@ class TimedSink final : public engine::JournalSink {
   engine::JournalSink& inner_;
   std::deque<std::pair<Clock::time_point, std::size_t>> started_;
   std::vector<Commit> commits_;
+  Clock::time_point last_finish_{};
+  std::vector<std::int64_t> idle_gaps_;
 };
+
+/// Where the server spent its time since the last pg_stat_statements_reset(), statement by statement,
+/// in the current database (--statements).
+void print_statements(PGconn* conn, const char* phase) {
+  store::PgResult top = store::exec_or_throw(
+      conn,
+      "SELECT round(100 * total_exec_time / sum(total_exec_time) OVER ())::int, round(total_exec_time)::bigint,"
+      " calls, rows, round((1000 * mean_exec_time)::numeric)::bigint,"
+      " left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_statements"
+      " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+      " ORDER BY total_exec_time DESC LIMIT 14",
+      "read pg_stat_statements");
+  std::printf("\nserver time by statement (%s; %% of the total, ms, calls, rows, mean us):\n", phase);
+  for (int r = 0; r < PQntuples(top.get()); ++r) {
+    std::printf("  %3s%%  %7s ms  %7s calls  %8s rows  %6s us  %s\n", PQgetvalue(top.get(), r, 0),
+                PQgetvalue(top.get(), r, 1), PQgetvalue(top.get(), r, 2), PQgetvalue(top.get(), r, 3),
+                PQgetvalue(top.get(), r, 4), PQgetvalue(top.get(), r, 5));
+  }
+}
 
 void wait_for(const std::atomic<std::size_t>& done, std::size_t target) {
   const auto give_up = Clock::now() + std::chrono::minutes(5);
@@ -431,20 +460,7 @@ int run(const Options& options) {
             .get(),
         0, 0));
 
-    if (options.statements) {
-      store::PgResult top = store::exec_or_throw(
-          probe.get(),
-          "SELECT round(100 * total_exec_time / sum(total_exec_time) OVER ())::int, round(total_exec_time)::bigint,"
-          " rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements"
-          " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-          " ORDER BY total_exec_time DESC LIMIT 12",
-          "read pg_stat_statements");
-      std::printf("\nserver time by statement (writer phase; %% of the total, ms, rows):\n");
-      for (int r = 0; r < PQntuples(top.get()); ++r) {
-        std::printf("  %3s%%  %7s ms  %8s rows  %s\n", PQgetvalue(top.get(), r, 0), PQgetvalue(top.get(), r, 1),
-                    PQgetvalue(top.get(), r, 2), PQgetvalue(top.get(), r, 3));
-      }
-    }
+    if (options.statements) print_statements(probe.get(), "writer phase");
     const double ceiling_after = copy_ceiling(conninfo, journaled, "journal_ceiling_after");
     const double writer_rows = static_cast<double>(journaled.size()) / writer_seconds;
     const double ceiling = std::max(ceiling_before, ceiling_after);
@@ -505,6 +521,11 @@ int run(const Options& options) {
     const std::string conninfo = create_database(postgres, "bench_latency");
     const auto journal = make_journal(conninfo, options.connections);
     commit_or_throw(*journal, workload.setup());
+    store::PgConn probe = store::connect_or_throw(conninfo);
+    if (options.statements) {
+      store::exec_or_throw(probe.get(), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "pg_stat_statements");
+      store::exec_or_throw(probe.get(), "SELECT pg_stat_statements_reset()", "reset statements");
+    }
     ShiftedClock clock(kMondayMorning);  // in the morning session, whatever the hour of the run
     engine::RuntimeOptions runtime_options;
     runtime_options.max_batch = options.batch;
@@ -579,6 +600,17 @@ int run(const Options& options) {
       }
       std::printf("\n");
     }
+    if (std::vector<std::int64_t> gaps = timed.idle_gaps(); !gaps.empty()) {
+      std::sort(gaps.begin(), gaps.end());
+      auto at = [&](double p) {
+        return gaps[std::min(gaps.size() - 1, static_cast<std::size_t>(p * static_cast<double>(gaps.size())))];
+      };
+      std::printf("  from a result to the next batch's start, nothing in flight (%zu times): p50 %lld us  p90 %lld us"
+                  "  p99 %lld us\n",
+                  gaps.size(), static_cast<long long>(at(0.5)), static_cast<long long>(at(0.9)),
+                  static_cast<long long>(at(0.99)));
+    }
+    if (options.statements) print_statements(probe.get(), "latency phase");
   }
 
   postgres.stop();

@@ -60,9 +60,26 @@ void EngineRuntime::stop() {
   draining_.store(true, std::memory_order_release);
   engine_waiter_.wake();
   writer_waiter_.wake();
-  if (engine_thread_.joinable()) engine_thread_.join();
+  join_by_deadline(engine_thread_, engine_done_);
   writer_waiter_.wake();
-  if (writer_thread_.joinable()) writer_thread_.join();
+  join_by_deadline(writer_thread_, writer_done_);
+}
+
+void EngineRuntime::join_by_deadline(std::thread& thread, const std::atomic<bool>& done) {
+  if (!thread.joinable()) return;
+  // Past the deadline a commit that has not returned is interrupted: the
+  // writer may be inside one (one connection: it cannot watch the time
+  // itself), and the engine may be waiting for room the writer would make.
+  auto next_interrupt = give_up_at_;
+  while (!done.load(std::memory_order_acquire)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_interrupt) {
+      sink_.interrupt();
+      next_interrupt = now + std::chrono::milliseconds(200);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  thread.join();
 }
 
 void EngineRuntime::engine_loop() {
@@ -155,7 +172,7 @@ void EngineRuntime::writer_loop() {
                       batch.size() < std::min(options_.pipeline_min_batch, options_.max_batch) &&
                       !engine_done_.load(std::memory_order_acquire);
     if (batch.empty() || hold) {
-      if (!in_flight_.empty() && (!in_flight_.front().in_sink || sink_.oldest_ready())) {
+      if (!in_flight_.empty() && oldest_done()) {
         finish_oldest();
         continue;
       }
@@ -166,7 +183,8 @@ void EngineRuntime::writer_loop() {
       if (engine_done_.load(std::memory_order_acquire)) {
         if (outcomes_.approximate_size() != 0) continue;
         if (in_flight_.empty()) break;
-        finish_oldest();  // nothing more will come: wait for what is in flight
+        await_oldest();  // nothing more will come: wait for what is in flight
+        finish_oldest();
         continue;
       }
       wait_for_work(idle_spins);
@@ -179,7 +197,10 @@ void EngineRuntime::writer_loop() {
       continue;
     }
     launch(batch);
-    while (in_flight_.size() >= depth) finish_oldest();
+    while (in_flight_.size() >= depth) {
+      await_oldest();
+      finish_oldest();
+    }
   }
   writer_done_.store(true, std::memory_order_release);
 }
@@ -192,11 +213,67 @@ void EngineRuntime::wait_for_work(int& idle_spins) {
   // Sleep until the engine hands over an outcome or the sink has a result (both notify).
   const auto ticket = writer_waiter_.prepare_wait();
   if (outcomes_.approximate_size() == 0 && !engine_done_.load(std::memory_order_acquire) &&
-      (in_flight_.empty() || !sink_.oldest_ready())) {
-    writer_waiter_.wait(ticket);
+      (in_flight_.empty() || !oldest_done())) {
+    if (in_flight_.empty()) {
+      writer_waiter_.wait(ticket);
+    } else {
+      sleep_watching_oldest(ticket);
+    }
   }
   writer_waiter_.cancel_wait();
   idle_spins = 0;
+}
+
+bool EngineRuntime::oldest_done() const { return !in_flight_.front().in_sink || sink_.oldest_ready(); }
+
+void EngineRuntime::await_oldest() {
+  while (!oldest_done()) {
+    const auto ticket = writer_waiter_.prepare_wait();
+    if (oldest_done()) {
+      writer_waiter_.cancel_wait();
+      return;
+    }
+    sleep_watching_oldest(ticket);
+  }
+}
+
+void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
+  // A commit that does not return (the server stopped answering: a frozen
+  // host, a lock never released) is treated as an outage once it has taken
+  // unavailable_after_ms: refuse new commands, answer whoever waits longer
+  // than that UNAVAILABLE, keep everything queued, and carry on once it
+  // returns. A stop that has waited past its deadline interrupts it.
+  const auto unavailable_after = std::chrono::milliseconds(options_.unavailable_after_ms);
+  const InFlight& oldest = in_flight_.front();
+  const bool stopping = stopping_writer_.load(std::memory_order_seq_cst);
+  auto now = std::chrono::steady_clock::now();
+  auto until = journal_down_.load(std::memory_order_relaxed) ? now + std::chrono::milliseconds(20)
+                                                             : oldest.started + unavailable_after;
+  if (stopping) until = std::min(until, give_up_at_);
+  if (writer_waiter_.wait_for(ticket, std::max<std::chrono::steady_clock::duration>(
+                                          until - now, std::chrono::milliseconds(1)))) {
+    return;
+  }
+  now = std::chrono::steady_clock::now();
+  const bool past_stop = stopping && now >= give_up_at_;
+  if (now - oldest.started < unavailable_after && !past_stop) return;
+  if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
+    spdlog::error("a journal commit of {} commands has not returned for {} ms: refusing new commands and "
+                  "answering UNAVAILABLE to whoever waits longer, until the database answers",
+                  oldest.journaled.size(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(now - oldest.started).count());
+  }
+  while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
+  for (InFlight& flight : in_flight_) answer_overdue(flight.batch);
+  answer_overdue(filling_);
+  answer_overdue(backlog_);
+  if (past_stop && !abandoned_) {
+    spdlog::critical("stopping while a journal commit of {} commands has not returned: interrupting it; it and "
+                     "every later command are not acknowledged",
+                     oldest.journaled.size());
+    abandoned_ = true;
+    sink_.interrupt();
+  }
 }
 
 void EngineRuntime::answer(std::vector<Pending>& batch, bool committed) {
@@ -228,7 +305,10 @@ void EngineRuntime::launch(std::vector<Pending>& batch) {
     return std::any_of(in_flight_.begin(), std::prev(in_flight_.end()),
                        [](const InFlight& f) { return !f.in_sink && !f.journaled.empty(); });
   };
-  while (behind_retry()) finish_oldest();
+  while (behind_retry()) {
+    await_oldest();
+    finish_oldest();
+  }
   if (abandoned_ || journal_down_.load(std::memory_order_relaxed)) return;  // commit_with_retry, in its turn
   sink_.start(flight.journaled, writer_waiter_);
   flight.in_sink = true;

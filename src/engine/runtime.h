@@ -60,6 +60,10 @@ class JournalSink {
   /// them and rolled them back), nothing is in flight any more, and the caller
   /// commits them again, in order, through commit().
   [[nodiscard]] virtual Status finish_oldest() { return Status{ErrorCode::internal, "this journal is not pipelined"}; }
+  /// Any thread, pipelined sinks: makes every batch in flight fail now (their
+  /// outcome unknown: a COMMIT may have landed unseen) instead of waiting for
+  /// a database that does not answer. Used by a stop that has waited long enough.
+  virtual void interrupt() {}
 };
 
 /// One committed command as a CommitListener sees it.
@@ -181,8 +185,18 @@ class EngineRuntime {
   /// Pipelined sinks: hands the batch to the sink (or queues it behind one
   /// that failed) and leaves `batch` empty.
   void launch(std::vector<Pending>& batch);
+  /// stop(): joins `thread` once `done`, interrupting the sink's commits from give_up_at_ on.
+  void join_by_deadline(std::thread& thread, const std::atomic<bool>& done);
   /// Spins a little, then sleeps until an outcome arrives or the oldest batch in flight has its result.
   void wait_for_work(int& idle_spins);
+  /// True when finish_oldest() will not wait (the oldest in flight has its result, or is not in the sink).
+  bool oldest_done() const;
+  /// Sleeps until the oldest batch in flight has its result, answering callers who wait too long meanwhile.
+  void await_oldest();
+  /// Sleeps on writer_waiter_ (after prepare_wait) until notified, or until the oldest batch in
+  /// flight has been in the sink unavailable_after_ms (or stop's deadline passed): then treats the
+  /// database as unreachable, as an outage, and past stop's deadline interrupts the sink.
+  void sleep_watching_oldest(std::uint32_t ticket);
   /// Takes the oldest in-flight batch's result (waiting for it), answers it, and drops it.
   void finish_oldest();
   /// Notifies the listener (if committed), observes and completes a batch's replies.

@@ -8,6 +8,8 @@
 #include "store/instrument_rows.h"
 #include "store/registry_rows.h"
 
+#include <sys/socket.h>
+
 #include <charconv>
 #include <map>
 #include <type_traits>
@@ -511,15 +513,26 @@ PostgresJournal::PostgresJournal(std::string conninfo)
       orders_{kCopyOrders, {}} {}
 
 Status PostgresJournal::fail(Status status) {
-  conn_.reset();  // a fresh connection next time: no half-open transaction survives
+  set_connection(nullptr);  // a fresh connection next time: no half-open transaction survives
   return status;
+}
+
+void PostgresJournal::set_connection(PgConn conn) {
+  std::lock_guard lock(socket_mutex_);
+  socket_ = conn ? PQsocket(conn.get()) : -1;
+  conn_ = std::move(conn);  // the old connection closes with its socket still guarded
+}
+
+void PostgresJournal::interrupt() {
+  std::lock_guard lock(socket_mutex_);
+  if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
 }
 
 Status PostgresJournal::connect_if_needed() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return Status::ok();
   // Bounded: the writer must get back to answering waiting callers UNAVAILABLE.
   std::string message;
-  conn_ = connect_bounded(conninfo_, message);
+  set_connection(connect_bounded(conninfo_, message));
   if (!conn_) return Status{ErrorCode::unavailable, "database unreachable: " + message};
   PgResult result(PQexec(conn_.get(), session_setup().c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
@@ -773,7 +786,7 @@ Status PostgresJournal::end(bool commit) {
   const Sequence last = std::exchange(open_last_, 0);
   if (last == 0) return Status::ok();  // nothing open: an empty batch, or one already committed
   if (!commit) {
-    conn_.reset();  // the server rolls the open transaction back
+    set_connection(nullptr);  // the server rolls the open transaction back
     return Status::ok();
   }
   PgResult result(PQexec(conn_.get(), "COMMIT"));

@@ -2,6 +2,7 @@
 /// The journal writer's database side: commits a batch of engine outcomes
 /// (the journal rows and the projections they change) in one transaction.
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@ namespace carbon::store {
 /// Reconnects after a lost connection; on every (re)connect it reads the
 /// last committed sequence, so a batch whose COMMIT landed although its
 /// answer was lost is recognised and not written twice.
-/// Not thread-safe: used by the journal writer thread only.
+/// Not thread-safe: used by the journal writer thread only (interrupt() excepted).
 class PostgresJournal final : public engine::JournalSink {
  public:
   /// `conninfo` is a libpq connection string; nothing connects before the first commit.
@@ -62,7 +63,12 @@ class PostgresJournal final : public engine::JournalSink {
   bool has_market_statements() const { return open_last_ != 0 && market_statements_ > 0; }
 
   /// Closes the connection; the next batch reconnects and reads the journal's tail again.
-  void disconnect() { conn_.reset(); }
+  void disconnect() { set_connection(nullptr); }
+
+  /// Any thread: shuts the connection's socket down, so a statement waiting
+  /// for a server that does not answer fails at once (outcome unknown:
+  /// UNAVAILABLE); the connection is then replaced as after any loss.
+  void interrupt() override;
 
  private:
   /// One table's COPY: the statement and its data.
@@ -72,6 +78,8 @@ class PostgresJournal final : public engine::JournalSink {
   };
 
   Status connect_if_needed();
+  /// Replaces the connection (nullptr: closes it), and the socket interrupt() shuts down.
+  void set_connection(PgConn conn);
   /// Connects, recognises a batch already committed (`landed`), encodes the rest.
   Status prepare(const std::vector<const engine::Outcome*>& batch, Sequence known_tail, bool& landed);
   void encode(const std::vector<const engine::Outcome*>& batch);
@@ -87,6 +95,8 @@ class PostgresJournal final : public engine::JournalSink {
 
   std::string conninfo_;
   PgConn conn_;
+  std::mutex socket_mutex_;  ///< guards socket_ against the connection closing under interrupt()
+  int socket_ = -1;          ///< conn_'s socket while it is open
   Sequence last_committed_ = 0;
   std::string payload_;  ///< scratch for one event's JSON
   std::string market_sql_;             ///< ";statement" per market-state and registry row set of the batch

@@ -29,7 +29,12 @@ void trim_trailing_newlines(std::string& message) {
 
 }  // namespace
 
-bool database_reachable(const std::string& conninfo) { return PQping(conninfo.c_str()) == PQPING_OK; }
+bool database_reachable(const std::string& conninfo) {
+  // Bounded as connect_bounded: a frozen server accepts the TCP connection and never answers.
+  const char* const keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* const values[] = {"2", conninfo.c_str(), nullptr};
+  return PQpingParams(keywords, values, 1) == PQPING_OK;
+}
 
 PgConn connect_or_throw(const std::string& conninfo) {
   PgConn conn(PQconnectdb(conninfo.c_str()));

@@ -23,7 +23,8 @@ using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
 /// An owned result.
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
-/// True if a server answers at `conninfo` and accepts connections (PQping: no login, no query).
+/// True if a server answers at `conninfo` and accepts connections (PQping: no login, no query), within
+/// 2 s unless `conninfo` sets its own connect_timeout.
 bool database_reachable(const std::string& conninfo);
 
 /// Opens a connection; throws std::runtime_error with libpq's message on failure.

@@ -64,6 +64,10 @@ Status PipelinedJournal::finish_oldest() {
   return status;
 }
 
+void PipelinedJournal::interrupt() {
+  for (auto& lane : lanes_) lane->journal.interrupt();
+}
+
 Status PipelinedJournal::commit(const std::vector<const engine::Outcome*>& batch) {
   if (batch.empty()) return Status::ok();
   IdleWaiter unused;

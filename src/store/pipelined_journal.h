@@ -54,6 +54,8 @@ class PipelinedJournal final : public engine::JournalSink {
   void start(const std::vector<const engine::Outcome*>& batch, IdleWaiter& ready) override;
   bool oldest_ready() const override;
   [[nodiscard]] Status finish_oldest() override;
+  /// Interrupts every connection's statement in progress (PostgresJournal::interrupt).
+  void interrupt() override;
 
   /// The highest sequence this writer knows to be committed.
   Sequence last_committed() const;

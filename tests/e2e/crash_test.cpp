@@ -2,7 +2,7 @@
 // orders over gRPC, amending some (reduce: priority kept; re-price: lost),
 // while carbond is killed with SIGKILL at random moments and restarted, or
 // while its PostgreSQL is stopped (-m fast) or crashed (-m immediate) and
-// restarted under it; afterwards every
+// restarted under it, or frozen (SIGSTOP) and thawed; afterwards every
 // acknowledged order and trade is present exactly once, nothing is
 // half-applied, cash and units are conserved, the hash chain verifies and the
 // books equal a replay of the journal (tests/e2e/crash_support.h). And the
@@ -13,8 +13,16 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "e2e/crash_support.h"
 #include "store/embedded_postgres.h"
@@ -65,12 +73,39 @@ TEST(CrashTest, AcknowledgedWorkSurvivesSigkillAtRandomMomentsAndTheBooksEqualAR
   EXPECT_EQ(exchange.stop(), 0);
 }
 
-/// PostgreSQL stopped under load (`crash`: pg_ctl stop -m immediate, a crash
-/// of the database with transactions in flight and no checkpoint; else -m
-/// fast) and started again: carbond answers UNAVAILABLE meanwhile, resumes,
-/// and nothing acknowledged is lost or half-applied, before and after a
-/// restart of carbond.
-void postgres_outage_under_load(bool crash, int port) {
+/// How PostgreSQL goes away under load.
+enum class Outage {
+  stop,   ///< pg_ctl stop -m fast: every connection is cut; then started again
+  crash,  ///< pg_ctl stop -m immediate: a crash with transactions in flight and no checkpoint; WAL recovery on start
+  freeze  ///< SIGSTOP to every process of the cluster (a frozen host): connections stay open, nothing answers; SIGCONT
+};
+
+/// Sends `signal` to the cluster's postmaster and every process it started.
+void signal_cluster(const std::filesystem::path& data_dir, int signal) {
+  std::ifstream pid_file(data_dir / "pg" / "postmaster.pid");
+  pid_t postmaster = 0;
+  ASSERT_TRUE(pid_file >> postmaster) << "no postmaster.pid in " << data_dir;
+  std::vector<pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    char state = 0;
+    pid_t parent = 0;
+    if (rest >> state >> parent && parent == postmaster) children.push_back(std::stoi(name));
+  }
+  ASSERT_FALSE(children.empty()) << "no backends under postmaster " << postmaster;
+  ASSERT_EQ(::kill(postmaster, signal), 0);
+  for (pid_t child : children) ::kill(child, signal);  // a backend may have just exited
+}
+
+/// PostgreSQL gone under load (see Outage) and back: carbond answers
+/// UNAVAILABLE meanwhile, resumes, and nothing acknowledged is lost or
+/// half-applied, before and after a restart of carbond.
+void postgres_outage_under_load(Outage outage, int port) {
   // A cluster of its own: restarting the suite's shared one would cut the other tests' databases.
   const std::filesystem::path dir = make_world_traversable_temp_dir("carbond-crash-pg");
   store::EmbeddedPostgresOptions options;
@@ -90,14 +125,31 @@ void postgres_outage_under_load(bool crash, int port) {
     Load load(exchange, traders, acked, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
     const std::size_t before = load.answered();
-    if (crash) {
+    if (outage == Outage::crash) {
       postgres.stop_immediately();  // every backend quits at once, mid-transaction; WAL recovery on start
-    } else {
+    } else if (outage == Outage::stop) {
       postgres.stop();  // pg_ctl stop -m fast: every connection is cut
+    } else {
+      signal_cluster(dir, SIGSTOP);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    if (outage == Outage::freeze) {
+      // Commits in flight never return and connections stay open: past journal_unavailable_after_ms
+      // (2 s) carbond must answer UNAVAILABLE and say NOT_SERVING rather than wait with the database.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+      while (exchange.health() != 2 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      EXPECT_EQ(exchange.health(), 2) << "health stayed SERVING with the database frozen";
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    }
     const std::size_t during = load.answered();
-    ASSERT_NO_THROW(postgres.start());
+    if (outage == Outage::freeze) {
+      signal_cluster(dir, SIGCONT);
+    } else {
+      ASSERT_NO_THROW(postgres.start());
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     load.finish();
     EXPECT_GT(before, 0u);
@@ -112,7 +164,8 @@ void postgres_outage_under_load(bool crash, int port) {
   crash::check_after_restart(exchange, conninfo, traders, acked);
   std::cout << acked.orders.size() << " orders, " << acked.amends_kept + acked.amends_requeued
             << " amendments and " << acked.trades.size() << " trades acknowledged; " << acked.unavailable
-            << " UNAVAILABLE answers while PostgreSQL was " << (crash ? "crashed" : "stopped") << "\n";
+            << " UNAVAILABLE answers while PostgreSQL was "
+            << (outage == Outage::crash ? "crashed" : outage == Outage::stop ? "stopped" : "frozen") << "\n";
   EXPECT_EQ(exchange.stop(), 0);
   postgres.stop();
   std::error_code ignored;
@@ -120,11 +173,15 @@ void postgres_outage_under_load(bool crash, int port) {
 }
 
 TEST(CrashTest, PostgresRestartedUnderLoadAnswersUnavailableThenResumesWithNothingLost) {
-  postgres_outage_under_load(false, 5449);
+  postgres_outage_under_load(Outage::stop, 5449);
 }
 
 TEST(CrashTest, PostgresCrashedUnderLoadRecoversWithEveryAcknowledgedOrderAndTradeOnce) {
-  postgres_outage_under_load(true, 5451);
+  postgres_outage_under_load(Outage::crash, 5451);
+}
+
+TEST(CrashTest, PostgresFrozenUnderLoadAnswersUnavailableInsteadOfWaitingThenResumesWithNothingLost) {
+  postgres_outage_under_load(Outage::freeze, 5453);
 }
 
 class StartupIntegrityTest : public ::testing::Test {

@@ -20,7 +20,11 @@ class ControlledSink final : public JournalSink {
  public:
   Status commit(const std::vector<const Outcome*>& batch) override {
     std::unique_lock lock(mutex_);
-    released_.wait(lock, [&] { return open_; });
+    released_.wait(lock, [&] { return open_ || interrupted_; });
+    if (!open_) {  // held, and interrupted: as a connection shut down under a statement
+      ++interrupted_commits_;
+      return Status{ErrorCode::unavailable, "interrupted"};
+    }
     if (failures_to_inject_ > 0) {
       --failures_to_inject_;
       return Status{failure_code_, "injected failure"};
@@ -39,6 +43,17 @@ class ControlledSink final : public JournalSink {
     }
     released_.notify_all();
   }
+  void interrupt() override {
+    {
+      std::lock_guard lock(mutex_);
+      interrupted_ = true;
+    }
+    released_.notify_all();
+  }
+  int interrupted_commits() {
+    std::lock_guard lock(mutex_);
+    return interrupted_commits_;
+  }
   void fail_next(int n, ErrorCode code = ErrorCode::unavailable) {
     std::lock_guard lock(mutex_);
     failures_to_inject_ = n;
@@ -53,6 +68,8 @@ class ControlledSink final : public JournalSink {
   std::mutex mutex_;
   std::condition_variable released_;
   bool open_ = true;
+  bool interrupted_ = false;
+  int interrupted_commits_ = 0;
   int failures_to_inject_ = 0;
   ErrorCode failure_code_ = ErrorCode::unavailable;
   std::vector<Sequence> committed_;
@@ -98,6 +115,22 @@ class PipelineSink final : public JournalSink {
     ++one_at_a_time_;
     return Status::ok();
   }
+  /// As PipelinedJournal::interrupt: every batch in flight fails now.
+  void interrupt() override {
+    {
+      std::lock_guard lock(mutex_);
+      ++interrupts_;
+    }
+    if (std::size_t n = in_flight(); n > 0) release(static_cast<int>(n), /*fail=*/true);
+  }
+  std::size_t in_flight() {
+    std::lock_guard lock(mutex_);
+    return in_flight_.size();
+  }
+  std::size_t interrupts() {
+    std::lock_guard lock(mutex_);
+    return interrupts_;
+  }
   void release(int n, bool fail = false) {
     IdleWaiter* ready = nullptr;
     {
@@ -135,7 +168,7 @@ class PipelineSink final : public JournalSink {
   std::condition_variable changed_;
   std::deque<std::vector<Sequence>> in_flight_;
   std::vector<Sequence> committed_;
-  std::size_t most_in_flight_ = 0, rolled_back_ = 0, one_at_a_time_ = 0;
+  std::size_t most_in_flight_ = 0, rolled_back_ = 0, one_at_a_time_ = 0, interrupts_ = 0;
   int released_ = 0;
   bool fail_next_ = false;
   IdleWaiter* ready_ = nullptr;
@@ -284,6 +317,92 @@ TEST_F(PipelinedRuntimeTest, ABatchThatFailsIsCommittedAgainWithTheOnesAfterItIn
   const Reply c = third_reply.get();
   EXPECT_EQ(pipeline.committed(), (std::vector<Sequence>{a.sequence, b.sequence, c.sequence}));
   EXPECT_EQ(pipeline.one_at_a_time(), 2u);
+}
+
+/// Two commands, one per batch, both in flight in a PipelineSink that does not answer.
+class HungPipelineTest : public RuntimeTest {
+ protected:
+  void start(RuntimeOptions options) {
+    options.max_batch = 1;
+    runtime = std::make_unique<EngineRuntime>(exchange, clock, pipeline, options);
+    runtime->start();
+    ASSERT_TRUE(runtime->submit(deposit_participant_command("A"), &first).is_ok());
+    ASSERT_TRUE(pipeline.wait_in_flight(1));
+    ASSERT_TRUE(runtime->submit(deposit_participant_command("B"), &second).is_ok());
+    ASSERT_TRUE(pipeline.wait_in_flight(2));
+  }
+  void TearDown() override {
+    if (runtime) runtime->stop();
+  }
+  PipelineSink pipeline;
+  std::unique_ptr<EngineRuntime> runtime;
+  PromiseCompletion first, second;
+  std::future<Reply> first_reply = first.promise.get_future();
+  std::future<Reply> second_reply = second.promise.get_future();
+};
+
+TEST_F(HungPipelineTest, ACommitThatDoesNotReturnIsAnOutageCallersHearUnavailableAndNothingIsLost) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 100;
+  start(options);
+  // Neither batch returns (a frozen server): past unavailable_after_ms both callers hear UNAVAILABLE.
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_TRUE(runtime->journal_unavailable());
+  PromiseCompletion refused;
+  EXPECT_EQ(runtime->submit(deposit_participant_command("C"), &refused).code(), ErrorCode::unavailable);
+  EXPECT_TRUE(pipeline.committed().empty());
+  EXPECT_EQ(pipeline.interrupts(), 0u) << "not stopping: the commit is waited for, not interrupted";
+
+  pipeline.release(2);  // the server answers after all
+  for (int i = 0; i < 500 && runtime->journal_unavailable(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(runtime->journal_unavailable());
+  EXPECT_EQ(pipeline.committed().size(), 2u) << "both answered commands' events are committed, once";
+  pipeline.release(1);
+  PromiseCompletion after;
+  auto after_reply = after.promise.get_future();
+  ASSERT_TRUE(runtime->submit(deposit_participant_command("D"), &after).is_ok());
+  ASSERT_EQ(after_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(after_reply.get().status.is_ok());
+  EXPECT_EQ(pipeline.committed().size(), 3u);
+  EXPECT_EQ(runtime->counters().answered_unavailable.load(), 2u);
+}
+
+TEST_F(HungPipelineTest, StopInterruptsACommitThatDoesNotReturnAndAcknowledgesNothing) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 60'000;  // the stop's deadline comes first
+  options.stop_commit_retry_ms = 200;
+  start(options);
+  const auto started = std::chrono::steady_clock::now();
+  runtime->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_GE(pipeline.interrupts(), 1u);
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_TRUE(pipeline.committed().empty());
+  EXPECT_EQ(pipeline.one_at_a_time(), 0u) << "nothing is retried once stop gave up";
+}
+
+TEST_F(RuntimeTest, StopInterruptsACommitThatDoesNotReturnOnASingleConnection) {
+  RuntimeOptions options;
+  options.stop_commit_retry_ms = 200;
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  sink.hold();  // the writer's commit blocks, as in a send to a frozen server
+  PromiseCompletion waiting;
+  auto waiting_reply = waiting.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &waiting).is_ok());
+  const auto started = std::chrono::steady_clock::now();
+  runtime.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(sink.interrupted_commits(), 1);
+  ASSERT_EQ(waiting_reply.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(waiting_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_TRUE(sink.committed().empty());
 }
 
 TEST_F(RuntimeTest, StopWithTheDatabaseDownReturnsAndAcknowledgesNothingUncommitted) {

@@ -125,6 +125,41 @@ TEST_F(JournalTest, ABatchIsRetriedWholeAfterTheServerDroppedTheConnection) {
   EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal"), std::to_string(exchange.last_sequence()));
 }
 
+TEST_F(JournalTest, AStatementTheServerDoesNotAnswerIsInterruptedAndTheBatchLandsOnceWhateverItsOutcome) {
+  const auto buyer = funded_buyer();
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  const std::size_t committed = outcomes.size();
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  const std::vector<const engine::Outcome*> second{outcomes[committed].get()};
+
+  // Another session holds the buyer's cash row: the batch's upsert of it waits, as for a server that does not answer.
+  query(conn.get(), "BEGIN");
+  query(conn.get(), "SELECT 1 FROM cash_accounts WHERE cash_account_id = " + std::to_string(buyer.cash_account) +
+                        " FOR UPDATE");
+  auto pending = std::async(std::launch::async, [&] { return journal.commit(second); });
+  ASSERT_EQ(pending.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "the lock did not hold";
+  journal.interrupt();
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(5)), std::future_status::ready) << "interrupt() did not end the wait";
+  const Status interrupted = pending.get();
+  EXPECT_EQ(interrupted.code(), ErrorCode::unavailable) << interrupted.message();
+
+  // The server still holds the whole transaction, COMMIT included: once the lock goes, it may land unseen.
+  query(conn.get(), "ROLLBACK");
+  for (int i = 0; i < 500 && query(conn.get(), "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                               "current_database() AND pid <> pg_backend_pid()") != "0";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const Status retried = journal.commit(second);  // a fresh connection: recognised if it landed, else written
+  ASSERT_TRUE(retried.is_ok()) << retried.message();
+  EXPECT_EQ(journal.last_committed(), exchange.last_sequence());
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands WHERE sequence = " +
+                                  std::to_string(exchange.last_sequence())),
+            "1");
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders"), "1");
+}
+
 TEST_F(JournalTest, StringsNeedingEscapesSurviveTheCopyAndThePayload) {
   const auto buyer = funded_buyer();
   const std::string odd = "q\"uo\\te \xc3\xa9 1";
