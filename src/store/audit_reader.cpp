@@ -21,11 +21,8 @@ ErrorCode code_of(int grpc_code) {
 }  // namespace
 
 Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, std::vector<engine::AuditEntry>& out) {
-  PgConn conn(PQconnectdb(conninfo.c_str()));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status{ErrorCode::unavailable,
-                  std::string("database unreachable: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory")};
-  }
+  PgConn conn;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
   std::string sql =
       "SELECT sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id, method, peer,"
       " request_summary, status_code, status_message, audit_id FROM audit_log WHERE TRUE";
@@ -46,11 +43,8 @@ Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, s
   if (filter.before_audit_id != 0) where("audit_id <", std::to_string(filter.before_audit_id));
   sql += " ORDER BY audit_id DESC LIMIT " + std::to_string(filter.limit);
 
-  std::vector<const char*> values;
-  for (const std::string& p : params) values.push_back(p.c_str());
-  PgResult r(PQexecParams(conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                          nullptr, 0));
-  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return status_from_result(r.get(), conn.get());
+  PgResult r;
+  if (Status s = read_query(conn.get(), sql, params, r); !s.is_ok()) return s;
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     auto u64 = [&](int col) { return std::strtoull(PQgetvalue(r.get(), row, col), nullptr, 10); };
     auto i64 = [&](int col) { return std::strtoll(PQgetvalue(r.get(), row, col), nullptr, 10); };

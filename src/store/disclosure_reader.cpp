@@ -12,15 +12,6 @@ namespace {
 
 std::int64_t i64(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
 
-Status query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out) {
-  std::vector<const char*> values;
-  for (const std::string& p : params) values.push_back(p.c_str());
-  out.reset(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
-                         0));
-  if (PQresultStatus(out.get()) != PGRES_TUPLES_OK) return status_from_result(out.get(), conn);
-  return Status::ok();
-}
-
 }  // namespace
 
 std::pair<UnixNanos, UnixNanos> shanghai_year_bounds(int year) {
@@ -34,24 +25,19 @@ std::pair<UnixNanos, UnixNanos> shanghai_year_bounds(int year) {
 }
 
 Status build_disclosure_report(const std::string& conninfo, int year, DisclosureReport& out) {
-  PgConn conn(PQconnectdb(conninfo.c_str()));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status{ErrorCode::unavailable,
-                  std::string("database unreachable: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory")};
-  }
-  PgResult begin(PQexec(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return status_from_result(begin.get(), conn.get());
+  PgConn conn;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
   PGconn* c = conn.get();
   const std::string y = std::to_string(year);
   PgResult r;
 
-  if (Status s = query(c,
-                       "SELECT EXISTS (SELECT 1 FROM caps WHERE compliance_year = $1)"
-                       " OR EXISTS (SELECT 1 FROM compliance_years WHERE compliance_year = $1)"
-                       " OR EXISTS (SELECT 1 FROM compliance WHERE compliance_year = $1)"
-                       " OR EXISTS (SELECT 1 FROM compliance_years_closed WHERE compliance_year = $1),"
-                       " EXISTS (SELECT 1 FROM compliance_years_closed WHERE compliance_year = $1)",
-                       {y}, r);
+  if (Status s = read_query(c,
+                            "SELECT EXISTS (SELECT 1 FROM caps WHERE compliance_year = $1)"
+                            " OR EXISTS (SELECT 1 FROM compliance_years WHERE compliance_year = $1)"
+                            " OR EXISTS (SELECT 1 FROM compliance WHERE compliance_year = $1)"
+                            " OR EXISTS (SELECT 1 FROM compliance_years_closed WHERE compliance_year = $1),"
+                            " EXISTS (SELECT 1 FROM compliance_years_closed WHERE compliance_year = $1)",
+                            {y}, r);
       !s.is_ok()) {
     return s;
   }
@@ -64,7 +50,7 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
   out.closed = PQgetvalue(r.get(), 0, 1)[0] == 't';
 
   std::map<std::string, SectorDisclosure> sectors;
-  if (Status s = query(c, "SELECT sector, cap_quantity, free_allocated FROM caps WHERE compliance_year = $1", {y}, r);
+  if (Status s = read_query(c, "SELECT sector, cap_quantity, free_allocated FROM caps WHERE compliance_year = $1", {y}, r);
       !s.is_ok()) {
     return s;
   }
@@ -73,12 +59,12 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
     d.cap = i64(r.get(), row, 1);
     d.free_allocated = i64(r.get(), row, 2);
   }
-  if (Status s = query(c,
-                       "SELECT sector, SUM(obligation)::bigint, SUM(surrendered_allowances)::bigint,"
-                       " SUM(surrendered_ccer)::bigint, COUNT(*), COUNT(*) FILTER (WHERE shortfall = 0),"
-                       " COUNT(*) FILTER (WHERE closed AND shortfall > 0), SUM(shortfall)::bigint"
-                       " FROM compliance WHERE compliance_year = $1 GROUP BY sector",
-                       {y}, r);
+  if (Status s = read_query(c,
+                            "SELECT sector, SUM(obligation)::bigint, SUM(surrendered_allowances)::bigint,"
+                            " SUM(surrendered_ccer)::bigint, COUNT(*), COUNT(*) FILTER (WHERE shortfall = 0),"
+                            " COUNT(*) FILTER (WHERE closed AND shortfall > 0), SUM(shortfall)::bigint"
+                            " FROM compliance WHERE compliance_year = $1 GROUP BY sector",
+                            {y}, r);
       !s.is_ok()) {
     return s;
   }
@@ -97,12 +83,12 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
     out.sectors.push_back(d);
   }
 
-  if (Status s = query(c,
-                       "SELECT c.participant_id, p.code, p.name, c.sector, c.shortfall, c.penalty_fen"
-                       " FROM compliance c JOIN participants p USING (participant_id)"
-                       " WHERE c.compliance_year = $1 AND c.closed AND c.shortfall > 0"
-                       " ORDER BY c.shortfall DESC, c.participant_id",
-                       {y}, r);
+  if (Status s = read_query(c,
+                            "SELECT c.participant_id, p.code, p.name, c.sector, c.shortfall, c.penalty_fen"
+                            " FROM compliance c JOIN participants p USING (participant_id)"
+                            " WHERE c.compliance_year = $1 AND c.closed AND c.shortfall > 0"
+                            " ORDER BY c.shortfall DESC, c.participant_id",
+                            {y}, r);
       !s.is_ok()) {
     return s;
   }
@@ -115,12 +101,12 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
 
   const auto [from, to] = shanghai_year_bounds(year);
   const std::vector<std::string> bounds{std::to_string(from), std::to_string(to)};
-  if (Status s = query(c,
-                       "SELECT instrument, mode, SUM(quantity)::bigint,"
-                       " SUM(price_fen::numeric * quantity)::bigint, COUNT(*) FROM trades"
-                       " WHERE executed_at_unix_nanos >= $1 AND executed_at_unix_nanos < $2"
-                       " GROUP BY instrument, mode ORDER BY instrument, mode",
-                       bounds, r);
+  if (Status s = read_query(c,
+                            "SELECT instrument, mode, SUM(quantity)::bigint,"
+                            " SUM(price_fen::numeric * quantity)::bigint, COUNT(*) FROM trades"
+                            " WHERE executed_at_unix_nanos >= $1 AND executed_at_unix_nanos < $2"
+                            " GROUP BY instrument, mode ORDER BY instrument, mode",
+                            bounds, r);
       !s.is_ok()) {
     return s;
   }
@@ -139,13 +125,13 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
     out.market.push_back(std::move(m));
   }
 
-  if (Status s = query(c,
-                       "SELECT COALESCE(SUM(available + reserved + pending + frozen + pledged)"
-                       " FILTER (WHERE holding_account_id >= 100), 0)::bigint,"
-                       " COALESCE(SUM(available + reserved + pending + frozen + pledged)"
-                       " FILTER (WHERE holding_account_id = 2), 0)::bigint"
-                       " FROM holdings WHERE instrument <> 'CCER'",
-                       {}, r);
+  if (Status s = read_query(c,
+                            "SELECT COALESCE(SUM(available + reserved + pending + frozen + pledged)"
+                            " FILTER (WHERE holding_account_id >= 100), 0)::bigint,"
+                            " COALESCE(SUM(available + reserved + pending + frozen + pledged)"
+                            " FILTER (WHERE holding_account_id = 2), 0)::bigint"
+                            " FROM holdings WHERE instrument <> 'CCER'",
+                            {}, r);
       !s.is_ok()) {
     return s;
   }
@@ -153,18 +139,18 @@ Status build_disclosure_report(const std::string& conninfo, int year, Disclosure
   out.reserve_balance = i64(r.get(), 0, 1);
 
   // Ledger kinds (registry/ledger.h): 13 CCER issuance, 5 retirement.
-  if (Status s = query(c,
-                       "SELECT COALESCE(SUM(quantity) FILTER (WHERE kind = 13), 0)::bigint,"
-                       " COALESCE(SUM(quantity) FILTER (WHERE kind = 5 AND instrument = 'CCER'), 0)::bigint"
-                       " FROM ledger_entries WHERE recorded_at_unix_nanos >= $1 AND recorded_at_unix_nanos < $2",
-                       bounds, r);
+  if (Status s = read_query(c,
+                            "SELECT COALESCE(SUM(quantity) FILTER (WHERE kind = 13), 0)::bigint,"
+                            " COALESCE(SUM(quantity) FILTER (WHERE kind = 5 AND instrument = 'CCER'), 0)::bigint"
+                            " FROM ledger_entries WHERE recorded_at_unix_nanos >= $1 AND recorded_at_unix_nanos < $2",
+                            bounds, r);
       !s.is_ok()) {
     return s;
   }
   out.ccer_issued = i64(r.get(), 0, 0);
   out.ccer_retired = i64(r.get(), 0, 1);
 
-  if (Status s = query(c, "SELECT sequence, recorded_at_unix_nanos FROM journal_commands ORDER BY sequence DESC LIMIT 1", {}, r);
+  if (Status s = read_query(c, "SELECT sequence, recorded_at_unix_nanos FROM journal_commands ORDER BY sequence DESC LIMIT 1", {}, r);
       !s.is_ok()) {
     return s;
   }

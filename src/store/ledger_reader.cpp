@@ -41,27 +41,6 @@ registry::LedgerEntry entry_of(const PGresult* r, int row) {
   return e;
 }
 
-/// A read-only connection with one snapshot for the whole call.
-Status open_snapshot(const std::string& conninfo, PgConn& conn) {
-  conn.reset(PQconnectdb(conninfo.c_str()));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status{ErrorCode::unavailable,
-                  std::string("database unreachable: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory")};
-  }
-  PgResult begin(PQexec(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return status_from_result(begin.get(), conn.get());
-  return Status::ok();
-}
-
-Status query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out) {
-  std::vector<const char*> values;
-  for (const std::string& p : params) values.push_back(p.c_str());
-  out.reset(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
-                         0));
-  if (PQresultStatus(out.get()) != PGRES_TUPLES_OK) return status_from_result(out.get(), conn);
-  return Status::ok();
-}
-
 Status check_account(PGconn* conn, AccountId account) {
   if (account == 0 || account < registry::kFirstParticipantAccount) {
     return account >= registry::kIssuanceAccount && account <= registry::kCancellationAccount
@@ -69,7 +48,7 @@ Status check_account(PGconn* conn, AccountId account) {
                : not_found("holding account " + std::to_string(account) + " does not exist");
   }
   PgResult r;
-  if (Status s = query(conn, "SELECT 1 FROM participants WHERE holding_account_id = $1", {std::to_string(account)}, r);
+  if (Status s = read_query(conn, "SELECT 1 FROM participants WHERE holding_account_id = $1", {std::to_string(account)}, r);
       !s.is_ok()) {
     return s;
   }
@@ -92,7 +71,7 @@ const char* fault_text(registry::ChainFault fault) {
 Status list_ledger_entries(const std::string& conninfo, const LedgerFilter& filter,
                            std::vector<registry::LedgerEntry>& out) {
   PgConn conn;
-  if (Status s = open_snapshot(conninfo, conn); !s.is_ok()) return s;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
   if (filter.account != 0) {
     if (Status s = check_account(conn.get(), filter.account); !s.is_ok()) return s;
   }
@@ -119,7 +98,7 @@ Status list_ledger_entries(const std::string& conninfo, const LedgerFilter& filt
   }
   sql += " ORDER BY entry_id LIMIT " + std::to_string(filter.limit);
   PgResult r;
-  if (Status s = query(conn.get(), sql, params, r); !s.is_ok()) return s;
+  if (Status s = read_query(conn.get(), sql, params, r); !s.is_ok()) return s;
   for (int row = 0; row < PQntuples(r.get()); ++row) out.push_back(entry_of(r.get(), row));
   return Status::ok();
 }
@@ -130,12 +109,12 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
     return invalid_argument("from_ledger_entry_id is after to_ledger_entry_id");
   }
   PgConn conn;
-  if (Status s = open_snapshot(conninfo, conn); !s.is_ok()) return s;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
   if (account != 0) {
     if (Status s = check_account(conn.get(), account); !s.is_ok()) return s;
   }
   PgResult r;
-  if (Status s = query(conn.get(), "SELECT COALESCE(MAX(entry_id), 0) FROM ledger_entries", {}, r); !s.is_ok()) {
+  if (Status s = read_query(conn.get(), "SELECT COALESCE(MAX(entry_id), 0) FROM ledger_entries", {}, r); !s.is_ok()) {
     return s;
   }
   const std::uint64_t last = u64(r.get(), 0, 0);
@@ -150,8 +129,8 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
 
   registry::Hash prev{};
   if (first > 1) {
-    if (Status s = query(conn.get(), "SELECT hash FROM ledger_entries WHERE entry_id = $1",
-                         {std::to_string(first - 1)}, r);
+    if (Status s = read_query(conn.get(), "SELECT hash FROM ledger_entries WHERE entry_id = $1",
+                              {std::to_string(first - 1)}, r);
         !s.is_ok()) {
       return s;
     }
@@ -159,9 +138,9 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
   }
   for (std::uint64_t chunk = first; last != 0 && chunk <= end; chunk += kVerifyChunk) {
     const std::uint64_t chunk_end = std::min<std::uint64_t>(end, chunk + kVerifyChunk - 1);
-    if (Status s = query(conn.get(),
-                         std::string(kEntryColumns) + " WHERE entry_id BETWEEN $1 AND $2 ORDER BY entry_id",
-                         {std::to_string(chunk), std::to_string(chunk_end)}, r);
+    if (Status s = read_query(conn.get(),
+                              std::string(kEntryColumns) + " WHERE entry_id BETWEEN $1 AND $2 ORDER BY entry_id",
+                              {std::to_string(chunk), std::to_string(chunk_end)}, r);
         !s.is_ok()) {
       return s;
     }
@@ -188,20 +167,20 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
 
   if (account != 0) {
     // Balances replayed from every entry that moves units into or out of the account.
-    if (Status s = query(conn.get(),
-                         "SELECT instrument, SUM(CASE WHEN to_account_id = $1 THEN quantity ELSE -quantity END)::bigint"
-                         " FROM ledger_entries WHERE (from_account_id = $1 OR to_account_id = $1)"
-                         " AND from_account_id <> to_account_id GROUP BY instrument",
-                         {std::to_string(account)}, r);
+    if (Status s = read_query(conn.get(),
+                              "SELECT instrument, SUM(CASE WHEN to_account_id = $1 THEN quantity ELSE -quantity END)::bigint"
+                              " FROM ledger_entries WHERE (from_account_id = $1 OR to_account_id = $1)"
+                              " AND from_account_id <> to_account_id GROUP BY instrument",
+                              {std::to_string(account)}, r);
         !s.is_ok()) {
       return s;
     }
     std::map<std::string, std::int64_t> replayed;
     for (int row = 0; row < PQntuples(r.get()); ++row) replayed[PQgetvalue(r.get(), row, 0)] = i64(r.get(), row, 1);
-    if (Status s = query(conn.get(),
-                         "SELECT instrument, (available + reserved + pending + frozen + pledged)::bigint FROM holdings"
-                         " WHERE holding_account_id = $1",
-                         {std::to_string(account)}, r);
+    if (Status s = read_query(conn.get(),
+                              "SELECT instrument, (available + reserved + pending + frozen + pledged)::bigint FROM holdings"
+                              " WHERE holding_account_id = $1",
+                              {std::to_string(account)}, r);
         !s.is_ok()) {
       return s;
     }

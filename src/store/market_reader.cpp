@@ -10,34 +10,13 @@ namespace {
 std::int64_t i64(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
 std::uint64_t u64(const PGresult* r, int row, int col) { return std::strtoull(PQgetvalue(r, row, col), nullptr, 10); }
 
-/// A read-only connection with one snapshot for the whole call.
-Status open_snapshot(const std::string& conninfo, PgConn& conn) {
-  conn.reset(PQconnectdb(conninfo.c_str()));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status{ErrorCode::unavailable,
-                  std::string("database unreachable: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory")};
-  }
-  PgResult begin(PQexec(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return status_from_result(begin.get(), conn.get());
-  return Status::ok();
-}
-
-Status query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out) {
-  std::vector<const char*> values;
-  for (const std::string& p : params) values.push_back(p.c_str());
-  out.reset(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
-                         0));
-  if (PQresultStatus(out.get()) != PGRES_TUPLES_OK) return status_from_result(out.get(), conn);
-  return Status::ok();
-}
-
 /// Opens the snapshot and checks the participant filter names a participant.
 Status open_checked(const std::string& conninfo, const MarketFilter& filter, PgConn& conn) {
-  if (Status s = open_snapshot(conninfo, conn); !s.is_ok()) return s;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
   if (filter.participant == 0) return Status::ok();
   PgResult r;
-  if (Status s = query(conn.get(), "SELECT 1 FROM participants WHERE participant_id = $1",
-                       {std::to_string(filter.participant)}, r);
+  if (Status s = read_query(conn.get(), "SELECT 1 FROM participants WHERE participant_id = $1",
+                            {std::to_string(filter.participant)}, r);
       !s.is_ok()) {
     return s;
   }
@@ -87,7 +66,7 @@ Status query_trades(const std::string& conninfo, const MarketFilter& filter, std
   if (filter.from != 0) where.add("executed_at_unix_nanos >= ?", std::to_string(filter.from));
   if (filter.to != 0) where.add("executed_at_unix_nanos < ?", std::to_string(filter.to));
   PgResult r;
-  if (Status s = query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
+  if (Status s = read_query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::TradeRecord t;
     t.id = u64(r.get(), row, 0);
@@ -120,7 +99,7 @@ Status query_orders(const std::string& conninfo, const MarketFilter& filter, std
   if (filter.from != 0) where.add("entered_at_unix_nanos >= ?", std::to_string(filter.from));
   if (filter.to != 0) where.add("entered_at_unix_nanos < ?", std::to_string(filter.to));
   PgResult r;
-  if (Status s = query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
+  if (Status s = read_query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::OrderRecord o;
     o.id = u64(r.get(), row, 0);

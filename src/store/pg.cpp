@@ -1,5 +1,11 @@
 #include "store/pg.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -55,6 +61,68 @@ PgConn connect_bounded(const std::string& conninfo, std::string& error) {
   error = conn ? PQerrorMessage(conn.get()) : "out of memory";
   trim_trailing_newlines(error);
   return nullptr;
+}
+
+namespace {
+
+/// Sends a statement and collects its last result, waiting until `deadline` at
+/// most. False if the server did not answer in time (the connection is then
+/// shut down, so libpq marks it bad).
+bool run_until(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
+               std::chrono::steady_clock::time_point deadline, PgResult& out) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  out.reset();
+  if (PQsendQueryParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
+                        0) == 0) {
+    return true;  // not sent: no result, and PQerrorMessage says why
+  }
+  for (;;) {
+    if (PQisBusy(conn) != 0) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::shutdown(PQsocket(conn), SHUT_RDWR);
+        out.reset();
+        return false;
+      }
+      pollfd waiting{PQsocket(conn), POLLIN, 0};
+      if (::poll(&waiting, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000))) < 0 && errno != EINTR) {
+        return true;  // PQconsumeInput below reports the broken connection
+      }
+      if (PQconsumeInput(conn) == 0) return true;
+      continue;
+    }
+    PGresult* next = PQgetResult(conn);
+    if (next == nullptr) return true;
+    out.reset(next);  // a single statement: one result, then nullptr
+  }
+}
+
+}  // namespace
+
+Status open_read_snapshot(const std::string& conninfo, PgConn& conn) {
+  std::string message;
+  conn = connect_bounded(conninfo, message);
+  if (!conn) return Status{ErrorCode::unavailable, "database unreachable: " + message};
+  PgResult begin;
+  if (!run_until(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {},
+                 std::chrono::steady_clock::now() + kReadTimeout, begin)) {
+    return Status{ErrorCode::unavailable, "the database did not answer within " +
+                                              std::to_string(kReadTimeout.count()) + " ms; the read was abandoned"};
+  }
+  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return status_from_result(begin.get(), conn.get());
+  return Status::ok();
+}
+
+Status read_query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out,
+                  std::chrono::milliseconds limit) {
+  if (!run_until(conn, sql, params, std::chrono::steady_clock::now() + limit, out)) {
+    return Status{ErrorCode::unavailable, "the database did not answer within " + std::to_string(limit.count()) +
+                                              " ms; the read was abandoned"};
+  }
+  if (PQresultStatus(out.get()) != PGRES_TUPLES_OK) return status_from_result(out.get(), conn);
+  return Status::ok();
 }
 
 PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what) {

@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,23 @@ PgConn connect_or_throw(const std::string& conninfo);
 /// instead of hanging in connect() or send(). On failure: nullptr and, in
 /// `error`, libpq's message without its trailing newline.
 PgConn connect_bounded(const std::string& conninfo, std::string& error);
+
+/// How long a read served from PostgreSQL on a gRPC thread (the regulator's
+/// ledger, audit and disclosure queries, market history) waits for the
+/// server: past it the read is abandoned with UNAVAILABLE instead of holding
+/// the thread while the server does not answer (a frozen host).
+inline constexpr std::chrono::milliseconds kReadTimeout{30'000};
+
+/// A read-only connection for such a read (connect bounded as connect_bounded)
+/// with one REPEATABLE READ snapshot for the whole call.
+Status open_read_snapshot(const std::string& conninfo, PgConn& conn);
+
+/// Runs a read (text parameters) and waits `limit` at most for its rows. Ok
+/// with `out` holding them; otherwise the status (UNAVAILABLE naming the
+/// limit if the server did not answer in time: the connection is then
+/// shut down and must not be used again).
+Status read_query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out,
+                  std::chrono::milliseconds limit = kReadTimeout);
 
 /// Runs a statement without parameters; throws std::runtime_error naming `what` on failure.
 PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what);

@@ -3,6 +3,9 @@
 // comes back on recovery, and an entry altered in the database is named.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 #include "engine/exchange.h"
 #include "store/journal.h"
 #include "store/ledger_reader.h"
@@ -78,6 +81,32 @@ class RegistryStoreTest : public ::testing::Test {
   Principal regulator{Role::regulator, 0, "regulator"};
   engine::ParticipantRecord unit;
 };
+
+TEST_F(RegistryStoreTest, AReadTheServerDoesNotAnswerIsAbandonedWithUnavailableNamingTheLimit) {
+  PgConn reader;
+  ASSERT_TRUE(open_read_snapshot(db.conninfo(), reader).is_ok());
+  // Another session holds the table: the read waits, as on a server that does not answer.
+  exec_or_throw(conn.get(), "BEGIN", "begin");
+  exec_or_throw(conn.get(), "LOCK TABLE ledger_entries IN ACCESS EXCLUSIVE MODE", "lock");
+  const auto started = std::chrono::steady_clock::now();
+  PgResult rows;
+  const Status abandoned =
+      read_query(reader.get(), "SELECT count(*) FROM ledger_entries", {}, rows, std::chrono::milliseconds(300));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(abandoned.code(), ErrorCode::unavailable) << abandoned.message();
+  EXPECT_NE(abandoned.message().find("did not answer within 300 ms"), std::string::npos) << abandoned.message();
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  exec_or_throw(conn.get(), "ROLLBACK", "rollback");
+
+  PgConn again;
+  ASSERT_TRUE(open_read_snapshot(db.conninfo(), again).is_ok());
+  const Status answered = read_query(again.get(), "SELECT count(*) FROM ledger_entries WHERE entry_id > $1", {"0"}, rows);
+  ASSERT_TRUE(answered.is_ok()) << answered.message();
+  EXPECT_GT(std::stoi(PQgetvalue(rows.get(), 0, 0)), 0);
+  EXPECT_EQ(read_query(again.get(), "SELECT no_such_column FROM ledger_entries", {}, rows).code(), ErrorCode::internal)
+      << "a failing statement keeps its own status";
+}
 
 TEST_F(RegistryStoreTest, RegistryProjectionsReloadIntoTheSameState) {
   const engine::RecoveredState state = load_state(conn.get());
