@@ -467,6 +467,24 @@ constexpr std::size_t kTruncateStagingAfterRows = 2'048;
 /// Bytes handed to libpq per PQputCopyData call.
 constexpr std::size_t kCopyChunk = 256 * 1024;
 
+/// A failed statement's status. A sequence already in journal_commands means
+/// a transaction this writer sent on an earlier connection (cut while the
+/// server still held it, COMMIT included) has committed since: not a fault
+/// to stop for, but a batch to recognise as landed once the tail is read
+/// again on a fresh connection (the journal's rows come first in a batch, so
+/// its key is the one that collides).
+Status statement_status(const PGresult* result, PGconn* conn) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
+  if (state != nullptr && constraint != nullptr && std::string_view(state) == "23505" &&
+      std::string_view(constraint) == "journal_commands_pkey") {
+    return Status{ErrorCode::unavailable,
+                  "journal: a sequence of this batch is already in the journal (a transaction sent on an earlier "
+                  "connection committed meanwhile); reading the journal's tail again"};
+  }
+  return status_from_result(result, conn);
+}
+
 struct HoldingKey {
   AccountId account;
   std::string_view instrument;
@@ -876,7 +894,7 @@ Status PostgresJournal::send(const std::string& sql, const std::vector<Copy*>& c
       ++completed;
       committed = std::string_view(PQcmdStatus(raw)) == "COMMIT";
     } else if (error.is_ok()) {
-      error = status_from_result(raw, conn);
+      error = statement_status(raw, conn);
     }
     if (lost || PQstatus(conn) != CONNECTION_OK) {
       lost = true;

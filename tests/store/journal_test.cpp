@@ -160,6 +160,39 @@ TEST_F(JournalTest, AStatementTheServerDoesNotAnswerIsInterruptedAndTheBatchLand
   EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders"), "1");
 }
 
+TEST_F(JournalTest, ARetryRacingTheOrphanedTransactionOfAnInterruptedOneEndsUnavailableThenLandsOnce) {
+  const auto buyer = funded_buyer();
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  const std::size_t committed = outcomes.size();
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  const std::vector<const engine::Outcome*> second{outcomes[committed].get()};
+  query(conn.get(), "BEGIN");
+  query(conn.get(), "SELECT 1 FROM cash_accounts WHERE cash_account_id = " + std::to_string(buyer.cash_account) +
+                        " FOR UPDATE");
+  auto first_try = std::async(std::launch::async, [&] { return journal.commit(second); });
+  ASSERT_EQ(first_try.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  journal.interrupt();
+  ASSERT_EQ(first_try.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(first_try.get().code(), ErrorCode::unavailable);
+
+  // Retried at once, on a fresh connection: the orphaned transaction still holds the batch's journal row,
+  // so the retry waits on that key; then the orphan commits and the retry's row collides with it.
+  auto retry = std::async(std::launch::async, [&] { return journal.commit(second); });
+  ASSERT_EQ(retry.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  query(conn.get(), "ROLLBACK");
+  ASSERT_EQ(retry.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const Status collided = retry.get();
+  EXPECT_EQ(collided.code(), ErrorCode::unavailable)
+      << "a batch that landed through an earlier connection is not a fault to stop for: " << collided.message();
+  const Status recognised = journal.commit(second);
+  ASSERT_TRUE(recognised.is_ok()) << recognised.message();
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands WHERE sequence = " +
+                                  std::to_string(exchange.last_sequence())),
+            "1");
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders"), "1");
+}
+
 TEST_F(JournalTest, StringsNeedingEscapesSurviveTheCopyAndThePayload) {
   const auto buyer = funded_buyer();
   const std::string odd = "q\"uo\\te \xc3\xa9 1";
