@@ -250,10 +250,11 @@ void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
   auto until = journal_down_.load(std::memory_order_relaxed) ? now + std::chrono::milliseconds(20)
                                                              : oldest.started + unavailable_after;
   if (stopping) until = std::min(until, give_up_at_);
-  if (writer_waiter_.wait_for(ticket, std::max<std::chrono::steady_clock::duration>(
-                                          until - now, std::chrono::milliseconds(1)))) {
-    return;
-  }
+  (void)writer_waiter_.wait_for(ticket, std::max<std::chrono::steady_clock::duration>(until - now,
+                                                                                     std::chrono::milliseconds(1)));
+  // Woken or not, look at the time: under load the engine notifies at every
+  // outcome (every 50 us once its ring is full), long before any deadline.
+  if (oldest_done()) return;
   now = std::chrono::steady_clock::now();
   const bool past_stop = stopping && now >= give_up_at_;
   if (now - oldest.started < unavailable_after && !past_stop) return;
@@ -264,9 +265,12 @@ void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(now - oldest.started).count());
   }
   while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
-  for (InFlight& flight : in_flight_) answer_overdue(flight.batch);
-  answer_overdue(filling_);
-  answer_overdue(backlog_);
+  if (now >= next_overdue_pass_) {  // a pass over every waiting caller, not at every wake-up
+    next_overdue_pass_ = now + std::chrono::milliseconds(20);
+    for (InFlight& flight : in_flight_) answer_overdue(flight.batch);
+    answer_overdue(filling_);
+    answer_overdue(backlog_);
+  }
   if (past_stop && !abandoned_) {
     spdlog::critical("stopping while a journal commit of {} commands has not returned: interrupting it; it and "
                      "every later command are not acknowledged",
@@ -331,6 +335,10 @@ void EngineRuntime::finish_oldest() {
                    "after it one at a time",
                    flight.journaled.size(), status.message(), in_flight_.size() - 1);
       for (InFlight& f : in_flight_) f.in_sink = false;
+      if (stopping_writer_.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() >= give_up_at_) {
+        // Interrupted by stop() past its deadline (or failed then): no retry on a fresh connection.
+        abandoned_ = true;
+      }
       committed = commit_with_retry(flight.batch);
     }
   } else {

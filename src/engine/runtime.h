@@ -241,6 +241,7 @@ class EngineRuntime {
   std::vector<std::vector<Pending>> spare_batches_;      ///< writer thread only: answered batches' vectors, reused
   std::chrono::steady_clock::time_point give_up_at_{};  ///< written before stopping_writer_ is set
   bool abandoned_ = false;                               ///< writer thread only
+  std::chrono::steady_clock::time_point next_overdue_pass_{};  ///< writer thread only: a commit not returning
   std::thread engine_thread_;
   std::thread writer_thread_;
   std::atomic<bool> stopped_{false};

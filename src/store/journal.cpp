@@ -9,6 +9,7 @@
 #include "store/registry_rows.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <map>
@@ -537,8 +538,16 @@ Status PostgresJournal::fail(Status status) {
 
 void PostgresJournal::set_connection(PgConn conn) {
   std::lock_guard lock(socket_mutex_);
-  socket_ = conn ? PQsocket(conn.get()) : -1;
-  conn_ = std::move(conn);  // the old connection closes with its socket still guarded
+  // interrupt() shuts down a duplicate of the connection's socket: libpq
+  // closes its own descriptor when the connection breaks, and that number
+  // may then be reused by anything; the duplicate keeps naming this socket.
+  if (socket_ >= 0) ::close(socket_);
+  socket_ = conn && PQsocket(conn.get()) >= 0 ? ::dup(PQsocket(conn.get())) : -1;
+  conn_ = std::move(conn);
+}
+
+PostgresJournal::~PostgresJournal() {
+  if (socket_ >= 0) ::close(socket_);
 }
 
 void PostgresJournal::interrupt() {

@@ -29,6 +29,9 @@ class PostgresJournal final : public engine::JournalSink {
  public:
   /// `conninfo` is a libpq connection string; nothing connects before the first commit.
   explicit PostgresJournal(std::string conninfo);
+  ~PostgresJournal() override;
+  PostgresJournal(const PostgresJournal&) = delete;
+  PostgresJournal& operator=(const PostgresJournal&) = delete;
 
   /// Ok once the batch is committed, or when the journal already holds it
   /// (a retry after a lost COMMIT answer). UNAVAILABLE: the database is
@@ -96,7 +99,7 @@ class PostgresJournal final : public engine::JournalSink {
   std::string conninfo_;
   PgConn conn_;
   std::mutex socket_mutex_;  ///< guards socket_ against the connection closing under interrupt()
-  int socket_ = -1;          ///< conn_'s socket while it is open
+  int socket_ = -1;          ///< a duplicate of conn_'s socket while it is open (closed with it)
   Sequence last_committed_ = 0;
   std::string payload_;  ///< scratch for one event's JSON
   std::string market_sql_;             ///< ";statement" per market-state and registry row set of the batch

@@ -88,7 +88,7 @@ bool run_until(PGconn* conn, const std::string& sql, const std::vector<std::stri
       }
       pollfd waiting{PQsocket(conn), POLLIN, 0};
       if (::poll(&waiting, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000))) < 0 && errno != EINTR) {
-        return true;  // PQconsumeInput below reports the broken connection
+        return true;  // no result: the caller reports PQerrorMessage
       }
       if (PQconsumeInput(conn) == 0) return true;
       continue;

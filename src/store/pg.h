@@ -40,8 +40,9 @@ PgConn connect_bounded(const std::string& conninfo, std::string& error);
 
 /// How long a read served from PostgreSQL on a gRPC thread (the regulator's
 /// ledger, audit and disclosure queries, market history) waits for the
-/// server: past it the read is abandoned with UNAVAILABLE instead of holding
-/// the thread while the server does not answer (a frozen host).
+/// server, per statement (VerifyLedger reads in chunks, each its own
+/// statement): past it the read is abandoned with UNAVAILABLE instead of
+/// holding the thread while the server does not answer (a frozen host).
 inline constexpr std::chrono::milliseconds kReadTimeout{30'000};
 
 /// A read-only connection for such a read (connect bounded as connect_bounded)

@@ -6,6 +6,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -114,6 +115,15 @@ class PipelineSink final : public JournalSink {
     for (const Outcome* outcome : batch) committed_.push_back(outcome->sequence);
     ++one_at_a_time_;
     return Status::ok();
+  }
+  /// Wakes the writer without a result (wake-ups may come for other reasons; the writer must look again).
+  void poke() {
+    IdleWaiter* ready = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      ready = ready_;
+    }
+    if (ready != nullptr) ready->notify();
   }
   /// As PipelinedJournal::interrupt: every batch in flight fails now.
   void interrupt() override {
@@ -368,6 +378,54 @@ TEST_F(HungPipelineTest, ACommitThatDoesNotReturnIsAnOutageCallersHearUnavailabl
   EXPECT_TRUE(after_reply.get().status.is_ok());
   EXPECT_EQ(pipeline.committed().size(), 3u);
   EXPECT_EQ(runtime->counters().answered_unavailable.load(), 2u);
+}
+
+TEST_F(HungPipelineTest, WakeUpsLongBeforeAnyDeadlineDoNotHideACommitThatDoesNotReturn) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 100;
+  options.command_ring_capacity = 4;
+  options.event_ring_capacity = 2;
+  start(options);
+  // Commands keep coming: each outcome wakes the writer, and once the outcome ring is full the engine
+  // wakes it every 50 us while it waits for room, long before any deadline; other wake-ups too.
+  std::atomic<bool> poking{true};
+  std::thread poker([&] {
+    while (poking.load()) {
+      pipeline.poke();
+      std::this_thread::yield();
+    }
+  });
+  std::vector<std::unique_ptr<PromiseCompletion>> more;
+  bool refused = false;
+  const auto began = std::chrono::steady_clock::now();
+  const auto give_up = began + std::chrono::seconds(3);
+  for (int i = 0; !refused && std::chrono::steady_clock::now() < give_up; ++i) {
+    auto completion = std::make_unique<PromiseCompletion>();
+    const Status submitted = runtime->submit(deposit_participant_command("C" + std::to_string(i)), completion.get());
+    if (submitted.is_ok()) {
+      more.push_back(std::move(completion));
+    } else if (submitted.code() == ErrorCode::resource_exhausted) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));  // the command ring is full: back-pressure
+    } else {
+      ASSERT_EQ(submitted.code(), ErrorCode::unavailable) << submitted.message();
+      refused = true;
+    }
+  }
+  const auto refused_after = std::chrono::steady_clock::now() - began;
+  const bool answered = first_reply.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  poking = false;
+  poker.join();
+  EXPECT_TRUE(refused) << "new commands were still taken with a commit hung for 3 s";
+  EXPECT_LT(refused_after, std::chrono::seconds(1)) << "the hung commit was noticed late (deadline: 100 ms)";
+  ASSERT_TRUE(answered) << "the caller waiting on the hung commit was not answered";
+  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+  pipeline.release(1'000'000);  // the database answers: everything queued is committed, each caller answered once
+  runtime->stop();              // before the completions below go
+  for (auto& completion : more) {
+    auto reply = completion->promise.get_future();
+    ASSERT_EQ(reply.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  }
+  EXPECT_EQ(pipeline.committed().size(), more.size() + 2);
 }
 
 TEST_F(HungPipelineTest, StopInterruptsACommitThatDoesNotReturnAndAcknowledgesNothing) {
