@@ -8,6 +8,7 @@
 #include "store/instrument_rows.h"
 #include "store/registry_rows.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -542,7 +543,8 @@ void PostgresJournal::set_connection(PgConn conn) {
   // closes its own descriptor when the connection breaks, and that number
   // may then be reused by anything; the duplicate keeps naming this socket.
   if (socket_ >= 0) ::close(socket_);
-  socket_ = conn && PQsocket(conn.get()) >= 0 ? ::dup(PQsocket(conn.get())) : -1;
+  // Close-on-exec as libpq's own: a process carbond starts must not hold the connection open.
+  socket_ = conn && PQsocket(conn.get()) >= 0 ? ::fcntl(PQsocket(conn.get()), F_DUPFD_CLOEXEC, 0) : -1;
   conn_ = std::move(conn);
 }
 
