@@ -264,12 +264,9 @@ void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
                   oldest.journaled.size(),
                   std::chrono::duration_cast<std::chrono::milliseconds>(now - oldest.started).count());
   }
-  while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
   if (now >= next_overdue_pass_) {  // a pass over every waiting caller, not at every wake-up
     next_overdue_pass_ = now + std::chrono::milliseconds(20);
-    for (InFlight& flight : in_flight_) answer_overdue(flight.batch);
-    answer_overdue(filling_);
-    answer_overdue(backlog_);
+    answer_all_overdue();
   }
   if (past_stop && !abandoned_) {
     spdlog::critical("stopping while a journal commit of {} commands has not returned: interrupting it; it and "
@@ -421,25 +418,28 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       fail_unknown(batch);
       return false;
     }
-    wait_out_outage(batch, backoff);
+    wait_out_outage(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
   }
 }
 
-void EngineRuntime::wait_out_outage(std::vector<Pending>& batch, std::chrono::milliseconds pause) {
+void EngineRuntime::wait_out_outage(std::chrono::milliseconds pause) {
   const auto until = std::chrono::steady_clock::now() + pause;
   for (;;) {
-    // Keep the engine's ring moving (its commands were taken before the outage
-    // was noticed) and answer whoever has waited too long.
-    while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
-    answer_overdue(batch);
-    answer_overdue(backlog_);
-    for (InFlight& flight : in_flight_) answer_overdue(flight.batch);  // behind the batch retried (pipelined)
-    answer_overdue(filling_);                                          // a batch held back while others are in flight
+    answer_all_overdue();
     const auto now = std::chrono::steady_clock::now();
     if (now >= until || (stopping_writer_.load(std::memory_order_seq_cst) && now >= give_up_at_)) return;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20)));
   }
+}
+
+void EngineRuntime::answer_all_overdue() {
+  // Keep the engine's ring moving (its commands were taken before the outage
+  // was noticed) and answer whoever has waited too long.
+  while (std::optional<Pending> pending = outcomes_.try_pop()) backlog_.push_back(std::move(*pending));
+  for (InFlight& flight : in_flight_) answer_overdue(flight.batch);
+  answer_overdue(filling_);
+  answer_overdue(backlog_);
 }
 
 template <typename Container>

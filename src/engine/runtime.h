@@ -209,7 +209,11 @@ class EngineRuntime {
   bool commit_with_retry(std::vector<Pending>& batch);
   void notify_listener(const std::vector<Pending>& batch);
   void observe_replies(const std::vector<Pending>& batch);
-  void wait_out_outage(std::vector<Pending>& batch, std::chrono::milliseconds pause);
+  void wait_out_outage(std::chrono::milliseconds pause);
+  /// During an outage: takes the engine's outcomes off its ring (into backlog_) and answers everyone
+  /// who has waited longer than unavailable_after_ms: in flight (which holds the batch being retried,
+  /// pipelined), filling_ (the batch being retried on one connection, or held back) and backlog_.
+  void answer_all_overdue();
   template <typename Container>
   void answer_overdue(Container& pendings);
   void fail_unknown(std::vector<Pending>& batch);
