@@ -14,6 +14,8 @@ constexpr const char* kUpsertTokens =
     " $7::bigint[], $8::bigint[], $9::bigint[])"
     " ON CONFLICT (token_id) DO UPDATE SET revoked_at_unix_nanos = EXCLUDED.revoked_at_unix_nanos,"
     " updated_sequence = EXCLUDED.updated_sequence";
+// Taken before audit records are inserted, so ids are drawn in commit order (migration 0015).
+constexpr const char* kLockAudit = "LOCK TABLE audit_log_writers IN EXCLUSIVE MODE";
 constexpr const char* kInsertAudit =
     "INSERT INTO audit_log (sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id, method, peer,"
     " request_summary, status_code, status_message)"
@@ -80,6 +82,7 @@ std::vector<std::pair<const char*, Columns>> AccessRows::statements() const {
       c.columns[9].add(i(grpc_code_number(a->code)));
       c.columns[10].add(a->message);
     }
+    out.emplace_back(kLockAudit, Columns(0));
     out.emplace_back(kInsertAudit, std::move(c));
   }
   return out;

@@ -1,10 +1,14 @@
 #include "store/audit_writer.h"
 
+#include <string_view>
+
 #include "store/access_rows.h"
 
 namespace carbon::store {
 namespace {
 
+// Ids drawn in commit order (migration 0015): the lock first, held until COMMIT.
+constexpr const char* kBegin = "BEGIN; LOCK TABLE audit_log_writers IN EXCLUSIVE MODE";
 constexpr const char* kInsertRead =
     "INSERT INTO audit_log (sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id, method, peer,"
     " request_summary, status_code, status_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
@@ -77,11 +81,23 @@ Status AuditWriter::write(const engine::AuditEntry& e) {
                                 e.message};
   const char* params[11];
   for (int k = 0; k < 11; ++k) params[k] = values[k].c_str();
-  PgResult r(PQexecParams(conn_.get(), kInsertRead, 11, nullptr, params, nullptr, nullptr, 0));
-  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return Status::ok();
-  Status s = status_from_result(r.get(), conn_.get());
+  PgResult r(PQexec(conn_.get(), kBegin));
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
+    r = PgResult(PQexecParams(conn_.get(), kInsertRead, 11, nullptr, params, nullptr, nullptr, 0));
+  }
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) r = PgResult(PQexec(conn_.get(), "COMMIT"));
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(r.get())) == "COMMIT") {
+    return Status::ok();
+  }
+  Status s = PQresultStatus(r.get()) == PGRES_COMMAND_OK
+                 ? Status{ErrorCode::unavailable, "the transaction rolled back at COMMIT"}
+                 : status_from_result(r.get(), conn_.get());
   const bool broken = PQstatus(conn_.get()) != CONNECTION_OK;
-  if (broken) conn_.reset();
+  if (broken) {
+    conn_.reset();
+  } else if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+    PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
+  }
   return Status{ErrorCode::unavailable,
                 std::string("audit log not written, the read is not answered unaudited: ") + s.message()};
 }

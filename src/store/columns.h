@@ -50,7 +50,7 @@ struct Columns {
     for (const auto& c : columns) out.emplace_back(c.finish());
     return out;
   }
-  bool empty() const { return columns.front().empty(); }
+  bool empty() const { return columns.empty() || columns.front().empty(); }
 };
 
 }  // namespace carbon::store

@@ -18,6 +18,8 @@
 #include "common/clock.h"
 #include "engine/exchange.h"
 #include "engine/runtime.h"
+#include "store/audit_reader.h"
+#include "store/audit_writer.h"
 #include "store/embedded_postgres.h"
 #include "store/journal.h"
 #include "store/migrations.h"
@@ -184,6 +186,51 @@ TEST_F(InterruptedCommitTest, ARetryRacingTheOrphanedTransactionEndsUnavailableT
   const Status recognised = journal.commit(second);
   ASSERT_TRUE(recognised.is_ok()) << recognised.message();
   expect_landed_once();
+}
+
+TEST_F(JournalTest, AuditRecordsBecomeVisibleInTheOrderOfTheirIds) {
+  // A command's audit record, journaled with its effects; its transaction is
+  // left open after drawing the record's id (as a slow commit would).
+  engine::Outcome created = exchange.execute(
+      Command{kOperator, engine::CreateParticipant{"A", "Audited", ParticipantType::institution, {}}}, now += 1'000);
+  engine::AuditEntry command_record;
+  command_record.sequence = created.sequence;
+  command_record.at = created.at;
+  command_record.role = Role::operator_;
+  command_record.principal = "ops";
+  command_record.method = "/carbon.v1.AdminService/CreateParticipant";
+  command_record.request_summary = "{\"code\":\"A\"}";
+  created.audit = command_record;
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.begin({&created}, 0).is_ok());
+  ASSERT_TRUE(journal.update().is_ok());
+
+  // A staff read's record meanwhile: drawn after the command's, it must not
+  // be visible before the command's is, or a regulator reading the log by
+  // audit_id would pass the command's record over.
+  AuditWriter writer(db.conninfo());
+  engine::AuditEntry read_record;
+  read_record.at = created.at + 1;
+  read_record.role = Role::regulator;
+  read_record.principal = "reg";
+  read_record.method = "/carbon.v1.RegulatorService/VerifyLedger";
+  std::promise<Status> done;
+  auto written = done.get_future();
+  writer.submit(read_record, [&done](Status s) { done.set_value(std::move(s)); });
+  EXPECT_EQ(written.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "a later record committed while an earlier one's transaction was still open";
+  std::vector<engine::AuditEntry> seen;
+  ASSERT_TRUE(query_audit_log(db.conninfo(), AuditFilter{}, seen).is_ok());
+  EXPECT_TRUE(seen.empty());
+
+  ASSERT_TRUE(journal.end(true).is_ok());
+  ASSERT_EQ(written.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(written.get().is_ok());
+  ASSERT_TRUE(query_audit_log(db.conninfo(), AuditFilter{}, seen).is_ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].method, read_record.method);  // newest first
+  EXPECT_EQ(seen[1].sequence, created.sequence);
+  EXPECT_GT(seen[0].audit_id, seen[1].audit_id);
 }
 
 TEST_F(JournalTest, StringsNeedingEscapesSurviveTheCopyAndThePayload) {

@@ -1,0 +1,12 @@
+-- 0015: audit records become visible in audit_id order. audit_id is drawn
+-- when a record is inserted, and two writers insert them (the journal writer,
+-- with a command's effects; the audit writer, for reads): a transaction could
+-- draw a lower id and commit after one with a higher id was already read, so
+-- a regulator paging or following the log by audit_id would pass it over.
+-- Each transaction that inserts audit records first takes this table's lock
+-- (LOCK TABLE audit_log_writers IN EXCLUSIVE MODE), so they draw their ids
+-- one after another, each after the one before has committed or rolled back:
+-- whoever sees a record sees every record with a lower id. The table holds no
+-- rows (nothing vacuums it, so nothing else ever takes its lock); readers of
+-- audit_log take no lock of it.
+CREATE TABLE audit_log_writers ();
