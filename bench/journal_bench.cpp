@@ -218,8 +218,7 @@ std::string create_database(store::EmbeddedPostgres& postgres, const std::string
 
 /// The writer carbond uses with `journal_connections` = `connections`.
 std::unique_ptr<engine::JournalSink> make_journal(const std::string& conninfo, std::size_t connections) {
-  if (connections > 1) return std::make_unique<store::PipelinedJournal>(conninfo, connections);
-  return std::make_unique<store::PostgresJournal>(conninfo);
+  return std::make_unique<store::PipelinedJournal>(conninfo, connections);
 }
 
 void commit_or_throw(engine::JournalSink& journal, const std::vector<const engine::Outcome*>& batch) {
@@ -302,6 +301,7 @@ class TimedSink final : public engine::JournalSink {
     return status;
   }
   std::size_t pipeline_depth() const override { return inner_.pipeline_depth(); }
+  bool asynchronous() const override { return inner_.asynchronous(); }
   void start(const std::vector<const engine::Outcome*>& batch, IdleWaiter& ready) override {
     const auto now = Clock::now();
     if (started_.empty() && last_finish_ != Clock::time_point{}) {

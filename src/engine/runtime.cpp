@@ -68,7 +68,7 @@ void EngineRuntime::stop() {
 void EngineRuntime::join_by_deadline(std::thread& thread, const std::atomic<bool>& done) {
   if (!thread.joinable()) return;
   // Past the deadline a commit that has not returned is interrupted: the
-  // writer may be inside one (one connection: it cannot watch the time
+  // writer may be inside one (a synchronous sink: it cannot watch the time
   // itself), and the engine may be waiting for room the writer would make.
   auto next_interrupt = give_up_at_;
   while (!done.load(std::memory_order_acquire)) {
@@ -191,7 +191,7 @@ void EngineRuntime::writer_loop() {
       continue;
     }
     idle_spins = 0;
-    if (depth == 1) {
+    if (!sink_.asynchronous()) {
       answer(batch, commit_with_retry(batch));
       batch.clear();
       continue;
@@ -257,7 +257,10 @@ void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
   if (oldest_done()) return;
   now = std::chrono::steady_clock::now();
   const bool past_stop = stopping && now >= give_up_at_;
-  if (now - oldest.started < unavailable_after && !past_stop) return;
+  // During an outage (a retry that hangs too) callers are answered at their own deadlines.
+  if (!journal_down_.load(std::memory_order_relaxed) && now - oldest.started < unavailable_after && !past_stop) {
+    return;
+  }
   if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
     spdlog::error("a journal commit of {} commands has not returned for {} ms: refusing new commands and "
                   "answering UNAVAILABLE to whoever waits longer, until the database answers",
@@ -390,12 +393,24 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
   for (;;) {
     // The same batch, whole, on every attempt: the sink relies on it to recognise a batch that landed.
     const auto commit_started = std::chrono::steady_clock::now();
-    Status status = sink_.commit(journaled);
+    Status status = commit_once(journaled);
     if (status.is_ok()) {
       record_commit(journaled.size(), commit_started);
       return true;
     }
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+    // A stop past its deadline (whose interrupt may be what ended this
+    // attempt, whatever its status says): no other attempt.
+    if (abandoned_ ||
+        (stopping_writer_.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() >= give_up_at_)) {
+      if (!abandoned_) {
+        spdlog::critical("stopping with the database unavailable: {} and later commands are not acknowledged ({})",
+                         journaled.size(), status.message());
+      }
+      abandoned_ = true;
+      fail_unknown(batch);
+      return false;
+    }
     if (status.code() != ErrorCode::unavailable) {
       // Not a passing outage: retrying cannot help, and carrying on would
       // acknowledge what never reached the journal. Stop here; nothing
@@ -411,16 +426,22 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
     } else if (backoff >= std::chrono::milliseconds(1000)) {
       spdlog::warn("journal commit still failing, retrying: {}", status.message());
     }
-    if (stopping_writer_.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() >= give_up_at_) {
-      spdlog::critical("stopping with the database unavailable: {} and later commands are not acknowledged",
-                       journaled.size());
-      abandoned_ = true;
-      fail_unknown(batch);
-      return false;
-    }
     wait_out_outage(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
   }
+}
+
+Status EngineRuntime::commit_once(const std::vector<const Outcome*>& journaled) {
+  if (!sink_.asynchronous()) return sink_.commit(journaled);
+  // finish_oldest()'s batch, alone: one that failed in the sink (which then
+  // emptied itself), or one queued during an outage (none is started behind it).
+  InFlight& flight = in_flight_.front();
+  flight.started = std::chrono::steady_clock::now();
+  sink_.start(journaled, writer_waiter_);
+  flight.in_sink = true;
+  await_oldest();  // watched: past unavailable_after_ms an outage, past stop's deadline interrupted
+  flight.in_sink = false;
+  return sink_.finish_oldest();
 }
 
 void EngineRuntime::wait_out_outage(std::chrono::milliseconds pause) {

@@ -42,8 +42,15 @@ class JournalSink {
   [[nodiscard]] virtual Status commit(const std::vector<const Outcome*>& batch) = 0;
 
   /// Pipelining, optional: how many batches may be in flight at once (started,
-  /// their result not yet taken). 1: the sink commits through commit() only.
+  /// their result not yet taken).
   virtual std::size_t pipeline_depth() const { return 1; }
+  /// True when the sink commits on threads of its own through start(),
+  /// oldest_ready() and finish_oldest() (at any depth, 1 included). The writer
+  /// then drives every commit through them, retries after a failure too, and
+  /// sleeps with a deadline meanwhile: a commit that does not return is
+  /// noticed (an outage) and a stop can interrupt it. False: depth 1 commits
+  /// through commit() on the writer thread, which waits in it.
+  virtual bool asynchronous() const { return pipeline_depth() > 1; }
   /// Starts committing `batch` after every batch started before it: their
   /// transactions run side by side but commit in the order started, each only
   /// once the one before it has. `batch` and its outcomes stay alive until the
@@ -57,8 +64,9 @@ class JournalSink {
   virtual bool oldest_ready() const { return true; }
   /// Waits for the oldest batch in flight. Ok: it is committed. Otherwise it
   /// and every batch started after it are not committed (the sink waited for
-  /// them and rolled them back), nothing is in flight any more, and the caller
-  /// commits them again, in order, through commit().
+  /// them and rolled them back; oldest_ready() is true only once they are
+  /// done), nothing is in flight any more, and the caller commits them again,
+  /// in order, one at a time (start() and finish_oldest()).
   [[nodiscard]] virtual Status finish_oldest() { return Status{ErrorCode::internal, "this journal is not pipelined"}; }
   /// Any thread, pipelined sinks: makes every batch in flight fail now (their
   /// outcome unknown: a COMMIT may have landed unseen) instead of waiting for
@@ -206,13 +214,17 @@ class EngineRuntime {
   bool take_outcome(std::vector<Pending>& batch);
   void fill_batch(std::vector<Pending>& batch);
   /// True once the batch's events are committed; false if it was abandoned (replies set to UNAVAILABLE).
+  /// An asynchronous sink's batch is in_flight_.front(), nothing else in the sink.
   bool commit_with_retry(std::vector<Pending>& batch);
+  /// One attempt: sink_.commit(), or an asynchronous sink's start() and finish_oldest() with the writer
+  /// watching it as any batch in flight (the batch is in_flight_.front()).
+  Status commit_once(const std::vector<const Outcome*>& journaled);
   void notify_listener(const std::vector<Pending>& batch);
   void observe_replies(const std::vector<Pending>& batch);
   void wait_out_outage(std::chrono::milliseconds pause);
   /// During an outage: takes the engine's outcomes off its ring (into backlog_) and answers everyone
   /// who has waited longer than unavailable_after_ms: in flight (which holds the batch being retried,
-  /// pipelined), filling_ (the batch being retried on one connection, or held back) and backlog_.
+  /// asynchronous sink), filling_ (the batch being retried by a synchronous sink, or held back) and backlog_.
   void answer_all_overdue();
   template <typename Container>
   void answer_overdue(Container& pendings);

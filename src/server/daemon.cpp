@@ -166,11 +166,8 @@ void Daemon::start() {
   for (const engine::ApiTokenRecord& token : exchange_->api_tokens()) auth_.apply_token(token);
   auth_.set_clock(clock_.get());
 
-  if (config_.journal_connections > 1) {
-    journal_ = std::make_unique<store::PipelinedJournal>(conninfo_, config_.journal_connections);
-  } else {
-    journal_ = std::make_unique<store::PostgresJournal>(conninfo_);
-  }
+  // Also with one connection: its thread waits in the statements, the writer watches it (a commit that does not return).
+  journal_ = std::make_unique<store::PipelinedJournal>(conninfo_, config_.journal_connections);
   engine::RuntimeOptions options;
   options.command_ring_capacity = config_.command_ring_capacity;
   options.event_ring_capacity = config_.event_ring_capacity;

@@ -68,7 +68,7 @@ class Daemon {
   std::unique_ptr<store::EmbeddedPostgres> embedded_;
   std::string conninfo_;
   std::unique_ptr<engine::Exchange> exchange_;
-  std::unique_ptr<engine::JournalSink> journal_;  ///< PostgresJournal, or PipelinedJournal with journal_connections > 1
+  std::unique_ptr<engine::JournalSink> journal_;  ///< a PipelinedJournal on journal_connections connections
   std::unique_ptr<OrderSessions> sessions_;  ///< open order sessions; outlive the server and the runtime
   std::unique_ptr<MarketFeed> feed_;         ///< market data mirror and streams; likewise
   std::unique_ptr<CommitFanout> fanout_;     ///< the runtime's commit listener

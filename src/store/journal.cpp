@@ -414,57 +414,40 @@ constexpr const char* kCopyTrades =
   " quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority, reserved_fen,"              \
   " reserved_unsettled_fen, updated_sequence, counterparty_participant_id"
 
-constexpr const char* kCopyCash = "COPY journal_stage_cash (" CARBON_CASH_COLUMNS ") FROM STDIN (FORMAT binary)";
-constexpr const char* kCopyHoldings =
-    "COPY journal_stage_holdings (" CARBON_HOLDING_COLUMNS ") FROM STDIN (FORMAT binary)";
-constexpr const char* kCopyOrders = "COPY journal_stage_orders (" CARBON_ORDER_COLUMNS ") FROM STDIN (FORMAT binary)";
 constexpr const char* kCopyNewOrders = "COPY orders (" CARBON_ORDER_COLUMNS ") FROM STDIN (FORMAT binary)";
 
-// Each upsert empties its staging table as it reads it (DELETE ... RETURNING):
-// emptying them by ON COMMIT DELETE ROWS truncated every staging table, its
-// TOAST table and index at every commit, some eighty file system calls that
-// were most of a small batch's time.
+// The projections' upserts, their rows inlined as array literals (Columns):
+// no staging table, so no COPY round trip per table and nothing to empty.
+// Staging tables cost a server round trip per COPY and, to keep them small,
+// a TRUNCATE every few thousand rows, which creates new files (an inode each
+// for the table, its TOAST table and index): at 20 k orders/s file creation
+// (ext4_create) was 13% of the backends' time (BENCHMARKS.md, "Journal",
+// "Projection upserts without staging tables").
 constexpr const char* kUpsertCash =
-    "WITH staged AS (DELETE FROM journal_stage_cash RETURNING *)"
-    " INSERT INTO cash_accounts (" CARBON_CASH_COLUMNS ") SELECT " CARBON_CASH_COLUMNS
-    " FROM staged"
+    "INSERT INTO cash_accounts (" CARBON_CASH_COLUMNS ")"
+    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])"
     " ON CONFLICT (cash_account_id) DO UPDATE SET available_fen = EXCLUDED.available_fen,"
     " reserved_fen = EXCLUDED.reserved_fen, unsettled_fen = EXCLUDED.unsettled_fen,"
     " updated_sequence = EXCLUDED.updated_sequence";
 constexpr const char* kUpsertHoldings =
-    "WITH staged AS (DELETE FROM journal_stage_holdings RETURNING *)"
-    " INSERT INTO holdings (" CARBON_HOLDING_COLUMNS ") SELECT " CARBON_HOLDING_COLUMNS
-    " FROM staged"
+    "INSERT INTO holdings (" CARBON_HOLDING_COLUMNS ")"
+    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"
+    " $7::bigint[], $8::bigint[])"
     " ON CONFLICT (holding_account_id, instrument) DO UPDATE SET available = EXCLUDED.available,"
     " reserved = EXCLUDED.reserved, pending = EXCLUDED.pending, frozen = EXCLUDED.frozen,"
     " pledged = EXCLUDED.pledged, updated_sequence = EXCLUDED.updated_sequence";
 constexpr const char* kUpsertOrders =
-    "WITH staged AS (DELETE FROM journal_stage_orders RETURNING *)"
-    " INSERT INTO orders (" CARBON_ORDER_COLUMNS ") SELECT " CARBON_ORDER_COLUMNS
-    " FROM staged"
+    "INSERT INTO orders (" CARBON_ORDER_COLUMNS ")"
+    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::smallint[], $6::smallint[],"
+    " $7::smallint[], $8::smallint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::smallint[], $13::bigint[],"
+    " $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])"
     " ON CONFLICT (order_id) DO UPDATE SET filled_quantity = EXCLUDED.filled_quantity, status = EXCLUDED.status,"
     " price_fen = EXCLUDED.price_fen, quantity = EXCLUDED.quantity,"  // amendments change both
     " priority = EXCLUDED.priority, reserved_fen = EXCLUDED.reserved_fen,"
     " reserved_unsettled_fen = EXCLUDED.reserved_unsettled_fen, updated_sequence = EXCLUDED.updated_sequence";
 
-/// Run once per connection: staging tables private to the session (emptied by
-/// the upserts that read them) and those upserts prepared, so a batch's EXECUTE
-/// reuses a plan instead of parsing and planning each statement again.
-std::string session_setup() {
-  return std::string("CREATE TEMP TABLE journal_stage_cash (LIKE cash_accounts);"
-                     "CREATE TEMP TABLE journal_stage_holdings (LIKE holdings);"
-                     "CREATE TEMP TABLE journal_stage_orders (LIKE orders);"
-                     "PREPARE journal_upsert_cash AS ") +
-         kUpsertCash + ";PREPARE journal_upsert_holdings AS " + kUpsertHoldings +
-         ";PREPARE journal_upsert_orders AS " + kUpsertOrders + ";SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
-}
-
-/// A deleted staging row keeps its line pointer until the table is vacuumed or
-/// truncated (autovacuum skips temporary tables), so the staging tables only
-/// grow: a batch truncates them once this many rows were staged since the last
-/// truncation, keeping the pages an upsert scans few and the truncation's cost
-/// spread over many batches.
-constexpr std::size_t kTruncateStagingAfterRows = 2'048;
+/// Run once per connection: the journal's tail.
+constexpr const char* kSessionSetup = "SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
 
 /// Bytes handed to libpq per PQputCopyData call.
 constexpr std::size_t kCopyChunk = 256 * 1024;
@@ -527,10 +510,7 @@ PostgresJournal::PostgresJournal(std::string conninfo)
       movements_{kCopyMovements, {}},
       ledger_{kCopyLedger, {}},
       trades_{kCopyTrades, {}},
-      new_orders_{kCopyNewOrders, {}},
-      cash_{kCopyCash, {}},
-      holdings_{kCopyHoldings, {}},
-      orders_{kCopyOrders, {}} {}
+      new_orders_{kCopyNewOrders, {}} {}
 
 Status PostgresJournal::fail(Status status) {
   set_connection(nullptr);  // a fresh connection next time: no half-open transaction survives
@@ -545,6 +525,7 @@ void PostgresJournal::set_connection(PgConn conn) {
   if (socket_ >= 0) ::close(socket_);
   // Close-on-exec as libpq's own: a process carbond starts must not hold the connection open.
   socket_ = conn && PQsocket(conn.get()) >= 0 ? ::fcntl(PQsocket(conn.get()), F_DUPFD_CLOEXEC, 0) : -1;
+  if (interrupted_ && socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);  // made after an interrupt: cut it too
   conn_ = std::move(conn);
 }
 
@@ -554,7 +535,13 @@ PostgresJournal::~PostgresJournal() {
 
 void PostgresJournal::interrupt() {
   std::lock_guard lock(socket_mutex_);
+  interrupted_ = true;
   if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+}
+
+void PostgresJournal::clear_interrupt() {
+  std::lock_guard lock(socket_mutex_);
+  interrupted_ = false;
 }
 
 Status PostgresJournal::connect_if_needed() {
@@ -563,18 +550,14 @@ Status PostgresJournal::connect_if_needed() {
   std::string message;
   set_connection(connect_bounded(conninfo_, message));
   if (!conn_) return Status{ErrorCode::unavailable, "database unreachable: " + message};
-  PgResult result(PQexec(conn_.get(), session_setup().c_str()));
+  PgResult result(PQexec(conn_.get(), kSessionSetup));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
   last_committed_ = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);
-  staged_since_truncate_ = 0;  // the session's staging tables are new
   return Status::ok();
 }
 
 void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
-  for (Copy* copy :
-       {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_, &orders_}) {
-    copy->data.clear();
-  }
+  for (Copy* copy : {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_}) copy->data.clear();
   MarketRows market;
   RegistryRows registry_rows;
   ClearingRows clearing_rows;
@@ -676,57 +659,91 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
           event);
     }
   }
+  updates_sql_.clear();
+  update_statements_ = 0;
+  auto add_upsert = [&](const char* sql, const Columns& columns) {
+    if (columns.empty()) return;
+    updates_sql_ += ";";
+    updates_sql_ += inline_parameters(sql, columns);
+    ++update_statements_;
+  };
+  Columns cash(6);
   for (const auto& [account, entry] : latest_cash) {
     const auto& [record, seq] = entry;
-    BinaryCopy& c = cash_.data;
-    c.begin_row(6);
-    c.i64(i(record->account));
-    c.i64(i(record->participant));
-    c.i64(record->balance.available.value);
-    c.i64(record->balance.reserved.value);
-    c.i64(record->balance.unsettled.value);
-    c.i64(i(seq));
+    cash.columns[0].add(i(record->account));
+    cash.columns[1].add(i(record->participant));
+    cash.columns[2].add(record->balance.available.value);
+    cash.columns[3].add(record->balance.reserved.value);
+    cash.columns[4].add(record->balance.unsettled.value);
+    cash.columns[5].add(i(seq));
   }
+  add_upsert(kUpsertCash, cash);
+  Columns holdings(8);
   for (const auto& [key, entry] : latest_holdings) {
     const auto& [record, seq] = entry;
-    BinaryCopy& c = holdings_.data;
-    c.begin_row(8);
-    c.i64(i(record->account));
-    c.text(record->instrument);
-    c.i64(record->holding.available.value);
-    c.i64(record->holding.reserved.value);
-    c.i64(record->holding.pending.value);
-    c.i64(record->holding.frozen.value);
-    c.i64(record->holding.pledged.value);
-    c.i64(i(seq));
+    holdings.columns[0].add(i(record->account));
+    holdings.columns[1].add(std::string_view(record->instrument));
+    holdings.columns[2].add(record->holding.available.value);
+    holdings.columns[3].add(record->holding.reserved.value);
+    holdings.columns[4].add(record->holding.pending.value);
+    holdings.columns[5].add(record->holding.frozen.value);
+    holdings.columns[6].add(record->holding.pledged.value);
+    holdings.columns[7].add(i(seq));
   }
+  add_upsert(kUpsertHoldings, holdings);
   const Sequence first = batch.front()->sequence;
+  Columns orders(19);
   for (const auto& [id, entry] : latest_orders) {
     const OrderRecord& o = *entry.first;
-    // Entered by a command of this batch: not in the table yet (the batch
-    // is newer than the journal's tail), so a plain COPY; older ones are upserted.
-    BinaryCopy& c = o.sequence >= first ? new_orders_.data : orders_.data;
-    c.begin_row(19);
-    c.i64(i(o.id));
-    c.text(o.client_order_id);
-    c.i64(i(o.participant));
-    c.text(o.instrument);
-    c.i16(i(o.side));
-    c.i16(i(o.type));
-    c.i16(i(o.time_in_force));
-    c.i16(i(o.mode));
-    c.i64(o.price.value);
-    c.i64(o.quantity.value);
-    c.i64(o.filled.value);
-    c.i16(i(o.status));
-    c.i64(i(o.sequence));
-    c.i64(o.entered_at);
-    c.i64(i(o.priority));
-    c.i64(o.reservation.total.value);
-    c.i64(o.reservation.from_unsettled.value);
-    c.i64(i(entry.second));
-    c.i64(i(o.counterparty));
+    if (o.sequence >= first) {
+      // Entered by a command of this batch: not in the table yet (the batch
+      // is newer than the journal's tail), so a plain COPY.
+      BinaryCopy& c = new_orders_.data;
+      c.begin_row(19);
+      c.i64(i(o.id));
+      c.text(o.client_order_id);
+      c.i64(i(o.participant));
+      c.text(o.instrument);
+      c.i16(i(o.side));
+      c.i16(i(o.type));
+      c.i16(i(o.time_in_force));
+      c.i16(i(o.mode));
+      c.i64(o.price.value);
+      c.i64(o.quantity.value);
+      c.i64(o.filled.value);
+      c.i16(i(o.status));
+      c.i64(i(o.sequence));
+      c.i64(o.entered_at);
+      c.i64(i(o.priority));
+      c.i64(o.reservation.total.value);
+      c.i64(o.reservation.from_unsettled.value);
+      c.i64(i(entry.second));
+      c.i64(i(o.counterparty));
+      continue;
+    }
+    // Entered earlier: upserted (the same columns, in the same order).
+    std::vector<ArrayLiteral>& c = orders.columns;
+    c[0].add(i(o.id));
+    c[1].add(std::string_view(o.client_order_id));
+    c[2].add(i(o.participant));
+    c[3].add(std::string_view(o.instrument));
+    c[4].add(static_cast<std::int64_t>(i(o.side)));
+    c[5].add(static_cast<std::int64_t>(i(o.type)));
+    c[6].add(static_cast<std::int64_t>(i(o.time_in_force)));
+    c[7].add(static_cast<std::int64_t>(i(o.mode)));
+    c[8].add(o.price.value);
+    c[9].add(o.quantity.value);
+    c[10].add(o.filled.value);
+    c[11].add(static_cast<std::int64_t>(i(o.status)));
+    c[12].add(i(o.sequence));
+    c[13].add(o.entered_at);
+    c[14].add(i(o.priority));
+    c[15].add(o.reservation.total.value);
+    c[16].add(o.reservation.from_unsettled.value);
+    c[17].add(i(entry.second));
+    c[18].add(i(o.counterparty));
   }
+  add_upsert(kUpsertOrders, orders);
   market_sql_.clear();
   market_statements_ = market.append_sql(market_sql_);
   for (const auto& [sql, columns] : registry_rows.statements()) {
@@ -775,7 +792,10 @@ Status PostgresJournal::prepare(const std::vector<const engine::Outcome*>& batch
   return Status::ok();
 }
 
-Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) { return commit(batch, 0); }
+Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch) {
+  clear_interrupt();
+  return commit(batch, 0);
+}
 
 Status PostgresJournal::commit(const std::vector<const engine::Outcome*>& batch, Sequence known_tail) {
   if (batch.empty()) return Status::ok();
@@ -793,11 +813,8 @@ Status PostgresJournal::begin(const std::vector<const engine::Outcome*>& batch, 
   if (Status s = prepare(batch, known_tail, landed); !s.is_ok() || landed) return s;
   std::vector<Copy*> copies;
   std::size_t statements = 0;
-  std::size_t staged = 0;
-  bool truncate_staging = false;
-  const std::string sql = appends_sql(copies, statements, staged, truncate_staging);
+  const std::string sql = appends_sql(copies, statements);
   if (Status s = send(sql, copies, statements, false); !s.is_ok()) return fail(std::move(s));
-  staged_since_truncate_ = truncate_staging ? staged : staged_since_truncate_ + staged;
   open_last_ = batch.back()->sequence;
   return Status::ok();
 }
@@ -829,52 +846,33 @@ Status PostgresJournal::end(bool commit) {
   return Status::ok();
 }
 
-std::string PostgresJournal::appends_sql(std::vector<Copy*>& copies, std::size_t& statements, std::size_t& staged,
-                                         bool& truncate_staging) {
+std::string PostgresJournal::appends_sql(std::vector<Copy*>& copies, std::size_t& statements) {
   std::string sql = "BEGIN";
-  staged = cash_.data.rows() + holdings_.data.rows() + orders_.data.rows();
-  truncate_staging = staged_since_truncate_ + staged >= kTruncateStagingAfterRows;
-  if (truncate_staging) sql += ";TRUNCATE journal_stage_cash, journal_stage_holdings, journal_stage_orders";
-  // Append-only tables and this session's staging tables: new keys only, no row another transaction holds.
-  for (Copy* copy : {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_, &cash_, &holdings_,
-                     &orders_}) {
+  // Append-only tables: new keys only, no row another transaction holds.
+  for (Copy* copy : {&journal_, &participants_, &movements_, &ledger_, &trades_, &new_orders_}) {
     if (copy->data.empty()) continue;
     copies.push_back(copy);
     sql += ";";
     sql += copy->sql;
   }
-  statements = 1 + copies.size() + (truncate_staging ? 1 : 0);
+  statements = 1 + copies.size();
   return sql;
 }
 
 std::string PostgresJournal::updates_sql(std::size_t& statements) const {
   // Rows earlier batches wrote: the projections' upserts and the market-state statements.
-  std::string sql;
-  statements = 0;
-  for (const auto& [copy, upsert] : {std::pair{&cash_, "EXECUTE journal_upsert_cash"},
-                                     std::pair{&holdings_, "EXECUTE journal_upsert_holdings"},
-                                     std::pair{&orders_, "EXECUTE journal_upsert_orders"}}) {
-    if (copy->data.empty()) continue;
-    sql += ";";
-    sql += upsert;
-    ++statements;
-  }
-  sql += market_sql_;
-  statements += market_statements_;
-  return sql;
+  statements = update_statements_ + market_statements_;
+  return updates_sql_ + market_sql_;
 }
 
 Status PostgresJournal::run_whole() {
-  // One simple query for the whole transaction: one round trip, with the COPY data streamed in between.
+  // One simple query for the whole transaction: one round trip, plus one per COPY for its data.
   std::vector<Copy*> copies;
-  std::size_t statements = 0, updates = 0, staged = 0;
-  bool truncate_staging = false;
-  std::string sql = appends_sql(copies, statements, staged, truncate_staging);
+  std::size_t statements = 0, updates = 0;
+  std::string sql = appends_sql(copies, statements);
   sql += updates_sql(updates);
   sql += ";COMMIT";
-  if (Status s = send(sql, copies, statements + updates + 1, true); !s.is_ok()) return s;
-  staged_since_truncate_ = truncate_staging ? staged : staged_since_truncate_ + staged;  // staged after the TRUNCATE
-  return Status::ok();
+  return send(sql, copies, statements + updates + 1, true);
 }
 
 Status PostgresJournal::send(const std::string& sql, const std::vector<Copy*>& copies, std::size_t statements,

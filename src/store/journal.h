@@ -19,8 +19,8 @@ namespace carbon::store {
 /// the projections (cash_accounts, holdings, orders) are deduplicated in
 /// memory (last value wins), so each touched row is written once per batch:
 /// orders entered by the batch itself by COPY straight into orders, the
-/// rest copied into session-local staging tables and upserted from there (by
-/// prepared statements that empty the staging tables as they read them).
+/// rest (cash accounts, holdings, older orders) by one INSERT ... ON CONFLICT
+/// per table, the rows inlined as array literals unnested by the server.
 /// Reconnects after a lost connection; on every (re)connect it reads the
 /// last committed sequence, so a batch whose COMMIT landed although its
 /// answer was lost is recognised and not written twice.
@@ -45,9 +45,8 @@ class PostgresJournal final : public engine::JournalSink {
 
   /// commit() in three steps, for a pipeline of connections (PipelinedJournal):
   /// begin() opens the batch's transaction and appends its rows (binary COPY
-  /// into the append-only tables, keys no other batch writes, and into this
-  /// session's staging tables: it takes no lock another batch's statements
-  /// need); update() runs the statements that change rows earlier batches
+  /// into the append-only tables, keys no other batch writes: it takes no
+  /// lock another batch's statements need); update() runs the statements that change rows earlier batches
   /// wrote (the projections' upserts, which wait for an earlier transaction
   /// still writing such a row, and the market-state and registry statements,
   /// which PipelinedJournal runs only once the batches before committed);
@@ -70,8 +69,13 @@ class PostgresJournal final : public engine::JournalSink {
 
   /// Any thread: shuts the connection's socket down, so a statement waiting
   /// for a server that does not answer fails at once (outcome unknown:
-  /// UNAVAILABLE); the connection is then replaced as after any loss.
+  /// UNAVAILABLE); the connection is then replaced as after any loss. It
+  /// holds until clear_interrupt(): a connection opened meanwhile is shut
+  /// down as soon as it is made, so an interrupt cannot fall between two.
   void interrupt() override;
+  /// Any thread: ends interrupt()'s hold (before handing this journal a new
+  /// batch). commit(batch) calls it itself.
+  void clear_interrupt();
 
  private:
   /// One table's COPY: the statement and its data.
@@ -86,9 +90,8 @@ class PostgresJournal final : public engine::JournalSink {
   /// Connects, recognises a batch already committed (`landed`), encodes the rest.
   Status prepare(const std::vector<const engine::Outcome*>& batch, Sequence known_tail, bool& landed);
   void encode(const std::vector<const engine::Outcome*>& batch);
-  /// The batch's appends: BEGIN, the staging truncation if due, the COPY statements (data in `copies`).
-  std::string appends_sql(std::vector<Copy*>& copies, std::size_t& statements, std::size_t& staged,
-                          bool& truncate_staging);
+  /// The batch's appends: BEGIN and the COPY statements (data in `copies`).
+  std::string appends_sql(std::vector<Copy*>& copies, std::size_t& statements);
   /// ";statement" for each update of rows earlier batches wrote.
   std::string updates_sql(std::size_t& statements) const;
   /// The whole transaction as one simple query, COMMIT included.
@@ -100,13 +103,14 @@ class PostgresJournal final : public engine::JournalSink {
   PgConn conn_;
   std::mutex socket_mutex_;  ///< guards socket_ against the connection closing under interrupt()
   int socket_ = -1;          ///< a duplicate of conn_'s socket while it is open (closed with it)
+  bool interrupted_ = false;  ///< guarded by socket_mutex_: interrupt() called, clear_interrupt() not since
   Sequence last_committed_ = 0;
   std::string payload_;  ///< scratch for one event's JSON
   std::string market_sql_;             ///< ";statement" per market-state and registry row set of the batch
   std::size_t market_statements_ = 0;  ///< how many statements market_sql_ holds
+  std::string updates_sql_;             ///< ";statement" per projection upsert (cash, holdings, older orders)
+  std::size_t update_statements_ = 0;  ///< how many statements updates_sql_ holds
   Copy journal_, participants_, movements_, ledger_, trades_, new_orders_;  ///< straight into their tables
-  Copy cash_, holdings_, orders_;  ///< into staging tables, then upserted
-  std::size_t staged_since_truncate_ = 0;  ///< rows staged since the staging tables were last truncated
   Sequence open_last_ = 0;  ///< begin(): the last sequence of the open transaction's batch (0: none)
 };
 

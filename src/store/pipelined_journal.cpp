@@ -37,6 +37,7 @@ void PipelinedJournal::start(const std::vector<const engine::Outcome*>& batch, I
     Lane& lane = *lanes_[next_lane_];
     next_lane_ = (next_lane_ + 1) % lanes_.size();
     // Depth = lanes and jobs finish in order, so the lane's previous job is done and taken.
+    lane.journal.clear_interrupt();  // an interrupt from here on (finish(), interrupt()) holds for this job
     lane.job = &job;
   }
   changed_.notify_all();
@@ -44,7 +45,11 @@ void PipelinedJournal::start(const std::vector<const engine::Outcome*>& batch, I
 
 bool PipelinedJournal::oldest_ready() const {
   std::lock_guard lock(mutex_);
-  return !jobs_.empty() && jobs_.front().done;
+  if (jobs_.empty() || !jobs_.front().done) return false;
+  // A failure is taken with every later job (finish_oldest waits for them):
+  // ready once they are done too, so the caller waits for them watching the time.
+  return jobs_.front().status.is_ok() ||
+         std::all_of(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.done; });
 }
 
 Status PipelinedJournal::finish_oldest() {
@@ -54,8 +59,9 @@ Status PipelinedJournal::finish_oldest() {
   Status status = std::move(jobs_.front().status);
   jobs_.pop_front();
   if (!status.is_ok()) {
-    // Every later job sees failed_ and abandons its transaction; wait for them,
-    // then start afresh: connections closed, so each reads the tail again.
+    // Every later job sees failed_ and abandons its transaction (finish() cut
+    // their statements); wait for them, then start afresh: connections
+    // closed, so each reads the tail again.
     changed_.wait(lock, [&] { return std::all_of(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.done; }); });
     jobs_.clear();
     failed_ = false;
@@ -138,6 +144,12 @@ void PipelinedJournal::lane_loop(Lane& lane) {
 void PipelinedJournal::finish(Lane& lane, Job& job, Status status) {
   if (!status.is_ok()) {
     failed_ = true;
+    // The jobs after it can no longer commit: cut their statements rather
+    // than wait for them, since one may be stuck (on a lock, or on a server
+    // that stopped answering, which is often why this one failed).
+    for (auto& other : lanes_) {
+      if (other.get() != &lane && other->job != nullptr && !other->job->done) other->journal.interrupt();
+    }
   } else if (!job.batch->empty()) {
     tail_ = std::max(tail_, job.batch->back()->sequence);
   }

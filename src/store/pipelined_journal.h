@@ -32,7 +32,9 @@ namespace carbon::store {
 /// prefix of the sequence, whatever fails or crashes when: a later batch
 /// never commits before an earlier one, and none commits after a failure
 /// before the caller has taken that failure and committed the failed
-/// batches again (commit(), one at a time).
+/// batches again, one at a time. A failure cuts the statements of the batches
+/// after it (they can no longer commit), and is ready to be taken only once
+/// they are done.
 ///
 /// A batch with nothing before it in flight runs as PostgresJournal::commit
 /// does, the whole transaction in one round trip.
@@ -51,6 +53,8 @@ class PipelinedJournal final : public engine::JournalSink {
   /// One batch, nothing else in flight: start() and finish_oldest().
   [[nodiscard]] Status commit(const std::vector<const engine::Outcome*>& batch) override;
   std::size_t pipeline_depth() const override { return lanes_.size(); }
+  /// Always, one connection included: the caller's thread never waits inside a statement.
+  bool asynchronous() const override { return true; }
   void start(const std::vector<const engine::Outcome*>& batch, IdleWaiter& ready) override;
   bool oldest_ready() const override;
   [[nodiscard]] Status finish_oldest() override;

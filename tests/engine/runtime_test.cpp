@@ -76,13 +76,18 @@ class ControlledSink final : public JournalSink {
   std::vector<Sequence> committed_;
 };
 
-/// A pipelined sink (two batches in flight) whose batches finish only when
-/// the test releases them; the next one released can be made to fail.
+/// An asynchronous sink (as PipelinedJournal: `depth` batches in flight, two
+/// by default) whose batches finish only when the test releases them; the
+/// next one released can be made to fail.
 class PipelineSink final : public JournalSink {
  public:
-  std::size_t pipeline_depth() const override { return 2; }
+  explicit PipelineSink(std::size_t depth = 2) : depth_(depth) {}
+  std::size_t pipeline_depth() const override { return depth_; }
+  bool asynchronous() const override { return true; }
   void start(const std::vector<const Outcome*>& batch, IdleWaiter& ready) override {
     std::lock_guard lock(mutex_);
+    EXPECT_LT(in_flight_.size(), depth_) << "started beyond the sink's depth";
+    ++started_;
     std::vector<Sequence> sequences;
     for (const Outcome* outcome : batch) sequences.push_back(outcome->sequence);
     in_flight_.push_back(std::move(sequences));
@@ -110,11 +115,9 @@ class PipelineSink final : public JournalSink {
     return Status::ok();
   }
   Status commit(const std::vector<const Outcome*>& batch) override {
-    std::lock_guard lock(mutex_);
-    EXPECT_TRUE(in_flight_.empty()) << "commit() while batches are in flight";
-    for (const Outcome* outcome : batch) committed_.push_back(outcome->sequence);
-    ++one_at_a_time_;
-    return Status::ok();
+    ADD_FAILURE() << "commit() on an asynchronous sink: the writer would wait in it unwatched";
+    (void)batch;
+    return Status{ErrorCode::internal, "commit() on an asynchronous sink"};
   }
   /// Wakes the writer without a result (wake-ups may come for other reasons; the writer must look again).
   void poke() {
@@ -168,17 +171,19 @@ class PipelineSink final : public JournalSink {
     std::lock_guard lock(mutex_);
     return rolled_back_;
   }
-  std::size_t one_at_a_time() {
+  /// Batches started, retries included.
+  std::size_t started() {
     std::lock_guard lock(mutex_);
-    return one_at_a_time_;
+    return started_;
   }
 
  private:
+  const std::size_t depth_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::vector<Sequence>> in_flight_;
   std::vector<Sequence> committed_;
-  std::size_t most_in_flight_ = 0, rolled_back_ = 0, one_at_a_time_ = 0, interrupts_ = 0;
+  std::size_t most_in_flight_ = 0, rolled_back_ = 0, started_ = 0, interrupts_ = 0;
   int released_ = 0;
   bool fail_next_ = false;
   IdleWaiter* ready_ = nullptr;
@@ -308,13 +313,15 @@ TEST_F(PipelinedRuntimeTest, BatchesAreInFlightTogetherAndAnsweredInOrderEachAft
 
 TEST_F(PipelinedRuntimeTest, ABatchThatFailsIsCommittedAgainWithTheOnesAfterItInOrderAndAnsweredOnce) {
   pipeline.release(1, /*fail=*/true);  // the first fails: both in flight are rolled back
+  pipeline.release(2);                 // and each is started again, alone, in order
   ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   const Reply a = first_reply.get(), b = second_reply.get();
   EXPECT_TRUE(a.status.is_ok());
   EXPECT_TRUE(b.status.is_ok());
   EXPECT_EQ(pipeline.rolled_back(), 2u);
-  EXPECT_EQ(pipeline.one_at_a_time(), 2u) << "both committed again through commit()";
+  EXPECT_EQ(pipeline.started(), 4u) << "both started again";
+  EXPECT_EQ(pipeline.most_in_flight(), 2u);
   EXPECT_EQ(pipeline.committed(), (std::vector<Sequence>{a.sequence, b.sequence}));
   EXPECT_EQ(runtime.counters().commit_failures.load(), 1u);
   // Afterwards the pipeline is used again.
@@ -326,7 +333,7 @@ TEST_F(PipelinedRuntimeTest, ABatchThatFailsIsCommittedAgainWithTheOnesAfterItIn
   ASSERT_EQ(third_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   const Reply c = third_reply.get();
   EXPECT_EQ(pipeline.committed(), (std::vector<Sequence>{a.sequence, b.sequence, c.sequence}));
-  EXPECT_EQ(pipeline.one_at_a_time(), 2u);
+  EXPECT_EQ(pipeline.started(), 5u);
 }
 
 /// Two commands, one per batch, both in flight in a PipelineSink that does not answer.
@@ -442,7 +449,88 @@ TEST_F(HungPipelineTest, StopInterruptsACommitThatDoesNotReturnAndAcknowledgesNo
   EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
   EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
   EXPECT_TRUE(pipeline.committed().empty());
-  EXPECT_EQ(pipeline.one_at_a_time(), 0u) << "nothing is retried once stop gave up";
+  EXPECT_EQ(pipeline.started(), 2u) << "nothing is retried once stop gave up";
+}
+
+TEST_F(HungPipelineTest, ARetryThatDoesNotReturnIsWatchedAsWell) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 100;
+  start(options);
+  // The first fails: both are rolled back, and the first is started again, alone, and does not return.
+  pipeline.release(1, /*fail=*/true);
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_TRUE(runtime->journal_unavailable());
+  PromiseCompletion refused;
+  EXPECT_EQ(runtime->submit(deposit_participant_command("C"), &refused).code(), ErrorCode::unavailable);
+  EXPECT_EQ(pipeline.started(), 3u) << "the retry is in the sink, waited for";
+  EXPECT_EQ(pipeline.in_flight(), 1u);
+  EXPECT_EQ(pipeline.interrupts(), 0u) << "not stopping: the retry is waited for, not interrupted";
+
+  pipeline.release(2);  // the server answers: the first's retry, then the second's
+  for (int i = 0; i < 500 && runtime->journal_unavailable(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(runtime->journal_unavailable());
+  for (int i = 0; i < 500 && pipeline.committed().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(pipeline.committed().size(), 2u) << "both answered commands' events are committed, once";
+  EXPECT_EQ(runtime->counters().answered_unavailable.load(), 2u);
+}
+
+TEST_F(HungPipelineTest, DuringAnOutageCallersAreAnsweredAtTheirOwnDeadlineWhileARetryHangs) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 1'000;
+  start(options);
+  const auto sent = std::chrono::steady_clock::now();
+  auto started = [&](std::size_t n) {
+    for (int i = 0; i < 500 && pipeline.started() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return pipeline.started() >= n;
+  };
+  pipeline.release(1, /*fail=*/true);  // both rolled back; the first is started again and hangs
+  ASSERT_TRUE(started(3));
+  std::this_thread::sleep_until(sent + std::chrono::milliseconds(700));
+  pipeline.release(1, /*fail=*/true);  // that attempt fails too: an outage; the next attempt hangs
+  ASSERT_TRUE(started(4));
+  EXPECT_TRUE(runtime->journal_unavailable());
+  // Both callers have waited since `sent`: answered at sent + 1 s, not 1 s after the hanging attempt began.
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_LT(waited, std::chrono::milliseconds(1'450)) << "answered only a full deadline after the last attempt began";
+  pipeline.release(2);
+  for (int i = 0; i < 500 && pipeline.committed().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(pipeline.committed().size(), 2u);
+}
+
+TEST_F(RuntimeTest, ACommitThatDoesNotReturnOnOneConnectionIsAnOutageToo) {
+  PipelineSink one(1);  // PipelinedJournal with journal_connections = 1
+  RuntimeOptions options;
+  options.unavailable_after_ms = 100;
+  EngineRuntime runtime(exchange, clock, one, options);
+  runtime.start();
+  PromiseCompletion first, second;
+  auto first_reply = first.promise.get_future();
+  auto second_reply = second.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("A"), &first).is_ok());
+  ASSERT_TRUE(one.wait_in_flight(1));
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("B"), &second).is_ok());  // waits behind it
+  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
+  EXPECT_TRUE(runtime.journal_unavailable());
+  PromiseCompletion refused;
+  EXPECT_EQ(runtime.submit(deposit_participant_command("C"), &refused).code(), ErrorCode::unavailable);
+
+  one.release(2);  // it returns; the second follows
+  for (int i = 0; i < 500 && one.committed().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(one.committed().size(), 2u);
+  EXPECT_FALSE(runtime.journal_unavailable());
+  EXPECT_EQ(one.most_in_flight(), 1u);
+  EXPECT_EQ(one.interrupts(), 0u);
+  runtime.stop();
 }
 
 TEST_F(RuntimeTest, StopInterruptsACommitThatDoesNotReturnOnASingleConnection) {

@@ -259,10 +259,10 @@ TEST_F(JournalTest, AnOrderTouchedManyTimesInABatchIsStoredWithItsLastState) {
   EXPECT_EQ(query(conn.get(), "SELECT reserved_fen FROM orders WHERE order_id = " + std::to_string(id)), "0");
 }
 
-TEST_F(JournalTest, ProjectionsStayRightAcrossManySmallBatchesAndTheStagingTablesTruncation) {
+TEST_F(JournalTest, ProjectionsStayRightAcrossManySmallBatches) {
   // One command per commit, each placing an order and cancelling the one
-  // before: every commit stages a cash row and an order row, and after a few
-  // thousand staged rows the writer truncates its staging tables mid-stream.
+  // before: every commit upserts a cash row and an order row entered by an
+  // earlier commit, thousands of times on one connection.
   const auto buyer = funded_buyer();
   const Principal trader{Role::trader, buyer.id, "B"};
   PostgresJournal journal(db.conninfo());
@@ -365,6 +365,25 @@ TEST_F(PipelineFailureTest, ABatchThatFailsTakesTheOnesStartedAfterItBackWithIt)
   EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands WHERE sequence = " +
                                   std::to_string(second.front()->sequence)),
             "1");
+}
+
+TEST_F(PipelineFailureTest, ALaterBatchStuckOnALockIsCutWhenAnEarlierOneFails) {
+  // Another transaction holds the second batch's journal key (an uncommitted
+  // row with its sequence), so the second's COPY waits for it, with no end.
+  PgConn blocker = connect_or_throw(db.conninfo());
+  exec_or_throw(blocker.get(), "BEGIN", "begin");
+  exec_or_throw(blocker.get(),
+                "INSERT INTO journal_commands (sequence, recorded_at_unix_nanos, events) VALUES (" +
+                    std::to_string(second.front()->sequence) + ", 0, '[]')",
+                "hold the key");
+  journal.start(first, ready);
+  journal.start(second, ready);
+  auto finished = std::async(std::launch::async, [&] { return journal.finish_oldest(); });
+  const bool prompt = finished.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  exec_or_throw(blocker.get(), "ROLLBACK", "release the key");  // lets a stuck second go either way
+  EXPECT_TRUE(prompt) << "the failure was held up by a later batch that could no longer commit";
+  EXPECT_FALSE(finished.get().is_ok());
+  expect_neither_then_both_in_order();
 }
 
 TEST_F(PipelineFailureTest, ABatchStartedAfterAnEarlierOneFailedIsNotCommittedAheadOfIt) {
@@ -592,7 +611,9 @@ class PromiseCompletion final : public engine::Completion {
 };
 
 /// A PostgreSQL cluster of its own, so that the test may stop and start it.
-class JournalOutageTest : public ::testing::Test {
+/// The parameter: the writer's connections, as journal_connections (a
+/// PipelinedJournal, what carbond runs), or 0 for a bare PostgresJournal.
+class JournalOutageTest : public ::testing::TestWithParam<std::size_t> {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
@@ -627,8 +648,14 @@ bool eventually(Predicate predicate, std::chrono::milliseconds within = std::chr
   return true;
 }
 
-TEST_F(JournalOutageTest, AnOutageIsAnsweredUnavailableAndThePendingBatchIsCommittedOnceWhenTheDatabaseIsBack) {
-  const std::string conninfo = postgres_->conninfo();
+TEST_P(JournalOutageTest, AnOutageIsAnsweredUnavailableAndThePendingBatchIsCommittedOnceWhenTheDatabaseIsBack) {
+  const std::string database = "outage_" + std::to_string(GetParam());
+  {
+    PgConn admin = connect_or_throw(postgres_->conninfo("postgres"));
+    exec_or_throw(admin.get(), "DROP DATABASE IF EXISTS " + database, "drop database");
+    exec_or_throw(admin.get(), "CREATE DATABASE " + database, "create database");
+  }
+  const std::string conninfo = postgres_->conninfo(database);
   {
     PgConn conn = connect_or_throw(conninfo);
     apply_migrations(conn.get());
@@ -636,10 +663,15 @@ TEST_F(JournalOutageTest, AnOutageIsAnsweredUnavailableAndThePendingBatchIsCommi
   Config config = session_config();
   engine::Exchange exchange(config);
   ShiftedClock clock(kMondayMorning);
-  PostgresJournal journal(conninfo);
+  std::unique_ptr<engine::JournalSink> journal;
+  if (GetParam() == 0) {
+    journal = std::make_unique<PostgresJournal>(conninfo);
+  } else {
+    journal = std::make_unique<PipelinedJournal>(conninfo, GetParam());
+  }
   engine::RuntimeOptions options;
   options.unavailable_after_ms = 300;
-  engine::EngineRuntime runtime(exchange, clock, journal, options);
+  engine::EngineRuntime runtime(exchange, clock, *journal, options);
   runtime.start();
   auto submit = [&](engine::CommandBody body, const Principal& who = kOperator) {
     auto completion = std::make_unique<PromiseCompletion>();
@@ -693,6 +725,12 @@ TEST_F(JournalOutageTest, AnOutageIsAnsweredUnavailableAndThePendingBatchIsCommi
   restored.restore(state);
   EXPECT_EQ(restored.clearing().account(buyer.cash_account), exchange.clearing().account(buyer.cash_account));
 }
+
+INSTANTIATE_TEST_SUITE_P(Writers, JournalOutageTest, ::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{2}),
+                         [](const ::testing::TestParamInfo<std::size_t>& writer) {
+                           return writer.param == 0 ? std::string("PostgresJournal")
+                                                  : "Pipelined" + std::to_string(writer.param);
+                         });
 
 }  // namespace
 }  // namespace carbon::store
