@@ -92,6 +92,7 @@ struct Config {
   int journal_max_wait_us = 0;                          ///< how long (µs) a batch waits for more commands; 0 = none
   int journal_unavailable_after_ms = 2'000;             ///< database unreachable: a waiting command fails after this
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
+  std::size_t market_data_max_streams = 1'024;          ///< open depth and trade streams at most, all callers together
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments
   /// [instrument_defaults.compliance] / [instrument_defaults.voluntary]: the rules CreateInstrument

@@ -183,7 +183,9 @@ void Daemon::start() {
   // Market data starts from the restored books; then it follows the commits.
   sessions_ = std::make_unique<OrderSessions>();
   const std::vector<std::string> codes = exchange_->instrument_codes();  // configured and created
-  feed_ = std::make_unique<MarketFeed>(codes, MarketFeedOptions{});
+  MarketFeedOptions feed_options;
+  feed_options.max_subscribers = config_.market_data_max_streams;
+  feed_ = std::make_unique<MarketFeed>(codes, feed_options);
   for (const std::string& code : codes) {
     if (const matching::LadderBook* book = exchange_->book(code)) feed_->seed(code, *book, exchange_->last_sequence());
   }

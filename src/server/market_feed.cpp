@@ -335,18 +335,12 @@ v1::BookSnapshot MarketFeed::snapshot_locked(const std::string& instrument, std:
 
 grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::string& instrument,
                                                                       std::size_t depth,
-                                                                      std::function<void(Status)>* on_audited) {
+                                                                      std::function<void(Status)>* on_audited,
+                                                                      Status& refused) {
   std::lock_guard lock(state_mutex_);
-  if (closed_) return new RefusedStream<v1::BookSnapshot>({grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"});
+  refused = refusal_locked(instrument, false);
+  if (!refused.is_ok()) return nullptr;
   auto book = books_.find(instrument);
-  if (book == books_.end()) {
-    return new RefusedStream<v1::BookSnapshot>(
-        {grpc::StatusCode::NOT_FOUND, "unknown instrument \"" + instrument + "\""});
-  }
-  if (depth_subscribers_.size() + trade_subscribers_.size() >= options_.max_subscribers) {
-    return new RefusedStream<v1::BookSnapshot>(
-        {grpc::StatusCode::RESOURCE_EXHAUSTED, "the server's limit of market data subscribers is reached"});
-  }
   auto* stream = new FeedStream<v1::BookSnapshot>(this, 1, true);
   if (on_audited != nullptr) {
     stream->hold();
@@ -360,17 +354,11 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::
 }
 
 grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument,
-                                                                      std::function<void(Status)>* on_audited) {
+                                                                      std::function<void(Status)>* on_audited,
+                                                                      Status& refused) {
   std::lock_guard lock(state_mutex_);
-  if (closed_) return new RefusedStream<v1::PublicTrade>({grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"});
-  if (!instrument.empty() && !books_.contains(instrument)) {
-    return new RefusedStream<v1::PublicTrade>(
-        {grpc::StatusCode::NOT_FOUND, "unknown instrument \"" + instrument + "\""});
-  }
-  if (depth_subscribers_.size() + trade_subscribers_.size() >= options_.max_subscribers) {
-    return new RefusedStream<v1::PublicTrade>(
-        {grpc::StatusCode::RESOURCE_EXHAUSTED, "the server's limit of market data subscribers is reached"});
-  }
+  refused = refusal_locked(instrument, true);
+  if (!refused.is_ok()) return nullptr;
   auto* stream = new FeedStream<v1::PublicTrade>(this, options_.trade_queue_limit, false);
   if (on_audited != nullptr) {
     stream->hold();
@@ -409,24 +397,24 @@ grpc::ServerWriteReactor<Message>* refuse(StreamOpen& open, Status outcome) {
   return refused;
 }
 
-/// A served opening: `take(on_audited)` hands the stream to the feed; a staff
-/// caller's stream holds its messages until the record is written, and ends
-/// UNAVAILABLE if it cannot be.
+/// An opening past the checks: `take(on_audited, refused)` hands the stream
+/// to the feed, which takes it or refuses it (shutting down, unknown
+/// instrument, subscriber limit) in one step, so a staff caller's record
+/// says what happened. A taken stream of a staff caller holds its messages
+/// until the record is written, and ends UNAVAILABLE if it cannot be.
 template <typename Message, typename Take>
 grpc::ServerWriteReactor<Message>* serve(StreamOpen& open, Take take) {
-  if (!open.audited()) return take(nullptr);
   std::function<void(Status)> release;
-  grpc::ServerWriteReactor<Message>* stream = take(&release);
-  open.record(Status::ok(), [release = std::move(release)](const Status& written) {
-    if (release) release(written);  // empty: the feed refused the stream in the meantime
-  });
+  Status refused;
+  grpc::ServerWriteReactor<Message>* stream = take(open.audited() ? &release : nullptr, refused);
+  if (stream == nullptr) return refuse<Message>(open, std::move(refused));
+  if (open.audited()) open.record(Status::ok(), std::move(release));
   return stream;
 }
 
 }  // namespace
 
-Status MarketFeed::refusal(const std::string& instrument, bool all_instruments) const {
-  std::lock_guard lock(state_mutex_);
+Status MarketFeed::refusal_locked(const std::string& instrument, bool all_instruments) const {
   if (closed_) return Status{ErrorCode::unavailable, "carbond is shutting down"};
   if (!(all_instruments && instrument.empty()) && !books_.contains(instrument)) {
     return Status{ErrorCode::not_found, "unknown instrument \"" + instrument + "\""};
@@ -437,11 +425,8 @@ Status MarketFeed::refusal(const std::string& instrument, bool all_instruments) 
   return Status::ok();
 }
 
-// A staff caller's opening is audited (StreamOpen) with the outcome known
-// before the feed takes the stream: refused by the table or a check, or
-// served. The feed decides again when it takes the stream; a subscriber
-// limit reached in between ends the stream RESOURCE_EXHAUSTED although the
-// record says it was served.
+// A staff caller's opening is audited (StreamOpen) with its outcome: refused
+// by the table or a check, refused by the feed, or served.
 grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc::CallbackServerContext* ctx,
                                                                            const v1::StreamDepthRequest* request) {
   StreamOpen open(context_, ctx, kStreamDepth, request);
@@ -449,11 +434,10 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc:
   if (outcome.is_ok() && request->instrument().empty()) {
     outcome = Status{ErrorCode::invalid_argument, "instrument is required"};
   }
-  if (outcome.is_ok()) outcome = context_.feed->refusal(request->instrument(), false);
   if (!outcome.is_ok()) return refuse<v1::BookSnapshot>(open, std::move(outcome));
   const std::size_t depth = request->depth() == 0 ? 5 : std::min<std::size_t>(request->depth(), 50);
-  return serve<v1::BookSnapshot>(open, [&](std::function<void(Status)>* on_audited) {
-    return context_.feed->stream_depth(request->instrument(), depth, on_audited);
+  return serve<v1::BookSnapshot>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
+    return context_.feed->stream_depth(request->instrument(), depth, on_audited, refused);
   });
 }
 
@@ -464,10 +448,9 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc:
   if (outcome.is_ok() && request->after_sequence() != 0) {
     outcome = Status{ErrorCode::unimplemented, "after_sequence (replay) is not supported by this server build yet"};
   }
-  if (outcome.is_ok()) outcome = context_.feed->refusal(request->instrument(), true);
   if (!outcome.is_ok()) return refuse<v1::PublicTrade>(open, std::move(outcome));
-  return serve<v1::PublicTrade>(open, [&](std::function<void(Status)>* on_audited) {
-    return context_.feed->stream_trades(request->instrument(), on_audited);
+  return serve<v1::PublicTrade>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
+    return context_.feed->stream_trades(request->instrument(), on_audited, refused);
   });
 }
 

@@ -68,20 +68,18 @@ class MarketFeed {
   /// The mirrored top `depth` levels of `instrument` (any thread; tests, GetBook checks).
   v1::BookSnapshot snapshot(const std::string& instrument, std::size_t depth) const;
 
-  /// Why a stream of `instrument` (or of every instrument, when `all_instruments`
-  /// and it is empty) would be refused now (shutting down, unknown instrument,
-  /// subscriber limit); OK if it would be taken.
-  Status refusal(const std::string& instrument, bool all_instruments) const;
   /// gRPC thread: starts a depth stream (the first message is the current
-  /// snapshot). Validation and authorization are the caller's. With `on_audited`, a stream the feed takes writes nothing until the
-  /// function it sets there is called with the outcome of the opening's audit
-  /// record (OK: it starts; otherwise it ends with that status); a stream the
-  /// feed refuses leaves it empty.
+  /// snapshot), or refuses it: nullptr, with `refused` saying why (shutting
+  /// down, unknown instrument, subscriber limit), decided under the same lock
+  /// that takes it. Validation and authorization are the caller's. With
+  /// `on_audited`, a stream the feed takes writes nothing until the function
+  /// it sets there is called with the outcome of the opening's audit record
+  /// (OK: it starts; otherwise it ends with that status).
   grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth,
-                                                           std::function<void(Status)>* on_audited = nullptr);
-  /// gRPC thread: starts a trade stream of one instrument ("" = all).
+                                                           std::function<void(Status)>* on_audited, Status& refused);
+  /// gRPC thread: starts a trade stream of one instrument ("" = all), or refuses it, as stream_depth().
   grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument,
-                                                           std::function<void(Status)>* on_audited = nullptr);
+                                                           std::function<void(Status)>* on_audited, Status& refused);
 
   /// Called by a stream when it is done; the feed forgets it.
   void forget(const void* stream);
@@ -95,6 +93,9 @@ class MarketFeed {
   Stats stats() const;
 
  private:
+  /// With state_mutex_ held: why a stream of `instrument` (or of every
+  /// instrument, when `all_instruments` and it is empty) is refused now; OK if it would be taken.
+  Status refusal_locked(const std::string& instrument, bool all_instruments) const;
   struct BookChange {
     std::string instrument;
     OrderId id = 0;

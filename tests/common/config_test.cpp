@@ -177,6 +177,19 @@ TEST(ConfigTest, JournalConnectionsAreOneToEight) {
   }
 }
 
+TEST(ConfigTest, MarketDataStreamsAreAtLeastOne) {
+  EXPECT_EQ(load_config(write_config("streams3", "[server]\nmarket_data_max_streams = 3\n")).market_data_max_streams,
+            3u);
+  EXPECT_EQ(default_config().market_data_max_streams, 1'024u);
+  try {
+    load_config(write_config("streams0", "[server]\nmarket_data_max_streams = 0\n"));
+    ADD_FAILURE() << "market_data_max_streams = 0 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("server.market_data_max_streams must be at least 1"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ConfigTest, RejectsAMissingFile) {
   EXPECT_THROW(load_config("/nonexistent/carbond.toml"), std::runtime_error);
 }
@@ -204,6 +217,7 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.metrics_listen, defaults.metrics_listen);
   EXPECT_EQ(example.log_level, defaults.log_level);
   EXPECT_EQ(example.shutdown_grace_ms, defaults.shutdown_grace_ms);
+  EXPECT_EQ(example.market_data_max_streams, defaults.market_data_max_streams);
   EXPECT_EQ(example.event_ring_capacity, defaults.event_ring_capacity);
   EXPECT_EQ(example.embedded_os_user, defaults.embedded_os_user);
   EXPECT_EQ(example.clock_start, defaults.clock_start);

@@ -18,10 +18,10 @@ namespace {
 class AccessTest : public ::testing::Test {
  protected:
   /// carbond on the test database; `clock` overrides the config's clock start (each start resets the clock).
-  std::unique_ptr<RunningExchange> open(const std::string& clock = "") {
+  std::unique_ptr<RunningExchange> open(const std::string& clock = "", const std::string& server_settings = "") {
     std::vector<std::string> args{"--postgres=" + db.conninfo()};
     if (!clock.empty()) args.push_back("--clock-start=" + clock);
-    auto exchange = std::make_unique<RunningExchange>(args);
+    auto exchange = std::make_unique<RunningExchange>(args, server_settings);
     exchange->start();
     regulator = v1::RegulatorService::NewStub(exchange->channel);
     return exchange;
@@ -364,6 +364,49 @@ TEST_F(AccessTest, StaffStreamOpeningsAreAuditedServedOrRefused) {
   EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   db.query("ALTER TABLE audit_log DROP CONSTRAINT test_no_stream_records");
   EXPECT_EQ(audit("/carbon.v1.MarketDataService/StreamTrades").size(), 1u);
+}
+
+TEST_F(AccessTest, TheStreamLimitRefusesOneStreamTooManyAndItsRecordSaysSo) {
+  auto x = open("", "market_data_max_streams = 1\n");
+  const std::string method = "/carbon.v1.MarketDataService/StreamTrades";
+  v1::StreamTradesRequest trades;
+  trades.set_instrument("CEA2024");
+  auto first_context = RunningExchange::as(kRegulatorToken);
+  auto first = x->market_data->StreamTrades(first_context.get(), trades);
+  auto records = audit(method);
+  for (int k = 0; k < 50 && records.empty(); ++k) {  // in flight until the server takes it
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    records = audit(method);
+  }
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].status_code(), 0);
+
+  // One more, while the first is open: refused, and recorded as refused (the
+  // feed decides and takes the slot in one step, before the record is written).
+  auto second_context = RunningExchange::as(kRegulatorToken);
+  auto second = x->market_data->StreamTrades(second_context.get(), trades);
+  v1::PublicTrade none;
+  EXPECT_FALSE(second->Read(&none));
+  const grpc::Status refused = second->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("limit"), std::string::npos) << refused.error_message();
+  records = audit(method);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].status_code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  EXPECT_EQ(records[1].status_code(), 0);
+
+  // Once the first ends its slot is free again (the feed forgets a stream when it is done).
+  first_context->TryCancel();
+  first->Finish();
+  bool served = false;
+  for (int k = 0; k < 50 && !served; ++k) {
+    auto context = RunningExchange::as(kRegulatorToken);
+    auto again = x->market_data->StreamTrades(context.get(), trades);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    context->TryCancel();
+    served = again->Finish().error_code() == grpc::StatusCode::CANCELLED;
+  }
+  EXPECT_TRUE(served) << "the slot of a stream that ended was not given back";
 }
 
 TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {

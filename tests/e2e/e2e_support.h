@@ -30,10 +30,11 @@ inline const std::string kRegulatorToken = "e2e-regulator-token";
 inline const std::string kClockStart = "2026-11-24T10:00:00+08:00";
 
 /// The config every end-to-end carbond gets: known staff tokens, a clock in
-/// session hours, and three instruments (one with a 5-fen tick).
-inline std::string e2e_config() {
+/// session hours, and three instruments (one with a 5-fen tick);
+/// `server_settings` ("key = value" lines) go into its [server] table.
+inline std::string e2e_config(const std::string& server_settings = "") {
   auto hex = [](const std::string& token) { return registry::to_hex(server::hash_token(token)); };
-  return "[server]\nlog_level = \"info\"\n\n"
+  return "[server]\nlog_level = \"info\"\n" + server_settings + "\n"
          "[engine]\nclock_start = \"" + kClockStart + "\"\n\n"
          "[[staff]]\nname = \"ops\"\nrole = \"operator\"\ntoken_sha256 = \"" + hex(kOperatorToken) + "\"\n\n"
          "[[staff]]\nname = \"registry\"\nrole = \"registry_authority\"\ntoken_sha256 = \"" + hex(kRegistryToken) + "\"\n\n"
@@ -46,9 +47,9 @@ inline std::string e2e_config() {
 /// A carbond process plus stubs for every service.
 class RunningExchange {
  public:
-  explicit RunningExchange(std::vector<std::string> extra_args = {})
+  explicit RunningExchange(std::vector<std::string> extra_args = {}, const std::string& server_settings = "")
       : dir_(make_world_traversable_temp_dir("carbond-e2e")) {
-    std::ofstream(dir_ / "carbond.toml") << e2e_config();
+    std::ofstream(dir_ / "carbond.toml") << e2e_config(server_settings);
     std::vector<std::string> args{"--config=" + (dir_ / "carbond.toml").string(), "--listen=127.0.0.1:0",
                                   "--data-dir=" + (dir_ / "data").string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
