@@ -1381,6 +1381,8 @@ void Exchange::restore(const RecoveredState& state) {
   bars_ = state.bars;
 
   std::vector<const OrderRecord*> open;
+  orders_.reserve(orders_.size() + state.orders.size());
+  order_by_client_id_.reserve(order_by_client_id_.size() + state.orders.size());
   for (const OrderRecord& order : state.orders) {
     orders_[order.id] = order;
     orders_by_participant_[order.participant].push_back(order.id);

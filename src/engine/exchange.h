@@ -272,7 +272,16 @@ class Exchange {
   std::map<ParticipantId, ParticipantControls> controls_;
   std::unordered_map<OrderId, OrderRecord> orders_;
   std::unordered_map<ParticipantId, std::vector<OrderId>> orders_by_participant_;
-  std::map<std::pair<ParticipantId, std::string>, OrderId> order_by_client_id_;
+  /// Hash of a (participant, client order id) key.
+  struct ClientIdHash {
+    std::size_t operator()(const std::pair<ParticipantId, std::string>& key) const noexcept {
+      return std::hash<std::string>{}(key.second) ^ (std::hash<ParticipantId>{}(key.first) * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  /// Looked up by every order with a client order id (its repeat check): a
+  /// hash, not a tree of string keys (a tree was 1.5% of the machine at
+  /// 20 k orders/s, and restore() inserts every open order's key).
+  std::unordered_map<std::pair<ParticipantId, std::string>, OrderId, ClientIdHash> order_by_client_id_;
   std::set<OrderId> open_block_offers_;
   std::map<std::pair<ParticipantId, std::string>, Qty> open_buys_;  ///< remaining tonnes of open buy orders
   std::map<std::pair<AccountId, std::string>, Qty> allocated_;     ///< issued to a holding account
