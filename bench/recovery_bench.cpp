@@ -12,7 +12,8 @@
 //      so the start-up integrity checks pass. The journal holds the last
 //      command's LedgerAppended event (the start check reads the journal's
 //      last sequence and the head's event, nothing else of it); it is not a
-//      full history.
+//      full history. The trading day in progress opened before the last
+//      100,000 ledger entries (market_state, set before the runs).
 //   2. recovery, the daemon's code path: store::load_state, store::check_state
 //      and engine::Exchange::restore (books rebuilt in time priority), each
 //      timed, --runs times.
@@ -363,6 +364,19 @@ int run(const Options& o) {
     }
   }
 
+  {
+    // A trading day opened before the last 100,000 ledger entries (as at any
+    // start during a day): recovery reads that day's non-trade movements of
+    // units for its statements, and finds where the day began.
+    store::PgConn conn = store::connect_or_throw(conninfo);
+    store::exec_or_throw(conn.get(),
+                         "INSERT INTO market_state (trading_date, day_opened_sequence, halted, halt_reason,"
+                         " updated_sequence) SELECT '2026-11-24', sequence, false, '', sequence FROM ledger_entries"
+                         " WHERE entry_id = GREATEST((SELECT max(entry_id) FROM ledger_entries) - 100000, 1)"
+                         " ON CONFLICT (singleton) DO UPDATE SET day_opened_sequence = EXCLUDED.day_opened_sequence,"
+                         " updated_sequence = EXCLUDED.updated_sequence",
+                         "open the trading day");
+  }
   Config config = default_config();
   for (int run = 0; run < o.runs; ++run) {
     // The daemon's path (server/daemon.cpp): a fresh connection, load, check, restore.

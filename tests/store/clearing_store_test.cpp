@@ -151,5 +151,26 @@ TEST_F(ClearingStoreTest, TheDaysTransfersAreReloadedForItsStatements) {
   EXPECT_EQ(got.reply.statement->lines[0].received, Qty{70});
 }
 
+TEST_F(ClearingStoreTest, OnlyTheLedgerEntriesSinceTheDayOpenedAreReloaded) {
+  const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
+  const Principal reg{Role::registry_authority, 0, "reg"};
+  run(reg, engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});
+  for (int k = 0; k < 5; ++k) {  // the day before: five issuances
+    ASSERT_TRUE(run(reg, engine::IssueAllowances{"CEA2024", s.holding_account, Qty{10 + k}, "before" + std::to_string(k)})
+                    .reply.status.is_ok());
+  }
+  now = kMonday1030 + 5 * kHour;  // after the close
+  const auto eod = run(op, engine::RunEndOfDay{"2025-11-24"});  // the next day opens here
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  for (int k = 0; k < 3; ++k) {  // this day: three more
+    ASSERT_TRUE(run(reg, engine::IssueAllowances{"CEA2024", s.holding_account, Qty{100 + k}, "today" + std::to_string(k)})
+                    .reply.status.is_ok());
+  }
+  commit_pending();
+  const engine::RecoveredState state = load_state(conn.get());
+  ASSERT_EQ(state.day_transfers.size(), 3u);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(std::get<3>(state.day_transfers[k]), Qty{100 + k});
+}
+
 }  // namespace
 }  // namespace carbon::store
