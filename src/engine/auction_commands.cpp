@@ -425,7 +425,7 @@ void Exchange::fill_auction_bid(Step& step, AuctionRecord& auction, OrderRecord&
   touch_holding(step, buyer.holding_account, trade.instrument);
   step.events.push_back(TradeExecuted{trade});
   step.reply.trades.push_back(trade);
-  trades_.push_back(std::move(trade));
+  record_trade(std::move(trade));
 }
 
 Status Exchange::close_auction(Step& step, const Principal& who, const CloseAuction& c) {
@@ -436,8 +436,10 @@ Status Exchange::close_auction(Step& step, const Principal& who, const CloseAuct
   if (auction.status == AuctionStatus::cleared) {
     // Cleared before: its result again, nothing changes.
     step.reply.auctions.push_back(view_of(auction, step.at, orders_, 0));
-    for (const TradeRecord& trade : trades_) {
-      if (trade.sell_order == auction.offer_order) step.reply.trades.push_back(trade);
+    std::vector<TradeRecord> offer_trades;
+    append_trades_of(auction.offer_order, offer_trades);
+    for (TradeRecord& trade : offer_trades) {
+      if (trade.sell_order == auction.offer_order) step.reply.trades.push_back(std::move(trade));
     }
     step.reply.sequence = auction.sequence;
     return Status::ok();

@@ -615,9 +615,7 @@ std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant,
                                "\" was already used for a different order; a resubmission must repeat it exactly");
   }
   step.reply.orders.push_back(existing);
-  for (const TradeRecord& trade : trades_) {
-    if (trade.buy_order == existing.id || trade.sell_order == existing.id) step.reply.trades.push_back(trade);
-  }
+  append_trades_of(existing.id, step.reply.trades);
   step.reply.sequence = existing.sequence;
   return Status::ok();
 }
@@ -783,7 +781,19 @@ void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::F
   step.events.push_back(TradeExecuted{trade});
   step.events.push_back(OrderChanged{resting});
   step.reply.trades.push_back(trade);
+  record_trade(std::move(trade));
+}
+
+void Exchange::record_trade(TradeRecord trade) {
+  trades_by_order_[trade.buy_order].push_back(trades_.size());
+  if (trade.sell_order != trade.buy_order) trades_by_order_[trade.sell_order].push_back(trades_.size());
   trades_.push_back(std::move(trade));
+}
+
+void Exchange::append_trades_of(OrderId order, std::vector<TradeRecord>& out) const {
+  if (auto found = trades_by_order_.find(order); found != trades_by_order_.end()) {
+    for (std::size_t at : found->second) out.push_back(trades_[at]);
+  }
 }
 
 void Exchange::finish_order(Step& step, OrderRecord& order, OrderStatus terminal) {
@@ -1417,7 +1427,10 @@ void Exchange::restore(const RecoveredState& state) {
                                                              std::max<std::size_t>(1024, orders.size() * 2));
     for (const auto& order : orders) instrument.book->add(order);
   }
-  trades_ = state.trades;
+  trades_.clear();
+  trades_by_order_.clear();
+  trades_.reserve(state.trades.size());
+  for (const TradeRecord& trade : state.trades) record_trade(trade);
   for (const TradeRecord& trade : trades_) {
     last_trade_id_ = std::max(last_trade_id_, trade.id);
     if (trade.sequence > market_.day_opened_sequence) {

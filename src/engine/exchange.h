@@ -286,6 +286,13 @@ class Exchange {
   std::map<std::pair<ParticipantId, std::string>, Qty> open_buys_;  ///< remaining tonnes of open buy orders
   std::map<std::pair<AccountId, std::string>, Qty> allocated_;     ///< issued to a holding account
   std::vector<TradeRecord> trades_;
+  /// Positions in trades_ of each order's trades (either side), for a
+  /// resubmitted order's or a cleared auction's reply without a scan of every trade.
+  std::unordered_map<OrderId, std::vector<std::size_t>> trades_by_order_;
+  /// Appends to trades_ and indexes the trade by its two orders.
+  void record_trade(TradeRecord trade);
+  /// Appends the trades of `order` to `out`, in the order they were made.
+  void append_trades_of(OrderId order, std::vector<TradeRecord>& out) const;
   std::vector<DailyBar> bars_;
   std::map<std::tuple<AccountId, bool, std::string>, CashMovementRecord> cash_movements_;
 

@@ -295,6 +295,26 @@ TEST_F(ExchangeTest, ResubmittingAClientOrderIdReturnsTheSameOrderWithoutANewCom
   EXPECT_EQ(exchange.book("CEA2024")->order_count(), 1u);
 }
 
+TEST_F(ExchangeTest, AResubmissionIsAnsweredWithTheOrdersOwnTradesOnly) {
+  place(seller, Side::sell, 5'000, 4, TimeInForce::day, "CEA2024", "s-1");
+  place(seller, Side::sell, 5'001, 6, TimeInForce::day, "CEA2024", "s-2");
+  const Outcome first = place(buyer, Side::buy, 5'001, 10, TimeInForce::day, "CEA2024", "b-1");
+  ASSERT_EQ(first.reply.trades.size(), 2u);
+  place(seller, Side::sell, 5'002, 3, TimeInForce::day, "CEA2024", "s-3");  // later trades of other orders
+  place(buyer, Side::buy, 5'002, 3, TimeInForce::day, "CEA2024", "b-2");
+  const Outcome again = place(buyer, Side::buy, 5'001, 10, TimeInForce::day, "CEA2024", "b-1");
+  ASSERT_TRUE(again.reply.status.is_ok());
+  ASSERT_EQ(again.reply.trades.size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(again.reply.trades[k].id, first.reply.trades[k].id);
+    EXPECT_EQ(again.reply.trades[k].quantity, first.reply.trades[k].quantity);
+  }
+  // The seller's first order, resubmitted, has its one trade.
+  const Outcome seller_again = place(seller, Side::sell, 5'000, 4, TimeInForce::day, "CEA2024", "s-1");
+  ASSERT_EQ(seller_again.reply.trades.size(), 1u);
+  EXPECT_EQ(seller_again.reply.trades[0].id, first.reply.trades[0].id);
+}
+
 TEST_F(ExchangeTest, RepeatedDepositKeyReturnsTheFirstResult) {
   const Outcome first = run(op, MoveCash{buyer.cash_account, Cash{500}, "dep-x", false});
   const Outcome again = run(op, MoveCash{buyer.cash_account, Cash{500}, "dep-x", false});
