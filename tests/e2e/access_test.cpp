@@ -47,6 +47,16 @@ class AccessTest : public ::testing::Test {
     return x.admin->IssueApiToken(RunningExchange::as(as).get(), request, &out);
   }
 
+  /// Opens a StreamTrades that must end without a message; its final status.
+  static grpc::Status ended_trade_stream(RunningExchange& x, const std::string& token,
+                                         const v1::StreamTradesRequest& request) {
+    auto context = RunningExchange::as(token);
+    auto stream = x.market_data->StreamTrades(context.get(), request);
+    v1::PublicTrade none;
+    EXPECT_FALSE(stream->Read(&none));
+    return stream->Finish();
+  }
+
   static grpc::Status revoke(RunningExchange& x, const std::string& as, std::uint64_t id) {
     v1::RevokeApiTokenRequest request;
     request.set_token_id(id);
@@ -349,11 +359,7 @@ TEST_F(AccessTest, StaffStreamOpeningsAreAuditedServedOrRefused) {
   // A record that cannot be written: the stream sends nothing and ends UNAVAILABLE, served or refused.
   db.query("ALTER TABLE audit_log ADD CONSTRAINT test_no_stream_records"
            " CHECK (method NOT LIKE '%MarketDataService/Stream%') NOT VALID");
-  auto unaudited_context = RunningExchange::as(kRegulatorToken);
-  auto unaudited = x->market_data->StreamTrades(unaudited_context.get(), trades);
-  v1::PublicTrade nothing;
-  EXPECT_FALSE(unaudited->Read(&nothing));
-  const grpc::Status unaudited_status = unaudited->Finish();
+  const grpc::Status unaudited_status = ended_trade_stream(*x, kRegulatorToken, trades);
   EXPECT_EQ(unaudited_status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(unaudited_status.error_message().find("unaudited"), std::string::npos) << unaudited_status.error_message();
   v1::StreamDepthRequest no_instrument;
@@ -383,11 +389,7 @@ TEST_F(AccessTest, TheStreamLimitRefusesOneStreamTooManyAndItsRecordSaysSo) {
 
   // One more, while the first is open: refused, and recorded as refused (the
   // feed decides and takes the slot in one step, before the record is written).
-  auto second_context = RunningExchange::as(kRegulatorToken);
-  auto second = x->market_data->StreamTrades(second_context.get(), trades);
-  v1::PublicTrade none;
-  EXPECT_FALSE(second->Read(&none));
-  const grpc::Status refused = second->Finish();
+  const grpc::Status refused = ended_trade_stream(*x, kRegulatorToken, trades);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(refused.error_message().find("limit"), std::string::npos) << refused.error_message();
   records = audit(method);

@@ -351,6 +351,16 @@ class HungPipelineTest : public RuntimeTest {
   void TearDown() override {
     if (runtime) runtime->stop();
   }
+  /// Both callers hear UNAVAILABLE (outcome unknown), and while the outage lasts a new command is refused.
+  void expect_an_outage() {
+    ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
+    EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
+    EXPECT_TRUE(runtime->journal_unavailable());
+    PromiseCompletion refused;
+    EXPECT_EQ(runtime->submit(deposit_participant_command("C"), &refused).code(), ErrorCode::unavailable);
+  }
   PipelineSink pipeline;
   std::unique_ptr<EngineRuntime> runtime;
   PromiseCompletion first, second;
@@ -363,13 +373,7 @@ TEST_F(HungPipelineTest, ACommitThatDoesNotReturnIsAnOutageCallersHearUnavailabl
   options.unavailable_after_ms = 100;
   start(options);
   // Neither batch returns (a frozen server): past unavailable_after_ms both callers hear UNAVAILABLE.
-  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
-  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
-  EXPECT_TRUE(runtime->journal_unavailable());
-  PromiseCompletion refused;
-  EXPECT_EQ(runtime->submit(deposit_participant_command("C"), &refused).code(), ErrorCode::unavailable);
+  expect_an_outage();
   EXPECT_TRUE(pipeline.committed().empty());
   EXPECT_EQ(pipeline.interrupts(), 0u) << "not stopping: the commit is waited for, not interrupted";
 
@@ -458,13 +462,7 @@ TEST_F(HungPipelineTest, ARetryThatDoesNotReturnIsWatchedAsWell) {
   start(options);
   // The first fails: both are rolled back, and the first is started again, alone, and does not return.
   pipeline.release(1, /*fail=*/true);
-  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
-  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
-  EXPECT_TRUE(runtime->journal_unavailable());
-  PromiseCompletion refused;
-  EXPECT_EQ(runtime->submit(deposit_participant_command("C"), &refused).code(), ErrorCode::unavailable);
+  expect_an_outage();
   EXPECT_EQ(pipeline.started(), 3u) << "the retry is in the sink, waited for";
   EXPECT_EQ(pipeline.in_flight(), 1u);
   EXPECT_EQ(pipeline.interrupts(), 0u) << "not stopping: the retry is waited for, not interrupted";
@@ -491,13 +489,9 @@ TEST_F(HungPipelineTest, DuringAnOutageCallersAreAnsweredAtTheirOwnDeadlineWhile
   std::this_thread::sleep_until(sent + std::chrono::milliseconds(700));
   pipeline.release(1, /*fail=*/true);  // that attempt fails too: an outage; the next attempt hangs
   ASSERT_TRUE(started(4));
-  EXPECT_TRUE(runtime->journal_unavailable());
   // Both callers have waited since `sent`: answered at sent + 1 s, not 1 s after the hanging attempt began.
-  ASSERT_EQ(first_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  ASSERT_EQ(second_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  expect_an_outage();
   const auto waited = std::chrono::steady_clock::now() - sent;
-  EXPECT_EQ(first_reply.get().status.code(), ErrorCode::unavailable);
-  EXPECT_EQ(second_reply.get().status.code(), ErrorCode::unavailable);
   EXPECT_LT(waited, std::chrono::milliseconds(1'450)) << "answered only a full deadline after the last attempt began";
   pipeline.release(2);
   for (int i = 0; i < 500 && pipeline.committed().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
