@@ -189,6 +189,7 @@ void Daemon::start() {
   for (const std::string& code : codes) {
     if (const matching::LadderBook* book = exchange_->book(code)) feed_->seed(code, *book, exchange_->last_sequence());
   }
+  feed_->seed_trades(state.trades, exchange_->market_state().day_opened_sequence);  // for StreamTrades replay
   feed_->start();
   fanout_ = std::make_unique<CommitFanout>(*sessions_, *feed_);
   runtime_->set_commit_listener(fanout_.get());

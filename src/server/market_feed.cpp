@@ -59,6 +59,13 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
     if (finish) this->Finish(*finish);
   }
 
+  /// A replaying trade stream: while set, a write that leaves the queue
+  /// empty asks the feed for more (MarketFeed::refill). Under the feed's state mutex.
+  void set_pulling(bool pulling) {
+    std::lock_guard lock(mutex_);
+    pulling_ = pulling;
+  }
+
   /// Queues a message; any thread, under the feed's state mutex (which keeps
   /// the stream alive). False if this overflowed the queue and the stream is ending.
   bool offer(Message message) {
@@ -105,6 +112,7 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
 
   void OnWriteDone(bool ok) override {
     bool start = false;
+    bool refill = false;
     std::optional<grpc::Status> finish;
     {
       std::lock_guard lock(mutex_);
@@ -116,9 +124,11 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
       }
       start = next_write_locked();
       finish = take_finish_locked();
+      refill = pulling_ && !start && !closing_;
     }
     if (start) this->StartWrite(&current_);
     if (finish) this->Finish(*finish);
+    if (refill) feed_->refill(this);  // the stream lives on: OnDone waits for this reaction to return
   }
 
   void OnCancel() override { close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client")); }
@@ -161,6 +171,7 @@ class FeedStream final : public grpc::ServerWriteReactor<Message> {
   bool held_ = false;           ///< writes wait for audited()
   bool audit_pending_ = false;  ///< audited() not called yet: OnDone must not delete
   bool done_ = false;           ///< OnDone ran
+  bool pulling_ = false;        ///< replaying: refill when the queue runs dry
   grpc::Status status_;
 };
 
@@ -214,6 +225,14 @@ void MarketFeed::seed(const std::string& instrument, const matching::LadderBook&
   sequence_ = std::max(sequence_, sequence);
 }
 
+void MarketFeed::seed_trades(std::span<const engine::TradeRecord> trades, Sequence day_opened) {
+  std::lock_guard lock(state_mutex_);
+  for (const engine::TradeRecord& trade : trades) {
+    if (trade.sequence > day_opened) day_trades_.push_back(public_trade(trade));
+  }
+  day_opened_ = day_opened;
+}
+
 void MarketFeed::start() { thread_ = std::thread([this] { feed_loop(); }); }
 
 void MarketFeed::publish(std::span<const engine::CommittedOutcome> batch) {
@@ -228,6 +247,11 @@ void MarketFeed::publish(std::span<const engine::CommittedOutcome> batch) {
                                                order.remaining(), MirrorBook::rests(order)});
       } else if (const auto* trade = std::get_if<engine::TradeExecuted>(&event)) {
         published.trades.push_back(trade->trade);
+      } else if (const auto* market = std::get_if<engine::MarketStateChanged>(&event);
+                 market && market->state.day_opened_sequence > published.day_opened) {
+        // Possibly end of day opening the next trading day: later trades belong to it.
+        published.day_opened_at = published.trades.size();
+        published.day_opened = market->state.day_opened_sequence;
       } else if (const auto* defined = std::get_if<engine::InstrumentDefined>(&event); defined && defined->created) {
         // At once, before the creator's reply: the new instrument is known to every reader from then on.
         std::lock_guard lock(state_mutex_);
@@ -268,15 +292,16 @@ void MarketFeed::apply(std::vector<Published>& published) {
       if (std::find(changed.begin(), changed.end(), &book->first) == changed.end()) changed.push_back(&book->first);
     }
     sequence_ = std::max(sequence_, batch.last_sequence);
-    for (const engine::TradeRecord& trade : batch.trades) {
-      if (trade_subscribers_.empty()) break;
-      const v1::PublicTrade message = public_trade(trade);
-      std::erase_if(trade_subscribers_, [&](const TradeSubscriber& subscriber) {
-        if (!subscriber.instrument.empty() && subscriber.instrument != trade.instrument) return false;
-        return !subscriber.stream->offer(message);
-      });
+    const bool new_day = batch.day_opened > day_opened_;
+    for (std::size_t i = 0; i <= batch.trades.size(); ++i) {
+      if (new_day && batch.day_opened_at == i) {
+        day_opened_ = batch.day_opened;
+        open_day_locked();
+      }
+      if (i < batch.trades.size()) add_trade_locked(batch.trades[i]);
     }
   }
+  trim_trades_locked();
   for (const std::string* instrument : changed) {
     for (DepthSubscriber& subscriber : depth_subscribers_) {
       if (subscriber.instrument != *instrument) continue;
@@ -293,6 +318,74 @@ void MarketFeed::apply(std::vector<Published>& published) {
       snapshot.set_sequence(sequence_);
       subscriber.stream->offer(std::move(snapshot));
     }
+  }
+}
+
+void MarketFeed::add_trade_locked(const engine::TradeRecord& trade) {
+  day_trades_.push_back(public_trade(trade));
+  const v1::PublicTrade& message = day_trades_.back();
+  std::erase_if(trade_subscribers_, [&](const TradeSubscriber& subscriber) {
+    // A replaying stream finds this trade at the end of day_trades_ when it gets there.
+    if (subscriber.replaying) return false;
+    if (!subscriber.instrument.empty() && subscriber.instrument != trade.instrument) return false;
+    return !subscriber.stream->offer(message);
+  });
+}
+
+bool MarketFeed::refill_locked(TradeSubscriber& subscriber) {
+  const std::size_t end = day_trades_base_ + day_trades_.size();
+  const std::size_t scan_end = std::min(end, subscriber.cursor + options_.replay_scan_limit);
+  std::size_t queued = 0;
+  while (subscriber.cursor < scan_end && queued < options_.replay_chunk) {
+    const v1::PublicTrade& trade = day_trades_[subscriber.cursor - day_trades_base_];
+    ++subscriber.cursor;
+    if (!subscriber.instrument.empty() && trade.instrument() != subscriber.instrument) continue;
+    subscriber.stream->offer(trade);
+    ++queued;
+  }
+  if (subscriber.cursor == end) {
+    // Caught up, under the lock that fans out live trades: the next one is offered to it live.
+    subscriber.replaying = false;
+    subscriber.stream->set_pulling(false);
+    return false;
+  }
+  return queued == 0;  // nothing queued, so no write will ask again: the caller goes on
+}
+
+void MarketFeed::refill(const void* stream) {
+  // A chunk at a time, letting go of the lock between scans (a replay of a
+  // thin instrument may pass over many trades of the others).
+  for (bool more = true; more;) {
+    std::lock_guard lock(state_mutex_);
+    auto subscriber = std::find_if(trade_subscribers_.begin(), trade_subscribers_.end(),
+                                   [&](const TradeSubscriber& s) { return s.stream == stream; });
+    if (subscriber == trade_subscribers_.end() || !subscriber->replaying) return;
+    more = refill_locked(*subscriber);
+    trim_trades_locked();
+  }
+}
+
+void MarketFeed::open_day_locked() {
+  day_first_ = day_trades_base_ + day_trades_.size();
+  // A replay still in the day that ended cannot finish later (a replay covers the day in progress):
+  // it ends, as a live reader that falls too far behind does. A reader that keeps up is never there.
+  std::erase_if(trade_subscribers_, [&](const TradeSubscriber& subscriber) {
+    if (!subscriber.replaying || subscriber.cursor >= day_first_) return false;
+    subscriber.stream->close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                          "the trading day ended before the stream's replay read its trades; "
+                                          "the replay covers the day in progress only"));
+    return true;
+  });
+}
+
+void MarketFeed::trim_trades_locked() {
+  std::size_t keep = day_first_;
+  for (const TradeSubscriber& subscriber : trade_subscribers_) {
+    if (subscriber.replaying) keep = std::min(keep, subscriber.cursor);
+  }
+  while (day_trades_base_ < keep) {
+    day_trades_.pop_front();
+    ++day_trades_base_;
   }
 }
 
@@ -354,9 +447,10 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::
 }
 
 grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument,
+                                                                      Sequence after_sequence,
                                                                       std::function<void(Status)>* on_audited,
                                                                       Status& refused) {
-  std::lock_guard lock(state_mutex_);
+  std::unique_lock lock(state_mutex_);
   refused = refusal_locked(instrument, true);
   if (!refused.is_ok()) return nullptr;
   auto* stream = new FeedStream<v1::PublicTrade>(this, options_.trade_queue_limit, false);
@@ -364,7 +458,23 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::
     stream->hold();
     *on_audited = [stream](const Status& written) { stream->audited(written); };
   }
-  trade_subscribers_.push_back(TradeSubscriber{stream, instrument});
+  TradeSubscriber subscriber{stream, instrument};
+  if (after_sequence != 0) {
+    // The day's first trade with a greater sequence; the list is in sequence order.
+    const auto day = day_trades_.begin() + static_cast<std::ptrdiff_t>(day_first_ - day_trades_base_);
+    const auto first = std::partition_point(
+        day, day_trades_.end(), [&](const v1::PublicTrade& trade) { return trade.sequence() <= after_sequence; });
+    subscriber.replaying = true;
+    subscriber.cursor = day_trades_base_ + static_cast<std::size_t>(first - day_trades_.begin());
+    stream->set_pulling(true);
+    // The first chunk; the stream asks for the rest as it writes. Not handed to gRPC yet, so it lives on.
+    const bool more = refill_locked(subscriber);
+    trade_subscribers_.push_back(std::move(subscriber));
+    lock.unlock();
+    if (more) refill(stream);
+    return stream;
+  }
+  trade_subscribers_.push_back(std::move(subscriber));
   return stream;
 }
 
@@ -445,12 +555,9 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc:
                                                                            const v1::StreamTradesRequest* request) {
   StreamOpen open(context_, ctx, kStreamTrades, request);
   Status outcome = precheck(context_, open);
-  if (outcome.is_ok() && request->after_sequence() != 0) {
-    outcome = Status{ErrorCode::unimplemented, "after_sequence (replay) is not supported by this server build yet"};
-  }
   if (!outcome.is_ok()) return refuse<v1::PublicTrade>(open, std::move(outcome));
   return serve<v1::PublicTrade>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
-    return context_.feed->stream_trades(request->instrument(), on_audited, refused);
+    return context_.feed->stream_trades(request->instrument(), request->after_sequence(), on_audited, refused);
   });
 }
 

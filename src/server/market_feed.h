@@ -9,14 +9,23 @@
 /// the mirror books and fans out to subscribers. A subscriber never blocks the
 /// feed: depth updates are conflated (latest wins) and a trade stream whose
 /// queue overflows is ended with RESOURCE_EXHAUSTED.
+///
+/// Trade replay: the feed keeps the public trades of the trading day in
+/// progress, in commit order (seeded from the restored trades at start). A
+/// trade stream opened with an after_sequence reads them from there, one
+/// chunk each time its queue runs dry, and joins the live trades when it
+/// reaches the end; the list and the live fan-out change under one lock, so
+/// the switch has no gap and no duplicate.
 
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -33,6 +42,8 @@ namespace carbon::server {
 struct MarketFeedOptions {
   std::size_t max_subscribers = 1'024;        ///< depth and trade streams together
   std::size_t trade_queue_limit = 10'000;     ///< trades queued for one slow reader before its stream ends
+  std::size_t replay_chunk = 256;             ///< replayed trades queued at a time (below trade_queue_limit)
+  std::size_t replay_scan_limit = 4'096;      ///< trades a replay looks at per hold of the feed's lock
 };
 
 /// A stream writer the feed delivers to; defined in market_feed.cpp.
@@ -50,6 +61,9 @@ class MarketFeed {
   /// Main thread, before start(): fills the mirror of `instrument` from the
   /// engine's restored book, as of `sequence`.
   void seed(const std::string& instrument, const matching::LadderBook& book, Sequence sequence);
+  /// Main thread, before start(): the restored trades (in sequence order);
+  /// those after `day_opened` (the trading day in progress) are kept for replay.
+  void seed_trades(std::span<const engine::TradeRecord> trades, Sequence day_opened);
 
   /// Starts the feed thread. Call once.
   void start();
@@ -77,9 +91,15 @@ class MarketFeed {
   /// (OK: it starts; otherwise it ends with that status).
   grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth,
                                                            std::function<void(Status)>* on_audited, Status& refused);
-  /// gRPC thread: starts a trade stream of one instrument ("" = all), or refuses it, as stream_depth().
-  grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument,
+  /// gRPC thread: starts a trade stream of one instrument ("" = all), or
+  /// refuses it, as stream_depth(). With `after_sequence` non-zero it first
+  /// replays the day's trades with a greater sequence, then goes live.
+  grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument, Sequence after_sequence,
                                                            std::function<void(Status)>* on_audited, Status& refused);
+
+  /// Called by a replaying trade stream whose queue ran dry: queues its next
+  /// trades, or moves it to the live trades once it has them all. Any thread.
+  void refill(const void* stream);
 
   /// Called by a stream when it is done; the feed forgets it.
   void forget(const void* stream);
@@ -108,6 +128,11 @@ class MarketFeed {
     Sequence last_sequence = 0;
     std::vector<BookChange> changes;
     std::vector<engine::TradeRecord> trades;
+    /// The batch's last market state: its day_opened_sequence, and the
+    /// position in `trades` where it took effect (a new day if it is later
+    /// than the feed's; a halt or resume repeats the same one).
+    std::optional<std::size_t> day_opened_at;
+    Sequence day_opened = 0;
   };
   struct DepthSubscriber {
     FeedStream<v1::BookSnapshot>* stream = nullptr;
@@ -118,11 +143,24 @@ class MarketFeed {
   struct TradeSubscriber {
     FeedStream<v1::PublicTrade>* stream = nullptr;
     std::string instrument;  ///< empty = all
+    bool replaying = false;  ///< reads day_trades_ from `cursor`; not offered live trades meanwhile
+    std::size_t cursor = 0;  ///< position (see day_trades_base_) of the next trade to look at
   };
 
   void feed_loop();
   void apply(std::vector<Published>& published);
   v1::BookSnapshot snapshot_locked(const std::string& instrument, std::size_t depth) const;
+  /// Appends a committed trade to the day's list and offers it to the live trade streams.
+  void add_trade_locked(const engine::TradeRecord& trade);
+  /// Queues the next replay chunk of `subscriber` (looking at no more than
+  /// replay_scan_limit trades), or makes it live once it has every trade.
+  /// True if it queued nothing and has more to look at.
+  bool refill_locked(TradeSubscriber& subscriber);
+  /// A trading day opened: today's trades start at the end of day_trades_;
+  /// replays still in the day that ended are ended.
+  void open_day_locked();
+  /// Drops the trades before the day in progress that no replay still reads.
+  void trim_trades_locked();
 
   MarketFeedOptions options_;
 
@@ -137,6 +175,12 @@ class MarketFeed {
   Sequence sequence_ = 0;  ///< last committed sequence applied to the mirrors
   std::vector<DepthSubscriber> depth_subscribers_;
   std::vector<TradeSubscriber> trade_subscribers_;
+  /// Public trades of the trading day in progress, in commit order; before
+  /// them, those of the previous day that a replay has still to send.
+  std::deque<v1::PublicTrade> day_trades_;
+  std::size_t day_trades_base_ = 0;  ///< position of day_trades_.front(); positions never move
+  std::size_t day_first_ = 0;        ///< position of the day in progress' first trade
+  Sequence day_opened_ = 0;          ///< the day in progress opened after this sequence
   bool closed_ = false;
   bool stopped_ = false;  ///< main thread only
 };

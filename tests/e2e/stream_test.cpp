@@ -364,14 +364,150 @@ TEST_F(StreamTest, TradeStreamSeesEveryTradeOfItsInstrument) {
   cea_context->TryCancel();
   all_trades->Finish();
   cea_trades->Finish();
+}
 
-  v1::StreamTradesRequest replay;
-  replay.set_after_sequence(1);
-  auto replay_context = RunningExchange::as(kRegulatorToken);
-  auto refused = exchange->market_data->StreamTrades(replay_context.get(), replay);
-  v1::PublicTrade none;
-  EXPECT_FALSE(refused->Read(&none));
-  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+/// Reads `count` trades from a trade stream (false if it ends first).
+bool read_trades(grpc::ClientReader<v1::PublicTrade>& stream, std::size_t count, std::vector<v1::PublicTrade>& out) {
+  v1::PublicTrade trade;
+  while (out.size() < count) {
+    if (!stream.Read(&trade)) return false;
+    out.push_back(trade);
+  }
+  return true;
+}
+
+TEST_F(StreamTest, TradeStreamReplaysTheDaysTradesAfterASequenceThenGoesLiveAcrossARestart) {
+  std::vector<std::uint64_t> sequences;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'000 + i, 10).ok());
+    v1::PlaceOrderRequest request;
+    request.set_instrument("CEA2024");
+    request.set_side(v1::SIDE_BUY);
+    request.set_price_fen(10'000 + i);
+    request.set_quantity(10);
+    v1::PlaceOrderResponse response;
+    ASSERT_TRUE(exchange->trading->PlaceOrder(RunningExchange::as(buyer.trader_token()).get(), request, &response).ok());
+    ASSERT_EQ(response.fills_size(), 1);
+    sequences.push_back(response.fills(0).sequence());
+  }
+  // From the restored trades after a restart, then live.
+  exchange.reset();
+  exchange = open();
+  v1::StreamTradesRequest request;
+  request.set_instrument("CEA2024");
+  request.set_after_sequence(sequences[0]);
+  auto context = RunningExchange::as(buyer.trader_token());
+  auto stream = exchange->market_data->StreamTrades(context.get(), request);
+  std::vector<v1::PublicTrade> got;
+  ASSERT_TRUE(read_trades(*stream, 2, got));
+  EXPECT_EQ(got[0].sequence(), sequences[1]);
+  EXPECT_EQ(got[0].price_fen(), 10'001);
+  EXPECT_EQ(got[0].trade_id(), 2u);
+  EXPECT_EQ(got[1].sequence(), sequences[2]);
+  EXPECT_EQ(got[1].trade_id(), 3u);
+
+  // An after_sequence past every trade replays nothing: the next message is the next trade.
+  v1::StreamTradesRequest all;
+  all.set_after_sequence(sequences[2]);
+  auto all_context = RunningExchange::as(kRegulatorToken);
+  auto all_trades = exchange->market_data->StreamTrades(all_context.get(), all);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it land before the next trade
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'005, 7).ok());
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'005, 7).ok());
+  for (auto* live : {stream.get(), all_trades.get()}) {
+    v1::PublicTrade trade;
+    ASSERT_TRUE(live->Read(&trade));
+    EXPECT_EQ(trade.trade_id(), 4u) << "live after the replay, without a gap or a repeat";
+    EXPECT_EQ(trade.quantity(), 7);
+  }
+  context->TryCancel();
+  all_context->TryCancel();
+  stream->Finish();
+  all_trades->Finish();
+
+  // Another instrument's replay holds none of these trades.
+  v1::StreamTradesRequest other;
+  other.set_instrument("CEA2023");
+  other.set_after_sequence(1);
+  auto other_context = RunningExchange::as(kRegulatorToken);
+  other_context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  auto none = exchange->market_data->StreamTrades(other_context.get(), other);
+  v1::PublicTrade trade;
+  EXPECT_FALSE(none->Read(&trade));
+  EXPECT_EQ(none->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(StreamTest, AReplayOfManyChunksWhileTradingGoesOnHasNoGapAndNoRepeat) {
+  // More trades than three replay chunks (256 each), each its own command.
+  constexpr int kBefore = 600;
+  constexpr int kDuring = 150;
+  auto trade_once = [&](std::int64_t price) {
+    return place_unary(seller.trader_token(), v1::SIDE_SELL, price, 1).ok() &&
+           place_unary(buyer.trader_token(), v1::SIDE_BUY, price, 1).ok();
+  };
+  for (int i = 0; i < kBefore; ++i) ASSERT_TRUE(trade_once(10'000 + i % 50));
+  auto during = std::async(std::launch::async, [&] {
+    for (int i = 0; i < kDuring; ++i) {
+      if (!trade_once(10'000)) return false;
+    }
+    return true;
+  });
+  // Every instrument, and one instrument (the filtered path; all these trades are of CEA2024).
+  v1::StreamTradesRequest request;
+  request.set_after_sequence(1);
+  auto context = RunningExchange::as(kRegulatorToken);
+  auto stream = exchange->market_data->StreamTrades(context.get(), request);
+  request.set_instrument("CEA2024");
+  auto filtered_context = RunningExchange::as(buyer.trader_token());
+  auto filtered = exchange->market_data->StreamTrades(filtered_context.get(), request);
+  for (auto* replay : {stream.get(), filtered.get()}) {
+    std::vector<v1::PublicTrade> got;
+    ASSERT_TRUE(read_trades(*replay, kBefore + kDuring, got));
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].trade_id(), i + 1) << "trade ids are dense: a gap or a repeat at " << i;
+      if (i > 0) {
+        ASSERT_GT(got[i].sequence(), got[i - 1].sequence());
+      }
+    }
+  }
+  ASSERT_TRUE(during.get());
+  context->TryCancel();
+  filtered_context->TryCancel();
+  stream->Finish();
+  filtered->Finish();
+}
+
+TEST_F(StreamTest, AReplayStopsAtTheStartOfTheTradingDayInProgress) {
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'000, 10).ok());
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'000, 10).ok());
+  auto replay_all = [&](RunningExchange& x) {
+    v1::StreamTradesRequest request;
+    request.set_after_sequence(1);
+    auto context = RunningExchange::as(kRegulatorToken);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    auto stream = x.market_data->StreamTrades(context.get(), request);
+    std::vector<v1::PublicTrade> got;
+    read_trades(*stream, 1'000, got);
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    return got.size();
+  };
+  EXPECT_EQ(replay_all(*exchange), 1u);
+  exchange.reset();
+  auto closing = std::make_unique<RunningExchange>(
+      std::vector<std::string>{"--postgres=" + db.conninfo(), "--clock-start=2026-11-24T15:30:00+08:00"});
+  closing->start();
+  v1::RunEndOfDayRequest end_of_day;
+  end_of_day.set_trading_date("2026-11-24");
+  v1::RunEndOfDayResponse closed;
+  const grpc::Status status =
+      closing->admin->RunEndOfDay(RunningExchange::as(kOperatorToken).get(), end_of_day, &closed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(replay_all(*closing), 0u) << "the day that opened while the feed ran has no trades";
+  closing.reset();
+  exchange = std::make_unique<RunningExchange>(
+      std::vector<std::string>{"--postgres=" + db.conninfo(), "--clock-start=2026-11-24T15:40:00+08:00"});
+  exchange->start();
+  EXPECT_EQ(replay_all(*exchange), 0u) << "nor after a restart";
 }
 
 TEST_F(StreamTest, ShutdownEndsOpenSessionsAndDepthStreamsWithUnavailable) {
