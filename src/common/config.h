@@ -93,6 +93,7 @@ struct Config {
   int journal_unavailable_after_ms = 2'000;             ///< database unreachable: a waiting command fails after this
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
   std::size_t market_data_max_streams = 1'024;          ///< open depth and trade streams at most, all callers together
+  std::size_t session_max_outbound_messages = 4'096;    ///< responses queued for one order session before it ends
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments
   /// [instrument_defaults.compliance] / [instrument_defaults.voluntary]: the rules CreateInstrument

@@ -181,7 +181,9 @@ void Daemon::start() {
   runtime_->set_metrics(runtime_metrics_.get());
 
   // Market data starts from the restored books; then it follows the commits.
-  sessions_ = std::make_unique<OrderSessions>();
+  OrderSessionOptions session_options;
+  session_options.max_outbound_messages = config_.session_max_outbound_messages;
+  sessions_ = std::make_unique<OrderSessions>(session_options, exchange_->last_sequence());
   const std::vector<std::string> codes = exchange_->instrument_codes();  // configured and created
   MarketFeedOptions feed_options;
   feed_options.max_subscribers = config_.market_data_max_streams;

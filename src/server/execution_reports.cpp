@@ -1,6 +1,8 @@
 #include "server/execution_reports.h"
 
 #include <algorithm>
+#include <tuple>
+#include <unordered_map>
 #include <variant>
 
 #include "server/convert.h"
@@ -122,6 +124,95 @@ void append_command_reports(const engine::CommandBody& command, ParticipantId is
     to_proto(amended, *add(out, v1::EXECUTION_TYPE_AMENDED, index, reply.sequence).mutable_order());
     append_fills(amended, order, reply.trades, index, reply.sequence, out);
   }
+}
+
+namespace {
+
+/// Calls, for each change of the replay of `history` up to `up_to` (any
+/// order): accepted(order as entered), fill(order as of the fill, trade),
+/// ended(order). Linear in the orders and trades.
+template <typename Accepted, typename Fill, typename Ended>
+void for_each_replayed_change(const store::OrderHistory& history, Sequence up_to, Accepted accepted, Fill fill,
+                              Ended ended) {
+  std::unordered_map<OrderId, std::vector<const engine::TradeRecord*>> trades_of;
+  for (const engine::TradeRecord& trade : history.trades) {
+    trades_of[trade.buy_order].push_back(&trade);
+    if (trade.sell_order != trade.buy_order) trades_of[trade.sell_order].push_back(&trade);
+  }
+  auto in_range = [&](Sequence sequence) { return sequence > history.from && sequence <= up_to; };
+  for (const engine::OrderRecord& order : history.orders) {
+    if (in_range(order.sequence)) {
+      engine::OrderRecord entered = order;
+      entered.filled = Qty{0};
+      entered.status = OrderStatus::open;
+      entered.updated_sequence = order.sequence;
+      accepted(entered);
+    }
+    // Its trades after `from`, newest first: the filled quantity before each is the one after it, less it.
+    if (auto found = trades_of.find(order.id); found != trades_of.end()) {
+      Qty filled = order.filled;
+      for (auto trade = found->second.rbegin(); trade != found->second.rend(); ++trade) {
+        if (in_range((*trade)->sequence)) {
+          engine::OrderRecord after = after_fill(order, filled);
+          after.updated_sequence = (*trade)->sequence;
+          fill(after, **trade);
+        }
+        filled -= (*trade)->quantity;
+      }
+    }
+    if ((order.status == OrderStatus::cancelled || order.status == OrderStatus::expired) &&
+        in_range(order.updated_sequence)) {
+      ended(order);
+    }
+  }
+}
+
+}  // namespace
+
+std::size_t replay_report_count(const store::OrderHistory& history, Sequence up_to) {
+  std::size_t count = 0;
+  auto one = [&](const auto&...) { ++count; };
+  for_each_replayed_change(history, up_to, one, one, one);
+  return count;
+}
+
+std::vector<v1::ExecutionReport> replay_reports(const store::OrderHistory& history, Sequence up_to) {
+  struct Entry {
+    Sequence sequence;
+    int rank;  // ACCEPTED, FILL, end
+    TradeId trade;
+    v1::ExecutionReport report;
+  };
+  std::vector<Entry> entries;
+  auto add_entry = [&](Sequence sequence, int rank, TradeId trade, v1::ExecutionType type,
+                       const engine::OrderRecord& order) -> v1::ExecutionReport& {
+    Entry& entry = entries.emplace_back(Entry{sequence, rank, trade, {}});
+    entry.report.set_type(type);
+    entry.report.set_sequence(sequence);
+    to_proto(order, *entry.report.mutable_order());
+    return entry.report;
+  };
+  for_each_replayed_change(
+      history, up_to,
+      [&](const engine::OrderRecord& entered) {
+        add_entry(entered.sequence, 0, 0, v1::EXECUTION_TYPE_ACCEPTED, entered);
+      },
+      [&](const engine::OrderRecord& after, const engine::TradeRecord& trade) {
+        to_proto(trade, *add_entry(trade.sequence, 1, trade.id, v1::EXECUTION_TYPE_FILL, after).mutable_trade());
+      },
+      [&](const engine::OrderRecord& order) {
+        add_entry(order.updated_sequence, 2, 0,
+                  order.status == OrderStatus::cancelled ? v1::EXECUTION_TYPE_CANCELLED : v1::EXECUTION_TYPE_EXPIRED,
+                  order);
+      });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::make_tuple(a.sequence, a.rank, a.trade, a.report.order().order_id()) <
+           std::make_tuple(b.sequence, b.rank, b.trade, b.report.order().order_id());
+  });
+  std::vector<v1::ExecutionReport> out;
+  out.reserve(entries.size());
+  for (Entry& entry : entries) out.push_back(std::move(entry.report));
+  return out;
 }
 
 bool changes_orders(const engine::Outcome& outcome) {

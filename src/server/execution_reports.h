@@ -3,12 +3,15 @@
 /// command from its committed reply, and the unsolicited ones derived from
 /// a committed outcome for the owners of the orders it changed.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "carbon/v1/trading.pb.h"
 #include "common/status.h"
 #include "engine/records.h"
+#include "store/market_reader.h"
 
 namespace carbon::server {
 
@@ -35,6 +38,19 @@ void append_refusal(const engine::CommandBody& command, ParticipantId issuer, co
 /// reply is moved out. Events not about orders are ignored.
 void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId issuer,
                                  const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit);
+
+/// The reports of an order session's replay (replay_after_sequence) from
+/// the participant's order history, those with a sequence up to `up_to`, in
+/// sequence order (within one sequence: ACCEPTED, then FILLs by trade id,
+/// then CANCELLED or EXPIRED), orders of any mode. Each order entered after history.from is
+/// ACCEPTED as entered (nothing filled); each trade is a FILL with the order
+/// filled as of that trade; an order that ended cancelled or expired after
+/// history.from is CANCELLED or EXPIRED. The order's other fields are as it
+/// stands now: amendments are not replayed. Command index 0, sequence of the
+/// change.
+std::vector<v1::ExecutionReport> replay_reports(const store::OrderHistory& history, Sequence up_to);
+/// How many reports replay_reports() gives, without building them.
+std::size_t replay_report_count(const store::OrderHistory& history, Sequence up_to);
 
 /// True if an outcome can yield unsolicited reports at all (it holds an OrderChanged event).
 bool changes_orders(const engine::Outcome& outcome);

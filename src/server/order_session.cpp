@@ -1,5 +1,6 @@
 #include "server/order_session.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -14,6 +15,7 @@
 #include "server/execution_reports.h"
 #include "server/order_requests.h"
 #include "server/services.h"
+#include "store/market_reader.h"
 
 namespace carbon::server {
 
@@ -45,7 +47,7 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
                      engine::Principal principal)
       : context_(context), sessions_(sessions), options_(sessions.options()), principal_(std::move(principal)),
         call_(call) {
-    if (!sessions_.add(principal_.participant, this)) {
+    if (!sessions_.add(principal_.participant, this, opened_after_)) {
       finished_ = true;
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"));
       return;
@@ -118,6 +120,9 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
         close_locked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                   "the session's outbound buffer overflowed: the client is not reading"),
                      false);
+      } else if (replaying_) {
+        early_.push_back(std::move(response));  // after the replay being read
+        ++held_;
       } else if (!pending_.empty()) {
         pending_.back()->held.push_back(std::move(response));
         ++held_;
@@ -182,6 +187,7 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
     if (!drain) {
       outbound_.clear();
       for (auto& batch : pending_) batch->held.clear();
+      early_.clear();
       held_ = 0;
     }
   }
@@ -229,19 +235,20 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       // Revoked (AdminService.RevokeApiToken) or expired since the session opened.
       refuse = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                             "the session's bearer token was revoked or has expired; nothing of this batch was applied");
-    } else if (request.replay_after_sequence() != 0) {
-      refuse = first ? grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                    "replay_after_sequence is not supported by this server build yet")
-                     : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                    "replay_after_sequence is only read on a session's first message");
-    } else if (request.commands().empty()) {
-      refuse = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a SessionRequest must carry commands");
+    } else if (request.replay_after_sequence() != 0 && !first) {
+      refuse = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "replay_after_sequence is only read on a session's first message");
+    } else if (request.commands().empty() && request.replay_after_sequence() == 0) {
+      refuse = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "a SessionRequest must carry commands (or, on the first message, replay_after_sequence)");
     }
     if (refuse) {
       std::lock_guard lock(mutex_);
       close_locked(*refuse, true);
       return;
     }
+    if (request.replay_after_sequence() != 0 && !replay(request.replay_after_sequence())) return;
+    if (request.commands().empty()) return;  // a replay request alone
 
     const std::size_t count = static_cast<std::size_t>(request.commands_size());
     auto batch = std::make_shared<SessionBatch>();
@@ -267,6 +274,61 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       for (std::size_t i = 0; i < count; ++i) submit(request.commands(static_cast<int>(i)), batch, static_cast<std::uint32_t>(i));
     }
     slot_filled(batch);
+  }
+
+  /// Queues the replay of the participant's reports after `after` up to
+  /// the sequence the session opened after (later ones reach it live), then
+  /// the end marker. Unsolicited reports that commit meanwhile wait behind
+  /// it. The read blocks this gRPC thread once, on the session's first
+  /// message. False if the session is closing (the read failed, or the
+  /// replay does not fit in the outbound buffer).
+  bool replay(Sequence after) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return false;
+      replaying_ = true;
+    }
+    store::OrderHistory history;
+    const Status read =
+        store::read_order_history(context_.ledger_conninfo, principal_.participant, after, opened_after_, history);
+    const std::size_t count = read.is_ok() ? replay_report_count(history, opened_after_) : 0;
+    const std::size_t messages = (count + kReplayReportsPerMessage - 1) / kReplayReportsPerMessage + 1;  // + the end
+    std::vector<v1::ExecutionReport> reports;
+    if (read.is_ok() && messages <= options_.max_outbound_messages) reports = replay_reports(history, opened_after_);
+
+    std::lock_guard lock(mutex_);
+    replaying_ = false;
+    std::deque<v1::SessionResponse> early = std::move(early_);
+    early_.clear();
+    held_ -= early.size();
+    if (closing_) return false;
+    if (!read.is_ok()) {
+      close_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the replay could not read the database: " + read.message()),
+                   false);
+      return false;
+    }
+    if (outbound_.size() + early.size() + messages > options_.max_outbound_messages) {
+      close_locked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "the replay holds " + std::to_string(count) +
+                                    " reports, more than the session's outbound buffer takes (" +
+                                    std::to_string(options_.max_outbound_messages) + " messages of " +
+                                    std::to_string(kReplayReportsPerMessage) +
+                                    ", one of them the replay's end); replay from a later replay_after_sequence"),
+                   false);
+      return false;
+    }
+    for (std::size_t at = 0; at < reports.size(); at += kReplayReportsPerMessage) {
+      v1::SessionResponse response;
+      response.set_replay(true);
+      const std::size_t end = std::min(reports.size(), at + kReplayReportsPerMessage);
+      for (std::size_t i = at; i < end; ++i) *response.add_reports() = std::move(reports[i]);
+      outbound_.push_back(std::move(response));
+    }
+    v1::SessionResponse end;
+    end.set_replay(true);  // no reports: the replay is complete
+    outbound_.push_back(std::move(end));
+    for (v1::SessionResponse& response : early) outbound_.push_back(std::move(response));
+    return true;
   }
 
   static engine::CommandBody body_of(const v1::SessionCommand& command) {
@@ -329,14 +391,19 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
   OrderSessionOptions options_;
   engine::Principal principal_;
   grpc::CallbackServerContext* call_;  ///< for the token check on each message
+  static constexpr std::size_t kReplayReportsPerMessage = 1'000;
+
   bool registered_ = false;
+  Sequence opened_after_ = 0;  ///< commits up to this were delivered before the session registered
   bool first_message_ = true;  ///< gRPC read reactions only (one read at a time)
   v1::SessionRequest request_;
 
   std::mutex mutex_;  ///< guards everything below
   std::deque<std::shared_ptr<SessionBatch>> pending_;  ///< unanswered or not yet sendable, in arrival order
   std::deque<v1::SessionResponse> outbound_;
-  std::size_t held_ = 0;  ///< unsolicited responses held behind pending batches
+  std::size_t held_ = 0;  ///< unsolicited responses held behind pending batches or the replay
+  bool replaying_ = false;  ///< the first message's replay is being read: unsolicited responses go to early_
+  std::deque<v1::SessionResponse> early_;  ///< unsolicited responses that wait for the replay
   v1::SessionResponse current_;  ///< the message being written
   bool writing_ = false;
   bool reading_ = false;
@@ -348,10 +415,11 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
 
 // ---- OrderSessions ---------------------------------------------------------
 
-bool OrderSessions::add(ParticipantId participant, OrderSessionStream* session) {
+bool OrderSessions::add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered) {
   std::lock_guard lock(mutex_);
   if (closed_) return false;
   sessions_[participant].push_back(session);
+  delivered = delivered_;
   return true;
 }
 
@@ -372,6 +440,7 @@ std::size_t OrderSessions::open_count() {
 
 void OrderSessions::deliver(std::span<const engine::CommittedOutcome> batch) {
   std::lock_guard lock(mutex_);
+  for (const engine::CommittedOutcome& committed : batch) delivered_ = std::max(delivered_, committed.outcome->sequence);
   if (sessions_.empty()) return;
   std::map<ParticipantId, v1::SessionResponse> responses;
   for (const engine::CommittedOutcome& committed : batch) {

@@ -26,7 +26,9 @@ class OrderSessionStream;
 /// Every open order session, by participant. Thread-safe.
 class OrderSessions {
  public:
-  explicit OrderSessions(OrderSessionOptions options = {}) : options_(options) {}
+  /// `recovered`: the last sequence restored at start (delivered before any session opens).
+  explicit OrderSessions(OrderSessionOptions options = {}, Sequence recovered = 0)
+      : options_(options), delivered_(recovered) {}
 
   const OrderSessionOptions& options() const { return options_; }
 
@@ -42,8 +44,10 @@ class OrderSessions {
   /// and refuses new sessions. Call after the runtime has stopped.
   void close_all();
 
-  /// Registers an open session; false once close_all() has run.
-  bool add(ParticipantId participant, OrderSessionStream* session);
+  /// Registers an open session; false once close_all() has run. Sets
+  /// `delivered` to the last sequence delivered before it: every later
+  /// commit reaches the session live.
+  bool add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered);
   /// Forgets a session (from its OnDone()).
   void remove(ParticipantId participant, OrderSessionStream* session);
 
@@ -52,6 +56,7 @@ class OrderSessions {
 
  private:
   OrderSessionOptions options_;
+  Sequence delivered_;  ///< the last sequence deliver() saw (guarded by mutex_)
   std::mutex mutex_;
   std::unordered_map<ParticipantId, std::vector<OrderSessionStream*>> sessions_;
   bool closed_ = false;

@@ -293,33 +293,6 @@ std::optional<nlohmann::json> clearing_event_json(const engine::Event& event) {
   return std::nullopt;
 }
 
-namespace {
-
-/// The id of the first ledger entry with a sequence above `sequence` (or one
-/// past the last entry): a bisection over the primary key, a few dozen point
-/// reads, instead of a scan of the whole ledger (which has no index on
-/// sequence; ten million entries took seconds of every start). Entry ids
-/// are dense from 1 and grow with the sequence; if an id is missing the
-/// answer is 1, and the caller's own condition on sequence still holds.
-std::uint64_t first_entry_after(PGconn* conn, Sequence sequence) {
-  PgResult last = exec_or_throw(conn, "SELECT COALESCE(MAX(entry_id), 0) FROM ledger_entries", "read the ledger head");
-  std::uint64_t low = 1, high = std::strtoull(PQgetvalue(last.get(), 0, 0), nullptr, 10) + 1;
-  while (low < high) {
-    const std::uint64_t middle = low + (high - low) / 2;
-    PgResult at = exec_params_or_throw(conn, "SELECT sequence FROM ledger_entries WHERE entry_id = $1",
-                                       {std::to_string(middle)}, "find the day's first ledger entry");
-    if (PQntuples(at.get()) != 1) return 1;  // not dense after all: read from the start
-    if (static_cast<Sequence>(std::strtoull(PQgetvalue(at.get(), 0, 0), nullptr, 10)) > sequence) {
-      high = middle;
-    } else {
-      low = middle + 1;
-    }
-  }
-  return low;
-}
-
-}  // namespace
-
 void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
   PgResult r = exec_or_throw(conn, "SELECT report FROM reconciliations ORDER BY trading_date", "read reconciliations");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
@@ -335,11 +308,15 @@ void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
   }
   // Non-trade movements of units since the trading day in progress opened, for its statements.
   const Sequence opened = state.market ? state.market->day_opened_sequence : 0;
+  std::uint64_t first_entry = 1;
+  if (Status s = first_id_after(conn, "ledger_entries", "entry_id", opened, first_entry); !s.is_ok()) {
+    throw std::runtime_error("find the day's first ledger entry: " + s.message());
+  }
   r = exec_params_or_throw(conn,
                            "SELECT from_account_id, to_account_id, instrument, quantity FROM ledger_entries"
                            " WHERE entry_id >= $2 AND sequence > $1 AND kind NOT IN (2, 14, 15)"
                            " AND from_account_id <> to_account_id ORDER BY entry_id",
-                           {std::to_string(opened), std::to_string(first_entry_after(conn, opened))},
+                           {std::to_string(opened), std::to_string(first_entry)},
                            "read the day's ledger entries");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     state.day_transfers.emplace_back(static_cast<AccountId>(i64_at(r.get(), row, 0)),

@@ -36,4 +36,22 @@ struct MarketFilter {
 [[nodiscard]] Status query_orders(const std::string& conninfo, const MarketFilter& filter,
                                   std::vector<engine::OrderRecord>& out);
 
+/// What an order session's replay is built from (TradingService.OrderSession,
+/// replay_after_sequence), read in one snapshot.
+struct OrderHistory {
+  /// The sequence the history starts after: the one asked for, or the start
+  /// of the previous trading day (the end of day before the last one) if later.
+  Sequence from = 0;
+  /// The participant's orders (any mode) changed after `from`, as they stand now, by order id.
+  std::vector<engine::OrderRecord> orders;
+  /// The participant's trades (any mode) after `from` (up to now), by trade id.
+  std::vector<engine::TradeRecord> trades;
+};
+
+/// Reads the order history of `participant` after sequence `after`, with
+/// the trading days as they stood at sequence `up_to` (an end of day
+/// committed later does not move the start). UNAVAILABLE database.
+[[nodiscard]] Status read_order_history(const std::string& conninfo, ParticipantId participant, Sequence after,
+                                        Sequence up_to, OrderHistory& out);
+
 }  // namespace carbon::store

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -131,6 +132,29 @@ PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what) {
     throw std::runtime_error(std::string(what) + ": " + PQerrorMessage(conn));
   }
   return result;
+}
+
+Status first_id_after(PGconn* conn, const std::string& table, const std::string& id_column, std::uint64_t sequence,
+                      std::uint64_t& first) {
+  PgResult r;
+  if (Status s = read_query(conn, "SELECT COALESCE(MAX(" + id_column + "), 0) FROM " + table, {}, r); !s.is_ok()) {
+    return s;
+  }
+  std::uint64_t low = 1, high = std::strtoull(PQgetvalue(r.get(), 0, 0), nullptr, 10) + 1;
+  const std::string at_sql = "SELECT sequence FROM " + table + " WHERE " + id_column + " = $1";
+  first = 1;
+  while (low < high) {
+    const std::uint64_t middle = low + (high - low) / 2;
+    if (Status s = read_query(conn, at_sql, {std::to_string(middle)}, r); !s.is_ok()) return s;
+    if (PQntuples(r.get()) != 1) return Status::ok();  // not dense after all: read from the start
+    if (std::strtoull(PQgetvalue(r.get(), 0, 0), nullptr, 10) > sequence) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  first = low;
+  return Status::ok();
 }
 
 PgResult exec_params_or_throw(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params,

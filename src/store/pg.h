@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,15 @@ PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what);
 /// Runs a parameterised statement (text parameters; nullopt = NULL); throws on failure.
 PgResult exec_params_or_throw(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params,
                               const char* what);
+
+/// The first id in `table` whose `sequence` is above `sequence` (or one past
+/// the last id): a bisection over the primary key `id_column`, a few dozen
+/// point reads instead of a scan (the append-only tables keep no index on
+/// sequence). The ids must be dense from 1 and grow with the sequence; if one
+/// is missing the answer is 1, so the caller's own condition on sequence
+/// must still hold. Each read is bounded as read_query's (UNAVAILABLE).
+Status first_id_after(PGconn* conn, const std::string& table, const std::string& id_column, std::uint64_t sequence,
+                      std::uint64_t& first);
 
 /// Maps a failed result to a carbon status from its SQLSTATE (connection
 /// problems → UNAVAILABLE, constraint violations → FAILED_PRECONDITION, ...).

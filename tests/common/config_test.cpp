@@ -177,6 +177,20 @@ TEST(ConfigTest, JournalConnectionsAreOneToEight) {
   }
 }
 
+TEST(ConfigTest, SessionOutboundMessagesAreAtLeastOne) {
+  EXPECT_EQ(load_config(write_config("outbound2", "[server]\nsession_max_outbound_messages = 2\n"))
+                .session_max_outbound_messages,
+            2u);
+  EXPECT_EQ(default_config().session_max_outbound_messages, 4'096u);
+  try {
+    load_config(write_config("outbound0", "[server]\nsession_max_outbound_messages = 0\n"));
+    ADD_FAILURE() << "session_max_outbound_messages = 0 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("server.session_max_outbound_messages must be at least 1"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ConfigTest, MarketDataStreamsAreAtLeastOne) {
   EXPECT_EQ(load_config(write_config("streams3", "[server]\nmarket_data_max_streams = 3\n")).market_data_max_streams,
             3u);
@@ -218,6 +232,7 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.log_level, defaults.log_level);
   EXPECT_EQ(example.shutdown_grace_ms, defaults.shutdown_grace_ms);
   EXPECT_EQ(example.market_data_max_streams, defaults.market_data_max_streams);
+  EXPECT_EQ(example.session_max_outbound_messages, defaults.session_max_outbound_messages);
   EXPECT_EQ(example.event_ring_capacity, defaults.event_ring_capacity);
   EXPECT_EQ(example.embedded_os_user, defaults.embedded_os_user);
   EXPECT_EQ(example.clock_start, defaults.clock_start);

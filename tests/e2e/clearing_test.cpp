@@ -133,6 +133,15 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
     ASSERT_EQ(second.fills_size(), 1);
     EXPECT_EQ(second.fills(0).buyer_fee_fen(), 5);
     EXPECT_EQ(second.fills(0).seller_fee_fen(), 3);
+    // A regulator reads the same fees from the stored trades.
+    v1::QueryTradesResponse stored;
+    ASSERT_TRUE(v1::RegulatorService::NewStub(x->channel)
+                    ->QueryTrades(RunningExchange::as(kRegulatorToken).get(), {}, &stored)
+                    .ok());
+    ASSERT_EQ(stored.trades_size(), 2);
+    EXPECT_EQ(stored.trades(0).buyer_fee_fen(), 500);
+    EXPECT_EQ(stored.trades(0).seller_fee_fen(), 300);
+    EXPECT_EQ(stored.trades(1).buyer_fee_fen(), 5);
     move_cash(*x, seller.participant().cash_account_id(), 500, "wd-s", true);
     EXPECT_EQ(x->stop(), 0);
   }

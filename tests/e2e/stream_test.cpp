@@ -260,6 +260,257 @@ TEST_F(StreamTest, OrderSessionIsForTradersOnly) {
   EXPECT_EQ(session->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+/// Reads the message that ends a session's replay: replay set, no reports.
+void expect_replay_end(Session& session) {
+  v1::SessionResponse end;
+  ASSERT_TRUE(session.Read(&end));
+  EXPECT_TRUE(end.replay());
+  EXPECT_EQ(end.batch_id(), 0u);
+  EXPECT_EQ(end.reports_size(), 0) << end.ShortDebugString();
+}
+
+TEST_F(StreamTest, AReconnectingSessionReplaysItsReportsSinceASequenceThenGoesOnLive) {
+  // Changes to the seller's orders by unary calls and by the buyer: entry, a fill, a cancel, another entry.
+  v1::PlaceOrderRequest sell;
+  sell.set_instrument("CEA2024");
+  sell.set_side(v1::SIDE_SELL);
+  sell.set_price_fen(10'000);
+  sell.set_quantity(10);
+  sell.set_client_order_id("first");
+  v1::PlaceOrderResponse first;
+  ASSERT_TRUE(exchange->trading->PlaceOrder(RunningExchange::as(seller.trader_token()).get(), sell, &first).ok());
+  const std::uint64_t entered = first.order().sequence();
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'000, 4).ok());
+  v1::CancelOrderRequest cancel;
+  cancel.set_order_id(first.order().order_id());
+  v1::CancelOrderResponse cancelled;
+  ASSERT_TRUE(exchange->trading->CancelOrder(RunningExchange::as(seller.trader_token()).get(), cancel, &cancelled).ok());
+  sell.set_price_fen(10'100);
+  sell.set_quantity(5);
+  sell.set_client_order_id("second");
+  v1::PlaceOrderResponse second;
+  ASSERT_TRUE(exchange->trading->PlaceOrder(RunningExchange::as(seller.trader_token()).get(), sell, &second).ok());
+
+  // After a restart, as a terminal reconnecting would.
+  exchange.reset();
+  exchange = open();
+  auto context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+  v1::SessionRequest hello;
+  hello.set_replay_after_sequence(entered - 1);
+  ASSERT_TRUE(session->Write(hello));
+  v1::SessionResponse replayed;
+  ASSERT_TRUE(session->Read(&replayed));
+  EXPECT_TRUE(replayed.replay());
+  EXPECT_EQ(replayed.batch_id(), 0u);
+  ASSERT_EQ(replayed.reports_size(), 4) << replayed.ShortDebugString();
+  const v1::ExecutionReport& accepted = replayed.reports(0);
+  EXPECT_EQ(accepted.type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(accepted.sequence(), entered);
+  EXPECT_EQ(accepted.order().client_order_id(), "first");
+  EXPECT_EQ(accepted.order().filled_quantity(), 0);
+  EXPECT_EQ(accepted.order().status(), v1::ORDER_STATUS_NEW);
+  const v1::ExecutionReport& fill = replayed.reports(1);
+  EXPECT_EQ(fill.type(), v1::EXECUTION_TYPE_FILL);
+  EXPECT_EQ(fill.trade().quantity(), 4);
+  EXPECT_EQ(fill.trade().seller_participant_id(), seller.participant().participant_id());
+  EXPECT_EQ(fill.sequence(), fill.trade().sequence());
+  EXPECT_EQ(fill.order().filled_quantity(), 4);
+  EXPECT_EQ(fill.order().status(), v1::ORDER_STATUS_PARTIALLY_FILLED);
+  EXPECT_EQ(replayed.reports(2).type(), v1::EXECUTION_TYPE_CANCELLED);
+  EXPECT_GT(replayed.reports(2).sequence(), fill.sequence());
+  EXPECT_EQ(replayed.reports(2).order().status(), v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(replayed.reports(2).order().filled_quantity(), 4);
+  EXPECT_EQ(replayed.reports(3).type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(replayed.reports(3).order().client_order_id(), "second");
+  EXPECT_EQ(replayed.reports(3).sequence(), second.order().sequence());
+  expect_replay_end(*session);
+
+  // Then the session is live: its own batch is answered, another's fill of its order comes unsolicited.
+  v1::SessionRequest batch;
+  batch.set_batch_id(7);
+  *batch.add_commands() = place(v1::SIDE_SELL, 10'200, 3, "third");
+  ASSERT_TRUE(session->Write(batch));
+  v1::SessionResponse answer;
+  ASSERT_TRUE(session->Read(&answer));
+  EXPECT_FALSE(answer.replay());
+  EXPECT_EQ(answer.batch_id(), 7u);
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'100, 5).ok());
+  v1::SessionResponse live;
+  ASSERT_TRUE(session->Read(&live));
+  EXPECT_FALSE(live.replay());
+  ASSERT_EQ(live.reports_size(), 1);
+  EXPECT_EQ(live.reports(0).type(), v1::EXECUTION_TYPE_FILL);
+  EXPECT_EQ(live.reports(0).order().client_order_id(), "second");
+  session->WritesDone();
+  EXPECT_TRUE(session->Finish().ok());
+
+  // A later starting point replays less, before the answer to the first message's commands.
+  auto later_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> later = exchange->trading->OrderSession(later_context.get());
+  hello.set_replay_after_sequence(fill.sequence());
+  hello.set_batch_id(9);
+  *hello.add_commands() = place(v1::SIDE_SELL, 10'300, 1, "fourth");
+  ASSERT_TRUE(later->Write(hello));
+  ASSERT_TRUE(later->Read(&replayed));
+  ASSERT_EQ(replayed.reports_size(), 4) << "the cancel, the second order, the third order, the fill of the second";
+  EXPECT_EQ(replayed.reports(0).type(), v1::EXECUTION_TYPE_CANCELLED);
+  EXPECT_EQ(replayed.reports(0).order().filled_quantity(), 4) << "filled before the replay's start";
+  EXPECT_EQ(replayed.reports(1).order().client_order_id(), "second");
+  EXPECT_EQ(replayed.reports(2).type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(replayed.reports(2).order().client_order_id(), "third");
+  EXPECT_EQ(replayed.reports(3).type(), v1::EXECUTION_TYPE_FILL);
+  EXPECT_EQ(replayed.reports(3).order().status(), v1::ORDER_STATUS_FILLED);
+  expect_replay_end(*later);
+  ASSERT_TRUE(later->Read(&answer));
+  EXPECT_EQ(answer.batch_id(), 9u);
+  ASSERT_EQ(answer.reports_size(), 1);
+  EXPECT_EQ(answer.reports(0).order().client_order_id(), "fourth");
+  later->WritesDone();
+  EXPECT_TRUE(later->Finish().ok());
+
+  auto last_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> last = exchange->trading->OrderSession(last_context.get());
+  batch.set_replay_after_sequence(replayed.reports(3).sequence());
+  batch.set_batch_id(8);
+  batch.clear_commands();
+  *batch.add_commands() = place(v1::SIDE_SELL, 10'300, 1, "fifth");
+  ASSERT_TRUE(last->Write(batch));
+  ASSERT_TRUE(last->Read(&replayed));  // the order entered by the session before
+  ASSERT_EQ(replayed.reports_size(), 1) << replayed.ShortDebugString();
+  EXPECT_EQ(replayed.reports(0).order().client_order_id(), "fourth");
+  expect_replay_end(*last);
+  ASSERT_TRUE(last->Read(&answer));
+  EXPECT_EQ(answer.batch_id(), 8u) << answer.ShortDebugString();
+  last->WritesDone();
+  EXPECT_TRUE(last->Finish().ok());
+
+  // Nothing to replay: the end alone.
+  auto none_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> none = exchange->trading->OrderSession(none_context.get());
+  v1::SessionRequest nothing;
+  nothing.set_replay_after_sequence(answer.reports(0).sequence());
+  ASSERT_TRUE(none->Write(nothing));
+  expect_replay_end(*none);
+  none->WritesDone();
+  EXPECT_FALSE(none->Read(&answer));
+  EXPECT_TRUE(none->Finish().ok());
+}
+
+TEST_F(StreamTest, ASessionReplayCoversTheTradingDayInProgressAndTheOneBefore) {
+  auto at = [&](const std::string& clock) {
+    exchange.reset();
+    exchange = std::make_unique<RunningExchange>(
+        std::vector<std::string>{"--postgres=" + db.conninfo(), "--clock-start=" + clock});
+    exchange->start();
+  };
+  auto end_day = [&](const std::string& date) {
+    v1::RunEndOfDayRequest request;
+    request.set_trading_date(date);
+    v1::RunEndOfDayResponse closed;
+    const grpc::Status status = exchange->admin->RunEndOfDay(RunningExchange::as(kOperatorToken).get(), request, &closed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  };
+  // A day order on each of three days; end of day expires the first two.
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'100, 1).ok());
+  at("2026-11-24T15:30:00+08:00");
+  end_day("2026-11-24");
+  at("2026-11-25T10:00:00+08:00");
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'100, 2).ok());
+  at("2026-11-25T15:30:00+08:00");
+  end_day("2026-11-25");
+  at("2026-11-26T10:00:00+08:00");
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'100, 3).ok());
+
+  auto context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+  v1::SessionRequest hello;
+  hello.set_replay_after_sequence(1);
+  ASSERT_TRUE(session->Write(hello));
+  v1::SessionResponse replayed;
+  ASSERT_TRUE(session->Read(&replayed));
+  ASSERT_EQ(replayed.reports_size(), 3) << replayed.ShortDebugString();
+  EXPECT_EQ(replayed.reports(0).type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(replayed.reports(0).order().quantity(), 2) << "the first day's order is not replayed";
+  EXPECT_EQ(replayed.reports(1).type(), v1::EXECUTION_TYPE_EXPIRED);
+  EXPECT_EQ(replayed.reports(1).order().quantity(), 2);
+  EXPECT_EQ(replayed.reports(2).type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(replayed.reports(2).order().quantity(), 3);
+  expect_replay_end(*session);
+  session->WritesDone();
+  EXPECT_TRUE(session->Finish().ok());
+}
+
+TEST_F(StreamTest, AReplayLargerThanTheSessionsOutboundBufferIsRefusedWhole) {
+  // Two queued responses at most: a replay of 1,001 reports needs three (two and its end).
+  exchange.reset();
+  exchange = std::make_unique<RunningExchange>(std::vector<std::string>{"--postgres=" + db.conninfo()},
+                                               "session_max_outbound_messages = 2\n");
+  exchange->start();
+  auto context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+  v1::SessionResponse response;
+  for (int count : {1'000, 1}) {
+    v1::SessionRequest batch;
+    batch.set_batch_id(static_cast<std::uint64_t>(count));
+    for (int i = 0; i < count; ++i) *batch.add_commands() = place(v1::SIDE_SELL, 10'500, 1);
+    ASSERT_TRUE(session->Write(batch));
+    ASSERT_TRUE(session->Read(&response));
+    ASSERT_EQ(response.reports_size(), count);
+  }
+  const std::uint64_t first = response.reports(0).sequence() - 1'000;
+  session->WritesDone();
+  ASSERT_TRUE(session->Finish().ok());
+
+  auto replay = [&](std::uint64_t after, v1::SessionResponse& out) {
+    auto replay_context = RunningExchange::as(seller.trader_token());
+    std::unique_ptr<Session> replaying = exchange->trading->OrderSession(replay_context.get());
+    v1::SessionRequest hello;
+    hello.set_replay_after_sequence(after);
+    replaying->Write(hello);
+    replaying->WritesDone();
+    std::size_t reports = 0;
+    while (replaying->Read(&out)) reports += static_cast<std::size_t>(out.reports_size());
+    const grpc::Status status = replaying->Finish();
+    EXPECT_TRUE(status.ok() || reports == 0) << "a refused replay sends nothing";
+    return std::make_pair(status, reports);
+  };
+  const auto [refused, none] = replay(first - 1, response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("the replay holds 1001 reports"), std::string::npos) << refused.error_message();
+  const auto [served, reports] = replay(first, response);
+  EXPECT_TRUE(served.ok()) << served.error_message();
+  EXPECT_EQ(reports, 1'000u) << "one message of 1,000 and the end fit";
+}
+
+TEST_F(StreamTest, AReplayIsOnlyReadOnTheFirstMessageAndAMessageMustAskForSomething) {
+  auto context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+  v1::SessionRequest batch;
+  batch.set_batch_id(1);
+  *batch.add_commands() = place(v1::SIDE_SELL, 10'100, 1);
+  ASSERT_TRUE(session->Write(batch));
+  v1::SessionResponse response;
+  ASSERT_TRUE(session->Read(&response));
+  batch.set_batch_id(2);
+  batch.set_replay_after_sequence(1);
+  session->Write(batch);
+  while (session->Read(&response)) {
+  }
+  grpc::Status status = session->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("only read on a session's first message"), std::string::npos);
+
+  auto empty_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> empty = exchange->trading->OrderSession(empty_context.get());
+  empty->Write(v1::SessionRequest{});
+  while (empty->Read(&response)) {
+  }
+  status = empty->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("must carry commands"), std::string::npos);
+}
+
 TEST_F(StreamTest, DepthStreamStartsWithASnapshotThenFollowsTheBookLikeGetBook) {
   ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'100, 10).ok());
   v1::StreamDepthRequest request;
