@@ -68,6 +68,20 @@ class StreamTest : public ::testing::Test {
     return command;
   }
 
+  /// Opens an order session on `context` (the seller's) whose first batch
+  /// (id 1, a sell of `quantity` at 101.00) has been answered.
+  std::unique_ptr<Session> session_with_one_sell(grpc::ClientContext* context, std::int64_t quantity) {
+    std::unique_ptr<Session> session = exchange->trading->OrderSession(context);
+    v1::SessionRequest batch;
+    batch.set_batch_id(1);
+    *batch.add_commands() = place(v1::SIDE_SELL, 10'100, quantity);
+    EXPECT_TRUE(session->Write(batch));
+    v1::SessionResponse response;
+    EXPECT_TRUE(session->Read(&response));
+    EXPECT_EQ(response.batch_id(), 1u);
+    return session;
+  }
+
   grpc::Status place_unary(const std::string& token, v1::Side side, std::int64_t price, std::int64_t qty) {
     v1::PlaceOrderRequest request;
     request.set_instrument("CEA2024");
@@ -485,15 +499,12 @@ TEST_F(StreamTest, AReplayLargerThanTheSessionsOutboundBufferIsRefusedWhole) {
 
 TEST_F(StreamTest, AReplayIsOnlyReadOnTheFirstMessageAndAMessageMustAskForSomething) {
   auto context = RunningExchange::as(seller.trader_token());
-  std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+  std::unique_ptr<Session> session = session_with_one_sell(context.get(), 1);
   v1::SessionRequest batch;
-  batch.set_batch_id(1);
-  *batch.add_commands() = place(v1::SIDE_SELL, 10'100, 1);
-  ASSERT_TRUE(session->Write(batch));
-  v1::SessionResponse response;
-  ASSERT_TRUE(session->Read(&response));
   batch.set_batch_id(2);
+  *batch.add_commands() = place(v1::SIDE_SELL, 10'100, 1);
   batch.set_replay_after_sequence(1);
+  v1::SessionResponse response;
   session->Write(batch);
   while (session->Read(&response)) {
   }
@@ -763,13 +774,8 @@ TEST_F(StreamTest, AReplayStopsAtTheStartOfTheTradingDayInProgress) {
 
 TEST_F(StreamTest, ShutdownEndsOpenSessionsAndDepthStreamsWithUnavailable) {
   auto session_context = RunningExchange::as(seller.trader_token());
-  std::unique_ptr<Session> session = exchange->trading->OrderSession(session_context.get());
-  v1::SessionRequest batch;
-  batch.set_batch_id(1);
-  *batch.add_commands() = place(v1::SIDE_SELL, 10'100, 10);
-  ASSERT_TRUE(session->Write(batch));
+  std::unique_ptr<Session> session = session_with_one_sell(session_context.get(), 10);
   v1::SessionResponse response;
-  ASSERT_TRUE(session->Read(&response));
   v1::StreamDepthRequest request;
   request.set_instrument("CEA2024");
   auto depth_context = RunningExchange::as(kRegulatorToken);
