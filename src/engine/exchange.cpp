@@ -1243,10 +1243,13 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             if (!q.instrument.empty() && !instruments_.contains(q.instrument)) {
               return not_found("unknown instrument \"" + q.instrument + "\"");
             }
-            for (const TradeRecord& trade : trades_) {
-              if (!q.instrument.empty() && trade.instrument != q.instrument) continue;
-              if (is_staff || trade.buyer == own->id || trade.seller == own->id) reply.trades.push_back(trade);
+            // The trading day in progress (earlier days are in the statements): back from the newest trade.
+            for (auto trade = trades_.rbegin(); trade != trades_.rend() && trade->sequence > market_.day_opened_sequence;
+                 ++trade) {
+              if (!q.instrument.empty() && trade->instrument != q.instrument) continue;
+              if (is_staff || trade->buyer == own->id || trade->seller == own->id) reply.trades.push_back(*trade);
             }
+            std::reverse(reply.trades.begin(), reply.trades.end());
             return Status::ok();
           },
           [&](const GetBalances&) -> Status {

@@ -256,7 +256,8 @@ TEST_F(EndOfDayClearingTest, StatementsSurviveARestoreAndTheNextDayOpensAtTheClo
   EXPECT_EQ(again.reply.statement->trades.size(), before.trades.size());
   EXPECT_EQ(exchange->clearing().account(settlement::kFeeCashAccount).total(), Cash{403});
 
-  // Tuesday: the opening is Monday's closing.
+  // Tuesday: the opening is Monday's closing, and Monday's trades are in its statement only.
+  EXPECT_TRUE(run(trader(b), ListTrades{""}).reply.trades.empty());
   now = kMonday1030 + 24 * kHour;
   ASSERT_TRUE(place(b, Side::buy, 5'000, 1).reply.status.is_ok());
   now = kMonday1030 + 29 * kHour;

@@ -360,6 +360,11 @@ TEST_F(ExchangeTest, QueriesSeeOnlyTheCallersOwnOrdersTradesAndBalances) {
       EXPECT_EQ(p.cash_account, 0u) << "a trader must not see others' accounts";
     }
   }
+  place(seller, Side::sell, 4'600, 3);  // a second trade of the buyer's: listed after the first
+  const Outcome trades = run(trader(buyer), ListTrades{""});
+  ASSERT_EQ(trades.reply.trades.size(), 2u);
+  EXPECT_LT(trades.reply.trades[0].id, trades.reply.trades[1].id) << "oldest first";
+  EXPECT_EQ(trades.reply.trades[1].quantity, Qty{3});
 }
 
 // ---- rejections: each names its rule and changes nothing --------------------
