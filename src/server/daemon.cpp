@@ -250,6 +250,8 @@ void Daemon::start_metrics() {
   const std::string stream_help = "Open MarketDataService streams, by kind";
   auto& depth_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "depth"}});
   auto& trade_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "trades"}});
+  auto& retained_trades = r.gauge("carbond_market_data_retained_trades",
+                                  "Public trades kept in memory for StreamTrades replay (the trading day in progress)");
   std::vector<std::pair<std::string, metrics::Gauge*>> books;
   for (const auto& [code, count] : feed_->stats().resting_orders) {  // the engine thread runs: ask the feed
     books.emplace_back(code, &r.gauge("carbond_book_resting_orders",
@@ -257,7 +259,7 @@ void Daemon::start_metrics() {
                                       {{"instrument", code}}));
   }
   r.add_collector([=, this, &counters, &command_ring, &event_ring, &journal_down, &batches, &commit_failures,
-                   &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams] {
+                   &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams, &retained_trades] {
     command_ring.set(static_cast<std::int64_t>(runtime_->command_ring_depth()));
     event_ring.set(static_cast<std::int64_t>(runtime_->event_ring_depth()));
     journal_down.set(runtime_->journal_unavailable() ? 1 : 0);
@@ -270,6 +272,7 @@ void Daemon::start_metrics() {
     const MarketFeed::Stats stats = feed_->stats();
     depth_streams.set(static_cast<std::int64_t>(stats.depth_streams));
     trade_streams.set(static_cast<std::int64_t>(stats.trade_streams));
+    retained_trades.set(static_cast<std::int64_t>(stats.retained_trades));
     for (const auto& [code, count] : stats.resting_orders) {
       for (const auto& [name, gauge] : books) {
         if (name == code) gauge->set(static_cast<std::int64_t>(count));

@@ -482,6 +482,7 @@ void MarketFeed::forget(const void* stream) {
   std::lock_guard lock(state_mutex_);
   std::erase_if(depth_subscribers_, [&](const DepthSubscriber& s) { return s.stream == stream; });
   std::erase_if(trade_subscribers_, [&](const TradeSubscriber& s) { return s.stream == stream; });
+  trim_trades_locked();  // a replay still in the previous day may have been holding its trades
 }
 
 // ---- MarketDataService streams ---------------------------------------------
@@ -567,6 +568,7 @@ MarketFeed::Stats MarketFeed::stats() const {
   for (const auto& [code, book] : books_) out.resting_orders.emplace_back(code, book.order_count());
   out.depth_streams = depth_subscribers_.size();
   out.trade_streams = trade_subscribers_.size();
+  out.retained_trades = day_trades_.size();
   return out;
 }
 

@@ -109,6 +109,7 @@ class MarketFeed {
     std::vector<std::pair<std::string, std::size_t>> resting_orders;
     std::size_t depth_streams = 0;
     std::size_t trade_streams = 0;
+    std::size_t retained_trades = 0;  ///< kept for StreamTrades replay
   };
   Stats stats() const;
 

@@ -114,6 +114,7 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   EXPECT_EQ(sample(before, "carbond_book_resting_orders{instrument=\"CEA2024\"}"), 0);
   EXPECT_EQ(sample(before, "carbond_journal_unavailable"), 0);
   EXPECT_EQ(sample(before, "carbond_order_sessions"), 0);
+  EXPECT_EQ(sample(before, "carbond_market_data_retained_trades"), 0);
   const std::string band_rejections =
       "carbond_rejections_total{command=\"PlaceOrder\",code=\"FAILED_PRECONDITION\",reason=\"price band\"}";
   EXPECT_EQ(sample(before, band_rejections), -1);
@@ -136,6 +137,33 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   EXPECT_EQ(sample(after, "carbond_commit_latency_seconds_bucket{le=\"+Inf\"}"), batches);
   EXPECT_GE(sample(after, "carbond_ack_latency_seconds_count"), kOrders + 1);
   EXPECT_EQ(sample(after, "carbond_database_up"), 1);
+
+  // A trade: the feed keeps it for StreamTrades replay.
+  v1::CreateParticipantRequest create;
+  create.set_code("KEU-M2");
+  create.set_name("KEU-M2");
+  create.set_type(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
+  v1::CreateParticipantResponse seller;
+  ASSERT_TRUE(exchange.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &seller).ok());
+  ASSERT_TRUE(set_generous_cap(exchange).ok());
+  v1::IssueAllowancesRequest issue;
+  issue.set_instrument("CEA2024");
+  issue.set_holding_account_id(seller.participant().holding_account_id());
+  issue.set_quantity(10);
+  issue.set_reason("allocation");
+  v1::IssueAllowancesResponse issued;
+  ASSERT_TRUE(exchange.registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued).ok());
+  v1::PlaceOrderRequest sell;
+  sell.set_instrument("CEA2024");
+  sell.set_side(v1::SIDE_SELL);
+  sell.set_price_fen(9'900);
+  sell.set_quantity(10);
+  v1::PlaceOrderResponse sold;
+  ASSERT_TRUE(exchange.trading->PlaceOrder(RunningExchange::as(seller.trader_token()).get(), sell, &sold).ok());
+  ASSERT_EQ(sold.fills_size(), 1);
+  EXPECT_TRUE(eventually([&] {
+    return sample(std::get<2>(http_get(address, "/metrics")), "carbond_market_data_retained_trades") == 1;
+  }));
 
   EXPECT_EQ(std::get<0>(http_get(address, "/nothing")), 404);
   EXPECT_EQ(std::get<0>(http_get(address, "/metrics", http::verb::post)), 405);
@@ -161,6 +189,20 @@ TEST(OpsTest, HealthIsNotServingWhileThePostgresClusterIsDownAndServingWhenItIsB
     EXPECT_TRUE(eventually([&] { return exchange.health() == 2; })) << "health did not turn NOT_SERVING";
     EXPECT_EQ(exchange.health("carbon.v1.TradingService"), 2);
     EXPECT_EQ(sample(std::get<2>(http_get(address, "/metrics")), "carbond_database_up"), 0);
+    {
+      // An order session's replay reads the database: the session ends UNAVAILABLE, naming why.
+      auto context = RunningExchange::as(trader.token);
+      auto session = exchange.trading->OrderSession(context.get());
+      v1::SessionRequest hello;
+      hello.set_replay_after_sequence(1);
+      session->Write(hello);
+      v1::SessionResponse response;
+      EXPECT_FALSE(session->Read(&response)) << response.ShortDebugString();
+      const grpc::Status replay = session->Finish();
+      EXPECT_EQ(replay.error_code(), grpc::StatusCode::UNAVAILABLE);
+      EXPECT_NE(replay.error_message().find("the replay could not read the database"), std::string::npos)
+          << replay.error_message();
+    }
 
     postgres.start();
     EXPECT_TRUE(eventually([&] { return exchange.health() == 1; })) << "health did not turn SERVING again";
