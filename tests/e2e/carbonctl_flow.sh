@@ -61,6 +61,12 @@ balances=$(CARBON_TOKEN=$buyer_token ctl --json balances) || fail "balances"
 [ "$(echo "$balances" | field pending)" = "1000" ] || fail "buyer does not hold 1000 t pending: $balances"
 [ "$(echo "$balances" | field available_fen)" = "90150000" ] || fail "buyer cash is wrong: $balances"
 CARBON_TOKEN=$buyer_token ctl trades | grep -q "98.50" || fail "trades do not show the 98.50 CNY fill"
+# The seller's execution reports as an order session replays them: its sell accepted, then filled.
+reports=$(CARBON_TOKEN=$seller_token ctl reports --after-sequence 1) || fail "reports"
+echo "$reports" | grep -q "accepted" && echo "$reports" | grep "fill" | grep -q "1,000 t @ 98.50" ||
+  fail "reports do not show the sell accepted and filled: $reports"
+CARBON_TOKEN=$seller_token ctl --json reports --after-sequence 1 | grep -q '"EXECUTION_TYPE_FILL"' ||
+  fail "reports --json does not hold the fill"
 
 # The operator's market commands: halt and resume, amend, the calendar.
 staff operator market halt --instrument CEA2024 --reason "disclosure pending" >/dev/null || fail "halt"

@@ -226,6 +226,31 @@ int order_list(Session& session, const ListOrdersArgs& args) {
   return kExitOk;
 }
 
+int reports(Session& session, std::uint64_t after_sequence) {
+  auto stub = v1::TradingService::NewStub(session.channel());
+  grpc::ClientContext context;
+  session.prepare(context, /*authenticated=*/true);
+  auto stream = stub->OrderSession(&context);
+  v1::SessionRequest request;
+  request.set_replay_after_sequence(after_sequence);
+  stream->Write(request);
+  stream->WritesDone();  // the replay alone: the server ends the session once it is sent
+  v1::SessionResponse all;  // the replayed reports together (its replay flag set)
+  all.set_replay(true);
+  v1::SessionResponse response;
+  while (stream->Read(&response)) {
+    if (!response.replay()) continue;  // a live report that came before the replay
+    for (v1::ExecutionReport& report : *response.mutable_reports()) *all.add_reports() = std::move(report);
+  }
+  session.check(stream->Finish());
+  if (session.json()) {
+    print_json(std::cout, all);
+  } else {
+    print_reports(std::cout, all.reports());
+  }
+  return kExitOk;
+}
+
 // ---- trades, balances, book ------------------------------------------------
 
 int trades(Session& session, const std::string& instrument) {

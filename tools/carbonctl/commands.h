@@ -80,6 +80,8 @@ int order_place(Session& session, const PlaceOrderArgs& args);
 int order_cancel(Session& session, std::uint64_t order_id);
 int order_get(Session& session, std::uint64_t order_id);
 int order_list(Session& session, const ListOrdersArgs& args);
+/// The caller's execution reports after a sequence: an order session's replay (replay_after_sequence).
+int reports(Session& session, std::uint64_t after_sequence);
 
 int order_amend(Session& session, std::uint64_t order_id, std::int64_t price_fen, std::int64_t quantity);
 int order_cancel_all(Session& session, const std::string& instrument, const std::string& side);

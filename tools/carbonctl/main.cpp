@@ -401,6 +401,19 @@ int main(int argc, char** argv) {
     controls->callback([&] { action = [&](Session& s) { return participant_controls(s, controls_args); }; });
   }
 
+  // ---- reports ----------------------------------------------------------------
+  std::uint64_t reports_after = 0;
+  auto* reports_cmd = app.add_subcommand(
+      "reports",
+      "The caller's execution reports after a sequence, as an order session replays them: entries, fills, "
+      "cancels and expiries of the current and previous trading day (role: trader)");
+  add_integer(reports_cmd, "--after-sequence", reports_after,
+              "report changes with a greater sequence (e.g. the last sequence the terminal saw), at least 1")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  reports_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token reports --after-sequence 1");
+  reports_cmd->callback([&] { action = [&](Session& s) { return reports(s, reports_after); }; });
+
   // ---- trades, balances, book, health ----------------------------------------
   std::string trades_instrument;
   auto* trades_cmd = app.add_subcommand("trades", "List the caller's trades, oldest first (role: trader)");

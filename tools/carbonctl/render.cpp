@@ -161,6 +161,34 @@ void print_trades(std::ostream& out, const google::protobuf::RepeatedPtrField<v1
   table.print(out);
 }
 
+void print_reports(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::ExecutionReport>& reports) {
+  if (reports.empty()) {
+    out << "(no reports)\n";
+    return;
+  }
+  Table table({{"SEQUENCE", Align::right},
+               {"REPORT"},
+               {"ORDER", Align::right},
+               {"CLIENT ID"},
+               {"INSTRUMENT"},
+               {"SIDE"},
+               {"PRICE (CNY/t)", Align::right},
+               {"QTY (t)", Align::right},
+               {"FILLED (t)", Align::right},
+               {"STATUS"},
+               {"TRADE", Align::right},
+               {"FILL"}});
+  for (const v1::ExecutionReport& r : reports) {
+    const v1::Order& o = r.order();
+    table.add_row({std::to_string(r.sequence()), short_name(r.type()), id_or_dash(o.order_id()),
+                   o.client_order_id().empty() ? "-" : o.client_order_id(), o.instrument(), short_name(o.side()),
+                   yuan(o.price_fen()), tonnes(o.quantity()), tonnes(o.filled_quantity()), short_name(o.status()),
+                   id_or_dash(r.trade().trade_id()),
+                   r.has_trade() ? tonnes(r.trade().quantity()) + " t @ " + yuan(r.trade().price_fen()) : "-"});
+  }
+  table.print(out);
+}
+
 void print_cash(std::ostream& out, const v1::CashBalance& cash) {
   Details()
       .add("cash account", id_or_dash(cash.cash_account_id()))

@@ -8,6 +8,7 @@
 
 #include "carbon/v1/common.pb.h"
 #include "carbon/v1/market_data.pb.h"
+#include "carbon/v1/trading.pb.h"
 
 namespace carbonctl {
 
@@ -22,6 +23,8 @@ void print_order(std::ostream& out, const carbon::v1::Order& order);
 void print_orders(std::ostream& out, const google::protobuf::RepeatedPtrField<carbon::v1::Order>& orders);
 
 void print_trades(std::ostream& out, const google::protobuf::RepeatedPtrField<carbon::v1::Trade>& trades);
+/// Execution reports, one row each: the order's state after the change and, for a fill, the trade.
+void print_reports(std::ostream& out, const google::protobuf::RepeatedPtrField<carbon::v1::ExecutionReport>& reports);
 
 void print_cash(std::ostream& out, const carbon::v1::CashBalance& cash);
 void print_holding(std::ostream& out, const carbon::v1::Holding& holding);
