@@ -173,4 +173,16 @@ inline grpc::Status set_generous_cap(RunningExchange& x, int year = 2024) {
   return x.registry->SetCap(RunningExchange::as(kRegistryToken).get(), cap, &set);
 }
 
+/// Issues `quantity` t of `instrument` to `holding_account` as the registry authority (a cap must be set).
+inline grpc::Status issue_allowances(RunningExchange& x, std::uint64_t holding_account, std::int64_t quantity,
+                                     const std::string& instrument = "CEA2024") {
+  v1::IssueAllowancesRequest issue;
+  issue.set_instrument(instrument);
+  issue.set_holding_account_id(holding_account);
+  issue.set_quantity(quantity);
+  issue.set_reason("allocation");
+  v1::IssueAllowancesResponse issued;
+  return x.registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
+}
+
 }  // namespace carbon::testing

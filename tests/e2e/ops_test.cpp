@@ -86,14 +86,20 @@ Trader open_buyer(RunningExchange& exchange, const std::string& code) {
   return {created.trader_token(), created.participant().cash_account_id()};
 }
 
-grpc::Status buy(RunningExchange& exchange, const std::string& token, std::int64_t price) {
+/// Places 10 t of CEA2024 at `price`.
+grpc::Status place(RunningExchange& exchange, const std::string& token, v1::Side side, std::int64_t price,
+                   v1::PlaceOrderResponse* response = nullptr) {
   v1::PlaceOrderRequest request;
   request.set_instrument("CEA2024");
-  request.set_side(v1::SIDE_BUY);
+  request.set_side(side);
   request.set_price_fen(price);
   request.set_quantity(10);
-  v1::PlaceOrderResponse response;
-  return exchange.trading->PlaceOrder(RunningExchange::as(token).get(), request, &response);
+  v1::PlaceOrderResponse ignored;
+  return exchange.trading->PlaceOrder(RunningExchange::as(token).get(), request, response ? response : &ignored);
+}
+
+grpc::Status buy(RunningExchange& exchange, const std::string& token, std::int64_t price) {
+  return place(exchange, token, v1::SIDE_BUY, price);
 }
 
 TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
@@ -146,20 +152,9 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   v1::CreateParticipantResponse seller;
   ASSERT_TRUE(exchange.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &seller).ok());
   ASSERT_TRUE(set_generous_cap(exchange).ok());
-  v1::IssueAllowancesRequest issue;
-  issue.set_instrument("CEA2024");
-  issue.set_holding_account_id(seller.participant().holding_account_id());
-  issue.set_quantity(10);
-  issue.set_reason("allocation");
-  v1::IssueAllowancesResponse issued;
-  ASSERT_TRUE(exchange.registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued).ok());
-  v1::PlaceOrderRequest sell;
-  sell.set_instrument("CEA2024");
-  sell.set_side(v1::SIDE_SELL);
-  sell.set_price_fen(9'900);
-  sell.set_quantity(10);
+  ASSERT_TRUE(issue_allowances(exchange, seller.participant().holding_account_id(), 10).ok());
   v1::PlaceOrderResponse sold;
-  ASSERT_TRUE(exchange.trading->PlaceOrder(RunningExchange::as(seller.trader_token()).get(), sell, &sold).ok());
+  ASSERT_TRUE(place(exchange, seller.trader_token(), v1::SIDE_SELL, 9'900, &sold).ok());
   ASSERT_EQ(sold.fills_size(), 1);
   EXPECT_TRUE(eventually([&] {
     return sample(std::get<2>(http_get(address, "/metrics")), "carbond_market_data_retained_trades") == 1;

@@ -82,14 +82,11 @@ class StreamTest : public ::testing::Test {
     return session;
   }
 
-  grpc::Status place_unary(const std::string& token, v1::Side side, std::int64_t price, std::int64_t qty) {
-    v1::PlaceOrderRequest request;
-    request.set_instrument("CEA2024");
-    request.set_side(side);
-    request.set_price_fen(price);
-    request.set_quantity(qty);
-    v1::PlaceOrderResponse response;
-    return exchange->trading->PlaceOrder(RunningExchange::as(token).get(), request, &response);
+  grpc::Status place_unary(const std::string& token, v1::Side side, std::int64_t price, std::int64_t qty,
+                           v1::PlaceOrderResponse* response = nullptr, const std::string& client_id = "") {
+    v1::PlaceOrderRequest request = place(side, price, qty, client_id).place();
+    v1::PlaceOrderResponse ignored;
+    return exchange->trading->PlaceOrder(RunningExchange::as(token).get(), request, response ? response : &ignored);
   }
 
   v1::BookSnapshot get_book(std::uint32_t depth) {
@@ -285,25 +282,16 @@ void expect_replay_end(Session& session) {
 
 TEST_F(StreamTest, AReconnectingSessionReplaysItsReportsSinceASequenceThenGoesOnLive) {
   // Changes to the seller's orders by unary calls and by the buyer: entry, a fill, a cancel, another entry.
-  v1::PlaceOrderRequest sell;
-  sell.set_instrument("CEA2024");
-  sell.set_side(v1::SIDE_SELL);
-  sell.set_price_fen(10'000);
-  sell.set_quantity(10);
-  sell.set_client_order_id("first");
   v1::PlaceOrderResponse first;
-  ASSERT_TRUE(exchange->trading->PlaceOrder(RunningExchange::as(seller.trader_token()).get(), sell, &first).ok());
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'000, 10, &first, "first").ok());
   const std::uint64_t entered = first.order().sequence();
   ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'000, 4).ok());
   v1::CancelOrderRequest cancel;
   cancel.set_order_id(first.order().order_id());
   v1::CancelOrderResponse cancelled;
   ASSERT_TRUE(exchange->trading->CancelOrder(RunningExchange::as(seller.trader_token()).get(), cancel, &cancelled).ok());
-  sell.set_price_fen(10'100);
-  sell.set_quantity(5);
-  sell.set_client_order_id("second");
   v1::PlaceOrderResponse second;
-  ASSERT_TRUE(exchange->trading->PlaceOrder(RunningExchange::as(seller.trader_token()).get(), sell, &second).ok());
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'100, 5, &second, "second").ok());
 
   // After a restart, as a terminal reconnecting would.
   exchange.reset();
@@ -642,13 +630,8 @@ TEST_F(StreamTest, TradeStreamReplaysTheDaysTradesAfterASequenceThenGoesLiveAcro
   std::vector<std::uint64_t> sequences;
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'000 + i, 10).ok());
-    v1::PlaceOrderRequest request;
-    request.set_instrument("CEA2024");
-    request.set_side(v1::SIDE_BUY);
-    request.set_price_fen(10'000 + i);
-    request.set_quantity(10);
     v1::PlaceOrderResponse response;
-    ASSERT_TRUE(exchange->trading->PlaceOrder(RunningExchange::as(buyer.trader_token()).get(), request, &response).ok());
+    ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'000 + i, 10, &response).ok());
     ASSERT_EQ(response.fills_size(), 1);
     sequences.push_back(response.fills(0).sequence());
   }
