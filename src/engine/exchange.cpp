@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <stdexcept>
 #include <tuple>
 
@@ -1225,31 +1226,48 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
             if (!q.instrument.empty() && !instruments_.contains(q.instrument)) {
               return not_found("unknown instrument \"" + q.instrument + "\"");
             }
-            auto add = [&](const OrderRecord& order) {
-              if ((q.instrument.empty() || order.instrument == q.instrument) && (!q.open_only || is_open(order.status))) {
-                reply.orders.push_back(order);
-              }
+            // Open, or entered or changed since the day opened (an order closed by the end of day belongs to
+            // the day that ended).
+            auto wanted = [&](const OrderRecord& order) {
+              return order.id > q.after_id && (q.instrument.empty() || order.instrument == q.instrument) &&
+                     (is_open(order.status) || (!q.open_only && order.updated_sequence > market_.day_opened_sequence));
             };
+            const std::size_t limit = q.limit == 0 ? std::numeric_limits<std::size_t>::max() : q.limit;
+            auto by_id = [](const OrderRecord& a, const OrderRecord& b) { return a.id < b.id; };
             if (is_staff) {
-              for (const auto& [id, order] : orders_) add(order);
+              for (const auto& [id, order] : orders_) {
+                if (wanted(order)) reply.orders.push_back(order);
+              }
+              const std::size_t keep = std::min(limit, reply.orders.size());
+              std::partial_sort(reply.orders.begin(), reply.orders.begin() + static_cast<std::ptrdiff_t>(keep),
+                                reply.orders.end(), by_id);
+              reply.orders.resize(keep);
             } else if (auto mine = orders_by_participant_.find(own->id); mine != orders_by_participant_.end()) {
-              for (OrderId id : mine->second) add(orders_.at(id));
+              const std::vector<OrderId>& ids = mine->second;  // ascending: ids are handed out in order
+              for (auto id = std::upper_bound(ids.begin(), ids.end(), q.after_id);
+                   id != ids.end() && reply.orders.size() < limit; ++id) {
+                if (const OrderRecord& order = orders_.at(*id); wanted(order)) reply.orders.push_back(order);
+              }
             }
-            std::sort(reply.orders.begin(), reply.orders.end(),
-                      [](const OrderRecord& a, const OrderRecord& b) { return a.id < b.id; });
             return Status::ok();
           },
           [&](const ListTrades& q) -> Status {
             if (!q.instrument.empty() && !instruments_.contains(q.instrument)) {
               return not_found("unknown instrument \"" + q.instrument + "\"");
             }
-            // The trading day in progress (earlier days are in the statements): back from the newest trade.
-            for (auto trade = trades_.rbegin(); trade != trades_.rend() && trade->sequence > market_.day_opened_sequence;
-                 ++trade) {
+            // The trading day in progress (earlier days are in the statements). trades_ is in id and sequence
+            // order: start at the later of the day's first trade and the page's cursor.
+            const auto day = std::partition_point(trades_.begin(), trades_.end(), [&](const TradeRecord& t) {
+              return t.sequence <= market_.day_opened_sequence;
+            });
+            const auto cursor = std::partition_point(day, trades_.end(), [&](const TradeRecord& t) {
+              return t.id <= q.after_id;
+            });
+            const std::size_t limit = q.limit == 0 ? std::numeric_limits<std::size_t>::max() : q.limit;
+            for (auto trade = cursor; trade != trades_.end() && reply.trades.size() < limit; ++trade) {
               if (!q.instrument.empty() && trade->instrument != q.instrument) continue;
               if (is_staff || trade->buyer == own->id || trade->seller == own->id) reply.trades.push_back(*trade);
             }
-            std::reverse(reply.trades.begin(), reply.trades.end());
             return Status::ok();
           },
           [&](const GetBalances&) -> Status {

@@ -271,7 +271,7 @@ class Exchange {
   std::unordered_map<AccountId, ParticipantId> owner_of_cash_account_;
   std::map<ParticipantId, ParticipantControls> controls_;
   std::unordered_map<OrderId, OrderRecord> orders_;
-  std::unordered_map<ParticipantId, std::vector<OrderId>> orders_by_participant_;
+  std::unordered_map<ParticipantId, std::vector<OrderId>> orders_by_participant_;  ///< each ascending (ListOrders)
   /// Hash of a (participant, client order id) key.
   struct ClientIdHash {
     std::size_t operator()(const std::pair<ParticipantId, std::string>& key) const noexcept {
@@ -285,7 +285,7 @@ class Exchange {
   std::set<OrderId> open_block_offers_;
   std::map<std::pair<ParticipantId, std::string>, Qty> open_buys_;  ///< remaining tonnes of open buy orders
   std::map<std::pair<AccountId, std::string>, Qty> allocated_;     ///< issued to a holding account
-  std::vector<TradeRecord> trades_;
+  std::vector<TradeRecord> trades_;  ///< ascending by id and by sequence (ListTrades)
   /// Positions in trades_ of each order's trades (either side), for a
   /// resubmitted order's or a cleared auction's reply without a scan of every trade.
   std::unordered_map<OrderId, std::vector<std::size_t>> trades_by_order_;

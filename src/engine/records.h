@@ -432,12 +432,21 @@ struct ListParticipants {};
 struct GetOrder {
   OrderId order_id = 0;
 };
+/// The caller's orders (staff: everyone's) entered or changed in the trading day
+/// in progress, plus those still open, by id: at most `limit` of them (0 = no limit) with an id
+/// above `after_id` (a page's keyset cursor).
 struct ListOrders {
   std::string instrument;  ///< empty = all
   bool open_only = false;
+  OrderId after_id = 0;
+  std::size_t limit = 0;
 };
+/// The caller's trades of the trading day in progress, by id: at most `limit`
+/// (0 = no limit) with an id above `after_id`.
 struct ListTrades {
   std::string instrument;  ///< empty = all
+  TradeId after_id = 0;
+  std::size_t limit = 0;
 };
 struct GetBalances {};
 struct GetBook {

@@ -1,6 +1,7 @@
 #pragma once
-/// Paging of list RPCs over the engine's full answer (common.proto, Paging).
-/// Pure functions; any thread.
+/// Paging of list RPCs (common.proto, Paging): offset pages over the engine's full answer (fill_page), or
+/// keyset pages whose cursor is the last id of the page before (fill_keyset_page; the engine or the database
+/// reads only the page). Pure functions; any thread.
 
 #include <algorithm>
 #include <cstdint>
@@ -13,8 +14,9 @@
 
 namespace carbon::server {
 
-/// A page of a list: items [offset, offset + size). The token is "<offset>.<filter hash>"
-/// so that a token is refused with other filters (common.proto, Paging).
+/// A page of a list: items [offset, offset + size), or for keyset pages the items with an id above
+/// `offset`. The token is "<offset>.<filter hash>" so that a token is refused with other filters
+/// (common.proto, Paging).
 struct Page {
   std::size_t offset = 0;
   std::size_t size = 100;
@@ -48,6 +50,17 @@ std::string fill_page(const std::vector<Item>& items, const Page& page, Out* out
   for (std::size_t k = page.offset; k < items.size() && k < page.offset + page.size; ++k) convert(items[k], *out->Add());
   if (page.offset + page.size >= items.size()) return {};
   return std::to_string(page.offset + page.size) + "." + filter_hash(page.filters);
+}
+
+/// A keyset page: `items` are those with an id above the cursor (`page.offset`, the last id of the page
+/// before), ascending, as the engine returned them when asked for page.size + 1. Copies the first page.size
+/// into `out`; returns the next page token ("<last id>.<filter hash>") when there were more.
+template <typename Item, typename Out, typename Convert, typename Id>
+std::string fill_keyset_page(const std::vector<Item>& items, const Page& page, Out* out, Convert convert, Id id) {
+  const std::size_t n = std::min(items.size(), page.size);
+  for (std::size_t k = 0; k < n; ++k) convert(items[k], *out->Add());
+  if (items.size() <= page.size) return {};
+  return std::to_string(id(items[n - 1])) + "." + filter_hash(page.filters);
 }
 
 }  // namespace carbon::server

@@ -9,6 +9,7 @@
 #include "server/convert.h"
 #include "server/dispatch.h"
 #include "server/order_requests.h"
+#include "server/paging.h"
 
 namespace carbon::server {
 
@@ -50,24 +51,40 @@ grpc::ServerUnaryReactor* TradingService::GetOrder(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* TradingService::ListOrders(grpc::CallbackServerContext* ctx,
                                                      const v1::ListOrdersRequest* request,
                                                      v1::ListOrdersResponse* response) {
-  return dispatch(
-      context_, ctx, "carbon.v1.TradingService/ListOrders", response,
+  Page page;
+  Status precheck = parse_page(request->page_size(), request->page_token(),
+                               request->instrument() + "|" + (request->open_only() ? "open" : "all"), page);
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.TradingService/ListOrders", response, std::move(precheck),
       [&](const engine::Principal&) {
-        return engine::CommandBody{engine::ListOrders{request->instrument(), request->open_only()}};
+        return engine::CommandBody{
+            engine::ListOrders{request->instrument(), request->open_only(), page.offset, page.size + 1}};
       },
-      [](const engine::Reply& reply, v1::ListOrdersResponse& out) {
-        for (const auto& order : reply.orders) to_proto(order, *out.add_orders());
+      [page](const engine::Reply& reply, v1::ListOrdersResponse& out) {
+        out.set_next_page_token(fill_keyset_page(
+            reply.orders, page, out.mutable_orders(),
+            [](const engine::OrderRecord& order, v1::Order& o) { to_proto(order, o); },
+            [](const engine::OrderRecord& order) { return order.id; }));
+        return Status::ok();
       });
 }
 
 grpc::ServerUnaryReactor* TradingService::ListTrades(grpc::CallbackServerContext* ctx,
                                                      const v1::ListTradesRequest* request,
                                                      v1::ListTradesResponse* response) {
-  return dispatch(
-      context_, ctx, "carbon.v1.TradingService/ListTrades", response,
-      [&](const engine::Principal&) { return engine::CommandBody{engine::ListTrades{request->instrument()}}; },
-      [](const engine::Reply& reply, v1::ListTradesResponse& out) {
-        for (const auto& trade : reply.trades) to_proto(trade, *out.add_trades());
+  Page page;
+  Status precheck = parse_page(request->page_size(), request->page_token(), request->instrument(), page);
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.TradingService/ListTrades", response, std::move(precheck),
+      [&](const engine::Principal&) {
+        return engine::CommandBody{engine::ListTrades{request->instrument(), page.offset, page.size + 1}};
+      },
+      [page](const engine::Reply& reply, v1::ListTradesResponse& out) {
+        out.set_next_page_token(fill_keyset_page(
+            reply.trades, page, out.mutable_trades(),
+            [](const engine::TradeRecord& trade, v1::Trade& t) { to_proto(trade, t); },
+            [](const engine::TradeRecord& trade) { return trade.id; }));
+        return Status::ok();
       });
 }
 

@@ -61,6 +61,19 @@ balances=$(CARBON_TOKEN=$buyer_token ctl --json balances) || fail "balances"
 [ "$(echo "$balances" | field pending)" = "1000" ] || fail "buyer does not hold 1000 t pending: $balances"
 [ "$(echo "$balances" | field available_fen)" = "90150000" ] || fail "buyer cash is wrong: $balances"
 CARBON_TOKEN=$buyer_token ctl trades | grep -q "98.50" || fail "trades do not show the 98.50 CNY fill"
+# Paged lists: a second resting sell, then the seller's two orders one page at a time and with --all.
+CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9950 --quantity 10 \
+  >/dev/null || fail "second sell"
+page=$(CARBON_TOKEN=$seller_token ctl --json order list --page-size 1) || fail "order list --page-size 1"
+token=$(echo "$page" | field next_page_token)
+[ -n "$token" ] || fail "one order per page should leave a next page: $page"
+CARBON_TOKEN=$seller_token ctl order list --page-size 1 | grep -q -- "--page-token" ||
+  fail "order list does not say how to get the next page"
+last=$(CARBON_TOKEN=$seller_token ctl --json order list --page-size 1 --page-token "$token") || fail "second page"
+echo "$last" | grep -q '"ORDER_STATUS_NEW"' && [ -z "$(echo "$last" | field next_page_token)" ] ||
+  fail "the second page should hold the open sell and end the list: $last"
+[ "$(CARBON_TOKEN=$seller_token ctl --json order list --page-size 1 --all | grep -o '"order_id"' | wc -l)" = "2" ] ||
+  fail "order list --all does not list both orders"
 # The seller's execution reports as an order session replays them: its sell accepted, then filled.
 reports=$(CARBON_TOKEN=$seller_token ctl reports --after-sequence 1) || fail "reports"
 echo "$reports" | grep -q "accepted" && echo "$reports" | grep "fill" | grep -q "1,000 t @ 98.50" ||

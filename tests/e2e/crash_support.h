@@ -363,7 +363,7 @@ inline std::vector<Resting> served_book(RunningExchange& x, const std::vector<Tr
     v1::ListOrdersRequest request;
     request.set_open_only(true);
     v1::ListOrdersResponse response;
-    EXPECT_TRUE(x.trading->ListOrders(RunningExchange::as(t.token).get(), request, &response).ok());
+    EXPECT_TRUE(list_all_orders(x, t.token, response, request).ok());
     for (const auto& o : response.orders()) {
       EXPECT_TRUE(priority.contains(o.order_id())) << "open order " << o.order_id() << " is not open in the database";
       orders.push_back({priority[o.order_id()], Resting{o.order_id(), o.side() == v1::SIDE_BUY ? Side::buy : Side::sell,
@@ -393,13 +393,13 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
   std::map<std::uint64_t, int> trade_sightings;
   for (const Trader& t : traders) {
     v1::ListOrdersResponse orders;
-    ASSERT_TRUE(x.trading->ListOrders(RunningExchange::as(t.token).get(), {}, &orders).ok());
+    ASSERT_TRUE(list_all_orders(x, t.token, orders).ok());
     for (const auto& o : orders.orders()) {
       orders_by_client_id[o.client_order_id()].push_back(o.order_id());
       terms[o.order_id()] = {o.price_fen(), o.quantity()};
     }
     v1::ListTradesResponse trades;
-    ASSERT_TRUE(x.trading->ListTrades(RunningExchange::as(t.token).get(), {}, &trades).ok());
+    ASSERT_TRUE(list_all_trades(x, t.token, trades).ok());
     for (const auto& trade : trades.trades()) ++trade_sightings[trade.trade_id()];
   }
   for (const auto& [client_id, ids] : orders_by_client_id) {

@@ -185,4 +185,33 @@ inline grpc::Status issue_allowances(RunningExchange& x, std::uint64_t holding_a
   return x.registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued);
 }
 
+/// Every page of a paged list RPC (common.proto, Paging), 1,000 items at a time, into `all`: e.g.
+/// list_all(x.trading.get(), &v1::TradingService::Stub::ListOrders, token, request, all, &v1::ListOrdersResponse::mutable_orders).
+template <typename Stub, typename Request, typename Response, typename Items>
+grpc::Status list_all(Stub* stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+                      const std::string& token, Request request, Response& all, Items (Response::*items)()) {
+  request.set_page_size(1'000);
+  do {
+    Response page;
+    if (grpc::Status s = (stub->*rpc)(RunningExchange::as(token).get(), request, &page); !s.ok()) return s;
+    (all.*items)()->MergeFrom(*(page.*items)());
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return grpc::Status::OK;
+}
+
+/// All of a trader's ListOrders pages.
+inline grpc::Status list_all_orders(RunningExchange& x, const std::string& token, v1::ListOrdersResponse& all,
+                                    v1::ListOrdersRequest request = {}) {
+  return list_all(x.trading.get(), &v1::TradingService::Stub::ListOrders, token, std::move(request), all,
+                  &v1::ListOrdersResponse::mutable_orders);
+}
+
+/// All of a trader's ListTrades pages.
+inline grpc::Status list_all_trades(RunningExchange& x, const std::string& token, v1::ListTradesResponse& all,
+                                    v1::ListTradesRequest request = {}) {
+  return list_all(x.trading.get(), &v1::TradingService::Stub::ListTrades, token, std::move(request), all,
+                  &v1::ListTradesResponse::mutable_trades);
+}
+
 }  // namespace carbon::testing

@@ -64,8 +64,7 @@ TEST(KillTest, EveryAcknowledgedOrderSurvivesSigkillAndRestart) {
     ASSERT_NO_THROW(exchange.start()) << "carbond must restart after SIGKILL";
 
     v1::ListOrdersResponse orders;
-    ASSERT_TRUE(
-        exchange.trading->ListOrders(RunningExchange::as(buyer.trader_token()).get(), {}, &orders).ok());
+    ASSERT_TRUE(list_all_orders(exchange, buyer.trader_token(), orders).ok());
     std::map<std::string, v1::Order> present;
     std::int64_t reserved = 0;
     for (const auto& order : orders.orders()) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <set>
+
 #include "e2e/e2e_support.h"
 
 namespace carbon::testing {
@@ -92,7 +96,7 @@ class SliceTest : public ::testing::Test {
     v1::ListOrdersRequest request;
     request.set_open_only(true);
     v1::ListOrdersResponse response;
-    const grpc::Status status = exchange.trading->ListOrders(RunningExchange::as(token).get(), request, &response);
+    const grpc::Status status = list_all_orders(exchange, token, response, request);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return {response.orders().begin(), response.orders().end()};
   }
@@ -285,6 +289,101 @@ TEST_F(SliceTest, EveryBadInputGetsItsStatusAndChangesNothing) {
   }
   EXPECT_GE(std::stoi(db.query("SELECT count(*) FROM journal WHERE kind = 'CommandRejected'")), 8)
       << "rejections that reach the engine are journaled";
+}
+
+TEST_F(SliceTest, ListOrdersAndListTradesComeInPagesWhoseTokensAreBoundToTheirFilters) {
+  const auto seller = create("KEU-0003", v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
+  const auto buyer = create("INST-0003", v1::PARTICIPANT_TYPE_INSTITUTION);
+  ASSERT_TRUE(deposit(buyer.participant().cash_account_id(), 10'000'000, "d-1").ok());
+  ASSERT_TRUE(issue(seller.participant().holding_account_id(), 1'000).ok());
+  const std::string& s = seller.trader_token();
+  for (int k = 0; k < 5; ++k) ASSERT_TRUE(place(s, v1::SIDE_SELL, 10'000 + 10 * k, 1).ok());
+  v1::PlaceOrderResponse buy;
+  ASSERT_TRUE(place(buyer.trader_token(), v1::SIDE_BUY, 10'020, 3, &buy).ok());
+  ASSERT_EQ(buy.fills_size(), 3);
+
+  // Five orders in pages of two: 2, 2, 1, by id, the last page without a token.
+  v1::ListOrdersRequest orders_request;
+  orders_request.set_page_size(2);
+  std::vector<std::uint64_t> ids;
+  std::vector<int> sizes;
+  do {
+    v1::ListOrdersResponse page;
+    ASSERT_TRUE(exchange.trading->ListOrders(RunningExchange::as(s).get(), orders_request, &page).ok());
+    sizes.push_back(page.orders_size());
+    for (const v1::Order& o : page.orders()) ids.push_back(o.order_id());
+    orders_request.set_page_token(page.next_page_token());
+  } while (!orders_request.page_token().empty() && sizes.size() < 10);
+  EXPECT_EQ(sizes, (std::vector<int>{2, 2, 1}));
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::uint64_t>(ids.begin(), ids.end()).size(), 5u);
+
+  // Three trades in pages of two.
+  v1::ListTradesRequest trades_request;
+  trades_request.set_page_size(2);
+  v1::ListTradesResponse first, second;
+  ASSERT_TRUE(exchange.trading->ListTrades(RunningExchange::as(s).get(), trades_request, &first).ok());
+  ASSERT_EQ(first.trades_size(), 2);
+  ASSERT_FALSE(first.next_page_token().empty());
+  trades_request.set_page_token(first.next_page_token());
+  ASSERT_TRUE(exchange.trading->ListTrades(RunningExchange::as(s).get(), trades_request, &second).ok());
+  ASSERT_EQ(second.trades_size(), 1);
+  EXPECT_GT(second.trades(0).trade_id(), first.trades(1).trade_id());
+  EXPECT_TRUE(second.next_page_token().empty());
+  EXPECT_EQ(second.trades(0).trade_id(), buy.fills(2).trade_id());
+
+  // A token is refused with other filters, and a made-up one too: INVALID_ARGUMENT, naming page_token.
+  v1::ListOrdersRequest first_page;
+  first_page.set_page_size(2);
+  v1::ListOrdersResponse listed;
+  ASSERT_TRUE(exchange.trading->ListOrders(RunningExchange::as(s).get(), first_page, &listed).ok());
+  ASSERT_FALSE(listed.next_page_token().empty());
+  std::vector<std::pair<std::string, std::function<grpc::Status()>>> refused;
+  refused.emplace_back("orders token with open_only", [&] {
+    v1::ListOrdersRequest r = first_page;
+    r.set_page_token(listed.next_page_token());
+    r.set_open_only(true);
+    v1::ListOrdersResponse out;
+    return exchange.trading->ListOrders(RunningExchange::as(s).get(), r, &out);
+  });
+  refused.emplace_back("orders token with an instrument", [&] {
+    v1::ListOrdersRequest r = first_page;
+    r.set_page_token(listed.next_page_token());
+    r.set_instrument("CEA2024");
+    v1::ListOrdersResponse out;
+    return exchange.trading->ListOrders(RunningExchange::as(s).get(), r, &out);
+  });
+  refused.emplace_back("a trades token for ListTrades of an instrument", [&] {
+    v1::ListTradesRequest r;
+    r.set_page_token(first.next_page_token());
+    r.set_instrument("CEA2024");
+    v1::ListTradesResponse out;
+    return exchange.trading->ListTrades(RunningExchange::as(s).get(), r, &out);
+  });
+  refused.emplace_back("a made-up orders token", [&] {
+    v1::ListOrdersRequest r;
+    r.set_page_token("12.not-a-hash");
+    v1::ListOrdersResponse out;
+    return exchange.trading->ListOrders(RunningExchange::as(s).get(), r, &out);
+  });
+  refused.emplace_back("a made-up trades token", [&] {
+    v1::ListTradesRequest r;
+    r.set_page_token("bogus");
+    v1::ListTradesResponse out;
+    return exchange.trading->ListTrades(RunningExchange::as(s).get(), r, &out);
+  });
+  for (const auto& [name, call] : refused) {
+    const grpc::Status status = call();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << name;
+    EXPECT_NE(status.error_message().find("page_token"), std::string::npos) << name << ": " << status.error_message();
+  }
+
+  // The whole list through every page equals the unfiltered count; a trader still sees only its own.
+  v1::ListOrdersResponse all;
+  ASSERT_TRUE(list_all_orders(exchange, buyer.trader_token(), all).ok());
+  ASSERT_EQ(all.orders_size(), 1);
+  EXPECT_EQ(all.orders(0).order_id(), buy.order().order_id());
 }
 
 TEST_F(SliceTest, TheBearerSchemeIsCaseInsensitiveAndHealthCoversEachService) {

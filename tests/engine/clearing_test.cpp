@@ -256,10 +256,16 @@ TEST_F(EndOfDayClearingTest, StatementsSurviveARestoreAndTheNextDayOpensAtTheClo
   EXPECT_EQ(again.reply.statement->trades.size(), before.trades.size());
   EXPECT_EQ(exchange->clearing().account(settlement::kFeeCashAccount).total(), Cash{403});
 
-  // Tuesday: the opening is Monday's closing, and Monday's trades are in its statement only.
+  // Tuesday: the opening is Monday's closing, and Monday's trades are in its statement only. Monday's
+  // orders (filled, or expired by the end of day) are not Tuesday's.
   EXPECT_TRUE(run(trader(b), ListTrades{""}).reply.trades.empty());
+  EXPECT_TRUE(run(trader(b), ListOrders{"", false}).reply.orders.empty());
   now = kMonday1030 + 24 * kHour;
-  ASSERT_TRUE(place(b, Side::buy, 5'000, 1).reply.status.is_ok());
+  const Outcome tuesday_buy = place(b, Side::buy, 5'000, 1);
+  ASSERT_TRUE(tuesday_buy.reply.status.is_ok());
+  const Outcome listed = run(trader(b), ListOrders{"", false});
+  ASSERT_EQ(listed.reply.orders.size(), 1u);
+  EXPECT_EQ(listed.reply.orders[0].id, tuesday_buy.reply.orders.front().id);
   now = kMonday1030 + 29 * kHour;
   const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
   ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();

@@ -367,6 +367,48 @@ TEST_F(ExchangeTest, QueriesSeeOnlyTheCallersOwnOrdersTradesAndBalances) {
   EXPECT_EQ(trades.reply.trades[1].quantity, Qty{3});
 }
 
+TEST_F(ExchangeTest, ListOrdersAndListTradesPageByIdAfterACursor) {
+  std::vector<OrderId> buys;
+  for (int k = 0; k < 5; ++k) buys.push_back(place(buyer, Side::buy, 4'600 + k, 1).reply.orders.front().id);
+  place(seller, Side::sell, 5'000, 1);  // another participant's order, between the buyer's
+  buys.push_back(place(buyer, Side::buy, 4'700, 1).reply.orders.front().id);
+  std::vector<OrderId> seen;
+  OrderId cursor = 0;
+  for (int page = 0; page < 4; ++page) {
+    const Outcome out = run(trader(buyer), ListOrders{"", false, cursor, 2});
+    ASSERT_TRUE(out.reply.status.is_ok());
+    ASSERT_LE(out.reply.orders.size(), 2u);
+    for (const OrderRecord& o : out.reply.orders) seen.push_back(o.id);
+    if (out.reply.orders.empty()) break;
+    cursor = out.reply.orders.back().id;
+  }
+  EXPECT_EQ(seen, buys) << "every order once, by id, none of the seller's";
+  EXPECT_TRUE(run(trader(buyer), ListOrders{"", false, buys.back(), 2}).reply.orders.empty());
+  // A limit of 0 is no limit; the instrument filter applies after the cursor.
+  EXPECT_EQ(run(trader(buyer), ListOrders{"", false, buys[1], 0}).reply.orders.size(), 4u);
+  EXPECT_EQ(run(trader(buyer), ListOrders{"CEA2024", true, buys[3], 1}).reply.orders.front().id, buys[4]);
+  EXPECT_EQ(run(op, ListOrders{"", false, buys[0], 2}).reply.orders.size(), 2u) << "staff: every participant's";
+  EXPECT_EQ(run(op, ListOrders{"", false, buys[4], 2}).reply.orders.back().id, buys[5]);
+
+  // Three trades of the buyer's (the sells fill the highest buys), one of another pair in between.
+  const ParticipantRecord other = create("INST-002", ParticipantType::institution);
+  ASSERT_TRUE(run(op, MoveCash{other.cash_account, Cash{1'000'000}, "dep-3", false}).reply.status.is_ok());
+  ASSERT_EQ(place(seller, Side::sell, 4'700, 1).reply.trades.size(), 1u);
+  ASSERT_EQ(place(seller, Side::sell, 4'604, 1).reply.trades.size(), 1u);
+  ASSERT_EQ(place(other, Side::buy, 5'000, 1).reply.trades.size(), 1u);
+  ASSERT_EQ(place(seller, Side::sell, 4'603, 1).reply.trades.size(), 1u);
+  const Outcome all = run(trader(buyer), ListTrades{""});
+  ASSERT_EQ(all.reply.trades.size(), 3u);
+  const Outcome first = run(trader(buyer), ListTrades{"", 0, 2});
+  ASSERT_EQ(first.reply.trades.size(), 2u);
+  EXPECT_EQ(first.reply.trades[1].id, all.reply.trades[1].id);
+  const Outcome rest = run(trader(buyer), ListTrades{"", first.reply.trades[1].id, 2});
+  ASSERT_EQ(rest.reply.trades.size(), 1u);
+  EXPECT_EQ(rest.reply.trades[0].id, all.reply.trades[2].id);
+  EXPECT_GT(rest.reply.trades[0].id, first.reply.trades[1].id + 1) << "the other pair's trade lies between";
+  EXPECT_TRUE(run(trader(buyer), ListTrades{"CEA2024", all.reply.trades[2].id, 2}).reply.trades.empty());
+}
+
 // ---- rejections: each names its rule and changes nothing --------------------
 
 TEST_F(ExchangeTest, RejectsZeroQuantity) {

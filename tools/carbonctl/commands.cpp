@@ -217,11 +217,15 @@ int order_list(Session& session, const ListOrdersArgs& args) {
   request.set_open_only(args.open_only);
   v1::ListOrdersResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
-  session.call([&](grpc::ClientContext* context) { return stub->ListOrders(context, request, &response); });
+  fetch_pages(session, request, args.paging, response,
+              [&](grpc::ClientContext* context, const v1::ListOrdersRequest& r, v1::ListOrdersResponse* page) {
+                return stub->ListOrders(context, r, page);
+              });
   if (session.json()) {
     print_json(std::cout, response);
   } else {
     print_orders(std::cout, response.orders());
+    print_next_page(std::cout, response.next_page_token());
   }
   return kExitOk;
 }
@@ -253,16 +257,20 @@ int reports(Session& session, std::uint64_t after_sequence) {
 
 // ---- trades, balances, book ------------------------------------------------
 
-int trades(Session& session, const std::string& instrument) {
+int trades(Session& session, const std::string& instrument, const Paging& paging) {
   v1::ListTradesRequest request;
   request.set_instrument(instrument);
   v1::ListTradesResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
-  session.call([&](grpc::ClientContext* context) { return stub->ListTrades(context, request, &response); });
+  fetch_pages(session, request, paging, response,
+              [&](grpc::ClientContext* context, const v1::ListTradesRequest& r, v1::ListTradesResponse* page) {
+                return stub->ListTrades(context, r, page);
+              });
   if (session.json()) {
     print_json(std::cout, response);
   } else {
     print_trades(std::cout, response.trades());
+    print_next_page(std::cout, response.next_page_token());
   }
   return kExitOk;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "registry_commands.h"
 #include "session.h"
 
 namespace CLI {
@@ -48,6 +49,7 @@ struct PlaceOrderArgs {
 struct ListOrdersArgs {
   std::string instrument;
   bool open_only = false;
+  Paging paging;
 };
 
 struct ControlsArgs {
@@ -99,7 +101,7 @@ int market_calendar(Session& session, int year, const std::vector<std::string>& 
 int market_end_of_day(Session& session, const std::string& trading_date);
 int market_bars(Session& session, const std::string& instrument, const std::string& from, const std::string& to);
 
-int trades(Session& session, const std::string& instrument);
+int trades(Session& session, const std::string& instrument, const Paging& paging);
 int balances(Session& session);
 int book(Session& session, const std::string& instrument, std::uint32_t depth);
 

@@ -245,7 +245,10 @@ int main(int argc, char** argv) {
     auto* list = order->add_subcommand("list", "List the caller's orders, oldest first (role: trader)");
     list->add_option("--instrument", list_args.instrument, "only this instrument");
     list->add_flag("--open-only", list_args.open_only, "only open orders (new, partially filled)");
-    list->footer("Example: carbonctl --token-file ~/.carbon/trader.token order list --instrument CEA2024 --open-only");
+    add_paging(list, list_args.paging);
+    list->footer(
+        "Lists the orders entered or changed today and those still open (GTC), a page at a time.\n"
+        "Example: carbonctl --token-file ~/.carbon/trader.token order list --instrument CEA2024 --open-only --all");
     list->callback([&] { action = [&](Session& s) { return order_list(s, list_args); }; });
   }
 
@@ -416,10 +419,13 @@ int main(int argc, char** argv) {
 
   // ---- trades, balances, book, health ----------------------------------------
   std::string trades_instrument;
-  auto* trades_cmd = app.add_subcommand("trades", "List the caller's trades, oldest first (role: trader)");
+  Paging trades_paging;
+  auto* trades_cmd =
+      app.add_subcommand("trades", "List the caller's trades of the trading day in progress, oldest first (role: trader)");
   trades_cmd->add_option("--instrument", trades_instrument, "only this instrument");
-  trades_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token trades --instrument CEA2024");
-  trades_cmd->callback([&] { action = [&](Session& s) { return trades(s, trades_instrument); }; });
+  add_paging(trades_cmd, trades_paging);
+  trades_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token trades --instrument CEA2024 --all");
+  trades_cmd->callback([&] { action = [&](Session& s) { return trades(s, trades_instrument, trades_paging); }; });
 
   auto* balances_cmd = app.add_subcommand("balances", "Show the caller's cash and unit holdings (role: trader)");
   balances_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token balances");
