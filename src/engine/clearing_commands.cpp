@@ -72,7 +72,7 @@ StatementRecord Exchange::statement_of(const ParticipantRecord& participant, con
   st.generated_at = at;
   st.sequence = sequence;
   const StatementRecord* previous = nullptr;
-  if (auto found = last_statement_.find(participant.id); found != last_statement_.end()) previous = found->second;
+  if (auto found = last_statement_.find(participant.id); found != last_statement_.end()) previous = &found->second;
   if (previous != nullptr) st.opening_cash = previous->closing_cash.total();
   for (const auto& [key, movement] : cash_movements_) {
     if (movement.account != participant.cash_account || movement.sequence <= market_.day_opened_sequence) continue;
@@ -141,9 +141,8 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
   for (const auto& [id, participant] : participants_) {
     StatementRecord st = statement_of(participant, date, step.sequence, step.at);
     step.events.push_back(StatementWritten{st});
-    auto [it, inserted] = statements_.insert_or_assign({date, id}, std::move(st));
-    (void)inserted;
-    last_statement_[id] = &it->second;
+    st.trades.clear();  // the opening of the next statement needs only the closing figures
+    last_statement_.insert_or_assign(id, std::move(st));
     ++step.reply.statements_written;
   }
   day_transfers_.clear();
@@ -151,6 +150,7 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
   ReconciliationRecord report = reconcile(step.at);
   report.trading_date = date;
   report.as_of_sequence = step.sequence;
+  report.statements_written = step.reply.statements_written;
   step.events.push_back(ReconciliationRecorded{report});
   if (!report.balanced) {
     std::string what;
@@ -228,32 +228,6 @@ Status Exchange::clearing_query(Reply& reply, const Principal& who, const Comman
             }
             return Status::ok();
           },
-          [&](const GetStatement& q) -> Status {
-            if (!is_date(q.trading_date)) return invalid_argument("trading_date must be YYYY-MM-DD");
-            ParticipantId participant = q.participant;
-            if (!staff) {
-              const ParticipantRecord* own = trader(who);
-              if (own == nullptr) return permission_denied("the caller's participant does not exist");
-              if (participant != 0 && participant != own->id) {
-                return permission_denied("a trader reads only its own participant's statements");
-              }
-              participant = own->id;
-            } else if (participant == 0) {
-              return invalid_argument("participant_id is required for a caller that is not a trader");
-            }
-            std::string date = q.trading_date;
-            if (date.empty()) {
-              if (reconciliations_.empty()) return not_found("end of day has not been run yet");
-              date = reconciliations_.rbegin()->first;
-            }
-            auto found = statements_.find({date, participant});
-            if (found == statements_.end()) {
-              return not_found("no statement of participant " + std::to_string(participant) + " for " + date +
-                               " (not a trading day, end of day not yet run, or unknown participant)");
-            }
-            reply.statement = found->second;
-            return Status::ok();
-          },
           [&](const auto&) -> Status { return Status{ErrorCode::unimplemented, "not a clearing query"}; },
       },
       body);
@@ -264,10 +238,9 @@ void Exchange::restore_clearing(const RecoveredState& state) {
   alerts_ = state.alerts;
   std::sort(alerts_.begin(), alerts_.end(), [](const AlertRecord& a, const AlertRecord& b) { return a.id < b.id; });
   for (const StatementRecord& st : state.statements) {
-    auto [it, inserted] = statements_.insert_or_assign({st.trading_date, st.participant}, st);
-    (void)inserted;
-    const StatementRecord*& latest = last_statement_[st.participant];
-    if (latest == nullptr || latest->trading_date < st.trading_date) latest = &it->second;
+    auto [it, inserted] = last_statement_.try_emplace(st.participant, st);
+    if (!inserted && it->second.trading_date < st.trading_date) it->second = st;
+    it->second.trades.clear();
   }
   for (const auto& [from, to, instrument, quantity] : state.day_transfers) {
     day_transfers_[{to, instrument}].first += quantity;

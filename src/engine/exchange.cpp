@@ -76,7 +76,7 @@ bool is_query(const CommandBody& body) {
          std::holds_alternative<ListMethodologies>(body) || std::holds_alternative<ListCcerProjects>(body) ||
          std::holds_alternative<ListSerialBlocks>(body) || std::holds_alternative<ListRetirements>(body) ||
          std::holds_alternative<GetReconciliation>(body) || std::holds_alternative<ListSurveillanceAlerts>(body) ||
-         std::holds_alternative<GetStatement>(body) || std::holds_alternative<ListApiTokens>(body) ||
+         std::holds_alternative<ListApiTokens>(body) ||
          std::holds_alternative<ListAuctions>(body) || std::holds_alternative<ListAuctionBids>(body) ||
          std::holds_alternative<ListRepos>(body) || std::holds_alternative<GetAccountBalances>(body);
 }
@@ -95,7 +95,7 @@ const char* command_name(const CommandBody& body) {
       "ConfigureComplianceYear", "Pledge",     "ReleasePledge",       "EnforcePledge",    "ListPledges",
       "RegisterMethodology", "ListMethodologies", "RegisterCcerProject", "ListCcerProjects", "IssueCcerCredits",
       "ListSerialBlocks",  "RetireUnits",      "ListRetirements",     "GetReconciliation", "ListSurveillanceAlerts",
-      "GetStatement",      "IssueApiToken",    "RevokeApiToken",      "ListApiTokens",
+      "IssueApiToken",     "RevokeApiToken",   "ListApiTokens",
       "CreateAuction",     "CloseAuction",     "CancelAuction",       "ListAuctions",     "SubmitAuctionBid",
       "ListAuctionBids",   "RegisterRepo",     "ListRepos",           "CreateInstrument", "UpdateInstrumentRules",
       "GetAccountBalances"};
@@ -1099,8 +1099,8 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     }
     if (auto found = reconciliations_.find(c.trading_date); found != reconciliations_.end()) {
       step.reply.reconciliation = found->second;
+      step.reply.statements_written = found->second.statements_written;
     }
-    for (const auto& [key, statement] : statements_) step.reply.statements_written += key.first == c.trading_date;
     step.reply.closed_date = c.trading_date;
     return Status::ok();
   }
@@ -1328,7 +1328,6 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           },
           [&](const GetReconciliation&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const ListSurveillanceAlerts&) -> Status { return clearing_query(reply, who, body, now); },
-          [&](const GetStatement&) -> Status { return clearing_query(reply, who, body, now); },
           [&](const ListApiTokens&) -> Status { return access_query(reply, who, body, now); },
           [&](const ListAuctions&) -> Status { return auction_query(reply, who, body, now); },
           [&](const ListAuctionBids&) -> Status { return auction_query(reply, who, body, now); },

@@ -314,8 +314,9 @@ class Exchange {
   std::vector<RetirementRecord> retirements_;               ///< index = retirement id - 1
   std::map<std::string, ReconciliationRecord> reconciliations_;  ///< by trading date
   std::vector<AlertRecord> alerts_;                              ///< index = id - 1
-  std::map<std::pair<std::string, ParticipantId>, StatementRecord> statements_;
-  std::map<ParticipantId, const StatementRecord*> last_statement_;  ///< each participant's latest
+  /// Each participant's latest statement without its trades: the opening of the next one. Earlier statements
+  /// are only in PostgreSQL (GetStatement reads them there).
+  std::map<ParticipantId, StatementRecord> last_statement_;
   /// Tonnes received and delivered other than by trade today, by (holding account, instrument).
   std::map<std::pair<AccountId, std::string>, std::pair<Qty, Qty>> day_transfers_;
 

@@ -679,6 +679,7 @@ struct ReconciliationRecord {
   std::vector<UnitReconciliation> units;  ///< by instrument code
   bool balanced = true;
   UnixNanos computed_at = 0;
+  std::uint32_t statements_written = 0;  ///< end of day: the settlement statements written with it
 };
 
 /// A surveillance alert (RegulatorService.ListSurveillanceAlerts). Type and
@@ -738,10 +739,6 @@ struct ListSurveillanceAlerts {
   ParticipantId participant = 0;
   std::string instrument;
 };
-struct GetStatement {
-  std::string trading_date;   ///< empty: the last day closed
-  ParticipantId participant = 0;  ///< 0: the calling trader's own
-};
 
 using CommandBody =
     std::variant<CreateParticipant, MoveCash, IssueAllowances, PlaceOrder, CancelOrder, GetParticipant, ListParticipants,
@@ -753,7 +750,7 @@ using CommandBody =
                  TransferUnits, GetHoldings, ListEarlyWarnings, ConfigureComplianceYear, PledgeUnits, ReleasePledge,
                  EnforcePledge, ListPledges, RegisterMethodology, ListMethodologies,
                  RegisterCcerProject, ListCcerProjects, IssueCcerCredits, ListSerialBlocks, RetireUnits,
-                 ListRetirements, GetReconciliation, ListSurveillanceAlerts, GetStatement, IssueApiToken,
+                 ListRetirements, GetReconciliation, ListSurveillanceAlerts, IssueApiToken,
                  RevokeApiToken, ListApiTokens, CreateAuction, CloseAuction, CancelAuction, ListAuctions,
                  SubmitAuctionBid, ListAuctionBids, RegisterRepo, ListRepos, CreateInstrument,
                  UpdateInstrumentRules, GetAccountBalances>;
@@ -953,7 +950,6 @@ struct Reply {
                                                  ///< their projects are in `projects`
   std::optional<ReconciliationRecord> reconciliation;  ///< GetReconciliation, RunEndOfDay
   std::vector<AlertRecord> alerts;                     ///< ListSurveillanceAlerts, newest first
-  std::optional<StatementRecord> statement;            ///< GetStatement
   std::uint32_t statements_written = 0;                ///< RunEndOfDay
   std::vector<ApiTokenRecord> api_tokens;      ///< IssueApiToken, RevokeApiToken, ListApiTokens
   std::vector<AuctionRecord> auctions;         ///< auction commands and queries (bids sealed for traders)
@@ -1004,6 +1000,7 @@ struct RecoveredState {
   std::vector<RetirementRecord> retirements;    ///< any order; restored by id
   std::vector<ReconciliationRecord> reconciliations;  ///< recorded by ends of day
   std::vector<AlertRecord> alerts;                    ///< by id
+  /// Each participant's latest settlement statement (the last end of day's): the opening of its next one.
   std::vector<StatementRecord> statements;
   /// Ledger entries other than trades since the trading day opened: (from, to, instrument, tonnes).
   std::vector<std::tuple<AccountId, AccountId, std::string, Qty>> day_transfers;

@@ -1,11 +1,15 @@
-// Clearing RPCs: TradingService.GetStatement, AdminService.GetReconciliation
-// and RegulatorService.ListSurveillanceAlerts, all answered by the engine
-// after every earlier command has committed.
+// Clearing RPCs: AdminService.GetReconciliation and
+// RegulatorService.ListSurveillanceAlerts, answered by the engine after every
+// earlier command has committed; TradingService.GetStatement, read from
+// PostgreSQL on the gRPC thread (store::read_statement): the engine keeps only
+// each participant's latest statement, the opening of its next one.
 #include <algorithm>
 #include <cstdio>
 
+#include "matching/trading_rules.h"
 #include "server/dispatch.h"
 #include "server/paging.h"
+#include "store/clearing_rows.h"
 
 namespace carbon::server {
 namespace {
@@ -90,14 +94,25 @@ void to_proto(const engine::ReconciliationRecord& in, v1::ReconciliationReport& 
 grpc::ServerUnaryReactor* TradingService::GetStatement(grpc::CallbackServerContext* ctx,
                                                        const v1::GetStatementRequest* request,
                                                        v1::GetStatementResponse* response) {
-  return dispatch(
-      context_, ctx, "carbon.v1.TradingService/GetStatement", response,
-      [&](const engine::Principal&) {
-        return engine::CommandBody{engine::GetStatement{request->trading_date(), request->participant_id()}};
-      },
-      [](const engine::Reply& reply, v1::GetStatementResponse& out) {
-        if (reply.statement) to_proto(*reply.statement, *out.mutable_statement());
-      });
+  DirectRead read(context_, ctx, "carbon.v1.TradingService/GetStatement", request);
+  Status s = read.admitted();
+  const std::string& date = request->trading_date();
+  if (s.is_ok() && !date.empty() && !matching::parse_date(date)) s = invalid_argument("trading_date must be YYYY-MM-DD");
+  ParticipantId participant = request->participant_id();
+  if (s.is_ok()) {
+    if (read.principal().role == Role::trader) {
+      if (participant != 0 && participant != read.principal().participant) {
+        s = permission_denied("a trader reads only its own participant's statements");
+      }
+      participant = read.principal().participant;
+    } else if (participant == 0) {
+      s = invalid_argument("participant_id is required for a caller that is not a trader");
+    }
+  }
+  engine::StatementRecord statement;
+  if (s.is_ok()) s = store::read_statement(context_.ledger_conninfo, participant, date, statement);
+  if (s.is_ok()) to_proto(statement, *response->mutable_statement());
+  return read.finish(std::move(s));
 }
 
 grpc::ServerUnaryReactor* AdminService::GetReconciliation(grpc::CallbackServerContext* ctx,

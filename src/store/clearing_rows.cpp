@@ -93,6 +93,7 @@ nlohmann::json to_json(const engine::ReconciliationRecord& r) {
           {"as_of_sequence", r.as_of_sequence},
           {"computed_at_unix_nanos", r.computed_at},
           {"balanced", r.balanced},
+          {"statements_written", r.statements_written},
           {"cash",
            {{"total_deposits_fen", c.deposits.value},
             {"total_withdrawals_fen", c.withdrawals.value},
@@ -110,6 +111,7 @@ engine::ReconciliationRecord reconciliation_from_json(const nlohmann::json& j) {
   r.as_of_sequence = j.at("as_of_sequence").get<std::uint64_t>();
   r.computed_at = j.at("computed_at_unix_nanos").get<std::int64_t>();
   r.balanced = j.at("balanced").get<bool>();
+  r.statements_written = j.value("statements_written", std::uint32_t{0});  // absent before stop 16
   const auto& c = j.at("cash");
   r.cash.deposits = Cash{c.at("total_deposits_fen").get<std::int64_t>()};
   r.cash.withdrawals = Cash{c.at("total_withdrawals_fen").get<std::int64_t>()};
@@ -302,7 +304,12 @@ void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     state.alerts.push_back(alert_from_json(nlohmann::json::parse(PQgetvalue(r.get(), row, 0))));
   }
-  r = exec_or_throw(conn, "SELECT statement FROM statements ORDER BY trading_date, participant_id", "read statements");
+  // Only each participant's latest statement, the opening of its next one: every participant gets one at each
+  // end of day, so those of the last day closed. Earlier ones are read where they are (read_statement).
+  r = exec_or_throw(conn,
+                    "SELECT statement FROM statements WHERE trading_date = (SELECT max(trading_date) FROM statements)"
+                    " ORDER BY participant_id",
+                    "read the last statements");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     state.statements.push_back(statement_from_json(nlohmann::json::parse(PQgetvalue(r.get(), row, 0))));
   }
@@ -323,6 +330,34 @@ void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
                                      static_cast<AccountId>(i64_at(r.get(), row, 1)), PQgetvalue(r.get(), row, 2),
                                      Qty{i64_at(r.get(), row, 3)});
   }
+}
+
+Status read_statement(const std::string& conninfo, ParticipantId participant, const std::string& trading_date,
+                      engine::StatementRecord& out) {
+  PgConn conn;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
+  PgResult r;
+  std::string date = trading_date;
+  if (date.empty()) {
+    if (Status s = read_query(conn.get(), "SELECT max(trading_date) FROM reconciliations", {}, r); !s.is_ok()) return s;
+    if (PQgetisnull(r.get(), 0, 0)) return not_found("end of day has not been run yet");
+    date = PQgetvalue(r.get(), 0, 0);
+  }
+  if (Status s = read_query(conn.get(), "SELECT statement FROM statements WHERE trading_date = $1 AND participant_id = $2",
+                            {date, std::to_string(participant)}, r);
+      !s.is_ok()) {
+    return s;
+  }
+  if (PQntuples(r.get()) != 1) {
+    return not_found("no statement of participant " + std::to_string(participant) + " for " + date +
+                     " (not a trading day, end of day not yet run, or unknown participant)");
+  }
+  try {
+    out = statement_from_json(nlohmann::json::parse(PQgetvalue(r.get(), 0, 0)));
+  } catch (const std::exception& e) {
+    return Status{ErrorCode::internal, std::string("stored statement unreadable: ") + e.what()};
+  }
+  return Status::ok();
 }
 
 }  // namespace carbon::store

@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
 #include "engine/records.h"
 #include "store/columns.h"
 
@@ -34,9 +35,15 @@ class ClearingRows {
 /// The journal payload of a clearing event, or nothing for any other event.
 std::optional<nlohmann::json> clearing_event_json(const engine::Event& event);
 
-/// Reads reconciliations, alerts, statements and the day's non-trade ledger
+/// Reads reconciliations, alerts, each participant's latest statement and the day's non-trade ledger
 /// entries into `state` (inside the recovery snapshot transaction; after the market state is read).
 void load_clearing_state(PGconn* conn, engine::RecoveredState& state);
+
+/// TradingService.GetStatement: the statement of `participant` for `trading_date` ("YYYY-MM-DD"; empty: the
+/// last day end of day was run for), read on its own read-only connection (any thread; never engine state).
+/// NOT_FOUND no such statement or no end of day yet; UNAVAILABLE database.
+[[nodiscard]] Status read_statement(const std::string& conninfo, ParticipantId participant,
+                                    const std::string& trading_date, engine::StatementRecord& out);
 
 nlohmann::json to_json(const engine::ReconciliationRecord& r);
 nlohmann::json to_json(const engine::AlertRecord& a);

@@ -206,12 +206,35 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
     }
   }
 
-  // Refusals, each with its exact status.
-  EXPECT_EQ(statement(*x, buyer_token, "2026-11-24", seller_id, nullptr).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(statement(*x, kOperatorToken, "2026-11-24", 0, nullptr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(statement(*x, buyer_token, "2026-11-25", 0, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(statement(*x, buyer_token, "24-11-2026", 0, nullptr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The empty date is the last day closed (read from PostgreSQL, as every statement).
+  v1::Statement last;
+  ASSERT_TRUE(statement(*x, buyer_token, "", 0, &last).ok());
+  EXPECT_EQ(last.trading_date(), "2026-11-24");
+  EXPECT_EQ(last.closing_cash().available_fen(), b.closing_cash().available_fen());
+
+  // Refusals, each with its exact status and the rule in its message.
+  struct Refusal {
+    const char* name;
+    const std::string* token;
+    const char* date;
+    std::uint64_t participant;
+    grpc::StatusCode code;
+    const char* words;
+  };
+  const Refusal refusals[] = {
+      {"a trader asking for another participant", &buyer_token, "2026-11-24", seller_id,
+       grpc::StatusCode::PERMISSION_DENIED, "only its own"},
+      {"staff without a participant", &kOperatorToken, "2026-11-24", 0, grpc::StatusCode::INVALID_ARGUMENT,
+       "participant_id"},
+      {"a malformed date", &buyer_token, "24.11.2026", 0, grpc::StatusCode::INVALID_ARGUMENT, "YYYY-MM-DD"},
+      {"a day not closed", &buyer_token, "2026-11-25", 0, grpc::StatusCode::NOT_FOUND, "no statement"},
+      {"an unknown participant", &kRegulatorToken, "2026-11-24", 999, grpc::StatusCode::NOT_FOUND, "no statement"},
+  };
+  for (const Refusal& r : refusals) {
+    const grpc::Status status = statement(*x, *r.token, r.date, r.participant, nullptr);
+    EXPECT_EQ(status.error_code(), r.code) << r.name << ": " << status.error_message();
+    EXPECT_NE(status.error_message().find(r.words), std::string::npos) << r.name << ": " << status.error_message();
+  }
   EXPECT_EQ(statement(*x, kRegistryToken, "2026-11-24", buyer_id, nullptr).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(reconciliation(*x, buyer_token, "", nullptr).error_code(), grpc::StatusCode::PERMISSION_DENIED);

@@ -198,6 +198,13 @@ TEST(OpsTest, HealthIsNotServingWhileThePostgresClusterIsDownAndServingWhenItIsB
       EXPECT_NE(replay.error_message().find("the replay could not read the database"), std::string::npos)
           << replay.error_message();
     }
+    {
+      // So does a settlement statement: UNAVAILABLE, where the engine kept it in memory before.
+      v1::GetStatementResponse statement;
+      const grpc::Status read =
+          exchange.trading->GetStatement(RunningExchange::as(trader.token).get(), {}, &statement);
+      EXPECT_EQ(read.error_code(), grpc::StatusCode::UNAVAILABLE) << read.error_message();
+    }
 
     postgres.start();
     EXPECT_TRUE(eventually([&] { return exchange.health() == 1; })) << "health did not turn SERVING again";

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "engine/exchange.h"
+#include "engine/written_statement.h"
 
 namespace carbon::engine {
 namespace {
@@ -283,16 +284,13 @@ TEST_F(RepoCommandsTest, BothLegsSettleDeliveryVersusPaymentAndConserveCashAndUn
 
   // The first day's statements show the first leg as bought and sold.
   Outcome eod = end_of_day("2025-11-24", kMonday1030 + 5 * kHour);
-  Reply st;
-  ASSERT_TRUE(query(op, GetStatement{"2025-11-24", buyer.id}, &st).is_ok());
-  ASSERT_TRUE(st.statement.has_value());
-  EXPECT_EQ(st.statement->bought_value, Cash{5'000'000});
-  ASSERT_EQ(st.statement->lines.size(), 1u);
-  EXPECT_EQ(st.statement->lines[0].bought, Qty{1'000});
-  EXPECT_EQ(st.statement->lines[0].received, Qty{0});
-  EXPECT_EQ(st.statement->opening_cash + st.statement->deposits - st.statement->withdrawals -
-                st.statement->bought_value - st.statement->fees + st.statement->sold_value,
-            st.statement->closing_cash.total());
+  StatementRecord st = written_statement(eod, buyer.id);
+  EXPECT_EQ(st.bought_value, Cash{5'000'000});
+  ASSERT_EQ(st.lines.size(), 1u);
+  EXPECT_EQ(st.lines[0].bought, Qty{1'000});
+  EXPECT_EQ(st.lines[0].received, Qty{0});
+  EXPECT_EQ(st.opening_cash + st.deposits - st.withdrawals - st.bought_value - st.fees + st.sold_value,
+            st.closing_cash.total());
   EXPECT_TRUE(eod.reply.reconciliation->balanced);
 
   // Tuesday closes with the repo still open.
@@ -322,10 +320,10 @@ TEST_F(RepoCommandsTest, BothLegsSettleDeliveryVersusPaymentAndConserveCashAndUn
   EXPECT_EQ(total_units(), units_before);
   EXPECT_TRUE(eod.reply.reconciliation->balanced);
   expect_ledger_verifies();
-  ASSERT_TRUE(query(op, GetStatement{"2025-11-26", seller.id}, &st).is_ok());
-  EXPECT_EQ(st.statement->bought_value, Cash{5'100'000});
-  EXPECT_EQ(st.statement->lines.at(0).bought, Qty{1'000});
-  EXPECT_EQ(st.statement->opening_cash - st.statement->bought_value, st.statement->closing_cash.total());
+  st = written_statement(eod, seller.id);
+  EXPECT_EQ(st.bought_value, Cash{5'100'000});
+  EXPECT_EQ(st.lines.at(0).bought, Qty{1'000});
+  EXPECT_EQ(st.opening_cash - st.bought_value, st.closing_cash.total());
 
   // Thursday's end of day changes nothing more.
   eod = end_of_day("2025-11-27", kMonday1030 + 3 * kDay + 5 * kHour);

@@ -1,11 +1,14 @@
 // Clearing in PostgreSQL (migration 0006, store/clearing_rows): trade fees,
 // the fee account, end-of-day statements, reconciliations and alerts written
-// in the batch come back on recovery, and a restored engine answers the same.
+// in the batch come back on recovery (statements: each participant's latest),
+// a restored engine answers the same, and read_statement reads any day's.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "engine/exchange.h"
+#include "engine/written_statement.h"
+#include "store/clearing_rows.h"
 #include "store/journal.h"
 #include "store/migrations.h"
 #include "store/pg.h"
@@ -102,19 +105,15 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
   ASSERT_EQ(state.reconciliations.size(), 1u);
   EXPECT_EQ(state.reconciliations[0].cash.fee_account, Cash{40});
   EXPECT_EQ(state.statements.size(), 2u);
+  EXPECT_EQ(state.reconciliations[0].statements_written, 2u);
   EXPECT_TRUE(state.day_transfers.empty());  // the issuance was before the day closed
 
   engine::Exchange restored{config};
   restored.restore(state);
   EXPECT_EQ(restored.clearing().account(settlement::kFeeCashAccount).total(), Cash{40});
-  const auto got = restored.execute(Command{Principal{Role::trader, b.id, "B"}, engine::GetStatement{"2025-11-24", 0}}, now);
-  ASSERT_TRUE(got.reply.status.is_ok()) << got.reply.status.message();
-  const engine::StatementRecord& st = *got.reply.statement;
-  const engine::StatementRecord& original = std::get<engine::StatementWritten>(*std::find_if(
-      eod.events.begin(), eod.events.end(), [&](const engine::Event& e) {
-        auto* w = std::get_if<engine::StatementWritten>(&e);
-        return w != nullptr && w->statement.participant == b.id;
-      })).statement;
+  engine::StatementRecord st;
+  ASSERT_TRUE(read_statement(db.conninfo(), b.id, "2025-11-24", st).is_ok());
+  const engine::StatementRecord original = engine::written_statement(eod, b.id);
   EXPECT_EQ(st.closing_cash, original.closing_cash);
   EXPECT_EQ(st.bought_value, Cash{50'000});
   EXPECT_EQ(st.fees, Cash{25});
@@ -125,6 +124,21 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
   const auto recon = restored.execute(Command{op, engine::GetReconciliation{"2025-11-24"}}, now);
   ASSERT_TRUE(recon.reply.status.is_ok());
   EXPECT_TRUE(recon.reply.reconciliation->balanced);
+  const auto repeated = restored.execute(Command{op, engine::RunEndOfDay{"2025-11-24"}}, now);
+  ASSERT_TRUE(repeated.reply.status.is_ok());
+  EXPECT_EQ(repeated.reply.statements_written, 2u) << "the count recorded with the day's reconciliation";
+
+  // The empty date is the last day closed; other days, participants and no end of day are NOT_FOUND.
+  engine::StatementRecord last;
+  ASSERT_TRUE(read_statement(db.conninfo(), s.id, "", last).is_ok());
+  EXPECT_EQ(last.trading_date, "2025-11-24");
+  EXPECT_EQ(last.participant, s.id);
+  EXPECT_EQ(read_statement(db.conninfo(), s.id, "2025-11-25", last).code(), ErrorCode::not_found);
+  EXPECT_EQ(read_statement(db.conninfo(), 999, "2025-11-24", last).code(), ErrorCode::not_found);
+  exec_or_throw(conn.get(), "DELETE FROM reconciliations", "forget the end of day");
+  const Status none = read_statement(db.conninfo(), s.id, "", last);
+  EXPECT_EQ(none.code(), ErrorCode::not_found);
+  EXPECT_NE(none.message().find("end of day has not been run"), std::string::npos) << none.message();
 }
 
 TEST_F(ClearingStoreTest, TheDaysTransfersAreReloadedForItsStatements) {
@@ -144,11 +158,9 @@ TEST_F(ClearingStoreTest, TheDaysTransfersAreReloadedForItsStatements) {
   restored.restore(state);
   const auto eod = restored.execute(Command{op, engine::RunEndOfDay{"2025-11-24"}}, kMonday1030 + 5 * kHour);
   ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
-  const auto got = restored.execute(Command{Principal{Role::trader, s.id, "S"}, engine::GetStatement{"", 0}},
-                                    kMonday1030 + 5 * kHour);
-  ASSERT_TRUE(got.reply.status.is_ok()) << got.reply.status.message();
-  ASSERT_EQ(got.reply.statement->lines.size(), 1u);
-  EXPECT_EQ(got.reply.statement->lines[0].received, Qty{70});
+  const engine::StatementRecord got = engine::written_statement(eod, s.id);
+  ASSERT_EQ(got.lines.size(), 1u);
+  EXPECT_EQ(got.lines[0].received, Qty{70});
 }
 
 TEST_F(ClearingStoreTest, OnlyTheLedgerEntriesSinceTheDayOpenedAreReloaded) {
@@ -170,6 +182,34 @@ TEST_F(ClearingStoreTest, OnlyTheLedgerEntriesSinceTheDayOpenedAreReloaded) {
   const engine::RecoveredState state = load_state(conn.get());
   ASSERT_EQ(state.day_transfers.size(), 3u);
   for (int k = 0; k < 3; ++k) EXPECT_EQ(std::get<3>(state.day_transfers[k]), Qty{100 + k});
+}
+
+TEST_F(ClearingStoreTest, RecoveryLoadsOnlyTheLastStatementOfEachParticipant) {
+  const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
+  const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
+  ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{1'000}, "d1", false}).reply.status.is_ok());
+  now = kMonday1030 + 5 * kHour;
+  ASSERT_TRUE(run(op, engine::RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  now = kMonday1030 + 24 * kHour;
+  ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{500}, "d2", false}).reply.status.is_ok());
+  now = kMonday1030 + 29 * kHour;
+  ASSERT_TRUE(run(op, engine::RunEndOfDay{"2025-11-25"}).reply.status.is_ok());
+  commit_pending();
+  EXPECT_EQ(query("SELECT count(*) FROM statements"), "4");
+
+  const engine::RecoveredState state = load_state(conn.get());
+  ASSERT_EQ(state.statements.size(), 2u);
+  for (const engine::StatementRecord& st : state.statements) EXPECT_EQ(st.trading_date, "2025-11-25");
+  // Monday's statement is read where it is; a restored engine opens Wednesday's at Tuesday's close.
+  engine::StatementRecord monday;
+  ASSERT_TRUE(read_statement(db.conninfo(), b.id, "2025-11-24", monday).is_ok());
+  EXPECT_EQ(monday.deposits, Cash{1'000});
+  engine::Exchange restored{config};
+  restored.restore(state);
+  const auto wednesday = restored.execute(Command{op, engine::RunEndOfDay{"2025-11-26"}}, kMonday1030 + 53 * kHour);
+  ASSERT_TRUE(wednesday.reply.status.is_ok()) << wednesday.reply.status.message();
+  EXPECT_EQ(engine::written_statement(wednesday, b.id).opening_cash, Cash{1'500});
+  EXPECT_EQ(engine::written_statement(wednesday, s.id).opening_cash, Cash{0});
 }
 
 }  // namespace
