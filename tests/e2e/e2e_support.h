@@ -73,6 +73,8 @@ class RunningExchange {
   std::string log() const { return daemon_->log(); }
   int exit_code() const { return daemon_->exit_code(); }
   const std::filesystem::path& dir() const { return dir_; }
+  /// host:port of the gRPC listener (after start()), for channels of a test's own.
+  std::string address() const { return daemon_->address(); }
 
   /// A client context carrying "authorization: Bearer <token>" (none if token is empty).
   static std::unique_ptr<grpc::ClientContext> as(const std::string& token) {

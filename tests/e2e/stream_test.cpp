@@ -755,6 +755,63 @@ TEST_F(StreamTest, AReplayStopsAtTheStartOfTheTradingDayInProgress) {
   EXPECT_EQ(replay_all(*exchange), 0u) << "nor after a restart";
 }
 
+TEST_F(StreamTest, AReplayStillInTheDayThatEndedIsEndedResourceExhausted) {
+  // Ten seconds before the close: 5,000 trades in one command, a replay whose reader does not read, the
+  // end of day. The replay's client keeps its stream window small (no BDP probing), so the server's writes
+  // stall on flow control with most of the replay unsent when the day ends.
+  exchange.reset();
+  exchange = std::make_unique<RunningExchange>(
+      std::vector<std::string>{"--postgres=" + db.conninfo(), "--clock-start=2026-11-24T14:59:50+08:00"});
+  exchange->start();
+  const auto opened = std::chrono::steady_clock::now();
+  constexpr int kTrades = 5'000;
+  {
+    auto context = RunningExchange::as(seller.trader_token());
+    std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+    for (int b = 0; b < 5; ++b) {
+      v1::SessionRequest batch;
+      batch.set_batch_id(b + 1);
+      for (int k = 0; k < kTrades / 5; ++k) *batch.add_commands() = place(v1::SIDE_SELL, 10'000, 1);
+      ASSERT_TRUE(session->Write(batch));
+    }
+    session->WritesDone();
+    v1::SessionResponse response;
+    while (session->Read(&response)) {
+    }
+    ASSERT_TRUE(session->Finish().ok());
+  }
+  v1::PlaceOrderResponse bought;
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'000, kTrades, &bought).ok());
+  ASSERT_EQ(bought.fills_size(), kTrades) << "all before the close";
+
+  grpc::ChannelArguments small_window;
+  small_window.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  small_window.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+  auto channel = grpc::CreateCustomChannel(exchange->address(), grpc::InsecureChannelCredentials(), small_window);
+  auto market_data = v1::MarketDataService::NewStub(channel);
+  v1::StreamTradesRequest request;
+  request.set_after_sequence(1);
+  auto context = RunningExchange::as(kRegulatorToken);
+  auto stream = market_data->StreamTrades(context.get(), request);
+
+  std::this_thread::sleep_until(opened + std::chrono::seconds(11));  // the clock is past 15:00
+  v1::RunEndOfDayRequest end_of_day;
+  end_of_day.set_trading_date("2026-11-24");
+  v1::RunEndOfDayResponse closed;
+  const grpc::Status status = exchange->admin->RunEndOfDay(RunningExchange::as(kOperatorToken).get(), end_of_day, &closed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  std::vector<v1::PublicTrade> got;
+  EXPECT_FALSE(read_trades(*stream, kTrades, got)) << "the whole replay was sent before the end of day";
+  EXPECT_LT(got.size(), static_cast<std::size_t>(kTrades));
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].trade_id(), i + 1) << "what came is dense";
+  const grpc::Status ended = stream->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << ended.error_message();
+  EXPECT_NE(ended.error_message().find("the trading day ended before the stream's replay read its trades"),
+            std::string::npos)
+      << ended.error_message();
+}
+
 TEST_F(StreamTest, ShutdownEndsOpenSessionsAndDepthStreamsWithUnavailable) {
   auto session_context = RunningExchange::as(seller.trader_token());
   std::unique_ptr<Session> session = session_with_one_sell(session_context.get(), 10);
