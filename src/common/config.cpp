@@ -85,6 +85,7 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(server, "shutdown_grace_ms", config.shutdown_grace_ms);
       read_if_present(server, "market_data_max_streams", config.market_data_max_streams);
       read_if_present(server, "session_max_outbound_messages", config.session_max_outbound_messages);
+      read_if_present(server, "max_database_reads", config.max_database_reads);
       read_if_present(server, "tls_cert_file", config.tls_cert_file);
       read_if_present(server, "tls_key_file", config.tls_key_file);
       read_if_present(server, "tls_client_ca_file", config.tls_client_ca_file);
@@ -254,6 +255,9 @@ Config load_config(const std::filesystem::path& path) {
   }
   if (config.session_max_outbound_messages < 1) {
     throw std::runtime_error("config " + path.string() + ": server.session_max_outbound_messages must be at least 1");
+  }
+  if (config.max_database_reads < 1) {
+    throw std::runtime_error("config " + path.string() + ": server.max_database_reads must be at least 1");
   }
   if (config.journal_connections < 1 || config.journal_connections > 8) {
     throw std::runtime_error("config " + path.string() + ": storage.journal_connections must be between 1 and 8");

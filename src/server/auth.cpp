@@ -109,7 +109,7 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegistryService/ListSerialBlocks", {kTrader, kRegistry, kRegulator, kAuditor}},
       {"carbon.v1.RegistryService/RetireUnits", {kTrader, kRegistry}},
       {"carbon.v1.RegistryService/ListRetirements", {kTrader, kOperator, kRegistry, kRegulator, kAuditor}},
-      // Clearing: statements (a trader only its own, checked in the engine), reconciliation, alerts.
+      // Clearing: statements (a trader only its own, checked in clearing_services.cpp), reconciliation, alerts.
       {"carbon.v1.TradingService/GetStatement", {kTrader, kOperator, kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/ListSurveillanceAlerts", {kRegulator, kAuditor}},
       // Repos (the registry authority registers; a trader lists only repos it is party to, checked in

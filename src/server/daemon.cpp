@@ -199,6 +199,8 @@ void Daemon::start() {
 
   ServiceContext context{auth_, *runtime_, config_, sessions_.get(), feed_.get()};
   context.ledger_conninfo = conninfo_;
+  read_slots_ = std::make_unique<ReadSlots>(config_.max_database_reads);
+  context.read_slots = read_slots_.get();
   audit_writer_ = std::make_unique<store::AuditWriter>(conninfo_);
   context.audit_writer = audit_writer_.get();
   context.clock = clock_.get();

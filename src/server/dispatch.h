@@ -15,6 +15,7 @@
 #include "server/audit.h"
 #include "server/auth.h"
 #include "server/convert.h"
+#include "server/read_slots.h"
 #include "server/services.h"
 #include "store/audit_writer.h"
 
@@ -88,12 +89,21 @@ class AdmittedCall {
 
 /// A read answered on the gRPC thread itself (from PostgreSQL or constants,
 /// no engine command); finish() answers, after a staff caller's audit record
-/// (refusals included) is written.
+/// (refusals included) is written. A read of the database holds one of the
+/// server's read slots while it lives (server/read_slots.h): with none free
+/// the call is not admitted (RESOURCE_EXHAUSTED).
 class DirectRead : public AdmittedCall {
  public:
+  enum class Source { database, constants };
+
   DirectRead(ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
-             const google::protobuf::Message* request)
-      : AdmittedCall(context, ctx, method, request), reactor_(ctx->DefaultReactor()) {}
+             const google::protobuf::Message* request, Source source = Source::database)
+      : AdmittedCall(context, ctx, method, request), reactor_(ctx->DefaultReactor()) {
+    if (admitted_.is_ok() && source == Source::database) {
+      slot_.emplace(context.read_slots);
+      if (!slot_->status().is_ok()) admitted_ = slot_->status();
+    }
+  }
 
   /// Answers `status` (and whatever the response holds), audited if the caller is staff.
   grpc::ServerUnaryReactor* finish(Status status) {
@@ -107,6 +117,7 @@ class DirectRead : public AdmittedCall {
 
  private:
   grpc::ServerUnaryReactor* reactor_;
+  std::optional<ReadSlot> slot_;
 };
 
 /// The opening of a server stream (market data, order sessions). A staff

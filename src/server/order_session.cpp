@@ -14,6 +14,7 @@
 #include "server/dispatch.h"
 #include "server/execution_reports.h"
 #include "server/order_requests.h"
+#include "server/read_slots.h"
 #include "server/services.h"
 #include "store/market_reader.h"
 
@@ -289,8 +290,10 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       replaying_ = true;
     }
     store::OrderHistory history;
-    const Status read =
-        store::read_order_history(context_.ledger_conninfo, principal_.participant, after, opened_after_, history);
+    const ReadSlot slot(context_.read_slots);
+    const Status read = slot.status().is_ok() ? store::read_order_history(context_.ledger_conninfo, principal_.participant,
+                                                                          after, opened_after_, history)
+                                              : slot.status();
     const std::size_t count = read.is_ok() ? replay_report_count(history, opened_after_) : 0;
     const std::size_t messages = (count + kReplayReportsPerMessage - 1) / kReplayReportsPerMessage + 1;  // + the end
     std::vector<v1::ExecutionReport> reports;
@@ -302,6 +305,10 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
     early_.clear();
     held_ -= early.size();
     if (closing_) return false;
+    if (!slot.status().is_ok()) {
+      close_locked(to_grpc(slot.status()), false);
+      return false;
+    }
     if (!read.is_ok()) {
       close_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the replay could not read the database: " + read.message()),
                    false);

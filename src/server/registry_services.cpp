@@ -427,7 +427,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSystemAccounts(grpc::CallbackServ
                                                               const v1::ListSystemAccountsRequest* request,
                                                               v1::ListSystemAccountsResponse* response) {
   // Constants of the registry: answered here, without the engine.
-  DirectRead read(context_, ctx, "carbon.v1.RegistryService/ListSystemAccounts", request);
+  DirectRead read(context_, ctx, "carbon.v1.RegistryService/ListSystemAccounts", request, DirectRead::Source::constants);
   const Status& s = read.admitted();
   if (s.is_ok()) {
     const std::pair<AccountId, const char*> accounts[] = {{registry::kIssuanceAccount, "issuance"},

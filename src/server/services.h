@@ -21,6 +21,7 @@ namespace carbon::server {
 
 class OrderSessions;
 class MarketFeed;
+class ReadSlots;
 
 /// What every service needs: the authenticator and the engine runtime; the
 /// streams also need the open order sessions and the market feed.
@@ -30,8 +31,10 @@ struct ServiceContext {
   const Config& config;
   OrderSessions* sessions = nullptr;  ///< nullptr: OrderSession answers UNIMPLEMENTED
   MarketFeed* feed = nullptr;         ///< nullptr: StreamDepth and StreamTrades answer UNIMPLEMENTED
-  /// libpq conninfo of the database, for the regulator's read-only ledger queries (store/ledger_reader.h).
+  /// libpq conninfo of the database, for the reads made on gRPC threads (store/ledger_reader.h, ...).
   std::string ledger_conninfo = {};
+  /// The bound on those reads at once ([server] max_database_reads); nullptr: unbounded.
+  ReadSlots* read_slots = nullptr;
   /// Writes the audit records of staff reads before they are answered
   /// (server/audit.h); nullptr: staff reads are not audited.
   store::AuditWriter* audit_writer = nullptr;

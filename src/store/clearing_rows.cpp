@@ -1,6 +1,8 @@
 #include "store/clearing_rows.h"
 
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 #include "store/pg.h"
@@ -111,7 +113,7 @@ engine::ReconciliationRecord reconciliation_from_json(const nlohmann::json& j) {
   r.as_of_sequence = j.at("as_of_sequence").get<std::uint64_t>();
   r.computed_at = j.at("computed_at_unix_nanos").get<std::int64_t>();
   r.balanced = j.at("balanced").get<bool>();
-  r.statements_written = j.value("statements_written", std::uint32_t{0});  // absent before stop 16
+  r.statements_written = j.value("statements_written", std::uint32_t{0});  // filled in by migration 0016 if older
   const auto& c = j.at("cash");
   r.cash.deposits = Cash{c.at("total_deposits_fen").get<std::int64_t>()};
   r.cash.withdrawals = Cash{c.at("total_withdrawals_fen").get<std::int64_t>()};
@@ -307,8 +309,8 @@ void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
   // Only each participant's latest statement, the opening of its next one: every participant gets one at each
   // end of day, so those of the last day closed. Earlier ones are read where they are (read_statement).
   r = exec_or_throw(conn,
-                    "SELECT statement FROM statements WHERE trading_date = (SELECT max(trading_date) FROM statements)"
-                    " ORDER BY participant_id",
+                    "SELECT jsonb_set(statement, '{trades}', '[]'::jsonb) FROM statements"
+                    " WHERE trading_date = (SELECT max(trading_date) FROM statements) ORDER BY participant_id",
                     "read the last statements");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     state.statements.push_back(statement_from_json(nlohmann::json::parse(PQgetvalue(r.get(), row, 0))));
@@ -334,6 +336,10 @@ void load_clearing_state(PGconn* conn, engine::RecoveredState& state) {
 
 Status read_statement(const std::string& conninfo, ParticipantId participant, const std::string& trading_date,
                       engine::StatementRecord& out) {
+  auto none = [&](const std::string& date) {
+    return not_found("no statement of participant " + std::to_string(participant) + " for " + date +
+                     " (not a trading day, end of day not yet run, or unknown participant)");
+  };
   PgConn conn;
   if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
   PgResult r;
@@ -343,15 +349,13 @@ Status read_statement(const std::string& conninfo, ParticipantId participant, co
     if (PQgetisnull(r.get(), 0, 0)) return not_found("end of day has not been run yet");
     date = PQgetvalue(r.get(), 0, 0);
   }
+  if (participant > static_cast<ParticipantId>(std::numeric_limits<std::int64_t>::max())) return none(date);
   if (Status s = read_query(conn.get(), "SELECT statement FROM statements WHERE trading_date = $1 AND participant_id = $2",
                             {date, std::to_string(participant)}, r);
       !s.is_ok()) {
     return s;
   }
-  if (PQntuples(r.get()) != 1) {
-    return not_found("no statement of participant " + std::to_string(participant) + " for " + date +
-                     " (not a trading day, end of day not yet run, or unknown participant)");
-  }
+  if (PQntuples(r.get()) != 1) return none(date);
   try {
     out = statement_from_json(nlohmann::json::parse(PQgetvalue(r.get(), 0, 0)));
   } catch (const std::exception& e) {

@@ -177,30 +177,27 @@ TEST(ConfigTest, JournalConnectionsAreOneToEight) {
   }
 }
 
-TEST(ConfigTest, SessionOutboundMessagesAreAtLeastOne) {
-  EXPECT_EQ(load_config(write_config("outbound2", "[server]\nsession_max_outbound_messages = 2\n"))
-                .session_max_outbound_messages,
-            2u);
-  EXPECT_EQ(default_config().session_max_outbound_messages, 4'096u);
-  try {
-    load_config(write_config("outbound0", "[server]\nsession_max_outbound_messages = 0\n"));
-    ADD_FAILURE() << "session_max_outbound_messages = 0 was accepted";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("server.session_max_outbound_messages must be at least 1"), std::string::npos)
-        << e.what();
-  }
-}
-
-TEST(ConfigTest, MarketDataStreamsAreAtLeastOne) {
-  EXPECT_EQ(load_config(write_config("streams3", "[server]\nmarket_data_max_streams = 3\n")).market_data_max_streams,
-            3u);
-  EXPECT_EQ(default_config().market_data_max_streams, 1'024u);
-  try {
-    load_config(write_config("streams0", "[server]\nmarket_data_max_streams = 0\n"));
-    ADD_FAILURE() << "market_data_max_streams = 0 was accepted";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("server.market_data_max_streams must be at least 1"), std::string::npos)
-        << e.what();
+TEST(ConfigTest, ServerLimitsAreAtLeastOne) {
+  struct Limit {
+    const char* key;
+    std::size_t Config::*member;
+    std::size_t default_value;
+  };
+  const Limit limits[] = {
+      {"session_max_outbound_messages", &Config::session_max_outbound_messages, 4'096},
+      {"market_data_max_streams", &Config::market_data_max_streams, 1'024},
+      {"max_database_reads", &Config::max_database_reads, 16},
+  };
+  for (const Limit& limit : limits) {
+    const std::string key = limit.key;
+    EXPECT_EQ(load_config(write_config(key + "3", "[server]\n" + key + " = 3\n")).*limit.member, 3u) << key;
+    EXPECT_EQ(default_config().*limit.member, limit.default_value) << key;
+    try {
+      load_config(write_config(key + "0", "[server]\n" + key + " = 0\n"));
+      ADD_FAILURE() << key << " = 0 was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("server." + key + " must be at least 1"), std::string::npos) << e.what();
+    }
   }
 }
 
@@ -233,6 +230,7 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.shutdown_grace_ms, defaults.shutdown_grace_ms);
   EXPECT_EQ(example.market_data_max_streams, defaults.market_data_max_streams);
   EXPECT_EQ(example.session_max_outbound_messages, defaults.session_max_outbound_messages);
+  EXPECT_EQ(example.max_database_reads, defaults.max_database_reads);
   EXPECT_EQ(example.event_ring_capacity, defaults.event_ring_capacity);
   EXPECT_EQ(example.embedded_os_user, defaults.embedded_os_user);
   EXPECT_EQ(example.clock_start, defaults.clock_start);

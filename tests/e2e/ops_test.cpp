@@ -8,11 +8,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <future>
 #include <regex>
 #include <thread>
 
+#include "carbon/v1/regulator.grpc.pb.h"
 #include "e2e/e2e_support.h"
 #include "store/embedded_postgres.h"
+#include "store/pg.h"
 
 namespace carbon::testing {
 namespace {
@@ -102,6 +105,18 @@ grpc::Status buy(RunningExchange& exchange, const std::string& token, std::int64
   return place(exchange, token, v1::SIDE_BUY, price);
 }
 
+/// Opens an order session that asks for a replay and expects no message back; its final status.
+grpc::Status refused_replay(RunningExchange& exchange, const std::string& token) {
+  auto context = RunningExchange::as(token);
+  auto session = exchange.trading->OrderSession(context.get());
+  v1::SessionRequest hello;
+  hello.set_replay_after_sequence(1);
+  session->Write(hello);
+  v1::SessionResponse response;
+  EXPECT_FALSE(session->Read(&response)) << response.ShortDebugString();
+  return session->Finish();
+}
+
 TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   TestDatabase db;
   RunningExchange exchange({"--postgres=" + db.conninfo(), "--metrics-listen=127.0.0.1:0"});
@@ -165,6 +180,48 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   if (HasFailure()) std::cerr << exchange.log();
 }
 
+TEST(OpsTest, DatabaseReadsOnGrpcThreadsAreBoundedAndAFullServerRefusesThemAtOnce) {
+  TestDatabase db;
+  RunningExchange exchange({"--postgres=" + db.conninfo()}, "max_database_reads = 1\n");
+  ASSERT_NO_THROW(exchange.start());
+  const Trader trader = open_buyer(exchange, "KEU-R1");
+  auto regulator = v1::RegulatorService::NewStub(exchange.channel);
+  auto query_trades = [&] {
+    v1::QueryTradesResponse trades;
+    return regulator->QueryTrades(RunningExchange::as(kRegulatorToken).get(), {}, &trades);
+  };
+  ASSERT_TRUE(query_trades().ok());
+
+  // A trader's statement read held by a lock on the table it reads first takes the one slot.
+  store::PgConn holder = store::connect_or_throw(db.conninfo());
+  store::exec_or_throw(holder.get(), "BEGIN; LOCK TABLE reconciliations IN ACCESS EXCLUSIVE MODE", "hold the table");
+  auto held = std::async(std::launch::async, [&] {
+    v1::GetStatementResponse statement;
+    return exchange.trading->GetStatement(RunningExchange::as(trader.token).get(), {}, &statement);
+  });
+  ASSERT_TRUE(eventually([&] {
+    return db.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+                    "'%FROM reconciliations%'") == "1";
+  })) << "the statement read never waited on the lock";
+
+  // Every other read is refused at once, naming the limit; an answer from constants is not a read.
+  const grpc::Status refused = query_trades();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("max_database_reads"), std::string::npos) << refused.error_message();
+  const grpc::Status replay = refused_replay(exchange, trader.token);
+  EXPECT_EQ(replay.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << replay.error_message();
+  EXPECT_NE(replay.error_message().find("max_database_reads"), std::string::npos) << replay.error_message();
+  v1::ListSystemAccountsResponse accounts;
+  EXPECT_TRUE(exchange.registry->ListSystemAccounts(RunningExchange::as(kRegulatorToken).get(), {}, &accounts).ok());
+
+  // The lock goes, the held read answers (no end of day yet), and its slot is free again.
+  store::exec_or_throw(holder.get(), "ROLLBACK", "release the table");
+  const grpc::Status answered = held.get();
+  EXPECT_EQ(answered.error_code(), grpc::StatusCode::NOT_FOUND) << answered.error_message();
+  EXPECT_TRUE(query_trades().ok());
+  EXPECT_EQ(exchange.stop(), 0);
+}
+
 TEST(OpsTest, HealthIsNotServingWhileThePostgresClusterIsDownAndServingWhenItIsBack) {
   const std::filesystem::path dir = make_world_traversable_temp_dir("carbond-ops-health");
   store::EmbeddedPostgresOptions options;
@@ -186,14 +243,7 @@ TEST(OpsTest, HealthIsNotServingWhileThePostgresClusterIsDownAndServingWhenItIsB
     EXPECT_EQ(sample(std::get<2>(http_get(address, "/metrics")), "carbond_database_up"), 0);
     {
       // An order session's replay reads the database: the session ends UNAVAILABLE, naming why.
-      auto context = RunningExchange::as(trader.token);
-      auto session = exchange.trading->OrderSession(context.get());
-      v1::SessionRequest hello;
-      hello.set_replay_after_sequence(1);
-      session->Write(hello);
-      v1::SessionResponse response;
-      EXPECT_FALSE(session->Read(&response)) << response.ShortDebugString();
-      const grpc::Status replay = session->Finish();
+      const grpc::Status replay = refused_replay(exchange, trader.token);
       EXPECT_EQ(replay.error_code(), grpc::StatusCode::UNAVAILABLE);
       EXPECT_NE(replay.error_message().find("the replay could not read the database"), std::string::npos)
           << replay.error_message();

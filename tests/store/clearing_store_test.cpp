@@ -128,6 +128,12 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
   ASSERT_TRUE(repeated.reply.status.is_ok());
   EXPECT_EQ(repeated.reply.statements_written, 2u) << "the count recorded with the day's reconciliation";
 
+  // A report written before the count was recorded gets it from migration 0016.
+  exec_or_throw(conn.get(), "UPDATE reconciliations SET report = report - 'statements_written'", "an older report");
+  EXPECT_EQ(load_state(conn.get()).reconciliations[0].statements_written, 0u);
+  exec_or_throw(conn.get(), std::string(all_migrations().back().sql), "migration 0016");
+  EXPECT_EQ(load_state(conn.get()).reconciliations[0].statements_written, 2u);
+
   // The empty date is the last day closed; other days, participants and no end of day are NOT_FOUND.
   engine::StatementRecord last;
   ASSERT_TRUE(read_statement(db.conninfo(), s.id, "", last).is_ok());
@@ -135,6 +141,8 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
   EXPECT_EQ(last.participant, s.id);
   EXPECT_EQ(read_statement(db.conninfo(), s.id, "2025-11-25", last).code(), ErrorCode::not_found);
   EXPECT_EQ(read_statement(db.conninfo(), 999, "2025-11-24", last).code(), ErrorCode::not_found);
+  EXPECT_EQ(read_statement(db.conninfo(), ~ParticipantId{0}, "2025-11-24", last).code(), ErrorCode::not_found)
+      << "an id beyond BIGINT names nothing";
   exec_or_throw(conn.get(), "DELETE FROM reconciliations", "forget the end of day");
   const Status none = read_statement(db.conninfo(), s.id, "", last);
   EXPECT_EQ(none.code(), ErrorCode::not_found);
