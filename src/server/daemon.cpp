@@ -254,6 +254,10 @@ void Daemon::start_metrics() {
   auto& trade_streams = r.gauge("carbond_market_data_streams", stream_help, {{"kind", "trades"}});
   auto& retained_trades = r.gauge("carbond_market_data_retained_trades",
                                   "Public trades kept in memory for StreamTrades replay (the trading day in progress)");
+  auto& reads = r.gauge("carbond_database_reads_in_use",
+                        "Reads of PostgreSQL by gRPC threads in progress ([server] max_database_reads at most)");
+  auto& reads_refused = r.counter("carbond_database_reads_refused_total",
+                                  "Database reads refused RESOURCE_EXHAUSTED: max_database_reads were in use");
   std::vector<std::pair<std::string, metrics::Gauge*>> books;
   for (const auto& [code, count] : feed_->stats().resting_orders) {  // the engine thread runs: ask the feed
     books.emplace_back(code, &r.gauge("carbond_book_resting_orders",
@@ -261,7 +265,8 @@ void Daemon::start_metrics() {
                                       {{"instrument", code}}));
   }
   r.add_collector([=, this, &counters, &command_ring, &event_ring, &journal_down, &batches, &commit_failures,
-                   &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams, &retained_trades] {
+                   &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams, &retained_trades,
+                   &reads, &reads_refused] {
     command_ring.set(static_cast<std::int64_t>(runtime_->command_ring_depth()));
     event_ring.set(static_cast<std::int64_t>(runtime_->event_ring_depth()));
     journal_down.set(runtime_->journal_unavailable() ? 1 : 0);
@@ -275,6 +280,8 @@ void Daemon::start_metrics() {
     depth_streams.set(static_cast<std::int64_t>(stats.depth_streams));
     trade_streams.set(static_cast<std::int64_t>(stats.trade_streams));
     retained_trades.set(static_cast<std::int64_t>(stats.retained_trades));
+    reads.set(static_cast<std::int64_t>(read_slots_->in_use()));
+    reads_refused.set(read_slots_->refused());
     for (const auto& [code, count] : stats.resting_orders) {
       for (const auto& [name, gauge] : books) {
         if (name == code) gauge->set(static_cast<std::int64_t>(count));

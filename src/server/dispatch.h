@@ -105,8 +105,10 @@ class DirectRead : public AdmittedCall {
     }
   }
 
-  /// Answers `status` (and whatever the response holds), audited if the caller is staff.
+  /// Answers `status` (and whatever the response holds), audited if the caller is staff. The read is
+  /// over: its slot is free before the client can see the answer.
   grpc::ServerUnaryReactor* finish(Status status) {
+    slot_.reset();
     if (audit_) {
       finish_audited_read(*writer_, reactor_, std::move(*audit_), std::move(status));
     } else {

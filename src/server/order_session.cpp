@@ -290,10 +290,15 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       replaying_ = true;
     }
     store::OrderHistory history;
-    const ReadSlot slot(context_.read_slots);
-    const Status read = slot.status().is_ok() ? store::read_order_history(context_.ledger_conninfo, principal_.participant,
-                                                                          after, opened_after_, history)
-                                              : slot.status();
+    Status refused;  // no read slot free
+    Status read;
+    {
+      const ReadSlot slot(context_.read_slots);  // held for the read only
+      refused = slot.status();
+      if (refused.is_ok()) read = store::read_order_history(context_.ledger_conninfo, principal_.participant, after,
+                                                             opened_after_, history);
+    }
+    if (!refused.is_ok()) read = refused;
     const std::size_t count = read.is_ok() ? replay_report_count(history, opened_after_) : 0;
     const std::size_t messages = (count + kReplayReportsPerMessage - 1) / kReplayReportsPerMessage + 1;  // + the end
     std::vector<v1::ExecutionReport> reports;
@@ -305,8 +310,8 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
     early_.clear();
     held_ -= early.size();
     if (closing_) return false;
-    if (!slot.status().is_ok()) {
-      close_locked(to_grpc(slot.status()), false);
+    if (!refused.is_ok()) {
+      close_locked(to_grpc(refused), false);
       return false;
     }
     if (!read.is_ok()) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "common/status.h"
@@ -25,6 +26,7 @@ class ReadSlots {
     std::size_t used = used_.load(std::memory_order_relaxed);
     do {
       if (used >= limit_) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
         return Status{ErrorCode::resource_exhausted,
                       "the server's limit of " + std::to_string(limit_) +
                           " database reads at once ([server] max_database_reads) is reached; retry shortly"};
@@ -34,10 +36,12 @@ class ReadSlots {
   }
   void release() { used_.fetch_sub(1, std::memory_order_acq_rel); }
   std::size_t in_use() const { return used_.load(std::memory_order_relaxed); }
+  std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
   const std::size_t limit_;
   std::atomic<std::size_t> used_{0};
+  std::atomic<std::uint64_t> refused_{0};
 };
 
 /// A slot held for a scope (none if `slots` is null: unbounded).

@@ -182,8 +182,9 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
 
 TEST(OpsTest, DatabaseReadsOnGrpcThreadsAreBoundedAndAFullServerRefusesThemAtOnce) {
   TestDatabase db;
-  RunningExchange exchange({"--postgres=" + db.conninfo()}, "max_database_reads = 1\n");
+  RunningExchange exchange({"--postgres=" + db.conninfo(), "--metrics-listen=127.0.0.1:0"}, "max_database_reads = 1\n");
   ASSERT_NO_THROW(exchange.start());
+  const std::string address = metrics_address(exchange);
   const Trader trader = open_buyer(exchange, "KEU-R1");
   auto regulator = v1::RegulatorService::NewStub(exchange.channel);
   auto query_trades = [&] {
@@ -193,15 +194,29 @@ TEST(OpsTest, DatabaseReadsOnGrpcThreadsAreBoundedAndAFullServerRefusesThemAtOnc
   ASSERT_TRUE(query_trades().ok());
 
   // A trader's statement read held by a lock on the table it reads first takes the one slot.
-  store::PgConn holder = store::connect_or_throw(db.conninfo());
-  store::exec_or_throw(holder.get(), "BEGIN; LOCK TABLE reconciliations IN ACCESS EXCLUSIVE MODE", "hold the table");
-  auto held = std::async(std::launch::async, [&] {
+  struct Lock {
+    store::PgConn conn;
+    void release() {
+      if (conn) store::exec_or_throw(conn.get(), "ROLLBACK", "release the table");
+      conn.reset();
+    }
+    ~Lock() {  // before the held read is waited for, whatever fails
+      try {
+        release();
+      } catch (...) {
+      }
+    }
+  };
+  std::future<grpc::Status> held;  // declared before the lock: destroyed (waited for) after it is released
+  Lock lock{store::connect_or_throw(db.conninfo())};
+  store::exec_or_throw(lock.conn.get(), "BEGIN; LOCK TABLE reconciliations IN ACCESS EXCLUSIVE MODE", "hold the table");
+  held = std::async(std::launch::async, [&] {
     v1::GetStatementResponse statement;
     return exchange.trading->GetStatement(RunningExchange::as(trader.token).get(), {}, &statement);
   });
   ASSERT_TRUE(eventually([&] {
-    return db.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
-                    "'%FROM reconciliations%'") == "1";
+    return db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                    "wait_event_type = 'Lock' AND query LIKE '%FROM reconciliations%'") == "1";
   })) << "the statement read never waited on the lock";
 
   // Every other read is refused at once, naming the limit; an answer from constants is not a read.
@@ -213,12 +228,17 @@ TEST(OpsTest, DatabaseReadsOnGrpcThreadsAreBoundedAndAFullServerRefusesThemAtOnc
   EXPECT_NE(replay.error_message().find("max_database_reads"), std::string::npos) << replay.error_message();
   v1::ListSystemAccountsResponse accounts;
   EXPECT_TRUE(exchange.registry->ListSystemAccounts(RunningExchange::as(kRegulatorToken).get(), {}, &accounts).ok());
+  std::string scraped = std::get<2>(http_get(address, "/metrics"));
+  EXPECT_EQ(sample(scraped, "carbond_database_reads_in_use"), 1);
+  EXPECT_EQ(sample(scraped, "carbond_database_reads_refused_total"), 2);
 
   // The lock goes, the held read answers (no end of day yet), and its slot is free again.
-  store::exec_or_throw(holder.get(), "ROLLBACK", "release the table");
+  lock.release();
   const grpc::Status answered = held.get();
   EXPECT_EQ(answered.error_code(), grpc::StatusCode::NOT_FOUND) << answered.error_message();
   EXPECT_TRUE(query_trades().ok());
+  scraped = std::get<2>(http_get(address, "/metrics"));
+  EXPECT_EQ(sample(scraped, "carbond_database_reads_in_use"), 0);
   EXPECT_EQ(exchange.stop(), 0);
 }
 

@@ -131,7 +131,10 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
   // A report written before the count was recorded gets it from migration 0016.
   exec_or_throw(conn.get(), "UPDATE reconciliations SET report = report - 'statements_written'", "an older report");
   EXPECT_EQ(load_state(conn.get()).reconciliations[0].statements_written, 0u);
-  exec_or_throw(conn.get(), std::string(all_migrations().back().sql), "migration 0016");
+  const auto migration = std::find_if(all_migrations().begin(), all_migrations().end(),
+                                      [](const Migration& m) { return m.version == 16; });
+  ASSERT_NE(migration, all_migrations().end());
+  exec_or_throw(conn.get(), std::string(migration->sql), "migration 0016");
   EXPECT_EQ(load_state(conn.get()).reconciliations[0].statements_written, 2u);
 
   // The empty date is the last day closed; other days, participants and no end of day are NOT_FOUND.
