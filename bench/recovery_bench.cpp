@@ -6,7 +6,10 @@
 //   1. generate (binary COPY): --participants participants (half sellers
 //      holding issued CEA2024, half buyers with deposited cash), --orders open
 //      listed orders (buys below 100.00, sells above, so none cross) with their
-//      reservations, and --entries ledger entries (the issuances, then
+//      reservations, --closed filled orders of earlier trading days (none
+//      by default; each with a client order id: the engine does not hold
+//      them, and a start reads only their client order ids), and --entries
+//      ledger entries (the issuances, then
 //      transfers between sellers) hash-chained as the registry chains them;
 //      holdings, cash and reservations are those the entries and orders imply,
 //      so the start-up integrity checks pass. The journal holds the last
@@ -21,7 +24,8 @@
 //      whole by binary COPY TO STDOUT (orders, participants, cash, holdings,
 //      cash movements), and one sequential scan of the ledger (count(*)).
 //
-// Usage: recovery_bench [--orders N] [--entries N] [--participants N] [--runs R] [--dir DIR] [--regenerate]
+// Usage: recovery_bench [--orders N] [--closed N] [--entries N] [--participants N] [--runs R] [--dir DIR]
+//                       [--regenerate]
 
 #include <algorithm>
 #include <chrono>
@@ -55,6 +59,7 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 struct Options {
   std::size_t orders = 1'000'000;
+  std::size_t closed = 0;
   std::size_t entries = 10'000'000;
   std::size_t participants = 1'000;
   int runs = 3;
@@ -185,9 +190,38 @@ void generate(const std::string& conninfo, const Options& o) {
       c.i64(0);
       copy.maybe_flush();
     }
+    // Filled orders of earlier days: each bought what another sold, so nothing is left reserved.
+    for (std::uint64_t id = o.orders + 1; id <= o.orders + o.closed; ++id) {
+      const bool sell = id % 2 == 0;
+      const Participant& owner = people[sell ? rng() % sellers : sellers + rng() % (o.participants - sellers)];
+      const std::int64_t quantity = 1 + static_cast<std::int64_t>(rng() % 10);
+      ++sequence;
+      auto& c = copy.rows();
+      c.begin_row(19);
+      c.i64(static_cast<std::int64_t>(id));
+      c.text("closed-" + std::to_string(id));
+      c.i64(static_cast<std::int64_t>(owner.id));
+      c.text("CEA2024");
+      c.i16(static_cast<int>(sell ? Side::sell : Side::buy));
+      c.i16(static_cast<int>(OrderType::limit));
+      c.i16(static_cast<int>(TimeInForce::day));
+      c.i16(static_cast<int>(TradingMode::listed));
+      c.i64(10'000);
+      c.i64(quantity);
+      c.i64(quantity);
+      c.i16(static_cast<int>(OrderStatus::filled));
+      c.i64(static_cast<std::int64_t>(sequence));
+      c.i64(kStart + static_cast<std::int64_t>(sequence));
+      c.i64(static_cast<std::int64_t>(sequence));
+      c.i64(0);
+      c.i64(0);
+      c.i64(static_cast<std::int64_t>(sequence));
+      c.i64(0);
+      copy.maybe_flush();
+    }
     copy.finish();
   }
-  std::printf("  participants and %zu orders: %.1f s\n", o.orders, seconds_since(start));
+  std::printf("  participants, %zu open and %zu closed orders: %.1f s\n", o.orders, o.closed, seconds_since(start));
 
   // The ledger: one issuance per seller, then transfers between sellers, hash-chained.
   registry::LedgerEntry last;
@@ -353,14 +387,14 @@ int run(const Options& o) {
           conn.get(), "SELECT (SELECT count(*) FROM orders) || '/' || (SELECT count(*) FROM ledger_entries)", "count");
       have = PQgetvalue(r.get(), 0, 0);
     }
-    if (o.regenerate || have != std::to_string(o.orders) + "/" + std::to_string(o.entries)) {
-      std::printf("generating %zu open orders and %zu ledger entries in %s\n", o.orders, o.entries,
-                  o.dir.string().c_str());
+    if (o.regenerate || have != std::to_string(o.orders + o.closed) + "/" + std::to_string(o.entries)) {
+      std::printf("generating %zu open orders, %zu closed orders and %zu ledger entries in %s\n", o.orders, o.closed,
+                  o.entries, o.dir.string().c_str());
       store::exec_or_throw(conn.get(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "reset schema");
       store::apply_migrations(conn.get());
       generate(conninfo, o);
     } else {
-      std::printf("reusing %s open orders/ledger entries in %s\n", have.c_str(), o.dir.string().c_str());
+      std::printf("reusing %s orders/ledger entries in %s\n", have.c_str(), o.dir.string().c_str());
     }
   }
 
@@ -391,6 +425,11 @@ int run(const Options& o) {
     const double restored = seconds_since(start);
     const matching::LadderBook* book = exchange.book("CEA2024");
     if (book == nullptr || book->order_count() != o.orders) throw std::runtime_error("the book lost orders");
+    if (state.orders.size() != o.orders || state.closed_client_ids.size() != o.closed) {
+      throw std::runtime_error("recovery loaded " + std::to_string(state.orders.size()) + " orders and " +
+                               std::to_string(state.closed_client_ids.size()) + " closed client order ids, not " +
+                               std::to_string(o.orders) + " and " + std::to_string(o.closed));
+    }
 
     const auto ceiling_start = Clock::now();
     std::size_t bytes = 0;
@@ -424,6 +463,8 @@ int main(int argc, char** argv) {
     try {
       if (arg == "--orders") {
         o.orders = std::stoull(value());
+      } else if (arg == "--closed") {
+        o.closed = std::stoull(value());
       } else if (arg == "--entries") {
         o.entries = std::stoull(value());
       } else if (arg == "--participants") {
@@ -436,7 +477,8 @@ int main(int argc, char** argv) {
         o.regenerate = true;
       } else {
         std::fprintf(stderr,
-                     "usage: recovery_bench [--orders N] [--entries N] [--participants N] [--runs R] [--dir DIR]"
+                     "usage: recovery_bench [--orders N] [--closed N] [--entries N] [--participants N] [--runs R]"
+                     " [--dir DIR]"
                      " [--regenerate]\n");
         return 2;
       }

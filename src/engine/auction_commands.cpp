@@ -260,6 +260,7 @@ Status Exchange::submit_auction_bid(Step& step, const Principal& who, const Subm
       step.reply.sequence = existing.sequence;
       return Status::ok();
     }
+    if (Status s = check_client_id_unused_earlier(participant->id, c.client_order_id); !s.is_ok()) return s;
   }
   switch (auction.status_at(step.at)) {
     case AuctionStatus::cleared:

@@ -609,7 +609,10 @@ std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant,
                                           const PlaceOrder& as_order) {
   if (client_order_id.empty()) return std::nullopt;
   auto found = order_by_client_id_.find({participant, client_order_id});
-  if (found == order_by_client_id_.end()) return std::nullopt;
+  if (found == order_by_client_id_.end()) {
+    if (Status s = check_client_id_unused_earlier(participant, client_order_id); !s.is_ok()) return s;
+    return std::nullopt;
+  }
   const OrderRecord& existing = orders_.at(found->second);
   if (!same_order(existing, as_order)) {
     return failed_precondition("client_order_id \"" + client_order_id +
@@ -828,7 +831,7 @@ Status Exchange::cancel_order(Step& step, const Principal& who, const CancelOrde
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("CancelOrder is for traders of a participant");
   auto found = orders_.find(c.order_id);
-  if (found == orders_.end()) return not_found("order " + std::to_string(c.order_id) + " does not exist");
+  if (found == orders_.end()) return order_not_held(c.order_id);
   OrderRecord& order = found->second;
   if (order.participant != participant->id) {
     return permission_denied("order " + std::to_string(c.order_id) + " belongs to another participant");
@@ -867,7 +870,7 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("AmendOrder is for traders of a participant");
   auto found = orders_.find(c.order_id);
-  if (found == orders_.end()) return not_found("order " + std::to_string(c.order_id) + " does not exist");
+  if (found == orders_.end()) return order_not_held(c.order_id);
   if (found->second.participant != participant->id) {
     return permission_denied("order " + std::to_string(c.order_id) + " belongs to another participant");
   }
@@ -1057,6 +1060,7 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
     return failed_precondition("client_order_id \"" + c.client_order_id + "\" was already used (order " +
                                std::to_string(existing.id) + ")");
   }
+  if (Status s = check_client_id_unused_earlier(participant->id, c.client_order_id); !s.is_ok()) return s;
   OrderRecord order;
   order.client_order_id = c.client_order_id;
   order.participant = participant->id;
@@ -1173,6 +1177,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   settle_due_repos(step, market_.trading_date);  // repo_commands.cpp; before the proceeds settle, so its cash does too
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
   close_day_clearing(step, market_.trading_date);
+  forget_closed_day();
 
   step.reply.closed_date = market_.trading_date;
   trading_day_ = calendar_.next_trading_day(day);
@@ -1181,6 +1186,65 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   market_dirty_ = true;
   step.reply.next_date = market_.trading_date;
   return Status::ok();
+}
+
+void Exchange::forget_closed_day() {
+  std::unordered_map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> let_go;
+  for (auto it = orders_.begin(); it != orders_.end();) {
+    const OrderRecord& order = it->second;
+    if (is_open(order.status) || order.mode == TradingMode::auction) {
+      ++it;
+      continue;
+    }
+    if (!order.client_order_id.empty()) {
+      order_by_client_id_.erase({order.participant, order.client_order_id});
+      let_go[order.participant].emplace_back(client_id_digest(order.client_order_id), order.id);
+    }
+    it = orders_.erase(it);
+  }
+  for (auto& [participant, pairs] : let_go) merge_closed_client_ids(closed_client_ids_[participant], std::move(pairs));
+  orders_.rehash(0);  // give back the day's peak of buckets
+  order_by_client_id_.rehash(0);
+  for (auto it = orders_by_participant_.begin(); it != orders_by_participant_.end();) {
+    std::erase_if(it->second, [&](OrderId id) { return !orders_.contains(id); });
+    it = it->second.empty() ? orders_by_participant_.erase(it) : std::next(it);
+  }
+  // The day's trades go, but an auction's: a repeated CloseAuction answers them (they are few).
+  std::vector<TradeRecord> kept;
+  for (TradeRecord& trade : trades_) {
+    if (trade.mode == TradingMode::auction) kept.push_back(std::move(trade));
+  }
+  trades_ = {};
+  trades_by_order_ = {};
+  for (TradeRecord& trade : kept) record_trade(std::move(trade));
+}
+
+void Exchange::merge_closed_client_ids(std::vector<std::pair<std::uint64_t, OrderId>>& into,
+                                       std::vector<std::pair<std::uint64_t, OrderId>> more) {
+  std::sort(more.begin(), more.end());
+  const auto middle = static_cast<std::ptrdiff_t>(into.size());
+  into.insert(into.end(), more.begin(), more.end());
+  std::inplace_merge(into.begin(), into.begin() + middle, into.end());
+}
+
+Status Exchange::check_client_id_unused_earlier(ParticipantId participant, const std::string& client_order_id) const {
+  if (client_order_id.empty()) return Status::ok();
+  auto found = closed_client_ids_.find(participant);
+  if (found == closed_client_ids_.end()) return Status::ok();
+  const std::uint64_t digest = client_id_digest(client_order_id);
+  auto used = std::lower_bound(found->second.begin(), found->second.end(), std::make_pair(digest, OrderId{0}));
+  if (used == found->second.end() || used->first != digest) return Status::ok();
+  return failed_precondition("client_order_id \"" + client_order_id + "\" was already used, by order " +
+                             std::to_string(used->second) +
+                             ", closed in a trading day that has ended; a client order id is used once (GetOrder "
+                             "reads that order)");
+}
+
+Status Exchange::order_not_held(OrderId id, Reply* reply) const {
+  if (id == 0 || id > last_order_id_) return not_found("order " + std::to_string(id) + " does not exist");
+  if (reply != nullptr) reply->order_closed_earlier = true;
+  return not_found("order " + std::to_string(id) +
+                   " is not open: it was closed in a trading day that has ended (GetOrder reads its final state)");
 }
 
 // ---- queries ---------------------------------------------------------------
@@ -1215,7 +1279,7 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           },
           [&](const GetOrder& q) -> Status {
             auto found = orders_.find(q.order_id);
-            if (found == orders_.end()) return not_found("order " + std::to_string(q.order_id) + " does not exist");
+            if (found == orders_.end()) return order_not_held(q.order_id, &reply);
             if (!visible(found->second.participant)) {
               return permission_denied("order " + std::to_string(q.order_id) + " belongs to another participant");
             }
@@ -1447,6 +1511,13 @@ void Exchange::restore(const RecoveredState& state) {
                                                              std::max<std::size_t>(1024, orders.size() * 2));
     for (const auto& order : orders) instrument.book->add(order);
   }
+  {
+    std::unordered_map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> loaded;
+    for (const auto& [participant, digest, order] : state.closed_client_ids) loaded[participant].emplace_back(digest, order);
+    for (auto& [participant, pairs] : loaded) merge_closed_client_ids(closed_client_ids_[participant], std::move(pairs));
+  }
+  last_order_id_ = std::max(last_order_id_, state.last_order_id);
+  last_trade_id_ = std::max(last_trade_id_, state.last_trade_id);
   trades_.clear();
   trades_by_order_.clear();
   trades_.reserve(state.trades.size());

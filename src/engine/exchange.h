@@ -40,8 +40,10 @@ class Exchange {
   const settlement::Clearing& clearing() const { return clearing_; }
   /// The listed order book of an instrument, or nullptr if the instrument is unknown.
   const matching::LadderBook* book(const std::string& instrument) const;
-  /// The order with this id, or nullptr.
+  /// The order with this id, or nullptr (also for an order closed in a trading day that has ended).
   const OrderRecord* order(OrderId id) const;
+  /// The highest order id given so far.
+  OrderId last_order_id() const { return last_order_id_; }
   /// The market state of an instrument, or nullptr if it is unknown.
   const InstrumentState* instrument_state(const std::string& instrument) const;
   const MarketState& market_state() const { return market_; }
@@ -247,6 +249,15 @@ class Exchange {
                         Qty quantity);
   void emit_auction(Step& step, AuctionRecord& auction, bool public_change);
 
+  /// End of day, once the day's statements are made: lets go of the orders closed in it and of its trades
+  /// (auction bids, offers and trades excepted, which their auctions list and a repeated CloseAuction answers).
+  /// They stay in PostgreSQL, where GetOrder finds them (Reply::order_closed_earlier); memory holds one trading
+  /// day plus what is still open.
+  void forget_closed_day();
+  /// The NOT_FOUND of an order id the engine does not hold: closed in an earlier trading day if the id was
+  /// given, else unknown. Sets reply.order_closed_earlier for the former.
+  Status order_not_held(OrderId id, Reply* reply = nullptr) const;
+
   /// The trading day in progress; set from `now` when nothing has set it yet.
   void ensure_trading_date(UnixNanos now);
   std::optional<matching::PriceBand> band(const Instrument& instrument, TradingMode mode) const;
@@ -270,6 +281,7 @@ class Exchange {
   std::unordered_map<std::string, ParticipantId> participant_by_code_;
   std::unordered_map<AccountId, ParticipantId> owner_of_cash_account_;
   std::map<ParticipantId, ParticipantControls> controls_;
+  /// Open orders, orders of the trading day in progress, and auction bids and offers (forget_closed_day).
   std::unordered_map<OrderId, OrderRecord> orders_;
   std::unordered_map<ParticipantId, std::vector<OrderId>> orders_by_participant_;  ///< each ascending (ListOrders)
   /// Hash of a (participant, client order id) key.
@@ -282,10 +294,20 @@ class Exchange {
   /// hash, not a tree of string keys (a tree was 1.5% of the machine at
   /// 20 k orders/s, and restore() inserts every open order's key).
   std::unordered_map<std::pair<ParticipantId, std::string>, OrderId, ClientIdHash> order_by_client_id_;
+  /// Client order ids of the orders let go by forget_closed_day, per participant: (client_id_digest, order id),
+  /// sorted. A client order id stays used for good; a resubmission is refused naming its order (16 bytes an
+  /// order that had one).
+  std::unordered_map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> closed_client_ids_;
+  /// Adds (digest, order) pairs to a participant's sorted closed client ids, keeping them sorted.
+  static void merge_closed_client_ids(std::vector<std::pair<std::uint64_t, OrderId>>& into,
+                                      std::vector<std::pair<std::uint64_t, OrderId>> more);
+  /// FAILED_PRECONDITION naming the order if `participant` used `client_order_id` for an order closed in a
+  /// trading day that has ended.
+  Status check_client_id_unused_earlier(ParticipantId participant, const std::string& client_order_id) const;
   std::set<OrderId> open_block_offers_;
   std::map<std::pair<ParticipantId, std::string>, Qty> open_buys_;  ///< remaining tonnes of open buy orders
   std::map<std::pair<AccountId, std::string>, Qty> allocated_;     ///< issued to a holding account
-  std::vector<TradeRecord> trades_;  ///< ascending by id and by sequence (ListTrades)
+  std::vector<TradeRecord> trades_;  ///< the trading day's and every auction's, ascending by id and by sequence (ListTrades)
   /// Positions in trades_ of each order's trades (either side), for a
   /// resubmitted order's or a cleared auction's reply without a scan of every trade.
   std::unordered_map<OrderId, std::vector<std::size_t>> trades_by_order_;

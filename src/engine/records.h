@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -933,6 +934,9 @@ struct Reply {
   std::string closed_date;             ///< RunEndOfDay: the day closed
   std::string next_date;               ///< RunEndOfDay: the next trading day
   std::uint64_t expired_orders = 0;    ///< RunEndOfDay
+  /// GetOrder (NOT_FOUND): the order exists but was closed in a trading day that has ended, so the engine no
+  /// longer holds it; its final state is in PostgreSQL (the server reads it there).
+  bool order_closed_earlier = false;
   std::vector<CapRecord> caps;                 ///< SetCap, ListCaps
   std::vector<AllocationRecord> allocations;   ///< AllocateFree, ListAllocations
   std::vector<ComplianceRecord> compliance;    ///< RecordVerifiedEmissions, Surrender, Get/List, CloseComplianceYear
@@ -966,6 +970,18 @@ struct Outcome {
   std::optional<AuditEntry> audit;  ///< set by the runtime for audited commands that journaled events
 };
 
+/// The digest by which the engine remembers a client order id of an order it no longer holds (closed in a
+/// trading day that has ended): FNV-1a, 64 bits. Kept per participant, so two ids can only collide within
+/// one participant's own; a collision refuses the later id as reused, it never repeats a different order.
+constexpr std::uint64_t client_id_digest(std::string_view client_order_id) {
+  std::uint64_t digest = 0xcbf29ce484222325ull;
+  for (const char c : client_order_id) {
+    digest ^= static_cast<unsigned char>(c);
+    digest *= 0x100000001b3ull;
+  }
+  return digest;
+}
+
 /// Everything loaded from the database to rebuild the engine.
 struct RecoveredState {
   Sequence last_sequence = 0;
@@ -973,8 +989,16 @@ struct RecoveredState {
   std::vector<CashRecord> cash;
   std::vector<CashMovementRecord> cash_movements;
   std::vector<registry::HoldingRecord> holdings;
-  std::vector<OrderRecord> orders;  ///< every order, open or not
-  std::vector<TradeRecord> trades;
+  /// The orders the engine holds: those open, those entered or changed in the trading day in progress, and
+  /// every auction bid and offer. Orders closed in an earlier trading day stay only in PostgreSQL (recovery
+  /// also loads a closed order that still reserves something, for check_state to refuse).
+  std::vector<OrderRecord> orders;
+  std::vector<TradeRecord> trades;  ///< those of the trading day in progress, and every auction's
+  OrderId last_order_id = 0;        ///< the highest order id ever given (orders above are not all loaded)
+  TradeId last_trade_id = 0;        ///< the highest trade id ever given
+  /// (participant, client_id_digest, order id) of every client order id of the orders not loaded, which stay
+  /// used.
+  std::vector<std::tuple<ParticipantId, std::uint64_t, OrderId>> closed_client_ids;
   std::uint64_t last_ledger_entry_id = 0;
   registry::Hash last_ledger_hash{};
   std::vector<ParticipantControls> controls;

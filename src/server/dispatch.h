@@ -35,12 +35,20 @@ template <typename Response>
 class UnaryCompletion final : public engine::Completion {
  public:
   using Fill = std::function<Status(const engine::Reply&, Response&)>;
+  /// Takes the answer over from the engine's reply (true): it will finish the reactor itself, elsewhere (a
+  /// read the writer's thread must not wait for). False: the reply is answered as usual. Not for audited reads.
+  using Divert = std::function<bool(const engine::Reply&, grpc::ServerUnaryReactor*, Response*)>;
   UnaryCompletion(grpc::ServerUnaryReactor* reactor, Response* response, Fill fill,
-                  store::AuditWriter* writer = nullptr, std::optional<engine::AuditEntry> read_audit = std::nullopt)
+                  store::AuditWriter* writer = nullptr, std::optional<engine::AuditEntry> read_audit = std::nullopt,
+                  Divert divert = {})
       : reactor_(reactor), response_(response), fill_(std::move(fill)), writer_(writer),
-        read_audit_(std::move(read_audit)) {}
+        read_audit_(std::move(read_audit)), divert_(std::move(divert)) {}
 
   void complete(engine::Reply&& reply) override {
+    if (divert_ && !read_audit_ && divert_(reply, reactor_, response_)) {
+      delete this;
+      return;
+    }
     Status status = std::move(reply.status);
     if (status.is_ok()) status = fill_(reply, *response_);
     if (read_audit_) {
@@ -57,6 +65,7 @@ class UnaryCompletion final : public engine::Completion {
   Fill fill_;
   store::AuditWriter* writer_;
   std::optional<engine::AuditEntry> read_audit_;
+  Divert divert_;
 };
 
 /// A call outside the engine's dispatch (direct reads, stream openings):
@@ -159,7 +168,8 @@ template <typename Response, typename Make>
 grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::CallbackServerContext* ctx,
                                            std::string_view method, Response* response, Status precheck, Make&& make,
                                            typename UnaryCompletion<Response>::Fill fill,
-                                           const google::protobuf::Message* request = nullptr) {
+                                           const google::protobuf::Message* request = nullptr,
+                                           typename UnaryCompletion<Response>::Divert divert = {}) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   engine::Command command;
   if (Status s = context.auth.authenticate(*ctx, command.principal); !s.is_ok()) {
@@ -206,7 +216,7 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
     command.body = engine::Refused{engine::command_name(command.body), std::move(s)};
   }
   auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill), context.audit_writer,
-                                                   std::move(read_audit));
+                                                   std::move(read_audit), std::move(divert));
   if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
     engine::Reply refused;  // never reached the engine: answered (a read: audited) with why
     refused.status = std::move(submitted);

@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "engine/validation.h"
@@ -10,6 +13,8 @@
 #include "server/dispatch.h"
 #include "server/order_requests.h"
 #include "server/paging.h"
+#include "server/read_slots.h"
+#include "store/market_reader.h"
 
 namespace carbon::server {
 
@@ -38,13 +43,56 @@ grpc::ServerUnaryReactor* TradingService::CancelOrder(grpc::CallbackServerContex
       });
 }
 
+namespace {
+
+/// GetOrder of an order closed in a trading day that has ended: the engine no longer holds it, PostgreSQL has
+/// its final state (committed before the engine's reply was answered). Read on a thread of its own, holding
+/// one of the server's read slots: the engine's reply is answered on the journal writer's thread, which must
+/// not wait for a read.
+void read_closed_order(ServiceContext& context, grpc::ServerUnaryReactor* reactor, v1::Order* out, OrderId id,
+                       ParticipantId caller) {
+  auto slot = std::make_unique<ReadSlot>(context.read_slots);
+  if (!slot->status().is_ok()) {
+    reactor->Finish(to_grpc(slot->status()));
+    return;
+  }
+  try {
+    std::thread([slot = std::move(slot), conninfo = context.ledger_conninfo, reactor, out, id, caller]() mutable {
+      engine::OrderRecord order;
+      Status s = store::read_order(conninfo, id, order);
+      if (s.is_ok() && order.participant != caller) {
+        s = permission_denied("order " + std::to_string(id) + " belongs to another participant");
+      }
+      if (s.is_ok()) to_proto(order, *out);
+      slot.reset();  // free before the client can see the answer
+      reactor->Finish(to_grpc(s));
+    }).detach();
+  } catch (const std::system_error& e) {
+    reactor->Finish(to_grpc(Status{ErrorCode::unavailable, std::string("GetOrder: no thread for the read: ") + e.what()}));
+  }
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* TradingService::GetOrder(grpc::CallbackServerContext* ctx, const v1::GetOrderRequest* request,
                                                    v1::Order* response) {
-  return dispatch(
-      context_, ctx, "carbon.v1.TradingService/GetOrder", response,
-      [&](const engine::Principal&) { return engine::CommandBody{engine::GetOrder{request->order_id()}}; },
+  auto caller = std::make_shared<ParticipantId>(0);
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.TradingService/GetOrder", response, Status::ok(),
+      [&, caller](const engine::Principal& who) {
+        *caller = who.participant;
+        return engine::CommandBody{engine::GetOrder{request->order_id()}};
+      },
       [](const engine::Reply& reply, v1::Order& out) {
         if (!reply.orders.empty()) to_proto(reply.orders.front(), out);
+        return Status::ok();
+      },
+      request,
+      [this, caller, id = request->order_id()](const engine::Reply& reply, grpc::ServerUnaryReactor* reactor,
+                                              v1::Order* out) {
+        if (!reply.order_closed_earlier) return false;
+        read_closed_order(context_, reactor, out, id, *caller);
+        return true;
       });
 }
 

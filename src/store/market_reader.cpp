@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 #include "store/pg.h"
 
@@ -132,6 +133,23 @@ Status query_orders(const std::string& conninfo, const MarketFilter& filter, std
   PgResult r;
   if (Status s = read_query(conn.get(), where.sql(filter.limit), where.params(), r); !s.is_ok()) return s;
   for (int row = 0; row < PQntuples(r.get()); ++row) out.push_back(order_at(r.get(), row));
+  return Status::ok();
+}
+
+Status read_order(const std::string& conninfo, OrderId id, engine::OrderRecord& out) {
+  if (id == 0 || id > static_cast<OrderId>(std::numeric_limits<std::int64_t>::max())) {
+    return not_found("order " + std::to_string(id) + " does not exist");
+  }
+  PgConn conn;
+  if (Status s = open_read_snapshot(conninfo, conn); !s.is_ok()) return s;
+  PgResult r;
+  if (Status s = read_query(conn.get(), std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = $1",
+                            {std::to_string(id)}, r);
+      !s.is_ok()) {
+    return s;
+  }
+  if (PQntuples(r.get()) != 1) return not_found("order " + std::to_string(id) + " does not exist");
+  out = order_at(r.get(), 0);
   return Status::ok();
 }
 

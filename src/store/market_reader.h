@@ -36,6 +36,10 @@ struct MarketFilter {
 [[nodiscard]] Status query_orders(const std::string& conninfo, const MarketFilter& filter,
                                   std::vector<engine::OrderRecord>& out);
 
+/// One order in its latest state (TradingService.GetOrder of an order the engine no longer holds: closed in a
+/// trading day that has ended). NOT_FOUND no such order; UNAVAILABLE database.
+[[nodiscard]] Status read_order(const std::string& conninfo, OrderId id, engine::OrderRecord& out);
+
 /// What an order session's replay is built from (TradingService.OrderSession,
 /// replay_after_sequence), read in one snapshot.
 struct OrderHistory {

@@ -29,6 +29,12 @@ registry::Hash hash(const PGresult* r, int row, int col) {
   return out;
 }
 
+/// The sequence the trading day in progress opened at (0 before the first end of day): what recovery loads
+/// of orders and trades starts after it.
+constexpr const char* kDayOpened = "(SELECT COALESCE(max(day_opened_sequence), 0) FROM market_state)";
+/// Rows fetched at a time from a cursor (the closed orders' client order ids).
+constexpr int kFetchRows = 100'000;
+
 template <typename Enum>
 Enum as(const PGresult* r, int row, int col) {
   return static_cast<Enum>(i64(r, row, col));
@@ -286,11 +292,17 @@ engine::RecoveredState load_state(PGconn* conn) {
     state.holdings.push_back(registry::HoldingRecord{u64(r.get(), row, 0), text(r.get(), row, 1), h});
   }
 
+  // The orders the engine holds (RecoveredState::orders: open, changed since the trading day opened, auction
+  // bids and offers), and any closed order that still reserves something, for check_state to refuse.
+  // Not closed is "not filled, cancelled, expired or rejected", as check_reservations counts open orders.
+  const std::string held = "status NOT IN (3, 4, 5, 6) OR mode = " +
+                           std::to_string(static_cast<int>(TradingMode::auction)) + " OR updated_sequence > " +
+                           kDayOpened + " OR reserved_fen <> 0";
   r = exec_or_throw(conn,
                     "SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
                     " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
                     " reserved_fen, reserved_unsettled_fen, updated_sequence, counterparty_participant_id"
-                    " FROM orders ORDER BY order_id",
+                    " FROM orders WHERE " + held + " ORDER BY order_id",
                     "read orders");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::OrderRecord o;
@@ -315,11 +327,24 @@ engine::RecoveredState load_state(PGconn* conn) {
     state.orders.push_back(std::move(o));
   }
 
-  r = exec_or_throw(conn,
-                    "SELECT trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id,"
-                    " buyer_participant_id, seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos,"
-                    " buyer_fee_fen, seller_fee_fen FROM trades ORDER BY trade_id",
-                    "read trades");
+  // The trades from the day's opening on (found by bisection over trade_id, which grows with the sequence;
+  // the sequence condition still holds if the bisection cannot tell), and every auction's (migration 0017).
+  r = exec_or_throw(conn, std::string("SELECT ") + kDayOpened, "read the day's opening");
+  const std::string opened = text(r.get(), 0, 0);
+  std::uint64_t first_trade = 1;
+  if (Status s = first_id_after(conn, "trades", "trade_id", std::stoull(opened), first_trade); !s.is_ok()) {
+    throw std::runtime_error("find the day's first trade: " + s.message());
+  }
+  constexpr const char* kTradeColumns =
+      "trade_id, instrument, mode, price_fen, quantity, buy_order_id, sell_order_id, buyer_participant_id,"
+      " seller_participant_id, aggressor_side, sequence, executed_at_unix_nanos, buyer_fee_fen, seller_fee_fen";
+  r = exec_params_or_throw(conn,
+                           std::string("SELECT ") + kTradeColumns +
+                               " FROM trades WHERE trade_id >= $1 AND sequence > $2 UNION ALL SELECT " +
+                               kTradeColumns + " FROM trades WHERE mode = " +
+                               std::to_string(static_cast<int>(TradingMode::auction)) +
+                               " AND NOT (trade_id >= $1 AND sequence > $2) ORDER BY trade_id",
+                           {std::to_string(first_trade), opened}, "read trades");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::TradeRecord t;
     t.id = u64(r.get(), row, 0);
@@ -338,6 +363,28 @@ engine::RecoveredState load_state(PGconn* conn) {
     t.seller_fee = Cash{i64(r.get(), row, 13)};
     state.trades.push_back(std::move(t));
   }
+  // The client order ids of the orders not loaded stay used (Exchange::check_client_id_unused_earlier): read
+  // through a cursor, a bounded number of rows at a time, since their number grows with the history.
+  exec_or_throw(conn,
+                "DECLARE closed_client_ids NO SCROLL CURSOR FOR SELECT participant_id, order_id, client_order_id"
+                " FROM orders WHERE client_order_id <> '' AND NOT (" + held + ")",
+                "open the client order ids of closed orders");
+  const std::string fetch = "FETCH " + std::to_string(kFetchRows) + " FROM closed_client_ids";
+  for (;;) {
+    r = exec_or_throw(conn, fetch, "read the client order ids of closed orders");
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      state.closed_client_ids.emplace_back(u64(r.get(), row, 0), engine::client_id_digest(PQgetvalue(r.get(), row, 2)),
+                                           u64(r.get(), row, 1));
+    }
+    if (PQntuples(r.get()) < kFetchRows) break;
+  }
+  exec_or_throw(conn, "CLOSE closed_client_ids", "close the client order ids of closed orders");
+  // Orders and trades of earlier days are not loaded; the ids go on from the highest ever given.
+  r = exec_or_throw(conn,
+                    "SELECT COALESCE((SELECT max(order_id) FROM orders), 0), COALESCE((SELECT max(trade_id) FROM trades), 0)",
+                    "read the last order and trade ids");
+  state.last_order_id = u64(r.get(), 0, 0);
+  state.last_trade_id = u64(r.get(), 0, 1);
 
   r = exec_or_throw(conn,
                     "SELECT participant_id, self_trade, suspended, suspension_reason, updated_sequence"
@@ -547,7 +594,12 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
 
   check_reservations(state);
 
-  // Nothing is newer than the journal's last sequence (the sequence the engine resumes from).
+  // Nothing is newer than the journal's last sequence (the sequence the engine resumes from). Orders and trades
+  // changed after the day opened are all loaded, so the day must not have opened after it either.
+  if (state.market && state.market->day_opened_sequence > state.last_sequence) {
+    throw std::runtime_error("the trading day opened at sequence " + std::to_string(state.market->day_opened_sequence) +
+                             ", after the journal's last sequence " + std::to_string(state.last_sequence));
+  }
   for (const auto& o : state.orders) {
     if (o.updated_sequence > state.last_sequence) {
       throw std::runtime_error("order " + std::to_string(o.id) + " was changed at sequence " +
@@ -559,6 +611,12 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
     throw std::runtime_error("trade " + std::to_string(state.trades.back().id) + " is at sequence " +
                              std::to_string(state.trades.back().sequence) + ", after the journal's last sequence " +
                              std::to_string(state.last_sequence));
+  }
+  // The last trade ever, loaded or not (trade ids grow with the sequence).
+  r = exec_or_throw(conn, "SELECT trade_id, sequence FROM trades ORDER BY trade_id DESC LIMIT 1", "read the last trade");
+  if (PQntuples(r.get()) == 1 && u64(r.get(), 0, 1) > state.last_sequence) {
+    throw std::runtime_error("trade " + text(r.get(), 0, 0) + " is at sequence " + text(r.get(), 0, 1) +
+                             ", after the journal's last sequence " + std::to_string(state.last_sequence));
   }
 
   if (state.last_ledger_entry_id == 0) return;

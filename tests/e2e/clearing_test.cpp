@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 
 #include "carbon/v1/regulator.grpc.pb.h"
 #include "e2e/e2e_support.h"
@@ -19,12 +20,12 @@ class ClearingE2eTest : public ::testing::Test {
  protected:
   /// A carbond on this test's database whose clock starts at `clock`, with fees
   /// (listed: buy 5 bps, sell 3 bps; block: 2 and 1) and an auditor.
-  std::unique_ptr<RunningExchange> open_at(const std::string& clock) {
+  std::unique_ptr<RunningExchange> open_at(const std::string& clock, const std::string& server_settings = "") {
     auto x = std::make_unique<RunningExchange>(
         std::vector<std::string>{"--postgres=" + db.conninfo(), "--clock-start=" + clock});
     const std::string auditor_hash = registry::to_hex(server::hash_token(kAuditorToken));
     std::ofstream(x->dir() / "carbond.toml")
-        << e2e_config() << "\n[[staff]]\nname = \"auditor\"\nrole = \"auditor\"\ntoken_sha256 = \"" << auditor_hash
+        << e2e_config(server_settings) << "\n[[staff]]\nname = \"auditor\"\nrole = \"auditor\"\ntoken_sha256 = \"" << auditor_hash
         << "\"\n\n[fees]\nlisted_buy_bps = 5\nlisted_sell_bps = 3\nblock_buy_bps = 2\nblock_sell_bps = 1\n";
     x->start();
     return x;
@@ -66,6 +67,29 @@ class ClearingE2eTest : public ::testing::Test {
     return response;
   }
 
+  struct Traders {
+    std::string buyer_token, seller_token;
+    std::uint64_t buyer_id = 0, seller_id = 0, seller_cash_account = 0;
+  };
+  /// B-1 with 10,000,000 fen and S-1 with 1,000 t of CEA2024 (and `seller_fen`, if any), under a generous cap.
+  static Traders open_traders(RunningExchange& x, std::int64_t seller_fen) {
+    const auto buyer = create(x, "B-1");
+    const auto seller = create(x, "S-1");
+    Traders t{buyer.trader_token(), seller.trader_token(), buyer.participant().participant_id(),
+              seller.participant().participant_id(), seller.participant().cash_account_id()};
+    move_cash(x, buyer.participant().cash_account_id(), 10'000'000, "dep-b", false);
+    if (seller_fen > 0) move_cash(x, t.seller_cash_account, seller_fen, "dep-s", false);
+    EXPECT_TRUE(set_generous_cap(x).ok());
+    v1::IssueAllowancesRequest issue;
+    issue.set_instrument("CEA2024");
+    issue.set_holding_account_id(seller.participant().holding_account_id());
+    issue.set_quantity(1'000);
+    issue.set_reason("allocation");
+    v1::IssueAllowancesResponse issued;
+    EXPECT_TRUE(x.registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued).ok());
+    return t;
+  }
+
   static grpc::Status statement(RunningExchange& x, const std::string& token, const std::string& date,
                                 std::uint64_t participant, v1::Statement* out) {
     v1::GetStatementRequest request;
@@ -95,22 +119,12 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
   std::uint64_t buyer_id = 0, seller_id = 0;
   {
     auto x = open_at("2026-11-24T10:00:00+08:00");
-    const auto buyer = create(*x, "B-1");
-    const auto seller = create(*x, "S-1");
-    buyer_token = buyer.trader_token();
-    seller_token = seller.trader_token();
-    buyer_id = buyer.participant().participant_id();
-    seller_id = seller.participant().participant_id();
-    move_cash(*x, buyer.participant().cash_account_id(), 10'000'000, "dep-b", false);
-    move_cash(*x, seller.participant().cash_account_id(), 1'000, "dep-s", false);
-    ASSERT_TRUE(set_generous_cap(*x).ok());
-    v1::IssueAllowancesRequest issue;
-    issue.set_instrument("CEA2024");
-    issue.set_holding_account_id(seller.participant().holding_account_id());
-    issue.set_quantity(1'000);
-    issue.set_reason("allocation");
-    v1::IssueAllowancesResponse issued;
-    ASSERT_TRUE(x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued).ok());
+    const Traders traders = open_traders(*x, 1'000);
+    ASSERT_FALSE(HasFailure());
+    buyer_token = traders.buyer_token;
+    seller_token = traders.seller_token;
+    buyer_id = traders.buyer_id;
+    seller_id = traders.seller_id;
 
     // The fee schedule is public in the instrument's mode rules.
     v1::ListInstrumentsResponse listed;
@@ -142,7 +156,7 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
     EXPECT_EQ(stored.trades(0).buyer_fee_fen(), 500);
     EXPECT_EQ(stored.trades(0).seller_fee_fen(), 300);
     EXPECT_EQ(stored.trades(1).buyer_fee_fen(), 5);
-    move_cash(*x, seller.participant().cash_account_id(), 500, "wd-s", true);
+    move_cash(*x, traders.seller_cash_account, 500, "wd-s", true);
     EXPECT_EQ(x->stop(), 0);
   }
   {
@@ -253,6 +267,118 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
   EXPECT_EQ(regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), alerts_request, &alerts)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ClearingE2eTest, AnOrderClosedInADayThatEndedIsReadFromPostgreSQL) {
+  auto get = [](RunningExchange& x, const std::string& token, std::uint64_t id, v1::Order* out) {
+    v1::GetOrderRequest request;
+    request.set_order_id(id);
+    v1::Order response;
+    const grpc::Status status = x.trading->GetOrder(RunningExchange::as(token).get(), request, &response);
+    if (out != nullptr) *out = response;
+    return status;
+  };
+  auto order = [](v1::Side side, std::int64_t price, std::int64_t qty, const std::string& client_id) {
+    v1::PlaceOrderRequest request;
+    request.set_instrument("CEA2024");
+    request.set_side(side);
+    request.set_price_fen(price);
+    request.set_quantity(qty);
+    request.set_client_order_id(client_id);
+    return request;
+  };
+  std::string buyer_token, seller_token;
+  std::uint64_t filled = 0, expired = 0, buyer_id = 0;
+  {
+    auto x = open_at("2026-11-24T10:00:00+08:00");
+    const Traders traders = open_traders(*x, 0);
+    ASSERT_FALSE(HasFailure());
+    buyer_token = traders.buyer_token;
+    seller_token = traders.seller_token;
+    buyer_id = traders.buyer_id;
+    v1::PlaceOrderResponse placed;
+    ASSERT_TRUE(x->trading->PlaceOrder(RunningExchange::as(seller_token).get(),
+                                       order(v1::SIDE_SELL, 10'000, 10, "s-1"), &placed)
+                    .ok());
+    ASSERT_TRUE(x->trading->PlaceOrder(RunningExchange::as(buyer_token).get(),
+                                       order(v1::SIDE_BUY, 10'000, 10, "b-1"), &placed)
+                    .ok());
+    ASSERT_EQ(placed.fills_size(), 1);
+    filled = placed.order().order_id();
+    ASSERT_TRUE(x->trading->PlaceOrder(RunningExchange::as(buyer_token).get(),
+                                       order(v1::SIDE_BUY, 9'500, 1, "b-exp"), &placed)
+                    .ok());
+    expired = placed.order().order_id();
+    EXPECT_EQ(x->stop(), 0);
+  }
+  {
+    auto x = open_at("2026-11-24T15:30:00+08:00");
+    v1::RunEndOfDayRequest request;
+    request.set_trading_date("2026-11-24");
+    v1::RunEndOfDayResponse closed;
+    ASSERT_TRUE(x->admin->RunEndOfDay(RunningExchange::as(kOperatorToken).get(), request, &closed).ok());
+    EXPECT_EQ(closed.expired_order_count(), 1u);
+    // The engine has let go of both; GetOrder answers from PostgreSQL, in the same process.
+    v1::Order read;
+    const grpc::Status status = get(*x, buyer_token, filled, &read);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(read.order_id(), filled);
+    EXPECT_EQ(read.status(), v1::ORDER_STATUS_FILLED);
+    EXPECT_EQ(read.filled_quantity(), 10);
+    EXPECT_EQ(read.client_order_id(), "b-1");
+    EXPECT_EQ(read.participant_id(), buyer_id);
+    EXPECT_EQ(x->stop(), 0);
+  }
+  auto x = open_at("2026-11-25T10:00:00+08:00", "max_database_reads = 1\n");
+  v1::Order read;
+  ASSERT_TRUE(get(*x, buyer_token, expired, &read).ok());
+  EXPECT_EQ(read.status(), v1::ORDER_STATUS_EXPIRED);
+  ASSERT_TRUE(get(*x, buyer_token, filled, &read).ok());
+  EXPECT_EQ(read.status(), v1::ORDER_STATUS_FILLED);
+
+  const grpc::Status other = get(*x, seller_token, filled, nullptr);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED) << other.error_message();
+  EXPECT_NE(other.error_message().find("belongs to another participant"), std::string::npos) << other.error_message();
+  const grpc::Status none = get(*x, buyer_token, expired + 100, nullptr);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::NOT_FOUND) << none.error_message();
+  EXPECT_NE(none.error_message().find("does not exist"), std::string::npos) << none.error_message();
+
+  v1::CancelOrderRequest cancel;
+  cancel.set_order_id(expired);
+  v1::CancelOrderResponse cancelled;
+  const grpc::Status refused_cancel = x->trading->CancelOrder(RunningExchange::as(buyer_token).get(), cancel, &cancelled);
+  EXPECT_EQ(refused_cancel.error_code(), grpc::StatusCode::NOT_FOUND) << refused_cancel.error_message();
+  EXPECT_NE(refused_cancel.error_message().find("closed in a trading day that has ended"), std::string::npos)
+      << refused_cancel.error_message();
+  v1::PlaceOrderResponse placed;
+  const grpc::Status reused =
+      x->trading->PlaceOrder(RunningExchange::as(buyer_token).get(), order(v1::SIDE_BUY, 10'000, 10, "b-1"), &placed);
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << reused.error_message();
+  EXPECT_NE(reused.error_message().find("already used, by order " + std::to_string(filled) + ", closed"),
+            std::string::npos)
+      << reused.error_message();
+  const grpc::Status fresh =
+      x->trading->PlaceOrder(RunningExchange::as(buyer_token).get(), order(v1::SIDE_BUY, 10'000, 10, "b-2"), &placed);
+  ASSERT_TRUE(fresh.ok()) << fresh.error_message();
+  EXPECT_EQ(placed.order().order_id(), expired + 1) << "order ids go on from the last one given";
+
+  // The read of an earlier day's order holds one of the server's database reads: with the only one taken
+  // (a read waiting on a lock on the table), the next is refused at once, naming the limit.
+  std::future<grpc::Status> held;  // declared before the lock: destroyed (waited for) after it is released
+  TableLock lock(db.conninfo(), "orders");
+  held = std::async(std::launch::async, [&] { return get(*x, buyer_token, filled, nullptr); });
+  ASSERT_TRUE(eventually([&] {
+    return db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                    "wait_event_type = 'Lock' AND query LIKE '%FROM orders WHERE order_id%'") == "1";
+  })) << "the order read never waited on the lock";
+  const grpc::Status full = get(*x, buyer_token, expired, nullptr);
+  EXPECT_EQ(full.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << full.error_message();
+  EXPECT_NE(full.error_message().find("max_database_reads"), std::string::npos) << full.error_message();
+  EXPECT_TRUE(get(*x, buyer_token, placed.order().order_id(), nullptr).ok()) << "an order the engine holds";
+  lock.release();
+  const grpc::Status answered = held.get();
+  EXPECT_TRUE(answered.ok()) << answered.error_message();
+  EXPECT_TRUE(get(*x, buyer_token, expired, nullptr).ok()) << "the slot is free again";
 }
 
 }  // namespace

@@ -16,7 +16,9 @@
 #include "carbon/v1/trading.grpc.pb.h"
 #include "registry/ledger.h"
 #include "server/auth.h"
+#include "store/pg.h"
 #include "support/daemon_process.h"
+#include "support/eventually.h"
 #include "support/test_database.h"
 
 namespace carbon::testing {
@@ -215,5 +217,29 @@ inline grpc::Status list_all_trades(RunningExchange& x, const std::string& token
   return list_all(x.trading.get(), &v1::TradingService::Stub::ListTrades, token, std::move(request), all,
                   &v1::ListTradesResponse::mutable_trades);
 }
+
+/// A table held in ACCESS EXCLUSIVE mode by a transaction of its own until release() or destruction
+/// (whatever fails first: declare what waits on the lock before it, so that it is destroyed after).
+class TableLock {
+ public:
+  TableLock(const std::string& conninfo, const std::string& table) : conn_(store::connect_or_throw(conninfo)) {
+    store::exec_or_throw(conn_.get(), "BEGIN; LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE", "lock the table");
+  }
+  ~TableLock() {
+    try {
+      release();
+    } catch (...) {
+    }
+  }
+  TableLock(const TableLock&) = delete;
+  TableLock& operator=(const TableLock&) = delete;
+  void release() {
+    if (conn_) store::exec_or_throw(conn_.get(), "ROLLBACK", "release the table");
+    conn_.reset();
+  }
+
+ private:
+  store::PgConn conn_;
+};
 
 }  // namespace carbon::testing

@@ -58,16 +58,6 @@ long long sample(const std::string& exposition, const std::string& series) {
   return -1;
 }
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds within = std::chrono::seconds(20)) {
-  const auto until = std::chrono::steady_clock::now() + within;
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 struct Trader {
   std::string token;
   std::uint64_t cash_account = 0;
@@ -194,22 +184,8 @@ TEST(OpsTest, DatabaseReadsOnGrpcThreadsAreBoundedAndAFullServerRefusesThemAtOnc
   ASSERT_TRUE(query_trades().ok());
 
   // A trader's statement read held by a lock on the table it reads first takes the one slot.
-  struct Lock {
-    store::PgConn conn;
-    void release() {
-      if (conn) store::exec_or_throw(conn.get(), "ROLLBACK", "release the table");
-      conn.reset();
-    }
-    ~Lock() {  // before the held read is waited for, whatever fails
-      try {
-        release();
-      } catch (...) {
-      }
-    }
-  };
   std::future<grpc::Status> held;  // declared before the lock: destroyed (waited for) after it is released
-  Lock lock{store::connect_or_throw(db.conninfo())};
-  store::exec_or_throw(lock.conn.get(), "BEGIN; LOCK TABLE reconciliations IN ACCESS EXCLUSIVE MODE", "hold the table");
+  TableLock lock(db.conninfo(), "reconciliations");
   held = std::async(std::launch::async, [&] {
     v1::GetStatementResponse statement;
     return exchange.trading->GetStatement(RunningExchange::as(trader.token).get(), {}, &statement);

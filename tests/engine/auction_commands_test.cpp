@@ -407,6 +407,56 @@ TEST_F(AuctionTest, AuctionTradesDoNotSetTheClosingPrice) {
   expect_conserved();
 }
 
+TEST_F(AuctionTest, BidsOutliveTheEndOfDayAndClosedOrdersKeepTheirClientIds) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  // A listed order with a client id, left to expire at end of day.
+  PlaceOrder listed{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{4'800},
+                    Qty{1}, "a-listed"};
+  const Outcome placed = run(as(a), listed);
+  ASSERT_TRUE(placed.reply.status.is_ok()) << placed.reply.status.message();
+  now = kOpens;
+  const Outcome won = bid(a, id, 6'000, 1'000, "a-bid");
+  ASSERT_TRUE(won.reply.status.is_ok()) << won.reply.status.message();
+  now = kCloses;
+  const Outcome cleared = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(cleared.reply.status.is_ok()) << cleared.reply.status.message();
+  ASSERT_EQ(cleared.reply.trades.size(), 1u);
+  now = kMorning + 5 * 60 * kMinute;  // 15:30
+  ASSERT_TRUE(run(kOperator, RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+
+  // A repeated CloseAuction still answers its trades: the auction's trades are kept, as are its bids and offer.
+  const Outcome again = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  EXPECT_TRUE(again.events.empty());
+  ASSERT_EQ(again.reply.trades.size(), 1u);
+  EXPECT_EQ(again.reply.trades[0].id, cleared.reply.trades[0].id);
+  EXPECT_EQ(exchange.order(placed.reply.orders.at(0).id), nullptr) << "the expired listed order is let go";
+  // The cleared auction still lists its bid.
+  EXPECT_NE(exchange.order(won.reply.orders.at(0).id), nullptr);
+  const Outcome bids = run(as(a), ListAuctionBids{id});
+  ASSERT_TRUE(bids.reply.status.is_ok()) << bids.reply.status.message();
+  ASSERT_EQ(bids.reply.orders.size(), 1u);
+  EXPECT_EQ(bids.reply.orders[0].status, OrderStatus::filled);
+
+  // Tuesday's auction: the expired listed order's client id stays used; the bid's is used by Monday's bid.
+  ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "paid-2"})
+                  .reply.status.is_ok());
+  CreateAuction tuesday = auction_of(registry::kAuctionAccount);
+  tuesday.opens_at = kOpens + 24 * 60 * kMinute;
+  tuesday.closes_at = kCloses + 24 * 60 * kMinute;
+  const Outcome made = run(kOperator, tuesday);
+  ASSERT_TRUE(made.reply.status.is_ok()) << made.reply.status.message();
+  const std::uint64_t second = made.reply.auctions.at(0).id;
+  now = tuesday.opens_at;
+  expect_refused(bid(a, second, 6'000, 100, "a-listed"), ErrorCode::failed_precondition,
+                 "already used, by order " + std::to_string(placed.reply.orders.at(0).id) +
+                     ", closed in a trading day that has ended");
+  expect_refused(bid(a, second, 6'000, 100, "a-bid"), ErrorCode::failed_precondition, "already used");
+  EXPECT_TRUE(bid(a, second, 6'000, 100, "a-bid-2").reply.status.is_ok());
+  expect_conserved();
+}
+
 class AuctionFeesTest : public AuctionTest {
  protected:
   AuctionFeesTest() : AuctionTest(make_fees()) {}

@@ -316,5 +316,163 @@ TEST_F(EndOfDayClearingTest, AFailedReconciliationHaltsTheMarketAndRaisesAnAlert
   EXPECT_FALSE(run(kAuditor, GetReconciliation{"2025-11-25"}).reply.reconciliation->balanced);
 }
 
+/// End of day lets go of the orders closed in the day and of its trades; what stays is open (GTC here).
+class ClosedDayTest : public EndOfDayClearingTest {
+ protected:
+  ClosedDayTest() {
+    Config config = fee_config();
+    for (auto& instrument : config.instruments) {
+      instrument.gtc_enabled = true;
+      instrument.block_min_quantity = Qty{10};
+    }
+    exchange = std::make_unique<Exchange>(config);
+    config_ = config;
+  }
+
+  static PlaceOrder limit(Side side, std::int64_t price, std::int64_t qty, std::string client_id,
+                          TimeInForce tif = TimeInForce::day) {
+    return PlaceOrder{"CEA2024", side, OrderType::limit, tif, TradingMode::listed, Price{price}, Qty{qty},
+                      std::move(client_id)};
+  }
+
+  static void expect_refused(const Outcome& out, ErrorCode code, const std::string& words) {
+    EXPECT_EQ(out.reply.status.code(), code) << out.reply.status.message();
+    EXPECT_NE(out.reply.status.message().find(words), std::string::npos) << out.reply.status.message();
+    ASSERT_EQ(out.events.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<CommandRejected>(out.events[0]));
+  }
+
+  /// What recovery loads after the end of day (store/recovery.cpp): orders open, of auctions or changed
+  /// since the day opened; the day's trades; the ids given; the client ids of the orders left out.
+  RecoveredState as_recovered() const {
+    RecoveredState all = projection.recovered();
+    RecoveredState out = all;
+    const Sequence opened = all.market->day_opened_sequence;
+    out.orders.clear();
+    out.trades.clear();
+    for (const OrderRecord& o : all.orders) {
+      out.last_order_id = std::max(out.last_order_id, o.id);
+      if (!is_terminal(o.status) || o.mode == TradingMode::auction || o.updated_sequence > opened ||
+          !o.reservation.total.is_zero()) {
+        out.orders.push_back(o);
+      } else if (!o.client_order_id.empty()) {
+        out.closed_client_ids.emplace_back(o.participant, client_id_digest(o.client_order_id), o.id);
+      }
+    }
+    for (const TradeRecord& t : all.trades) {
+      out.last_trade_id = std::max(out.last_trade_id, t.id);
+      if (t.sequence > opened || t.mode == TradingMode::auction) out.trades.push_back(t);
+    }
+    return out;
+  }
+
+  /// Tuesday: a GTC buy left open, a listed trade, a cancelled order and a block trade, then the end of day.
+  void trade_tuesday() {
+    trade_a_day();
+    ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", s.holding_account, Qty{1'000}, "b"}).reply.status.is_ok());
+    now = kMonday1030 + 24 * kHour;
+    const Outcome gtc_out = run(trader(b), limit(Side::buy, 4'600, 5, "t-gtc", TimeInForce::gtc));
+    ASSERT_TRUE(gtc_out.reply.status.is_ok()) << gtc_out.reply.status.message();
+    gtc = gtc_out.reply.orders.at(0).id;
+    ASSERT_TRUE(run(trader(s), limit(Side::sell, 5'000, 10, "t-sell")).reply.status.is_ok());
+    const Outcome bought = run(trader(b), limit(Side::buy, 5'000, 10, "t-buy"));
+    ASSERT_EQ(bought.reply.trades.size(), 1u);
+    filled = bought.reply.orders.at(0).id;
+    const Outcome to_cancel = run(trader(b), limit(Side::buy, 4'700, 1, "t-cancel"));
+    ASSERT_TRUE(to_cancel.reply.status.is_ok()) << to_cancel.reply.status.message();
+    cancelled = to_cancel.reply.orders.at(0).id;
+    ASSERT_TRUE(run(trader(b), CancelOrder{cancelled}).reply.status.is_ok());
+    now = kMonday1030 + 27 * kHour;  // 13:30, the block session
+    const Outcome offer = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "t-offer"});
+    ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();
+    const Outcome accepted =
+        run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "t-accept"});
+    ASSERT_TRUE(accepted.reply.status.is_ok()) << accepted.reply.status.message();
+    offer_id = offer.reply.orders.at(0).id;
+    acceptance = exchange->last_order_id();  // the acceptance is an order of its own, the last one given
+    last_order = exchange->last_order_id();
+    now = kMonday1030 + 29 * kHour;
+    const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
+    ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();
+    EXPECT_EQ(written_statement(eod2, b.id).trades.size(), 2u);  // made before the day's trades were let go
+    now = kMonday1030 + 48 * kHour;                              // Wednesday 10:30
+  }
+
+  /// The checks of a Wednesday after Tuesday's end of day, live or restored.
+  void expect_tuesday_let_go() {
+    // Lists: Tuesday's trades and closed orders are gone, the GTC stays.
+    EXPECT_TRUE(run(trader(b), ListTrades{""}).reply.trades.empty());
+    const Outcome listed = run(trader(b), ListOrders{"", false});
+    ASSERT_EQ(listed.reply.orders.size(), 1u);
+    EXPECT_EQ(listed.reply.orders[0].id, gtc);
+    EXPECT_NE(exchange->order(gtc), nullptr);
+    EXPECT_EQ(exchange->order(filled), nullptr);
+
+    // GetOrder of a closed order: NOT_FOUND, flagged for the server to read PostgreSQL; of no order: not flagged.
+    for (OrderId id : {filled, cancelled}) {
+      const Outcome got = run(trader(b), GetOrder{id});
+      EXPECT_EQ(got.reply.status.code(), ErrorCode::not_found);
+      EXPECT_TRUE(got.reply.order_closed_earlier);
+      EXPECT_NE(got.reply.status.message().find("closed in a trading day that has ended"), std::string::npos)
+          << got.reply.status.message();
+    }
+    const Outcome none = run(trader(b), GetOrder{last_order + 1});
+    EXPECT_EQ(none.reply.status.code(), ErrorCode::not_found);
+    EXPECT_FALSE(none.reply.order_closed_earlier);
+    EXPECT_NE(none.reply.status.message().find("does not exist"), std::string::npos);
+    ASSERT_TRUE(run(trader(b), GetOrder{gtc}).reply.status.is_ok());
+
+    // Cancel and amend of a closed order: NOT_FOUND naming why.
+    expect_refused(run(trader(b), CancelOrder{filled}), ErrorCode::not_found, "closed in a trading day that has ended");
+    expect_refused(run(trader(s), CancelOrder{filled}), ErrorCode::not_found, "closed in a trading day that has ended");
+    expect_refused(run(trader(b), AmendOrder{cancelled, Price{4'650}, Qty{0}}), ErrorCode::not_found,
+                   "closed in a trading day that has ended");
+
+    // Client order ids stay used: a closed order's is refused, an open order's still repeats it.
+    expect_refused(run(trader(b), limit(Side::buy, 5'000, 10, "t-buy")), ErrorCode::failed_precondition,
+                   "already used, by order " + std::to_string(filled) + ", closed in a trading day that has ended");
+    expect_refused(run(trader(b), limit(Side::buy, 4'000, 1, "t-cancel")), ErrorCode::failed_precondition,
+                   "already used, by order " + std::to_string(cancelled) + ", closed");
+    const Outcome repeat = run(trader(b), limit(Side::buy, 4'600, 5, "t-gtc", TimeInForce::gtc));
+    ASSERT_TRUE(repeat.reply.status.is_ok()) << repeat.reply.status.message();
+    EXPECT_TRUE(repeat.events.empty());
+    EXPECT_EQ(repeat.reply.orders.at(0).id, gtc);
+    // Another participant's id of the same text is its own.
+    const Outcome other = run(trader(s), limit(Side::sell, 5'300, 1, "t-buy"));
+    ASSERT_TRUE(other.reply.status.is_ok()) << other.reply.status.message();
+    EXPECT_EQ(other.reply.orders.at(0).id, last_order + 1);  // ids go on from the last one given
+
+    now = kMonday1030 + 51 * kHour;  // 13:30
+    const Outcome offer = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "w-offer"});
+    ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();
+    expect_refused(run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "t-offer"}),
+                   ErrorCode::failed_precondition, "already used, by order " + std::to_string(offer_id) + ", closed");
+    expect_refused(run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "t-accept"}),
+                   ErrorCode::failed_precondition, "already used, by order " + std::to_string(acceptance) + ", closed");
+    const Outcome accepted = run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "w-a"});
+    EXPECT_TRUE(accepted.reply.status.is_ok()) << accepted.reply.status.message();
+  }
+
+  Config config_;
+  OrderId gtc = 0, filled = 0, cancelled = 0, offer_id = 0, acceptance = 0, last_order = 0;
+};
+
+TEST_F(ClosedDayTest, EndOfDayLetsGoOfTheDaysClosedOrdersAndTrades) {
+  trade_tuesday();
+  expect_tuesday_let_go();
+}
+
+TEST_F(ClosedDayTest, ARestoreHoldsWhatTheEndOfDayKept) {
+  trade_tuesday();
+  exchange = std::make_unique<Exchange>(config_);
+  exchange->restore(as_recovered());
+  EXPECT_EQ(exchange->last_order_id(), last_order);
+  expect_tuesday_let_go();
+  // Trade ids go on too: Wednesday's block trade follows Tuesday's two and Monday's two.
+  const Outcome trades = run(trader(b), ListTrades{""});
+  ASSERT_EQ(trades.reply.trades.size(), 1u);
+  EXPECT_EQ(trades.reply.trades[0].id, 5u);
+}
+
 }  // namespace
 }  // namespace carbon::engine

@@ -90,7 +90,11 @@ class ScenarioRunner {
 
   Outcome execute(const Principal& who, CommandBody body) {
     now_ += 1'000'000;
-    return exchange_->execute(Command{who, std::move(body)}, now_);
+    Outcome out = exchange_->execute(Command{who, std::move(body)}, now_);
+    for (const Event& event : out.events) {
+      if (const auto* changed = std::get_if<OrderChanged>(&event)) orders_[changed->order.id] = changed->order;
+    }
+    return out;
   }
 
   static std::string status_name(const Outcome& outcome) { return to_string(outcome.reply.status.code()); }
@@ -406,8 +410,14 @@ class ScenarioRunner {
     } else if (what == "order") {
       // expect order #N STATUS
       expect_words(w, 4);
-      const OrderRecord* order = exchange_->order(order_ref(w.at(2)));
-      if (order == nullptr) throw Failure{"no order " + w.at(2)};
+      // As journaled: the engine lets go of an order closed in a trading day that has ended.
+      auto found = orders_.find(order_ref(w.at(2)));
+      if (found == orders_.end()) throw Failure{"no order " + w.at(2)};
+      const OrderRecord* order = &found->second;
+      if (const OrderRecord* held = exchange_->order(order->id); held != nullptr && held->status != order->status) {
+        throw Failure{"order " + w.at(2) + " is " + order_status(held->status) + " in the engine, " +
+                      order_status(order->status) + " as journaled"};
+      }
       if (order_status(order->status) != w.at(3)) throw Failure{"order " + w.at(2) + " is " + order_status(order->status)};
     } else if (what == "reference") {
       // expect reference INSTRUMENT PRICE
@@ -435,6 +445,7 @@ class ScenarioRunner {
   std::map<std::string, ParticipantRecord> participants_;
   std::set<int> capped_years_;
   std::vector<OrderId> placed_;
+  std::map<OrderId, OrderRecord> orders_;  ///< each order's latest OrderChanged
   std::vector<TradeRecord> trades_;
 };
 

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "engine/exchange.h"
 #include "engine/written_statement.h"
 #include "store/clearing_rows.h"
 #include "store/journal.h"
+#include "store/market_reader.h"
 #include "store/migrations.h"
 #include "store/pg.h"
 #include "store/recovery.h"
@@ -99,9 +101,8 @@ TEST_F(ClearingStoreTest, FeesStatementsAndReconciliationsComeBack) {
 
   const engine::RecoveredState state = load_state(conn.get());
   EXPECT_NO_THROW(check_state(conn.get(), state));
-  ASSERT_EQ(state.trades.size(), 1u);
-  EXPECT_EQ(state.trades[0].buyer_fee, Cash{25});
-  EXPECT_EQ(state.trades[0].seller_fee, Cash{15});
+  EXPECT_TRUE(state.trades.empty()) << "Monday's trade belongs to the day closed";
+  EXPECT_EQ(state.last_trade_id, 1u);
   ASSERT_EQ(state.reconciliations.size(), 1u);
   EXPECT_EQ(state.reconciliations[0].cash.fee_account, Cash{40});
   EXPECT_EQ(state.statements.size(), 2u);
@@ -221,6 +222,150 @@ TEST_F(ClearingStoreTest, RecoveryLoadsOnlyTheLastStatementOfEachParticipant) {
   ASSERT_TRUE(wednesday.reply.status.is_ok()) << wednesday.reply.status.message();
   EXPECT_EQ(engine::written_statement(wednesday, b.id).opening_cash, Cash{1'500});
   EXPECT_EQ(engine::written_statement(wednesday, s.id).opening_cash, Cash{0});
+}
+
+TEST_F(ClearingStoreTest, RecoveryLoadsTheOrdersAndTradesTheEngineHolds) {
+  const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
+  const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
+  const Principal registry{Role::registry_authority, 0, "reg"};
+  const Principal buyer{Role::trader, b.id, "B"}, seller{Role::trader, s.id, "S"};
+  ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{1'000'000}, "d", false}).reply.status.is_ok());
+  run(registry, engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});
+  ASSERT_TRUE(run(registry, engine::IssueAllowances{"CEA2024", s.holding_account, Qty{100}, "a"}).reply.status.is_ok());
+  auto order = [](Side side, std::int64_t price, std::int64_t qty, std::string id) {
+    return engine::PlaceOrder{"CEA2024", side, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                              Price{price}, Qty{qty}, std::move(id)};
+  };
+  // Monday: a trade, and a buy that expires at end of day.
+  ASSERT_TRUE(run(seller, order(Side::sell, 5'000, 10, "s-1")).reply.status.is_ok());
+  const OrderId filled = run(buyer, order(Side::buy, 5'000, 10, "b-1")).reply.orders.at(0).id;
+  const OrderId expired = run(buyer, order(Side::buy, 4'800, 1, "b-exp")).reply.orders.at(0).id;
+  now = kMonday1030 + 5 * kHour;
+  ASSERT_TRUE(run(op, engine::RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  // Tuesday: a buy resting, a sell that trades with it in part, a cancelled sell.
+  now = kMonday1030 + 24 * kHour;
+  const OrderId resting = run(buyer, order(Side::buy, 4'900, 5, "b-open")).reply.orders.at(0).id;
+  ASSERT_EQ(run(seller, order(Side::sell, 4'900, 2, "")).reply.trades.size(), 1u);
+  const OrderId cancelled = run(seller, order(Side::sell, 5'400, 1, "s-cancel")).reply.orders.at(0).id;
+  ASSERT_TRUE(run(seller, engine::CancelOrder{cancelled}).reply.status.is_ok());
+  commit_pending();
+
+  const engine::RecoveredState state = load_state(conn.get());
+  EXPECT_NO_THROW(check_state(conn.get(), state));
+  std::vector<OrderId> ids;
+  for (const engine::OrderRecord& o : state.orders) ids.push_back(o.id);
+  EXPECT_EQ(ids, (std::vector<OrderId>{resting, resting + 1, cancelled})) << "open, or changed on Tuesday";
+  ASSERT_EQ(state.trades.size(), 1u);
+  EXPECT_EQ(state.trades[0].id, 2u);
+  EXPECT_EQ(state.trades[0].buyer_fee, Cash{5}) << "2 t @ 49.00 = 9,800 fen; 5 bps = 4.9 -> 5";
+  EXPECT_EQ(state.trades[0].seller_fee, Cash{3}) << "3 bps = 2.94 -> 3";
+  EXPECT_EQ(state.last_order_id, cancelled);
+  EXPECT_EQ(state.last_trade_id, 2u);
+  using Closed = std::tuple<ParticipantId, std::uint64_t, OrderId>;
+  std::vector<Closed> closed = state.closed_client_ids;
+  std::sort(closed.begin(), closed.end());
+  std::vector<Closed> expected{{b.id, engine::client_id_digest("b-1"), filled},
+                               {b.id, engine::client_id_digest("b-exp"), expired},
+                               {s.id, engine::client_id_digest("s-1"), filled - 1}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(closed, expected);
+
+  // The restored engine: Monday's orders are read from PostgreSQL, their client ids stay used, ids go on.
+  engine::Exchange restored{config};
+  restored.restore(state);
+  const auto got = restored.execute(Command{buyer, engine::GetOrder{filled}}, now);
+  EXPECT_EQ(got.reply.status.code(), ErrorCode::not_found);
+  EXPECT_TRUE(got.reply.order_closed_earlier);
+  const auto reused = restored.execute(Command{buyer, order(Side::buy, 4'800, 1, "b-exp")}, now + 1);
+  EXPECT_EQ(reused.reply.status.code(), ErrorCode::failed_precondition) << reused.reply.status.message();
+  EXPECT_NE(reused.reply.status.message().find("by order " + std::to_string(expired)), std::string::npos)
+      << reused.reply.status.message();
+  const auto next = restored.execute(Command{buyer, order(Side::buy, 4'800, 1, "b-2")}, now + 2);
+  ASSERT_TRUE(next.reply.status.is_ok()) << next.reply.status.message();
+  EXPECT_EQ(next.reply.orders.at(0).id, cancelled + 1);
+  const auto trade = restored.execute(Command{seller, order(Side::sell, 4'800, 1, "")}, now + 3);
+  ASSERT_EQ(trade.reply.trades.size(), 1u);
+  EXPECT_EQ(trade.reply.trades[0].id, 3u);
+
+  engine::OrderRecord read;
+  ASSERT_TRUE(read_order(db.conninfo(), filled, read).is_ok());
+  EXPECT_EQ(read.status, OrderStatus::filled);
+  EXPECT_EQ(read.participant, b.id);
+  EXPECT_EQ(read.client_order_id, "b-1");
+  ASSERT_TRUE(read_order(db.conninfo(), expired, read).is_ok());
+  EXPECT_EQ(read.status, OrderStatus::expired);
+  EXPECT_EQ(read_order(db.conninfo(), cancelled + 100, read).code(), ErrorCode::not_found);
+  EXPECT_EQ(read_order(db.conninfo(), 0, read).code(), ErrorCode::not_found);
+  EXPECT_EQ(read_order(db.conninfo(), ~OrderId{0}, read).code(), ErrorCode::not_found) << "beyond BIGINT";
+
+  // A closed order of an earlier day that still reserves cash is refused at start, though not loaded.
+  exec_or_throw(conn.get(), "UPDATE orders SET reserved_fen = 7 WHERE order_id = " + std::to_string(expired),
+                "tamper");
+  try {
+    check_state(conn.get(), load_state(conn.get()));
+    ADD_FAILURE() << "a closed order that reserves cash was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("order " + std::to_string(expired) + " is closed but still reserves 7 fen"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(ClearingStoreTest, AnAuctionsBidsOfferAndTradesOutliveTheEndOfDayAcrossARestart) {
+  const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
+  const Principal authority{Role::registry_authority, 0, "reg"};
+  const Principal buyer{Role::trader, b.id, "B"};
+  ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{100'000'000}, "d", false}).reply.status.is_ok());
+  run(authority, engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap for the test"});
+  ASSERT_TRUE(
+      run(authority, engine::IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "paid"}).reply.status.is_ok());
+  engine::CreateAuction create;
+  create.instrument = "CEA2024";
+  create.seller_account = registry::kAuctionAccount;
+  create.offered = Qty{1'000};
+  create.reserve_price = Price{4'000};
+  create.pricing = 1;  // uniform
+  create.bid_lot = Qty{100};
+  create.opens_at = kMonday1030 + kHour / 6;
+  create.closes_at = kMonday1030 + kHour;
+  create.description = "2024 paid allocation";
+  create.idempotency_key = "auction-1";
+  const engine::Outcome made = run(op, create);
+  ASSERT_TRUE(made.reply.status.is_ok()) << made.reply.status.message();
+  const std::uint64_t auction = made.reply.auctions.at(0).id;
+  now = create.opens_at;
+  ASSERT_TRUE(run(buyer, engine::SubmitAuctionBid{auction, Price{5'000}, Qty{1'000}, "bid-1"}).reply.status.is_ok());
+  // A listed order closed the same day (expired by the end of day), which the end of day lets go.
+  const engine::Outcome listed = run(buyer, engine::PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day,
+                                                               TradingMode::listed, Price{4'900}, Qty{1}, "listed-1"});
+  ASSERT_TRUE(listed.reply.status.is_ok()) << listed.reply.status.message();
+  now = create.closes_at;
+  const engine::Outcome cleared = run(op, engine::CloseAuction{auction});
+  ASSERT_TRUE(cleared.reply.status.is_ok()) << cleared.reply.status.message();
+  ASSERT_EQ(cleared.reply.trades.size(), 1u);
+  now = kMonday1030 + 5 * kHour;
+  ASSERT_TRUE(run(op, engine::RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  commit_pending();
+
+  const engine::RecoveredState state = load_state(conn.get());
+  EXPECT_NO_THROW(check_state(conn.get(), state));
+  EXPECT_EQ(state.orders.size(), 2u) << "the auction's offer and bid, not the expired listed order";
+  for (const engine::OrderRecord& o : state.orders) EXPECT_EQ(o.mode, TradingMode::auction);
+  ASSERT_EQ(state.trades.size(), 1u) << "the auction's trade, of a day that ended";
+  EXPECT_EQ(state.trades[0].id, cleared.reply.trades[0].id);
+  EXPECT_EQ(state.closed_client_ids.size(), 1u);
+
+  engine::Exchange restored{config};
+  restored.restore(state);
+  const auto bids = restored.execute(Command{buyer, engine::ListAuctionBids{auction}}, now);
+  ASSERT_TRUE(bids.reply.status.is_ok()) << bids.reply.status.message();
+  ASSERT_EQ(bids.reply.orders.size(), 1u);
+  EXPECT_EQ(bids.reply.orders[0].status, OrderStatus::filled);
+  const auto again = restored.execute(Command{op, engine::CloseAuction{auction}}, now + 1);
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  ASSERT_EQ(again.reply.trades.size(), 1u) << "a repeated CloseAuction answers its trades";
+  EXPECT_EQ(again.reply.trades[0].id, cleared.reply.trades[0].id);
+  EXPECT_EQ(again.reply.trades[0].quantity, Qty{1'000});
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "store/pg.h"
 #include "store/pipelined_journal.h"
 #include "store/recovery.h"
+#include "support/eventually.h"
 #include "support/test_database.h"
 
 namespace carbon::store {
@@ -33,6 +34,7 @@ namespace {
 
 using engine::Command;
 using engine::Principal;
+using testing::eventually;
 
 const Principal kOperator{Role::operator_, 0, "ops"};
 /// Monday 2025-11-24 10:00 Asia/Shanghai: inside the morning listed session.
@@ -637,16 +639,6 @@ class JournalOutageTest : public ::testing::TestWithParam<std::size_t> {
 };
 std::filesystem::path* JournalOutageTest::dir_ = nullptr;
 EmbeddedPostgres* JournalOutageTest::postgres_ = nullptr;
-
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds within = std::chrono::seconds(20)) {
-  const auto until = std::chrono::steady_clock::now() + within;
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
 
 TEST_P(JournalOutageTest, AnOutageIsAnsweredUnavailableAndThePendingBatchIsCommittedOnceWhenTheDatabaseIsBack) {
   const std::string database = "outage_" + std::to_string(GetParam());
