@@ -1037,6 +1037,7 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("AcceptBlockTrade is for traders of a participant");
   auto found = orders_.find(c.offer_id);
+  if (found == orders_.end() && c.offer_id <= last_order_id_) return order_not_held(c.offer_id);
   if (found == orders_.end() || found->second.mode != TradingMode::block ||
       (found->second.counterparty != 0 && found->second.counterparty != participant->id &&
        found->second.participant != participant->id)) {

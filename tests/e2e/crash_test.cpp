@@ -272,7 +272,7 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenReservationsDisagreeWithOpenOrder
   EXPECT_EQ(exchange->stop(), 0);
 }
 
-TEST_F(StartupIntegrityTest, RefusesToStartWhenAClosedOrderReservesOrARowIsNewerThanTheJournal) {
+TEST_F(StartupIntegrityTest, RefusesToStartWhenAClosedOrderReservesOrARowOrTheDayIsNewerThanTheJournal) {
   const std::string filled = db.query("SELECT order_id FROM orders WHERE status = 3 AND side = 1");
   ASSERT_FALSE(filled.empty());
   expect_refusal("UPDATE orders SET reserved_fen = 5 WHERE order_id = " + filled,
@@ -284,6 +284,18 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenAClosedOrderReservesOrARowIsNewer
                  "order " + filled + " was changed at sequence " + later + ", after the journal's last sequence " +
                      last,
                  "UPDATE orders SET updated_sequence = sequence WHERE order_id = " + filled);
+  // A trade, or the trading day's opening, after the journal's last sequence (orders and trades are loaded from
+  // the day's opening on: a later opening would hide them).
+  const std::string trade = db.query("SELECT max(trade_id) FROM trades");
+  ASSERT_FALSE(trade.empty());
+  expect_refusal("UPDATE trades SET sequence = sequence + 1000 WHERE trade_id = " + trade,
+                 "trade " + trade + " is at sequence ", "UPDATE trades SET sequence = sequence - 1000 WHERE trade_id = " +
+                                                            trade);
+  const std::string opened = db.query("SELECT day_opened_sequence FROM market_state");
+  ASSERT_FALSE(opened.empty());
+  expect_refusal("UPDATE market_state SET day_opened_sequence = " + later,
+                 "the trading day opened at sequence " + later + ", after the journal's last sequence " + last,
+                 "UPDATE market_state SET day_opened_sequence = " + opened);
   ASSERT_NO_THROW(exchange->start());
   EXPECT_EQ(exchange->stop(), 0);
 }

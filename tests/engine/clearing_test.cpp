@@ -382,6 +382,12 @@ class ClosedDayTest : public EndOfDayClearingTest {
     ASSERT_TRUE(to_cancel.reply.status.is_ok()) << to_cancel.reply.status.message();
     cancelled = to_cancel.reply.orders.at(0).id;
     ASSERT_TRUE(run(trader(b), CancelOrder{cancelled}).reply.status.is_ok());
+    // 2 t of the GTC buy fill: a repeat of it today answers that fill, from tomorrow on no fill (the day's
+    // trades are let go at its end).
+    ASSERT_EQ(run(trader(s), limit(Side::sell, 4'600, 2, "")).reply.trades.size(), 1u);
+    const Outcome today = run(trader(b), limit(Side::buy, 4'600, 5, "t-gtc", TimeInForce::gtc));
+    ASSERT_TRUE(today.events.empty());
+    EXPECT_EQ(today.reply.trades.size(), 1u);
     now = kMonday1030 + 27 * kHour;  // 13:30, the block session
     const Outcome offer = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "t-offer"});
     ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();
@@ -394,7 +400,7 @@ class ClosedDayTest : public EndOfDayClearingTest {
     now = kMonday1030 + 29 * kHour;
     const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
     ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();
-    EXPECT_EQ(written_statement(eod2, b.id).trades.size(), 2u);  // made before the day's trades were let go
+    EXPECT_EQ(written_statement(eod2, b.id).trades.size(), 3u);  // made before the day's trades were let go
     now = kMonday1030 + 48 * kHour;                              // Wednesday 10:30
   }
 
@@ -437,6 +443,11 @@ class ClosedDayTest : public EndOfDayClearingTest {
     ASSERT_TRUE(repeat.reply.status.is_ok()) << repeat.reply.status.message();
     EXPECT_TRUE(repeat.events.empty());
     EXPECT_EQ(repeat.reply.orders.at(0).id, gtc);
+    EXPECT_EQ(repeat.reply.orders.at(0).filled, Qty{2});
+    EXPECT_TRUE(repeat.reply.trades.empty()) << "Tuesday's fill went with Tuesday's trades";
+    // Tuesday's block offer, accepted then, is not held either.
+    expect_refused(run(trader(b), AcceptBlockTrade{offer_id, Price{5'000}, Qty{20}, "w-old"}), ErrorCode::not_found,
+                   "closed in a trading day that has ended");
     // Another participant's id of the same text is its own.
     const Outcome other = run(trader(s), limit(Side::sell, 5'300, 1, "t-buy"));
     ASSERT_TRUE(other.reply.status.is_ok()) << other.reply.status.message();
@@ -468,10 +479,10 @@ TEST_F(ClosedDayTest, ARestoreHoldsWhatTheEndOfDayKept) {
   exchange->restore(as_recovered());
   EXPECT_EQ(exchange->last_order_id(), last_order);
   expect_tuesday_let_go();
-  // Trade ids go on too: Wednesday's block trade follows Tuesday's two and Monday's two.
+  // Trade ids go on too: Wednesday's block trade follows Tuesday's three and Monday's two.
   const Outcome trades = run(trader(b), ListTrades{""});
   ASSERT_EQ(trades.reply.trades.size(), 1u);
-  EXPECT_EQ(trades.reply.trades[0].id, 5u);
+  EXPECT_EQ(trades.reply.trades[0].id, 6u);
 }
 
 }  // namespace
