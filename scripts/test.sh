@@ -5,6 +5,9 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer, and under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout's parent, so a fresh clone beside
+# an earlier one (CI's) reuses its objects.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$PWD")}"
 scripts/install-deps.sh
 
 echo "== build (RelWithDebInfo) =="
