@@ -114,6 +114,47 @@ struct Participant {
   std::int64_t units = 0, units_reserved = 0, cash_reserved = 0;
 };
 
+/// One row of `orders` as the bench writes it: a listed limit order of CEA2024, entered at its sequence.
+struct BenchOrder {
+  std::uint64_t id;
+  std::string client_order_id;
+  std::uint64_t participant;
+  bool sell;
+  TimeInForce time_in_force;
+  std::int64_t price;
+  std::int64_t quantity;
+  std::int64_t filled;
+  OrderStatus status;
+  std::uint64_t sequence;
+  std::int64_t reserved;
+};
+
+void write_order(CopyIn& copy, const BenchOrder& order) {
+  const auto sequence = static_cast<std::int64_t>(order.sequence);
+  auto& c = copy.rows();
+  c.begin_row(19);
+  c.i64(static_cast<std::int64_t>(order.id));
+  c.text(order.client_order_id);
+  c.i64(static_cast<std::int64_t>(order.participant));
+  c.text("CEA2024");
+  c.i16(static_cast<int>(order.sell ? Side::sell : Side::buy));
+  c.i16(static_cast<int>(OrderType::limit));
+  c.i16(static_cast<int>(order.time_in_force));
+  c.i16(static_cast<int>(TradingMode::listed));
+  c.i64(order.price);
+  c.i64(order.quantity);
+  c.i64(order.filled);
+  c.i16(static_cast<int>(order.status));
+  c.i64(sequence);                 // sequence
+  c.i64(kStart + sequence);        // entered_at_unix_nanos
+  c.i64(sequence);                 // priority
+  c.i64(order.reserved);           // reserved_fen
+  c.i64(0);                        // reserved_unsettled_fen
+  c.i64(sequence);                 // updated_sequence
+  c.i64(0);                        // counterparty_participant_id
+  copy.maybe_flush();
+}
+
 void generate(const std::string& conninfo, const Options& o) {
   const auto start = Clock::now();
   store::PgConn conn = store::connect_or_throw(conninfo);
@@ -167,28 +208,8 @@ void generate(const std::string& conninfo, const Options& o) {
         owner.cash_reserved += reserved;
       }
       ++sequence;
-      auto& c = copy.rows();
-      c.begin_row(19);
-      c.i64(static_cast<std::int64_t>(id));
-      c.text("bench-" + std::to_string(id));
-      c.i64(static_cast<std::int64_t>(owner.id));
-      c.text("CEA2024");
-      c.i16(static_cast<int>(sell ? Side::sell : Side::buy));
-      c.i16(static_cast<int>(OrderType::limit));
-      c.i16(static_cast<int>(TimeInForce::gtc));
-      c.i16(static_cast<int>(TradingMode::listed));
-      c.i64(price);
-      c.i64(quantity);
-      c.i64(0);
-      c.i16(static_cast<int>(OrderStatus::open));
-      c.i64(static_cast<std::int64_t>(sequence));
-      c.i64(kStart + static_cast<std::int64_t>(sequence));
-      c.i64(static_cast<std::int64_t>(sequence));
-      c.i64(reserved);
-      c.i64(0);
-      c.i64(static_cast<std::int64_t>(sequence));
-      c.i64(0);
-      copy.maybe_flush();
+      write_order(copy, BenchOrder{id, "bench-" + std::to_string(id), owner.id, sell, TimeInForce::gtc, price,
+                                   quantity, 0, OrderStatus::open, sequence, reserved});
     }
     // Filled orders of earlier days: each bought what another sold, so nothing is left reserved.
     for (std::uint64_t id = o.orders + 1; id <= o.orders + o.closed; ++id) {
@@ -196,31 +217,18 @@ void generate(const std::string& conninfo, const Options& o) {
       const Participant& owner = people[sell ? rng() % sellers : sellers + rng() % (o.participants - sellers)];
       const std::int64_t quantity = 1 + static_cast<std::int64_t>(rng() % 10);
       ++sequence;
-      auto& c = copy.rows();
-      c.begin_row(19);
-      c.i64(static_cast<std::int64_t>(id));
-      c.text("closed-" + std::to_string(id));
-      c.i64(static_cast<std::int64_t>(owner.id));
-      c.text("CEA2024");
-      c.i16(static_cast<int>(sell ? Side::sell : Side::buy));
-      c.i16(static_cast<int>(OrderType::limit));
-      c.i16(static_cast<int>(TimeInForce::day));
-      c.i16(static_cast<int>(TradingMode::listed));
-      c.i64(10'000);
-      c.i64(quantity);
-      c.i64(quantity);
-      c.i16(static_cast<int>(OrderStatus::filled));
-      c.i64(static_cast<std::int64_t>(sequence));
-      c.i64(kStart + static_cast<std::int64_t>(sequence));
-      c.i64(static_cast<std::int64_t>(sequence));
-      c.i64(0);
-      c.i64(0);
-      c.i64(static_cast<std::int64_t>(sequence));
-      c.i64(0);
-      copy.maybe_flush();
+      write_order(copy, BenchOrder{id, "closed-" + std::to_string(id), owner.id, sell, TimeInForce::day, 10'000,
+                                   quantity, quantity, OrderStatus::filled, sequence, 0});
     }
     copy.finish();
   }
+  // The journal writer upserts a changed order as a new row version at the end of the table, and inserts a
+  // batch's new orders in no particular order: move every tenth open order's row, so that the table is not in
+  // id order and a start sorts what it loads, as it does in production.
+  store::exec_or_throw(conn.get(),
+                       "UPDATE orders SET updated_sequence = updated_sequence WHERE order_id % 10 = 0 AND order_id <= " +
+                           std::to_string(o.orders),
+                       "move every tenth open order's row");
   std::printf("  participants, %zu open and %zu closed orders: %.1f s\n", o.orders, o.closed, seconds_since(start));
 
   // The ledger: one issuance per seller, then transfers between sellers, hash-chained.
@@ -395,6 +403,7 @@ int run(const Options& o) {
       generate(conninfo, o);
     } else {
       std::printf("reusing %s orders/ledger entries in %s\n", have.c_str(), o.dir.string().c_str());
+      store::apply_migrations(conn.get());  // data generated by an older build gets the newer migrations (indexes)
     }
   }
 

@@ -201,6 +201,8 @@ void Daemon::start() {
   context.ledger_conninfo = conninfo_;
   read_slots_ = std::make_unique<ReadSlots>(config_.max_database_reads);
   context.read_slots = read_slots_.get();
+  read_pool_ = std::make_unique<ReadPool>(config_.max_database_reads);
+  context.read_pool = read_pool_.get();
   audit_writer_ = std::make_unique<store::AuditWriter>(conninfo_);
   context.audit_writer = audit_writer_.get();
   context.clock = clock_.get();

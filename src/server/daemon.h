@@ -16,6 +16,7 @@
 #include "engine/exchange.h"
 #include "engine/runtime.h"
 #include "server/auth.h"
+#include "server/read_pool.h"
 #include "server/read_slots.h"
 #include "store/audit_writer.h"
 #include "store/embedded_postgres.h"
@@ -71,6 +72,7 @@ class Daemon {
   std::unique_ptr<engine::Exchange> exchange_;
   std::unique_ptr<engine::JournalSink> journal_;  ///< a PipelinedJournal on journal_connections connections
   std::unique_ptr<ReadSlots> read_slots_;    ///< the bound on database reads by gRPC threads; outlives the sessions
+  std::unique_ptr<ReadPool> read_pool_;      ///< reads after the engine's reply (GetOrder of an earlier day's order)
   std::unique_ptr<OrderSessions> sessions_;  ///< open order sessions; outlive the server and the runtime
   std::unique_ptr<MarketFeed> feed_;         ///< market data mirror and streams; likewise
   std::unique_ptr<CommitFanout> fanout_;     ///< the runtime's commit listener

@@ -3,8 +3,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <system_error>
-#include <thread>
 #include <utility>
 
 #include "engine/validation.h"
@@ -13,6 +11,7 @@
 #include "server/dispatch.h"
 #include "server/order_requests.h"
 #include "server/paging.h"
+#include "server/read_pool.h"
 #include "server/read_slots.h"
 #include "store/market_reader.h"
 
@@ -46,30 +45,27 @@ grpc::ServerUnaryReactor* TradingService::CancelOrder(grpc::CallbackServerContex
 namespace {
 
 /// GetOrder of an order closed in a trading day that has ended: the engine no longer holds it, PostgreSQL has
-/// its final state (committed before the engine's reply was answered). Read on a thread of its own, holding
-/// one of the server's read slots: the engine's reply is answered on the journal writer's thread, which must
-/// not wait for a read.
+/// its final state (committed before the engine's reply was answered). Read on the server's read pool, holding
+/// one of its read slots: the engine's reply is answered on the journal writer's thread, which must not wait
+/// for a read.
 void read_closed_order(ServiceContext& context, grpc::ServerUnaryReactor* reactor, v1::Order* out, OrderId id,
                        ParticipantId caller) {
-  auto slot = std::make_unique<ReadSlot>(context.read_slots);
+  auto slot = std::make_shared<ReadSlot>(context.read_slots);
   if (!slot->status().is_ok()) {
     reactor->Finish(to_grpc(slot->status()));
     return;
   }
-  try {
-    std::thread([slot = std::move(slot), conninfo = context.ledger_conninfo, reactor, out, id, caller]() mutable {
-      engine::OrderRecord order;
-      Status s = store::read_order(conninfo, id, order);
-      if (s.is_ok() && order.participant != caller) {
-        s = permission_denied("order " + std::to_string(id) + " belongs to another participant");
-      }
-      if (s.is_ok()) to_proto(order, *out);
-      slot.reset();  // free before the client can see the answer
-      reactor->Finish(to_grpc(s));
-    }).detach();
-  } catch (const std::system_error& e) {
-    reactor->Finish(to_grpc(Status{ErrorCode::unavailable, std::string("GetOrder: no thread for the read: ") + e.what()}));
-  }
+  auto read = [slot = std::move(slot), conninfo = context.ledger_conninfo, reactor, out, id, caller]() mutable {
+    engine::OrderRecord order;
+    Status s = store::read_order(conninfo, id, order);
+    if (s.is_ok() && order.participant != caller) {
+      s = permission_denied("order " + std::to_string(id) + " belongs to another participant");
+    }
+    if (s.is_ok()) to_proto(order, *out);
+    slot.reset();  // free before the client can see the answer
+    reactor->Finish(to_grpc(s));
+  };
+  context.read_pool->post(std::move(read));
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ namespace carbon::server {
 class OrderSessions;
 class MarketFeed;
 class ReadSlots;
+class ReadPool;
 
 /// What every service needs: the authenticator and the engine runtime; the
 /// streams also need the open order sessions and the market feed.
@@ -35,6 +36,9 @@ struct ServiceContext {
   std::string ledger_conninfo = {};
   /// The bound on those reads at once ([server] max_database_reads); nullptr: unbounded.
   ReadSlots* read_slots = nullptr;
+  /// The threads for the reads a reply asks for after the engine has answered (GetOrder of an order
+  /// closed in an earlier trading day). Required by TradingService.
+  ReadPool* read_pool = nullptr;
   /// Writes the audit records of staff reads before they are answered
   /// (server/audit.h); nullptr: staff reads are not audited.
   store::AuditWriter* audit_writer = nullptr;

@@ -1,10 +1,13 @@
 #include "store/recovery.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/auction_rows.h"
 #include "store/ccer_recovery.h"
@@ -302,7 +305,7 @@ engine::RecoveredState load_state(PGconn* conn) {
                     "SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
                     " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
                     " reserved_fen, reserved_unsettled_fen, updated_sequence, counterparty_participant_id"
-                    " FROM orders WHERE " + held + " ORDER BY order_id",
+                    " FROM orders WHERE " + held,
                     "read orders");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::OrderRecord o;
@@ -325,6 +328,21 @@ engine::RecoveredState load_state(PGconn* conn) {
     o.updated_sequence = u64(r.get(), row, 17);
     o.counterparty = u64(r.get(), row, 18);
     state.orders.push_back(std::move(o));
+  }
+  // Sorted here, not by the query's ORDER BY: for that PostgreSQL walks the whole primary key, closed orders
+  // included (2.2-3.4 s for 1 million held orders among 5 million, against 0.5-0.8 s for a scan). The rows
+  // come in table order, which the journal writer's upserts leave out of id order: sort (id, row) pairs and
+  // move each record once.
+  const auto by_id = [](const engine::OrderRecord& a, const engine::OrderRecord& b) { return a.id < b.id; };
+  if (!std::is_sorted(state.orders.begin(), state.orders.end(), by_id)) {
+    std::vector<std::pair<OrderId, std::size_t>> keys;
+    keys.reserve(state.orders.size());
+    for (std::size_t i = 0; i < state.orders.size(); ++i) keys.emplace_back(state.orders[i].id, i);
+    std::sort(keys.begin(), keys.end());
+    std::vector<engine::OrderRecord> sorted;
+    sorted.reserve(state.orders.size());
+    for (const auto& [id, row] : keys) sorted.push_back(std::move(state.orders[row]));
+    state.orders = std::move(sorted);
   }
 
   // The trades from the day's opening on (found by bisection over trade_id, which grows with the sequence;
@@ -440,7 +458,8 @@ engine::RecoveredState load_state(PGconn* conn) {
                                           Cash{i64(r.get(), row, 8)}, u64(r.get(), row, 9), u64(r.get(), row, 10)});
   }
 
-  // Units issued to each holding account, for the position limits of key emitting units.
+  // Units issued to each holding account, for the position limits of key emitting units (a partial index,
+  // migration 0018).
   r = exec_or_throw(conn,
                     "SELECT to_account_id, instrument, SUM(quantity)::bigint FROM ledger_entries"
                     " WHERE kind IN (1, 3) GROUP BY to_account_id, instrument ORDER BY to_account_id, instrument",

@@ -249,6 +249,13 @@ TEST_F(ClearingStoreTest, RecoveryLoadsTheOrdersAndTradesTheEngineHolds) {
   const OrderId cancelled = run(seller, order(Side::sell, 5'400, 1, "s-cancel")).reply.orders.at(0).id;
   ASSERT_TRUE(run(seller, engine::CancelOrder{cancelled}).reply.status.is_ok());
   commit_pending();
+  // An update puts a row's new version after the others: the scan returns it last, and recovery sorts by id.
+  exec_or_throw(conn.get(), "UPDATE orders SET updated_sequence = updated_sequence WHERE order_id = " +
+                std::to_string(resting), "move the resting order's row");
+  {
+    PgResult last = exec_or_throw(conn.get(), "SELECT order_id FROM orders ORDER BY ctid DESC LIMIT 1", "last row");
+    ASSERT_EQ(std::string(PQgetvalue(last.get(), 0, 0)), std::to_string(resting));
+  }
 
   const engine::RecoveredState state = load_state(conn.get());
   EXPECT_NO_THROW(check_state(conn.get(), state));
