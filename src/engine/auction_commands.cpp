@@ -226,7 +226,7 @@ Status Exchange::create_auction(Step& step, const Principal& who, const CreateAu
   auction.created_at = step.at;
   auction.created_sequence = step.sequence;
 
-  if (seller != 0) orders_by_participant_[seller].push_back(offer.id);
+  index_new_order(offer);
   auction_of_order_[offer.id] = auction.id;
   step.events.push_back(OrderChanged{offer});
   step.reply.orders.push_back(offer);
@@ -337,8 +337,7 @@ Status Exchange::submit_auction_bid(Step& step, const Principal& who, const Subm
   bid.sequence = bid.updated_sequence = bid.priority = step.sequence;
   bid.entered_at = step.at;
   count_open_buy(bid, bid.quantity);
-  orders_by_participant_[participant->id].push_back(bid.id);
-  if (!bid.client_order_id.empty()) order_by_client_id_[{participant->id, bid.client_order_id}] = bid.id;
+  index_new_order(bid);
   auction_of_order_[bid.id] = auction.id;
   auction.bids.push_back(bid.id);
   step.events.push_back(OrderChanged{bid});

@@ -683,8 +683,7 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
   } else {
     match_and_rest(step, instrument, order);
   }
-  orders_by_participant_[order.participant].push_back(order.id);
-  if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
+  index_new_order(order);
   step.events.push_back(OrderChanged{order});
   step.reply.orders.push_back(order);
   orders_.emplace(order.id, std::move(order));
@@ -1025,8 +1024,7 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
   order.status = OrderStatus::open;
   count_open_buy(order, order.quantity);
   open_block_offers_.insert(order.id);
-  orders_by_participant_[order.participant].push_back(order.id);
-  if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
+  index_new_order(order);
   step.events.push_back(OrderChanged{order});
   step.reply.orders.push_back(order);
   orders_.emplace(order.id, std::move(order));
@@ -1084,8 +1082,7 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
   execute_fill(step, order, matching::Fill{offer.id, offer.participant, offer.price, offer.quantity, Qty{0}});
   order.status = OrderStatus::filled;
   order.updated_sequence = step.sequence;
-  orders_by_participant_[order.participant].push_back(order.id);
-  if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
+  index_new_order(order);
   step.events.push_back(OrderChanged{order});
   step.reply.orders.push_back(offer);
   step.reply.orders.push_back(order);
@@ -1206,6 +1203,8 @@ void Exchange::forget_closed_day() {
   for (auto& [participant, pairs] : let_go) merge_closed_client_ids(closed_client_ids_[participant], std::move(pairs));
   orders_.rehash(0);  // give back the day's peak of buckets
   order_by_client_id_.rehash(0);
+  std::erase_if(held_order_ids_, [&](OrderId id) { return !orders_.contains(id); });
+  held_order_ids_.shrink_to_fit();
   for (auto it = orders_by_participant_.begin(); it != orders_by_participant_.end();) {
     std::erase_if(it->second, [&](OrderId id) { return !orders_.contains(id); });
     it = it->second.empty() ? orders_by_participant_.erase(it) : std::next(it);
@@ -1218,6 +1217,12 @@ void Exchange::forget_closed_day() {
   trades_ = {};
   trades_by_order_ = {};
   for (TradeRecord& trade : kept) record_trade(std::move(trade));
+}
+
+void Exchange::index_new_order(const OrderRecord& order) {
+  held_order_ids_.push_back(order.id);
+  if (order.participant != 0) orders_by_participant_[order.participant].push_back(order.id);
+  if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
 }
 
 void Exchange::merge_closed_client_ids(std::vector<std::pair<std::uint64_t, OrderId>>& into,
@@ -1298,21 +1303,17 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
                      (is_open(order.status) || (!q.open_only && order.updated_sequence > market_.day_opened_sequence));
             };
             const std::size_t limit = q.limit == 0 ? std::numeric_limits<std::size_t>::max() : q.limit;
-            auto by_id = [](const OrderRecord& a, const OrderRecord& b) { return a.id < b.id; };
-            if (is_staff) {
-              for (const auto& [id, order] : orders_) {
-                if (wanted(order)) reply.orders.push_back(order);
-              }
-              const std::size_t keep = std::min(limit, reply.orders.size());
-              std::partial_sort(reply.orders.begin(), reply.orders.begin() + static_cast<std::ptrdiff_t>(keep),
-                                reply.orders.end(), by_id);
-              reply.orders.resize(keep);
-            } else if (auto mine = orders_by_participant_.find(own->id); mine != orders_by_participant_.end()) {
-              const std::vector<OrderId>& ids = mine->second;  // ascending: ids are handed out in order
-              for (auto id = std::upper_bound(ids.begin(), ids.end(), q.after_id);
-                   id != ids.end() && reply.orders.size() < limit; ++id) {
-                if (const OrderRecord& order = orders_.at(*id); wanted(order)) reply.orders.push_back(order);
-              }
+            // Staff page through every order held, a trader through its own; both ascending (ids are handed
+            // out in order), so a page starts at its cursor and stops when full.
+            const std::vector<OrderId>* ids = &held_order_ids_;
+            if (!is_staff) {
+              auto mine = orders_by_participant_.find(own->id);
+              if (mine == orders_by_participant_.end()) return Status::ok();
+              ids = &mine->second;
+            }
+            for (auto id = std::upper_bound(ids->begin(), ids->end(), q.after_id);
+                 id != ids->end() && reply.orders.size() < limit; ++id) {
+              if (const OrderRecord& order = orders_.at(*id); wanted(order)) reply.orders.push_back(order);
             }
             return Status::ok();
           },
@@ -1478,13 +1479,14 @@ void Exchange::restore(const RecoveredState& state) {
   std::vector<const OrderRecord*> open;
   orders_.reserve(orders_.size() + state.orders.size());
   order_by_client_id_.reserve(order_by_client_id_.size() + state.orders.size());
+  held_order_ids_.reserve(held_order_ids_.size() + state.orders.size());
   for (const OrderRecord& order : state.orders) {
     orders_[order.id] = order;
-    orders_by_participant_[order.participant].push_back(order.id);
-    if (!order.client_order_id.empty()) order_by_client_id_[{order.participant, order.client_order_id}] = order.id;
+    index_new_order(order);
     last_order_id_ = std::max(last_order_id_, order.id);
     if (is_open(order.status)) open.push_back(&order);
   }
+  std::sort(held_order_ids_.begin(), held_order_ids_.end());
   for (auto& [participant, ids] : orders_by_participant_) std::sort(ids.begin(), ids.end());
   std::sort(open.begin(), open.end(), [](const OrderRecord* a, const OrderRecord* b) { return a->priority < b->priority; });
   std::map<std::string, std::vector<matching::BookOrder>> resting;

@@ -254,6 +254,9 @@ class Exchange {
   /// They stay in PostgreSQL, where GetOrder finds them (Reply::order_closed_earlier); memory holds one trading
   /// day plus what is still open.
   void forget_closed_day();
+  /// Indexes an order about to be added to orders_ (its id the highest yet): held_order_ids_, its
+  /// participant's list (none for an auction offer with no seller participant) and its client order id.
+  void index_new_order(const OrderRecord& order);
   /// The NOT_FOUND of an order id the engine does not hold: closed in an earlier trading day if the id was
   /// given, else unknown. Sets reply.order_closed_earlier for the former.
   Status order_not_held(OrderId id, Reply* reply = nullptr) const;
@@ -283,6 +286,9 @@ class Exchange {
   std::map<ParticipantId, ParticipantControls> controls_;
   /// Open orders, orders of the trading day in progress, and auction bids and offers (forget_closed_day).
   std::unordered_map<OrderId, OrderRecord> orders_;
+  /// The ids of orders_, ascending: staff ListOrders pages through it, so a page costs its own length, not a
+  /// pass over every order held.
+  std::vector<OrderId> held_order_ids_;
   std::unordered_map<ParticipantId, std::vector<OrderId>> orders_by_participant_;  ///< each ascending (ListOrders)
   /// Hash of a (participant, client order id) key.
   struct ClientIdHash {

@@ -407,6 +407,59 @@ TEST_F(AuctionTest, AuctionTradesDoNotSetTheClosingPrice) {
   expect_conserved();
 }
 
+// Staff page through every order held in id order, the auction's offer (no seller participant) included;
+// a trader through its own. Pages stop at their limit and go on from their cursor, and orders let go at
+// the end of day leave the staff's pages too.
+TEST_F(AuctionTest, StaffListOrdersPagesEveryOrderHeldInIdOrder) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  const ParticipantRecord b = create("B");
+  auto listed = [&](const ParticipantRecord& p, std::int64_t price) {
+    const Outcome out = run(as(p), PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day,
+                                              TradingMode::listed, Price{price}, Qty{1}, ""});
+    EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+    return out.reply.orders.at(0).id;
+  };
+  auto pages = [&](const Principal& who, std::size_t limit) {
+    std::vector<OrderId> seen;
+    OrderId cursor = 0;
+    for (int page = 0; page < 20; ++page) {
+      const Outcome out = run(who, ListOrders{"", false, cursor, limit});
+      EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+      EXPECT_LE(out.reply.orders.size(), limit);
+      if (out.reply.orders.empty()) break;
+      for (const OrderRecord& o : out.reply.orders) seen.push_back(o.id);
+      cursor = out.reply.orders.back().id;
+    }
+    return seen;
+  };
+  const OrderId offer = run(kOperator, ListAuctions{}).reply.auctions.at(0).offer_order;
+  const OrderId a1 = listed(a, 4'800);
+  const OrderId b1 = listed(b, 4'810);
+  now = kOpens;
+  const OrderId a_bid = bid(a, id, 6'000, 500).reply.orders.at(0).id;
+  const OrderId b2 = listed(b, 4'820);
+  const OrderId b_bid = bid(b, id, 6'100, 500).reply.orders.at(0).id;
+
+  const std::vector<OrderId> all{offer, a1, b1, a_bid, b2, b_bid};
+  EXPECT_EQ(pages(kOperator, 2), all);
+  EXPECT_EQ(pages(kOperator, 4), all);
+  EXPECT_EQ(pages(as(b), 1), (std::vector<OrderId>{b1, b2, b_bid}));
+  EXPECT_EQ(run(kOperator, ListOrders{"", true, b1, 0}).reply.orders.size(), 3u) << "open only, after a cursor";
+
+  // The end of day lets go of the expired listed orders; the auction's offer and bids stay held.
+  now = kCloses;
+  ASSERT_TRUE(run(kOperator, CloseAuction{id}).reply.status.is_ok());
+  now = kMorning + 5 * 60 * kMinute;  // 15:30
+  ASSERT_TRUE(run(kOperator, RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  now = kMorning + 24 * 60 * kMinute;  // Tuesday 10:30
+  const OrderId a3 = listed(a, 4'830);
+  EXPECT_EQ(pages(kOperator, 1), (std::vector<OrderId>{a3}))
+      << "Monday's orders are not Tuesday's, and the closed ones are gone";
+  EXPECT_EQ(exchange.order(a1), nullptr);
+  EXPECT_NE(exchange.order(offer), nullptr);
+}
+
 TEST_F(AuctionTest, BidsOutliveTheEndOfDayAndClosedOrdersKeepTheirClientIds) {
   const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
   const ParticipantRecord a = create("A");

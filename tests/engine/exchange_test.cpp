@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "engine/exchange.h"
@@ -389,6 +390,25 @@ TEST_F(ExchangeTest, ListOrdersAndListTradesPageByIdAfterACursor) {
   EXPECT_EQ(run(trader(buyer), ListOrders{"CEA2024", true, buys[3], 1}).reply.orders.front().id, buys[4]);
   EXPECT_EQ(run(op, ListOrders{"", false, buys[0], 2}).reply.orders.size(), 2u) << "staff: every participant's";
   EXPECT_EQ(run(op, ListOrders{"", false, buys[4], 2}).reply.orders.back().id, buys[5]);
+  {
+    // After a restart the same pages, whatever order the records are restored in.
+    const Outcome before = run(op, ListOrders{"", false});
+    RecoveredState state = projection.recovered();
+    std::reverse(state.orders.begin(), state.orders.end());
+    Exchange restored(config);
+    restored.restore(state);
+    std::vector<OrderId> expected, paged;
+    for (const OrderRecord& o : before.reply.orders) expected.push_back(o.id);
+    for (OrderId after = 0;;) {
+      const Outcome out = restored.execute(Command{op, ListOrders{"", false, after, 3}}, now);
+      ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+      if (out.reply.orders.empty()) break;
+      for (const OrderRecord& o : out.reply.orders) paged.push_back(o.id);
+      after = out.reply.orders.back().id;
+    }
+    EXPECT_EQ(paged, expected);
+    EXPECT_EQ(expected.size(), buys.size() + 1);
+  }
 
   // Three trades of the buyer's (the sells fill the highest buys), one of another pair in between.
   const ParticipantRecord other = create("INST-002", ParticipantType::institution);
