@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cctype>
-#include <charconv>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -13,6 +12,7 @@
 #include "carbon/v1/admin.grpc.pb.h"
 #include "carbon/v1/market_data.grpc.pb.h"
 #include "carbon/v1/trading.grpc.pb.h"
+#include "cli_support.h"
 #include "commands.h"
 #include "format.h"
 #include "render.h"
@@ -21,34 +21,6 @@ namespace carbonctl {
 namespace {
 
 namespace v1 = carbon::v1;
-
-/// A strictly decimal unsigned option (no octal, no sign, no overflow), like main.cpp's.
-CLI::Option* add_uint(CLI::App* app, const std::string& name, std::uint64_t& target, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name,
-          [&target](const std::string& text) { std::from_chars(text.data(), text.data() + text.size(), target, 10); },
-          description)
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            std::uint64_t value = 0;
-            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-            if (error == std::errc{} && end == text.data() + text.size()) return {};
-            return "\"" + text + "\" is not a decimal integer >= 0 that fits in 64 bits";
-          },
-          ""))
-      ->type_name("UINT");
-}
-
-template <typename Message>
-int print(Session& session, const Message& message, const std::function<void()>& table) {
-  if (session.json()) {
-    print_json(std::cout, message);
-  } else {
-    table();
-  }
-  return kExitOk;
-}
 
 std::int64_t time_option(const std::string& text, const char* option) {
   std::int64_t nanos = 0;
@@ -133,7 +105,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
   auto* create = group->add_subcommand(
       "create", "Schedule an auction and reserve the offered units in the seller's account (operator)");
   create->add_option("--instrument", args.instrument, "instrument code, e.g. CEA2024")->required();
-  add_uint(create, "--seller-account", args.seller,
+  add_integer(create, "--seller-account", args.seller,
            "holding account the units come from: a participant's, the reserve (2) or the auction account (3)")
       ->required();
   create->add_option("--quantity", args.quantity, "tonnes offered, a multiple of --bid-lot")->required();
@@ -174,13 +146,13 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
       v1::Auction response;
       auto stub = v1::AdminService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->CreateAuction(c, request, &response); });
-      return print(session, response, [&] { print_auction(std::cout, response); });
+      return print_message(session, response, [&] { print_auction(std::cout, response); });
     };
   });
 
   auto* close = group->add_subcommand(
       "close", "Clear an auction whose window has ended: fills the winners, releases the rest (operator)");
-  add_uint(close, "--auction", args.auction, "auction id")->required();
+  add_integer(close, "--auction", args.auction, "auction id")->required();
   close->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator auction close "
                 "--auction 1");
   close->callback([&action] {
@@ -190,7 +162,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
       v1::CloseAuctionResponse response;
       auto stub = v1::AdminService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->CloseAuction(c, request, &response); });
-      return print(session, response, [&] {
+      return print_message(session, response, [&] {
         print_auction(std::cout, response.auction());
         if (response.trades_size() > 0) {
           std::cout << "\n";
@@ -202,7 +174,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
 
   auto* cancel = group->add_subcommand(
       "cancel", "Cancel an auction not yet cleared: every bid's cash and the seller's units are released (operator)");
-  add_uint(cancel, "--auction", args.auction, "auction id")->required();
+  add_integer(cancel, "--auction", args.auction, "auction id")->required();
   cancel->add_option("--reason", args.reason, "why; shown to bidders")->required();
   cancel->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator auction cancel "
                  "--auction 1 --reason \"market disruption\"");
@@ -214,7 +186,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
       v1::Auction response;
       auto stub = v1::AdminService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->CancelAuction(c, request, &response); });
-      return print(session, response, [&] { print_auction(std::cout, response); });
+      return print_message(session, response, [&] { print_auction(std::cout, response); });
     };
   });
 
@@ -238,13 +210,13 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
       v1::ListAuctionsResponse response;
       auto stub = v1::MarketDataService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->ListAuctions(c, request, &response); });
-      return print(session, response, [&] { print_auctions(std::cout, response.auctions()); });
+      return print_message(session, response, [&] { print_auctions(std::cout, response.auctions()); });
     };
   });
 
   auto* bid = group->add_subcommand(
       "bid", "Submit a sealed bid; it reserves price x quantity + fee until the auction clears (trader)");
-  add_uint(bid, "--auction", args.auction, "auction id")->required();
+  add_integer(bid, "--auction", args.auction, "auction id")->required();
   bid->add_option("--price-fen", args.price_fen, "bid price in fen per tonne, at least the reserve price")->required();
   bid->add_option("--quantity", args.quantity, "tonnes, a multiple of the auction's bid lot")->required();
   bid->add_option("--client-order-id", args.client_order_id, "makes a resubmission idempotent");
@@ -260,7 +232,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
       v1::SubmitAuctionBidResponse response;
       auto stub = v1::TradingService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->SubmitAuctionBid(c, request, &response); });
-      return print(session, response, [&] {
+      return print_message(session, response, [&] {
         std::cout << "auction " << response.bid().auction_id() << "\n";
         print_order(std::cout, response.bid().order());
       });
@@ -268,7 +240,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
   });
 
   auto* bids = group->add_subcommand("bids", "The caller's own bids, newest auction first (trader)");
-  add_uint(bids, "--auction", args.auction, "only this auction");
+  add_integer(bids, "--auction", args.auction, "only this auction");
   bids->footer("Example: CARBON_TOKEN=<trader token> carbonctl auction bids --auction 1");
   bids->callback([&action] {
     action = [](Session& session) {
@@ -277,7 +249,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
       v1::ListAuctionBidsResponse response;
       auto stub = v1::TradingService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->ListAuctionBids(c, request, &response); });
-      return print(session, response, [&] {
+      return print_message(session, response, [&] {
         Table table({{"auction", Table::Align::right}, {"order", Table::Align::right}, {"price", Table::Align::right},
                      {"quantity", Table::Align::right}, {"filled", Table::Align::right}, {"status"}, {"entered (CST)"}});
         for (const auto& b : response.bids()) {

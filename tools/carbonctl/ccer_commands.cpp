@@ -77,16 +77,6 @@ void print_retirements(std::ostream& out, const google::protobuf::RepeatedPtrFie
 }
 
 /// Prints `message` as JSON with --json, else runs `table`.
-template <typename Message, typename Table>
-int print(Session& session, const Message& message, Table table) {
-  if (session.json()) {
-    print_json(std::cout, message);
-  } else {
-    table();
-  }
-  return kExitOk;
-}
-
 std::unique_ptr<v1::RegistryService::Stub> stub(Session& session) {
   return v1::RegistryService::NewStub(session.channel());
 }
@@ -124,7 +114,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         v1::Methodology response;
         auto registry = stub(s);
         s.call([&](grpc::ClientContext* c) { return registry->RegisterMethodology(c, args->methodology, &response); });
-        return print(s, response, [&] {
+        return print_message(s, response, [&] {
           std::cout << "registered methodology " << printable(response.code()) << " (" << printable(response.name())
                     << ", " << printable(response.version()) << ")\n";
         });
@@ -137,7 +127,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         v1::ListMethodologiesResponse response;
         auto registry = stub(s);
         s.call([&](grpc::ClientContext* c) { return registry->ListMethodologies(c, {}, &response); });
-        return print(s, response, [&] {
+        return print_message(s, response, [&] {
           Table table({{"code"}, {"name"}, {"version"}, {"field"}, {"registered"}});
           for (const auto& row : response.methodologies()) {
             table.add_row({row.code(), row.name(), row.version(), row.field(), china_time(row.registered_at_unix_nanos())});
@@ -184,7 +174,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         v1::CcerProject response;
         auto registry = stub(s);
         s.call([&](grpc::ClientContext* c) { return registry->RegisterCcerProject(c, args->project, &response); });
-        return print(s, response, [&] {
+        return print_message(s, response, [&] {
           google::protobuf::RepeatedPtrField<v1::CcerProject> one;
           *one.Add() = response;
           print_projects(std::cout, one);
@@ -211,7 +201,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
           all.mutable_projects()->MergeFrom(page.projects());
           request.set_page_token(page.next_page_token());
         } while (!request.page_token().empty());
-        return print(s, all, [&] { print_projects(std::cout, all.projects()); });
+        return print_message(s, all, [&] { print_projects(std::cout, all.projects()); });
       };
     });
   }
@@ -249,7 +239,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         v1::IssueCcerCreditsResponse response;
         auto registry = stub(s);
         s.call([&](grpc::ClientContext* c) { return registry->IssueCcerCredits(c, args->issue, &response); });
-        return print(s, response, [&] {
+        return print_message(s, response, [&] {
           const auto& i = response.issuance();
           Details()
               .add("issuance", std::to_string(i.issuance_id()))
@@ -280,7 +270,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         v1::ListSerialBlocksResponse response;
         auto registry = stub(s);
         s.call([&](grpc::ClientContext* c) { return registry->ListSerialBlocks(c, args->blocks, &response); });
-        return print(s, response,
+        return print_message(s, response,
                      [&] { print_blocks(std::cout, response.blocks(), args->blocks.holding_account_id() == 0); });
       };
     });
@@ -310,7 +300,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         v1::RetireUnitsResponse response;
         auto registry = stub(s);
         s.call([&](grpc::ClientContext* c) { return registry->RetireUnits(c, args->retire, &response); });
-        return print(s, response, [&] {
+        return print_message(s, response, [&] {
           google::protobuf::RepeatedPtrField<v1::Retirement> one;
           *one.Add() = response.retirement();
           print_retirements(std::cout, one);
@@ -337,7 +327,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
           all.mutable_retirements()->MergeFrom(page.retirements());
           request.set_page_token(page.next_page_token());
         } while (!request.page_token().empty());
-        return print(s, all, [&] { print_retirements(std::cout, all.retirements()); });
+        return print_message(s, all, [&] { print_retirements(std::cout, all.retirements()); });
       };
     });
   }

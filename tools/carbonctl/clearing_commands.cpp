@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cctype>
-#include <charconv>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -12,6 +11,7 @@
 #include "carbon/v1/admin.grpc.pb.h"
 #include "carbon/v1/regulator.grpc.pb.h"
 #include "carbon/v1/trading.grpc.pb.h"
+#include "cli_support.h"
 #include "commands.h"
 #include "format.h"
 #include "render.h"
@@ -23,34 +23,6 @@ namespace v1 = carbon::v1;
 
 /// `reconciliation` found a difference (the reply is still printed).
 constexpr int kExitNotBalanced = kExitInvalid;  // a negative finding, as regulator verify
-
-/// A strictly decimal unsigned option (no octal, no sign, no overflow), like main.cpp's.
-CLI::Option* add_uint(CLI::App* app, const std::string& name, std::uint64_t& target, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name,
-          [&target](const std::string& text) { std::from_chars(text.data(), text.data() + text.size(), target, 10); },
-          description)
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            std::uint64_t value = 0;
-            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-            if (error == std::errc{} && end == text.data() + text.size()) return {};
-            return "\"" + text + "\" is not a decimal integer >= 0 that fits in 64 bits";
-          },
-          ""))
-      ->type_name("UINT");
-}
-
-template <typename Message>
-int print(Session& session, const Message& message, const std::function<void()>& table) {
-  if (session.json()) {
-    print_json(std::cout, message);
-  } else {
-    table();
-  }
-  return kExitOk;
-}
 
 void print_statement(std::ostream& out, const v1::Statement& s) {
   out << "statement of participant " << s.participant_id() << " for " << s.trading_date() << " (sequence "
@@ -136,7 +108,7 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
       "A settlement statement written by end of day: opening cash, deposits, withdrawals, trades with their fees, "
       "closing cash and units per instrument (trader: its own; operator, regulator, auditor: --participant)");
   statement->add_option("--date", args.date, "trading day, YYYY-MM-DD; default: the last day closed");
-  add_uint(statement, "--participant", args.participant, "participant id (staff only; a trader reads its own)");
+  add_integer(statement, "--participant", args.participant, "participant id (staff only; a trader reads its own)");
   statement->footer(
       "Example: carbonctl --token-file ~/.carbon/trader.token statement --date 2026-11-24\n"
       "         carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as auditor statement --participant 2");
@@ -148,7 +120,7 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
       v1::GetStatementResponse response;
       auto stub = v1::TradingService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->GetStatement(c, request, &response); });
-      return print(session, response, [&] { print_statement(std::cout, response.statement()); });
+      return print_message(session, response, [&] { print_statement(std::cout, response.statement()); });
     };
   });
 
@@ -168,7 +140,7 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
       v1::ReconciliationReport response;
       auto stub = v1::AdminService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->GetReconciliation(c, request, &response); });
-      print(session, response, [&] { print_reconciliation(std::cout, response); });
+      print_message(session, response, [&] { print_reconciliation(std::cout, response); });
       return response.balanced() ? kExitOk : kExitNotBalanced;
     };
   });
@@ -192,7 +164,7 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
       v1::ListSurveillanceAlertsResponse response;
       auto stub = v1::RegulatorService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->ListSurveillanceAlerts(c, request, &response); });
-      return print(session, response, [&] {
+      return print_message(session, response, [&] {
         Table table({{"alert", Table::Align::right}, {"detected (CST)"}, {"type"}, {"severity"}, {"instrument"},
                      {"description"}});
         for (const auto& a : response.alerts()) {

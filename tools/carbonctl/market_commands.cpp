@@ -46,23 +46,13 @@ void print_offers(std::ostream& out, const google::protobuf::RepeatedPtrField<v1
   table.print(out);
 }
 
-template <typename Message>
-int print(Session& session, const Message& message, const std::function<void()>& table) {
-  if (session.json()) {
-    print_json(std::cout, message);
-  } else {
-    table();
-  }
-  return kExitOk;
-}
-
 }  // namespace
 
 int market_instruments(Session& session) {
   v1::ListInstrumentsResponse response;
   auto stub = v1::AdminService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->ListInstruments(c, v1::ListInstrumentsRequest{}, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     print_market(std::cout, response.market());
     print_instruments(std::cout, response.instruments());
   });
@@ -82,7 +72,7 @@ int market_halt(Session& session, const std::string& instrument, const std::stri
     request.set_reason(reason);
     session.call([&](grpc::ClientContext* c) { return stub->HaltTrading(c, request, &response); });
   }
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     if (instrument.empty()) {
       print_market(std::cout, response.market());
     } else {
@@ -101,7 +91,7 @@ int market_reference(Session& session, const std::string& instrument, std::int64
   v1::Instrument response;
   auto stub = v1::AdminService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->SetReferencePrice(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     print_instruments(std::cout, google::protobuf::RepeatedPtrField<v1::Instrument>(&response, &response + 1));
   });
 }
@@ -119,7 +109,7 @@ int market_calendar(Session& session, int year, const std::vector<std::string>& 
     request.set_year(year);
     session.call([&](grpc::ClientContext* c) { return stub->GetTradingCalendar(c, request, &response); });
   }
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     std::cout << response.year() << ": " << response.trading_day_count() << " trading days; holidays:";
     for (const auto& day : response.holidays()) std::cout << " " << day;
     std::cout << (response.holidays().empty() ? " none\n" : "\n");
@@ -132,7 +122,7 @@ int market_end_of_day(Session& session, const std::string& trading_date) {
   v1::RunEndOfDayResponse response;
   auto stub = v1::AdminService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->RunEndOfDay(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     std::cout << "closed " << response.trading_date() << "; next trading day " << response.next_trading_date() << "; "
               << response.expired_order_count() << " orders expired\n";
     Table table({{"instrument"}, {"close", Table::Align::right}, {"from"}, {"listed volume", Table::Align::right}});
@@ -152,7 +142,7 @@ int market_bars(Session& session, const std::string& instrument, const std::stri
   v1::GetDailyBarsResponse response;
   auto stub = v1::MarketDataService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->GetDailyBars(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     Table table({{"date"}, {"mode"}, {"open", Table::Align::right}, {"high", Table::Align::right},
                  {"low", Table::Align::right}, {"close", Table::Align::right}, {"volume", Table::Align::right},
                  {"turnover", Table::Align::right}, {"trades", Table::Align::right}});
@@ -176,7 +166,7 @@ int participant_controls(Session& session, const ControlsArgs& args) {
   v1::ParticipantControls response;
   auto stub = v1::AdminService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->SetParticipantControls(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     std::cout << "participant " << response.participant_id() << ": self-trade prevention "
               << short_name(response.self_trade_prevention()) << ", "
               << (response.trading_suspended() ? "suspended: " + printable(response.reason()) : std::string("trading"))
@@ -192,7 +182,7 @@ int order_amend(Session& session, std::uint64_t order_id, std::int64_t price_fen
   v1::AmendOrderResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->AmendOrder(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     print_order(std::cout, response.order());
     std::cout << (response.priority_kept() ? "time priority kept\n" : "re-queued: time priority lost\n");
     if (!response.fills().empty()) print_trades(std::cout, response.fills());
@@ -207,7 +197,7 @@ int order_cancel_all(Session& session, const std::string& instrument, const std:
   v1::CancelAllOrdersResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->CancelAllOrders(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     std::cout << response.cancelled_orders_size() << " orders cancelled\n";
     if (!response.cancelled_orders().empty()) print_orders(std::cout, response.cancelled_orders());
   });
@@ -224,7 +214,7 @@ int block_offer(Session& session, const BlockOfferArgs& args) {
   v1::OfferBlockTradeResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->OfferBlockTrade(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     print_offers(std::cout, google::protobuf::RepeatedPtrField<v1::BlockOffer>(&response.offer(), &response.offer() + 1));
   });
 }
@@ -237,7 +227,7 @@ int block_accept(Session& session, std::uint64_t offer_id, std::int64_t price_fe
   v1::AcceptBlockTradeResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->AcceptBlockTrade(c, request, &response); });
-  return print(session, response, [&] {
+  return print_message(session, response, [&] {
     print_offers(std::cout, google::protobuf::RepeatedPtrField<v1::BlockOffer>(&response.offer(), &response.offer() + 1));
     print_trades(std::cout, google::protobuf::RepeatedPtrField<v1::Trade>(&response.trade(), &response.trade() + 1));
   });
@@ -249,7 +239,7 @@ int block_list(Session& session, const std::string& instrument) {
   v1::ListBlockOffersResponse response;
   auto stub = v1::TradingService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->ListBlockOffers(c, request, &response); });
-  return print(session, response, [&] { print_offers(std::cout, response.offers()); });
+  return print_message(session, response, [&] { print_offers(std::cout, response.offers()); });
 }
 
 }  // namespace carbonctl

@@ -22,16 +22,6 @@ constexpr const char* kAs = "carbonctl --staff-file /var/lib/carbond/staff-token
 
 [[noreturn]] void usage_error(const std::string& message) { throw ExitError(kExitUsage, message); }
 
-template <typename Message>
-int reply(Session& session, const Message& message, const std::function<void()>& table) {
-  if (session.json()) {
-    print_json(std::cout, message);
-  } else {
-    table();
-  }
-  return kExitOk;
-}
-
 }  // namespace
 
 std::string bps_percent(std::int64_t basis_points) {
@@ -335,7 +325,7 @@ void add_freeze_commands(CLI::App& parent, Action& action, bool regulator) {
           [&](v1::RegulatorService::Stub& stub) {
             s.call([&](grpc::ClientContext* c) { return stub.Freeze(c, request, &response); });
           });
-      return reply(s, response, [&] {
+      return print_message(s, response, [&] {
         std::cout << "freeze " << response.freeze().freeze_id() << ": " << tonnes(response.freeze().quantity())
                   << " t " << printable(response.freeze().instrument()) << " frozen in holding account "
                   << response.freeze().holding_account_id() << " (ledger entry " << response.ledger_entry_id()
@@ -370,7 +360,7 @@ void add_freeze_commands(CLI::App& parent, Action& action, bool regulator) {
           [&](v1::RegulatorService::Stub& stub) {
             s.call([&](grpc::ClientContext* c) { return stub.Unfreeze(c, request, &response); });
           });
-      return reply(s, response, [&] {
+      return print_message(s, response, [&] {
         std::cout << "freeze " << response.freeze().freeze_id() << " " << short_name(response.freeze().status())
                   << "; " << tonnes(response.freeze().remaining_quantity()) << " t remain frozen (ledger entry "
                   << response.ledger_entry_id() << ", sequence " << response.sequence() << ")\n";
@@ -410,7 +400,7 @@ void add_freeze_commands(CLI::App& parent, Action& action, bool regulator) {
                           return stub.ListFreezes(c, r, out);
                         });
           });
-      return reply(s, response, [&] {
+      return print_message(s, response, [&] {
         print_freezes(std::cout, response.freezes());
         print_next_page(std::cout, response.next_page_token());
       });
@@ -449,7 +439,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::Cap response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->SetCap(c, request, &response); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           print_caps(std::cout, google::protobuf::RepeatedPtrField<v1::Cap>(&response, &response + 1));
         });
       };
@@ -467,7 +457,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::ListCapsResponse response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->ListCaps(c, request, &response); });
-        return reply(s, response, [&] { print_caps(std::cout, response.caps()); });
+        return print_message(s, response, [&] { print_caps(std::cout, response.caps()); });
       };
     });
   }
@@ -534,7 +524,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::Allocation response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->AllocateFree(c, request, &response); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           std::cout << "allocated " << tonnes(response.quantity()) << " t " << printable(response.instrument())
                     << " to participant " << response.participant_id() << " (allocation " << response.allocation_id()
                     << ", ledger entry " << id_or_dash(response.ledger_entry_id()) << ")\n";
@@ -564,7 +554,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
                     [&](grpc::ClientContext* c, const v1::ListAllocationsRequest& r, v1::ListAllocationsResponse* out) {
                       return stub->ListAllocations(c, r, out);
                     });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           print_allocations(std::cout, response.allocations());
           print_next_page(std::cout, response.next_page_token());
         });
@@ -604,7 +594,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::ComplianceStatus response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->RecordVerifiedEmissions(c, request, &response); });
-        return reply(s, response, [&] { print_compliance_status(std::cout, response); });
+        return print_message(s, response, [&] { print_compliance_status(std::cout, response); });
       };
     });
   }
@@ -636,7 +626,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::SurrenderResponse response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->Surrender(c, request, &response); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           std::cout << "surrendered " << tonnes(args->quantity) << " t " << printable(args->instrument) << " for "
                     << args->year << " (ledger entry " << response.ledger_entry_id() << ", sequence "
                     << response.sequence() << ")\n";
@@ -665,7 +655,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::ComplianceStatus response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->GetComplianceStatus(c, request, &response); });
-        return reply(s, response, [&] { print_compliance_status(std::cout, response); });
+        return print_message(s, response, [&] { print_compliance_status(std::cout, response); });
       };
     });
   }
@@ -690,7 +680,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::CloseComplianceYearResponse response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->CloseComplianceYear(c, request, &response); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           std::cout << "compliance year " << response.year().compliance_year() << " closed: "
                     << response.compliant_count() << " compliant, " << response.short_count() << " short ("
                     << tonnes(response.total_shortfall()) << " t), penalty basis "
@@ -732,7 +722,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::TransferResponse response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->Transfer(c, request, &response); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           std::cout << "transferred " << tonnes(args->quantity) << " t " << printable(args->instrument) << " from "
                     << args->from << " to " << args->to << " (ledger entry " << response.ledger_entry_id()
                     << ", sequence " << response.sequence() << ")\n";
@@ -761,7 +751,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         v1::GetHoldingsResponse response;
         auto stub = registry_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->GetHoldings(c, request, &response); });
-        return reply(s, response, [&] { print_holdings(std::cout, response.holdings()); });
+        return print_message(s, response, [&] { print_holdings(std::cout, response.holdings()); });
       };
     });
 
@@ -776,7 +766,7 @@ void add_registry_commands(CLI::App& registry, Action& action) {
         s.call([&](grpc::ClientContext* c) {
           return stub->ListSystemAccounts(c, v1::ListSystemAccountsRequest{}, &response);
         });
-        return reply(s, response, [&] { print_system_accounts(std::cout, response.accounts()); });
+        return print_message(s, response, [&] { print_system_accounts(std::cout, response.accounts()); });
       };
     });
   }

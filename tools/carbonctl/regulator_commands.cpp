@@ -16,16 +16,6 @@ using Align = Table::Align;
 constexpr const char* kAsRegulator = "carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator ";
 constexpr const char* kAsAuditor = "carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as auditor ";
 
-template <typename Message>
-int reply(Session& session, const Message& message, const std::function<void()>& table) {
-  if (session.json()) {
-    print_json(std::cout, message);
-  } else {
-    table();
-  }
-  return kExitOk;
-}
-
 std::unique_ptr<v1::RegulatorService::Stub> regulator_stub(Session& session) {
   return v1::RegulatorService::NewStub(session.channel());
 }
@@ -172,7 +162,7 @@ void add_regulator_commands(CLI::App& app, Action& action) {
         fetch_pages(s, request, args->paging, response,
                     [&](grpc::ClientContext* c, const v1::ListLedgerEntriesRequest& r,
                         v1::ListLedgerEntriesResponse* out) { return stub->ListLedgerEntries(c, r, out); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           print_entries(std::cout, response.entries(), args->hashes);
           print_next_page(std::cout, response.next_page_token());
         });
@@ -201,7 +191,7 @@ void add_regulator_commands(CLI::App& app, Action& action) {
         v1::VerifyLedgerResponse response;
         auto stub = regulator_stub(s);
         s.call([&](grpc::ClientContext* c) { return stub->VerifyLedger(c, request, &response); });
-        reply(s, response, [&] {
+        print_message(s, response, [&] {
           Details details;
           details.add("valid", response.valid() ? "yes" : "NO")
               .add("entries checked", std::to_string(response.entries_checked()))
@@ -247,7 +237,7 @@ void add_regulator_commands(CLI::App& app, Action& action) {
           request.set_compliance_year(args->year);
           v1::ComplianceStatus response;
           s.call([&](grpc::ClientContext* c) { return stub->GetComplianceStatus(c, request, &response); });
-          return reply(s, response, [&] { print_compliance_status(std::cout, response); });
+          return print_message(s, response, [&] { print_compliance_status(std::cout, response); });
         }
         v1::ListComplianceStatusesRequest request;
         request.set_compliance_year(args->year);
@@ -257,7 +247,7 @@ void add_regulator_commands(CLI::App& app, Action& action) {
         fetch_pages(s, request, args->paging, response,
                     [&](grpc::ClientContext* c, const v1::ListComplianceStatusesRequest& r,
                         v1::ListComplianceStatusesResponse* out) { return stub->ListComplianceStatuses(c, r, out); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           print_compliance_statuses(std::cout, response.statuses());
           print_next_page(std::cout, response.next_page_token());
         });
@@ -287,7 +277,7 @@ void add_regulator_commands(CLI::App& app, Action& action) {
         fetch_pages(s, request, args->paging, response,
                     [&](grpc::ClientContext* c, const v1::ListEarlyWarningsRequest& r,
                         v1::ListEarlyWarningsResponse* out) { return stub->ListEarlyWarnings(c, r, out); });
-        return reply(s, response, [&] {
+        return print_message(s, response, [&] {
           print_warnings(std::cout, response);
           print_next_page(std::cout, response.next_page_token());
         });
