@@ -2,12 +2,10 @@
 // listed through the engine, so that every change is journaled and restored)
 // and RegulatorService's audit log (read from PostgreSQL on the gRPC thread,
 // like the ledger).
-#include <algorithm>
-#include <cstddef>
-#include <cstdio>
 
 #include "server/convert.h"
 #include "server/dispatch.h"
+#include "server/paging.h"
 #include "server/services.h"
 #include "store/audit_reader.h"
 
@@ -39,15 +37,11 @@ void to_proto(const engine::AuditEntry& entry, v1::AuditRecord& out) {
   out.set_sequence(entry.sequence);
 }
 
-std::string audit_filter_hash(const v1::QueryAuditLogRequest& r) {
-  const std::string filters = std::to_string(r.from_unix_nanos()) + "|" + std::to_string(r.to_unix_nanos()) + "|" +
-                              r.method() + "|" + std::to_string(r.token_id()) + "|" + std::to_string(r.role()) + "|" +
-                              std::to_string(r.participant_id()) + "|" + (r.failures_only() ? "1" : "0");
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : filters) h = (h ^ c) * 1099511628211ULL;
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
+/// The filters a QueryAuditLog page token is bound to.
+std::string audit_filters(const v1::QueryAuditLogRequest& r) {
+  return std::to_string(r.from_unix_nanos()) + "|" + std::to_string(r.to_unix_nanos()) + "|" + r.method() + "|" +
+         std::to_string(r.token_id()) + "|" + std::to_string(r.role()) + "|" + std::to_string(r.participant_id()) +
+         "|" + (r.failures_only() ? "1" : "0");
 }
 
 }  // namespace
@@ -113,7 +107,6 @@ grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerCo
   filter.token_id = request->token_id();
   filter.participant = request->participant_id();
   filter.failures_only = request->failures_only();
-  filter.limit = request->page_size() == 0 ? 100 : std::min<std::uint32_t>(request->page_size(), 1000);
   if (s.is_ok() && filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
     s = invalid_argument("from_unix_nanos is after to_unix_nanos");
   }
@@ -124,27 +117,19 @@ grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerCo
       filter.role = static_cast<Role>(request->role());
     }
   }
-  // The page token is the last audit id returned, bound to the filters.
-  const std::string hash = audit_filter_hash(*request);
-  if (s.is_ok() && !request->page_token().empty()) {
-    const std::string& token = request->page_token();
-    const auto dot = token.find('.');
-    const bool digits = dot != std::string::npos && dot > 0 && dot <= 19 &&
-                        std::all_of(token.begin(), token.begin() + static_cast<std::ptrdiff_t>(dot),
-                                    [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits || token.substr(dot + 1) != hash) {
-      s = invalid_argument("page_token was not returned by QueryAuditLog with these filters");
-    } else {
-      filter.before_audit_id = std::stoull(token.substr(0, dot));
-    }
-  }
+  // Newest first: the page token is the last (oldest) audit id returned, bound to the filters; the reader
+  // reads one more record than the page, so the last page has no token.
+  Page page;
+  if (s.is_ok()) s = parse_page(request->page_size(), request->page_token(), audit_filters(*request), page);
+  filter.before_audit_id = page.offset;
+  filter.limit = page.size + 1;
   std::vector<engine::AuditEntry> entries;
   if (s.is_ok()) s = store::query_audit_log(context_.ledger_conninfo, filter, entries);
   if (s.is_ok()) {
-    for (const engine::AuditEntry& entry : entries) to_proto(entry, *response->add_records());
-    if (entries.size() == filter.limit) {
-      response->set_next_page_token(std::to_string(entries.back().audit_id) + "." + hash);
-    }
+    response->set_next_page_token(fill_keyset_page(
+        entries, page, response->mutable_records(),
+        [](const engine::AuditEntry& e, v1::AuditRecord& out) { to_proto(e, out); },
+        [](const engine::AuditEntry& e) { return e.audit_id; }));
   }
   return read.finish(std::move(s));
 }

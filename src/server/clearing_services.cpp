@@ -155,7 +155,7 @@ grpc::ServerUnaryReactor* RegulatorService::ListSurveillanceAlerts(grpc::Callbac
           to_proto(alerts[k], *out.add_alerts());
         }
         if (page.offset + page.size < alerts.size()) {
-          out.set_next_page_token(std::to_string(page.offset + page.size) + "." + filter_hash(page.filters));
+          out.set_next_page_token(page_token(page.offset + page.size, page.filters));
         }
         return Status::ok();
       });

@@ -2,9 +2,7 @@
 // gRPC thread over a read-only connection of their own
 // (src/store/market_reader.cpp), never engine state; like ListLedgerEntries.
 // The page token is the last id returned, bound to the filters
-// ("<id>.<filter hash>").
-#include <algorithm>
-#include <cstdio>
+// ("<id>.<filter hash>", server/paging.h); the last page has none.
 #include <string>
 
 #include "server/auth.h"
@@ -17,9 +15,10 @@
 namespace carbon::server {
 namespace {
 
-/// Authenticates, authorizes and checks the filters shared by both queries; fills the paging cursor.
+/// Authenticates, authorizes and checks the filters shared by both queries; fills the page and the
+/// reader's cursor (one row more than the page, to tell whether another page follows).
 Status admit_query(ServiceContext& context, const DirectRead& read, const std::string& filters,
-                   std::uint32_t page_size, const std::string& token, store::MarketFilter& filter) {
+                   std::uint32_t page_size, const std::string& token, store::MarketFilter& filter, Page& page) {
   if (!read.admitted().is_ok()) return read.admitted();
   if (filter.from < 0 || filter.to < 0) return invalid_argument("from_unix_nanos and to_unix_nanos must not be negative");
   if (filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
@@ -29,9 +28,8 @@ Status admit_query(ServiceContext& context, const DirectRead& read, const std::s
     return not_found("unknown instrument \"" + filter.instrument + "\"");
   }
   // The token is "<last id>.<filter hash>" (server/paging.h), the cursor of a keyset page.
-  Page page;
   if (Status s = parse_page(page_size, token, filters, page); !s.is_ok()) return s;
-  filter.limit = page.size;
+  filter.limit = page.size + 1;
   filter.after_id = page.offset;
   return Status::ok();
 }
@@ -51,15 +49,15 @@ grpc::ServerUnaryReactor* RegulatorService::QueryTrades(grpc::CallbackServerCont
   const std::string filters = filter.instrument + "|" + std::to_string(filter.participant) + "|" +
                               std::to_string(request->mode()) + "|" + std::to_string(filter.from) + "|" +
                               std::to_string(filter.to);
-  Status s = admit_query(context_, read, filters, request->page_size(), request->page_token(), filter);
+  Page page;
+  Status s = admit_query(context_, read, filters, request->page_size(), request->page_token(), filter, page);
   if (s.is_ok() && !v1::TradingMode_IsValid(request->mode())) s = invalid_argument("unknown trading mode");
   std::vector<engine::TradeRecord> trades;
   if (s.is_ok()) s = store::query_trades(context_.ledger_conninfo, filter, trades);
   if (s.is_ok()) {
-    for (const engine::TradeRecord& trade : trades) to_proto(trade, *response->add_trades());
-    if (trades.size() == filter.limit) {
-      response->set_next_page_token(std::to_string(trades.back().id) + "." + filter_hash(filters));
-    }
+    response->set_next_page_token(fill_keyset_page(
+        trades, page, response->mutable_trades(), [](const engine::TradeRecord& r, auto& out) { to_proto(r, out); },
+        [](const engine::TradeRecord& r) { return r.id; }));
   }
   return read.finish(std::move(s));
 }
@@ -77,15 +75,15 @@ grpc::ServerUnaryReactor* RegulatorService::QueryOrders(grpc::CallbackServerCont
   const std::string filters = filter.instrument + "|" + std::to_string(filter.participant) + "|" +
                               std::to_string(request->status()) + "|" + std::to_string(filter.from) + "|" +
                               std::to_string(filter.to);
-  Status s = admit_query(context_, read, filters, request->page_size(), request->page_token(), filter);
+  Page page;
+  Status s = admit_query(context_, read, filters, request->page_size(), request->page_token(), filter, page);
   if (s.is_ok() && !v1::OrderStatus_IsValid(request->status())) s = invalid_argument("unknown order status");
   std::vector<engine::OrderRecord> orders;
   if (s.is_ok()) s = store::query_orders(context_.ledger_conninfo, filter, orders);
   if (s.is_ok()) {
-    for (const engine::OrderRecord& order : orders) to_proto(order, *response->add_orders());
-    if (orders.size() == filter.limit) {
-      response->set_next_page_token(std::to_string(orders.back().id) + "." + filter_hash(filters));
-    }
+    response->set_next_page_token(fill_keyset_page(
+        orders, page, response->mutable_orders(), [](const engine::OrderRecord& r, auto& out) { to_proto(r, out); },
+        [](const engine::OrderRecord& r) { return r.id; }));
   }
   return read.finish(std::move(s));
 }

@@ -31,6 +31,12 @@ inline std::string filter_hash(const std::string& filters) {
   return out;
 }
 
+/// The next page's token: its cursor (keyset pages: the last id returned; offset pages: the next offset),
+/// bound to the filters.
+inline std::string page_token(std::uint64_t cursor, const std::string& filters) {
+  return std::to_string(cursor) + "." + filter_hash(filters);
+}
+
 inline Status parse_page(std::uint32_t page_size, const std::string& token, std::string filters, Page& page) {
   page.size = page_size == 0 ? 100 : std::min<std::uint32_t>(page_size, 1000);
   page.filters = std::move(filters);
@@ -49,18 +55,19 @@ template <typename Item, typename Out, typename Convert>
 std::string fill_page(const std::vector<Item>& items, const Page& page, Out* out, Convert convert) {
   for (std::size_t k = page.offset; k < items.size() && k < page.offset + page.size; ++k) convert(items[k], *out->Add());
   if (page.offset + page.size >= items.size()) return {};
-  return std::to_string(page.offset + page.size) + "." + filter_hash(page.filters);
+  return page_token(page.offset + page.size, page.filters);
 }
 
-/// A keyset page: `items` are those with an id above the cursor (`page.offset`, the last id of the page
-/// before), ascending, as the engine returned them when asked for page.size + 1. Copies the first page.size
-/// into `out`; returns the next page token ("<last id>.<filter hash>") when there were more.
+/// A keyset page: `items` are those past the cursor (`page.offset`, the last id of the page before), in the
+/// list's order, as the engine or the database returned them when asked for page.size + 1. Copies the first
+/// page.size into `out`; returns the next page token ("<last id>.<filter hash>") only when there were more,
+/// so the last page has none.
 template <typename Item, typename Out, typename Convert, typename Id>
 std::string fill_keyset_page(const std::vector<Item>& items, const Page& page, Out* out, Convert convert, Id id) {
   const std::size_t n = std::min(items.size(), page.size);
   for (std::size_t k = 0; k < n; ++k) convert(items[k], *out->Add());
   if (items.size() <= page.size) return {};
-  return std::to_string(id(items[n - 1])) + "." + filter_hash(page.filters);
+  return page_token(id(items[n - 1]), page.filters);
 }
 
 }  // namespace carbon::server

@@ -562,14 +562,14 @@ grpc::ServerUnaryReactor* RegulatorService::ListLedgerEntries(grpc::CallbackServ
   Page page;
   if (s.is_ok()) s = parse_page(request->page_size(), request->page_token(), filters, page);
   filter.after_entry_id = page.offset;
-  filter.limit = page.size;
+  filter.limit = page.size + 1;  // one more: another page follows only if it is there
   std::vector<registry::LedgerEntry> entries;
   if (s.is_ok()) s = store::list_ledger_entries(context_.ledger_conninfo, filter, entries);
   if (s.is_ok()) {
-    for (const registry::LedgerEntry& entry : entries) to_proto(entry, *response->add_entries());
-    if (entries.size() == page.size) {
-      response->set_next_page_token(std::to_string(entries.back().entry_id) + "." + filter_hash(filters));
-    }
+    response->set_next_page_token(fill_keyset_page(
+        entries, page, response->mutable_entries(),
+        [](const registry::LedgerEntry& e, v1::LedgerEntry& out) { to_proto(e, out); },
+        [](const registry::LedgerEntry& e) { return e.entry_id; }));
   }
   return read.finish(std::move(s));
 }

@@ -265,6 +265,13 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   ASSERT_EQ(creations.size(), 1u);
   EXPECT_NE(creations[0].request_summary().find("AUD-1"), std::string::npos);
   EXPECT_EQ(creations[0].request_summary().find("cbt_"), std::string::npos);  // no token anywhere
+  v1::QueryAuditLogRequest one_creation;
+  one_creation.set_method("/carbon.v1.AdminService/CreateParticipant");
+  one_creation.set_page_size(1);
+  v1::QueryAuditLogResponse only;
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), one_creation, &only).ok());
+  ASSERT_EQ(only.records_size(), 1);
+  EXPECT_TRUE(only.next_page_token().empty()) << "the one record fills the page, and no page follows";
 
   // Filters and paging (the regulator's own reads are in the log too, OK).
   const auto failures = audit("", true);

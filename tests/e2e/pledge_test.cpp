@@ -337,11 +337,8 @@ TEST_F(PledgeTest, ConfiguredYearPledgesAndPartialUnfreezeSurviveRestarts) {
     ASSERT_EQ(page2.trades_size(), 1);
     EXPECT_EQ(page2.trades(0).price_fen(), 10'500);
     EXPECT_EQ(page2.trades(0).seller_participant_id(), unit_id);
-    trades.set_page_token(page2.next_page_token());
+    EXPECT_TRUE(page2.next_page_token().empty()) << "the last page, though full, has no token (Paging)";
     v1::QueryTradesResponse page3;
-    ASSERT_TRUE(regulator->QueryTrades(RunningExchange::as(kRegulatorToken).get(), trades, &page3).ok());
-    EXPECT_EQ(page3.trades_size(), 0);
-    EXPECT_TRUE(page3.next_page_token().empty());
     trades.set_page_token("");
     trades.set_from_unix_nanos(page2.trades(0).executed_at_unix_nanos());
     ASSERT_TRUE(regulator->QueryTrades(RunningExchange::as(kRegulatorToken).get(), trades, &page3).ok());
@@ -378,6 +375,7 @@ TEST_F(PledgeTest, ConfiguredYearPledgesAndPartialUnfreezeSurviveRestarts) {
     ASSERT_TRUE(regulator->QueryOrders(RunningExchange::as(kRegulatorToken).get(), orders, &second_orders).ok());
     ASSERT_EQ(second_orders.orders_size(), 1);
     EXPECT_GT(second_orders.orders(0).order_id(), first_orders.orders(0).order_id());
+    EXPECT_TRUE(second_orders.next_page_token().empty()) << "the unit's two filled orders: no third page";
     orders.set_page_token("");
     orders.set_status(v1::ORDER_STATUS_CANCELLED);
     ASSERT_TRUE(regulator->QueryOrders(RunningExchange::as(kRegulatorToken).get(), orders, &second_orders).ok());

@@ -332,6 +332,25 @@ TEST_F(RegistryTest, AllocationTradingSurrenderAndTheYearCloseSurviveRestarts) {
     ASSERT_EQ(entries.entries_size(), 1);
     EXPECT_EQ(entries.entries(0).quantity(), 30);
     EXPECT_EQ(entries.entries(0).hash().size(), 32u);
+    // In pages of one: as many calls as entries, since the last page, though full, has no token.
+    entries_request.set_kind(v1::LEDGER_ENTRY_KIND_UNSPECIFIED);
+    v1::ListLedgerEntriesResponse all;
+    ASSERT_TRUE(regulator->ListLedgerEntries(RunningExchange::as(kRegulatorToken).get(), entries_request, &all).ok());
+    ASSERT_GE(all.entries_size(), 2);
+    EXPECT_TRUE(all.next_page_token().empty());
+    std::vector<std::uint64_t> expected_ids, paged_ids;
+    for (const v1::LedgerEntry& e : all.entries()) expected_ids.push_back(e.ledger_entry_id());
+    entries_request.set_page_size(1);
+    int calls = 0;
+    do {
+      v1::ListLedgerEntriesResponse one;
+      ASSERT_TRUE(regulator->ListLedgerEntries(RunningExchange::as(kRegulatorToken).get(), entries_request, &one).ok());
+      ++calls;
+      for (const v1::LedgerEntry& e : one.entries()) paged_ids.push_back(e.ledger_entry_id());
+      entries_request.set_page_token(one.next_page_token());
+    } while (!entries_request.page_token().empty() && calls <= all.entries_size());
+    EXPECT_EQ(paged_ids, expected_ids);
+    EXPECT_EQ(calls, all.entries_size());
     v1::VerifyLedgerRequest verify;
     verify.set_holding_account_id(unit_account);
     v1::VerifyLedgerResponse verified;
