@@ -1201,10 +1201,9 @@ void Exchange::forget_closed_day() {
     it = orders_.erase(it);
   }
   for (auto& [participant, pairs] : let_go) merge_closed_client_ids(closed_client_ids_[participant], std::move(pairs));
-  orders_.rehash(0);  // give back the day's peak of buckets
-  order_by_client_id_.rehash(0);
+  // The maps keep the day's peak of buckets (8 bytes each): given back, the next day would grow them again
+  // through every doubling, each a rehash of the whole map on the engine thread while orders wait.
   std::erase_if(held_order_ids_, [&](OrderId id) { return !orders_.contains(id); });
-  held_order_ids_.shrink_to_fit();
   for (auto it = orders_by_participant_.begin(); it != orders_by_participant_.end();) {
     std::erase_if(it->second, [&](OrderId id) { return !orders_.contains(id); });
     it = it->second.empty() ? orders_by_participant_.erase(it) : std::next(it);
