@@ -254,8 +254,9 @@ class Exchange {
   /// They stay in PostgreSQL, where GetOrder finds them (Reply::order_closed_earlier); memory holds one trading
   /// day plus what is still open.
   void forget_closed_day();
-  /// Indexes an order about to be added to orders_ (its id the highest yet): held_order_ids_, its
-  /// participant's list (none for an auction offer with no seller participant) and its client order id.
+  /// Indexes an order about to be added to orders_: held_order_ids_, its participant's list (none for an
+  /// auction offer with no seller participant) and its client order id. A new order's id is the highest yet,
+  /// so the lists stay ascending; restore() sorts them after indexing every recovered order.
   void index_new_order(const OrderRecord& order);
   /// The NOT_FOUND of an order id the engine does not hold: closed in an earlier trading day if the id was
   /// given, else unknown. Sets reply.order_closed_earlier for the former.

@@ -4,6 +4,7 @@
 /// reads only the page). Pure functions; any thread.
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -14,9 +15,10 @@
 
 namespace carbon::server {
 
-/// A page of a list: items [offset, offset + size), or for keyset pages the items with an id above
-/// `offset`. The token is "<offset>.<filter hash>" so that a token is refused with other filters
-/// (common.proto, Paging).
+/// A page of a list: items [offset, offset + size), or for keyset pages the items past the cursor
+/// `offset` (the last id of the page before: above it for lists by ascending id, below it for the
+/// audit log's newest first). The token is "<offset>.<filter hash>" so that a token is refused with
+/// other filters (common.proto, Paging).
 struct Page {
   std::size_t offset = 0;
   std::size_t size = 100;
@@ -42,11 +44,14 @@ inline Status parse_page(std::uint32_t page_size, const std::string& token, std:
   page.filters = std::move(filters);
   if (token.empty()) return Status::ok();
   const auto dot = token.find('.');
-  if (dot == std::string::npos || dot == 0 || dot > 18 || token.substr(dot + 1) != filter_hash(page.filters) ||
-      token.find_first_not_of("0123456789") != dot) {
+  std::uint64_t cursor = 0;
+  const char* digits_end = token.data() + (dot == std::string::npos ? 0 : dot);
+  const auto [end, error] = std::from_chars(token.data(), digits_end, cursor, 10);
+  if (dot == std::string::npos || dot == 0 || error != std::errc{} || end != digits_end ||
+      token.compare(dot + 1, std::string::npos, filter_hash(page.filters)) != 0) {
     return invalid_argument("page_token was not returned by this RPC with these filters");
   }
-  page.offset = std::stoull(token.substr(0, dot));
+  page.offset = static_cast<std::size_t>(cursor);
   return Status::ok();
 }
 

@@ -447,17 +447,19 @@ TEST_F(AuctionTest, StaffListOrdersPagesEveryOrderHeldInIdOrder) {
   EXPECT_EQ(pages(as(b), 1), (std::vector<OrderId>{b1, b2, b_bid}));
   EXPECT_EQ(run(kOperator, ListOrders{"", true, b1, 0}).reply.orders.size(), 3u) << "open only, after a cursor";
 
-  // The end of day lets go of the expired listed orders; the auction's offer and bids stay held.
-  now = kCloses;
-  ASSERT_TRUE(run(kOperator, CloseAuction{id}).reply.status.is_ok());
+  // The end of day lets go of the expired listed orders; the auction, its window over but not yet cleared,
+  // keeps its offer and bids open into Tuesday, and they stay in the staff's pages.
   now = kMorning + 5 * 60 * kMinute;  // 15:30
-  ASSERT_TRUE(run(kOperator, RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  const Outcome eod = run(kOperator, RunEndOfDay{"2025-11-24"});
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
   now = kMorning + 24 * 60 * kMinute;  // Tuesday 10:30
   const OrderId a3 = listed(a, 4'830);
-  EXPECT_EQ(pages(kOperator, 1), (std::vector<OrderId>{a3}))
-      << "Monday's orders are not Tuesday's, and the closed ones are gone";
   EXPECT_EQ(exchange.order(a1), nullptr);
-  EXPECT_NE(exchange.order(offer), nullptr);
+  EXPECT_EQ(pages(kOperator, 1), (std::vector<OrderId>{offer, a_bid, b_bid, a3}))
+      << "Monday's listed orders are gone; the open auction's are held";
+  EXPECT_EQ(pages(as(b), 2), (std::vector<OrderId>{b_bid}));
+  ASSERT_TRUE(run(kOperator, CloseAuction{id}).reply.status.is_ok());
+  EXPECT_EQ(pages(kOperator, 3), (std::vector<OrderId>{offer, a_bid, b_bid, a3})) << "cleared today: still listed";
 }
 
 TEST_F(AuctionTest, BidsOutliveTheEndOfDayAndClosedOrdersKeepTheirClientIds) {
