@@ -39,6 +39,8 @@ inline std::string page_token(std::uint64_t cursor, const std::string& filters) 
   return std::to_string(cursor) + "." + filter_hash(filters);
 }
 
+static_assert(sizeof(std::size_t) == sizeof(std::uint64_t), "page cursors are 64-bit ids and offsets");
+
 inline Status parse_page(std::uint32_t page_size, const std::string& token, std::string filters, Page& page) {
   page.size = page_size == 0 ? 100 : std::min<std::uint32_t>(page_size, 1000);
   page.filters = std::move(filters);
@@ -47,7 +49,9 @@ inline Status parse_page(std::uint32_t page_size, const std::string& token, std:
   std::uint64_t cursor = 0;
   const char* digits_end = token.data() + (dot == std::string::npos ? 0 : dot);
   const auto [end, error] = std::from_chars(token.data(), digits_end, cursor, 10);
+  // Cursors are ids (BIGINT in the database) or offsets: above INT64_MAX no token of ours.
   if (dot == std::string::npos || dot == 0 || error != std::errc{} || end != digits_end ||
+      cursor > static_cast<std::uint64_t>(INT64_MAX) ||
       token.compare(dot + 1, std::string::npos, filter_hash(page.filters)) != 0) {
     return invalid_argument("page_token was not returned by this RPC with these filters");
   }

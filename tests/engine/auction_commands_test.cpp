@@ -433,19 +433,28 @@ TEST_F(AuctionTest, StaffListOrdersPagesEveryOrderHeldInIdOrder) {
     }
     return seen;
   };
-  const OrderId offer = run(kOperator, ListAuctions{}).reply.auctions.at(0).offer_order;
+  // A second auction, cleared on Monday: its offer and bid are held after the end of day (a repeated
+  // CloseAuction answers them) but are not Tuesday's orders.
+  const std::uint64_t cleared = create_system_auction(AuctionPricing::uniform);
+  ASSERT_NE(exchange.auction(id), nullptr);
+  ASSERT_NE(exchange.auction(cleared), nullptr);
+  const OrderId offer = exchange.auction(id)->offer_order;
+  const OrderId cleared_offer = exchange.auction(cleared)->offer_order;
   const OrderId a1 = listed(a, 4'800);
   const OrderId b1 = listed(b, 4'810);
   now = kOpens;
   const OrderId a_bid = bid(a, id, 6'000, 500).reply.orders.at(0).id;
   const OrderId b2 = listed(b, 4'820);
   const OrderId b_bid = bid(b, id, 6'100, 500).reply.orders.at(0).id;
+  const OrderId cleared_bid = bid(b, cleared, 6'000, 1'000).reply.orders.at(0).id;
 
-  const std::vector<OrderId> all{offer, a1, b1, a_bid, b2, b_bid};
+  const std::vector<OrderId> all{offer, cleared_offer, a1, b1, a_bid, b2, b_bid, cleared_bid};
   EXPECT_EQ(pages(kOperator, 2), all);
   EXPECT_EQ(pages(kOperator, 4), all);
-  EXPECT_EQ(pages(as(b), 1), (std::vector<OrderId>{b1, b2, b_bid}));
-  EXPECT_EQ(run(kOperator, ListOrders{"", true, b1, 0}).reply.orders.size(), 3u) << "open only, after a cursor";
+  EXPECT_EQ(pages(as(b), 1), (std::vector<OrderId>{b1, b2, b_bid, cleared_bid}));
+  EXPECT_EQ(run(kOperator, ListOrders{"", true, b1, 0}).reply.orders.size(), 4u) << "open only, after a cursor";
+  now = kCloses;
+  ASSERT_TRUE(run(kOperator, CloseAuction{cleared}).reply.status.is_ok());
 
   // The end of day lets go of the expired listed orders; the auction, its window over but not yet cleared,
   // keeps its offer and bids open into Tuesday, and they stay in the staff's pages.
@@ -455,8 +464,9 @@ TEST_F(AuctionTest, StaffListOrdersPagesEveryOrderHeldInIdOrder) {
   now = kMorning + 24 * 60 * kMinute;  // Tuesday 10:30
   const OrderId a3 = listed(a, 4'830);
   EXPECT_EQ(exchange.order(a1), nullptr);
+  ASSERT_NE(exchange.order(cleared_bid), nullptr);
   EXPECT_EQ(pages(kOperator, 1), (std::vector<OrderId>{offer, a_bid, b_bid, a3}))
-      << "Monday's listed orders are gone; the open auction's are held";
+      << "Monday's listed orders are gone, the auction cleared on Monday is not Tuesday's, the open one's are";
   EXPECT_EQ(pages(as(b), 2), (std::vector<OrderId>{b_bid}));
   ASSERT_TRUE(run(kOperator, CloseAuction{id}).reply.status.is_ok());
   EXPECT_EQ(pages(kOperator, 3), (std::vector<OrderId>{offer, a_bid, b_bid, a3})) << "cleared today: still listed";

@@ -25,15 +25,16 @@ TEST(PagingTest, ATokenCarriesItsCursorBoundToTheFilters) {
   EXPECT_NE(other.message().find("page_token"), std::string::npos);
 }
 
-TEST(PagingTest, EveryUint64CursorRoundTripsAndAnythingElseIsRefused) {
+TEST(PagingTest, EveryBigintCursorRoundTripsAndAnythingElseIsRefused) {
   for (std::uint64_t cursor : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{999'999'999'999'999'999},
-                               std::uint64_t{1'000'000'000'000'000'000}, UINT64_MAX}) {
+                               std::uint64_t{1'000'000'000'000'000'000}, std::uint64_t{INT64_MAX}}) {
     Status s;
     EXPECT_EQ(parsed(page_token(cursor, "f"), "f", &s).offset, cursor);
     EXPECT_TRUE(s.is_ok()) << cursor;
   }
   const std::string hash = filter_hash("f");
-  for (const std::string& bad : {std::string("18446744073709551616.") + hash,  // UINT64_MAX + 1
+  for (const std::string& bad : {std::string("9223372036854775808.") + hash,   // INT64_MAX + 1: no id of ours
+                                 std::string("18446744073709551616.") + hash,  // UINT64_MAX + 1
                                  "." + hash, "-1." + hash, "+1." + hash, " 1." + hash, "1x." + hash, "1" + hash,
                                  "1." + hash + "0", std::string("1.")}) {
     Status s;
