@@ -150,13 +150,8 @@ grpc::ServerUnaryReactor* RegulatorService::ListSurveillanceAlerts(grpc::Callbac
             static_cast<int>(request->min_severity()), request->participant_id(), request->instrument()}};
       },
       [page](const engine::Reply& reply, v1::ListSurveillanceAlertsResponse& out) {
-        const auto& alerts = reply.alerts;
-        for (std::size_t k = page.offset; k < alerts.size() && k < page.offset + page.size; ++k) {
-          to_proto(alerts[k], *out.add_alerts());
-        }
-        if (page.offset + page.size < alerts.size()) {
-          out.set_next_page_token(page_token(page.offset + page.size, page.filters));
-        }
+        out.set_next_page_token(fill_page(reply.alerts, page, out.mutable_alerts(),
+                                          [](const auto& alert, auto& proto) { to_proto(alert, proto); }));
         return Status::ok();
       });
 }
