@@ -247,7 +247,8 @@ Status Exchange::submit_auction_bid(Step& step, const Principal& who, const Subm
   if (found == auctions_.end()) return not_found(auction_name(c.auction_id) + " does not exist");
   AuctionRecord& auction = found->second;
   if (!c.client_order_id.empty()) {
-    if (auto used = order_by_client_id_.find({participant->id, c.client_order_id}); used != order_by_client_id_.end()) {
+    if (auto used = order_by_client_id_.find(ClientIdView{participant->id, c.client_order_id});
+        used != order_by_client_id_.end()) {
       const OrderRecord& existing = orders_.at(used->second);
       auto of = auction_of_order_.find(existing.id);
       if (of == auction_of_order_.end() || of->second != auction.id || existing.price != c.price ||

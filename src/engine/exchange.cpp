@@ -608,7 +608,7 @@ void Exchange::count_open_buy(const OrderRecord& order, Qty delta) {
 std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant, const std::string& client_order_id,
                                           const PlaceOrder& as_order) {
   if (client_order_id.empty()) return std::nullopt;
-  auto found = order_by_client_id_.find({participant, client_order_id});
+  auto found = order_by_client_id_.find(ClientIdView{participant, client_order_id});
   if (found == order_by_client_id_.end()) {
     if (Status s = check_client_id_unused_earlier(participant, client_order_id); !s.is_ok()) return s;
     return std::nullopt;
@@ -1054,8 +1054,10 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
   }
   Instrument& instrument = instruments_.at(offer.instrument);
   if (Status s = check_open_for_trading(instrument, *participant, TradingMode::block, step.at); !s.is_ok()) return s;
-  if (!c.client_order_id.empty() && order_by_client_id_.contains({participant->id, c.client_order_id})) {
-    const OrderRecord& existing = orders_.at(order_by_client_id_.at({participant->id, c.client_order_id}));
+  if (auto used = c.client_order_id.empty() ? order_by_client_id_.end()
+                                              : order_by_client_id_.find(ClientIdView{participant->id, c.client_order_id});
+      used != order_by_client_id_.end()) {
+    const OrderRecord& existing = orders_.at(used->second);
     return failed_precondition("client_order_id \"" + c.client_order_id + "\" was already used (order " +
                                std::to_string(existing.id) + ")");
   }
