@@ -238,6 +238,90 @@ void load_pledge_state(PGconn* conn, engine::RecoveredState& state) {
   }
 }
 
+/// Digests stored in one closed_client_id_digests row at most (16 bytes each: 16 MB).
+constexpr std::size_t kDigestsPerRow = 1'000'000;
+/// Stored runs (distinct through_sequence) beyond which a start stores all digests again as one run.
+constexpr std::size_t kMaxDigestRuns = 16;
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+std::uint64_t get_u64(const char* p) {
+  std::uint64_t v = 0;
+  for (int k = 0; k < 8; ++k) v = (v << 8) | static_cast<unsigned char>(p[k]);
+  return v;
+}
+
+/// Appends the stored digests to state.closed_client_ids; returns the highest through_sequence (0: none).
+/// Read in binary form: a row's pairs are bytes, and text would double them into hex.
+std::uint64_t read_closed_client_id_digests(PGconn* conn, engine::RecoveredState& state) {
+  PgResult r{PQexecParams(conn, "SELECT participant_id, pairs, through_sequence FROM closed_client_id_digests", 0,
+                          nullptr, nullptr, nullptr, nullptr, 1)};
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    throw std::runtime_error(std::string("read the stored client order id digests: ") + PQerrorMessage(conn));
+  }
+  std::uint64_t through = 0;
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    const ParticipantId participant = get_u64(PQgetvalue(r.get(), row, 0));
+    const char* pairs = PQgetvalue(r.get(), row, 1);
+    const auto bytes = static_cast<std::size_t>(PQgetlength(r.get(), row, 1));
+    if (bytes % 16 != 0) throw std::runtime_error("a stored row of client order id digests is not whole pairs");
+    for (std::size_t at = 0; at < bytes; at += 16) {
+      state.closed_client_ids.emplace_back(participant, get_u64(pairs + at), get_u64(pairs + at + 8));
+    }
+    through = std::max(through, get_u64(PQgetvalue(r.get(), row, 2)));
+  }
+  return through;
+}
+
+/// Stores the digests read from `orders` (state.closed_client_ids from `from` on) as one run through
+/// `through`; once kMaxDigestRuns runs are stored, replaces them all with one run of every digest.
+void store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState& state, std::size_t from,
+                                    std::uint64_t through) {
+  if (from == state.closed_client_ids.size()) return;
+  exec_or_throw(conn, "BEGIN", "begin storing client order id digests");
+  PgResult runs = exec_or_throw(conn, "SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests",
+                                "count the stored runs of client order id digests");
+  if (std::stoull(PQgetvalue(runs.get(), 0, 0)) >= kMaxDigestRuns) {
+    exec_or_throw(conn, "DELETE FROM closed_client_id_digests", "replace the stored client order id digests");
+    from = 0;
+  }
+  std::map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> by_participant;
+  for (std::size_t k = from; k < state.closed_client_ids.size(); ++k) {
+    const auto& [participant, digest, order] = state.closed_client_ids[k];
+    by_participant[participant].emplace_back(digest, order);
+  }
+  const std::string through_param = std::to_string(through);
+  for (auto& [participant, pairs] : by_participant) {
+    std::sort(pairs.begin(), pairs.end());
+    const std::string participant_param = std::to_string(participant);
+    for (std::size_t first = 0, part = 0; first < pairs.size(); first += kDigestsPerRow, ++part) {
+      const std::size_t last = std::min(pairs.size(), first + kDigestsPerRow);
+      std::string bytes;
+      bytes.reserve((last - first) * 16);
+      for (std::size_t k = first; k < last; ++k) {
+        put_u64(bytes, pairs[k].first);
+        put_u64(bytes, pairs[k].second);
+      }
+      const std::string part_param = std::to_string(part);
+      const char* values[] = {through_param.c_str(), participant_param.c_str(), part_param.c_str(), bytes.data()};
+      const int lengths[] = {0, 0, 0, static_cast<int>(bytes.size())};
+      const int formats[] = {0, 0, 0, 1};
+      PgResult r{PQexecParams(conn,
+                              "INSERT INTO closed_client_id_digests (through_sequence, participant_id, part, pairs)"
+                              " VALUES ($1, $2, $3, $4)",
+                              4, nullptr, values, lengths, formats, 0)};
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        const std::string error = PQerrorMessage(conn);
+        exec_or_throw(conn, "ROLLBACK", "abandon storing client order id digests");
+        throw std::runtime_error("store client order id digests: " + error);
+      }
+    }
+  }
+  exec_or_throw(conn, "COMMIT", "store client order id digests");
+}
+
 }  // namespace
 
 engine::RecoveredState load_state(PGconn* conn) {
@@ -381,11 +465,15 @@ engine::RecoveredState load_state(PGconn* conn) {
     t.seller_fee = Cash{i64(r.get(), row, 13)};
     state.trades.push_back(std::move(t));
   }
-  // The client order ids of the orders not loaded stay used (Exchange::check_client_id_unused_earlier): read
-  // through a cursor, a bounded number of rows at a time, since their number grows with the history.
+  // The client order ids of the orders not loaded stay used (Exchange::check_client_id_unused_earlier). Those
+  // an earlier start stored come as digests (migration 0020); the rest from `orders`, through a cursor, a
+  // bounded number of rows at a time, and are stored after the snapshot for the next start.
+  const std::uint64_t digests_through = read_closed_client_id_digests(conn, state);
+  const std::size_t digests_stored = state.closed_client_ids.size();
   exec_or_throw(conn,
                 "DECLARE closed_client_ids NO SCROLL CURSOR FOR SELECT participant_id, order_id, client_order_id"
-                " FROM orders WHERE client_order_id <> '' AND NOT (" + held + ")",
+                " FROM orders WHERE client_order_id <> '' AND updated_sequence > " + std::to_string(digests_through) +
+                " AND NOT (" + held + ")",
                 "open the client order ids of closed orders");
   const std::string fetch = "FETCH " + std::to_string(kFetchRows) + " FROM closed_client_ids";
   for (;;) {
@@ -501,6 +589,9 @@ engine::RecoveredState load_state(PGconn* conn) {
   load_auction_state(conn, state);
   load_instrument_definitions(conn, state);
   exec_or_throw(conn, "COMMIT", "end recovery snapshot");
+  // Not held and closed means updated at or before the day's opening: what was read from `orders` is stored
+  // as of that sequence. Nothing else writes while carbond starts.
+  store_closed_client_id_digests(conn, state, digests_stored, std::stoull(opened));
   return state;
 }
 

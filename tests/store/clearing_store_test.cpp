@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <tuple>
 
 #include "engine/exchange.h"
@@ -373,6 +374,114 @@ TEST_F(ClearingStoreTest, AnAuctionsBidsOfferAndTradesOutliveTheEndOfDayAcrossAR
   ASSERT_EQ(again.reply.trades.size(), 1u) << "a repeated CloseAuction answers its trades";
   EXPECT_EQ(again.reply.trades[0].id, cleared.reply.trades[0].id);
   EXPECT_EQ(again.reply.trades[0].quantity, Qty{1'000});
+}
+
+TEST_F(ClearingStoreTest, ClosedClientIdsAreStoredAsDigestsForTheNextStart) {
+  const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
+  const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
+  const Principal buyer{Role::trader, b.id, "B"}, seller{Role::trader, s.id, "S"};
+  ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{1'000'000}, "d", false}).reply.status.is_ok());
+  run(Principal{Role::registry_authority, 0, "reg"}, engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap"});
+  ASSERT_TRUE(run(Principal{Role::registry_authority, 0, "reg"},
+                  engine::IssueAllowances{"CEA2024", s.holding_account, Qty{100}, "a"})
+                  .reply.status.is_ok());
+  auto order = [](Side side, std::int64_t price, std::string id) {
+    return engine::PlaceOrder{"CEA2024", side, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                              Price{price}, Qty{1}, std::move(id)};
+  };
+  using Closed = std::tuple<ParticipantId, std::uint64_t, OrderId>;
+  auto closed_ids = [&] {
+    engine::RecoveredState state = load_state(conn.get());
+    std::vector<Closed> closed = state.closed_client_ids;
+    std::sort(closed.begin(), closed.end());
+    return closed;
+  };
+  auto end_day = [&](const std::string& date) {
+    now += 5 * kHour;
+    ASSERT_TRUE(run(op, engine::RunEndOfDay{date}).reply.status.is_ok());
+    now += 19 * kHour;
+    commit_pending();
+  };
+  // Sequences above the stored runs made up below.
+  for (int k = 0; k < 20; ++k) {
+    ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{1}, "d" + std::to_string(k), false}).reply.status.is_ok());
+  }
+  // Monday: a trade and an order that expires.
+  ASSERT_TRUE(run(seller, order(Side::sell, 5'000, "s-1")).reply.status.is_ok());
+  const OrderId filled = run(buyer, order(Side::buy, 5'000, "b-1")).reply.orders.at(0).id;
+  const OrderId expired = run(buyer, order(Side::buy, 4'800, "b-exp")).reply.orders.at(0).id;
+  end_day("2025-11-24");
+  const std::string monday_end = query("SELECT max(day_opened_sequence) FROM market_state");
+
+  // The first start reads them from `orders` and stores them, one row per participant, as of the day's opening.
+  std::vector<Closed> expected{{b.id, engine::client_id_digest("b-1"), filled},
+                               {b.id, engine::client_id_digest("b-exp"), expired},
+                               {s.id, engine::client_id_digest("s-1"), filled - 1}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(closed_ids(), expected);
+  EXPECT_EQ(query("SELECT count(*) || ' ' || sum(length(pairs)) || ' ' || min(through_sequence) || ' ' ||"
+                  " max(through_sequence) FROM closed_client_id_digests"),
+            "2 48 " + monday_end + " " + monday_end);
+  // The next start reads the stored digests, not `orders`: a changed client id there is not seen.
+  exec_or_throw(conn.get(), "UPDATE orders SET client_order_id = 'changed' WHERE order_id = " + std::to_string(filled),
+                "change a stored client id");
+  EXPECT_EQ(closed_ids(), expected);
+  EXPECT_EQ(query("SELECT count(*) FROM closed_client_id_digests"), "2") << "nothing new to store";
+  exec_or_throw(conn.get(), "UPDATE orders SET client_order_id = 'b-1' WHERE order_id = " + std::to_string(filled),
+                "restore it");
+
+  // Tuesday: a cancelled order and one still open at the start. A start after the end of day adds one run.
+  const OrderId cancelled = run(buyer, order(Side::buy, 4'700, "b-cancel")).reply.orders.at(0).id;
+  ASSERT_TRUE(run(buyer, engine::CancelOrder{cancelled}).reply.status.is_ok());
+  end_day("2025-11-25");
+  const std::string tuesday_end = query("SELECT max(day_opened_sequence) FROM market_state");
+  const OrderId open = run(buyer, order(Side::buy, 4'600, "b-open")).reply.orders.at(0).id;
+  commit_pending();
+  expected.emplace_back(b.id, engine::client_id_digest("b-cancel"), cancelled);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(closed_ids(), expected);
+  EXPECT_EQ(query("SELECT count(*) || ' ' || length(pairs) FROM closed_client_id_digests WHERE through_sequence = " +
+                  tuesday_end + " GROUP BY pairs"),
+            "1 16")
+      << "the cancelled order only: the open one is held";
+
+  // With 16 runs stored, the next start stores every digest again as one run.
+  ASSERT_GT(std::stoull(monday_end), 14u);
+  for (unsigned long long k = 1; k <= 14; ++k) {
+    char pair[33];
+    std::snprintf(pair, sizeof pair, "%016llx%016llx", k, 9ULL);  // digest k, order 9
+    exec_or_throw(conn.get(),
+                  "INSERT INTO closed_client_id_digests VALUES (" + std::to_string(k) + ", " + std::to_string(s.id) +
+                      ", 0, '\\x" + pair + "')",
+                  "store a run");
+  }
+  ASSERT_EQ(query("SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests"), "16");
+  const OrderId wednesday = run(seller, order(Side::sell, 5'500, "s-wed")).reply.orders.at(0).id;
+  ASSERT_TRUE(run(seller, engine::CancelOrder{wednesday}).reply.status.is_ok());
+  end_day("2025-11-26");
+  const std::vector<Closed> all = closed_ids();
+  EXPECT_EQ(all.size(), expected.size() + 14 + 2) << "the stored runs' digests, and Wednesday's two";
+  EXPECT_NE(std::find(all.begin(), all.end(), Closed{s.id, engine::client_id_digest("s-wed"), wednesday}), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), Closed{b.id, engine::client_id_digest("b-open"), open}), all.end())
+      << "expired at Wednesday's end";
+  EXPECT_NE(std::find(all.begin(), all.end(), Closed{s.id, 14, 9}), all.end()) << "a stored run's pair kept";
+  EXPECT_EQ(query("SELECT count(DISTINCT through_sequence) || ' ' || sum(length(pairs)) FROM closed_client_id_digests"),
+            "1 " + std::to_string(16 * all.size()));
+  EXPECT_EQ(closed_ids(), all) << "read back from the one run";
+
+  // A restored engine refuses a client id of each kind of stored closed order.
+  engine::RecoveredState state = load_state(conn.get());
+  EXPECT_NO_THROW(check_state(conn.get(), state));
+  engine::Exchange restored{config};
+  restored.restore(state);
+  for (const auto& [who, id, by] : {std::tuple{buyer, "b-1", filled}, std::tuple{buyer, "b-cancel", cancelled},
+                                    std::tuple{buyer, "b-open", open}, std::tuple{seller, "s-wed", wednesday}}) {
+    const Side side = who.participant == b.id ? Side::buy : Side::sell;
+    const auto reused = restored.execute(Command{who, order(side, side == Side::buy ? 4'900 : 5'400, id)}, now += 1'000);
+    EXPECT_EQ(reused.reply.status.code(), ErrorCode::failed_precondition) << id;
+    EXPECT_NE(reused.reply.status.message().find("by order " + std::to_string(by)), std::string::npos)
+        << reused.reply.status.message();
+  }
 }
 
 }  // namespace
