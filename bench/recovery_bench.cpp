@@ -17,7 +17,8 @@
 //      last sequence and the head's event, nothing else of it); it is not a
 //      full history. The trading day in progress opened before the last
 //      100,000 ledger entries (market_state, set before the runs).
-//   2. recovery, the daemon's code path: store::load_state, store::check_state
+//   2. recovery, the daemon's code path: store::load_state, store::check_state,
+//      store::store_closed_client_id_digests
 //      and engine::Exchange::restore (books rebuilt in time priority), each
 //      timed, --runs times.
 //   3. ceiling, same run, same database: the tables recovery reads copied out
@@ -425,9 +426,13 @@ int run(const Options& o) {
     // The daemon's path (server/daemon.cpp): a fresh connection, load, check, restore.
     const auto start = Clock::now();
     store::PgConn conn = store::connect_or_throw(conninfo);
-    engine::RecoveredState state = store::load_state(conn.get());
+    store::ClosedClientIdRun closed_ids;
+    engine::RecoveredState state = store::load_state(conn.get(), &closed_ids);
     const double loaded = seconds_since(start);
     store::check_state(conn.get(), state);
+    if (Status s = store::store_closed_client_id_digests(conn.get(), state, closed_ids); !s.is_ok()) {
+      throw std::runtime_error(s.message());
+    }
     const double checked = seconds_since(start);
     engine::Exchange exchange(config);
     exchange.restore(state);
@@ -450,7 +455,7 @@ int run(const Options& o) {
     store::exec_or_throw(conn.get(), "SELECT count(*) FROM ledger_entries", "scan ledger");
     const double scanned = seconds_since(scan_start);
     std::printf(
-        "run %d: recovery %.2f s (load %.2f, checks %.2f, restore %.2f); ceiling: COPY out of the tables read "
+        "run %d: recovery %.2f s (load %.2f, checks and digests stored %.2f, restore %.2f); ceiling: COPY out of the tables read "
         "%.2f s (%.0f MiB), ledger count(*) %.2f s\n",
         run + 1, restored, loaded, checked - loaded, restored - checked, copied,
         static_cast<double>(bytes) / (1 << 20), scanned);

@@ -1197,7 +1197,10 @@ void Exchange::forget_closed_day() {
       continue;
     }
     if (!order.client_order_id.empty()) {
-      order_by_client_id_.erase({order.participant, order.client_order_id});
+      if (auto key = order_by_client_id_.find(ClientIdView{order.participant, order.client_order_id});
+          key != order_by_client_id_.end()) {
+        order_by_client_id_.erase(key);
+      }
       let_go[order.participant].emplace_back(client_id_digest(order.client_order_id), order.id);
     }
     it = orders_.erase(it);

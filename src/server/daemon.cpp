@@ -135,8 +135,13 @@ void Daemon::start() {
     store::PgConn conn = store::connect_or_throw(conninfo_);
     const int applied = store::apply_migrations(conn.get());
     if (applied > 0) spdlog::info("applied {} migration(s)", applied);
-    state = store::load_state(conn.get());
+    store::ClosedClientIdRun closed_ids;
+    state = store::load_state(conn.get(), &closed_ids);
     store::check_state(conn.get(), state);
+    if (Status s = store::store_closed_client_id_digests(conn.get(), state, closed_ids); !s.is_ok()) {
+      spdlog::warn("the closed orders' client order ids were not stored for the next start, which reads them"
+                   " from the orders table instead: {}", s.message());
+    }
   }
   if (config_.clock_start.empty()) {
     clock_ = std::make_unique<SystemClock>();

@@ -103,9 +103,10 @@ class JsonObject {
   bool first_ = true;
 };
 
-/// Appends the event's JSON. The json column (migration 0008) keeps the text
-/// as written; keys come in a fixed order per kind (shorter first, then
-/// bytewise: jsonb's order, from when the column was jsonb).
+/// Appends the event's JSON. The column keeps the text as written (a `text`
+/// column since migration 0019, so PostgreSQL does not check it: this must
+/// write valid JSON); keys come in a fixed order per kind (shorter first,
+/// then bytewise: jsonb's order, from when the column was jsonb).
 void append_payload(std::string& out, const Event& event) {
   std::visit(
       Overloaded{
@@ -579,7 +580,7 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
     j.i64(i(seq));
     j.i64(outcome->at);
     append_events(payload_, outcome->events);
-    j.text(payload_);  // the json column takes the text as it is (migration 0013)
+    j.text(payload_);  // one JSON array per command (migration 0013), stored as text (0019)
     for (const Event& event : outcome->events) {
       market.add(event, seq);
       registry_rows.add(event, seq);

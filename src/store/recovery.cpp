@@ -254,77 +254,35 @@ std::uint64_t get_u64(const char* p) {
 }
 
 /// Appends the stored digests to state.closed_client_ids; returns the highest through_sequence (0: none).
-/// Read in binary form: a row's pairs are bytes, and text would double them into hex.
+/// Through a binary cursor, a few rows at a time: a row's pairs are bytes (text would double them into hex),
+/// up to 16 MB a row, and their number grows with the history.
 std::uint64_t read_closed_client_id_digests(PGconn* conn, engine::RecoveredState& state) {
-  PgResult r{PQexecParams(conn, "SELECT participant_id, pairs, through_sequence FROM closed_client_id_digests", 0,
-                          nullptr, nullptr, nullptr, nullptr, 1)};
-  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-    throw std::runtime_error(std::string("read the stored client order id digests: ") + PQerrorMessage(conn));
-  }
+  exec_or_throw(conn,
+                "DECLARE digests BINARY NO SCROLL CURSOR FOR"
+                " SELECT participant_id, pairs, through_sequence FROM closed_client_id_digests",
+                "open the stored client order id digests");
   std::uint64_t through = 0;
-  for (int row = 0; row < PQntuples(r.get()); ++row) {
-    const ParticipantId participant = get_u64(PQgetvalue(r.get(), row, 0));
-    const char* pairs = PQgetvalue(r.get(), row, 1);
-    const auto bytes = static_cast<std::size_t>(PQgetlength(r.get(), row, 1));
-    if (bytes % 16 != 0) throw std::runtime_error("a stored row of client order id digests is not whole pairs");
-    for (std::size_t at = 0; at < bytes; at += 16) {
-      state.closed_client_ids.emplace_back(participant, get_u64(pairs + at), get_u64(pairs + at + 8));
+  for (;;) {
+    PgResult r = exec_or_throw(conn, "FETCH 16 FROM digests", "read the stored client order id digests");
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      const ParticipantId participant = get_u64(PQgetvalue(r.get(), row, 0));
+      const char* pairs = PQgetvalue(r.get(), row, 1);
+      const auto bytes = static_cast<std::size_t>(PQgetlength(r.get(), row, 1));
+      if (bytes % 16 != 0) throw std::runtime_error("a stored row of client order id digests is not whole pairs");
+      for (std::size_t at = 0; at < bytes; at += 16) {
+        state.closed_client_ids.emplace_back(participant, get_u64(pairs + at), get_u64(pairs + at + 8));
+      }
+      through = std::max(through, get_u64(PQgetvalue(r.get(), row, 2)));
     }
-    through = std::max(through, get_u64(PQgetvalue(r.get(), row, 2)));
+    if (PQntuples(r.get()) < 16) break;
   }
+  exec_or_throw(conn, "CLOSE digests", "close the stored client order id digests");
   return through;
-}
-
-/// Stores the digests read from `orders` (state.closed_client_ids from `from` on) as one run through
-/// `through`; once kMaxDigestRuns runs are stored, replaces them all with one run of every digest.
-void store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState& state, std::size_t from,
-                                    std::uint64_t through) {
-  if (from == state.closed_client_ids.size()) return;
-  exec_or_throw(conn, "BEGIN", "begin storing client order id digests");
-  PgResult runs = exec_or_throw(conn, "SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests",
-                                "count the stored runs of client order id digests");
-  if (std::stoull(PQgetvalue(runs.get(), 0, 0)) >= kMaxDigestRuns) {
-    exec_or_throw(conn, "DELETE FROM closed_client_id_digests", "replace the stored client order id digests");
-    from = 0;
-  }
-  std::map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> by_participant;
-  for (std::size_t k = from; k < state.closed_client_ids.size(); ++k) {
-    const auto& [participant, digest, order] = state.closed_client_ids[k];
-    by_participant[participant].emplace_back(digest, order);
-  }
-  const std::string through_param = std::to_string(through);
-  for (auto& [participant, pairs] : by_participant) {
-    std::sort(pairs.begin(), pairs.end());
-    const std::string participant_param = std::to_string(participant);
-    for (std::size_t first = 0, part = 0; first < pairs.size(); first += kDigestsPerRow, ++part) {
-      const std::size_t last = std::min(pairs.size(), first + kDigestsPerRow);
-      std::string bytes;
-      bytes.reserve((last - first) * 16);
-      for (std::size_t k = first; k < last; ++k) {
-        put_u64(bytes, pairs[k].first);
-        put_u64(bytes, pairs[k].second);
-      }
-      const std::string part_param = std::to_string(part);
-      const char* values[] = {through_param.c_str(), participant_param.c_str(), part_param.c_str(), bytes.data()};
-      const int lengths[] = {0, 0, 0, static_cast<int>(bytes.size())};
-      const int formats[] = {0, 0, 0, 1};
-      PgResult r{PQexecParams(conn,
-                              "INSERT INTO closed_client_id_digests (through_sequence, participant_id, part, pairs)"
-                              " VALUES ($1, $2, $3, $4)",
-                              4, nullptr, values, lengths, formats, 0)};
-      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-        const std::string error = PQerrorMessage(conn);
-        exec_or_throw(conn, "ROLLBACK", "abandon storing client order id digests");
-        throw std::runtime_error("store client order id digests: " + error);
-      }
-    }
-  }
-  exec_or_throw(conn, "COMMIT", "store client order id digests");
 }
 
 }  // namespace
 
-engine::RecoveredState load_state(PGconn* conn) {
+engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
   engine::RecoveredState state;
   exec_or_throw(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin recovery snapshot");
 
@@ -385,6 +343,22 @@ engine::RecoveredState load_state(PGconn* conn) {
   const std::string held = "status NOT IN (3, 4, 5, 6) OR mode = " +
                            std::to_string(static_cast<int>(TradingMode::auction)) + " OR updated_sequence > " +
                            kDayOpened + " OR reserved_fen <> 0";
+  // The client order ids of the orders not held stay used (Exchange::check_client_id_unused_earlier). Those
+  // an earlier start stored come as digests (migration 0020); the rest, of the orders closed since, come from
+  // `orders` through a cursor, since their number grows with the history, for the daemon to store
+  // (store_closed_client_id_digests) once check_state has accepted the state.
+  r = exec_or_throw(conn, std::string("SELECT ") + kDayOpened, "read the day's opening");
+  const std::string opened = text(r.get(), 0, 0);
+  std::uint64_t digests_through = read_closed_client_id_digests(conn, state);
+  ClosedClientIdRun read_run;
+  read_run.through = std::stoull(opened);
+  if (digests_through > read_run.through) {
+    // Stored past the day's opening: not by a start this state accepted. Read `orders` in full instead.
+    state.closed_client_ids.clear();
+    digests_through = 0;
+    read_run.replace = true;
+  }
+  read_run.from = state.closed_client_ids.size();
   r = exec_or_throw(conn,
                     "SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
                     " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
@@ -413,6 +387,23 @@ engine::RecoveredState load_state(PGconn* conn) {
     o.counterparty = u64(r.get(), row, 18);
     state.orders.push_back(std::move(o));
   }
+  // A second scan, not one with the held rows: one query returning both kinds of row (the closed ones' other
+  // columns NULL) through a cursor made starts slower, not faster (BENCHMARKS.md, "Recovery").
+  exec_or_throw(conn,
+                "DECLARE closed_client_ids NO SCROLL CURSOR FOR SELECT participant_id, order_id, client_order_id"
+                " FROM orders WHERE client_order_id <> '' AND updated_sequence > " + std::to_string(digests_through) +
+                " AND NOT (" + held + ")",
+                "open the client order ids of closed orders");
+  const std::string fetch = "FETCH " + std::to_string(kFetchRows) + " FROM closed_client_ids";
+  for (;;) {
+    r = exec_or_throw(conn, fetch, "read the client order ids of closed orders");
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      state.closed_client_ids.emplace_back(u64(r.get(), row, 0), engine::client_id_digest(PQgetvalue(r.get(), row, 2)),
+                                           u64(r.get(), row, 1));
+    }
+    if (PQntuples(r.get()) < kFetchRows) break;
+  }
+  exec_or_throw(conn, "CLOSE closed_client_ids", "close the client order ids of closed orders");
   // Sorted here, not by the query's ORDER BY: for that PostgreSQL walks the whole primary key, closed orders
   // included (2.2-3.4 s for 1 million held orders among 5 million, against 0.5-0.8 s for a scan). The rows
   // come in table order, which the journal writer's upserts leave out of id order: sort (id, row) pairs and
@@ -431,8 +422,6 @@ engine::RecoveredState load_state(PGconn* conn) {
 
   // The trades from the day's opening on (found by bisection over trade_id, which grows with the sequence;
   // the sequence condition still holds if the bisection cannot tell), and every auction's (migration 0017).
-  r = exec_or_throw(conn, std::string("SELECT ") + kDayOpened, "read the day's opening");
-  const std::string opened = text(r.get(), 0, 0);
   std::uint64_t first_trade = 1;
   if (Status s = first_id_after(conn, "trades", "trade_id", std::stoull(opened), first_trade); !s.is_ok()) {
     throw std::runtime_error("find the day's first trade: " + s.message());
@@ -465,26 +454,6 @@ engine::RecoveredState load_state(PGconn* conn) {
     t.seller_fee = Cash{i64(r.get(), row, 13)};
     state.trades.push_back(std::move(t));
   }
-  // The client order ids of the orders not loaded stay used (Exchange::check_client_id_unused_earlier). Those
-  // an earlier start stored come as digests (migration 0020); the rest from `orders`, through a cursor, a
-  // bounded number of rows at a time, and are stored after the snapshot for the next start.
-  const std::uint64_t digests_through = read_closed_client_id_digests(conn, state);
-  const std::size_t digests_stored = state.closed_client_ids.size();
-  exec_or_throw(conn,
-                "DECLARE closed_client_ids NO SCROLL CURSOR FOR SELECT participant_id, order_id, client_order_id"
-                " FROM orders WHERE client_order_id <> '' AND updated_sequence > " + std::to_string(digests_through) +
-                " AND NOT (" + held + ")",
-                "open the client order ids of closed orders");
-  const std::string fetch = "FETCH " + std::to_string(kFetchRows) + " FROM closed_client_ids";
-  for (;;) {
-    r = exec_or_throw(conn, fetch, "read the client order ids of closed orders");
-    for (int row = 0; row < PQntuples(r.get()); ++row) {
-      state.closed_client_ids.emplace_back(u64(r.get(), row, 0), engine::client_id_digest(PQgetvalue(r.get(), row, 2)),
-                                           u64(r.get(), row, 1));
-    }
-    if (PQntuples(r.get()) < kFetchRows) break;
-  }
-  exec_or_throw(conn, "CLOSE closed_client_ids", "close the client order ids of closed orders");
   // Orders and trades of earlier days are not loaded; the ids go on from the highest ever given.
   r = exec_or_throw(conn,
                     "SELECT COALESCE((SELECT max(order_id) FROM orders), 0), COALESCE((SELECT max(trade_id) FROM trades), 0)",
@@ -589,10 +558,79 @@ engine::RecoveredState load_state(PGconn* conn) {
   load_auction_state(conn, state);
   load_instrument_definitions(conn, state);
   exec_or_throw(conn, "COMMIT", "end recovery snapshot");
-  // Not held and closed means updated at or before the day's opening: what was read from `orders` is stored
-  // as of that sequence. Nothing else writes while carbond starts.
-  store_closed_client_id_digests(conn, state, digests_stored, std::stoull(opened));
+  if (run != nullptr) *run = read_run;
   return state;
+}
+
+Status store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run) {
+  if (run.from == state.closed_client_ids.size() && !run.replace) return Status::ok();
+  // Closed and not held means updated at or before the day's opening: what load_state read from `orders` is
+  // stored as of that sequence. A second start on the same database waits for the lock, then fails on the
+  // primary key and stores nothing.
+  auto run_sql = [&](const std::string& sql, const char* what, PgResult* out = nullptr) -> Status {
+    PgResult r{PQexec(conn, sql.c_str())};
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      return Status(ErrorCode::unavailable, std::string(what) + ": " + PQerrorMessage(conn));
+    }
+    if (out != nullptr) *out = std::move(r);
+    return Status::ok();
+  };
+  auto rollback = [&](Status failed) {
+    PgResult ignored{PQexec(conn, "ROLLBACK")};
+    return failed;
+  };
+  if (Status s = run_sql("BEGIN", "begin storing client order id digests"); !s.is_ok()) return s;
+  if (Status s = run_sql("SELECT pg_advisory_xact_lock(7461002)", "lock the client order id digests"); !s.is_ok()) {
+    return rollback(s);
+  }
+  PgResult runs;
+  if (Status s = run_sql("SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests",
+                         "count the stored runs of client order id digests", &runs);
+      !s.is_ok()) {
+    return rollback(s);
+  }
+  std::size_t from = run.from;
+  if (run.replace || std::stoull(PQgetvalue(runs.get(), 0, 0)) >= kMaxDigestRuns) {
+    if (Status s = run_sql("DELETE FROM closed_client_id_digests", "replace the stored client order id digests");
+        !s.is_ok()) {
+      return rollback(s);
+    }
+    from = 0;
+  }
+  std::map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> by_participant;
+  for (std::size_t k = from; k < state.closed_client_ids.size(); ++k) {
+    const auto& [participant, digest, order] = state.closed_client_ids[k];
+    by_participant[participant].emplace_back(digest, order);
+  }
+  const std::string through_param = std::to_string(run.through);
+  for (auto& [participant, pairs] : by_participant) {
+    std::sort(pairs.begin(), pairs.end());
+    const std::string participant_param = std::to_string(participant);
+    for (std::size_t first = 0, part = 0; first < pairs.size(); first += kDigestsPerRow, ++part) {
+      const std::size_t last = std::min(pairs.size(), first + kDigestsPerRow);
+      std::string bytes;
+      bytes.reserve((last - first) * 16);
+      for (std::size_t k = first; k < last; ++k) {
+        put_u64(bytes, pairs[k].first);
+        put_u64(bytes, pairs[k].second);
+      }
+      const std::string part_param = std::to_string(part);
+      const char* values[] = {through_param.c_str(), participant_param.c_str(), part_param.c_str(), bytes.data()};
+      const int lengths[] = {0, 0, 0, static_cast<int>(bytes.size())};
+      const int formats[] = {0, 0, 0, 1};
+      PgResult r{PQexecParams(conn,
+                              "INSERT INTO closed_client_id_digests (through_sequence, participant_id, part, pairs)"
+                              " VALUES ($1, $2, $3, $4)",
+                              4, nullptr, values, lengths, formats, 0)};
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        return rollback(Status(ErrorCode::unavailable,
+                               std::string("store client order id digests: ") + PQerrorMessage(conn)));
+      }
+    }
+  }
+  if (Status s = run_sql("COMMIT", "commit the client order id digests"); !s.is_ok()) return rollback(s);
+  return Status::ok();
 }
 
 namespace {

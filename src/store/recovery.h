@@ -4,16 +4,31 @@
 
 #include <libpq-fe.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "engine/records.h"
 
 namespace carbon::store {
 
+/// The closed orders' client ids that load_state read from `orders`, for
+/// store_closed_client_id_digests to keep for the next start:
+/// RecoveredState::closed_client_ids from `from` on, as one run through
+/// `through` (the trading day's opening sequence); with `replace`, all of
+/// them in place of every stored run (the stored runs were not trusted).
+struct ClosedClientIdRun {
+  std::size_t from = 0;
+  std::uint64_t through = 0;
+  bool replace = false;
+};
+
 /// Reads participants, cash, holdings, orders, trades, idempotency keys, the
-/// last sequence and the ledger's tail in one repeatable-read snapshot.
-/// Throws std::runtime_error on a database error.
-engine::RecoveredState load_state(PGconn* conn);
+/// last sequence and the ledger's tail in one repeatable-read snapshot, and
+/// reads nothing else. The closed orders' client ids come as digests stored
+/// by an earlier start (migration 0020) and from `orders` for those closed
+/// since; `run` (if given) says which came from `orders`. Throws
+/// std::runtime_error on a database error.
+engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run = nullptr);
 
 /// How many of the ledger's last entries are re-hashed at start.
 inline constexpr std::uint64_t kLedgerTailChecked = 1024;
@@ -27,5 +42,13 @@ inline constexpr std::uint64_t kLedgerTailChecked = 1024;
 /// one its journal event (LedgerAppended) recorded. Throws
 /// std::runtime_error with a message naming the first disagreement.
 void check_state(PGconn* conn, const engine::RecoveredState& state);
+
+/// Stores `run` of `state`'s closed client ids as digests (table
+/// closed_client_id_digests) so that the next start reads them compactly;
+/// at 16 stored runs, all of them again as one. Call it only once
+/// check_state has accepted `state`: a refused start stores nothing. The
+/// rows are derived from `orders`, so a failure is no reason to stop: it
+/// changes nothing, and is returned for the caller to log.
+Status store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run);
 
 }  // namespace carbon::store

@@ -390,8 +390,12 @@ TEST_F(ClearingStoreTest, ClosedClientIdsAreStoredAsDigestsForTheNextStart) {
                               Price{price}, Qty{1}, std::move(id)};
   };
   using Closed = std::tuple<ParticipantId, std::uint64_t, OrderId>;
-  auto closed_ids = [&] {
-    engine::RecoveredState state = load_state(conn.get());
+  auto closed_ids = [&] {  // a start, as the daemon's: load, check, store
+    ClosedClientIdRun from_orders;
+    engine::RecoveredState state = load_state(conn.get(), &from_orders);
+    check_state(conn.get(), state);
+    const Status stored = store_closed_client_id_digests(conn.get(), state, from_orders);
+    EXPECT_TRUE(stored.is_ok()) << stored.message();
     std::vector<Closed> closed = state.closed_client_ids;
     std::sort(closed.begin(), closed.end());
     return closed;
@@ -413,11 +417,21 @@ TEST_F(ClearingStoreTest, ClosedClientIdsAreStoredAsDigestsForTheNextStart) {
   end_day("2025-11-24");
   const std::string monday_end = query("SELECT max(day_opened_sequence) FROM market_state");
 
-  // The first start reads them from `orders` and stores them, one row per participant, as of the day's opening.
   std::vector<Closed> expected{{b.id, engine::client_id_digest("b-1"), filled},
                                {b.id, engine::client_id_digest("b-exp"), expired},
                                {s.id, engine::client_id_digest("s-1"), filled - 1}};
   std::sort(expected.begin(), expected.end());
+  // A start that check_state refuses stores nothing (here a day opened after the journal's last sequence).
+  {
+    const std::string last = query("SELECT max(sequence) FROM journal_commands");
+    exec_or_throw(conn.get(), "UPDATE market_state SET day_opened_sequence = " + last + " + 7", "open a day later");
+    ClosedClientIdRun from_orders;
+    const engine::RecoveredState refused = load_state(conn.get(), &from_orders);
+    EXPECT_ANY_THROW(check_state(conn.get(), refused));
+    exec_or_throw(conn.get(), "UPDATE market_state SET day_opened_sequence = " + monday_end, "repair");
+    EXPECT_EQ(query("SELECT count(*) FROM closed_client_id_digests"), "0");
+  }
+  // The first start reads them from `orders` and stores them, one row per participant, as of the day's opening.
   EXPECT_EQ(closed_ids(), expected);
   EXPECT_EQ(query("SELECT count(*) || ' ' || sum(length(pairs)) || ' ' || min(through_sequence) || ' ' ||"
                   " max(through_sequence) FROM closed_client_id_digests"),
@@ -468,6 +482,20 @@ TEST_F(ClearingStoreTest, ClosedClientIdsAreStoredAsDigestsForTheNextStart) {
   EXPECT_EQ(query("SELECT count(DISTINCT through_sequence) || ' ' || sum(length(pairs)) FROM closed_client_id_digests"),
             "1 " + std::to_string(16 * all.size()));
   EXPECT_EQ(closed_ids(), all) << "read back from the one run";
+
+  // A stored run past the day's opening was not stored by a start this database accepted: the next start
+  // reads `orders` in full and stores one run in place of all.
+  exec_or_throw(conn.get(),
+                "INSERT INTO closed_client_id_digests VALUES (999999999, " + std::to_string(s.id) + ", 0, '\\x" +
+                    std::string(31, '0') + "1" + std::string(31, '0') + "2')",
+                "store a run past the day");
+  std::vector<Closed> from_orders = all;
+  std::erase_if(from_orders, [](const Closed& c) { return std::get<2>(c) == 9; });  // the made-up runs' pairs
+  EXPECT_EQ(closed_ids(), from_orders);
+  EXPECT_EQ(query("SELECT count(DISTINCT through_sequence) || ' ' || sum(length(pairs)) || ' ' || "
+                  "max(through_sequence) FROM closed_client_id_digests"),
+            "1 " + std::to_string(16 * from_orders.size()) + " " +
+                query("SELECT max(day_opened_sequence) FROM market_state"));
 
   // A restored engine refuses a client id of each kind of stored closed order.
   engine::RecoveredState state = load_state(conn.get());

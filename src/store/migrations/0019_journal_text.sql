@@ -3,9 +3,9 @@
 -- own encoder; `json` made PostgreSQL lex and check every row as COPY took it
 -- (json_lex was about a ninth of the backends' time at the order rate,
 -- BENCHMARKS.md, "Journal"), and nothing reads the journal at the order rate.
--- The view `journal` parses a row when a query reaches it, as it already did
--- to split the array, so queries written against it keep working; its
--- `payload` stays `json`. The change rewrites journal_commands once (json to
+-- The view `journal` parses a row when a query reaches it (to split the
+-- array it already read every row's JSON), so queries written against it
+-- keep working; its `payload` stays `json`. The change rewrites journal_commands once (json to
 -- text is a text conversion, no parsing): 5.3 s for a million 1 kB commands
 -- on the project's machine, and it needs the table's size free on disk
 -- while it runs.

@@ -5,15 +5,20 @@
 -- read them all from `orders` as text, about 1 s per million closed orders
 -- (BENCHMARKS.md, "Recovery"). Now a start reads the digests stored here,
 -- plus the closed orders not yet stored (those whose updated_sequence is
--- above the highest through_sequence), and stores those in turn.
+-- above the highest through_sequence), and stores those in turn once its
+-- checks have passed (a refused start stores nothing).
 --
 -- A row holds part of one participant's digests: `pairs` is a run of 16-byte
 -- (digest, order id) pairs, each big-endian, together the client ids of the
 -- participant's closed orders that the engine does not hold and whose
 -- updated_sequence is at most through_sequence and above the previous
--- through_sequence. The rows are derived from `orders` and can be deleted:
--- the next start reads `orders` in full and stores them again. A change to
--- the digest function must come with a migration that deletes them.
+-- through_sequence. The rows are derived from `orders`. Delete all of them
+-- or none: the next start then reads `orders` in full and stores them
+-- again, but deleting only some loses client ids. Delete them all, too,
+-- after editing closed orders of earlier days by hand (a start reads only
+-- the orders updated after the last run), and in a migration that changes
+-- the digest function. A run stored past the day's opening is not trusted:
+-- the start reads `orders` in full and stores one run in place of all.
 CREATE TABLE closed_client_id_digests (
   through_sequence BIGINT  NOT NULL CHECK (through_sequence > 0),
   participant_id   BIGINT  NOT NULL,
