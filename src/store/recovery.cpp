@@ -254,7 +254,7 @@ std::uint64_t get_u64(const char* p) {
 }
 
 /// Appends the stored digests to state.closed_client_ids; returns the highest through_sequence (0: none).
-/// Through a binary cursor, a few rows at a time: a row's pairs are bytes (text would double them into hex),
+/// Through a binary cursor, four rows at a time: a row's pairs are bytes (text would double them into hex),
 /// up to 16 MB a row, and their number grows with the history.
 std::uint64_t read_closed_client_id_digests(PGconn* conn, engine::RecoveredState& state) {
   exec_or_throw(conn,
@@ -263,7 +263,7 @@ std::uint64_t read_closed_client_id_digests(PGconn* conn, engine::RecoveredState
                 "open the stored client order id digests");
   std::uint64_t through = 0;
   for (;;) {
-    PgResult r = exec_or_throw(conn, "FETCH 16 FROM digests", "read the stored client order id digests");
+    PgResult r = exec_or_throw(conn, "FETCH 4 FROM digests", "read the stored client order id digests");
     for (int row = 0; row < PQntuples(r.get()); ++row) {
       const ParticipantId participant = get_u64(PQgetvalue(r.get(), row, 0));
       const char* pairs = PQgetvalue(r.get(), row, 1);
@@ -274,7 +274,7 @@ std::uint64_t read_closed_client_id_digests(PGconn* conn, engine::RecoveredState
       }
       through = std::max(through, get_u64(PQgetvalue(r.get(), row, 2)));
     }
-    if (PQntuples(r.get()) < 16) break;
+    if (PQntuples(r.get()) < 4) break;
   }
   exec_or_throw(conn, "CLOSE digests", "close the stored client order id digests");
   return through;
@@ -562,39 +562,58 @@ engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
   return state;
 }
 
+namespace {
+
+Status store_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run);
+
+}  // namespace
+
 Status store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run) {
   if (run.from == state.closed_client_ids.size() && !run.replace) return Status::ok();
+  Status stored;
+  try {
+    stored = store_digests(conn, state, run);
+  } catch (const std::exception& e) {  // out of memory: the rows are a cache, the start goes on
+    stored = Status(ErrorCode::internal, std::string("store client order id digests: ") + e.what());
+  }
+  if (!stored.is_ok()) {
+    PgResult rolled_back{PQexec(conn, "ROLLBACK")};
+  }
+  return stored;
+}
+
+namespace {
+
+/// store_closed_client_id_digests' transaction; on a failure the caller rolls it back.
+Status store_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run) {
   // Closed and not held means updated at or before the day's opening: what load_state read from `orders` is
   // stored as of that sequence. A second start on the same database waits for the lock, then fails on the
-  // primary key and stores nothing.
+  // primary key or stores the same rows again.
   auto run_sql = [&](const std::string& sql, const char* what, PgResult* out = nullptr) -> Status {
     PgResult r{PQexec(conn, sql.c_str())};
     const ExecStatusType status = PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      return Status(ErrorCode::unavailable, std::string(what) + ": " + PQerrorMessage(conn));
+      const Status failed = status_from_result(r.get(), conn);
+      return Status(failed.code(), std::string(what) + ": " + failed.message());
     }
     if (out != nullptr) *out = std::move(r);
     return Status::ok();
   };
-  auto rollback = [&](Status failed) {
-    PgResult ignored{PQexec(conn, "ROLLBACK")};
-    return failed;
-  };
   if (Status s = run_sql("BEGIN", "begin storing client order id digests"); !s.is_ok()) return s;
   if (Status s = run_sql("SELECT pg_advisory_xact_lock(7461002)", "lock the client order id digests"); !s.is_ok()) {
-    return rollback(s);
+    return s;
   }
   PgResult runs;
   if (Status s = run_sql("SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests",
                          "count the stored runs of client order id digests", &runs);
       !s.is_ok()) {
-    return rollback(s);
+    return s;
   }
   std::size_t from = run.from;
   if (run.replace || std::stoull(PQgetvalue(runs.get(), 0, 0)) >= kMaxDigestRuns) {
     if (Status s = run_sql("DELETE FROM closed_client_id_digests", "replace the stored client order id digests");
         !s.is_ok()) {
-      return rollback(s);
+      return s;
     }
     from = 0;
   }
@@ -624,14 +643,15 @@ Status store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState
                               " VALUES ($1, $2, $3, $4)",
                               4, nullptr, values, lengths, formats, 0)};
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-        return rollback(Status(ErrorCode::unavailable,
-                               std::string("store client order id digests: ") + PQerrorMessage(conn)));
+        const Status failed = status_from_result(r.get(), conn);
+        return Status(failed.code(), "store client order id digests: " + failed.message());
       }
     }
   }
-  if (Status s = run_sql("COMMIT", "commit the client order id digests"); !s.is_ok()) return rollback(s);
-  return Status::ok();
+  return run_sql("COMMIT", "commit the client order id digests");
 }
+
+}  // namespace
 
 namespace {
 

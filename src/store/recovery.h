@@ -24,7 +24,7 @@ struct ClosedClientIdRun {
 
 /// Reads participants, cash, holdings, orders, trades, idempotency keys, the
 /// last sequence and the ledger's tail in one repeatable-read snapshot, and
-/// reads nothing else. The closed orders' client ids come as digests stored
+/// writes nothing. The closed orders' client ids come as digests stored
 /// by an earlier start (migration 0020) and from `orders` for those closed
 /// since; `run` (if given) says which came from `orders`. Throws
 /// std::runtime_error on a database error.

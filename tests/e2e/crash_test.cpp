@@ -190,10 +190,12 @@ class StartupIntegrityTest : public ::testing::Test {
     exchange = std::make_unique<RunningExchange>(std::vector<std::string>{"--postgres=" + db.conninfo()});
     exchange->start();
     traders = crash::open_market(*exchange);
-    // A trade and resting orders on both sides, so every kind of row exists.
+    // A trade and resting orders on both sides, so every kind of row exists; client order ids, so that a
+    // closed order has one to keep.
     for (const auto& [trader, price, quantity] :
          {std::tuple{1, 10'000, 30}, std::tuple{0, 10'000, 10}, std::tuple{0, 9'990, 5}}) {
       v1::PlaceOrderRequest request;
+      request.set_client_order_id("startup-" + std::to_string(price) + "-" + std::to_string(quantity));
       request.set_instrument("CEA2024");
       request.set_side(traders[trader].buyer ? v1::SIDE_BUY : v1::SIDE_SELL);
       request.set_price_fen(price);
@@ -296,6 +298,9 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenAClosedOrderReservesOrARowOrTheDa
   expect_refusal("UPDATE market_state SET day_opened_sequence = " + later,
                  "the trading day opened at sequence " + later + ", after the journal's last sequence " + last,
                  "UPDATE market_state SET day_opened_sequence = " + opened);
+  // The refused start read the day's filled buy as closed on an earlier day; it stored nothing (migration 0020).
+  ASSERT_NE(db.query("SELECT client_order_id FROM orders WHERE order_id = " + filled), "");
+  EXPECT_EQ(db.query("SELECT count(*) FROM closed_client_id_digests"), "0");
   ASSERT_NO_THROW(exchange->start());
   EXPECT_EQ(exchange->stop(), 0);
 }
