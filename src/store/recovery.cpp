@@ -280,6 +280,73 @@ std::uint64_t read_closed_client_id_digests(PGconn* conn, engine::RecoveredState
   return through;
 }
 
+/// store_closed_client_id_digests' transaction; on a failure the caller rolls it back.
+Status store_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run) {
+  // Closed and not held means updated at or before the day's opening: what load_state read from `orders` is
+  // stored as of that sequence. A second start on the same database waits for the lock, then fails on the
+  // primary key or stores the same rows again.
+  auto run_sql = [&](const std::string& sql, const char* what, PgResult* out = nullptr) -> Status {
+    PgResult r{PQexec(conn, sql.c_str())};
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      const Status failed = status_from_result(r.get(), conn);
+      return Status(failed.code(), std::string(what) + ": " + failed.message());
+    }
+    if (out != nullptr) *out = std::move(r);
+    return Status::ok();
+  };
+  if (Status s = run_sql("BEGIN", "begin storing client order id digests"); !s.is_ok()) return s;
+  if (Status s = run_sql("SELECT pg_advisory_xact_lock(7461002)", "lock the client order id digests"); !s.is_ok()) {
+    return s;
+  }
+  PgResult runs;
+  if (Status s = run_sql("SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests",
+                         "count the stored runs of client order id digests", &runs);
+      !s.is_ok()) {
+    return s;
+  }
+  std::size_t from = run.from;
+  if (run.replace || std::stoull(PQgetvalue(runs.get(), 0, 0)) >= kMaxDigestRuns) {
+    if (Status s = run_sql("DELETE FROM closed_client_id_digests", "replace the stored client order id digests");
+        !s.is_ok()) {
+      return s;
+    }
+    from = 0;
+  }
+  std::map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> by_participant;
+  for (std::size_t k = from; k < state.closed_client_ids.size(); ++k) {
+    const auto& [participant, digest, order] = state.closed_client_ids[k];
+    by_participant[participant].emplace_back(digest, order);
+  }
+  const std::string through_param = std::to_string(run.through);
+  for (auto& [participant, pairs] : by_participant) {
+    std::sort(pairs.begin(), pairs.end());
+    const std::string participant_param = std::to_string(participant);
+    for (std::size_t first = 0, part = 0; first < pairs.size(); first += kDigestsPerRow, ++part) {
+      const std::size_t last = std::min(pairs.size(), first + kDigestsPerRow);
+      std::string bytes;
+      bytes.reserve((last - first) * 16);
+      for (std::size_t k = first; k < last; ++k) {
+        put_u64(bytes, pairs[k].first);
+        put_u64(bytes, pairs[k].second);
+      }
+      const std::string part_param = std::to_string(part);
+      const char* values[] = {through_param.c_str(), participant_param.c_str(), part_param.c_str(), bytes.data()};
+      const int lengths[] = {0, 0, 0, static_cast<int>(bytes.size())};
+      const int formats[] = {0, 0, 0, 1};
+      PgResult r{PQexecParams(conn,
+                              "INSERT INTO closed_client_id_digests (through_sequence, participant_id, part, pairs)"
+                              " VALUES ($1, $2, $3, $4)",
+                              4, nullptr, values, lengths, formats, 0)};
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        const Status failed = status_from_result(r.get(), conn);
+        return Status(failed.code(), "store client order id digests: " + failed.message());
+      }
+    }
+  }
+  return run_sql("COMMIT", "commit the client order id digests");
+}
+
 }  // namespace
 
 engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
@@ -343,22 +410,6 @@ engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
   const std::string held = "status NOT IN (3, 4, 5, 6) OR mode = " +
                            std::to_string(static_cast<int>(TradingMode::auction)) + " OR updated_sequence > " +
                            kDayOpened + " OR reserved_fen <> 0";
-  // The client order ids of the orders not held stay used (Exchange::check_client_id_unused_earlier). Those
-  // an earlier start stored come as digests (migration 0020); the rest, of the orders closed since, come from
-  // `orders` through a cursor, since their number grows with the history, for the daemon to store
-  // (store_closed_client_id_digests) once check_state has accepted the state.
-  r = exec_or_throw(conn, std::string("SELECT ") + kDayOpened, "read the day's opening");
-  const std::string opened = text(r.get(), 0, 0);
-  std::uint64_t digests_through = read_closed_client_id_digests(conn, state);
-  ClosedClientIdRun read_run;
-  read_run.through = std::stoull(opened);
-  if (digests_through > read_run.through) {
-    // Stored past the day's opening: not by a start this state accepted. Read `orders` in full instead.
-    state.closed_client_ids.clear();
-    digests_through = 0;
-    read_run.replace = true;
-  }
-  read_run.from = state.closed_client_ids.size();
   r = exec_or_throw(conn,
                     "SELECT order_id, client_order_id, participant_id, instrument, side, order_type, time_in_force,"
                     " mode, price_fen, quantity, filled_quantity, status, sequence, entered_at_unix_nanos, priority,"
@@ -387,6 +438,38 @@ engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
     o.counterparty = u64(r.get(), row, 18);
     state.orders.push_back(std::move(o));
   }
+  // Sorted here, not by the query's ORDER BY: for that PostgreSQL walks the whole primary key, closed orders
+  // included (2.2-3.4 s for 1 million held orders among 5 million, against 0.5-0.8 s for a scan). The rows
+  // come in table order, which the journal writer's upserts leave out of id order: sort (id, row) pairs and
+  // move each record once.
+  const auto by_id = [](const engine::OrderRecord& a, const engine::OrderRecord& b) { return a.id < b.id; };
+  if (!std::is_sorted(state.orders.begin(), state.orders.end(), by_id)) {
+    std::vector<std::pair<OrderId, std::size_t>> keys;
+    keys.reserve(state.orders.size());
+    for (std::size_t i = 0; i < state.orders.size(); ++i) keys.emplace_back(state.orders[i].id, i);
+    std::sort(keys.begin(), keys.end());
+    std::vector<engine::OrderRecord> sorted;
+    sorted.reserve(state.orders.size());
+    for (const auto& [id, row] : keys) sorted.push_back(std::move(state.orders[row]));
+    state.orders = std::move(sorted);
+  }
+
+  // The client order ids of the orders not held stay used (Exchange::check_client_id_unused_earlier). Those
+  // an earlier start stored come as digests (migration 0020); the rest, of the orders closed since, come from
+  // `orders` through a cursor, since their number grows with the history, for the daemon to store
+  // (store_closed_client_id_digests) once check_state has accepted the state.
+  r = exec_or_throw(conn, std::string("SELECT ") + kDayOpened, "read the day's opening");
+  const std::string opened = text(r.get(), 0, 0);
+  std::uint64_t digests_through = read_closed_client_id_digests(conn, state);
+  ClosedClientIdRun read_run;
+  read_run.through = std::stoull(opened);
+  if (digests_through > read_run.through) {
+    // Stored past the day's opening: not by a start this state accepted. Read `orders` in full instead.
+    state.closed_client_ids.clear();
+    digests_through = 0;
+    read_run.replace = true;
+  }
+  read_run.from = state.closed_client_ids.size();
   // A second scan, not one with the held rows: one query returning both kinds of row (the closed ones' other
   // columns NULL) through a cursor made starts slower, not faster (BENCHMARKS.md, "Recovery").
   exec_or_throw(conn,
@@ -404,21 +487,6 @@ engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
     if (PQntuples(r.get()) < kFetchRows) break;
   }
   exec_or_throw(conn, "CLOSE closed_client_ids", "close the client order ids of closed orders");
-  // Sorted here, not by the query's ORDER BY: for that PostgreSQL walks the whole primary key, closed orders
-  // included (2.2-3.4 s for 1 million held orders among 5 million, against 0.5-0.8 s for a scan). The rows
-  // come in table order, which the journal writer's upserts leave out of id order: sort (id, row) pairs and
-  // move each record once.
-  const auto by_id = [](const engine::OrderRecord& a, const engine::OrderRecord& b) { return a.id < b.id; };
-  if (!std::is_sorted(state.orders.begin(), state.orders.end(), by_id)) {
-    std::vector<std::pair<OrderId, std::size_t>> keys;
-    keys.reserve(state.orders.size());
-    for (std::size_t i = 0; i < state.orders.size(); ++i) keys.emplace_back(state.orders[i].id, i);
-    std::sort(keys.begin(), keys.end());
-    std::vector<engine::OrderRecord> sorted;
-    sorted.reserve(state.orders.size());
-    for (const auto& [id, row] : keys) sorted.push_back(std::move(state.orders[row]));
-    state.orders = std::move(sorted);
-  }
 
   // The trades from the day's opening on (found by bisection over trade_id, which grows with the sequence;
   // the sequence condition still holds if the bisection cannot tell), and every auction's (migration 0017).
@@ -562,12 +630,6 @@ engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
   return state;
 }
 
-namespace {
-
-Status store_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run);
-
-}  // namespace
-
 Status store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run) {
   if (run.from == state.closed_client_ids.size() && !run.replace) return Status::ok();
   Status stored;
@@ -581,77 +643,6 @@ Status store_closed_client_id_digests(PGconn* conn, const engine::RecoveredState
   }
   return stored;
 }
-
-namespace {
-
-/// store_closed_client_id_digests' transaction; on a failure the caller rolls it back.
-Status store_digests(PGconn* conn, const engine::RecoveredState& state, const ClosedClientIdRun& run) {
-  // Closed and not held means updated at or before the day's opening: what load_state read from `orders` is
-  // stored as of that sequence. A second start on the same database waits for the lock, then fails on the
-  // primary key or stores the same rows again.
-  auto run_sql = [&](const std::string& sql, const char* what, PgResult* out = nullptr) -> Status {
-    PgResult r{PQexec(conn, sql.c_str())};
-    const ExecStatusType status = PQresultStatus(r.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      const Status failed = status_from_result(r.get(), conn);
-      return Status(failed.code(), std::string(what) + ": " + failed.message());
-    }
-    if (out != nullptr) *out = std::move(r);
-    return Status::ok();
-  };
-  if (Status s = run_sql("BEGIN", "begin storing client order id digests"); !s.is_ok()) return s;
-  if (Status s = run_sql("SELECT pg_advisory_xact_lock(7461002)", "lock the client order id digests"); !s.is_ok()) {
-    return s;
-  }
-  PgResult runs;
-  if (Status s = run_sql("SELECT count(DISTINCT through_sequence) FROM closed_client_id_digests",
-                         "count the stored runs of client order id digests", &runs);
-      !s.is_ok()) {
-    return s;
-  }
-  std::size_t from = run.from;
-  if (run.replace || std::stoull(PQgetvalue(runs.get(), 0, 0)) >= kMaxDigestRuns) {
-    if (Status s = run_sql("DELETE FROM closed_client_id_digests", "replace the stored client order id digests");
-        !s.is_ok()) {
-      return s;
-    }
-    from = 0;
-  }
-  std::map<ParticipantId, std::vector<std::pair<std::uint64_t, OrderId>>> by_participant;
-  for (std::size_t k = from; k < state.closed_client_ids.size(); ++k) {
-    const auto& [participant, digest, order] = state.closed_client_ids[k];
-    by_participant[participant].emplace_back(digest, order);
-  }
-  const std::string through_param = std::to_string(run.through);
-  for (auto& [participant, pairs] : by_participant) {
-    std::sort(pairs.begin(), pairs.end());
-    const std::string participant_param = std::to_string(participant);
-    for (std::size_t first = 0, part = 0; first < pairs.size(); first += kDigestsPerRow, ++part) {
-      const std::size_t last = std::min(pairs.size(), first + kDigestsPerRow);
-      std::string bytes;
-      bytes.reserve((last - first) * 16);
-      for (std::size_t k = first; k < last; ++k) {
-        put_u64(bytes, pairs[k].first);
-        put_u64(bytes, pairs[k].second);
-      }
-      const std::string part_param = std::to_string(part);
-      const char* values[] = {through_param.c_str(), participant_param.c_str(), part_param.c_str(), bytes.data()};
-      const int lengths[] = {0, 0, 0, static_cast<int>(bytes.size())};
-      const int formats[] = {0, 0, 0, 1};
-      PgResult r{PQexecParams(conn,
-                              "INSERT INTO closed_client_id_digests (through_sequence, participant_id, part, pairs)"
-                              " VALUES ($1, $2, $3, $4)",
-                              4, nullptr, values, lengths, formats, 0)};
-      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-        const Status failed = status_from_result(r.get(), conn);
-        return Status(failed.code(), "store client order id digests: " + failed.message());
-      }
-    }
-  }
-  return run_sql("COMMIT", "commit the client order id digests");
-}
-
-}  // namespace
 
 namespace {
 

@@ -5,10 +5,10 @@
 -- BENCHMARKS.md, "Journal"), and nothing reads the journal at the order rate.
 -- The view `journal` parses a row when a query reaches it (to split the
 -- array it already read every row's JSON), so queries written against it
--- keep working; its `payload` stays `json`. The change rewrites journal_commands once (json to
--- text is a text conversion, no parsing): 5.3 s for a million 1 kB commands
--- on the project's machine, and it needs the table's size free on disk
--- while it runs.
+-- keep working; its `payload` stays `json`. The change rewrites
+-- journal_commands once (json to text is a text conversion, no parsing):
+-- 5.3 s for a million 1 kB commands on the project's machine, and it needs
+-- the table's size free on disk while it runs.
 DROP VIEW journal;
 
 ALTER TABLE journal_commands ALTER COLUMN events TYPE text;
