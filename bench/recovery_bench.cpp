@@ -18,9 +18,8 @@
 //      full history. The trading day in progress opened before the last
 //      100,000 ledger entries (market_state, set before the runs).
 //   2. recovery, the daemon's code path: store::load_state, store::check_state,
-//      store::store_closed_client_id_digests
-//      and engine::Exchange::restore (books rebuilt in time priority), each
-//      timed, --runs times.
+//      store::store_closed_client_id_digests and engine::Exchange::restore
+//      (books rebuilt in time priority), each timed, --runs times.
 //   3. ceiling, same run, same database: the tables recovery reads copied out
 //      whole by binary COPY TO STDOUT (orders, participants, cash, holdings,
 //      cash movements), and one sequential scan of the ledger (count(*)).
@@ -423,7 +422,7 @@ int run(const Options& o) {
   }
   Config config = default_config();
   for (int run = 0; run < o.runs; ++run) {
-    // The daemon's path (server/daemon.cpp): a fresh connection, load, check, restore.
+    // The daemon's path (server/daemon.cpp): a fresh connection, load, check, store the digests, restore.
     const auto start = Clock::now();
     store::PgConn conn = store::connect_or_throw(conninfo);
     store::ClosedClientIdRun closed_ids;
@@ -455,8 +454,8 @@ int run(const Options& o) {
     store::exec_or_throw(conn.get(), "SELECT count(*) FROM ledger_entries", "scan ledger");
     const double scanned = seconds_since(scan_start);
     std::printf(
-        "run %d: recovery %.2f s (load %.2f, checks and digests stored %.2f, restore %.2f); ceiling: COPY out of the tables read "
-        "%.2f s (%.0f MiB), ledger count(*) %.2f s\n",
+        "run %d: recovery %.2f s (load %.2f, checks and digests stored %.2f, restore %.2f); ceiling: COPY out of"
+        " the tables read %.2f s (%.0f MiB), ledger count(*) %.2f s\n",
         run + 1, restored, loaded, checked - loaded, restored - checked, copied,
         static_cast<double>(bytes) / (1 << 20), scanned);
   }
