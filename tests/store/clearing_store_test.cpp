@@ -354,6 +354,9 @@ TEST_F(ClearingStoreTest, AnAuctionsBidsOfferAndTradesOutliveTheEndOfDayAcrossAR
   now = kMonday1030 + 5 * kHour;
   ASSERT_TRUE(run(op, engine::RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
   commit_pending();
+  // The journal's events are stored as text (migration 0019): the view parses every command's JSON, the
+  // auction's events (written by nlohmann, store/auction_rows.cpp) included.
+  EXPECT_EQ(query("SELECT count(DISTINCT payload->>'auction_id') FROM journal WHERE kind = 'AuctionChanged'"), "1");
 
   const engine::RecoveredState state = load_state(conn.get());
   EXPECT_NO_THROW(check_state(conn.get(), state));
