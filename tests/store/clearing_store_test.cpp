@@ -379,6 +379,29 @@ TEST_F(ClearingStoreTest, AnAuctionsBidsOfferAndTradesOutliveTheEndOfDayAcrossAR
   EXPECT_EQ(again.reply.trades[0].quantity, Qty{1'000});
 }
 
+TEST_F(ClearingStoreTest, AFailedReconciliationsAlertIsJournaledAndReadBackThroughTheView) {
+  const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
+  ASSERT_TRUE(run(op, engine::MoveCash{b.cash_account, Cash{1'000'000}, "d", false}).reply.status.is_ok());
+  commit_pending();
+  // The database is tampered with between two runs (700 fen appear in B's account); the engine is restored
+  // from it unchecked, so the end of day's reconciliation fails and raises an alert.
+  engine::RecoveredState tampered = load_state(conn.get());
+  for (engine::CashRecord& c : tampered.cash) {
+    if (c.account == b.cash_account) c.balance.available += Cash{700};
+  }
+  engine::Exchange restored{config};
+  restored.restore(tampered);
+  now = kMonday1030 + 5 * kHour;
+  const engine::Outcome eod = restored.execute(Command{op, engine::RunEndOfDay{"2025-11-24"}}, now);
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  ASSERT_FALSE(eod.reply.reconciliation->balanced);
+  ASSERT_TRUE(journal.commit({&eod}).is_ok());
+  // Stored as text (migration 0019): the view parses the alert's JSON (written by nlohmann, clearing_rows.cpp).
+  EXPECT_EQ(query("SELECT (payload->>'sequence') || ' ' || (payload->>'type') FROM journal WHERE kind = 'AlertRaised'"),
+            std::to_string(eod.reply.sequence) + " " + std::to_string(engine::AlertRecord::kReconciliationFailure));
+  EXPECT_EQ(query("SELECT count(*) FROM surveillance_alerts"), "1");
+}
+
 TEST_F(ClearingStoreTest, ClosedClientIdsAreStoredAsDigestsForTheNextStart) {
   const auto b = run(op, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {1}}).reply.participants.at(0);
   const auto s = run(op, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}}).reply.participants.at(0);
