@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <thread>
@@ -29,7 +30,10 @@ inline void cpu_relax() {
 class IdleWaiter {
  public:
   /// Consumer only: announce the intent to sleep; returns a ticket for wait().
-  std::uint32_t prepare_wait() {
+  /// `wake_at`: notify_if() wakes this sleep only when its producer has at
+  /// least that much work waiting (notify() and wake() always wake it).
+  std::uint32_t prepare_wait(std::size_t wake_at = 1) {
+    wake_at_.store(wake_at, std::memory_order_relaxed);
     sleeping_.store(true, std::memory_order_relaxed);
     full_fence();
     return epoch_.load(std::memory_order_acquire);
@@ -78,6 +82,21 @@ class IdleWaiter {
     if (sleeping_.load(std::memory_order_relaxed)) wake();
 #endif
   }
+  /// A producer, after publishing work: as notify(), but only if `waiting`
+  /// (the work waiting, counted after publishing; an over-count only wakes the
+  /// consumer early) reaches the sleeping consumer's `wake_at`. The wake_at
+  /// stored before the consumer's fence is seen after this fence whenever the
+  /// consumer's look at the queue missed this producer's work (Dekker, as for
+  /// the flag), so a consumer never sleeps through the work it asked for.
+  void notify_if(std::size_t waiting) {
+#if defined(__SANITIZE_THREAD__)
+    (void)waiting;
+    wake();
+#else
+    full_fence();
+    if (sleeping_.load(std::memory_order_relaxed) && waiting >= wake_at_.load(std::memory_order_relaxed)) wake();
+#endif
+  }
   /// Any thread: wakes the consumer unconditionally (used to stop it).
   void wake() {
     epoch_.fetch_add(1, std::memory_order_seq_cst);
@@ -108,6 +127,7 @@ class IdleWaiter {
 
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<bool> sleeping_{false};
+  std::atomic<std::size_t> wake_at_{1};
 };
 
 /// How long a consumer spins (with a pause) before it sleeps.

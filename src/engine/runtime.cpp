@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iterator>
+#include <limits>
 #include <spdlog/spdlog.h>
 
 namespace carbon::engine {
@@ -124,10 +125,11 @@ void EngineRuntime::engine_loop() {
     if (metrics_ != nullptr) metrics_->commands[kind]->inc();
     while (!outcomes_.try_push(pending)) {
       // The writer is behind (the database is slow or down): wait for room.
-      writer_waiter_.notify();
+      writer_waiter_.notify_if(outcomes_.approximate_size());
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
-    writer_waiter_.notify();
+    // Wakes the writer only if it sleeps waiting for this many outcomes (see wait_for_work).
+    writer_waiter_.notify_if(outcomes_.approximate_size());
   }
   engine_done_.store(true, std::memory_order_release);
   writer_waiter_.wake();
@@ -210,8 +212,16 @@ void EngineRuntime::wait_for_work(int& idle_spins) {
     cpu_relax();
     return;
   }
-  // Sleep until the engine hands over an outcome or the sink has a result (both notify).
-  const auto ticket = writer_waiter_.prepare_wait();
+  // Sleep until the engine hands over enough outcomes or the sink has a result (both notify).
+  // Nothing in flight: the first outcome starts a batch. A batch in flight: an outcome only
+  // matters once the batch filling would start beside it (pipeline_min_batch); until then
+  // the engine does not wake the writer for each one, only the sink's result does.
+  std::size_t wake_at = 1;
+  if (!in_flight_.empty()) {
+    const std::size_t min_batch = std::min(options_.pipeline_min_batch, options_.max_batch);
+    wake_at = filling_.size() < min_batch ? min_batch - filling_.size() : 1;
+  }
+  const auto ticket = writer_waiter_.prepare_wait(wake_at);
   if (outcomes_.approximate_size() == 0 && !engine_done_.load(std::memory_order_acquire) &&
       (in_flight_.empty() || !oldest_done())) {
     if (in_flight_.empty()) {
@@ -228,7 +238,8 @@ bool EngineRuntime::oldest_done() const { return !in_flight_.front().in_sink || 
 
 void EngineRuntime::await_oldest() {
   while (!oldest_done()) {
-    const auto ticket = writer_waiter_.prepare_wait();
+    // Outcomes cannot be committed before the oldest's result: only the sink wakes this sleep.
+    const auto ticket = writer_waiter_.prepare_wait(std::numeric_limits<std::size_t>::max());
     if (oldest_done()) {
       writer_waiter_.cancel_wait();
       return;
@@ -252,8 +263,8 @@ void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
   if (stopping) until = std::min(until, give_up_at_);
   (void)writer_waiter_.wait_for(ticket, std::max<std::chrono::steady_clock::duration>(until - now,
                                                                                      std::chrono::milliseconds(1)));
-  // Woken or not, look at the time: under load the engine notifies at every
-  // outcome (every 50 us once its ring is full), long before any deadline.
+  // Woken or not, look at the time: a wake-up may be the sink's result, the
+  // engine's outcomes (wait_for_work), a stop, or none (the deadline).
   if (oldest_done()) return;
   now = std::chrono::steady_clock::now();
   const bool past_stop = stopping && now >= give_up_at_;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <limits>
 #include <set>
 #include <thread>
 #include <vector>
@@ -102,6 +105,60 @@ TEST(IdleWaiterTest, NotifyWakesASleepingConsumer) {
   waiter.notify();
   consumer.join();
   EXPECT_TRUE(done.load());
+}
+
+TEST(IdleWaiterTest, NotifyIfWakesOnlyOnceTheWorkTheConsumerAskedForIsThere) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "under ThreadSanitizer notify_if() always wakes (it cannot model the fences)";
+#endif
+  IdleWaiter waiter;
+  std::atomic<std::size_t> waiting{0};
+  std::atomic<bool> returned{false};
+  bool notified = false;
+  std::size_t seen = 0;
+  std::atomic<bool> prepared{false};
+  std::thread consumer([&] {
+    const auto ticket = waiter.prepare_wait(3);
+    prepared = true;
+    if (waiting.load() < 3) notified = waiter.wait_for(ticket, std::chrono::seconds(30));
+    seen = waiting.load();
+    returned = true;
+  });
+  while (!prepared.load()) std::this_thread::yield();
+  for (std::size_t n = 1; n <= 2; ++n) {
+    waiting = n;
+    waiter.notify_if(n);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(returned.load()) << "woken with 2 of the 3 it asked for";
+  waiting = 3;
+  waiter.notify_if(3);
+  consumer.join();
+  EXPECT_TRUE(notified);
+  EXPECT_EQ(seen, 3u);
+}
+
+TEST(IdleWaiterTest, NotifyWakesAConsumerWaitingForNoProducersWork) {
+  // The writer waiting for a commit's result: the engine's outcomes do not wake it, the sink's notify() does.
+  IdleWaiter waiter;
+  std::atomic<bool> returned{false};
+  bool notified = false;
+  std::atomic<bool> prepared{false};
+  std::thread consumer([&] {
+    const auto ticket = waiter.prepare_wait(std::numeric_limits<std::size_t>::max());
+    prepared = true;
+    notified = waiter.wait_for(ticket, std::chrono::seconds(30));
+    returned = true;
+  });
+  while (!prepared.load()) std::this_thread::yield();
+#if !defined(__SANITIZE_THREAD__)
+  waiter.notify_if(1'000'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(returned.load()) << "an outcome woke a consumer that asked for none";
+#endif
+  waiter.notify();
+  consumer.join();
+  EXPECT_TRUE(notified);
 }
 
 }  // namespace
