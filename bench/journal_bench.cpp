@@ -19,13 +19,14 @@
 // Usage: journal_bench [--orders N] [--batch B] [--rate R] [--seconds S]
 //                      [--max-wait-us W] [--cross-percent P] [--dir DIR]
 //                      [--pg NAME=VALUE]... [--pg-defaults] [--statements]
-//                      [--connections N]
+//                      [--connections N] [--expected-orders N]
 //   --pg sets one PostgreSQL setting over carbond's embedded defaults
 //   (store::kJournalSettings); --pg-defaults puts PostgreSQL's own defaults
 //   back for those, to compare. --statements loads pg_stat_statements and
 //   prints where the server spent the writer and latency phases' time, statement by statement.
 //   --connections is the writer's journal_connections (default 2, carbond's
-//   default; 1: PostgresJournal, one batch at a time).
+//   default; 1: PostgresJournal, one batch at a time). --expected-orders is the
+//   engine's [engine] expected_orders_per_day (0: its tables start empty and grow).
 
 #include <algorithm>
 #include <cstdint>
@@ -77,6 +78,7 @@ struct Options {
   int cross_percent = 20;
   bool statements = false;
   std::size_t connections = 2;  ///< carbond's default journal_connections
+  std::size_t expected_orders = default_config().expected_orders_per_day;  ///< the engine's tables, sized up front
   std::filesystem::path dir;
   std::vector<std::pair<std::string, std::string>> pg_settings;
 };
@@ -98,6 +100,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--cross-percent") o.cross_percent = std::stoi(value());
     else if (arg == "--dir") o.dir = value();
     else if (arg == "--connections") o.connections = std::stoul(value());
+    else if (arg == "--expected-orders") o.expected_orders = std::stoul(value());
     else if (arg == "--statements") {
       o.statements = true;
       o.pg_settings.emplace_back("shared_preload_libraries", "pg_stat_statements");
@@ -126,7 +129,9 @@ Options parse(int argc, char** argv) {
 /// cash and holding changes come in realistic proportions.
 class Workload {
  public:
-  explicit Workload(int cross_percent, int traders = 100) : cross_percent_(cross_percent) {
+  /// `expected_orders`: the engine's [engine] expected_orders_per_day.
+  Workload(int cross_percent, std::size_t expected_orders, int traders = 100)
+      : cross_percent_(cross_percent), config_(config_for(expected_orders)) {
     const Principal op{Role::operator_, 0, "ops"};
     const Principal registry_authority{Role::registry_authority, 0, "reg"};
     // Issuance counts against the caps of the vintage year.
@@ -185,8 +190,14 @@ class Workload {
     return *setup_.back();
   }
 
+  static Config config_for(std::size_t expected_orders) {
+    Config config = default_config();
+    config.expected_orders_per_day = expected_orders;
+    return config;
+  }
+
   int cross_percent_;
-  Config config_ = default_config();
+  Config config_;
   engine::Exchange exchange_{config_};
   UnixNanos now_ = kMondayMorning;
   std::mt19937_64 rng_{20'260'101};
@@ -393,7 +404,7 @@ int run(const Options& options) {
 
   // ---- 1 and 2: the writer alone, between two COPY ceilings -------------------------------
   {
-    Workload workload(options.cross_percent);
+    Workload workload(options.cross_percent, options.expected_orders);
     const std::string conninfo = create_database(postgres, "bench_writer");
     const auto journal = make_journal(conninfo, options.connections);
     commit_or_throw(*journal, workload.setup());
@@ -403,8 +414,20 @@ int run(const Options& options) {
     std::map<std::string, std::size_t> kinds;
     std::size_t events = 0, rejected = 0;
     const auto generate_start = Clock::now();
+    // The slowest single commands: a pause in the engine (a hash table growing) holds up every
+    // command behind it, so it shows in the latency phase's tail.
+    std::vector<std::pair<std::int64_t, std::size_t>> slowest;  // (ns, order number)
     for (std::size_t k = 0; k < options.orders; ++k) {
-      outcomes.push_back(std::make_unique<engine::Outcome>(workload.execute(workload.next_order())));
+      Command order = workload.next_order();
+      const auto begin = Clock::now();
+      outcomes.push_back(std::make_unique<engine::Outcome>(workload.execute(order)));
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - begin).count();
+      if (slowest.size() < 5 || ns > slowest.back().first) {
+        if (slowest.size() == 5) slowest.pop_back();
+        slowest.insert(std::upper_bound(slowest.begin(), slowest.end(), std::pair{ns, k},
+                                        [](const auto& a, const auto& b) { return a.first > b.first; }),
+                       {ns, k});
+      }
       if (!outcomes.back()->reply.status.is_ok() && rejected++ == 0) {
         // A benchmark of refusals would measure the wrong thing.
         throw std::runtime_error("the workload was refused: " + outcomes.back()->reply.status.message());
@@ -423,6 +446,9 @@ int run(const Options& options) {
                 options.orders, rejected, journaled.size(), events, static_cast<double>(events) / static_cast<double>(options.orders),
                 static_cast<double>(options.orders) / generate_seconds);
     for (const auto& [kind, count] : kinds) std::printf("  %-16s %zu\n", kind.c_str(), count);
+    std::printf("  slowest single orders in the engine (ms, order number):");
+    for (const auto& [ns, k] : slowest) std::printf(" %.3f, #%zu;", static_cast<double>(ns) / 1e6, k);
+    std::printf("\n");
 
     const double ceiling_before = copy_ceiling(conninfo, journaled, "journal_ceiling_before");
 
@@ -481,7 +507,7 @@ int run(const Options& options) {
   // ---- 3: engine + writer, as fast as the rings take commands ------------------------------
   {
     clear_earlier_phases(postgres, {"bench_writer"});
-    Workload workload(options.cross_percent);
+    Workload workload(options.cross_percent, options.expected_orders);
     const std::string conninfo = create_database(postgres, "bench_runtime");
     const auto journal = make_journal(conninfo, options.connections);
     commit_or_throw(*journal, workload.setup());
@@ -521,7 +547,7 @@ int run(const Options& options) {
   // ---- 4: acknowledgement latency at a fixed offered rate ----------------------------------
   {
     clear_earlier_phases(postgres, {"bench_writer", "bench_runtime"});
-    Workload workload(options.cross_percent);
+    Workload workload(options.cross_percent, options.expected_orders);
     const std::string conninfo = create_database(postgres, "bench_latency");
     const auto journal = make_journal(conninfo, options.connections);
     commit_or_throw(*journal, workload.setup());

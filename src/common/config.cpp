@@ -135,6 +135,7 @@ Config load_config(const std::filesystem::path& path) {
       const auto& engine = toml::find(root, "engine");
       read_if_present(engine, "command_ring_capacity", config.command_ring_capacity);
       read_if_present(engine, "event_ring_capacity", config.event_ring_capacity);
+      read_if_present(engine, "expected_orders_per_day", config.expected_orders_per_day);
       read_if_present(engine, "clock_start", config.clock_start);
     }
     if (root.contains("metrics")) {
@@ -246,6 +247,10 @@ Config load_config(const std::filesystem::path& path) {
   }
   if (!is_power_of_two(config.command_ring_capacity) || !is_power_of_two(config.event_ring_capacity)) {
     throw std::runtime_error("config " + path.string() + ": engine ring capacities must be powers of two");
+  }
+  if (config.expected_orders_per_day > kMaxExpectedOrdersPerDay) {
+    throw std::runtime_error("config " + path.string() + ": engine.expected_orders_per_day must be at most " +
+                             std::to_string(kMaxExpectedOrdersPerDay));
   }
   if (config.journal_max_batch == 0) {
     throw std::runtime_error("config " + path.string() + ": storage.journal_max_batch must be positive");

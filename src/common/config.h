@@ -75,6 +75,9 @@ struct StaffPrincipal {
 };
 
 /// Everything carbond reads at start.
+/// engine.expected_orders_per_day at most: its tables take about 24 bytes an expected order up front.
+inline constexpr std::size_t kMaxExpectedOrdersPerDay = 100'000'000;
+
 struct Config {
   std::string listen_address = "127.0.0.1:50051";      ///< gRPC host:port
   std::filesystem::path data_dir = "/var/lib/carbond";  ///< embedded PostgreSQL and bootstrap tokens
@@ -87,6 +90,12 @@ struct Config {
   std::string log_level = "info";                       ///< spdlog level name
   std::size_t command_ring_capacity = 65'536;           ///< gRPC → engine ring (power of two)
   std::size_t event_ring_capacity = 65'536;             ///< engine → journal writer ring (power of two)
+  /// [engine] expected_orders_per_day: the engine's order tables (by id, by client order id, trades
+  /// by order) are allocated for this many orders when it starts, so that they do not grow during a
+  /// trading day below it. Growing one rehashes it whole: a pause of every command proportional to
+  /// its size (about 80 ms at 170,000 orders here). 0: they start empty. About 24 bytes an order
+  /// up front (kMaxExpectedOrdersPerDay at most).
+  std::size_t expected_orders_per_day = 1'000'000;
   std::size_t journal_max_batch = 4'096;                ///< commands per commit at most
   std::size_t journal_connections = 2;                  ///< batches committing side by side (in order); 1 = one at a time
   int journal_max_wait_us = 0;                          ///< how long (µs) a batch waits for more commands; 0 = none

@@ -2,6 +2,7 @@
 /// The exchange's whole market state and the one function that changes it.
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -327,7 +328,9 @@ class Exchange {
   std::set<OrderId> open_block_offers_;
   std::map<std::pair<ParticipantId, std::string>, Qty> open_buys_;  ///< remaining tonnes of open buy orders
   std::map<std::pair<AccountId, std::string>, Qty> allocated_;     ///< issued to a holding account
-  std::vector<TradeRecord> trades_;  ///< the trading day's and every auction's, ascending by id and by sequence (ListTrades)
+  /// The trading day's and every auction's, ascending by id and by sequence (ListTrades). A deque:
+  /// appending never moves the ones before (a vector's growth would move the whole day at once).
+  std::deque<TradeRecord> trades_;
   /// Positions in trades_ of each order's trades (either side), for a
   /// resubmitted order's or a cleared auction's reply without a scan of every trade.
   std::unordered_map<OrderId, std::vector<std::size_t>> trades_by_order_;

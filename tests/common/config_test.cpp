@@ -163,6 +163,20 @@ TEST(ConfigTest, RejectsARingCapacityThatIsNotAPowerOfTwo) {
   EXPECT_THROW(load_config(path), std::runtime_error);
 }
 
+TEST(ConfigTest, ExpectedOrdersPerDayIsReadAndBounded) {
+  EXPECT_EQ(default_config().expected_orders_per_day, 1'000'000u);
+  EXPECT_EQ(load_config(write_config("orders0", "[engine]\nexpected_orders_per_day = 0\n")).expected_orders_per_day, 0u);
+  EXPECT_EQ(load_config(write_config("orders5m", "[engine]\nexpected_orders_per_day = 5000000\n")).expected_orders_per_day,
+            5'000'000u);
+  try {
+    load_config(write_config("ordersbig", "[engine]\nexpected_orders_per_day = 100000001\n"));
+    ADD_FAILURE() << "expected_orders_per_day = 100000001 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("engine.expected_orders_per_day must be at most 100000000"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ConfigTest, JournalConnectionsAreOneToEight) {
   EXPECT_EQ(load_config(write_config("conn3", "[storage]\njournal_connections = 3\n")).journal_connections, 3u);
   EXPECT_EQ(default_config().journal_connections, 2u);
@@ -232,6 +246,7 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.session_max_outbound_messages, defaults.session_max_outbound_messages);
   EXPECT_EQ(example.max_database_reads, defaults.max_database_reads);
   EXPECT_EQ(example.event_ring_capacity, defaults.event_ring_capacity);
+  EXPECT_EQ(example.expected_orders_per_day, defaults.expected_orders_per_day);
   EXPECT_EQ(example.embedded_os_user, defaults.embedded_os_user);
   EXPECT_EQ(example.clock_start, defaults.clock_start);
   EXPECT_EQ(example.holidays, defaults.holidays);
