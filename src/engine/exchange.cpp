@@ -1421,6 +1421,12 @@ std::vector<ParticipantRecord> Exchange::participants() const {
   return out;
 }
 
+std::size_t Exchange::orders_before_growth() const {
+  // At the default maximum load factor (1, never changed here) a table grows once it holds more
+  // elements than buckets.
+  return std::min({orders_.bucket_count(), order_by_client_id_.bucket_count(), trades_by_order_.bucket_count()});
+}
+
 const matching::LadderBook* Exchange::book(const std::string& instrument) const {
   auto found = instruments_.find(instrument);
   return found == instruments_.end() ? nullptr : found->second.book.get();
@@ -1486,8 +1492,13 @@ void Exchange::restore(const RecoveredState& state) {
   bars_ = state.bars;
 
   std::vector<const OrderRecord*> open;
-  orders_.reserve(orders_.size() + state.orders.size());
-  order_by_client_id_.reserve(order_by_client_id_.size() + state.orders.size());
+  // Grown if the state needs more than the constructor reserved, never shrunk: with libstdc++
+  // reserve() also rebuilds a table for fewer buckets than it has.
+  const std::size_t restored_orders = orders_.size() + state.orders.size();
+  if (restored_orders > orders_before_growth()) {
+    orders_.reserve(restored_orders);
+    order_by_client_id_.reserve(restored_orders);
+  }
   held_order_ids_.reserve(held_order_ids_.size() + state.orders.size());
   for (const OrderRecord& order : state.orders) {
     orders_[order.id] = order;

@@ -44,6 +44,9 @@ class Exchange {
   const matching::LadderBook* book(const std::string& instrument) const;
   /// The order with this id, or nullptr (also for an order closed in a trading day that has ended).
   const OrderRecord* order(OrderId id) const;
+  /// How many orders the order tables (by id, by client order id, trades by order) hold before
+  /// one of them grows, rehashing all it holds ([engine] expected_orders_per_day, or more after a restore).
+  std::size_t orders_before_growth() const;
   /// The highest order id given so far.
   OrderId last_order_id() const { return last_order_id_; }
   /// The market state of an instrument, or nullptr if it is unknown.

@@ -215,11 +215,13 @@ void EngineRuntime::wait_for_work(int& idle_spins) {
   // Sleep until the engine hands over enough outcomes or the sink has a result (both notify).
   // Nothing in flight: the first outcome starts a batch. A batch in flight: an outcome only
   // matters once the batch filling would start beside it (pipeline_min_batch); until then
-  // the engine does not wake the writer for each one, only the sink's result does.
+  // the engine does not wake the writer for each one, only the sink's result or a full ring does.
   std::size_t wake_at = 1;
   if (!in_flight_.empty()) {
     const std::size_t min_batch = std::min(options_.pipeline_min_batch, options_.max_batch);
     wake_at = filling_.size() < min_batch ? min_batch - filling_.size() : 1;
+    // A ring smaller than that would never hold it: then a full ring wakes the writer.
+    wake_at = std::min(wake_at, options_.event_ring_capacity);
   }
   const auto ticket = writer_waiter_.prepare_wait(wake_at);
   if (outcomes_.approximate_size() == 0 && !engine_done_.load(std::memory_order_acquire) &&

@@ -759,6 +759,24 @@ TEST(ValidationTest, NeedsNoStateAndNamesTheField) {
 
 // ---- recovery --------------------------------------------------------------
 
+TEST_F(ExchangeTest, TheOrderTablesKeepTheirSizeForTheDayThroughARestore) {
+  place(seller, Side::sell, 5'100, 300);
+  place(buyer, Side::buy, 5'000, 150, TimeInForce::day, "CEA2024", "cl-1");
+  Config sized = config;
+  sized.expected_orders_per_day = 50'000;
+  Exchange restored(sized);
+  EXPECT_GE(restored.orders_before_growth(), 50'000u);
+  restored.restore(projection.recovered());  // two open orders: reserving for them must not shrink the tables
+  EXPECT_GE(restored.orders_before_growth(), 50'000u);
+  ASSERT_NE(restored.order(restored.last_order_id()), nullptr);
+
+  Config unsized = config;
+  unsized.expected_orders_per_day = 0;
+  Exchange grown(unsized);
+  grown.restore(projection.recovered());
+  EXPECT_LT(grown.orders_before_growth(), 50'000u);  // sized for what it restored, not for a day
+}
+
 TEST_F(ExchangeTest, RestoredExchangeHasTheSameStateAndBehavesTheSame) {
   place(seller, Side::sell, 5'100, 300);
   place(seller, Side::sell, 5'000, 200);
