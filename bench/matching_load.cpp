@@ -212,6 +212,33 @@ int main(int argc, char** argv) {
   print_phase("liquibook-shaped inserts", 0, inserts);
   std::printf("liquibook-shaped: %.1f%% of inserts traded; %zu resting at the end\n",
               100.0 * static_cast<double>(traded) / static_cast<double>(operations), liquibook.order_count());
+
+  // Growth: a book that opens small and fills up. Every add is timed, so the
+  // slowest one is the longest any command waits behind the book's growth;
+  // the ceiling is the same adds into a book sized for them all up front.
+  auto slowest_adds = [](std::size_t capacity, std::size_t orders) {
+    matching::LadderBook growing(Price{1'000}, Price{200'000}, Price{1}, capacity);
+    std::int64_t slowest = 0;
+    std::size_t at = 0;
+    for (std::size_t i = 1; i <= orders; ++i) {
+      const bool buy = (i & 1) != 0;
+      const auto offset = static_cast<std::int64_t>(i % 500);
+      const matching::BookOrder order{i * 7 + 3, i % 100 + 1, buy ? Side::buy : Side::sell,
+                                      Price{buy ? 50'000 - offset : 60'000 + offset}, Qty{10}, i};
+      const std::int64_t start = now_ns();
+      growing.add(order);
+      if (const std::int64_t took = now_ns() - start; took > slowest) {
+        slowest = took;
+        at = i;
+      }
+    }
+    std::printf("  sized for %8zu: slowest add %8.1f us (order #%zu)\n", capacity, static_cast<double>(slowest) / 1e3,
+                at);
+  };
+  constexpr std::size_t kGrowthOrders = 600'000;
+  std::printf("growth: %zu resting orders added to one book, every add timed\n", kGrowthOrders);
+  slowest_adds(kGrowthOrders, kGrowthOrders);
+  slowest_adds(1'024, kGrowthOrders);
   std::printf("(sink %" PRIu64 ")\n", sink & 1);
   return conserved ? 0 : 1;
 }

@@ -1,16 +1,10 @@
 #include "matching/ladder_book.h"
 
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 
 namespace carbon::matching {
-namespace {
-
-/// Index slots for a pool of `nodes`: at least 1.5 per node, so the load stays at or below 2/3.
-std::size_t index_size_for(std::size_t nodes) { return std::bit_ceil(nodes < 2 ? std::size_t{4} : nodes + nodes / 2); }
-
-}  // namespace
-
 LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capacity)
     : lowest_(lowest), highest_(highest), tick_(tick) {
   if (!tick.is_positive() || highest < lowest) throw std::invalid_argument("LadderBook: bad price band");
@@ -24,13 +18,21 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
     l->levels.resize(static_cast<std::size_t>(level_count_));
     l->occupied.assign(static_cast<std::size_t>((level_count_ + 63) / 64), 0);
   }
-  nodes_.resize(capacity < 1 ? 1 : capacity);
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    nodes_[i].next = i + 1 < nodes_.size() ? static_cast<std::uint32_t>(i + 1) : kNil;
+  // Whole chunks for `capacity` nodes, the last one only as large as it needs (grow() fills it up).
+  const std::size_t nodes = capacity < 1 ? 1 : capacity;
+  chunks_.reserve((nodes + kChunkNodes - 1) / kChunkNodes);
+  for (std::size_t left = nodes; left > 0; left -= std::min(left, kChunkNodes)) {
+    chunks_.push_back(std::make_unique<Node[]>(std::min(left, kChunkNodes)));
   }
-  free_ = 0;
-  index_.assign(index_size_for(nodes_.size()), Slot{});
-  index_shift_ = 64 - std::countr_zero(index_.size());
+  pool_size_ = nodes;
+  free_ = kNil;
+  link_free(0);
+  // 1.5 index slots per node, spread over the segments.
+  const std::size_t per_segment = std::bit_ceil(std::max<std::size_t>(4, (3 * nodes / 2 + kSegments - 1) / kSegments));
+  for (Segment& segment : segments_) {
+    segment.bits = static_cast<std::uint32_t>(std::countr_zero(per_segment));
+    segment.slots = std::make_unique<Slot[]>(per_segment);
+  }
 }
 
 bool LadderBook::accepts(Price price) const {
@@ -68,33 +70,39 @@ std::int64_t LadderBook::next_down(const Ladder& l, std::int64_t from) const {
 std::uint32_t LadderBook::allocate_node() {
   if (free_ == kNil) grow();
   const std::uint32_t node = free_;
-  free_ = nodes_[node].next;
+  free_ = pool(node).next;
   return node;
 }
 
 void LadderBook::free_node(std::uint32_t node) {
-  nodes_[node].next = free_;
+  pool(node).next = free_;
   free_ = node;
 }
 
 void LadderBook::grow() {
-  const std::size_t old_size = nodes_.size();
-  if (old_size >= (std::size_t{1} << 30)) throw std::length_error("LadderBook: more than 2^30 resting orders");
-  nodes_.resize(old_size * 2);
-  for (std::size_t i = old_size; i < nodes_.size(); ++i) {
-    nodes_[i].next = i + 1 < nodes_.size() ? static_cast<std::uint32_t>(i + 1) : free_;
+  if (pool_size_ >= (std::size_t{1} << 30)) throw std::length_error("LadderBook: more than 2^30 resting orders");
+  const std::size_t first_new = pool_size_;
+  const std::size_t in_last = pool_size_ & (kChunkNodes - 1);  // nodes in a partial last chunk, 0 if it is whole
+  auto chunk = std::make_unique<Node[]>(kChunkNodes);
+  if (in_last != 0) {
+    std::copy_n(chunks_.back().get(), in_last, chunk.get());
+    chunks_.back() = std::move(chunk);
+  } else {
+    chunks_.push_back(std::move(chunk));
   }
-  free_ = static_cast<std::uint32_t>(old_size);
-  std::vector<Slot> old_index = std::move(index_);
-  index_.assign(index_size_for(nodes_.size()), Slot{});
-  index_shift_ = 64 - std::countr_zero(index_.size());
-  for (const Slot& slot : old_index) {
-    if (slot.node != kNil) index_insert(nodes_[slot.node].order.id, slot.node);
+  pool_size_ += kChunkNodes - in_last;
+  link_free(first_new);
+}
+
+void LadderBook::link_free(std::size_t first) {
+  for (std::size_t i = pool_size_; i-- > first;) {
+    pool(static_cast<std::uint32_t>(i)).next = free_;
+    free_ = static_cast<std::uint32_t>(i);
   }
 }
 
 void LadderBook::link(std::uint32_t node) {
-  Node& n = nodes_[node];
+  Node& n = pool(node);
   const std::int64_t at = index_of(n.order.price);
   Ladder& l = ladder(n.order.side);
   Level& level = l.levels[static_cast<std::size_t>(at)];
@@ -111,23 +119,23 @@ void LadderBook::link(std::uint32_t node) {
     return;
   }
   // Almost always appended at the tail; restored orders may need to move up.
-  const std::uint32_t tail = nodes_[level.head].prev;
+  const std::uint32_t tail = pool(level.head).prev;
   std::uint32_t after = tail;
-  while (nodes_[after].order.priority > n.order.priority && after != level.head) after = nodes_[after].prev;
-  const bool new_head = nodes_[after].order.priority > n.order.priority;
+  while (pool(after).order.priority > n.order.priority && after != level.head) after = pool(after).prev;
+  const bool new_head = pool(after).order.priority > n.order.priority;
   if (new_head) after = tail;
-  const std::uint32_t before = nodes_[after].next;
+  const std::uint32_t before = pool(after).next;
   n.prev = after;
   n.next = before;
-  nodes_[after].next = node;
-  nodes_[before].prev = node;
+  pool(after).next = node;
+  pool(before).prev = node;
   if (new_head) level.head = node;
 }
 
 void LadderBook::unlink(Side side, std::int64_t at, std::uint32_t node) {
   Ladder& l = ladder(side);
   Level& level = l.levels[static_cast<std::size_t>(at)];
-  const Node& n = nodes_[node];
+  const Node& n = pool(node);
   if (n.next == node) {
     level.head = kNil;
     clear_bit(l, at);
@@ -138,13 +146,13 @@ void LadderBook::unlink(Side side, std::int64_t at, std::uint32_t node) {
     }
     return;
   }
-  nodes_[n.prev].next = n.next;
-  nodes_[n.next].prev = n.prev;
+  pool(n.prev).next = n.next;
+  pool(n.next).prev = n.prev;
   if (level.head == node) level.head = n.next;
 }
 
 void LadderBook::remove(std::uint32_t node) {
-  const BookOrder& order = nodes_[node].order;
+  const BookOrder& order = pool(node).order;
   index_erase(order.id, node);
   unlink(order.side, index_of(order.price), node);
   free_node(node);
@@ -156,7 +164,7 @@ void LadderBook::add(const BookOrder& order) {
     throw std::invalid_argument("LadderBook::add: price outside the band or off the tick, or a zero or duplicate id");
   }
   const std::uint32_t node = allocate_node();
-  nodes_[node].order = order;
+  pool(node).order = order;
   link(node);
   index_insert(order.id, node);
   ++orders_;
@@ -184,7 +192,7 @@ Qty LadderBook::match_against(Price limit, Qty quantity, std::vector<Fill>& fill
     const Price price = price_at(at);
     do {
       const std::uint32_t node = level.head;
-      BookOrder& resting = nodes_[node].order;
+      BookOrder& resting = pool(node).order;
       if (incoming_owner != 0 && resting.owner == incoming_owner) {
         if (mode != SelfTradePrevention::cancel_incoming) {
           self_trade_cancelled->push_back(resting.id);
@@ -247,14 +255,14 @@ Qty LadderBook::executable_quantity(Side side, Price limit, Qty cap, Participant
     const std::uint32_t head = l.levels[static_cast<std::size_t>(at)].head;
     std::uint32_t node = head;
     do {
-      const BookOrder& order = nodes_[node].order;
+      const BookOrder& order = pool(node).order;
       if (incoming_owner != 0 && order.owner == incoming_owner) {
         if (mode != SelfTradePrevention::cancel_resting) return total;
       } else {
         total += order.remaining;
         if (total >= cap) return total;
       }
-      node = nodes_[node].next;
+      node = pool(node).next;
     } while (node != head);
     at = resting_side == Side::buy ? next_down(l, at - 1) : next_up(l, at + 1);
   }
@@ -271,7 +279,7 @@ bool LadderBook::cancel(OrderId id) {
 bool LadderBook::reduce(OrderId id, Qty remaining) {
   const std::uint32_t node = index_find(id);
   if (node == kNil) return false;
-  BookOrder& order = nodes_[node].order;
+  BookOrder& order = pool(node).order;
   if (!remaining.is_positive() || remaining >= order.remaining) return false;
   order.remaining = remaining;
   return true;
@@ -280,7 +288,7 @@ bool LadderBook::reduce(OrderId id, Qty remaining) {
 bool LadderBook::requeue(OrderId id, Price price, Qty remaining, std::uint64_t priority) {
   const std::uint32_t node = index_find(id);
   if (node == kNil || !remaining.is_positive() || !accepts(price)) return false;
-  BookOrder& order = nodes_[node].order;
+  BookOrder& order = pool(node).order;
   const std::int64_t at = index_of(price);
   if (order.side == Side::buy ? (best_ask_ != -1 && at >= best_ask_) : (best_bid_ != -1 && at <= best_bid_)) {
     return false;
@@ -299,7 +307,7 @@ AmendResult LadderBook::amend(OrderId id, Price price, Qty quantity, std::uint64
   const std::uint32_t node = index_find(id);
   if (node == kNil) return AmendResult{AmendStatus::not_found, Qty{0}};
   if (!quantity.is_positive() || !accepts(price)) return AmendResult{AmendStatus::invalid, Qty{0}};
-  BookOrder& order = nodes_[node].order;
+  BookOrder& order = pool(node).order;
   if (price == order.price) {
     if (quantity == order.remaining) return AmendResult{AmendStatus::unchanged, quantity};
     if (quantity < order.remaining) {
@@ -330,7 +338,7 @@ AmendResult LadderBook::amend(OrderId id, Price price, Qty quantity, std::uint64
 
 const BookOrder* LadderBook::find(OrderId id) const {
   const std::uint32_t node = index_find(id);
-  return node == kNil ? nullptr : &nodes_[node].order;
+  return node == kNil ? nullptr : &pool(node).order;
 }
 
 std::optional<Price> LadderBook::best_bid() const {
@@ -352,9 +360,9 @@ std::vector<DepthLevel> LadderBook::depth(Side side, std::size_t levels) const {
     const std::uint32_t head = l.levels[static_cast<std::size_t>(at)].head;
     std::uint32_t node = head;
     do {
-      level.quantity += nodes_[node].order.remaining;
+      level.quantity += pool(node).order.remaining;
       ++level.order_count;
-      node = nodes_[node].next;
+      node = pool(node).next;
     } while (node != head);
     out.push_back(level);
     at = side == Side::buy ? next_down(l, at - 1) : next_up(l, at + 1);
@@ -370,8 +378,8 @@ void LadderBook::for_each(const std::function<void(const BookOrder&)>& visit) co
       const std::uint32_t head = l.levels[static_cast<std::size_t>(at)].head;
       std::uint32_t node = head;
       do {
-        visit(nodes_[node].order);
-        node = nodes_[node].next;
+        visit(pool(node).order);
+        node = pool(node).next;
       } while (node != head);
       at = side == Side::buy ? next_down(l, at - 1) : next_up(l, at + 1);
     }
@@ -383,54 +391,79 @@ std::size_t LadderBook::memory_bytes() const {
   for (const Ladder* l : {&bids_, &asks_}) {
     bytes += l->levels.capacity() * sizeof(Level) + l->occupied.capacity() * sizeof(std::uint64_t);
   }
-  return bytes + nodes_.capacity() * sizeof(Node) + index_.capacity() * sizeof(Slot);
+  bytes += chunks_.capacity() * sizeof(chunks_[0]) + pool_size_ * sizeof(Node);
+  for (const Segment& segment : segments_) bytes += (std::size_t{1} << segment.bits) * sizeof(Slot);
+  return bytes;
 }
 
-// ---- the order-id index: open addressing, linear probing, backward-shift
-// deletion. A slot keeps the top 32 bits of the id's hash (its home slot is
-// their top bits, so deletion never reads a node) and the node, whose id
-// settles a tag match.
+// ---- the order-id index: kSegments open-addressing tables with linear
+// probing and backward-shift deletion, chosen by the top bits of the id's
+// hash. A slot keeps the top 32 bits of the hash (its segment and its home
+// slot are their top bits, so neither deletion nor a segment's doubling reads
+// a node) and the node, whose id settles a tag match. Each segment doubles on
+// its own at a load of 2/3: a doubling moves 1/kSegments of the index, so no
+// add waits for the whole index to move.
 
 std::uint32_t LadderBook::index_find(OrderId id) const {
-  const std::uint64_t hash = hash_of(id);
-  const auto tag = static_cast<std::uint32_t>(hash >> 32);
-  const std::size_t mask = index_.size() - 1;
-  for (std::size_t i = hash >> index_shift_;; i = (i + 1) & mask) {
-    const Slot slot = index_[i];
+  const std::uint32_t tag = tag_of(id);
+  const Segment& segment = segment_of(tag);
+  const std::size_t mask = (std::size_t{1} << segment.bits) - 1;
+  for (std::size_t i = home_in(segment, tag);; i = (i + 1) & mask) {
+    const Slot slot = segment.slots[i];
     if (slot.node == kNil) return kNil;
-    if (slot.tag == tag && nodes_[slot.node].order.id == id) return slot.node;
+    if (slot.tag == tag && pool(slot.node).order.id == id) return slot.node;
   }
 }
 
 void LadderBook::index_insert(OrderId id, std::uint32_t node) {
-  const std::uint64_t hash = hash_of(id);
-  const std::size_t mask = index_.size() - 1;
-  std::size_t i = hash >> index_shift_;
-  while (index_[i].node != kNil) i = (i + 1) & mask;
-  index_[i] = Slot{static_cast<std::uint32_t>(hash >> 32), node};
+  const std::uint32_t tag = tag_of(id);
+  Segment& segment = segment_of(tag);
+  if (3 * (std::size_t{segment.count} + 1) > (std::size_t{2} << segment.bits)) grow_segment(segment);
+  place(segment, Slot{tag, node});
+  ++segment.count;
+}
+
+void LadderBook::place(Segment& segment, Slot slot) {
+  const std::size_t mask = (std::size_t{1} << segment.bits) - 1;
+  std::size_t i = home_in(segment, slot.tag);
+  while (segment.slots[i].node != kNil) i = (i + 1) & mask;
+  segment.slots[i] = slot;
+}
+
+void LadderBook::grow_segment(Segment& segment) {
+  if (segment.bits >= 32 - kSegmentShift) throw std::length_error("LadderBook: an index segment is full");
+  const std::size_t old_size = std::size_t{1} << segment.bits;
+  std::unique_ptr<Slot[]> old = std::move(segment.slots);
+  ++segment.bits;
+  segment.slots = std::make_unique<Slot[]>(old_size * 2);
+  for (std::size_t i = 0; i < old_size; ++i) {
+    if (old[i].node != kNil) place(segment, old[i]);
+  }
 }
 
 void LadderBook::index_erase(OrderId id, std::uint32_t node) {
-  const std::size_t mask = index_.size() - 1;
-  std::size_t hole = hash_of(id) >> index_shift_;
-  while (index_[hole].node != node) hole = (hole + 1) & mask;
-  for (std::size_t j = (hole + 1) & mask; index_[j].node != kNil; j = (j + 1) & mask) {
-    const std::size_t home = home_of_tag(index_[j].tag);
+  Segment& segment = segment_of(tag_of(id));
+  const std::size_t mask = (std::size_t{1} << segment.bits) - 1;
+  std::size_t hole = home_in(segment, tag_of(id));
+  while (segment.slots[hole].node != node) hole = (hole + 1) & mask;
+  for (std::size_t j = (hole + 1) & mask; segment.slots[j].node != kNil; j = (j + 1) & mask) {
+    const std::size_t home = home_in(segment, segment.slots[j].tag);
     // Move j into the hole unless its home lies cyclically in (hole, j].
     const bool stays = hole < j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!stays) {
-      index_[hole] = index_[j];
+      segment.slots[hole] = segment.slots[j];
       hole = j;
     }
   }
-  index_[hole] = Slot{};
+  segment.slots[hole] = Slot{};
+  --segment.count;
 }
 
 const BookOrder* LadderBook::front(Side side) const {
   const std::int64_t best = side == Side::buy ? best_bid_ : best_ask_;
   if (best < 0) return nullptr;
   const std::uint32_t head = ladder(side).levels[static_cast<std::size_t>(best)].head;
-  return head == kNil ? nullptr : &nodes_[head].order;
+  return head == kNil ? nullptr : &pool(head).order;
 }
 
 }  // namespace carbon::matching

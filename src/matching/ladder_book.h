@@ -3,8 +3,10 @@
 /// bounded price band. Same contract as OrderBook (the simple reference),
 /// which the differential tests hold it to.
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -15,10 +17,13 @@ namespace carbon::matching {
 
 /// Not thread-safe: owned by the engine thread. Pure: no I/O, no clock.
 /// Memory is pooled: after construction, match/add/cancel/reduce/requeue/
-/// amend allocate nothing while the book holds at most `capacity` orders
-/// (beyond that the pool and index double, once per doubling) and the
-/// caller's fill and id vectors have room. Cancel, reduce, requeue and the
-/// order-id lookup are O(1); matching is O(fills + levels emptied).
+/// amend allocate nothing while the book holds at most `capacity` orders and
+/// the caller's fill and id vectors have room, but for one of the order-id
+/// index's 256 segments doubling as it fills. Beyond `capacity` the pool
+/// grows by a chunk of 1,024 orders at a time. Nothing ever moves the
+/// whole pool or index, so no single call pays for the book's size. Cancel,
+/// reduce, requeue and the order-id lookup are O(1); matching is
+/// O(fills + levels emptied).
 class LadderBook {
  public:
   /// Prices from `lowest` to `highest` inclusive, every `tick` fen; room for
@@ -98,6 +103,12 @@ class LadderBook {
 
  private:
   static constexpr std::uint32_t kNil = 0xffffffffu;
+  /// The pool is in chunks of 2^kChunkShift nodes: growing it adds a chunk and moves no node.
+  static constexpr unsigned kChunkShift = 10;
+  static constexpr std::size_t kChunkNodes = std::size_t{1} << kChunkShift;
+  /// The order-id index is 2^kSegmentShift tables, chosen by the hash's top bits.
+  static constexpr unsigned kSegmentShift = 8;
+  static constexpr std::size_t kSegments = std::size_t{1} << kSegmentShift;
   /// A resting order in a level's circular doubly linked list (or, free, in the free list by `next`).
   /// One cache line each: a node never straddles two.
   struct alignas(64) Node {
@@ -142,8 +153,12 @@ class LadderBook {
   Qty match_against(Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
                     SelfTradePrevention mode, std::vector<OrderId>* self_trade_cancelled, bool* self_trade_stopped);
 
+  Node& pool(std::uint32_t node) { return chunks_[node >> kChunkShift][node & (kChunkNodes - 1)]; }
+  const Node& pool(std::uint32_t node) const { return chunks_[node >> kChunkShift][node & (kChunkNodes - 1)]; }
   std::uint32_t allocate_node();
   void free_node(std::uint32_t node);
+  /// Puts nodes [first, pool_size_) at the head of the free list, lowest first.
+  void link_free(std::size_t first);
   /// Links `node` (its order set) into its level by priority and marks the level.
   void link(std::uint32_t node);
   /// Unlinks `node` from level `at` of its side; updates the bit and the best index.
@@ -152,13 +167,26 @@ class LadderBook {
   void remove(std::uint32_t node);
   void grow();
 
+  /// One table of the order-id index: 2^bits slots, at most 2/3 of them used.
+  struct Segment {
+    std::unique_ptr<Slot[]> slots;
+    std::uint32_t bits = 0;
+    std::uint32_t count = 0;
+  };
   std::uint32_t index_find(OrderId id) const;
   void index_insert(OrderId id, std::uint32_t node);
   void index_erase(OrderId id, std::uint32_t node);
-  /// Fibonacci hashing: consecutive ids land far apart, so no long probe runs
-  /// form even when old orders stay while new ones come and go.
-  static std::uint64_t hash_of(OrderId id) { return id * 0x9E3779B97F4A7C15ull; }
-  std::size_t home_of_tag(std::uint32_t tag) const { return tag >> (index_shift_ - 32); }
+  static void place(Segment& segment, Slot slot);
+  static void grow_segment(Segment& segment);
+  /// The top 32 bits of the id's Fibonacci hash: consecutive ids land far
+  /// apart, so no long probe runs form even when old orders stay while new ones come and go.
+  static std::uint32_t tag_of(OrderId id) { return static_cast<std::uint32_t>((id * 0x9E3779B97F4A7C15ull) >> 32); }
+  Segment& segment_of(std::uint32_t tag) { return segments_[tag >> (32 - kSegmentShift)]; }
+  const Segment& segment_of(std::uint32_t tag) const { return segments_[tag >> (32 - kSegmentShift)]; }
+  /// A tag's home slot in its segment: the tag's bits below the segment's.
+  static std::size_t home_in(const Segment& segment, std::uint32_t tag) {
+    return static_cast<std::uint32_t>(tag << kSegmentShift) >> (32 - segment.bits);
+  }
 
   Price lowest_;
   Price highest_;
@@ -169,10 +197,10 @@ class LadderBook {
   Ladder asks_;
   std::int64_t best_bid_ = -1;  ///< index of the best bid level, -1 if none
   std::int64_t best_ask_ = -1;  ///< index of the best ask level, -1 if none
-  std::vector<Node> nodes_;
+  std::vector<std::unique_ptr<Node[]>> chunks_;  ///< kChunkNodes nodes each; the last may hold fewer
+  std::size_t pool_size_ = 0;                    ///< nodes in the chunks
   std::uint32_t free_ = kNil;
-  std::vector<Slot> index_;
-  int index_shift_ = 63;  ///< 64 - log2(index_.size()), at least 32
+  std::array<Segment, kSegments> segments_;
   std::size_t orders_ = 0;
 };
 

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "matching/ladder_book.h"
@@ -50,12 +52,33 @@ TEST(LadderBookTest, ReduceKeepsTimePriority) {
 }
 
 TEST(LadderBookTest, GrowsBeyondItsInitialCapacity) {
+  // 5,000 orders from room for 4: the partial first chunk filled up, four more
+  // chunks, and the index's segments doubled several times each.
   LadderBook book(Price{1}, Price{100}, Price{1}, 4);
-  for (OrderId id = 1; id <= 1'000; ++id) book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
-  EXPECT_EQ(book.order_count(), 1'000u);
-  for (OrderId id = 1; id <= 1'000; id += 2) EXPECT_TRUE(book.cancel(id));
-  EXPECT_EQ(book.order_count(), 500u);
-  for (OrderId id = 2; id <= 1'000; id += 2) ASSERT_NE(book.find(id), nullptr) << id;
+  const std::size_t bytes_empty = book.memory_bytes();
+  for (OrderId id = 1; id <= 5'000; ++id) book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
+  EXPECT_EQ(book.order_count(), 5'000u);
+  EXPECT_GE(book.memory_bytes(), bytes_empty + 5'000 * 64) << "the pool holds every order";
+  for (OrderId id = 1; id <= 5'000; id += 2) EXPECT_TRUE(book.cancel(id));
+  EXPECT_EQ(book.order_count(), 2'500u);
+  for (OrderId id = 2; id <= 5'000; id += 2) {
+    ASSERT_NE(book.find(id), nullptr) << id;
+    EXPECT_EQ(book.find(id)->price, Price{1 + static_cast<std::int64_t>(id % 100)}) << id;
+  }
+  for (OrderId id = 1; id <= 5'000; id += 2) EXPECT_EQ(book.find(id), nullptr) << id;
+  // Time priority survives the growth: each level's orders in the order they came.
+  std::vector<OrderId> at_level_51;
+  book.for_each([&](const BookOrder& o) {
+    if (o.price == Price{51}) at_level_51.push_back(o.id);
+  });
+  EXPECT_EQ(at_level_51.size(), 50u);
+  EXPECT_TRUE(std::is_sorted(at_level_51.begin(), at_level_51.end()));
+  // Freed nodes are reused before the pool grows again: no new chunk of 1,024
+  // nodes (64 kB); an index segment may still double (a few hundred bytes).
+  const std::size_t bytes_full = book.memory_bytes();
+  for (OrderId id = 10'001; id <= 12'500; ++id) book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
+  EXPECT_EQ(book.order_count(), 5'000u);
+  EXPECT_LT(book.memory_bytes(), bytes_full + 1'024 * 64);
 }
 
 TEST(LadderBookTest, MarketOrdersAreLimitedAtTheBandEdge) {
