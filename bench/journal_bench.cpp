@@ -374,6 +374,18 @@ void print_statements(PGconn* conn, const char* phase) {
                 PQgetvalue(top.get(), r, 1), PQgetvalue(top.get(), r, 2), PQgetvalue(top.get(), r, 3),
                 PQgetvalue(top.get(), r, 4), PQgetvalue(top.get(), r, 5));
   }
+  // Updates that had to insert into every index (not HOT) are what a projection's fill factor decides.
+  store::PgResult tables = store::exec_or_throw(
+      conn,
+      "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup, n_dead_tup FROM pg_stat_user_tables"
+      " WHERE relname IN ('orders', 'cash_accounts', 'holdings') ORDER BY relname",
+      "read pg_stat_user_tables");
+  std::printf("rows by table since start (inserted, updated, of which HOT, live, dead):\n");
+  for (int r = 0; r < PQntuples(tables.get()); ++r) {
+    std::printf("  %-14s %9s %9s %9s %9s %9s\n", PQgetvalue(tables.get(), r, 0), PQgetvalue(tables.get(), r, 1),
+                PQgetvalue(tables.get(), r, 2), PQgetvalue(tables.get(), r, 3), PQgetvalue(tables.get(), r, 4),
+                PQgetvalue(tables.get(), r, 5));
+  }
 }
 
 void wait_for(const std::atomic<std::size_t>& done, std::size_t target) {
