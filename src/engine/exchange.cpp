@@ -1181,6 +1181,19 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
   }
   settle_due_repos(step, market_.trading_date);  // repo_commands.cpp; before the proceeds settle, so its cash does too
   for (AccountId account : clearing_.settle_all_unsettled()) touch_cash(step, account);
+  // The proceeds an open buy (a GTC order, an auction bid) holds settle with the
+  // rest: what is released from it from tomorrow on is withdrawable.
+  std::vector<OrderId> holding_proceeds;
+  for (const auto& [id, order] : orders_) {
+    if (is_open(order.status) && order.reservation.from_unsettled.is_positive()) holding_proceeds.push_back(id);
+  }
+  std::sort(holding_proceeds.begin(), holding_proceeds.end());
+  for (OrderId id : holding_proceeds) {
+    OrderRecord& order = orders_.at(id);
+    order.reservation.from_unsettled = Cash{0};
+    order.updated_sequence = step.sequence;
+    step.events.push_back(OrderChanged{order});
+  }
   close_day_clearing(step, market_.trading_date);
   forget_closed_day();
 

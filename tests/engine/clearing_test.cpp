@@ -485,5 +485,59 @@ TEST_F(ClosedDayTest, ARestoreHoldsWhatTheEndOfDayKept) {
   EXPECT_EQ(trades.reply.trades[0].id, 6u);
 }
 
+/// Monday's end of day, then on Tuesday S sells, puts the proceeds into a GTC
+/// buy, and the day ends; on Wednesday the buy is cancelled, live or after a
+/// restore: its cash is withdrawable, Tuesday's proceeds having settled.
+class OpenBuyOfProceedsTest : public ClosedDayTest {
+ protected:
+  void sell_and_rebuy_tuesday() {
+    trade_a_day();
+    now = kMonday1030 + 24 * kHour;  // Tuesday 10:30
+    const Cash monday = exchange->clearing().account(s.cash_account).available;
+    ASSERT_TRUE(run(kOperator, MoveCash{s.cash_account, monday, "w-all", true}).reply.status.is_ok());
+    ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", s.holding_account, Qty{100}, "b"}).reply.status.is_ok());
+    ASSERT_TRUE(run(trader(s), limit(Side::sell, 5'000, 100, "t-sell")).reply.status.is_ok());
+    ASSERT_EQ(run(trader(b), limit(Side::buy, 5'000, 100, "t-buy")).reply.trades.size(), 1u);
+    proceeds = Cash{500'000 - 150};  // less the seller's fee of 3 bps
+    ASSERT_EQ(exchange->clearing().account(s.cash_account).unsettled, proceeds);
+    // 10 t @ 4,600 = 46,000 fen and the buyer's fee of 5 bps reserved at 3 fen a tonne (2.3 rounded up), 30:
+    // all of it from the proceeds.
+    const Outcome buy = run(trader(s), limit(Side::buy, 4'600, 10, "t-gtc", TimeInForce::gtc));
+    ASSERT_TRUE(buy.reply.status.is_ok()) << buy.reply.status.message();
+    rebuy = buy.reply.orders.at(0).id;
+    ASSERT_EQ(exchange->order(rebuy)->reservation.from_unsettled, Cash{46'030});
+    now = kMonday1030 + 29 * kHour;
+    const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
+    ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();
+    now = kMonday1030 + 48 * kHour;  // Wednesday 10:30
+  }
+
+  void expect_withdrawable_once_cancelled() {
+    EXPECT_EQ(exchange->order(rebuy)->reservation.total, Cash{46'030});
+    EXPECT_EQ(exchange->order(rebuy)->reservation.from_unsettled, Cash{0});
+    ASSERT_TRUE(run(trader(s), CancelOrder{rebuy}).reply.status.is_ok());
+    const settlement::CashAccount cash = exchange->clearing().account(s.cash_account);
+    EXPECT_EQ(cash.available, proceeds);
+    EXPECT_EQ(cash.unsettled, Cash{0});
+    const Outcome out = run(kOperator, MoveCash{s.cash_account, proceeds, "w-tuesday", true});
+    EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  }
+
+  Cash proceeds;
+  OrderId rebuy = 0;
+};
+
+TEST_F(OpenBuyOfProceedsTest, TheProceedsAnOpenBuyHoldsSettleAtTheEndOfDay) {
+  sell_and_rebuy_tuesday();
+  expect_withdrawable_once_cancelled();
+}
+
+TEST_F(OpenBuyOfProceedsTest, TheirSettlingIsJournaledAndRestored) {
+  sell_and_rebuy_tuesday();
+  exchange = std::make_unique<Exchange>(config_);
+  exchange->restore(as_recovered());
+  expect_withdrawable_once_cancelled();
+}
+
 }  // namespace
 }  // namespace carbon::engine
