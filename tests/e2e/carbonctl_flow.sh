@@ -61,6 +61,14 @@ balances=$(CARBON_TOKEN=$buyer_token ctl --json balances) || fail "balances"
 [ "$(echo "$balances" | field pending)" = "1000" ] || fail "buyer does not hold 1000 t pending: $balances"
 [ "$(echo "$balances" | field available_fen)" = "90150000" ] || fail "buyer cash is wrong: $balances"
 CARBON_TOKEN=$buyer_token ctl trades | grep -q "98.50" || fail "trades do not show the 98.50 CNY fill"
+# The market data streams: the day's trade replayed, then a book snapshot; --count ends them, exit 0.
+watched=$(CARBON_TOKEN=$buyer_token ctl watch trades --instrument CEA2024 --after-sequence 1 --count 1) ||
+  fail "watch trades"
+echo "$watched" | grep -q "1,000 t @ 98.50" || fail "watch trades does not show the fill: $watched"
+staff regulator watch depth CEA2024 --count 1 | grep -q "listed order book" || fail "watch depth"
+early=$(staff regulator audit --from-unix-nanos 1 --to-unix-nanos 2) || fail "audit --from/--to-unix-nanos"
+echo "$early" | grep -q "wire-1" && fail "audit --to-unix-nanos 2 must leave out today's records: $early"
+staff regulator audit --from-unix-nanos 1 | grep -q "wire-1" || fail "audit --from-unix-nanos 1 must show the deposit"
 # Paged lists: a second resting sell, then the seller's two orders one page at a time and with --all.
 CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9950 --quantity 10 \
   >/dev/null || fail "second sell"
@@ -131,7 +139,13 @@ desk_token=$(echo "$desk" | field token)
 desk_id=$(echo "$desk" | field token_id)
 CARBON_TOKEN=$desk_token ctl balances >/dev/null || fail "an issued token must work"
 staff operator token list | grep -q "desk 2" || fail "token list does not show the new token"
-staff operator token revoke "$desk_id" >/dev/null || fail "token revoke"
+# Ids are read as decimal only (base-0 parsing would take 0x7 as 7 and 010 as 8): exit 2, nothing revoked.
+set +e
+staff operator token revoke "0x$desk_id" 2>"$dir/err"
+[ $? -eq 2 ] && grep -q "is not a decimal integer" "$dir/err" || fail "token revoke 0x<id> must exit 2"
+set -e
+CARBON_TOKEN=$desk_token ctl balances >/dev/null || fail "a refused revoke must leave the token working"
+staff operator token revoke "0$desk_id" >/dev/null || fail "token revoke (decimal, a leading zero)"
 set +e
 CARBON_TOKEN=$desk_token ctl balances 2>"$dir/err"
 [ $? -eq 4 ] && grep -q "UNAUTHENTICATED" "$dir/err" || fail "a revoked token must exit 4 UNAUTHENTICATED"

@@ -9,6 +9,7 @@
 
 #include "carbon/v1/admin.grpc.pb.h"
 #include "carbon/v1/regulator.grpc.pb.h"
+#include "cli_support.h"
 #include "format.h"
 #include "render.h"
 
@@ -30,6 +31,8 @@ struct AuditArgs {
   std::uint64_t participant = 0;
   std::uint64_t token_id = 0;
   bool failures = false;
+  std::int64_t from = 0;  ///< received at or after, Unix nanoseconds; 0: no bound
+  std::int64_t to = 0;    ///< received before; 0: no bound
   std::uint32_t limit = 50;
   std::string page_token;
 };
@@ -111,6 +114,8 @@ int audit(Session& session, const AuditArgs& args) {
   request.set_participant_id(args.participant);
   request.set_token_id(args.token_id);
   request.set_failures_only(args.failures);
+  request.set_from_unix_nanos(args.from);
+  request.set_to_unix_nanos(args.to);
   request.set_page_size(args.limit);
   request.set_page_token(args.page_token);
   v1::QueryAuditLogResponse response;
@@ -157,16 +162,16 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
   issue->add_option("--role", issue_args->role, "trader, operator, registry_authority, regulator or auditor")
       ->required()
       ->check(CLI::IsMember({"trader", "operator", "registry_authority", "regulator", "auditor"}));
-  issue->add_option("--participant", issue_args->participant, "participant id (trader tokens only)");
+  add_integer(issue, "--participant", issue_args->participant, "participant id (trader tokens only)");
   issue->add_option("--label", issue_args->label, "who or what uses it, 1 to 100 characters")->required();
-  issue->add_option("--expires-at-unix-nanos", issue_args->expires_at, "expiry on the engine clock; 0: never");
+  add_integer(issue, "--expires-at-unix-nanos", issue_args->expires_at, "expiry on the engine clock; 0: never");
   issue->footer(
       "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token issue --role trader "
       "--participant 3 --label \"desk 2\"");
   issue->callback([&action, issue_args] { action = [issue_args](Session& s) { return token_issue(s, *issue_args); }; });
 
   auto* revoke = token->add_subcommand("revoke", "Revoke a token at once, open streams included (role: operator)");
-  revoke->add_option("id", *token_id, "token id (token list shows it)")->required();
+  add_integer(revoke, "id", *token_id, "token id (token list shows it)")->required();
   revoke->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token revoke 7");
   revoke->callback([&action, token_id] { action = [token_id](Session& s) { return token_revoke(s, *token_id); }; });
 
@@ -180,10 +185,12 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
   audit_cmd->add_option("--method", audit_args->method, "full method, e.g. /carbon.v1.AdminService/Withdraw");
   audit_cmd->add_option("--role", audit_args->role, "only calls by this role")
       ->check(CLI::IsMember({"trader", "operator", "registry_authority", "regulator", "auditor"}));
-  audit_cmd->add_option("--participant", audit_args->participant, "participant acted for or on");
-  audit_cmd->add_option("--token-id", audit_args->token_id, "only calls with this API token");
+  add_integer(audit_cmd, "--participant", audit_args->participant, "participant acted for or on");
+  add_integer(audit_cmd, "--token-id", audit_args->token_id, "only calls with this API token");
   audit_cmd->add_flag("--failures", audit_args->failures, "only calls that did not end OK");
-  audit_cmd->add_option("--limit", audit_args->limit, "records per page (at most 1000)")->capture_default_str();
+  add_integer(audit_cmd, "--from-unix-nanos", audit_args->from, "only calls received at or after this instant");
+  add_integer(audit_cmd, "--to-unix-nanos", audit_args->to, "only calls received before this instant");
+  add_integer(audit_cmd, "--limit", audit_args->limit, "records per page (default 50, at most 1000)");
   audit_cmd->add_option("--page-token", audit_args->page_token, "the next page, as printed by the previous one");
   audit_cmd->footer(
       "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator audit --failures "

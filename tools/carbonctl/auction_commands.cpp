@@ -108,11 +108,11 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
   add_integer(create, "--seller-account", args.seller,
            "holding account the units come from: a participant's, the reserve (2) or the auction account (3)")
       ->required();
-  create->add_option("--quantity", args.quantity, "tonnes offered, a multiple of --bid-lot")->required();
-  create->add_option("--reserve-price-fen", args.price_fen, "reserve (floor) price in fen per tonne")->required();
+  add_integer(create, "--quantity", args.quantity, "tonnes offered, a multiple of --bid-lot")->required();
+  add_integer(create, "--reserve-price-fen", args.price_fen, "reserve (floor) price in fen per tonne")->required();
   create->add_option("--pricing", args.pricing, "uniform (default: all pay the lowest accepted bid) or pay-as-bid");
-  create->add_option("--bid-lot", args.bid_lot, "bid quantities are multiples of this many tonnes (default 1)");
-  create->add_option("--max-bidder-share-bps", args.share_bps,
+  add_integer(create, "--bid-lot", args.bid_lot, "bid quantities are multiples of this many tonnes (default 1)");
+  add_integer(create, "--max-bidder-share-bps", args.share_bps,
                      "most one bidder may bid for, basis points of the offer (default 0: no limit)");
   create->add_option("--opens", args.opens, "window opens, China Standard Time YYYY-MM-DDTHH:MM")->required();
   create->add_option("--closes", args.closes, "window closes (exclusive), YYYY-MM-DDTHH:MM")->required();
@@ -217,8 +217,8 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
   auto* bid = group->add_subcommand(
       "bid", "Submit a sealed bid; it reserves price x quantity + fee until the auction clears (trader)");
   add_integer(bid, "--auction", args.auction, "auction id")->required();
-  bid->add_option("--price-fen", args.price_fen, "bid price in fen per tonne, at least the reserve price")->required();
-  bid->add_option("--quantity", args.quantity, "tonnes, a multiple of the auction's bid lot")->required();
+  add_integer(bid, "--price-fen", args.price_fen, "bid price in fen per tonne, at least the reserve price")->required();
+  add_integer(bid, "--quantity", args.quantity, "tonnes, a multiple of the auction's bid lot")->required();
   bid->add_option("--client-order-id", args.client_order_id, "makes a resubmission idempotent");
   bid->footer("Example: CARBON_TOKEN=<trader token> carbonctl auction bid --auction 1 --price-fen 9500 --quantity 5000\n"
               "Cancel a bid while bidding is open with: carbonctl order cancel --order <order id>");

@@ -148,7 +148,7 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
   auto* alerts = app.add_subcommand(
       "alerts", "Surveillance alerts, newest first, e.g. a failed reconciliation (regulator, auditor)");
   alerts->add_option("--type", args.type, "only this type, e.g. reconciliation-failure");
-  alerts->add_option("--limit", args.limit, "at most this many (default 100, at most 1000)");
+  add_integer(alerts, "--limit", args.limit, "at most this many (default 100, at most 1000)");
   alerts->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator alerts");
   alerts->callback([&action] {
     action = [](Session& session) {

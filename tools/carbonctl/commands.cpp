@@ -3,6 +3,7 @@
 #include <google/protobuf/wrappers.pb.h>
 #include <grpcpp/generic/generic_stub.h>
 
+#include <chrono>
 #include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -303,6 +304,73 @@ int book(Session& session, const std::string& instrument, std::uint32_t depth) {
     print_book(std::cout, response);
   }
   return kExitOk;
+}
+
+// ---- watch: the market data streams -------------------------------------
+
+namespace {
+
+/// Reads `stream` until it ends or `count` messages (0: no bound) were shown; exit 0 if the count was
+/// reached, else the stream's status (a stream never ends OK on its own).
+template <typename Message, typename Show>
+int follow(Session& session, grpc::ClientContext& context, grpc::ClientReader<Message>& stream, std::uint64_t count,
+           Show&& show) {
+  Message message;
+  std::uint64_t shown = 0;
+  while (stream.Read(&message)) {
+    if (session.json()) {
+      print_json(std::cout, message);
+    } else {
+      show(message);
+    }
+    std::cout.flush();
+    if (count != 0 && ++shown == count) {
+      context.TryCancel();
+      while (stream.Read(&message)) {
+      }
+      (void)stream.Finish();
+      return kExitOk;
+    }
+  }
+  session.check(stream.Finish());
+  return kExitOk;
+}
+
+void no_deadline(Session& session, grpc::ClientContext& context) {
+  session.prepare(context, /*authenticated=*/true);
+  context.set_deadline(std::chrono::system_clock::time_point::max());
+}
+
+}  // namespace
+
+int watch_depth(Session& session, const std::string& instrument, std::uint32_t depth, std::uint64_t count) {
+  v1::StreamDepthRequest request;
+  request.set_instrument(instrument);
+  request.set_depth(depth);
+  auto stub = v1::MarketDataService::NewStub(session.channel());
+  grpc::ClientContext context;
+  no_deadline(session, context);
+  auto stream = stub->StreamDepth(&context, request);
+  return follow(session, context, *stream, count, [](const v1::BookSnapshot& book) {
+    print_book(std::cout, book);
+    std::cout << "\n";
+  });
+}
+
+int watch_trades(Session& session, const std::string& instrument, std::uint64_t after_sequence, std::uint64_t count) {
+  v1::StreamTradesRequest request;
+  request.set_instrument(instrument);
+  request.set_after_sequence(after_sequence);
+  auto stub = v1::MarketDataService::NewStub(session.channel());
+  grpc::ClientContext context;
+  no_deadline(session, context);
+  auto stream = stub->StreamTrades(&context, request);
+  return follow(session, context, *stream, count, [](const v1::PublicTrade& trade) {
+    std::cout << china_time(trade.executed_at_unix_nanos()) << "  trade " << trade.trade_id() << "  "
+              << printable(trade.instrument()) << " " << short_name(trade.mode()) << "  " << tonnes(trade.quantity())
+              << " t @ " << yuan(trade.price_fen()) << "  (aggressor " << short_name(trade.aggressor_side())
+              << ", sequence " << trade.sequence() << ")\n";
+  });
 }
 
 // ---- health ----------------------------------------------------------------

@@ -105,6 +105,15 @@ int trades(Session& session, const std::string& instrument, const Paging& paging
 int balances(Session& session);
 int book(Session& session, const std::string& instrument, std::uint32_t depth);
 
+/// MarketDataService.StreamDepth: prints each snapshot of the book as it
+/// comes (the first at once); stops after `count` (0: until the stream ends
+/// or the user interrupts). No deadline: --timeout is for unary calls.
+int watch_depth(Session& session, const std::string& instrument, std::uint32_t depth, std::uint64_t count);
+
+/// MarketDataService.StreamTrades: prints each public trade as it comes,
+/// first those of the day after `after_sequence` (if not 0); stops after `count` (0: never).
+int watch_trades(Session& session, const std::string& instrument, std::uint64_t after_sequence, std::uint64_t count);
+
 /// Adds registry pledge, release-pledge, enforce-pledge, pledges and configure-year (pledge_commands.cpp)
 /// under the existing "registry" subcommand; a chosen command sets `action`.
 void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action);

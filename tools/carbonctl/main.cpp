@@ -440,6 +440,34 @@ int main(int argc, char** argv) {
   book_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token book CEA2024 --depth 10");
   book_cmd->callback([&] { action = [&](Session& s) { return book(s, book_instrument, book_depth); }; });
 
+  std::string watch_instrument;
+  std::uint32_t watch_levels = 0;
+  std::uint64_t watch_after = 0;
+  std::uint64_t watch_count = 0;
+  auto* watch = app.add_subcommand("watch", "Follow the market data streams as they come (every role)");
+  watch->require_subcommand(1);
+  auto* watch_depth_cmd = watch->add_subcommand(
+      "depth", "The listed order book of an instrument, a snapshot at once and at each change (StreamDepth)");
+  watch_depth_cmd->add_option("instrument", watch_instrument, "instrument code, e.g. CEA2024")->required();
+  add_integer(watch_depth_cmd, "--depth", watch_levels, "price levels per side (default 5, at most 50)");
+  add_integer(watch_depth_cmd, "--count", watch_count, "stop after this many snapshots (default: until interrupted)");
+  watch_depth_cmd->footer("Example: carbonctl --token-file ~/.carbon/trader.token watch depth CEA2024 --depth 10");
+  watch_depth_cmd->callback([&] {
+    action = [&](Session& s) { return watch_depth(s, watch_instrument, watch_levels, watch_count); };
+  });
+  auto* watch_trades_cmd = watch->add_subcommand(
+      "trades", "Public trades as they execute, without participants (StreamTrades)");
+  watch_trades_cmd->add_option("--instrument", watch_instrument, "only this instrument (default: all)");
+  add_integer(watch_trades_cmd, "--after-sequence", watch_after,
+              "first the trading day's trades after this sequence (default 0: live only)");
+  add_integer(watch_trades_cmd, "--count", watch_count, "stop after this many trades (default: until interrupted)");
+  watch_trades_cmd->footer(
+      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator watch trades "
+      "--instrument CEA2024 --after-sequence 1");
+  watch_trades_cmd->callback([&] {
+    action = [&](Session& s) { return watch_trades(s, watch_instrument, watch_after, watch_count); };
+  });
+
   std::string health_service;
   auto* health_cmd = app.add_subcommand(
       "health",
