@@ -85,6 +85,7 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(server, "shutdown_grace_ms", config.shutdown_grace_ms);
       read_if_present(server, "market_data_max_streams", config.market_data_max_streams);
       read_if_present(server, "session_max_outbound_messages", config.session_max_outbound_messages);
+      read_if_present(server, "session_max_per_participant", config.session_max_per_participant);
       read_if_present(server, "max_database_reads", config.max_database_reads);
       read_if_present(server, "tls_cert_file", config.tls_cert_file);
       read_if_present(server, "tls_key_file", config.tls_key_file);
@@ -260,6 +261,9 @@ Config load_config(const std::filesystem::path& path) {
   }
   if (config.session_max_outbound_messages < 1) {
     throw std::runtime_error("config " + path.string() + ": server.session_max_outbound_messages must be at least 1");
+  }
+  if (config.session_max_per_participant < 1) {
+    throw std::runtime_error("config " + path.string() + ": server.session_max_per_participant must be at least 1");
   }
   if (config.max_database_reads < 1) {
     throw std::runtime_error("config " + path.string() + ": server.max_database_reads must be at least 1");

@@ -103,6 +103,7 @@ struct Config {
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
   std::size_t market_data_max_streams = 1'024;          ///< open depth and trade streams at most, all callers together
   std::size_t session_max_outbound_messages = 4'096;    ///< responses queued for one order session before it ends
+  std::size_t session_max_per_participant = 32;         ///< order sessions one participant may have open at once
   std::size_t max_database_reads = 16;                  ///< reads of PostgreSQL by gRPC threads at once (a connection each)
   std::vector<StaffPrincipal> staff;                    ///< operators, registry authority, regulators, auditors
   std::vector<InstrumentConfig> instruments;            ///< tradable instruments

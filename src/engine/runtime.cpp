@@ -387,7 +387,9 @@ void EngineRuntime::observe_replies(const std::vector<Pending>& batch) {
 void EngineRuntime::notify_listener(const std::vector<Pending>& batch) {
   committed_.clear();
   for (const Pending& pending : batch) {
-    if (!pending.outcome.events.empty()) committed_.push_back(CommittedOutcome{&pending.outcome, pending.issuer});
+    if (!pending.outcome.events.empty()) {
+      committed_.push_back(CommittedOutcome{&pending.outcome, pending.issuer, pending.answered_unavailable, pending.kind});
+    }
   }
   if (!committed_.empty()) listener_->on_commit(committed_);
 }
@@ -488,6 +490,7 @@ void EngineRuntime::answer_overdue(Container& pendings) {
                           "(resubmit with the same client order id or idempotency key)"};
     pending.completion->complete(std::move(reply));
     pending.completion = nullptr;
+    pending.answered_unavailable = true;
     counters_.answered_unavailable.fetch_add(1, std::memory_order_relaxed);
   }
 }

@@ -78,6 +78,10 @@ class JournalSink {
 struct CommittedOutcome {
   const Outcome* outcome = nullptr;  ///< events and reply; valid only during the call
   ParticipantId issuer = 0;          ///< the participant whose trader sent the command; 0 for staff
+  /// The caller was answered UNAVAILABLE (outcome unknown) while the database
+  /// was unreachable, before this commit: the reply never reached it.
+  bool answered_unavailable = false;
+  std::size_t kind = 0;  ///< the command's CommandBody index
 };
 
 /// Observes what the journal has committed, for market data and unsolicited
@@ -177,6 +181,7 @@ class EngineRuntime {
     TimePoint submitted{};
     ParticipantId issuer = 0;
     std::size_t kind = 0;  ///< the command's CommandBody index, for metrics
+    bool answered_unavailable = false;  ///< answered UNAVAILABLE before its commit (outage)
   };
 
   /// A batch handed to a pipelined sink (or, behind a failed one, waiting

@@ -188,6 +188,7 @@ void Daemon::start() {
   // Market data starts from the restored books; then it follows the commits.
   OrderSessionOptions session_options;
   session_options.max_outbound_messages = config_.session_max_outbound_messages;
+  session_options.max_sessions_per_participant = config_.session_max_per_participant;
   sessions_ = std::make_unique<OrderSessions>(session_options, exchange_->last_sequence());
   const std::vector<std::string> codes = exchange_->instrument_codes();  // configured and created
   MarketFeedOptions feed_options;

@@ -1,6 +1,7 @@
 #include "server/execution_reports.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <variant>
@@ -253,6 +254,28 @@ void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId i
     to_proto(order, *report.mutable_order());
     emit(order.participant, std::move(report));
   }
+}
+
+void for_each_unsolicited_report(const engine::CommittedOutcome& committed,
+                                 const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit) {
+  const engine::Outcome& outcome = *committed.outcome;
+  if (committed.answered_unavailable && committed.issuer != 0 && outcome.reply.status.is_ok()) {
+    // The command's kind is all append_command_reports() reads of a command that was not refused.
+    std::optional<engine::CommandBody> command;
+    if (committed.kind == engine::CommandBody(std::in_place_type<engine::PlaceOrder>).index()) {
+      command.emplace(std::in_place_type<engine::PlaceOrder>);
+    } else if (committed.kind == engine::CommandBody(std::in_place_type<engine::CancelOrder>).index()) {
+      command.emplace(std::in_place_type<engine::CancelOrder>);
+    } else if (committed.kind == engine::CommandBody(std::in_place_type<engine::AmendOrder>).index()) {
+      command.emplace(std::in_place_type<engine::AmendOrder>);
+    }
+    if (command) {
+      google::protobuf::RepeatedPtrField<v1::ExecutionReport> late;
+      append_command_reports(*command, committed.issuer, outcome.reply, 0, late);
+      for (v1::ExecutionReport& report : late) emit(committed.issuer, std::move(report));
+    }
+  }
+  for_each_unsolicited_report(outcome, committed.issuer, emit);
 }
 
 }  // namespace carbon::server

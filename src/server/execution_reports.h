@@ -11,6 +11,7 @@
 #include "carbon/v1/trading.pb.h"
 #include "common/status.h"
 #include "engine/records.h"
+#include "engine/runtime.h"
 #include "store/market_reader.h"
 
 namespace carbon::server {
@@ -37,6 +38,15 @@ void append_refusal(const engine::CommandBody& command, ParticipantId issuer, co
 /// Needs the outcome's reply (the subject orders), so call it before the
 /// reply is moved out. Events not about orders are ignored.
 void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId issuer,
+                                 const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit);
+
+/// As above for a committed outcome, and first, if its issuer was answered
+/// UNAVAILABLE (outcome unknown) before it committed, the reports its reply
+/// would have carried (append_command_reports(): ACCEPTED, FILLs, ...; command
+/// index 0), to the issuer, whose sessions learn so what became of it. Nothing
+/// of the kind for a refusal: it changed nothing, and a resubmission gets its
+/// own answer.
+void for_each_unsolicited_report(const engine::CommittedOutcome& committed,
                                  const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit);
 
 /// The reports of an order session's replay (replay_after_sequence) from

@@ -48,9 +48,9 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
                      engine::Principal principal)
       : context_(context), sessions_(sessions), options_(sessions.options()), principal_(std::move(principal)),
         call_(call) {
-    if (!sessions_.add(principal_.participant, this, opened_after_)) {
+    if (Status added = sessions_.add(principal_.participant, this, opened_after_); !added.is_ok()) {
       finished_ = true;
-      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "carbond is shutting down"));
+      Finish(to_grpc(added));
       return;
     }
     registered_ = true;
@@ -232,8 +232,9 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
     const bool first = first_message_;
     first_message_ = false;
     std::optional<grpc::Status> refuse;
-    if (!first && !context_.auth.still_valid(principal_, *call_)) {
-      // Revoked (AdminService.RevokeApiToken) or expired since the session opened.
+    if (!context_.auth.still_valid(principal_, *call_)) {
+      // Revoked (AdminService.RevokeApiToken) or expired since the session opened; the
+      // first message too, which may come long after the session opened.
       refuse = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                             "the session's bearer token was revoked or has expired; nothing of this batch was applied");
     } else if (request.replay_after_sequence() != 0 && !first) {
@@ -427,12 +428,20 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
 
 // ---- OrderSessions ---------------------------------------------------------
 
-bool OrderSessions::add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered) {
+Status OrderSessions::add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered) {
   std::lock_guard lock(mutex_);
-  if (closed_) return false;
-  sessions_[participant].push_back(session);
+  if (closed_) return Status{ErrorCode::unavailable, "carbond is shutting down"};
+  std::vector<OrderSessionStream*>& open = sessions_[participant];
+  if (open.size() >= options_.max_sessions_per_participant) {
+    const std::size_t count = open.size();
+    if (open.empty()) sessions_.erase(participant);
+    return Status{ErrorCode::resource_exhausted,
+                  "order sessions: participant " + std::to_string(participant) + " has " + std::to_string(count) +
+                      " open, the most allowed ([server] session_max_per_participant); close one first"};
+  }
+  open.push_back(session);
   delivered = delivered_;
-  return true;
+  return Status::ok();
 }
 
 void OrderSessions::remove(ParticipantId participant, OrderSessionStream* session) {
@@ -457,11 +466,10 @@ void OrderSessions::deliver(std::span<const engine::CommittedOutcome> batch) {
   std::map<ParticipantId, v1::SessionResponse> responses;
   for (const engine::CommittedOutcome& committed : batch) {
     if (!changes_orders(*committed.outcome)) continue;
-    for_each_unsolicited_report(*committed.outcome, committed.issuer,
-                                [&](ParticipantId owner, v1::ExecutionReport&& report) {
-                                  if (!sessions_.contains(owner)) return;
-                                  *responses[owner].add_reports() = std::move(report);
-                                });
+    for_each_unsolicited_report(committed, [&](ParticipantId owner, v1::ExecutionReport&& report) {
+      if (!sessions_.contains(owner)) return;
+      *responses[owner].add_reports() = std::move(report);
+    });
   }
   for (auto& [owner, response] : responses) {
     const std::vector<OrderSessionStream*>& open = sessions_.at(owner);

@@ -18,6 +18,7 @@ struct OrderSessionOptions {
   std::size_t max_batches_in_flight = 256;   ///< unanswered batches before the session stops reading
   std::size_t max_commands_in_flight = 16'000; ///< unanswered commands before the session stops reading
   std::size_t max_outbound_messages = 4'096; ///< queued responses before the session ends RESOURCE_EXHAUSTED
+  std::size_t max_sessions_per_participant = 32;  ///< open at once per participant; one more is refused
 };
 
 /// One open session's reactor; defined in order_session.cpp.
@@ -44,10 +45,11 @@ class OrderSessions {
   /// and refuses new sessions. Call after the runtime has stopped.
   void close_all();
 
-  /// Registers an open session; false once close_all() has run. Sets
-  /// `delivered` to the last sequence delivered before it: every later
-  /// commit reaches the session live.
-  bool add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered);
+  /// Registers an open session: UNAVAILABLE once close_all() has run,
+  /// RESOURCE_EXHAUSTED if the participant has max_sessions_per_participant
+  /// open. Sets `delivered` to the last sequence delivered before it: every
+  /// later commit reaches the session live.
+  Status add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered);
   /// Forgets a session (from its OnDone()).
   void remove(ParticipantId participant, OrderSessionStream* session);
 

@@ -199,6 +199,7 @@ TEST(ConfigTest, ServerLimitsAreAtLeastOne) {
   };
   const Limit limits[] = {
       {"session_max_outbound_messages", &Config::session_max_outbound_messages, 4'096},
+      {"session_max_per_participant", &Config::session_max_per_participant, 32},
       {"market_data_max_streams", &Config::market_data_max_streams, 1'024},
       {"max_database_reads", &Config::max_database_reads, 16},
   };
@@ -244,12 +245,14 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.shutdown_grace_ms, defaults.shutdown_grace_ms);
   EXPECT_EQ(example.market_data_max_streams, defaults.market_data_max_streams);
   EXPECT_EQ(example.session_max_outbound_messages, defaults.session_max_outbound_messages);
+  EXPECT_EQ(example.session_max_per_participant, defaults.session_max_per_participant);
   EXPECT_EQ(example.max_database_reads, defaults.max_database_reads);
   EXPECT_EQ(example.event_ring_capacity, defaults.event_ring_capacity);
   EXPECT_EQ(example.expected_orders_per_day, defaults.expected_orders_per_day);
   EXPECT_EQ(example.embedded_os_user, defaults.embedded_os_user);
   EXPECT_EQ(example.clock_start, defaults.clock_start);
   EXPECT_EQ(example.holidays, defaults.holidays);
+  EXPECT_EQ(example.proceeds_withdrawable_same_day, defaults.proceeds_withdrawable_same_day);
 }
 
 /// Every key config.cpp reads appears in the example (set, or commented out

@@ -61,6 +61,7 @@ long long sample(const std::string& exposition, const std::string& series) {
 struct Trader {
   std::string token;
   std::uint64_t cash_account = 0;
+  std::uint64_t participant_id = 0;
 };
 
 Trader open_buyer(RunningExchange& exchange, const std::string& code) {
@@ -76,7 +77,7 @@ Trader open_buyer(RunningExchange& exchange, const std::string& code) {
   deposit.set_idempotency_key(code + "-funding");
   v1::CashMovementResponse deposited;
   EXPECT_TRUE(exchange.admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &deposited).ok());
-  return {created.trader_token(), created.participant().cash_account_id()};
+  return {created.trader_token(), created.participant().cash_account_id(), created.participant().participant_id()};
 }
 
 /// Places 10 t of CEA2024 at `price`.
@@ -168,6 +169,53 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   EXPECT_EQ(std::get<0>(http_get(address, "/nothing")), 404);
   EXPECT_EQ(std::get<0>(http_get(address, "/metrics", http::verb::post)), 405);
   if (HasFailure()) std::cerr << exchange.log();
+}
+
+// The token is checked on every message of an order session, its first
+// included: the first may come long after the session opened (the metrics
+// show when carbond has it open, so the revocation surely comes after).
+TEST(OpsTest, ATokenRevokedWhileASessionWaitsIsRefusedOnItsFirstMessage) {
+  TestDatabase db;
+  RunningExchange exchange({"--postgres=" + db.conninfo(), "--metrics-listen=127.0.0.1:0"});
+  ASSERT_NO_THROW(exchange.start());
+  const std::string address = metrics_address(exchange);
+  ASSERT_FALSE(address.empty()) << exchange.log();
+  const Trader trader = open_buyer(exchange, "KEU-R1");
+  v1::IssueApiTokenRequest issue;
+  issue.set_role(v1::ROLE_TRADER);
+  issue.set_participant_id(trader.participant_id);
+  issue.set_label("desk");
+  v1::IssueApiTokenResponse desk;
+  ASSERT_TRUE(exchange.admin->IssueApiToken(RunningExchange::as(kOperatorToken).get(), issue, &desk).ok());
+
+  auto context = RunningExchange::as(desk.token());
+  auto session = exchange.trading->OrderSession(context.get());
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (sample(std::get<2>(http_get(address, "/metrics")), "carbond_order_sessions") != 1) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the session never opened";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  v1::RevokeApiTokenRequest revoke;
+  revoke.set_token_id(desk.api_token().token_id());
+  v1::RevokeApiTokenResponse revoked;
+  ASSERT_TRUE(exchange.admin->RevokeApiToken(RunningExchange::as(kOperatorToken).get(), revoke, &revoked).ok());
+
+  v1::SessionRequest batch;
+  batch.set_batch_id(1);
+  v1::PlaceOrderRequest* order = batch.add_commands()->mutable_place();
+  order->set_instrument("CEA2024");
+  order->set_side(v1::SIDE_BUY);
+  order->set_price_fen(9'900);
+  order->set_quantity(10);
+  session->Write(batch);
+  v1::SessionResponse response;
+  EXPECT_FALSE(session->Read(&response)) << response.ShortDebugString();
+  session->WritesDone();
+  const grpc::Status status = session->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  v1::ListOrdersResponse orders;
+  ASSERT_TRUE(exchange.trading->ListOrders(RunningExchange::as(trader.token).get(), {}, &orders).ok());
+  EXPECT_EQ(orders.orders_size(), 0) << "nothing of the refused batch was applied";
 }
 
 TEST(OpsTest, DatabaseReadsOnGrpcThreadsAreBoundedAndAFullServerRefusesThemAtOnce) {

@@ -259,6 +259,116 @@ TEST_F(StreamTest, FillsAreReportedToTheAggressorAndUnsolicitedToTheRestingOwner
   }
 }
 
+// A session command answered UNAVAILABLE while the journal waits on a lock
+// past journal_unavailable_after_ms (outcome unknown) still commits when the
+// lock goes; the participant's session then hears what became of it.
+TEST_F(StreamTest, ACommandAnsweredUnavailableInAnOutageIsReportedWhenItCommits) {
+  exchange->stop();
+  exchange = std::make_unique<RunningExchange>(std::vector<std::string>{"--postgres=" + db.conninfo()},
+                                               "[storage]\njournal_unavailable_after_ms = 300");
+  exchange->start();
+  auto context = RunningExchange::as(seller.trader_token());
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());
+  v1::SessionResponse response;
+  {
+    TableLock lock(db.conninfo(), "journal_commands");
+    v1::SessionRequest batch;
+    batch.set_batch_id(1);
+    *batch.add_commands() = place(v1::SIDE_SELL, 10'100, 10, "late-1");
+    ASSERT_TRUE(session->Write(batch));
+    ASSERT_TRUE(session->Read(&response));
+    EXPECT_EQ(response.batch_id(), 1u);
+    ASSERT_EQ(response.reports_size(), 1);
+    EXPECT_EQ(response.reports(0).type(), v1::EXECUTION_TYPE_REJECTED);
+    EXPECT_EQ(response.reports(0).error_code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+    EXPECT_NE(response.reports(0).error_message().find("outcome is unknown"), std::string::npos)
+        << response.reports(0).error_message();
+  }
+  ASSERT_TRUE(session->Read(&response)) << "no report of the order once it committed";
+  EXPECT_EQ(response.batch_id(), 0u);
+  ASSERT_EQ(response.reports_size(), 1) << response.ShortDebugString();
+  EXPECT_EQ(response.reports(0).type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(response.reports(0).order().client_order_id(), "late-1");
+  EXPECT_EQ(response.reports(0).order().status(), v1::ORDER_STATUS_NEW);
+  EXPECT_GT(response.reports(0).sequence(), 0u);
+  // The order rests: a resubmission with the same client order id answers it, nothing new.
+  v1::SessionRequest again;
+  again.set_batch_id(2);
+  *again.add_commands() = place(v1::SIDE_SELL, 10'100, 10, "late-1");
+  ASSERT_TRUE(session->Write(again));
+  ASSERT_TRUE(session->Read(&response));
+  EXPECT_EQ(response.batch_id(), 2u);
+  ASSERT_EQ(response.reports_size(), 1);
+  EXPECT_EQ(response.reports(0).type(), v1::EXECUTION_TYPE_ACCEPTED);
+  ASSERT_TRUE(session->WritesDone());
+  while (session->Read(&response)) {
+  }
+  EXPECT_TRUE(session->Finish().ok());
+}
+
+// Each open session buffers its own responses and gets all its participant's
+// unsolicited reports: one participant may have at most
+// session_max_per_participant open; another participant is not affected.
+TEST_F(StreamTest, AParticipantsOpenSessionsAreBounded) {
+  exchange->stop();
+  exchange = std::make_unique<RunningExchange>(std::vector<std::string>{"--postgres=" + db.conninfo()},
+                                               "session_max_per_participant = 2\n");
+  exchange->start();
+  auto first_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> first = session_with_one_sell(first_context.get(), 1);
+  auto second_context = RunningExchange::as(seller.trader_token());
+  std::unique_ptr<Session> second = session_with_one_sell(second_context.get(), 1);
+
+  auto third_context = RunningExchange::as(seller.trader_token());
+  third_context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));  // if it were let in
+  std::unique_ptr<Session> third = exchange->trading->OrderSession(third_context.get());
+  v1::SessionResponse response;
+  EXPECT_FALSE(third->Read(&response)) << response.ShortDebugString();
+  const grpc::Status refused = third->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("has 2 open, the most allowed ([server] session_max_per_participant)"),
+            std::string::npos)
+      << refused.error_message();
+
+  // Another participant opens its own.
+  auto buyer_context = RunningExchange::as(buyer.trader_token());
+  std::unique_ptr<Session> buyer_session = exchange->trading->OrderSession(buyer_context.get());
+  v1::SessionRequest bid;
+  bid.set_batch_id(1);
+  *bid.add_commands() = place(v1::SIDE_BUY, 9'900, 1);
+  ASSERT_TRUE(buyer_session->Write(bid));
+  ASSERT_TRUE(buyer_session->Read(&response));
+  EXPECT_EQ(response.batch_id(), 1u);
+
+  // Once one closes, the seller may open another.
+  ASSERT_TRUE(first->WritesDone());
+  while (first->Read(&response)) {
+  }
+  EXPECT_TRUE(first->Finish().ok());
+  std::unique_ptr<grpc::ClientContext> again_context;
+  std::unique_ptr<Session> again;
+  ASSERT_TRUE(eventually([&] {  // the server forgets the closed one as its stream ends, just after the client does
+    again.reset();  // the stream before its context
+    again_context = RunningExchange::as(seller.trader_token());
+    again = exchange->trading->OrderSession(again_context.get());
+    v1::SessionRequest sell;
+    sell.set_batch_id(1);
+    *sell.add_commands() = place(v1::SIDE_SELL, 10'100, 1);
+    if (!again->Write(sell) || !again->Read(&response)) {
+      again->Finish();
+      return false;
+    }
+    return response.batch_id() == 1u;
+  }));
+  for (Session* s : {second.get(), again.get(), buyer_session.get()}) {
+    ASSERT_TRUE(s->WritesDone());
+    while (s->Read(&response)) {
+    }
+    EXPECT_TRUE(s->Finish().ok());
+  }
+}
+
 TEST_F(StreamTest, OrderSessionIsForTradersOnly) {
   auto context = RunningExchange::as(kOperatorToken);
   std::unique_ptr<Session> session = exchange->trading->OrderSession(context.get());

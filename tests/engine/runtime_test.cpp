@@ -577,10 +577,23 @@ TEST_F(RuntimeTest, StopWithTheDatabaseDownReturnsAndAcknowledgesNothingUncommit
   EXPECT_TRUE(sink.committed().empty());
 }
 
+/// Records, per committed outcome, whether its caller had been answered UNAVAILABLE before the commit.
+class AnsweredListener final : public CommitListener {
+ public:
+  void on_commit(std::span<const CommittedOutcome> batch) noexcept override {
+    std::lock_guard lock(mutex);
+    for (const CommittedOutcome& committed : batch) answered.push_back(committed.answered_unavailable);
+  }
+  std::mutex mutex;
+  std::vector<bool> answered;
+};
+
 TEST_F(RuntimeTest, DuringAnOutageWaitingCommandsAreAnsweredUnavailableAndStillCommittedLater) {
   RuntimeOptions options;
   options.unavailable_after_ms = 100;
   EngineRuntime runtime(exchange, clock, sink, options);
+  AnsweredListener listener;
+  runtime.set_commit_listener(&listener);
   runtime.start();
   sink.fail_next(1'000'000);
   PromiseCompletion waiting;
@@ -604,6 +617,9 @@ TEST_F(RuntimeTest, DuringAnOutageWaitingCommandsAreAnsweredUnavailableAndStillC
   EXPECT_TRUE(after_reply.get().status.is_ok());
   EXPECT_EQ(runtime.counters().answered_unavailable.load(), 1u);
   runtime.stop();
+  // The listener (the order sessions) learns which commit's caller heard UNAVAILABLE instead of its reply.
+  std::lock_guard lock(listener.mutex);
+  EXPECT_EQ(listener.answered, (std::vector<bool>{true, false}));
 }
 
 TEST_F(RuntimeTest, ABatchWaitsUpToMaxBatchWaitForMoreCommands) {

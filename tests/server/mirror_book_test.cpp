@@ -163,5 +163,54 @@ TEST(ExecutionReportsTest, UnsolicitedReportsGoToRestingOwnersNotToTheIssuersOwn
   EXPECT_EQ(seen[1].second.order().order_id(), 6u);
 }
 
+TEST(ExecutionReportsTest, APlaceAnsweredUnavailableThatCommitsLaterIsReportedToItsIssuer) {
+  engine::Outcome outcome;
+  outcome.sequence = 30;
+  outcome.reply.sequence = 30;
+  engine::TradeRecord trade;
+  trade.id = 5;
+  trade.buy_order = 9;
+  trade.sell_order = 4;
+  trade.quantity = Qty{4};
+  const engine::OrderRecord resting = order(4, 1, Side::sell, 10'000, 10, 4, OrderStatus::partially_filled);
+  const engine::OrderRecord incoming = order(9, 2, Side::buy, 10'000, 10, 4, OrderStatus::partially_filled);
+  outcome.events = {engine::TradeExecuted{trade}, engine::OrderChanged{resting}, engine::OrderChanged{incoming}};
+  outcome.reply.orders = {incoming};
+  outcome.reply.trades = {trade};
+  const std::size_t place = engine::CommandBody(std::in_place_type<engine::PlaceOrder>).index();
+  auto reports_of = [&](const engine::CommittedOutcome& committed) {
+    std::vector<std::pair<ParticipantId, v1::ExecutionReport>> seen;
+    for_each_unsolicited_report(committed, [&](ParticipantId owner, v1::ExecutionReport&& report) {
+      seen.emplace_back(owner, std::move(report));
+    });
+    return seen;
+  };
+
+  // Answered at its commit: the issuer has its reply; only the resting owner hears, of its fill.
+  const auto answered = reports_of(engine::CommittedOutcome{&outcome, 2, false, place});
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_EQ(answered[0].first, 1u);
+
+  // Answered UNAVAILABLE before: the issuer hears ACCEPTED and its FILL, as its batch would have.
+  const auto late = reports_of(engine::CommittedOutcome{&outcome, 2, true, place});
+  ASSERT_EQ(late.size(), 3u);
+  EXPECT_EQ(late[0].first, 2u);
+  EXPECT_EQ(late[0].second.type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(late[0].second.order().order_id(), 9u);
+  EXPECT_EQ(late[0].second.order().filled_quantity(), 0);
+  EXPECT_EQ(late[1].first, 2u);
+  EXPECT_EQ(late[1].second.type(), v1::EXECUTION_TYPE_FILL);
+  EXPECT_EQ(late[1].second.trade().trade_id(), 5u);
+  EXPECT_EQ(late[1].second.sequence(), 30u);
+  EXPECT_EQ(late[2].first, 1u) << "the resting owner's fill as before";
+
+  // A refusal changed nothing: nothing for the issuer (a resubmission gets its own answer).
+  engine::Outcome refused;
+  refused.sequence = 31;
+  refused.reply.status = Status{ErrorCode::failed_precondition, "price band: outside"};
+  refused.events = {engine::CommandRejected{}};
+  EXPECT_TRUE(reports_of(engine::CommittedOutcome{&refused, 2, true, place}).empty());
+}
+
 }  // namespace
 }  // namespace carbon::server
