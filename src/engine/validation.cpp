@@ -245,7 +245,13 @@ Status validate(const CommandBody& body) {
             if (!c.from_date.empty()) {
               if (Status s = validate_date(c.from_date, "from_date"); !s.is_ok()) return s;
             }
-            if (!c.to_date.empty()) return validate_date(c.to_date, "to_date");
+            if (!c.to_date.empty()) {
+              if (Status s = validate_date(c.to_date, "to_date"); !s.is_ok()) return s;
+            }
+            // Both YYYY-MM-DD: their text orders them as dates.
+            if (!c.from_date.empty() && !c.to_date.empty() && c.to_date < c.from_date) {
+              return invalid_argument("from_date " + c.from_date + " is after to_date " + c.to_date);
+            }
             return Status::ok();
           },
           [](const SetCap& c) -> Status {

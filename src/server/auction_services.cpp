@@ -132,7 +132,8 @@ grpc::ServerUnaryReactor* TradingService::SubmitAuctionBid(grpc::CallbackServerC
         if (reply.orders.empty()) return;
         out.mutable_bid()->set_auction_id(reply.auctions.empty() ? 0 : reply.auctions.front().id);
         to_proto(reply.orders.front(), *out.mutable_bid()->mutable_order());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::ListAuctionBids(grpc::CallbackServerContext* ctx,
@@ -148,7 +149,8 @@ grpc::ServerUnaryReactor* TradingService::ListAuctionBids(grpc::CallbackServerCo
           entry.set_auction_id(auction_of.at(bid.id));
           to_proto(bid, *entry.mutable_order());
         }
-      });
+      },
+      request);
 }
 
 }  // namespace carbon::server

@@ -113,18 +113,20 @@ grpc::ServerUnaryReactor* RegistryService::RegisterMethodology(grpc::CallbackSer
       },
       [](const engine::Reply& reply, v1::Methodology& out) {
         if (!reply.methodologies.empty()) to_proto(reply.methodologies.front(), out);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListMethodologies(grpc::CallbackServerContext* ctx,
-                                                             const v1::ListMethodologiesRequest*,
+                                                             const v1::ListMethodologiesRequest* request,
                                                              v1::ListMethodologiesResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.RegistryService/ListMethodologies", response,
       [](const engine::Principal&) { return engine::CommandBody{engine::ListMethodologies{}}; },
       [](const engine::Reply& reply, v1::ListMethodologiesResponse& out) {
         for (const auto& m : reply.methodologies) to_proto(m, *out.add_methodologies());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::RegisterCcerProject(grpc::CallbackServerContext* ctx,
@@ -141,7 +143,8 @@ grpc::ServerUnaryReactor* RegistryService::RegisterCcerProject(grpc::CallbackSer
       },
       [](const engine::Reply& reply, v1::CcerProject& out) {
         if (!reply.projects.empty()) to_proto(reply.projects.front(), out);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListCcerProjects(grpc::CallbackServerContext* ctx,
@@ -161,7 +164,8 @@ grpc::ServerUnaryReactor* RegistryService::ListCcerProjects(grpc::CallbackServer
         out.set_next_page_token(fill_page(reply.projects, page, out.mutable_projects(),
                                           [](const engine::CcerProjectRecord& p, v1::CcerProject& o) { to_proto(p, o); }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::IssueCcerCredits(grpc::CallbackServerContext* ctx,
@@ -181,7 +185,8 @@ grpc::ServerUnaryReactor* RegistryService::IssueCcerCredits(grpc::CallbackServer
         if (!reply.issuances.empty()) to_proto(reply.issuances.front(), reply, *out.mutable_issuance());
         if (!reply.holdings.empty()) to_proto(reply.holdings.front(), *out.mutable_holding());
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListSerialBlocks(grpc::CallbackServerContext* ctx,
@@ -198,7 +203,8 @@ grpc::ServerUnaryReactor* RegistryService::ListSerialBlocks(grpc::CallbackServer
       [](const engine::Reply& reply, v1::ListSerialBlocksResponse& out) {
         for (const engine::SerialBlockView& block : reply.serial_blocks) to_proto(block, *out.add_blocks());
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::RetireUnits(grpc::CallbackServerContext* ctx,
@@ -214,7 +220,8 @@ grpc::ServerUnaryReactor* RegistryService::RetireUnits(grpc::CallbackServerConte
       [](const engine::Reply& reply, v1::RetireUnitsResponse& out) {
         if (!reply.retirements.empty()) to_proto(reply.retirements.front(), reply, *out.mutable_retirement());
         if (!reply.holdings.empty()) to_proto(reply.holdings.front(), *out.mutable_holding());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListRetirements(grpc::CallbackServerContext* ctx,
@@ -238,7 +245,8 @@ grpc::ServerUnaryReactor* RegistryService::ListRetirements(grpc::CallbackServerC
                                             to_proto(r, reply, o);
                                           }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 }  // namespace carbon::server

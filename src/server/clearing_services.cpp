@@ -125,7 +125,8 @@ grpc::ServerUnaryReactor* AdminService::GetReconciliation(grpc::CallbackServerCo
       },
       [](const engine::Reply& reply, v1::ReconciliationReport& out) {
         if (reply.reconciliation) to_proto(*reply.reconciliation, out);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::ListSurveillanceAlerts(grpc::CallbackServerContext* ctx,
@@ -153,7 +154,8 @@ grpc::ServerUnaryReactor* RegulatorService::ListSurveillanceAlerts(grpc::Callbac
         out.set_next_page_token(fill_page(reply.alerts, page, out.mutable_alerts(),
                                           [](const auto& alert, auto& proto) { to_proto(alert, proto); }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 }  // namespace carbon::server

@@ -154,6 +154,34 @@ class StreamOpen : public AdmittedCall {
   }
 };
 
+/// Puts a staff command's audit record into the command (the engine journals
+/// it with the outcome) and returns a copy, timed now, for finish_unsent()
+/// should the command never reach the engine (ring full, carbond stopping,
+/// database down); nothing without an audit writer.
+inline std::optional<engine::AuditEntry> unsent_audit(const ServiceContext& context, engine::Command& command,
+                                                      const grpc::ServerContextBase& ctx, std::string_view method,
+                                                      const google::protobuf::Message* request) {
+  engine::AuditEntry entry = audit_entry(command.principal, ctx, method, request, 0);
+  std::optional<engine::AuditEntry> copy;
+  if (context.audit_writer != nullptr) {
+    copy = entry;
+    copy->at = audit_now(context);
+  }
+  fill_audit(command, std::move(entry));
+  return copy;
+}
+
+/// Answers a command the engine never took with `status`: a staff caller's
+/// after its audit record (`unsent`, from unsent_audit()) is written.
+inline void finish_unsent(const ServiceContext& context, grpc::ServerUnaryReactor* reactor,
+                          std::optional<engine::AuditEntry> unsent, Status status) {
+  if (unsent) {
+    finish_audited_read(*context.audit_writer, reactor, std::move(*unsent), std::move(status));
+  } else {
+    reactor->Finish(to_grpc(status));
+  }
+}
+
 /// Authenticates and authorizes the call, builds the command with `make` and
 /// hands it to the engine. `precheck` is a stateless refusal decided by the
 /// caller (a bad page token, say), applied like validate(): malformed
@@ -185,14 +213,14 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
       reactor->Finish(to_grpc(s));
       return reactor;
     }
-    fill_audit(command, audit_entry(command.principal, *ctx, method, request, 0));
+    std::optional<engine::AuditEntry> unsent = unsent_audit(context, command, *ctx, method, request);
     command.body = engine::Refused{std::string(method.substr(method.rfind('/') + 1)), std::move(s)};
     auto* completion = new UnaryCompletion<Response>(reactor, response, [](const engine::Reply&, Response&) {
       return Status{ErrorCode::internal, "a refused call succeeded"};
     });
     if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
       delete completion;
-      reactor->Finish(to_grpc(submitted));
+      finish_unsent(context, reactor, std::move(unsent), std::move(submitted));
     }
     return reactor;
   }
@@ -200,10 +228,11 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
   const bool query = engine::is_query(command.body);
   // The JSON of the request is made only for a record that will be written.
   std::optional<engine::AuditEntry> read_audit;
+  std::optional<engine::AuditEntry> unsent;
   if (audited && query && context.audit_writer != nullptr) {
     read_audit = audit_entry(command.principal, *ctx, method, request, audit_now(context));
   } else if (audited && !query) {
-    fill_audit(command, audit_entry(command.principal, *ctx, method, request, 0));
+    unsent = unsent_audit(context, command, *ctx, method, request);
   }
   Status s = std::move(precheck);
   if (s.is_ok()) s = engine::validate(command.body);
@@ -221,6 +250,11 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
   auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill), context.audit_writer,
                                                    std::move(read_audit), std::move(divert));
   if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
+    if (unsent) {  // a staff command that never reached the engine: audited here, then answered
+      delete completion;
+      finish_unsent(context, reactor, std::move(unsent), std::move(submitted));
+      return reactor;
+    }
     engine::Reply refused;  // never reached the engine: answered (a read: audited) with why
     refused.status = std::move(submitted);
     completion->complete(std::move(refused));

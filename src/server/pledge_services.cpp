@@ -69,7 +69,8 @@ grpc::ServerUnaryReactor* RegistryService::ConfigureComplianceYear(grpc::Callbac
       [](const engine::Reply& reply, v1::ComplianceYear& out) {
         if (!reply.compliance_years.empty()) to_proto(reply.compliance_years.front(), false, out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Pledge(grpc::CallbackServerContext* ctx, const v1::PledgeRequest* request,
@@ -81,7 +82,8 @@ grpc::ServerUnaryReactor* RegistryService::Pledge(grpc::CallbackServerContext* c
                                                        Qty{request->quantity()}, request->pledgee_participant_id(),
                                                        request->contract_reference(), request->idempotency_key()}};
       },
-      fill_pledge);
+      fill_pledge,
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ReleasePledge(grpc::CallbackServerContext* ctx,
@@ -93,7 +95,8 @@ grpc::ServerUnaryReactor* RegistryService::ReleasePledge(grpc::CallbackServerCon
         return engine::CommandBody{engine::ReleasePledge{request->pledge_id(), Qty{request->quantity()},
                                                          request->reason(), request->idempotency_key()}};
       },
-      fill_pledge);
+      fill_pledge,
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::EnforcePledge(grpc::CallbackServerContext* ctx,
@@ -112,7 +115,8 @@ grpc::ServerUnaryReactor* RegistryService::EnforcePledge(grpc::CallbackServerCon
         out.set_ledger_entry_id(reply.ledger_entry_id);
         out.set_sequence(reply.sequence);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListPledges(grpc::CallbackServerContext* ctx,
@@ -134,7 +138,8 @@ grpc::ServerUnaryReactor* RegistryService::ListPledges(grpc::CallbackServerConte
         out.set_next_page_token(fill_page(reply.pledges, page, out.mutable_pledges(),
                                           [](const auto& pledge, v1::UnitPledge& row) { to_proto(pledge, row); }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 }  // namespace carbon::server

@@ -201,7 +201,8 @@ grpc::ServerUnaryReactor* list_freezes_call(ServiceContext& context, grpc::Callb
         out.set_next_page_token(fill_page(reply.freezes, page, out.mutable_freezes(),
                                           [](const engine::FreezeView& f, v1::HoldingFreeze& o) { to_proto(f, o); }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 }  // namespace
@@ -232,7 +233,8 @@ grpc::ServerUnaryReactor* RegistryService::ListCaps(grpc::CallbackServerContext*
       [](const engine::Reply& reply, v1::ListCapsResponse& out) {
         for (const auto& cap : reply.caps) to_proto(cap, *out.add_caps());
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::AllocateFree(grpc::CallbackServerContext* ctx,
@@ -290,7 +292,8 @@ grpc::ServerUnaryReactor* RegistryService::ListAllocations(grpc::CallbackServerC
         out.set_next_page_token(fill_page(reply.allocations, page, out.mutable_allocations(),
                                           [](const engine::AllocationRecord& a, v1::Allocation& o) { to_proto(a, o); }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::RecordVerifiedEmissions(grpc::CallbackServerContext* ctx,
@@ -342,7 +345,8 @@ grpc::ServerUnaryReactor* RegistryService::GetComplianceStatus(grpc::CallbackSer
       [](const engine::Reply& reply, v1::ComplianceStatus& out) {
         if (!reply.compliance.empty()) to_proto(reply.compliance.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegistryService::CloseComplianceYear(grpc::CallbackServerContext* ctx,
@@ -456,7 +460,8 @@ grpc::ServerUnaryReactor* RegistryService::GetHoldings(grpc::CallbackServerConte
           if (!holding.holding.total().is_zero()) to_proto(holding, *out.add_holdings());
         }
         return Status::ok();
-      });
+      },
+      request);
 }
 
 // ---- RegulatorService ----------------------------------------------------------
@@ -472,7 +477,8 @@ grpc::ServerUnaryReactor* RegulatorService::GetComplianceStatus(grpc::CallbackSe
       [](const engine::Reply& reply, v1::ComplianceStatus& out) {
         if (!reply.compliance.empty()) to_proto(reply.compliance.front(), out);
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::ListComplianceStatuses(grpc::CallbackServerContext* ctx,
@@ -509,7 +515,8 @@ grpc::ServerUnaryReactor* RegulatorService::ListComplianceStatuses(grpc::Callbac
                                             to_proto(r, o);
                                           }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::Freeze(grpc::CallbackServerContext* ctx, const v1::FreezeRequest* request,
@@ -629,7 +636,8 @@ grpc::ServerUnaryReactor* RegulatorService::ListEarlyWarnings(grpc::CallbackServ
                                             o.set_coverage_bps(w.coverage_bps);
                                           }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 }  // namespace carbon::server

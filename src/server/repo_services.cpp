@@ -71,7 +71,8 @@ grpc::ServerUnaryReactor* RegistryService::ListRepos(grpc::CallbackServerContext
         out.set_next_page_token(fill_page(reply.repos, page, out.mutable_repos(),
                                           [](const auto& repo, v1::Repo& row) { to_proto(repo, row); }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* RegulatorService::GetDisclosureReport(grpc::CallbackServerContext* ctx,

@@ -28,7 +28,8 @@ grpc::ServerUnaryReactor* TradingService::PlaceOrder(grpc::CallbackServerContext
       [](const engine::Reply& reply, v1::PlaceOrderResponse& out) {
         if (!reply.orders.empty()) to_proto(reply.orders.front(), *out.mutable_order());
         for (const auto& trade : reply.trades) to_proto(trade, *out.add_fills());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::CancelOrder(grpc::CallbackServerContext* ctx,
@@ -39,7 +40,8 @@ grpc::ServerUnaryReactor* TradingService::CancelOrder(grpc::CallbackServerContex
       [&](const engine::Principal&) { return engine::CommandBody{cancel_order_from(*request)}; },
       [](const engine::Reply& reply, v1::CancelOrderResponse& out) {
         if (!reply.orders.empty()) to_proto(reply.orders.front(), *out.mutable_order());
-      });
+      },
+      request);
 }
 
 namespace {
@@ -110,7 +112,8 @@ grpc::ServerUnaryReactor* TradingService::ListOrders(grpc::CallbackServerContext
             [](const engine::OrderRecord& order, v1::Order& o) { to_proto(order, o); },
             [](const engine::OrderRecord& order) { return order.id; }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::ListTrades(grpc::CallbackServerContext* ctx,
@@ -129,15 +132,18 @@ grpc::ServerUnaryReactor* TradingService::ListTrades(grpc::CallbackServerContext
             [](const engine::TradeRecord& trade, v1::Trade& t) { to_proto(trade, t); },
             [](const engine::TradeRecord& trade) { return trade.id; }));
         return Status::ok();
-      });
+      },
+      request);
 }
 
-grpc::ServerUnaryReactor* TradingService::GetBalances(grpc::CallbackServerContext* ctx, const v1::GetBalancesRequest*,
+grpc::ServerUnaryReactor* TradingService::GetBalances(grpc::CallbackServerContext* ctx,
+                                                      const v1::GetBalancesRequest* request,
                                                       v1::GetBalancesResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.TradingService/GetBalances", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::GetBalances{}}; },
-      [](const engine::Reply& reply, v1::GetBalancesResponse& out) { fill_balances(reply, out); });
+      [](const engine::Reply& reply, v1::GetBalancesResponse& out) { fill_balances(reply, out); },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::AmendOrder(grpc::CallbackServerContext* ctx,
@@ -150,7 +156,8 @@ grpc::ServerUnaryReactor* TradingService::AmendOrder(grpc::CallbackServerContext
         if (!reply.orders.empty()) to_proto(reply.orders.back(), *out.mutable_order());
         for (const auto& trade : reply.trades) to_proto(trade, *out.add_fills());
         out.set_priority_kept(reply.priority_kept);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::CancelAllOrders(grpc::CallbackServerContext* ctx,
@@ -166,7 +173,8 @@ grpc::ServerUnaryReactor* TradingService::CancelAllOrders(grpc::CallbackServerCo
       [](const engine::Reply& reply, v1::CancelAllOrdersResponse& out) {
         for (const auto& order : reply.orders) to_proto(order, *out.add_cancelled_orders());
         out.set_sequence(reply.sequence);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::OfferBlockTrade(grpc::CallbackServerContext* ctx,
@@ -181,7 +189,8 @@ grpc::ServerUnaryReactor* TradingService::OfferBlockTrade(grpc::CallbackServerCo
       },
       [](const engine::Reply& reply, v1::OfferBlockTradeResponse& out) {
         if (!reply.orders.empty()) to_block_offer(reply.orders.front(), 0, *out.mutable_offer());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::AcceptBlockTrade(grpc::CallbackServerContext* ctx,
@@ -202,14 +211,19 @@ grpc::ServerUnaryReactor* TradingService::AcceptBlockTrade(grpc::CallbackServerC
           to_block_offer(offer, trade, *out.mutable_offer());
         }
         if (!reply.trades.empty()) to_proto(reply.trades.front(), *out.mutable_trade());
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* TradingService::ListBlockOffers(grpc::CallbackServerContext* ctx,
                                                           const v1::ListBlockOffersRequest* request,
                                                           v1::ListBlockOffersResponse* response) {
-  return dispatch(
-      context_, ctx, "carbon.v1.TradingService/ListBlockOffers", response,
+  Status precheck;
+  if (!v1::BlockOfferStatus_IsValid(request->status())) {
+    precheck = invalid_argument("unknown block offer status " + std::to_string(request->status()));
+  }
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.TradingService/ListBlockOffers", response, std::move(precheck),
       [&](const engine::Principal&) {
         engine::ListBlockOffers query{request->instrument(), std::nullopt};
         switch (request->status()) {
@@ -218,13 +232,15 @@ grpc::ServerUnaryReactor* TradingService::ListBlockOffers(grpc::CallbackServerCo
           case v1::BLOCK_OFFER_STATUS_ACCEPTED: query.status = OrderStatus::filled; break;
           case v1::BLOCK_OFFER_STATUS_CANCELLED: query.status = OrderStatus::cancelled; break;
           case v1::BLOCK_OFFER_STATUS_EXPIRED: query.status = OrderStatus::expired; break;
-          default: query.status = static_cast<OrderStatus>(255); break;
+          default: break;  // refused by the precheck
         }
         return engine::CommandBody{std::move(query)};
       },
       [](const engine::Reply& reply, v1::ListBlockOffersResponse& out) {
         for (const auto& order : reply.orders) to_block_offer(order, 0, *out.add_offers());
-      });
+        return Status::ok();
+      },
+      request);
 }
 
 // ---- MarketDataService -----------------------------------------------------
@@ -242,16 +258,22 @@ grpc::ServerUnaryReactor* MarketDataService::GetBook(grpc::CallbackServerContext
         for (const auto& level : reply.book->bids) to_proto(level, *out.add_bids());
         for (const auto& level : reply.book->asks) to_proto(level, *out.add_asks());
         out.set_sequence(reply.sequence);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* MarketDataService::GetDailyBars(grpc::CallbackServerContext* ctx,
                                                           const v1::GetDailyBarsRequest* request,
                                                           v1::GetDailyBarsResponse* response) {
-  const TradingMode mode = request->mode() == v1::TRADING_MODE_UNSPECIFIED ? TradingMode{}
-                                                                          : enum_from_wire<TradingMode>(request->mode());
-  return dispatch(
-      context_, ctx, "carbon.v1.MarketDataService/GetDailyBars", response,
+  Status precheck;
+  if (!v1::TradingMode_IsValid(request->mode())) {
+    precheck = invalid_argument("unknown trading mode " + std::to_string(request->mode()));
+  }
+  const TradingMode mode = request->mode() == v1::TRADING_MODE_UNSPECIFIED || !precheck.is_ok()
+                               ? TradingMode{}
+                               : enum_from_wire<TradingMode>(request->mode());
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.MarketDataService/GetDailyBars", response, std::move(precheck),
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::GetDailyBars{request->instrument(), request->from_date(), request->to_date()}};
       },
@@ -259,7 +281,9 @@ grpc::ServerUnaryReactor* MarketDataService::GetDailyBars(grpc::CallbackServerCo
         for (const auto& bar : reply.bars) {
           if (mode == TradingMode{} || bar.mode == mode) to_proto(bar, *out.add_bars());
         }
-      });
+        return Status::ok();
+      },
+      request);
 }
 
 // ---- AdminService ----------------------------------------------------------
@@ -295,18 +319,20 @@ grpc::ServerUnaryReactor* AdminService::GetParticipant(grpc::CallbackServerConte
       [&](const engine::Principal&) { return engine::CommandBody{engine::GetParticipant{request->participant_id()}}; },
       [](const engine::Reply& reply, v1::Participant& out) {
         if (!reply.participants.empty()) to_proto(reply.participants.front(), out);
-      });
+      },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::ListParticipants(grpc::CallbackServerContext* ctx,
-                                                         const v1::ListParticipantsRequest*,
+                                                         const v1::ListParticipantsRequest* request,
                                                          v1::ListParticipantsResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/ListParticipants", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::ListParticipants{}}; },
       [](const engine::Reply& reply, v1::ListParticipantsResponse& out) {
         for (const auto& participant : reply.participants) to_proto(participant, *out.add_participants());
-      });
+      },
+      request);
 }
 
 namespace {
@@ -363,7 +389,7 @@ grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackSer
 }
 
 grpc::ServerUnaryReactor* AdminService::ListInstruments(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListInstrumentsRequest*,
+                                                        const v1::ListInstrumentsRequest* request,
                                                         v1::ListInstrumentsResponse* response) {
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/ListInstruments", response,
@@ -371,7 +397,8 @@ grpc::ServerUnaryReactor* AdminService::ListInstruments(grpc::CallbackServerCont
       [](const engine::Reply& reply, v1::ListInstrumentsResponse& out) {
         for (std::size_t k = 0; k < reply.instruments.size(); ++k) instrument_to_proto(reply, k, *out.add_instruments());
         if (reply.market) to_proto(*reply.market, *out.mutable_market());
-      });
+      },
+      request);
 }
 
 namespace {
@@ -466,7 +493,8 @@ grpc::ServerUnaryReactor* AdminService::GetTradingCalendar(grpc::CallbackServerC
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/GetTradingCalendar", response,
       [&](const engine::Principal&) { return engine::CommandBody{engine::GetTradingCalendar{year}}; },
-      [year](const engine::Reply& reply, v1::TradingCalendar& out) { fill_calendar(year, reply, out); });
+      [year](const engine::Reply& reply, v1::TradingCalendar& out) { fill_calendar(year, reply, out); },
+      request);
 }
 
 grpc::ServerUnaryReactor* AdminService::RunEndOfDay(grpc::CallbackServerContext* ctx,

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <thread>
 
 #include "carbon/v1/regulator.grpc.pb.h"
@@ -418,6 +420,57 @@ TEST_F(AccessTest, TheStreamLimitRefusesOneStreamTooManyAndItsRecordSaysSo) {
   EXPECT_TRUE(served) << "the slot of a stream that ended was not given back";
 }
 
+// A staff command carbond refuses before the engine takes it (the database
+// unreachable, the command ring full, a stop under way) is audited too: here
+// the journal waits on a lock past journal_unavailable_after_ms, so the next
+// command is refused at once, UNAVAILABLE, while the audit log (not locked)
+// can still take its record.
+TEST_F(AccessTest, AStaffCommandTheEngineNeverTookIsAuditedToo) {
+  auto x = open("", "[storage]\njournal_unavailable_after_ms = 300");
+  const auto p = create(*x, "UNSENT-1");
+  v1::CashMovementRequest deposit;
+  deposit.set_cash_account_id(p.participant().cash_account_id());
+  deposit.set_amount_fen(5'000);
+  auto deposit_as_operator = [&](const std::string& key) {
+    v1::CashMovementRequest request = deposit;
+    request.set_idempotency_key(key);
+    v1::CashMovementResponse moved;
+    return x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), request, &moved);
+  };
+  {
+    std::future<grpc::Status> waited, refused;  // declared before the lock: destroyed after it is released
+    TableLock lock(db.conninfo(), "journal_commands");
+    waited = std::async(std::launch::async, [&] { return deposit_as_operator("unsent-waited"); });
+    const grpc::Status first = waited.get();
+    ASSERT_EQ(first.error_code(), grpc::StatusCode::UNAVAILABLE) << first.error_message();
+    EXPECT_NE(first.error_message().find("outcome is unknown"), std::string::npos) << first.error_message();
+    refused = std::async(std::launch::async, [&] { return deposit_as_operator("unsent-refused"); });
+    if (refused.wait_for(std::chrono::seconds(2)) != std::future_status::ready) lock.release();
+    const grpc::Status second = refused.get();
+    EXPECT_EQ(second.error_code(), grpc::StatusCode::UNAVAILABLE) << second.error_message();
+    EXPECT_NE(second.error_message().find("nothing was done"), std::string::npos) << second.error_message();
+  }
+  // The waiting one commits once the journal is free; carbond takes commands again.
+  ASSERT_TRUE(eventually([&] { return deposit_as_operator("unsent-after").ok(); }));
+
+  const auto deposits = audit("/carbon.v1.AdminService/Deposit");
+  auto with_key = [&](const std::string& key) {
+    return std::count_if(deposits.begin(), deposits.end(), [&](const v1::AuditRecord& record) {
+      return record.request_summary().find("\"" + key + "\"") != std::string::npos;
+    });
+  };
+  EXPECT_EQ(with_key("unsent-waited"), 1) << "journaled with the command once it committed";
+  EXPECT_GE(with_key("unsent-after"), 1) << "(tries refused while the journal recovered are audited too)";
+  ASSERT_EQ(with_key("unsent-refused"), 1) << "refused before the engine, still audited";
+  for (const v1::AuditRecord& record : deposits) {
+    if (record.request_summary().find("unsent-refused") == std::string::npos) continue;
+    EXPECT_EQ(record.principal(), "ops");
+    EXPECT_EQ(record.status_code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+    EXPECT_NE(record.status_message().find("nothing was done"), std::string::npos) << record.status_message();
+    EXPECT_EQ(record.sequence(), 0u) << "it never reached the journal";
+  }
+}
+
 TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
   auto x = open();
   const auto p = create(*x, "READ-1");
@@ -480,6 +533,14 @@ TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
       grpc::StatusCode::NOT_FOUND);
   // A trader's own reads are not audited.
   EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
+  // A registry command refused by the engine: recorded with its request.
+  v1::EnforcePledgeRequest enforce;
+  enforce.set_pledge_id(4'242);
+  enforce.set_reason("default notice 7");
+  enforce.set_idempotency_key("enforce-1");
+  v1::EnforcePledgeResponse enforced;
+  EXPECT_EQ(x->registry->EnforcePledge(RunningExchange::as(kRegistryToken).get(), enforce, &enforced).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   x->stop();
   x = open();  // the records are durable
@@ -506,9 +567,21 @@ TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
   ASSERT_EQ(held_records.size(), 1u);
   EXPECT_EQ(held_records[0].principal(), "registry");
   EXPECT_EQ(held_records[0].status_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_NE(held_records[0].request_summary().find("\"holding_account_id\":\"999999\""), std::string::npos)
+      << held_records[0].request_summary();
   const auto warned_records = audit("/carbon.v1.RegulatorService/ListEarlyWarnings");
   ASSERT_EQ(warned_records.size(), 1u);
   EXPECT_EQ(warned_records[0].status_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_NE(warned_records[0].request_summary().find("\"compliance_year\":2024"), std::string::npos)
+      << warned_records[0].request_summary();
+  const auto enforce_records = audit("/carbon.v1.RegistryService/EnforcePledge");
+  ASSERT_EQ(enforce_records.size(), 1u);
+  EXPECT_EQ(enforce_records[0].status_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_GT(enforce_records[0].sequence(), 0u) << "a command: journaled with its refusal";
+  EXPECT_NE(enforce_records[0].request_summary().find("\"pledge_id\":\"4242\""), std::string::npos)
+      << enforce_records[0].request_summary();
+  EXPECT_NE(enforce_records[0].request_summary().find("default notice 7"), std::string::npos)
+      << enforce_records[0].request_summary();
   const auto balance_records = audit("/carbon.v1.AdminService/GetAccountBalances");
   ASSERT_EQ(balance_records.size(), 2u);
   EXPECT_EQ(balance_records[0].principal(), "ops");

@@ -143,6 +143,12 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
     v1::ListBlockOffersResponse visible;
     ASSERT_TRUE(x->trading->ListBlockOffers(RunningExchange::as(buyer_token).get(), {}, &visible).ok());
     ASSERT_EQ(visible.offers_size(), 1);
+    v1::ListBlockOffersRequest unknown_status;
+    unknown_status.set_status(static_cast<v1::BlockOfferStatus>(99));
+    const grpc::Status unknown =
+        x->trading->ListBlockOffers(RunningExchange::as(buyer_token).get(), unknown_status, &visible);
+    EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << unknown.error_message();
+    EXPECT_NE(unknown.error_message().find("block offer status 99"), std::string::npos) << unknown.error_message();
     v1::AcceptBlockTradeRequest accept;
     accept.set_offer_id(offered.offer().offer_id());
     accept.set_expected_price_fen(12'000);
@@ -206,6 +212,18 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
     v1::GetDailyBarsResponse bars;
     ASSERT_TRUE(x->market_data->GetDailyBars(RunningExchange::as(buyer_token).get(), bars_request, &bars).ok());
     ASSERT_EQ(bars.bars_size(), 2) << "one listed and one block bar";
+    v1::GetDailyBarsRequest bad_bars = bars_request;
+    bad_bars.set_mode(static_cast<v1::TradingMode>(99));
+    v1::GetDailyBarsResponse none;
+    grpc::Status refused = x->market_data->GetDailyBars(RunningExchange::as(buyer_token).get(), bad_bars, &none);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("trading mode 99"), std::string::npos) << refused.error_message();
+    bad_bars = bars_request;
+    bad_bars.set_from_date("2026-11-24");
+    bad_bars.set_to_date("2026-11-23");
+    refused = x->market_data->GetDailyBars(RunningExchange::as(buyer_token).get(), bad_bars, &none);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("is after to_date"), std::string::npos) << refused.error_message();
     for (const auto& bar : bars.bars()) {
       if (bar.mode() == v1::TRADING_MODE_LISTED) {
         EXPECT_EQ(bar.open_price_fen(), 10'000);

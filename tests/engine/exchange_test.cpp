@@ -921,6 +921,9 @@ TEST_F(ExchangeTest, QueriesOfTheMarketRefuseMalformedOrUnknownInput) {
             ErrorCode::invalid_argument);
   EXPECT_EQ(run(trader(buyer), ListBlockOffers{"CEA1999", std::nullopt}).reply.status.code(), ErrorCode::not_found);
   const Outcome instruments = run(trader(buyer), ListInstruments{});
+  EXPECT_EQ(run(trader(buyer), GetDailyBars{"CEA2024", "2025-11-02", "2025-11-01"}).reply.status.code(),
+            ErrorCode::invalid_argument);
+  EXPECT_TRUE(run(trader(buyer), GetDailyBars{"CEA2024", "2025-11-01", "2025-11-01"}).reply.status.is_ok());
   ASSERT_TRUE(instruments.reply.status.is_ok());
   EXPECT_EQ(instruments.reply.instruments.size(), test_config().instruments.size());
   ASSERT_TRUE(instruments.reply.market.has_value());
