@@ -145,6 +145,14 @@ Config load_config(const std::filesystem::path& path) {
     if (root.contains("market")) {
       const auto& market = toml::find(root, "market");
       read_if_present(market, "holidays", config.holidays);
+      if (market.contains("proceeds_withdrawable")) {
+        const std::string when = toml::find<std::string>(market, "proceeds_withdrawable");
+        if (when != "next_day" && when != "same_day") {
+          throw std::runtime_error("config " + path.string() + ": market.proceeds_withdrawable must be \"next_day\" "
+                                   "or \"same_day\", not \"" + when + "\"");
+        }
+        config.proceeds_withdrawable_same_day = when == "same_day";
+      }
     }
     if (root.contains("fees")) {
       const auto& fees = toml::find(root, "fees");

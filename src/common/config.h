@@ -112,6 +112,9 @@ struct Config {
   InstrumentConfig compliance_defaults;
   InstrumentConfig voluntary_defaults;
   std::vector<std::string> holidays;                    ///< "YYYY-MM-DD" non-trading weekdays (SetTradingCalendar adds more)
+  /// [market] proceeds_withdrawable: "next_day" (false, the default: T+1) or "same_day" (true: T+0). Sale
+  /// proceeds are usable to buy at once either way.
+  bool proceeds_withdrawable_same_day = false;
   FeeSchedule fees;                                     ///< trading fees per mode and side
   /// Empty: the engine's clock is the system clock. Otherwise an RFC 3339
   /// instant ("2026-11-24T10:00:00+08:00") the clock starts at when carbond

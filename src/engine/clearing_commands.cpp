@@ -2,7 +2,9 @@
 // participant, the conservation check (reconciliation) with its market-wide
 // halt and surveillance alert when it fails, and the reads of all three.
 #include <algorithm>
+#include <iterator>
 #include <set>
+#include <unordered_map>
 
 #include "common/overloaded.h"
 #include "engine/exchange.h"
@@ -63,7 +65,8 @@ ReconciliationRecord Exchange::reconcile(UnixNanos now) const {
 }
 
 StatementRecord Exchange::statement_of(const ParticipantRecord& participant, const std::string& date,
-                                       Sequence sequence, UnixNanos at) const {
+                                       Sequence sequence, UnixNanos at, const std::vector<const TradeRecord*>& trades,
+                                       const std::vector<const RepoRecord*>& repos) const {
   StatementRecord st;
   st.participant = participant.id;
   st.trading_date = date;
@@ -74,8 +77,11 @@ StatementRecord Exchange::statement_of(const ParticipantRecord& participant, con
   const StatementRecord* previous = nullptr;
   if (auto found = last_statement_.find(participant.id); found != last_statement_.end()) previous = &found->second;
   if (previous != nullptr) st.opening_cash = previous->closing_cash.total();
-  for (const auto& [key, movement] : cash_movements_) {
-    if (movement.account != participant.cash_account || movement.sequence <= market_.day_opened_sequence) continue;
+  // The movements are keyed by account first: this account's only.
+  for (auto it = cash_movements_.lower_bound({participant.cash_account, false, std::string()});
+       it != cash_movements_.end() && std::get<0>(it->first) == participant.cash_account; ++it) {
+    const CashMovementRecord& movement = it->second;
+    if (movement.sequence <= market_.day_opened_sequence) continue;
     (movement.withdrawal ? st.withdrawals : st.deposits) += movement.amount;
   }
   st.closing_cash = clearing_.account(participant.cash_account);
@@ -89,12 +95,8 @@ StatementRecord Exchange::statement_of(const ParticipantRecord& participant, con
   if (previous != nullptr) {
     for (const StatementLine& old : previous->lines) line(old.instrument).opening = old.closing.total();
   }
-  for (auto it = trades_.rbegin(); it != trades_.rend() && it->sequence > market_.day_opened_sequence; ++it) {
-    const TradeRecord& t = *it;
-    if (t.buyer != participant.id && t.seller != participant.id) continue;
-    st.trades.push_back(t);
-  }
-  std::reverse(st.trades.begin(), st.trades.end());
+  st.trades.reserve(trades.size());
+  for (const TradeRecord* t : trades) st.trades.push_back(*t);
   for (const TradeRecord& t : st.trades) {
     const Cash value = *notional(t.price, t.quantity);
     StatementLine& l = line(t.instrument);
@@ -113,9 +115,11 @@ StatementRecord Exchange::statement_of(const ParticipantRecord& participant, con
       st.fees += t.seller_fee;
     }
   }
-  repo_statement_legs(participant, st, lines);
-  for (const auto& [key, moved] : day_transfers_) {
-    if (key.first != participant.holding_account) continue;
+  repo_statement_legs(participant, repos, st, lines);
+  // Keyed by account first: this account's only.
+  for (auto it = day_transfers_.lower_bound({participant.holding_account, std::string()});
+       it != day_transfers_.end() && it->first.first == participant.holding_account; ++it) {
+    const auto& [key, moved] = *it;
     StatementLine& l = line(key.second);
     l.received += moved.first;
     l.delivered += moved.second;
@@ -138,8 +142,22 @@ StatementRecord Exchange::statement_of(const ParticipantRecord& participant, con
 }
 
 void Exchange::close_day_clearing(Step& step, const std::string& date) {
+  // The day's trades by participant, in one pass (each statement then reads only its own).
+  std::unordered_map<ParticipantId, std::vector<const TradeRecord*>> day_trades;
+  auto first_today = trades_.end();
+  while (first_today != trades_.begin() && std::prev(first_today)->sequence > market_.day_opened_sequence) {
+    --first_today;
+  }
+  for (auto it = first_today; it != trades_.end(); ++it) {
+    day_trades[it->buyer].push_back(&*it);
+    if (it->seller != it->buyer) day_trades[it->seller].push_back(&*it);
+  }
+  const std::vector<const TradeRecord*> none;
+  const std::vector<const RepoRecord*> repos = repos_with_legs_today();
   for (const auto& [id, participant] : participants_) {
-    StatementRecord st = statement_of(participant, date, step.sequence, step.at);
+    const auto own = day_trades.find(id);
+    StatementRecord st =
+        statement_of(participant, date, step.sequence, step.at, own == day_trades.end() ? none : own->second, repos);
     step.events.push_back(StatementWritten{st});
     st.trades.clear();  // the opening of the next statement needs only the closing figures
     last_statement_.insert_or_assign(id, std::move(st));

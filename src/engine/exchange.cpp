@@ -132,7 +132,10 @@ void Exchange::DayStats::add(Price price, Qty quantity) {
 }
 
 Exchange::Exchange(const Config& config)
-    : fees_(config.fees), compliance_defaults_(config.compliance_defaults), voluntary_defaults_(config.voluntary_defaults) {
+    : fees_(config.fees),
+      clearing_(config.proceeds_withdrawable_same_day),
+      compliance_defaults_(config.compliance_defaults),
+      voluntary_defaults_(config.voluntary_defaults) {
   // Sized for a day's orders up front: a hash table that grows rehashes every element at once,
   // and the engine answers nothing meanwhile (journal_bench prints the slowest single orders).
   orders_.reserve(config.expected_orders_per_day);
@@ -759,8 +762,9 @@ void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::F
   // does not take of the filled tonnes' share is released now.
   const Cash value = *notional(fill.price, fill.quantity);
   const Cash share = reserved_share(buy, fill.quantity);
-  // The fee is never more than the reservation holds for these tonnes (only
-  // possible for an order resting across a restart with a higher fee rate).
+  // The fee is never more than the reservation holds for these tonnes: a rise
+  // of the buyer's fee is refused while buys are open (UpdateInstrumentRules),
+  // and so is a start whose config raised it under one (restore). A guard.
   const FeeSchedule& fees = instruments_.at(trade.instrument).config.fees;
   trade.buyer_fee = min(settlement::trade_fee(value, fees.buy_bps(trade.mode)), share - value);
   trade.seller_fee = settlement::trade_fee(value, fees.sell_bps(trade.mode));
@@ -1102,14 +1106,18 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
 Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOfDay& c) {
   if (who.role != Role::operator_) return permission_denied("RunEndOfDay is for operators");
   if (c.trading_date < market_.trading_date) {
-    // A day already closed: its stored result, nothing changes.
+    // A day already closed: its stored result, nothing changes. Every end of day records its reconciliation;
+    // an earlier date without one (a weekend, a holiday, a day before the first) was never closed.
+    auto found = reconciliations_.find(c.trading_date);
+    if (found == reconciliations_.end()) {
+      return failed_precondition("end of day: " + c.trading_date + " is not a trading day that was closed; the "
+                                 "trading day in progress is " + market_.trading_date);
+    }
     for (const DailyBar& bar : bars_) {
       if (bar.trading_date == c.trading_date) step.reply.bars.push_back(bar);
     }
-    if (auto found = reconciliations_.find(c.trading_date); found != reconciliations_.end()) {
-      step.reply.reconciliation = found->second;
-      step.reply.statements_written = found->second.statements_written;
-    }
+    step.reply.reconciliation = found->second;
+    step.reply.statements_written = found->second.statements_written;
     step.reply.closed_date = c.trading_date;
     return Status::ok();
   }
@@ -1522,6 +1530,22 @@ void Exchange::restore(const RecoveredState& state) {
   std::sort(held_order_ids_.begin(), held_order_ids_.end());
   for (auto& [participant, ids] : orders_by_participant_) std::sort(ids.begin(), ids.end());
   std::sort(open.begin(), open.end(), [](const OrderRecord* a, const OrderRecord* b) { return a->priority < b->priority; });
+  // An open buy's cash was reserved at the buyer's fee of its mode then; a fill charges the fee in force. A
+  // config that raised that fee since (an instrument of the config, not defined at run time, where
+  // UpdateInstrumentRules refuses such a rise) would leave the fill's fee uncovered: refuse to start.
+  for (const OrderRecord* order : open) {
+    if (order->side != Side::buy) continue;
+    const int bps = instruments_.at(order->instrument).config.fees.buy_bps(order->mode);
+    const std::optional<Cash> needed = settlement::buy_reservation(order->price, order->remaining(), bps);
+    if (needed && order->reservation.total < *needed) {
+      throw std::runtime_error("fees: open buy order " + std::to_string(order->id) + " of " + order->instrument +
+                               " holds " + settlement::format_fen(order->reservation.total) + " for its " +
+                               std::to_string(order->remaining().value) + " t left, less than the " +
+                               settlement::format_fen(*needed) + " the buyer's fee of " + std::to_string(bps) +
+                               " bps now configured needs: the config raised that fee while the order was open. "
+                               "Start with the earlier fee, cancel the open buys, then raise it");
+    }
+  }
   std::map<std::string, std::vector<matching::BookOrder>> resting;
   for (const OrderRecord* order : open) {
     count_open_buy(*order, order->remaining());

@@ -141,9 +141,11 @@ class Exchange {
   /// defaults it when the seller's available cash is short. After the T+1 release.
   void settle_due_repos(Step& step, const std::string& date);
   Status repo_query(Reply& reply, const Principal& who, const ListRepos& query) const;
-  /// Adds the day's repo legs of `participant` to its statement as bought and sold (by value).
-  void repo_statement_legs(const ParticipantRecord& participant, StatementRecord& st,
-                           std::map<std::string, StatementLine>& lines) const;
+  /// The repos with a leg today (opened, or completed, since the day opened), for the statements.
+  std::vector<const RepoRecord*> repos_with_legs_today() const;
+  /// Adds the day's repo legs of `participant` (from `today`) to its statement as bought and sold (by value).
+  void repo_statement_legs(const ParticipantRecord& participant, const std::vector<const RepoRecord*>& today,
+                           StatementRecord& st, std::map<std::string, StatementLine>& lines) const;
   void restore_repos(const RecoveredState& state);
 
   // API tokens (access_commands.cpp).
@@ -231,8 +233,11 @@ class Exchange {
   /// End of day, after T+1 release: a statement per participant, the reconciliation, and on a
   /// failed reconciliation a market-wide halt and a surveillance alert.
   void close_day_clearing(Step& step, const std::string& date);
+  /// The statement of `participant` for `date`, from its own rows only: `trades` its trades of the day (in
+  /// sequence order), `repos` the repos with a leg today; deposits, withdrawals and transfers by its accounts.
   StatementRecord statement_of(const ParticipantRecord& participant, const std::string& date, Sequence sequence,
-                               UnixNanos at) const;
+                               UnixNanos at, const std::vector<const TradeRecord*>& trades,
+                               const std::vector<const RepoRecord*>& repos) const;
   Status clearing_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;
   /// Notes the day's transfers other than trades (for statements).
   void note_day_transfer(const registry::LedgerEntry& entry);

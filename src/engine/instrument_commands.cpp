@@ -218,6 +218,25 @@ Status Exchange::update_instrument_rules(Step& step, const Principal& who, const
                                  std::to_string(open_gtc) + " GTC order(s) are open; cancel them first");
     }
   }
+  // An open buy reserved its cash at the buyer's fee of its mode when it was
+  // entered; a fill charges the fee in force, so that fee may not rise under it.
+  for (const TradingMode mode : {TradingMode::listed, TradingMode::block, TradingMode::auction}) {
+    const int before = instrument.config.fees.buy_bps(mode);
+    const int after = config.fees.buy_bps(mode);
+    if (after <= before) continue;
+    std::size_t open_buys = 0;
+    for (const auto& [id, order] : orders_) {
+      open_buys += order.instrument == c.instrument && order.mode == mode && order.side == Side::buy &&
+                   (order.status == OrderStatus::open || order.status == OrderStatus::partially_filled);
+    }
+    if (open_buys > 0) {
+      return failed_precondition("fees: the buyer's fee of " + std::string(mode_text(static_cast<int>(mode))) +
+                                 " trades in " + c.instrument + " cannot rise from " + std::to_string(before) +
+                                 " to " + std::to_string(after) + " bps while " + std::to_string(open_buys) +
+                                 " buy order(s) are open, their cash reserved at " + std::to_string(before) +
+                                 " bps; cancel them first");
+    }
+  }
   define_instrument(instrument, config);
   instrument.state.updated_sequence = step.sequence;
   step.events.push_back(InstrumentDefined{config, false});

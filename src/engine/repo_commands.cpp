@@ -157,8 +157,19 @@ void Exchange::settle_due_repos(Step& step, const std::string& date) {
   }
 }
 
-void Exchange::repo_statement_legs(const ParticipantRecord& participant, StatementRecord& st,
-                                   std::map<std::string, StatementLine>& lines) const {
+std::vector<const RepoRecord*> Exchange::repos_with_legs_today() const {
+  std::vector<const RepoRecord*> today;
+  for (const auto& [id, repo] : repos_) {
+    if (repo.opened_sequence > market_.day_opened_sequence ||
+        (repo.status == RepoStatus::completed && repo.sequence > market_.day_opened_sequence)) {
+      today.push_back(&repo);
+    }
+  }
+  return today;
+}
+
+void Exchange::repo_statement_legs(const ParticipantRecord& participant, const std::vector<const RepoRecord*>& today,
+                                   StatementRecord& st, std::map<std::string, StatementLine>& lines) const {
   auto leg = [&](const RepoRecord& repo, ParticipantId buyer, ParticipantId seller, Price price) {
     const Cash value = *notional(price, repo.quantity);
     StatementLine& l = lines[repo.instrument];
@@ -174,7 +185,8 @@ void Exchange::repo_statement_legs(const ParticipantRecord& participant, Stateme
       st.sold_value += value;
     }
   };
-  for (const auto& [id, repo] : repos_) {
+  for (const RepoRecord* r : today) {
+    const RepoRecord& repo = *r;
     if (repo.buyer != participant.id && repo.seller != participant.id) continue;
     if (repo.opened_sequence > market_.day_opened_sequence) leg(repo, repo.buyer, repo.seller, repo.first_leg_price);
     if (repo.status == RepoStatus::completed && repo.sequence > market_.day_opened_sequence) {

@@ -59,8 +59,10 @@ Status Clearing::withdraw(AccountId account, Cash amount) {
   if (found == accounts_.end()) return not_found("cash account " + std::to_string(account) + " does not exist");
   if (found->second.available < amount) {
     return failed_precondition("insufficient withdrawable cash: " + format_fen(amount) + " requested, " +
-                               format_fen(found->second.available) +
-                               " available (sale proceeds are withdrawable from the next trading day)");
+                               format_fen(found->second.available) + " available" +
+                               (proceeds_withdrawable_at_once_
+                                    ? std::string()
+                                    : std::string(" (sale proceeds are withdrawable from the next trading day)")));
   }
   found->second.available -= amount;
   total_held_ -= amount;
@@ -103,7 +105,7 @@ void Clearing::pay(AccountId buyer, BuyReservation& reservation, AccountId selle
   reservation.from_unsettled -= min(amount, reservation.from_unsettled);
   reservation.total -= amount;
   accounts_[buyer].reserved -= amount;
-  accounts_[seller].unsettled += amount;
+  proceeds_of(seller) += amount;
 }
 
 void Clearing::pay_with_fees(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash value, Cash buyer_fee,
@@ -113,7 +115,7 @@ void Clearing::pay_with_fees(AccountId buyer, BuyReservation& reservation, Accou
   reservation.from_unsettled -= min(taken, reservation.from_unsettled);
   reservation.total -= taken;
   accounts_[buyer].reserved -= taken;
-  accounts_[seller].unsettled += value - seller_fee;
+  proceeds_of(seller) += value - seller_fee;
   accounts_[kFeeCashAccount].available += buyer_fee + seller_fee;
 }
 

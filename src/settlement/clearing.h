@@ -49,6 +49,11 @@ struct BuyReservation {
 /// Cash accounts. Not thread-safe: owned by the engine thread.
 class Clearing {
  public:
+  /// `proceeds_withdrawable_at_once`: sale proceeds go straight to available
+  /// (T+0 withdrawable) instead of unsettled until the end of day (T+1, the default).
+  explicit Clearing(bool proceeds_withdrawable_at_once = false)
+      : proceeds_withdrawable_at_once_(proceeds_withdrawable_at_once) {}
+
   /// Opens a cash account; the id must be new.
   void open_account(AccountId account);
   bool has_account(AccountId account) const { return accounts_.contains(account); }
@@ -64,12 +69,12 @@ class Clearing {
   [[nodiscard]] Status reserve_for_buy(AccountId account, Cash amount, BuyReservation& reservation);
   /// Returns `amount` of a reservation to the account (unsettled part first).
   void release(AccountId account, BuyReservation& reservation, Cash amount);
-  /// Pays `amount` out of the buyer's reservation into the seller's unsettled cash.
+  /// Pays `amount` out of the buyer's reservation into the seller's unsettled cash (available, T+0).
   void pay(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash amount);
 
   /// Delivery versus payment with fees: takes `value` + `buyer_fee` out of the
   /// buyer's reservation, credits `value` - `seller_fee` to the seller's
-  /// unsettled proceeds and both fees to the fee account's available cash.
+  /// unsettled proceeds (available, T+0) and both fees to the fee account's available cash.
   void pay_with_fees(AccountId buyer, BuyReservation& reservation, AccountId seller, Cash value, Cash buyer_fee,
                      Cash seller_fee);
 
@@ -87,8 +92,15 @@ class Clearing {
   }
 
  private:
+  /// Where a seller's proceeds go: available (T+0) or unsettled (T+1).
+  Cash& proceeds_of(AccountId seller) {
+    CashAccount& cash = accounts_[seller];
+    return proceeds_withdrawable_at_once_ ? cash.available : cash.unsettled;
+  }
+
   std::unordered_map<AccountId, CashAccount> accounts_;
   Cash total_held_{0};  ///< deposits minus withdrawals: the bound of every balance
+  bool proceeds_withdrawable_at_once_ = false;
 };
 
 /// "123456.78 CNY" for messages.

@@ -96,6 +96,22 @@ position_limit = 5000
   EXPECT_EQ(load_config(write_config("bare", "[[instruments]]\ncode = \"X\"\n")).instruments[0].reference_price, Price{0});
 }
 
+TEST(ConfigTest, ProceedsAreWithdrawableTheNextDayOrTheSameDay) {
+  EXPECT_FALSE(default_config().proceeds_withdrawable_same_day) << "T+1 by default";
+  EXPECT_TRUE(load_config(write_config("t0", "[market]\nproceeds_withdrawable = \"same_day\"\n"))
+                  .proceeds_withdrawable_same_day);
+  EXPECT_FALSE(load_config(write_config("t1", "[market]\nproceeds_withdrawable = \"next_day\"\n"))
+                   .proceeds_withdrawable_same_day);
+  try {
+    load_config(write_config("t2", "[market]\nproceeds_withdrawable = \"T+2\"\n"));
+    ADD_FAILURE() << "T+2 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("market.proceeds_withdrawable must be \"next_day\" or \"same_day\""),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ConfigTest, RejectsABandOutsideOneToNineThousandNineHundredNinetyNineBasisPoints) {
   const auto path = write_config("band", "[[instruments]]\ncode = \"X\"\nlisted_band_bps = 10000\n");
   EXPECT_THROW(load_config(path), std::runtime_error);

@@ -485,6 +485,34 @@ TEST_F(ClosedDayTest, ARestoreHoldsWhatTheEndOfDayKept) {
   EXPECT_EQ(trades.reply.trades[0].id, 6u);
 }
 
+/// [market] proceeds_withdrawable = "same_day": a sale's proceeds are withdrawable at once (T+0).
+class SameDayProceedsTest : public EndOfDayClearingTest {
+ protected:
+  SameDayProceedsTest() {
+    Config config = fee_config();
+    config.proceeds_withdrawable_same_day = true;
+    exchange = std::make_unique<Exchange>(config);
+  }
+};
+
+TEST_F(SameDayProceedsTest, ASalesProceedsAreWithdrawableTheSameDay) {
+  b = create("B");
+  s = create("S");
+  ASSERT_TRUE(run(kOperator, MoveCash{b.cash_account, Cash{1'000'000}, "d1", false}).reply.status.is_ok());
+  ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", s.holding_account, Qty{100}, "a"}).reply.status.is_ok());
+  ASSERT_TRUE(place(s, Side::sell, 5'000, 100).reply.status.is_ok());
+  ASSERT_EQ(place(b, Side::buy, 5'000, 100).reply.trades.size(), 1u);
+  const Cash proceeds{500'000 - 150};  // less the seller's fee of 3 bps
+  EXPECT_EQ(exchange->clearing().account(s.cash_account).available, proceeds);
+  EXPECT_EQ(exchange->clearing().account(s.cash_account).unsettled, Cash{0});
+  const Outcome out = run(kOperator, MoveCash{s.cash_account, proceeds, "w1", true});
+  EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  now = kMonday1030 + 5 * kHour;
+  const Outcome eod = run(kOperator, RunEndOfDay{"2025-11-24"});
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  EXPECT_TRUE(eod.reply.reconciliation->balanced);
+}
+
 /// Monday's end of day, then on Tuesday S sells, puts the proceeds into a GTC
 /// buy, and the day ends; on Wednesday the buy is cancelled, live or after a
 /// restore: its cash is withdrawable, Tuesday's proceeds having settled.

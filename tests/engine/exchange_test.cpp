@@ -899,6 +899,8 @@ TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAn
        "trading day in progress is 2025-11-24"},
       {"end of day during the session", op, RunEndOfDay{"2025-11-24"}, ErrorCode::failed_precondition,
        "end at 15:00"},
+      {"end of day of an earlier date never closed", op, RunEndOfDay{"2025-11-22"}, ErrorCode::failed_precondition,
+       "2025-11-22 is not a trading day that was closed; the trading day in progress is 2025-11-24"},
       {"end of day by a trader", b, RunEndOfDay{"2025-11-24"}, ErrorCode::permission_denied, "operators"},
   };
   for (const Case& c : cases) {
@@ -919,11 +921,11 @@ TEST_F(ExchangeTest, QueriesOfTheMarketRefuseMalformedOrUnknownInput) {
   EXPECT_EQ(run(trader(buyer), GetDailyBars{"CEA1999", "", ""}).reply.status.code(), ErrorCode::not_found);
   EXPECT_EQ(run(trader(buyer), GetDailyBars{"CEA2024", "2025/11/01", ""}).reply.status.code(),
             ErrorCode::invalid_argument);
-  EXPECT_EQ(run(trader(buyer), ListBlockOffers{"CEA1999", std::nullopt}).reply.status.code(), ErrorCode::not_found);
-  const Outcome instruments = run(trader(buyer), ListInstruments{});
   EXPECT_EQ(run(trader(buyer), GetDailyBars{"CEA2024", "2025-11-02", "2025-11-01"}).reply.status.code(),
             ErrorCode::invalid_argument);
   EXPECT_TRUE(run(trader(buyer), GetDailyBars{"CEA2024", "2025-11-01", "2025-11-01"}).reply.status.is_ok());
+  EXPECT_EQ(run(trader(buyer), ListBlockOffers{"CEA1999", std::nullopt}).reply.status.code(), ErrorCode::not_found);
+  const Outcome instruments = run(trader(buyer), ListInstruments{});
   ASSERT_TRUE(instruments.reply.status.is_ok());
   EXPECT_EQ(instruments.reply.instruments.size(), test_config().instruments.size());
   ASSERT_TRUE(instruments.reply.market.has_value());

@@ -368,6 +368,67 @@ TEST_F(InstrumentCommandsTest, UpdateRefusals) {
   EXPECT_TRUE(instruments().at("CEA2024").gtc_enabled);
 }
 
+// An open buy reserved its cash at the buyer's fee of its mode; a fill charges the fee in force.
+TEST_F(InstrumentCommandsTest, TheBuyersFeeMayNotRiseUnderAnOpenBuy) {
+  const ParticipantRecord bank = participant("BANK", ParticipantType::institution, 100'000'000);
+  CreateInstrument create = cea("CEA2026", 2026, 9'000);
+  create.rules.mode_rules = {listed_rules(500)};
+  create.rules.mode_rules[0].buy_fee_bps = 10;
+  ASSERT_TRUE(run(op, create).reply.status.is_ok());
+  const Outcome order = run(trader(bank), buy("CEA2026", 9'000, 100));
+  ASSERT_TRUE(order.reply.status.is_ok()) << order.reply.status.message();
+  const OrderId open = order.reply.orders.at(0).id;
+
+  UpdateInstrumentRules raise{"CEA2026", {}};
+  raise.rules.mode_rules = {listed_rules(500)};
+  raise.rules.mode_rules[0].buy_fee_bps = 20;
+  expect_refused(op, raise, ErrorCode::failed_precondition,
+                 "fees: the buyer's fee of LISTED trades in CEA2026 cannot rise from 10 to 20 bps while 1 buy "
+                 "order(s) are open, their cash reserved at 10 bps; cancel them first");
+  EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 10);
+  // The buyer's fee may fall, and the seller's and another mode's may rise.
+  UpdateInstrumentRules other = raise;
+  other.rules.mode_rules = {listed_rules(500), block_rules(2'000)};
+  other.rules.mode_rules[0].buy_fee_bps = 5;
+  other.rules.mode_rules[0].sell_fee_bps = 50;
+  other.rules.mode_rules[1].buy_fee_bps = 30;
+  ASSERT_TRUE(run(op, other).reply.status.is_ok());
+  EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 5);
+  EXPECT_EQ(instruments().at("CEA2026").fees.block_buy_bps, 30);
+  // Once the buy is cancelled the rise is taken.
+  ASSERT_TRUE(run(trader(bank), CancelOrder{open}).reply.status.is_ok());
+  const Outcome raised = run(op, raise);
+  ASSERT_TRUE(raised.reply.status.is_ok()) << raised.reply.status.message();
+  EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 20);
+}
+
+// A config instrument's fees come from the config at each start: one that raised the buyer's fee under an open
+// buy would leave that buy's fee uncovered, so the start is refused, naming the order and what to do.
+TEST_F(InstrumentCommandsTest, AStartWhoseConfigRaisedTheBuyersFeeUnderAnOpenBuyIsRefused) {
+  const ParticipantRecord bank = participant("BANK", ParticipantType::institution, 100'000'000);
+  ASSERT_TRUE(run(op, SetReferencePrice{"CEA2024", Price{9'000}, "listing"}).reply.status.is_ok());
+  const Outcome order = run(trader(bank), buy("CEA2024", 9'000, 100));
+  ASSERT_TRUE(order.reply.status.is_ok()) << order.reply.status.message();
+  const OrderId open = order.reply.orders.at(0).id;
+
+  Config lower = config;
+  EXPECT_NO_THROW(Exchange{lower}.restore(recovered())) << "the same fees";
+  Config raised = config;
+  raised.fees.listed_buy_bps = config.fees.listed_buy_bps + 10;
+  try {
+    Exchange{raised}.restore(recovered());
+    ADD_FAILURE() << "restored under a higher buyer's fee";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("fees: open buy order " + std::to_string(open) + " of CEA2024"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("cancel the open buys"), std::string::npos) << e.what();
+  }
+  raised.fees.block_buy_bps = config.fees.block_buy_bps + 10;  // another mode's rise alone does not matter
+  raised.fees.listed_buy_bps = config.fees.listed_buy_bps;
+  EXPECT_NO_THROW(Exchange{raised}.restore(recovered()));
+}
+
 TEST_F(InstrumentCommandsTest, AccountBalancesForStaff) {
   const ParticipantRecord bank = participant("BANK", ParticipantType::institution, 123'456);
   for (Role role : {Role::operator_, Role::registry_authority, Role::regulator, Role::auditor}) {

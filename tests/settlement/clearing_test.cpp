@@ -81,6 +81,33 @@ TEST_F(ClearingTest, SaleProceedsCanBuyAtOnceButNeverBecomeWithdrawableThroughAR
   EXPECT_EQ(clearing.withdraw(kSeller, Cash{1}).code(), ErrorCode::failed_precondition);
 }
 
+TEST(ClearingT0Test, WithSameDayWithdrawalProceedsAreAvailableAtOnce) {
+  Clearing clearing(/*proceeds_withdrawable_at_once=*/true);
+  clearing.open_account(kBuyer);
+  clearing.open_account(kSeller);
+  clearing.open_account(kFeeCashAccount);
+  ASSERT_TRUE(clearing.deposit(kBuyer, Cash{1'000}).is_ok());
+  BuyReservation reservation;
+  ASSERT_TRUE(clearing.reserve_for_buy(kBuyer, Cash{1'000}, reservation).is_ok());
+  clearing.pay_with_fees(kBuyer, reservation, kSeller, Cash{900}, Cash{5}, Cash{3});
+  EXPECT_EQ(clearing.account(kSeller), (CashAccount{Cash{897}, Cash{0}, Cash{0}}));
+  clearing.pay(kBuyer, reservation, kSeller, Cash{50});
+  EXPECT_EQ(clearing.account(kSeller), (CashAccount{Cash{947}, Cash{0}, Cash{0}}));
+  EXPECT_TRUE(clearing.withdraw(kSeller, Cash{947}).is_ok());
+  EXPECT_EQ(clearing.settle_all_unsettled(), std::vector<AccountId>{}) << "nothing was left unsettled";
+  // Without the option the same payment is unsettled and not withdrawable.
+  Clearing t1;
+  t1.open_account(kBuyer);
+  t1.open_account(kSeller);
+  ASSERT_TRUE(t1.deposit(kBuyer, Cash{1'000}).is_ok());
+  BuyReservation held;
+  ASSERT_TRUE(t1.reserve_for_buy(kBuyer, Cash{1'000}, held).is_ok());
+  t1.pay(kBuyer, held, kSeller, Cash{900});
+  const Status refused = t1.withdraw(kSeller, Cash{900});
+  EXPECT_EQ(refused.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(refused.message().find("withdrawable from the next trading day"), std::string::npos);
+}
+
 TEST(FormatFenTest, PrintsYuanWithTwoDecimals) {
   EXPECT_EQ(format_fen(Cash{123'456}), "1234.56 CNY");
   EXPECT_EQ(format_fen(Cash{5}), "0.05 CNY");
