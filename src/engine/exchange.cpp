@@ -387,6 +387,14 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
     return failed_precondition("lot rule: " + tonnes(c.quantity) + " is not a multiple of the " +
                                tonnes(instrument->second.config.lot) + " lot of " + c.instrument);
   }
+  // A participant recipient may hold the instrument, within its position limit (as for a transfer). A key
+  // emitting unit's limit is its allocation plus the instrument's, and what it is issued counts as allocation.
+  if (const ParticipantRecord* recipient = holder_of(c.holding_account)) {
+    if (Status s = check_eligible(instrument->second, *recipient); !s.is_ok()) return s;
+    if (recipient->type != ParticipantType::key_emitting_unit) {
+      if (Status s = check_position_limit(instrument->second, *recipient, c.quantity); !s.is_ok()) return s;
+    }
+  }
   if (Status s = issue_under_year_caps(step, c); !s.is_ok()) return s;
   allocated_[{c.holding_account, c.instrument}] += c.quantity;
   touch_holding(step, registry::kIssuanceAccount, c.instrument);

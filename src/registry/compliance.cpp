@@ -72,6 +72,14 @@ Status Registry::record_verified_emissions(int year, AccountId unit, Qty emissio
     return failed_precondition("compliance: verified emissions of " + text::tonnes(emissions) + " are below the " +
                                text::tonnes(surrendered) + " already surrendered for " + std::to_string(year));
   }
+  // A correction downwards lowers the CCER offset cap too: not below the CCER already surrendered against it.
+  if (const Qty cap = ccer_offset_cap(emissions, rules_.ccer_offset_cap_percent); obligation.surrendered_ccer > cap) {
+    return failed_precondition("CCER offset cap: verified emissions of " + text::tonnes(emissions) +
+                               " would let CCER cover at most " + text::tonnes(cap) + " (" +
+                               std::to_string(rules_.ccer_offset_cap_percent) + "%), below the " +
+                               text::tonnes(obligation.surrendered_ccer) + " of CCER already surrendered for " +
+                               std::to_string(year));
+  }
   obligation.obligation = emissions;
   return Status::ok();
 }

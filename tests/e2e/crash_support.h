@@ -73,7 +73,9 @@ inline std::vector<Trader> open_market(RunningExchange& x) {
     v1::CreateParticipantRequest create;
     create.set_code(t.code);
     create.set_name(t.code);
-    create.set_type(v1::PARTICIPANT_TYPE_INSTITUTION);
+    // Sellers are key emitting units: their issuance is allocation, which their position limit includes
+    // (an institution may not be issued more than the limit).
+    create.set_type(t.buyer ? v1::PARTICIPANT_TYPE_INSTITUTION : v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
     v1::CreateParticipantResponse created;
     const grpc::Status s = x.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &created);
     EXPECT_TRUE(s.ok()) << s.error_message();

@@ -499,6 +499,11 @@ TEST_F(RegistryCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {
        "natural persons"},
       {"Transfer more than available", authority,
        TransferUnits{unit.holding_account, bank.holding_account, "CEA2024", Qty{101}, "r", next_key()}, pre, ""},
+      {"IssueAllowances to a natural person", authority, IssueAllowances{"CEA2024", person.holding_account, Qty{1}, "r"},
+       pre, "natural persons may trade CCER only"},
+      {"IssueAllowances above a bank's position limit", authority,
+       IssueAllowances{"CEA2024", bank.holding_account, Qty{1'000'001}, "r"}, pre,
+       "position limit: holdings plus open buys would reach 1000001 t"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -536,6 +541,9 @@ TEST_F(RegistryCommandsTest, AConfiguredYearClosesAfterItsDeadlineWithItsMultipl
   expect_rejected(authority, CloseComplianceYear{2024, Price{9'800}}, ErrorCode::failed_precondition,
                   "deadline of 2024");
   now += 2 * kHour;
+  // Past the deadline the unit is compliant or short: a late surrender does not count.
+  expect_rejected(trader(unit), Surrender{0, 2024, "CEA2024", Qty{1}, next_key()}, ErrorCode::failed_precondition,
+                  "compliance deadline rule: the surrender deadline of 2024");
   // The basis month is the one before the deadline's (November 2025): no closes there.
   expect_rejected(authority, CloseComplianceYear{2024, Price{0}}, ErrorCode::failed_precondition, "2025-10");
   {

@@ -115,6 +115,24 @@ TEST_F(ComplianceTest, VerifiedEmissionsRejections) {
   EXPECT_EQ(registry.close_compliance_year(2024).status.code(), ErrorCode::failed_precondition);
 }
 
+TEST_F(ComplianceTest, ACorrectionCannotLeaveCcerAboveTheOffsetCap) {
+  ASSERT_TRUE(registry.surrender(2024, kPlant, kCcerInstrument, Qty{50}, 2, 0).is_ok());  // the 5% of 1,000 t
+  // 600 t would cap CCER at 30 t, below the 50 t already counted.
+  const Status lowered = registry.record_verified_emissions(2024, kPlant, Qty{600});
+  EXPECT_EQ(lowered.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(lowered.message().find("CCER offset cap: verified emissions of 600 t would let CCER cover at most 30 t "
+                                   "(5%), below the 50 t of CCER already surrendered for 2024"),
+            std::string::npos)
+      << lowered.message();
+  const Result<ComplianceStatus> unchanged = registry.compliance_status(2024, kPlant);
+  ASSERT_TRUE(unchanged.is_ok());
+  EXPECT_EQ(unchanged.value.obligation, Qty{1'000});
+  // 1,000 t is the least that still caps CCER at 50 t; anything from there up is taken.
+  EXPECT_EQ(registry.record_verified_emissions(2024, kPlant, Qty{999}).code(), ErrorCode::failed_precondition);
+  EXPECT_TRUE(registry.record_verified_emissions(2024, kPlant, Qty{1'000}).is_ok());
+  EXPECT_TRUE(registry.record_verified_emissions(2024, kPlant, Qty{1'200}).is_ok());
+}
+
 TEST_F(ComplianceTest, StatusIsCompliantOrShortByN) {
   ASSERT_TRUE(registry.record_verified_emissions(2024, kMill, Qty{200}).is_ok());
   ASSERT_TRUE(registry.surrender(2024, kPlant, "CEA2024", Qty{600}, 2, 0).is_ok());
