@@ -521,6 +521,41 @@ TEST_F(JournalTest, Migration13FoldsAnOlderJournalIntoOneRowPerCommandWithTheSam
   EXPECT_EQ(journal.last_committed(), 3u);
 }
 
+TEST_F(JournalTest, Migration21SettlesTheProceedsOpenBuysKeptFromEarlierDays) {
+  // A database as migration 20 left it: the day in progress opened at sequence 100.
+  exec_or_throw(conn.get(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "empty the database");
+  exec_or_throw(conn.get(),
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                "schema_migrations");
+  for (const Migration& m : all_migrations()) {
+    if (m.version >= 21) break;
+    exec_or_throw(conn.get(), std::string(m.sql), "old migration");
+    exec_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(m.version) +
+                                  ", '" + std::string(m.name) + "')",
+                  "record old migration");
+  }
+  exec_or_throw(conn.get(),
+                "INSERT INTO market_state (trading_date, day_opened_sequence, halted, halt_reason, updated_sequence)"
+                " VALUES ('2025-11-25', 100, false, '', 100)",
+                "market state");
+  // order id, status, reserved_unsettled_fen, updated_sequence: an open GTC buy untouched since an earlier day,
+  // one partly filled today, one closed earlier.
+  for (const char* row : {"1, 1, 500, 90", "2, 2, 400, 120", "3, 3, 0, 50", "4, 1, 300, 100"}) {
+    exec_or_throw(conn.get(),
+                  std::string("INSERT INTO orders (order_id, status, reserved_unsettled_fen, updated_sequence,"
+                              " client_order_id, participant_id, instrument, side, order_type, time_in_force, mode,"
+                              " price_fen, quantity, filled_quantity, sequence, entered_at_unix_nanos, priority,"
+                              " reserved_fen) SELECT v.* , '', 7, 'CEA2024', 1, 1, 2, 1, 5000, 10, 0, 1, 1, 1, 50030"
+                              " FROM (VALUES (") + row + ")) AS v",
+                  "an order");
+  }
+  EXPECT_EQ(apply_migrations(conn.get()), static_cast<int>(all_migrations().size()) - 20);
+  EXPECT_EQ(query(conn.get(), "SELECT string_agg(order_id || ':' || reserved_unsettled_fen, ',' ORDER BY order_id)"
+                              " FROM orders"),
+            "1:0,2:400,3:0,4:0");
+}
+
 TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) {
   const auto buyer = funded_buyer();
   const auto seller =
