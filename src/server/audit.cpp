@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/security/auth_context.h>
+#include <spdlog/spdlog.h>
 
 #include "server/convert.h"
 #include "store/audit_writer.h"
@@ -58,6 +59,16 @@ void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* r
   entry.message = status.message();
   writer.submit(std::move(entry), [reactor, status = std::move(status)](Status written) {
     reactor->Finish(to_grpc(written.is_ok() ? status : written));
+  });
+}
+
+void finish_audited_refusal(store::AuditWriter& writer, grpc::ServerUnaryReactor* reactor, engine::AuditEntry entry,
+                            Status status) {
+  entry.code = status.code();
+  entry.message = status.message();
+  writer.submit(std::move(entry), [reactor, status = std::move(status)](Status written) {
+    if (!written.is_ok()) spdlog::warn("a refused staff command's audit record was not written: {}", written.message());
+    reactor->Finish(to_grpc(status));
   });
 }
 

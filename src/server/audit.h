@@ -41,12 +41,18 @@ engine::AuditEntry audit_entry(const engine::Principal& who, const grpc::ServerC
 /// journals them with the outcome).
 void fill_audit(engine::Command& command, engine::AuditEntry&& entry);
 
-/// Finishes a staff read (or a staff command the engine never took) with
-/// `status` once its audit record (with that outcome) is committed, from the
-/// writer's thread; UNAVAILABLE if the record cannot be written. Never blocks
-/// the caller.
+/// Finishes a staff read with `status` once its audit record (with that
+/// outcome) is committed, from the writer's thread; UNAVAILABLE if the record
+/// cannot be written. Never blocks the caller.
 void finish_audited_read(store::AuditWriter& writer, grpc::ServerUnaryReactor* reactor, engine::AuditEntry entry,
                          Status status);
+
+/// Finishes a staff command the engine never took (refused at submit) with
+/// `status` once its audit record is written, or could not be: the refusal
+/// changed nothing, so it keeps its own code either way (a record that could
+/// not be written is logged).
+void finish_audited_refusal(store::AuditWriter& writer, grpc::ServerUnaryReactor* reactor, engine::AuditEntry entry,
+                            Status status);
 
 /// Writes the audit record of a staff stream's opening with `status` as its
 /// outcome; then calls `then` with `status`, or UNAVAILABLE if the record

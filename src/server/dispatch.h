@@ -172,11 +172,12 @@ inline std::optional<engine::AuditEntry> unsent_audit(const ServiceContext& cont
 }
 
 /// Answers a command the engine never took with `status`: a staff caller's
-/// after its audit record (`unsent`, from unsent_audit()) is written.
+/// after its audit record (`unsent`, from unsent_audit()) is written or
+/// could not be (finish_audited_refusal).
 inline void finish_unsent(const ServiceContext& context, grpc::ServerUnaryReactor* reactor,
                           std::optional<engine::AuditEntry> unsent, Status status) {
   if (unsent) {
-    finish_audited_read(*context.audit_writer, reactor, std::move(*unsent), std::move(status));
+    finish_audited_refusal(*context.audit_writer, reactor, std::move(*unsent), std::move(status));
   } else {
     reactor->Finish(to_grpc(status));
   }

@@ -87,7 +87,10 @@ void append_refusal_at(const engine::CommandBody& command, ParticipantId issuer,
   v1::ExecutionReport& report = add(out, refusal_type(command), index, sequence);
   engine::OrderRecord order = as_requested(command, issuer);
   to_proto(order, *report.mutable_order());
-  if (order.status != OrderStatus::rejected) report.mutable_order()->set_status(v1::ORDER_STATUS_UNSPECIFIED);
+  // UNAVAILABLE may be an outcome not known yet (common.proto): no final order status.
+  if (order.status != OrderStatus::rejected || status.code() == ErrorCode::unavailable) {
+    report.mutable_order()->set_status(v1::ORDER_STATUS_UNSPECIFIED);
+  }
   const grpc::Status wire = to_grpc(status);
   report.set_error_code(static_cast<std::int32_t>(wire.error_code()));
   report.set_error_message(wire.error_message());
@@ -259,6 +262,7 @@ void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId i
 void for_each_unsolicited_report(const engine::CommittedOutcome& committed,
                                  const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit) {
   const engine::Outcome& outcome = *committed.outcome;
+  bool reported = false;  // the issuer's own orders were reported here
   if (committed.answered_unavailable && committed.issuer != 0 && outcome.reply.status.is_ok()) {
     // The command's kind is all append_command_reports() reads of a command that was not refused.
     std::optional<engine::CommandBody> command;
@@ -273,9 +277,13 @@ void for_each_unsolicited_report(const engine::CommittedOutcome& committed,
       google::protobuf::RepeatedPtrField<v1::ExecutionReport> late;
       append_command_reports(*command, committed.issuer, outcome.reply, 0, late);
       for (v1::ExecutionReport& report : late) emit(committed.issuer, std::move(report));
+      reported = true;
     }
   }
-  for_each_unsolicited_report(outcome, committed.issuer, emit);
+  // Any other command whose caller was answered UNAVAILABLE (CancelAllOrders, say): its changes to the
+  // issuer's orders are reported as anyone else's (fills, cancels), none left to the reply it never got.
+  const bool reply_reached_issuer = !committed.answered_unavailable || reported;
+  for_each_unsolicited_report(outcome, reply_reached_issuer ? committed.issuer : 0, emit);
 }
 
 }  // namespace carbon::server

@@ -45,7 +45,9 @@ void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId i
 /// would have carried (append_command_reports(): ACCEPTED, FILLs, ...; command
 /// index 0), to the issuer, whose sessions learn so what became of it. Nothing
 /// of the kind for a refusal: it changed nothing, and a resubmission gets its
-/// own answer.
+/// own answer. For another command so answered (CancelAllOrders, say), its
+/// changes to the issuer's orders are reported like anyone else's (CANCELLED,
+/// FILL).
 void for_each_unsolicited_report(const engine::CommittedOutcome& committed,
                                  const std::function<void(ParticipantId, v1::ExecutionReport&&)>& emit);
 

@@ -7,15 +7,19 @@
 namespace carbon::store {
 namespace {
 
-// Ids drawn in commit order (migration 0015): the lock first, held until COMMIT.
-constexpr const char* kBegin = "BEGIN; LOCK TABLE audit_log_writers IN EXCLUSIVE MODE";
+// Ids drawn in commit order (migration 0015): the lock first, held until COMMIT, waited for a bounded time.
+std::string begin_with_lock_timeout(int lock_timeout_ms) {
+  return "BEGIN; SET LOCAL lock_timeout = " + std::to_string(lock_timeout_ms) +
+         "; LOCK TABLE audit_log_writers IN EXCLUSIVE MODE";
+}
 constexpr const char* kInsertRead =
     "INSERT INTO audit_log (sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id, method, peer,"
     " request_summary, status_code, status_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 }  // namespace
 
-AuditWriter::AuditWriter(std::string conninfo) : conninfo_(std::move(conninfo)), thread_([this] { run(); }) {}
+AuditWriter::AuditWriter(std::string conninfo, int lock_timeout_ms)
+    : conninfo_(std::move(conninfo)), begin_(begin_with_lock_timeout(lock_timeout_ms)), thread_([this] { run(); }) {}
 
 AuditWriter::~AuditWriter() {
   {
@@ -81,7 +85,7 @@ Status AuditWriter::write(const engine::AuditEntry& e) {
                                 e.message};
   const char* params[11];
   for (int k = 0; k < 11; ++k) params[k] = values[k].c_str();
-  PgResult r(PQexec(conn_.get(), kBegin));
+  PgResult r(PQexec(conn_.get(), begin_.c_str()));
   if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
     r = PgResult(PQexecParams(conn_.get(), kInsertRead, 11, nullptr, params, nullptr, nullptr, 0));
   }

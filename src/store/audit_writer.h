@@ -25,7 +25,11 @@ class AuditWriter {
   /// UNAVAILABLE if it could not be written (the read must then not be answered).
   using Done = std::function<void(Status)>;
 
-  explicit AuditWriter(std::string conninfo);
+  /// `lock_timeout_ms`: how long a record waits for the audit log's lock
+  /// (held by a journal transaction that does not end, say) before its call
+  /// is told UNAVAILABLE.
+  explicit AuditWriter(std::string conninfo, int lock_timeout_ms = kLockTimeoutMs);
+  static constexpr int kLockTimeoutMs = 5'000;
   /// Writes what is queued, then stops.
   ~AuditWriter();
   AuditWriter(const AuditWriter&) = delete;
@@ -40,6 +44,7 @@ class AuditWriter {
   Status write(const engine::AuditEntry& entry);
 
   std::string conninfo_;
+  std::string begin_;  ///< BEGIN, the lock timeout, and the lock
   PgConn conn_;
   std::mutex mutex_;
   std::condition_variable wake_;

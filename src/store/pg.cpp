@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 namespace carbon::store {
 namespace {
@@ -179,7 +180,7 @@ Status status_from_result(const PGresult* result, PGconn* conn) {
     return Status{ErrorCode::unavailable, "database unreachable: " + message};
   }
   const std::string klass(sqlstate, 2);
-  if (klass == "08" || klass == "57" || klass == "53" || klass == "40") {
+  if (klass == "08" || klass == "57" || klass == "53" || klass == "40" || std::string_view(sqlstate) == "55P03") {
     return Status{ErrorCode::unavailable, "database unavailable (" + std::string(sqlstate) + "): " + message};
   }
   if (klass == "23") return Status{ErrorCode::failed_precondition, "constraint violated: " + message};

@@ -74,7 +74,8 @@ Status first_id_after(PGconn* conn, const std::string& table, const std::string&
                       std::uint64_t& first);
 
 /// Maps a failed result to a carbon status from its SQLSTATE (connection
-/// problems → UNAVAILABLE, constraint violations → FAILED_PRECONDITION, ...).
+/// problems and a lock not had within lock_timeout → UNAVAILABLE, constraint
+/// violations → FAILED_PRECONDITION, ...).
 Status status_from_result(const PGresult* result, PGconn* conn);
 
 /// Hex text of bytes in PostgreSQL's bytea input form ("\\x0a1b...").

@@ -282,6 +282,7 @@ TEST_F(StreamTest, ACommandAnsweredUnavailableInAnOutageIsReportedWhenItCommits)
     ASSERT_EQ(response.reports_size(), 1);
     EXPECT_EQ(response.reports(0).type(), v1::EXECUTION_TYPE_REJECTED);
     EXPECT_EQ(response.reports(0).error_code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+    EXPECT_EQ(response.reports(0).order().status(), v1::ORDER_STATUS_UNSPECIFIED) << "not known to be rejected";
     EXPECT_NE(response.reports(0).error_message().find("outcome is unknown"), std::string::npos)
         << response.reports(0).error_message();
   }

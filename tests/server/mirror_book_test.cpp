@@ -212,5 +212,41 @@ TEST(ExecutionReportsTest, APlaceAnsweredUnavailableThatCommitsLaterIsReportedTo
   EXPECT_TRUE(reports_of(engine::CommittedOutcome{&refused, 2, true, place}).empty());
 }
 
+TEST(ExecutionReportsTest, ACancelAllAnsweredUnavailableThatCommitsLaterReportsEachCancel) {
+  engine::Outcome outcome;
+  outcome.sequence = 40;
+  outcome.reply.sequence = 40;
+  const engine::OrderRecord first = order(11, 2, Side::buy, 9'900, 10, 0, OrderStatus::cancelled);
+  const engine::OrderRecord second = order(12, 2, Side::sell, 10'100, 10, 3, OrderStatus::cancelled);
+  outcome.events = {engine::OrderChanged{first}, engine::OrderChanged{second}};
+  outcome.reply.orders = {first, second};
+  const std::size_t cancel_all = engine::CommandBody(std::in_place_type<engine::CancelAllOrders>).index();
+  std::vector<std::pair<ParticipantId, v1::ExecutionReport>> seen;
+  auto collect = [&](ParticipantId owner, v1::ExecutionReport&& report) { seen.emplace_back(owner, std::move(report)); };
+  for_each_unsolicited_report(engine::CommittedOutcome{&outcome, 2, false, cancel_all}, collect);
+  EXPECT_TRUE(seen.empty()) << "answered at its commit: the reply lists the cancels";
+  for_each_unsolicited_report(engine::CommittedOutcome{&outcome, 2, true, cancel_all}, collect);
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& [owner, report] : seen) {
+    EXPECT_EQ(owner, 2u);
+    EXPECT_EQ(report.type(), v1::EXECUTION_TYPE_CANCELLED);
+  }
+  EXPECT_EQ(seen[0].second.order().order_id(), 11u);
+  EXPECT_EQ(seen[1].second.order().order_id(), 12u);
+}
+
+TEST(ExecutionReportsTest, AnUnavailableRefusalClaimsNoFinalOrderStatus) {
+  engine::PlaceOrder place;
+  place.instrument = "CEA2024";
+  place.client_order_id = "c-1";
+  google::protobuf::RepeatedPtrField<v1::ExecutionReport> out;
+  append_refusal(place, 2, Status{ErrorCode::unavailable, "outcome is unknown"}, 0, out);
+  append_refusal(place, 2, Status{ErrorCode::failed_precondition, "price band"}, 1, out);
+  ASSERT_EQ(out.size(), 2);
+  EXPECT_EQ(out[0].type(), v1::EXECUTION_TYPE_REJECTED);
+  EXPECT_EQ(out[0].order().status(), v1::ORDER_STATUS_UNSPECIFIED) << "the outcome may not be known yet";
+  EXPECT_EQ(out[1].order().status(), v1::ORDER_STATUS_REJECTED);
+}
+
 }  // namespace
 }  // namespace carbon::server

@@ -86,6 +86,23 @@ TEST(AuditWriterTest, AnUnreachableDatabaseIsUnavailableNotUnaudited) {
   EXPECT_NE(s.message().find("not answered unaudited"), std::string::npos) << s.message();
 }
 
+TEST(AuditWriterTest, ALockHeldPastTheTimeoutIsUnavailableNotAWaitWithoutEnd) {
+  testing::TestDatabase db;
+  PgConn conn = connect_or_throw(db.conninfo());
+  apply_migrations(conn.get());
+  // A journal transaction that does not end holds the audit log's lock.
+  PgConn holder = connect_or_throw(db.conninfo());
+  exec_or_throw(holder.get(), "BEGIN; LOCK TABLE audit_log_writers IN EXCLUSIVE MODE", "hold the lock");
+  AuditWriter writer(db.conninfo(), /*lock_timeout_ms=*/200);
+  const Status s = write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/VerifyLedger", ErrorCode::ok));
+  EXPECT_EQ(s.code(), ErrorCode::unavailable) << s.message();
+  EXPECT_NE(s.message().find("55P03"), std::string::npos) << s.message();
+  exec_or_throw(holder.get(), "ROLLBACK", "release the lock");
+  EXPECT_TRUE(write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/VerifyLedger", ErrorCode::ok)).is_ok())
+      << "the same connection writes once the lock is free";
+  EXPECT_EQ(db.query("SELECT count(*) FROM audit_log"), "1");
+}
+
 TEST(AuditWriterTest, Migration0012KeepsEarlierRecordsUnderTheirSequence) {
   testing::TestDatabase db;
   PgConn conn = connect_or_throw(db.conninfo());
