@@ -27,11 +27,19 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
   pool_size_ = nodes;
   free_ = kNil;
   link_free(0);
-  // 1.5 index slots per node, spread over the segments.
-  const std::size_t per_segment = std::bit_ceil(std::max<std::size_t>(4, (3 * nodes / 2 + kSegments - 1) / kSegments));
-  for (Segment& segment : segments_) {
-    segment.bits = static_cast<std::uint32_t>(std::countr_zero(per_segment));
-    segment.slots = std::make_unique<Slot[]>(per_segment);
+  // 1.5 index slots per node: one segment, or as many of the largest as that takes.
+  const std::size_t slots = std::bit_ceil(std::max<std::size_t>(4, nodes + nodes / 2));
+  const auto slot_bits = static_cast<std::uint32_t>(std::countr_zero(slots));
+  const std::uint32_t bits = std::min(slot_bits, kMaxSegmentBits);
+  global_depth_ = slot_bits - bits;
+  directory_.resize(std::size_t{1} << global_depth_);
+  for (Segment*& entry : directory_) {
+    auto segment = std::make_unique<Segment>();
+    segment->bits = bits;
+    segment->depth = global_depth_;
+    segment->slots = std::make_unique<Slot[]>(std::size_t{1} << bits);
+    entry = segment.get();
+    segments_.push_back(std::move(segment));
   }
 }
 
@@ -392,17 +400,21 @@ std::size_t LadderBook::memory_bytes() const {
     bytes += l->levels.capacity() * sizeof(Level) + l->occupied.capacity() * sizeof(std::uint64_t);
   }
   bytes += chunks_.capacity() * sizeof(chunks_[0]) + pool_size_ * sizeof(Node);
-  for (const Segment& segment : segments_) bytes += (std::size_t{1} << segment.bits) * sizeof(Slot);
+  bytes += directory_.capacity() * sizeof(Segment*) + segments_.capacity() * sizeof(segments_[0]);
+  for (const auto& segment : segments_) bytes += sizeof(Segment) + (std::size_t{1} << segment->bits) * sizeof(Slot);
   return bytes;
 }
 
-// ---- the order-id index: kSegments open-addressing tables with linear
-// probing and backward-shift deletion, chosen by the top bits of the id's
-// hash. A slot keeps the top 32 bits of the hash (its segment and its home
-// slot are their top bits, so neither deletion nor a segment's doubling reads
-// a node) and the node, whose id settles a tag match. Each segment doubles on
-// its own at a load of 2/3: a doubling moves 1/kSegments of the index, so no
-// add waits for the whole index to move.
+// ---- the order-id index: extendible hashing over open-addressing tables
+// with linear probing and backward-shift deletion. A slot keeps the top 32
+// bits of the id's hash, its tag, and the node, whose id settles a tag
+// match. The directory, chosen by the tag's top bits, points at segments;
+// a segment holds the tags whose top `depth` bits are its own, and its home
+// slot for a tag is the tag's next bits, so nothing is read from a node to
+// move a slot. A segment doubles at a load of 2/3 up to 2^kMaxSegmentBits
+// slots, then splits in two by the next bit of the tag (the directory
+// doubles when the segment's depth is the directory's): no add ever moves
+// more than one segment, whatever the book's size.
 
 std::uint32_t LadderBook::index_find(OrderId id) const {
   const std::uint32_t tag = tag_of(id);
@@ -417,8 +429,11 @@ std::uint32_t LadderBook::index_find(OrderId id) const {
 
 void LadderBook::index_insert(OrderId id, std::uint32_t node) {
   const std::uint32_t tag = tag_of(id);
+  // A split may leave every tag on one side: make room until there is some.
+  while (3 * (std::size_t{segment_of(tag).count} + 1) > (std::size_t{2} << segment_of(tag).bits)) {
+    grow_segment(segment_of(tag));
+  }
   Segment& segment = segment_of(tag);
-  if (3 * (std::size_t{segment.count} + 1) > (std::size_t{2} << segment.bits)) grow_segment(segment);
   place(segment, Slot{tag, node});
   ++segment.count;
 }
@@ -431,14 +446,43 @@ void LadderBook::place(Segment& segment, Slot slot) {
 }
 
 void LadderBook::grow_segment(Segment& segment) {
-  if (segment.bits >= 32 - kSegmentShift) throw std::length_error("LadderBook: an index segment is full");
   const std::size_t old_size = std::size_t{1} << segment.bits;
   std::unique_ptr<Slot[]> old = std::move(segment.slots);
-  ++segment.bits;
-  segment.slots = std::make_unique<Slot[]>(old_size * 2);
-  for (std::size_t i = 0; i < old_size; ++i) {
-    if (old[i].node != kNil) place(segment, old[i]);
+  if (segment.bits < kMaxSegmentBits) {
+    ++segment.bits;
+    segment.slots = std::make_unique<Slot[]>(old_size * 2);
+    for (std::size_t i = 0; i < old_size; ++i) {
+      if (old[i].node != kNil) place(segment, old[i]);
+    }
+    return;
   }
+  // Split by the tag's bit below the segment's depth.
+  if (segment.depth + kMaxSegmentBits >= 32) throw std::length_error("LadderBook: the order-id index is full");
+  if (segment.depth == global_depth_) {
+    std::vector<Segment*> doubled(directory_.size() * 2);
+    for (std::size_t j = 0; j < doubled.size(); ++j) doubled[j] = directory_[j >> 1];
+    directory_ = std::move(doubled);
+    ++global_depth_;
+  }
+  auto sibling = std::make_unique<Segment>();
+  const std::uint32_t depth = segment.depth + 1;
+  sibling->bits = segment.bits;
+  sibling->depth = depth;
+  sibling->slots = std::make_unique<Slot[]>(old_size);
+  segment.depth = depth;
+  segment.count = 0;
+  segment.slots = std::make_unique<Slot[]>(old_size);
+  for (std::size_t i = 0; i < old_size; ++i) {
+    if (old[i].node == kNil) continue;
+    Segment& to = ((old[i].tag >> (32 - depth)) & 1) != 0 ? *sibling : segment;
+    place(to, old[i]);
+    ++to.count;
+  }
+  // The directory's entries of the segment whose new bit is 1 go to the sibling.
+  for (std::size_t j = 0; j < directory_.size(); ++j) {
+    if (directory_[j] == &segment && ((j >> (global_depth_ - depth)) & 1) != 0) directory_[j] = sibling.get();
+  }
+  segments_.push_back(std::move(sibling));
 }
 
 void LadderBook::index_erase(OrderId id, std::uint32_t node) {

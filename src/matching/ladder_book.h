@@ -3,7 +3,6 @@
 /// bounded price band. Same contract as OrderBook (the simple reference),
 /// which the differential tests hold it to.
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,12 +17,11 @@ namespace carbon::matching {
 /// Not thread-safe: owned by the engine thread. Pure: no I/O, no clock.
 /// Memory is pooled: after construction, match/add/cancel/reduce/requeue/
 /// amend allocate nothing while the book holds at most `capacity` orders and
-/// the caller's fill and id vectors have room, but for one of the order-id
-/// index's 256 segments doubling as it fills. Beyond `capacity` the pool
-/// grows by a chunk of 1,024 orders at a time. Nothing ever moves the
-/// whole pool or index, so no single call pays for the book's size. Cancel,
-/// reduce, requeue and the order-id lookup are O(1); matching is
-/// O(fills + levels emptied).
+/// the caller's fill and id vectors have room. Beyond that the pool grows by
+/// a chunk of 1,024 orders, and the order-id index by one segment of at most
+/// 8,192 slots, at a time: nothing ever moves the whole pool or index, so no
+/// single call pays for the book's size. Cancel, reduce, requeue and the
+/// order-id lookup are O(1); matching is O(fills + levels emptied).
 class LadderBook {
  public:
   /// Prices from `lowest` to `highest` inclusive, every `tick` fen; room for
@@ -106,9 +104,8 @@ class LadderBook {
   /// The pool is in chunks of 2^kChunkShift nodes: growing it adds a chunk and moves no node.
   static constexpr unsigned kChunkShift = 10;
   static constexpr std::size_t kChunkNodes = std::size_t{1} << kChunkShift;
-  /// The order-id index is 2^kSegmentShift tables, chosen by the hash's top bits.
-  static constexpr unsigned kSegmentShift = 8;
-  static constexpr std::size_t kSegments = std::size_t{1} << kSegmentShift;
+  /// An index segment grows by doubling up to 2^kMaxSegmentBits slots (64 kB), then splits in two.
+  static constexpr std::uint32_t kMaxSegmentBits = 13;
   /// A resting order in a level's circular doubly linked list (or, free, in the free list by `next`).
   /// One cache line each: a node never straddles two.
   struct alignas(64) Node {
@@ -167,25 +164,31 @@ class LadderBook {
   void remove(std::uint32_t node);
   void grow();
 
-  /// One table of the order-id index: 2^bits slots, at most 2/3 of them used.
+  /// One table of the order-id index: 2^bits slots, at most 2/3 of them used,
+  /// holding the tags whose top `depth` bits are its own (extendible hashing).
   struct Segment {
     std::unique_ptr<Slot[]> slots;
     std::uint32_t bits = 0;
     std::uint32_t count = 0;
+    std::uint32_t depth = 0;
   };
   std::uint32_t index_find(OrderId id) const;
   void index_insert(OrderId id, std::uint32_t node);
   void index_erase(OrderId id, std::uint32_t node);
   static void place(Segment& segment, Slot slot);
-  static void grow_segment(Segment& segment);
+  /// Makes room in `segment`: doubles it, or at its largest splits it in two (and the directory, if needed).
+  void grow_segment(Segment& segment);
   /// The top 32 bits of the id's Fibonacci hash: consecutive ids land far
   /// apart, so no long probe runs form even when old orders stay while new ones come and go.
   static std::uint32_t tag_of(OrderId id) { return static_cast<std::uint32_t>((id * 0x9E3779B97F4A7C15ull) >> 32); }
-  Segment& segment_of(std::uint32_t tag) { return segments_[tag >> (32 - kSegmentShift)]; }
-  const Segment& segment_of(std::uint32_t tag) const { return segments_[tag >> (32 - kSegmentShift)]; }
-  /// A tag's home slot in its segment: the tag's bits below the segment's.
+  /// The directory entry of a tag: its top global_depth_ bits.
+  std::size_t entry_of(std::uint32_t tag) const { return global_depth_ == 0 ? 0 : tag >> (32 - global_depth_); }
+  Segment& segment_of(std::uint32_t tag) { return *directory_[entry_of(tag)]; }
+  const Segment& segment_of(std::uint32_t tag) const { return *directory_[entry_of(tag)]; }
+  /// A tag's home slot in its segment: the tag's bits below the segment's depth.
   static std::size_t home_in(const Segment& segment, std::uint32_t tag) {
-    return static_cast<std::uint32_t>(tag << kSegmentShift) >> (32 - segment.bits);
+    const std::uint32_t below = segment.depth == 0 ? tag : static_cast<std::uint32_t>(tag << segment.depth);
+    return below >> (32 - segment.bits);
   }
 
   Price lowest_;
@@ -200,7 +203,9 @@ class LadderBook {
   std::vector<std::unique_ptr<Node[]>> chunks_;  ///< kChunkNodes nodes each; the last may hold fewer
   std::size_t pool_size_ = 0;                    ///< nodes in the chunks
   std::uint32_t free_ = kNil;
-  std::array<Segment, kSegments> segments_;
+  std::vector<std::unique_ptr<Segment>> segments_;  ///< every segment, each once
+  std::vector<Segment*> directory_;                  ///< 2^global_depth_ entries; a segment of depth d has 2^(g-d)
+  std::uint32_t global_depth_ = 0;
   std::size_t orders_ = 0;
 };
 

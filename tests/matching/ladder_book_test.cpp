@@ -52,33 +52,58 @@ TEST(LadderBookTest, ReduceKeepsTimePriority) {
 }
 
 TEST(LadderBookTest, GrowsBeyondItsInitialCapacity) {
-  // 5,000 orders from room for 4: the partial first chunk filled up, four more
-  // chunks, and the index's segments doubled several times each.
+  // 40,000 orders from room for 4: the partial first chunk filled up, 39 more
+  // chunks, the index's one segment doubled to its largest and then split,
+  // the directory with it, many times.
+  constexpr OrderId kOrders = 40'000;
   LadderBook book(Price{1}, Price{100}, Price{1}, 4);
   const std::size_t bytes_empty = book.memory_bytes();
-  for (OrderId id = 1; id <= 5'000; ++id) book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
-  EXPECT_EQ(book.order_count(), 5'000u);
-  EXPECT_GE(book.memory_bytes(), bytes_empty + 5'000 * 64) << "the pool holds every order";
-  for (OrderId id = 1; id <= 5'000; id += 2) EXPECT_TRUE(book.cancel(id));
-  EXPECT_EQ(book.order_count(), 2'500u);
-  for (OrderId id = 2; id <= 5'000; id += 2) {
+  for (OrderId id = 1; id <= kOrders; ++id) book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
+  EXPECT_EQ(book.order_count(), kOrders);
+  EXPECT_GE(book.memory_bytes(), bytes_empty + kOrders * (64 + 8)) << "the pool and index hold every order";
+  for (OrderId id = 1; id <= kOrders; id += 2) EXPECT_TRUE(book.cancel(id));
+  EXPECT_EQ(book.order_count(), kOrders / 2);
+  for (OrderId id = 2; id <= kOrders; id += 2) {
     ASSERT_NE(book.find(id), nullptr) << id;
     EXPECT_EQ(book.find(id)->price, Price{1 + static_cast<std::int64_t>(id % 100)}) << id;
   }
-  for (OrderId id = 1; id <= 5'000; id += 2) EXPECT_EQ(book.find(id), nullptr) << id;
+  for (OrderId id = 1; id <= kOrders; id += 2) EXPECT_EQ(book.find(id), nullptr) << id;
+  EXPECT_EQ(book.find(kOrders + 1), nullptr);
   // Time priority survives the growth: each level's orders in the order they came.
   std::vector<OrderId> at_level_51;
   book.for_each([&](const BookOrder& o) {
     if (o.price == Price{51}) at_level_51.push_back(o.id);
   });
-  EXPECT_EQ(at_level_51.size(), 50u);
+  EXPECT_EQ(at_level_51.size(), kOrders / 100);
   EXPECT_TRUE(std::is_sorted(at_level_51.begin(), at_level_51.end()));
   // Freed nodes are reused before the pool grows again: no new chunk of 1,024
-  // nodes (64 kB); an index segment may still double (a few hundred bytes).
+  // nodes (64 kB); an index segment may still grow or split.
   const std::size_t bytes_full = book.memory_bytes();
-  for (OrderId id = 10'001; id <= 12'500; ++id) book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
-  EXPECT_EQ(book.order_count(), 5'000u);
+  for (OrderId id = 100'001; id <= 100'000 + kOrders / 2; ++id) {
+    book.add(order(id, Side::buy, 1 + static_cast<std::int64_t>(id % 100), 1));
+  }
+  EXPECT_EQ(book.order_count(), kOrders);
   EXPECT_LT(book.memory_bytes(), bytes_full + 1'024 * 64);
+  // Matching empties the book through the grown index.
+  std::vector<Fill> fills;
+  EXPECT_EQ(book.match(Side::sell, Price{1}, Qty{static_cast<std::int64_t>(kOrders)}, fills), Qty{0});
+  EXPECT_EQ(fills.size(), kOrders);
+  EXPECT_EQ(book.order_count(), 0u);
+  for (OrderId id = 2; id <= kOrders; id += 2) ASSERT_EQ(book.find(id), nullptr) << id;
+}
+
+// A book sized for its orders allocates nothing while it holds at most that many, also its index.
+TEST(LadderBookTest, ABookWithinItsCapacityKeepsItsMemory) {
+  LadderBook book(Price{9'000}, Price{11'000}, Price{1}, 20'000);
+  const std::size_t bytes = book.memory_bytes();
+  for (OrderId round = 0; round < 5; ++round) {
+    for (OrderId k = 1; k <= 20'000; ++k) {
+      const OrderId id = round * 20'000 + k;
+      book.add(order(id, k % 2 == 0 ? Side::buy : Side::sell, k % 2 == 0 ? 9'000 + k % 900 : 10'100 + k % 900, 1));
+    }
+    for (OrderId k = 1; k <= 20'000; ++k) ASSERT_TRUE(book.cancel(round * 20'000 + k));
+  }
+  EXPECT_EQ(book.memory_bytes(), bytes);
 }
 
 TEST(LadderBookTest, MarketOrdersAreLimitedAtTheBandEdge) {
