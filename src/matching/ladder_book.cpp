@@ -18,12 +18,9 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
     l->levels.resize(static_cast<std::size_t>(level_count_));
     l->occupied.assign(static_cast<std::size_t>((level_count_ + 63) / 64), 0);
   }
-  // Whole chunks for `capacity` nodes, the last one only as large as it needs (grow() fills it up).
   const std::size_t nodes = capacity < 1 ? 1 : capacity;
-  chunks_.reserve((nodes + kChunkNodes - 1) / kChunkNodes);
-  for (std::size_t left = nodes; left > 0; left -= std::min(left, kChunkNodes)) {
-    chunks_.push_back(std::make_unique<Node[]>(std::min(left, kChunkNodes)));
-  }
+  first_ = std::make_unique<Node[]>(nodes);
+  first_size_ = static_cast<std::uint32_t>(nodes);
   pool_size_ = nodes;
   free_ = kNil;
   link_free(0);
@@ -41,6 +38,7 @@ LadderBook::LadderBook(Price lowest, Price highest, Price tick, std::size_t capa
     entry = segment.get();
     segments_.push_back(std::move(segment));
   }
+  cache_only_segment();
 }
 
 bool LadderBook::accepts(Price price) const {
@@ -90,15 +88,8 @@ void LadderBook::free_node(std::uint32_t node) {
 void LadderBook::grow() {
   if (pool_size_ >= (std::size_t{1} << 30)) throw std::length_error("LadderBook: more than 2^30 resting orders");
   const std::size_t first_new = pool_size_;
-  const std::size_t in_last = pool_size_ & (kChunkNodes - 1);  // nodes in a partial last chunk, 0 if it is whole
-  auto chunk = std::make_unique<Node[]>(kChunkNodes);
-  if (in_last != 0) {
-    std::copy_n(chunks_.back().get(), in_last, chunk.get());
-    chunks_.back() = std::move(chunk);
-  } else {
-    chunks_.push_back(std::move(chunk));
-  }
-  pool_size_ += kChunkNodes - in_last;
+  chunks_.push_back(std::make_unique<Node[]>(kChunkNodes));
+  pool_size_ += kChunkNodes;
   link_free(first_new);
 }
 
@@ -399,7 +390,7 @@ std::size_t LadderBook::memory_bytes() const {
   for (const Ladder* l : {&bids_, &asks_}) {
     bytes += l->levels.capacity() * sizeof(Level) + l->occupied.capacity() * sizeof(std::uint64_t);
   }
-  bytes += chunks_.capacity() * sizeof(chunks_[0]) + pool_size_ * sizeof(Node);
+  bytes += chunks_.capacity() * sizeof(chunks_[0]) + pool_size_ * sizeof(Node);  // the first array and the chunks
   bytes += directory_.capacity() * sizeof(Segment*) + segments_.capacity() * sizeof(segments_[0]);
   for (const auto& segment : segments_) bytes += sizeof(Segment) + (std::size_t{1} << segment->bits) * sizeof(Slot);
   return bytes;
@@ -418,6 +409,14 @@ std::size_t LadderBook::memory_bytes() const {
 
 std::uint32_t LadderBook::index_find(OrderId id) const {
   const std::uint32_t tag = tag_of(id);
+  if (only_slots_ != nullptr) {  // one segment, of depth 0: its home is the tag's top bits
+    const std::size_t mask = (std::size_t{1} << only_bits_) - 1;
+    for (std::size_t i = tag >> (32 - only_bits_);; i = (i + 1) & mask) {
+      const Slot slot = only_slots_[i];
+      if (slot.node == kNil) return kNil;
+      if (slot.tag == tag && pool(slot.node).order.id == id) return slot.node;
+    }
+  }
   const Segment& segment = segment_of(tag);
   const std::size_t mask = (std::size_t{1} << segment.bits) - 1;
   for (std::size_t i = home_in(segment, tag);; i = (i + 1) & mask) {
@@ -429,13 +428,15 @@ std::uint32_t LadderBook::index_find(OrderId id) const {
 
 void LadderBook::index_insert(OrderId id, std::uint32_t node) {
   const std::uint32_t tag = tag_of(id);
+  Segment* segment = &segment_of(tag);
   // A split may leave every tag on one side: make room until there is some.
-  while (3 * (std::size_t{segment_of(tag).count} + 1) > (std::size_t{2} << segment_of(tag).bits)) {
-    grow_segment(segment_of(tag));
+  while (3 * (std::size_t{segment->count} + 1) > (std::size_t{2} << segment->bits)) {
+    grow_segment(*segment);
+    segment = &segment_of(tag);
+    cache_only_segment();
   }
-  Segment& segment = segment_of(tag);
-  place(segment, Slot{tag, node});
-  ++segment.count;
+  place(*segment, Slot{tag, node});
+  ++segment->count;
 }
 
 void LadderBook::place(Segment& segment, Slot slot) {
@@ -486,9 +487,10 @@ void LadderBook::grow_segment(Segment& segment) {
 }
 
 void LadderBook::index_erase(OrderId id, std::uint32_t node) {
-  Segment& segment = segment_of(tag_of(id));
+  const std::uint32_t tag = tag_of(id);
+  Segment& segment = segment_of(tag);
   const std::size_t mask = (std::size_t{1} << segment.bits) - 1;
-  std::size_t hole = home_in(segment, tag_of(id));
+  std::size_t hole = home_in(segment, tag);
   while (segment.slots[hole].node != node) hole = (hole + 1) & mask;
   for (std::size_t j = (hole + 1) & mask; segment.slots[j].node != kNil; j = (j + 1) & mask) {
     const std::size_t home = home_in(segment, segment.slots[j].tag);

@@ -101,7 +101,8 @@ class LadderBook {
 
  private:
   static constexpr std::uint32_t kNil = 0xffffffffu;
-  /// The pool is in chunks of 2^kChunkShift nodes: growing it adds a chunk and moves no node.
+  /// The pool: the nodes the book was sized for in one array, then chunks of
+  /// 2^kChunkShift nodes: growing it adds a chunk and moves no node.
   static constexpr unsigned kChunkShift = 10;
   static constexpr std::size_t kChunkNodes = std::size_t{1} << kChunkShift;
   /// An index segment grows by doubling up to 2^kMaxSegmentBits slots (64 kB), then splits in two.
@@ -150,8 +151,13 @@ class LadderBook {
   Qty match_against(Price limit, Qty quantity, std::vector<Fill>& fills, ParticipantId incoming_owner,
                     SelfTradePrevention mode, std::vector<OrderId>* self_trade_cancelled, bool* self_trade_stopped);
 
-  Node& pool(std::uint32_t node) { return chunks_[node >> kChunkShift][node & (kChunkNodes - 1)]; }
-  const Node& pool(std::uint32_t node) const { return chunks_[node >> kChunkShift][node & (kChunkNodes - 1)]; }
+  /// A node: in the first array (a book within its size: one load, as a plain array), else in a chunk.
+  Node& pool(std::uint32_t node) {
+    if (node < first_size_) [[likely]] return first_[node];
+    const std::uint32_t beyond = node - first_size_;
+    return chunks_[beyond >> kChunkShift][beyond & (kChunkNodes - 1)];
+  }
+  const Node& pool(std::uint32_t node) const { return const_cast<LadderBook*>(this)->pool(node); }
   std::uint32_t allocate_node();
   void free_node(std::uint32_t node);
   /// Puts nodes [first, pool_size_) at the head of the free list, lowest first.
@@ -182,13 +188,12 @@ class LadderBook {
   /// apart, so no long probe runs form even when old orders stay while new ones come and go.
   static std::uint32_t tag_of(OrderId id) { return static_cast<std::uint32_t>((id * 0x9E3779B97F4A7C15ull) >> 32); }
   /// The directory entry of a tag: its top global_depth_ bits.
-  std::size_t entry_of(std::uint32_t tag) const { return global_depth_ == 0 ? 0 : tag >> (32 - global_depth_); }
+  std::size_t entry_of(std::uint32_t tag) const { return (std::uint64_t{tag} << global_depth_) >> 32; }
   Segment& segment_of(std::uint32_t tag) { return *directory_[entry_of(tag)]; }
   const Segment& segment_of(std::uint32_t tag) const { return *directory_[entry_of(tag)]; }
   /// A tag's home slot in its segment: the tag's bits below the segment's depth.
   static std::size_t home_in(const Segment& segment, std::uint32_t tag) {
-    const std::uint32_t below = segment.depth == 0 ? tag : static_cast<std::uint32_t>(tag << segment.depth);
-    return below >> (32 - segment.bits);
+    return static_cast<std::uint32_t>(tag << segment.depth) >> (32 - segment.bits);  // depth + bits <= 32
   }
 
   Price lowest_;
@@ -200,12 +205,22 @@ class LadderBook {
   Ladder asks_;
   std::int64_t best_bid_ = -1;  ///< index of the best bid level, -1 if none
   std::int64_t best_ask_ = -1;  ///< index of the best ask level, -1 if none
-  std::vector<std::unique_ptr<Node[]>> chunks_;  ///< kChunkNodes nodes each; the last may hold fewer
-  std::size_t pool_size_ = 0;                    ///< nodes in the chunks
+  std::unique_ptr<Node[]> first_;                ///< nodes [0, first_size_)
+  std::uint32_t first_size_ = 0;
+  std::vector<std::unique_ptr<Node[]>> chunks_;  ///< kChunkNodes nodes each, after the first array
+  std::size_t pool_size_ = 0;                    ///< nodes in all
   std::uint32_t free_ = kNil;
   std::vector<std::unique_ptr<Segment>> segments_;  ///< every segment, each once
   std::vector<Segment*> directory_;                  ///< 2^global_depth_ entries; a segment of depth d has 2^(g-d)
   std::uint32_t global_depth_ = 0;
+  /// While the directory has one entry (a book within 5,461 orders), its
+  /// segment's slots and size, read from here as from a plain table.
+  Slot* only_slots_ = nullptr;
+  std::uint32_t only_bits_ = 0;
+  void cache_only_segment() {
+    only_slots_ = global_depth_ == 0 ? directory_[0]->slots.get() : nullptr;
+    only_bits_ = global_depth_ == 0 ? directory_[0]->bits : 0;
+  }
   std::size_t orders_ = 0;
 };
 

@@ -52,7 +52,7 @@ TEST(LadderBookTest, ReduceKeepsTimePriority) {
 }
 
 TEST(LadderBookTest, GrowsBeyondItsInitialCapacity) {
-  // 40,000 orders from room for 4: the partial first chunk filled up, 39 more
+  // 40,000 orders from room for 4: the first array of 4 nodes, then 40
   // chunks, the index's one segment doubled to its largest and then split,
   // the directory with it, many times.
   constexpr OrderId kOrders = 40'000;
