@@ -74,6 +74,21 @@ class JournalTest : public ::testing::Test {
     }
     return batch;
   }
+  /// Empties the database and applies the migrations before `version`, as an older carbond left it.
+  void migrate_to_before(int version) {
+    exec_or_throw(conn.get(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "empty the database");
+    exec_or_throw(conn.get(),
+                  "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                  " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                  "schema_migrations");
+    for (const Migration& m : all_migrations()) {
+      if (m.version >= version) break;
+      exec_or_throw(conn.get(), std::string(m.sql), "old migration");
+      exec_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(m.version) +
+                                    ", '" + std::string(m.name) + "')",
+                    "record old migration");
+    }
+  }
   engine::ParticipantRecord funded_buyer() {
     const auto buyer =
         run(kOperator, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {2}}).reply.participants.at(0);
@@ -477,18 +492,7 @@ TEST_F(JournalTest, OneRowPerCommandHoldsItsEventsInOrderAndTheViewShowsEachEven
 
 TEST_F(JournalTest, Migration13FoldsAnOlderJournalIntoOneRowPerCommandWithTheSameEvents) {
   // A database as migration 12 left it, with a journal of one row per event.
-  exec_or_throw(conn.get(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "empty the database");
-  exec_or_throw(conn.get(),
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                "schema_migrations");
-  for (const Migration& m : all_migrations()) {
-    if (m.version >= 13) break;
-    exec_or_throw(conn.get(), std::string(m.sql), "old migration");
-    exec_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(m.version) +
-                                  ", '" + std::string(m.name) + "')",
-                  "record old migration");
-  }
+  migrate_to_before(13);
   exec_or_throw(conn.get(),
                 "INSERT INTO journal (sequence, event_index, recorded_at_unix_nanos, kind, payload) VALUES"
                 " (1, 0, 100, 'ParticipantCreated', '{\"code\":\"B\"}'),"
@@ -523,18 +527,7 @@ TEST_F(JournalTest, Migration13FoldsAnOlderJournalIntoOneRowPerCommandWithTheSam
 
 TEST_F(JournalTest, Migration21SettlesTheProceedsOpenBuysKeptFromEarlierDays) {
   // A database as migration 20 left it: the day in progress opened at sequence 100.
-  exec_or_throw(conn.get(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "empty the database");
-  exec_or_throw(conn.get(),
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                "schema_migrations");
-  for (const Migration& m : all_migrations()) {
-    if (m.version >= 21) break;
-    exec_or_throw(conn.get(), std::string(m.sql), "old migration");
-    exec_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(m.version) +
-                                  ", '" + std::string(m.name) + "')",
-                  "record old migration");
-  }
+  migrate_to_before(21);
   exec_or_throw(conn.get(),
                 "INSERT INTO market_state (trading_date, day_opened_sequence, halted, halt_reason, updated_sequence)"
                 " VALUES ('2025-11-25', 100, false, '', 100)",
