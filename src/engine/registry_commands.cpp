@@ -370,7 +370,8 @@ Status Exchange::surrender(Step& step, const Principal& who, const Surrender& c)
   }
   if (!instruments_.contains(c.instrument)) return not_found("unknown instrument \"" + c.instrument + "\"");
   // After a configured deadline a unit is compliant or short: nothing more counts for the year.
-  if (const auto config = year_configs_.find(c.year); config != year_configs_.end() && step.at >= config->second.deadline) {
+  if (const auto config = year_configs_.find(c.year);
+      config != year_configs_.end() && step.at >= config->second.deadline) {
     return failed_precondition("compliance deadline rule: the surrender deadline of " + year_text(c.year) + " (" +
                                matching::format_date(matching::shanghai_date(config->second.deadline)) +
                                " Asia/Shanghai) has passed; the unit is compliant or short");

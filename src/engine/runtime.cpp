@@ -388,7 +388,8 @@ void EngineRuntime::notify_listener(const std::vector<Pending>& batch) {
   committed_.clear();
   for (const Pending& pending : batch) {
     if (!pending.outcome.events.empty()) {
-      committed_.push_back(CommittedOutcome{&pending.outcome, pending.issuer, pending.answered_unavailable, pending.kind});
+      committed_.push_back(
+          CommittedOutcome{&pending.outcome, pending.issuer, pending.answered_unavailable, pending.kind});
     }
   }
   if (!committed_.empty()) listener_->on_commit(committed_);

@@ -222,7 +222,9 @@ TEST(ExecutionReportsTest, ACancelAllAnsweredUnavailableThatCommitsLaterReportsE
   outcome.reply.orders = {first, second};
   const std::size_t cancel_all = engine::CommandBody(std::in_place_type<engine::CancelAllOrders>).index();
   std::vector<std::pair<ParticipantId, v1::ExecutionReport>> seen;
-  auto collect = [&](ParticipantId owner, v1::ExecutionReport&& report) { seen.emplace_back(owner, std::move(report)); };
+  auto collect = [&](ParticipantId owner, v1::ExecutionReport&& report) {
+    seen.emplace_back(owner, std::move(report));
+  };
   for_each_unsolicited_report(engine::CommittedOutcome{&outcome, 2, false, cancel_all}, collect);
   EXPECT_TRUE(seen.empty()) << "answered at its commit: the reply lists the cancels";
   for_each_unsolicited_report(engine::CommittedOutcome{&outcome, 2, true, cancel_all}, collect);

@@ -98,8 +98,8 @@ TEST(AuditWriterTest, ALockHeldPastTheTimeoutIsUnavailableNotAWaitWithoutEnd) {
   EXPECT_EQ(s.code(), ErrorCode::unavailable) << s.message();
   EXPECT_NE(s.message().find("55P03"), std::string::npos) << s.message();
   exec_or_throw(holder.get(), "ROLLBACK", "release the lock");
-  EXPECT_TRUE(write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/VerifyLedger", ErrorCode::ok)).is_ok())
-      << "the same connection writes once the lock is free";
+  const Status later = write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/VerifyLedger", ErrorCode::ok));
+  EXPECT_TRUE(later.is_ok()) << "the same connection writes once the lock is free: " << later.message();
   EXPECT_EQ(db.query("SELECT count(*) FROM audit_log"), "1");
 }
 
