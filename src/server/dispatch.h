@@ -154,33 +154,20 @@ class StreamOpen : public AdmittedCall {
   }
 };
 
-/// Puts a staff command's audit record into the command (the engine journals
-/// it with the outcome) and returns a copy, timed now, for finish_unsent()
-/// should the command never reach the engine (ring full, carbond stopping,
-/// database down); nothing without an audit writer.
-inline std::optional<engine::AuditEntry> unsent_audit(const ServiceContext& context, engine::Command& command,
-                                                      const grpc::ServerContextBase& ctx, std::string_view method,
-                                                      const google::protobuf::Message* request) {
-  engine::AuditEntry entry = audit_entry(command.principal, ctx, method, request, 0);
-  std::optional<engine::AuditEntry> copy;
-  if (context.audit_writer != nullptr) {
-    copy = entry;
-    copy->at = audit_now(context);
-  }
-  fill_audit(command, std::move(entry));
-  return copy;
-}
-
-/// Answers a command the engine never took with `status`: a staff caller's
-/// after its audit record (`unsent`, from unsent_audit()) is written or
-/// could not be (finish_audited_refusal).
+/// Answers a staff command the engine never took (ring full, carbond
+/// stopping, database down) with `status`, after its audit record is
+/// written or could not be (finish_audited_refusal). The record is made
+/// here, only on this rare path: the one the command carried went with it.
+/// Without an audit writer, at once.
 inline void finish_unsent(const ServiceContext& context, grpc::ServerUnaryReactor* reactor,
-                          std::optional<engine::AuditEntry> unsent, Status status) {
-  if (unsent) {
-    finish_audited_refusal(*context.audit_writer, reactor, std::move(*unsent), std::move(status));
-  } else {
+                          const engine::Principal& who, const grpc::ServerContextBase& ctx, std::string_view method,
+                          const google::protobuf::Message* request, Status status) {
+  if (context.audit_writer == nullptr) {
     reactor->Finish(to_grpc(status));
+    return;
   }
+  finish_audited_refusal(*context.audit_writer, reactor, audit_entry(who, ctx, method, request, audit_now(context)),
+                         std::move(status));
 }
 
 /// Authenticates and authorizes the call, builds the command with `make` and
@@ -214,14 +201,15 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
       reactor->Finish(to_grpc(s));
       return reactor;
     }
-    std::optional<engine::AuditEntry> unsent = unsent_audit(context, command, *ctx, method, request);
+    fill_audit(command, audit_entry(command.principal, *ctx, method, request, 0));
+    const engine::Principal who = command.principal;  // for finish_unsent(): submit takes the command
     command.body = engine::Refused{std::string(method.substr(method.rfind('/') + 1)), std::move(s)};
     auto* completion = new UnaryCompletion<Response>(reactor, response, [](const engine::Reply&, Response&) {
       return Status{ErrorCode::internal, "a refused call succeeded"};
     });
     if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
       delete completion;
-      finish_unsent(context, reactor, std::move(unsent), std::move(submitted));
+      finish_unsent(context, reactor, who, *ctx, method, request, std::move(submitted));
     }
     return reactor;
   }
@@ -229,11 +217,12 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
   const bool query = engine::is_query(command.body);
   // The JSON of the request is made only for a record that will be written.
   std::optional<engine::AuditEntry> read_audit;
-  std::optional<engine::AuditEntry> unsent;
+  std::optional<engine::Principal> staff_command;  // for finish_unsent(): submit takes the command
   if (audited && query && context.audit_writer != nullptr) {
     read_audit = audit_entry(command.principal, *ctx, method, request, audit_now(context));
   } else if (audited && !query) {
-    unsent = unsent_audit(context, command, *ctx, method, request);
+    fill_audit(command, audit_entry(command.principal, *ctx, method, request, 0));
+    staff_command = command.principal;
   }
   Status s = std::move(precheck);
   if (s.is_ok()) s = engine::validate(command.body);
@@ -251,9 +240,9 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
   auto* completion = new UnaryCompletion<Response>(reactor, response, std::move(fill), context.audit_writer,
                                                    std::move(read_audit), std::move(divert));
   if (Status submitted = context.runtime.submit(std::move(command), completion); !submitted.is_ok()) {
-    if (unsent) {  // a staff command that never reached the engine: audited here, then answered
+    if (staff_command) {  // a staff command that never reached the engine: audited here, then answered
       delete completion;
-      finish_unsent(context, reactor, std::move(unsent), std::move(submitted));
+      finish_unsent(context, reactor, *staff_command, *ctx, method, request, std::move(submitted));
       return reactor;
     }
     engine::Reply refused;  // never reached the engine: answered (a read: audited) with why
