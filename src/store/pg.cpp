@@ -44,12 +44,30 @@ bool database_reachable(const std::string& conninfo) {
   return PQpingParams(keywords, values, 1) == PQPING_OK;
 }
 
+namespace {
+
+/// The journal's statements escape only quotes in their text literals (and
+/// arrays double backslashes): they read as written only with
+/// standard_conforming_strings on, PostgreSQL's default, which a database or
+/// role may turn off. So every connection of carbond's turns it on.
+bool standard_strings(PGconn* conn, std::string& error) {
+  const char* value = PQparameterStatus(conn, "standard_conforming_strings");
+  if (value != nullptr && std::string_view(value) == "on") return true;
+  PgResult set(PQexec(conn, "SET standard_conforming_strings = on"));
+  if (PQresultStatus(set.get()) == PGRES_COMMAND_OK) return true;
+  error = std::string("cannot set standard_conforming_strings = on: ") + PQerrorMessage(conn);
+  return false;
+}
+
+}  // namespace
+
 PgConn connect_or_throw(const std::string& conninfo) {
   PgConn conn(PQconnectdb(conninfo.c_str()));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     throw std::runtime_error("cannot connect to PostgreSQL (" + conninfo +
                              "): " + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
   }
+  if (std::string error; !standard_strings(conn.get(), error)) throw std::runtime_error(error);
   return conn;
 }
 
@@ -59,8 +77,13 @@ PgConn connect_bounded(const std::string& conninfo, std::string& error) {
   const char* const keywords[] = {"connect_timeout", "tcp_user_timeout", "dbname", nullptr};
   const char* const values[] = {"5", "10000", conninfo.c_str(), nullptr};
   PgConn conn(PQconnectdbParams(keywords, values, 1));
-  if (conn && PQstatus(conn.get()) == CONNECTION_OK) return conn;
-  error = conn ? PQerrorMessage(conn.get()) : "out of memory";
+  if (conn && PQstatus(conn.get()) == CONNECTION_OK) {
+    std::string refused;
+    if (standard_strings(conn.get(), refused)) return conn;
+    error = std::move(refused);
+  } else {
+    error = conn ? PQerrorMessage(conn.get()) : "out of memory";
+  }
   trim_trailing_newlines(error);
   return nullptr;
 }

@@ -29,7 +29,9 @@ using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 /// 2 s unless `conninfo` sets its own connect_timeout.
 bool database_reachable(const std::string& conninfo);
 
-/// Opens a connection; throws std::runtime_error with libpq's message on failure.
+/// Opens a connection; throws std::runtime_error with libpq's message on failure. Both connect functions
+/// turn standard_conforming_strings on if the database or role turned it off: the journal's text literals
+/// escape only quotes.
 PgConn connect_or_throw(const std::string& conninfo);
 
 /// Opens a connection for a long-lived writer thread, bounded on a dead or

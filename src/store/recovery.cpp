@@ -703,9 +703,11 @@ void check_reservations(const engine::RecoveredState& state) {
     }
     if (found != cash_reserved.end()) cash_reserved.erase(found);
   }
-  if (!cash_reserved.empty() && cash_reserved.begin()->second != 0) {
-    throw std::runtime_error("open buy orders reserve cash in cash account " +
-                             std::to_string(cash_reserved.begin()->first) + ", which does not exist");
+  for (const auto& [account, fen] : cash_reserved) {
+    if (fen != 0) {
+      throw std::runtime_error("open buy orders reserve " + std::to_string(fen) + " fen in cash account " +
+                               std::to_string(account) + ", which does not exist");
+    }
   }
   for (const auto& h : state.holdings) {
     const auto found = units_reserved.find({h.account, h.instrument});

@@ -270,6 +270,16 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenReservationsDisagreeWithOpenOrder
                  "orders reserve 0 fen",
                  "UPDATE orders SET reserved_fen = price_fen * (quantity - filled_quantity)"
                  " WHERE status IN (1, 2) AND side = 1");
+  // An open buy of a participant that does not exist (the reservation moved back to available): its cash is
+  // reserved in no account.
+  const std::string buyer = std::to_string(traders[0].participant);
+  expect_refusal("UPDATE cash_accounts SET reserved_fen = 0, available_fen = available_fen + 49950"
+                 " WHERE cash_account_id = " + cash + "; UPDATE orders SET participant_id = 999999"
+                 " WHERE status IN (1, 2) AND side = 1",
+                 "open buy orders reserve 49950 fen in cash account 0, which does not exist",
+                 "UPDATE orders SET participant_id = " + buyer + " WHERE participant_id = 999999;"
+                 " UPDATE cash_accounts SET reserved_fen = 49950, available_fen = available_fen - 49950"
+                 " WHERE cash_account_id = " + cash);
   ASSERT_NO_THROW(exchange->start());
   EXPECT_EQ(exchange->stop(), 0);
 }

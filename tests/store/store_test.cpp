@@ -112,6 +112,41 @@ TEST_F(StoreTest, CommittedBatchReloadsIntoTheSameState) {
   }
 }
 
+// The journal's statements escape only quotes in their text (and arrays double backslashes): a database or role
+// with standard_conforming_strings off would read a backslash as an escape, so carbond turns it on for its own
+// connections. A reason with a backslash and a quote, and a token hash (a bytea array), come back as written.
+TEST_F(StoreTest, TextIsWrittenAsIsWhereTheDatabaseTurnedStandardConformingStringsOff) {
+  db.query("ALTER DATABASE \"" + db.name() + "\" SET standard_conforming_strings = off");
+  registry::Hash token{};
+  token.fill(0x5c);  // backslashes
+  Principal op{Role::operator_, 0, "ops"};
+  const auto p = run(op, engine::CreateParticipant{"Q", "Q", ParticipantType::institution, token});
+  ASSERT_TRUE(p.reply.status.is_ok()) << p.reply.status.message();
+  const std::string reason = R"(a\b x\'y')";
+  ASSERT_TRUE(run(op, engine::HaltTrading{"CEA2024", reason}).reply.status.is_ok());
+  {
+    PostgresJournal off{db.conninfo()};
+    std::vector<const engine::Outcome*> batch;
+    for (const auto& o : pending) batch.push_back(o.get());
+    const Status committed = off.commit(batch);
+    ASSERT_TRUE(committed.is_ok()) << committed.message();
+    pending.clear();
+  }
+  const PgConn fresh = connect_or_throw(db.conninfo());
+  EXPECT_STREQ(PQparameterStatus(fresh.get(), "standard_conforming_strings"), "on");
+  const engine::RecoveredState state = load_state(fresh.get());
+  ASSERT_EQ(state.participants.size(), 1u);
+  EXPECT_EQ(state.participants[0].token_hash, token);
+  bool found = false;
+  for (const engine::InstrumentState& s : state.instrument_states) {
+    if (s.instrument != "CEA2024") continue;
+    found = true;
+    EXPECT_TRUE(s.halted);
+    EXPECT_EQ(s.halt_reason, reason);
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(StoreTest, ProjectionsAreWrittenOncePerRowPerBatch) {
   trade_a_little();
   commit_pending();
