@@ -543,7 +543,7 @@ Status Exchange::unfreeze(Step& step, const Principal& who, const Unfreeze& c) {
   }
   // Partial: the rest stays frozen with its reason.
   const Qty lifted = c.quantity.is_zero() ? view.remaining : c.quantity;
-  if (Status s = registry_.unfreeze_part(c.freeze, lifted, view.record.authority,
+  if (Status s = registry_.unfreeze_part(c.freeze, lifted, authority_of(who.role),
                                          who.name.empty() ? std::string(role_name(who.role)) : who.name,
                                          step.sequence, step.at);
       !s.is_ok()) {

@@ -253,10 +253,9 @@ Status Registry::unfreeze_part(FreezeId freeze, Qty quantity, FreezeAuthority au
   if (ordered_by.empty()) return invalid_argument("unfreeze: who ordered it is required");
   if (quantity.value < 0) return invalid_argument("unfreeze: quantity must not be negative");
   FreezeRecord& record = found->second;
-  if (record.authority != authority) {
-    return permission_denied(std::string("unfreeze: freeze ") + std::to_string(freeze) + " was ordered by a " +
-                             authority_name(record.authority) + " and only a " + authority_name(record.authority) +
-                             " lifts it");
+  if (record.authority == FreezeAuthority::regulator && authority != FreezeAuthority::regulator) {
+    return permission_denied(std::string("unfreeze: freeze ") + std::to_string(freeze) +
+                             " was ordered by a regulator and only a regulator lifts it");
   }
   if (quantity > record.quantity) {
     return failed_precondition("unfreeze: " + text::tonnes(quantity) + " is above the " +

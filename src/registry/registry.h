@@ -84,7 +84,8 @@ struct [[nodiscard]] Result {
 using FreezeId = std::uint64_t;
 using PledgeId = std::uint64_t;
 
-/// Who ordered a freeze. Only the same kind of authority lifts it.
+/// Who ordered a freeze. A regulator's freeze is lifted only by a regulator; a court's
+/// (placed through the registry authority) by a court or a regulator.
 enum class FreezeAuthority : std::uint8_t { regulator = 1, court = 2 };
 
 /// An order to freeze available units.
@@ -199,7 +200,7 @@ class Registry {
   /// FAILED_PRECONDITION fewer available units.
   Result<FreezeId> freeze(const FreezeOrder& order, Sequence sequence, UnixNanos at);
   /// Lifts a whole freeze: frozen → available. NOT_FOUND unknown freeze;
-  /// PERMISSION_DENIED a court freeze lifted by a regulator or the reverse;
+  /// PERMISSION_DENIED a regulator's freeze lifted by a court; the entry names `authority`, who lifted it;
   /// INVALID_ARGUMENT empty ordered_by.
   [[nodiscard]] Status unfreeze(FreezeId freeze, FreezeAuthority authority, const std::string& ordered_by,
                                 Sequence sequence, UnixNanos at);

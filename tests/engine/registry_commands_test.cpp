@@ -319,6 +319,23 @@ TEST_F(RegistryCommandsTest, FreezesAreLiftedOnlyByWhoMayAndSurviveARestore) {
   EXPECT_EQ(restored.registry().ledger().last_hash(), exchange.registry().ledger().last_hash());
 }
 
+TEST_F(RegistryCommandsTest, ARegulatorLiftingTheAuthoritysFreezeIsLedgeredAsTheRegulatorsAct) {
+  ASSERT_TRUE(run(authority, direct(unit, 100)).reply.status.is_ok());
+  const Outcome frozen =
+      run(authority, Freeze{unit.holding_account, "CEA2024", Qty{20}, "court order", "case 9", next_key()});
+  ASSERT_TRUE(frozen.reply.status.is_ok()) << frozen.reply.status.message();
+  const registry::FreezeId id = frozen.reply.freezes.at(0).record.id;
+  const Outcome lifted = run(regulator, Unfreeze{id, Qty{0}, "released", next_key()});
+  ASSERT_TRUE(lifted.reply.status.is_ok()) << lifted.reply.status.message();
+  std::vector<std::string> references;
+  for (const Event& event : lifted.events) {
+    if (const auto* e = std::get_if<LedgerAppended>(&event)) references.push_back(e->entry.reference);
+  }
+  ASSERT_EQ(references.size(), 1u);
+  EXPECT_EQ(references[0].rfind("freeze:" + std::to_string(id) + ":regulator:", 0), 0u) << references[0];
+  EXPECT_EQ(exchange.registry().holding(unit.holding_account, "CEA2024").frozen, Qty{0});
+}
+
 TEST_F(RegistryCommandsTest, ARestoredExchangeKeepsCapsAllocationsComplianceAndOwedShortfalls) {
   ASSERT_TRUE(run(authority, direct(unit, 300)).reply.status.is_ok());
   ASSERT_TRUE(run(authority, emissions(unit, 400)).reply.status.is_ok());

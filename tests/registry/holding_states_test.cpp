@@ -87,13 +87,27 @@ TEST_F(HoldingStatesTest, UnfreezeReturnsTheUnitsToAvailable) {
   EXPECT_EQ(entries[1].kind, TransferKind::unfreeze);
 }
 
-TEST_F(HoldingStatesTest, ACourtFreezeIsNotLiftedByARegulator) {
+TEST_F(HoldingStatesTest, ARegulatorsFreezeIsNotLiftedByACourt) {
+  const Result<FreezeId> frozen = registry.freeze(freeze_order(300, FreezeAuthority::regulator), 2, 0);
+  ASSERT_TRUE(frozen.is_ok());
+  const Status s = registry.unfreeze(frozen.value, FreezeAuthority::court, "Wuhan court", 3, 0);
+  EXPECT_EQ(s.code(), ErrorCode::permission_denied);
+  EXPECT_NE(s.message().find("only a regulator"), std::string::npos) << s.message();
+  EXPECT_EQ(held(kOwner).frozen, Qty{300});
+  EXPECT_TRUE(registry.unfreeze(frozen.value, FreezeAuthority::regulator, "MEE", 4, 0).is_ok());
+}
+
+TEST_F(HoldingStatesTest, ARegulatorLiftsACourtsFreezeAndTheEntryNamesTheRegulator) {
   const Result<FreezeId> frozen = registry.freeze(freeze_order(300, FreezeAuthority::court), 2, 0);
   ASSERT_TRUE(frozen.is_ok());
-  const Status s = registry.unfreeze(frozen.value, FreezeAuthority::regulator, "MEE", 3, 0);
-  EXPECT_EQ(s.code(), ErrorCode::permission_denied);
-  EXPECT_EQ(held(kOwner).frozen, Qty{300});
-  EXPECT_TRUE(registry.unfreeze(frozen.value, FreezeAuthority::court, "Wuhan court", 4, 0).is_ok());
+  ASSERT_TRUE(registry.unfreeze_part(frozen.value, Qty{100}, FreezeAuthority::court, "Wuhan court", 3, 0).is_ok());
+  ASSERT_TRUE(registry.unfreeze(frozen.value, FreezeAuthority::regulator, "MEE", 4, 0).is_ok());
+  EXPECT_EQ(held(kOwner).frozen, Qty{0});
+  const auto entries = registry.take_new_entries();
+  ASSERT_EQ(entries.size(), 3u);
+  const std::string id = std::to_string(frozen.value);
+  EXPECT_EQ(entries[1].reference, "freeze:" + id + ":court:Wuhan court:lifted_part");
+  EXPECT_EQ(entries[2].reference, "freeze:" + id + ":regulator:MEE:lifted");
 }
 
 TEST_F(HoldingStatesTest, FreezeRejections) {
