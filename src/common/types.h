@@ -67,6 +67,8 @@ enum class Role : std::uint8_t { trader = 1, operator_ = 2, registry_authority =
 enum class OrderStatus : std::uint8_t { open = 1, partially_filled = 2, filled = 3, cancelled = 4, expired = 5, rejected = 6 };
 
 constexpr Side opposite(Side s) { return s == Side::buy ? Side::sell : Side::buy; }
+/// Open: resting or partly filled, with quantity still to trade.
+constexpr bool is_open(OrderStatus s) { return s == OrderStatus::open || s == OrderStatus::partially_filled; }
 constexpr bool is_terminal(OrderStatus s) {
   return s == OrderStatus::filled || s == OrderStatus::cancelled || s == OrderStatus::expired ||
          s == OrderStatus::rejected;

@@ -39,6 +39,21 @@ void Exchange::record_first_token(Step& step, const ParticipantRecord& participa
   step.reply.api_tokens.push_back(std::move(token));
 }
 
+Status Exchange::token_in_force(const Principal& who, UnixNanos now) const {
+  if (who.token_id == 0) return Status::ok();  // a config staff token, or a first trader token before its id is known
+  auto found = api_tokens_.find(who.token_id);
+  if (found == api_tokens_.end()) {
+    return Status{ErrorCode::unauthenticated, "API token " + std::to_string(who.token_id) + " does not exist"};
+  }
+  if (found->second.revoked()) {
+    return Status{ErrorCode::unauthenticated, "API token " + std::to_string(who.token_id) + " was revoked"};
+  }
+  if (found->second.expires_at != 0 && now >= found->second.expires_at) {
+    return Status{ErrorCode::unauthenticated, "API token " + std::to_string(who.token_id) + " has expired"};
+  }
+  return Status::ok();
+}
+
 Status Exchange::issue_api_token(Step& step, const Principal& who, const IssueApiToken& c) {
   if (who.role != Role::operator_) return permission_denied("only an operator issues API tokens");
   if (!known_role(c.role)) return invalid_argument("role: unspecified or unknown role");

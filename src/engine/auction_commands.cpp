@@ -18,7 +18,6 @@ namespace {
 
 std::string fen(Price p) { return std::to_string(p.value) + " fen"; }
 std::string auction_name(std::uint64_t id) { return "auction " + std::to_string(id); }
-bool is_open(OrderStatus status) { return status == OrderStatus::open || status == OrderStatus::partially_filled; }
 
 /// "2026-11-24 10:00 Asia/Shanghai".
 std::string shanghai_time(UnixNanos at) {
@@ -286,6 +285,11 @@ Status Exchange::submit_auction_bid(Step& step, const Principal& who, const Subm
     return failed_precondition("participant suspended: " + participant->code + ": " +
                                controls->second.suspension_reason);
   }
+  if (const auto today = matching::shanghai_date(step.at); today != trading_day_) {
+    return failed_precondition("end of day: the trading day " + market_.trading_date +
+                               " has not been closed; an operator runs RunEndOfDay before " +
+                               matching::format_date(today) + " can bid");
+  }
   if (participant->holding_account == auction.seller_account) {
     return failed_precondition("auction seller: " + participant->code + " sells in " + auction_name(auction.id) +
                                " and cannot bid in it");
@@ -453,6 +457,16 @@ Status Exchange::close_auction(Step& step, const Principal& who, const CloseAuct
     return failed_precondition("auction window: bidding on " + auction_name(auction.id) + " ends at " +
                                shanghai_time(auction.closes_at) + "; it is cleared after its window");
   }
+  // Clearing is delivery versus payment: not while trading is halted, and on a trading day that is open.
+  if (market_.halted) return failed_precondition("market halted: " + market_.halt_reason);
+  if (const Instrument& instrument = instruments_.at(auction.instrument); instrument.state.halted) {
+    return failed_precondition("instrument halted: " + auction.instrument + ": " + instrument.state.halt_reason);
+  }
+  if (const auto today = matching::shanghai_date(step.at); today != trading_day_) {
+    return failed_precondition("end of day: the trading day " + market_.trading_date +
+                               " has not been closed; an operator runs RunEndOfDay before " +
+                               matching::format_date(today) + " can clear " + auction_name(auction.id));
+  }
 
   // Rank the standing bids by price, highest first, then by entry time.
   std::vector<OrderRecord*> standing;
@@ -507,10 +521,15 @@ Status Exchange::cancel_auction(Step& step, const Principal& who, const CancelAu
   auto found = auctions_.find(c.auction_id);
   if (found == auctions_.end()) return not_found(auction_name(c.auction_id) + " does not exist");
   AuctionRecord& auction = found->second;
+  if (auction.status == AuctionStatus::cancelled) {
+    // Cancelled before (a retry whose first answer was lost): the auction again, nothing changes.
+    step.reply.auctions.push_back(view_of(auction, step.at, orders_, 0));
+    step.reply.sequence = auction.sequence;
+    return Status::ok();
+  }
   if (auction.status != AuctionStatus::scheduled) {
-    return failed_precondition(auction_name(auction.id) + " is already " +
-                               (auction.status == AuctionStatus::cleared ? "cleared" : "cancelled") +
-                               "; only an auction not yet cleared can be cancelled");
+    return failed_precondition(auction_name(auction.id) +
+                               " is already cleared; only an auction not yet cleared can be cancelled");
   }
   for (OrderId id : auction.bids) {
     OrderRecord& bid = orders_.at(id);

@@ -203,6 +203,12 @@ Status Exchange::issue_ccer_credits(Step& step, const Principal& who, const Issu
                                " is outside the crediting period " + project.crediting_start + ".." +
                                project.crediting_end + " of project " + code);
   }
+  // Monitoring, then verification, then issuance: a period still running has nothing verified to issue.
+  if (const std::string today = matching::format_date(matching::shanghai_date(step.at)); c.monitoring_end >= today) {
+    return failed_precondition("CCER issuance: the monitoring period " + c.monitoring_start + ".." + c.monitoring_end +
+                               " has not ended (today is " + today +
+                               ", Asia/Shanghai); credits are issued for reductions monitored and verified");
+  }
   if (c.vintage < year_of(c.monitoring_start) || c.vintage > year_of(c.monitoring_end)) {
     return failed_precondition("CCER issuance: vintage " + std::to_string(c.vintage) +
                                " does not overlap the monitoring period " + c.monitoring_start + ".." +

@@ -22,8 +22,6 @@ bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
          existing.quantity == command.quantity;
 }
 
-bool is_open(OrderStatus status) { return status == OrderStatus::open || status == OrderStatus::partially_filled; }
-
 matching::SelfTradePrevention book_self_trade_mode(SelfTradePrevention mode) {
   switch (mode) {
     case SelfTradePrevention::cancel_resting: return matching::SelfTradePrevention::cancel_resting;
@@ -167,13 +165,15 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
   out.at = now;
   ensure_trading_date(now);
   if (is_query(command.body)) {
-    out.reply.status = validate(command.body);
+    out.reply.status = token_in_force(command.principal, now);
+    if (out.reply.status.is_ok()) out.reply.status = validate(command.body);
     if (out.reply.status.is_ok()) out.reply.status = query(out.reply, command.principal, command.body, now);
     return out;
   }
   Step step{last_sequence_ + 1, now, out.events, out.reply, {}, {}};
   const Principal& who = command.principal;
-  Status status = validate(command.body);
+  Status status = token_in_force(who, now);
+  if (status.is_ok()) status = validate(command.body);
   if (status.is_ok()) status = std::visit(
       Overloaded{
           [&](const CreateParticipant& c) { return create_participant(step, who, c); },
@@ -424,12 +424,20 @@ Status Exchange::set_participant_controls(Step& step, const Principal& who, cons
 
 // ---- market state ----------------------------------------------------------
 
+void Exchange::emit_market_state(Step& step) {
+  // Journaled by this command itself: a command with no other event is answered without a commit, so a change
+  // left to market_dirty_ (which rides on the next command's events) would be acknowledged before it is durable.
+  market_.updated_sequence = step.sequence;
+  step.events.push_back(MarketStateChanged{market_});
+  market_dirty_ = false;
+}
+
 Status Exchange::halt_trading(Step& step, const Principal& who, const HaltTrading& c) {
   if (who.role != Role::operator_) return permission_denied("HaltTrading is for operators");
   if (c.instrument.empty()) {
     market_.halted = true;
     market_.halt_reason = c.reason;
-    market_dirty_ = true;
+    emit_market_state(step);
     step.reply.market = market_;
     return Status::ok();
   }
@@ -450,7 +458,7 @@ Status Exchange::resume_trading(Step& step, const Principal& who, const ResumeTr
     if (market_.halted) {
       market_.halted = false;
       market_.halt_reason.clear();
-      market_dirty_ = true;
+      emit_market_state(step);
     }
     step.reply.market = market_;
     return Status::ok();
@@ -573,11 +581,15 @@ Status Exchange::check_position_limit(const Instrument& instrument, const Partic
       limit += a->second;
     }
   }
-  Qty position = registry_.holding(participant.holding_account, instrument.config.code).total() + more;
+  // In 128 bits: a huge `more` (an auction bid, a CCER issuance) must not wrap to a small position.
+  const Qty held = registry_.holding(participant.holding_account, instrument.config.code).total();
+  __int128 wide = static_cast<__int128>(held.value) + more.value;
   if (auto open = open_buys_.find({participant.id, instrument.config.code}); open != open_buys_.end()) {
-    position += open->second;
+    wide += open->second.value;
   }
-  if (position > limit) {
+  if (wide > limit.value) {
+    const Qty position{wide > std::numeric_limits<std::int64_t>::max() ? std::numeric_limits<std::int64_t>::max()
+                                                                        : static_cast<std::int64_t>(wide)};
     return failed_precondition("position limit: holdings plus open buys would reach " + tonnes(position) + " of " +
                                instrument.config.code + ", above the limit of " + tonnes(limit) +
                                (participant.type == ParticipantType::key_emitting_unit ? " (allocation plus "

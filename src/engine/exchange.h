@@ -149,6 +149,11 @@ class Exchange {
   void restore_repos(const RecoveredState& state);
 
   // API tokens (access_commands.cpp).
+  /// UNAUTHENTICATED if the caller's API token was revoked or has expired by `now` (a call authenticated
+  /// just before, or a revocation answered UNAVAILABLE that committed later); OK for token id 0.
+  Status token_in_force(const Principal& who, UnixNanos now) const;
+  /// Journals the market state with this step (a market-wide halt or resume).
+  void emit_market_state(Step& step);
   Status issue_api_token(Step& step, const Principal& who, const IssueApiToken& command);
   Status revoke_api_token(Step& step, const Principal& who, const RevokeApiToken& command);
   Status access_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const;

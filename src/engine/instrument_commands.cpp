@@ -210,31 +210,37 @@ Status Exchange::update_instrument_rules(Step& step, const Principal& who, const
   if (!config.gtc_enabled && instrument.config.gtc_enabled) {
     std::size_t open_gtc = 0;
     for (const auto& [id, order] : orders_) {
-      open_gtc += order.instrument == c.instrument && order.time_in_force == TimeInForce::gtc &&
-                  (order.status == OrderStatus::open || order.status == OrderStatus::partially_filled);
+      open_gtc += order.instrument == c.instrument && order.time_in_force == TimeInForce::gtc && is_open(order.status);
     }
     if (open_gtc > 0) {
       return failed_precondition("order validity: GTC cannot be disabled for " + c.instrument + " while " +
                                  std::to_string(open_gtc) + " GTC order(s) are open; cancel them first");
     }
   }
-  // An open buy reserved its cash at the buyer's fee of its mode when it was
-  // entered; a fill charges the fee in force, so that fee may not rise under it.
+  // An open buy reserved its cash at the buyer's fee of its mode when it was entered; a fill charges the fee in
+  // force, capped at what is left of the reservation. So the fee may rise only as far as every open buy's
+  // reservation covers (as at a start: one entered before a lowering still holds the higher fee).
   for (const TradingMode mode : {TradingMode::listed, TradingMode::block, TradingMode::auction}) {
     const int before = instrument.config.fees.buy_bps(mode);
     const int after = config.fees.buy_bps(mode);
     if (after <= before) continue;
-    std::size_t open_buys = 0;
+    std::size_t uncovered = 0;
+    OrderId first = 0;
     for (const auto& [id, order] : orders_) {
-      open_buys += order.instrument == c.instrument && order.mode == mode && order.side == Side::buy &&
-                   (order.status == OrderStatus::open || order.status == OrderStatus::partially_filled);
+      if (order.instrument != c.instrument || order.mode != mode || order.side != Side::buy || !is_open(order.status)) {
+        continue;
+      }
+      const std::optional<Cash> needed = settlement::buy_reservation(order.price, order.remaining(), after);
+      if (needed && order.reservation.total >= *needed) continue;
+      ++uncovered;
+      first = first == 0 ? id : std::min(first, id);
     }
-    if (open_buys > 0) {
+    if (uncovered > 0) {
       return failed_precondition("fees: the buyer's fee of " + std::string(mode_text(static_cast<int>(mode))) +
                                  " trades in " + c.instrument + " cannot rise from " + std::to_string(before) +
-                                 " to " + std::to_string(after) + " bps while " + std::to_string(open_buys) +
-                                 " buy order(s) are open, their cash reserved at " + std::to_string(before) +
-                                 " bps; cancel them first");
+                                 " to " + std::to_string(after) + " bps while " + std::to_string(uncovered) +
+                                 " open buy order(s) reserved less cash than it needs (order " + std::to_string(first) +
+                                 " among them); cancel them first");
     }
   }
   define_instrument(instrument, config);

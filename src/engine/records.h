@@ -29,6 +29,7 @@ struct Principal {
   ParticipantId participant = 0;  ///< set for traders
   std::string name;               ///< staff name or participant code, for the journal
   std::uint64_t token_id = 0;     ///< the API token used; 0 for config staff tokens and first trader tokens
+  UnixNanos expires_at = 0;       ///< the token's expiry, 0 = never (set by the server's authenticator)
 };
 
 /// A participant with its two accounts. token_hash is SHA-256 of its trader token.

@@ -174,12 +174,12 @@ std::optional<registry::Hash> hash_from_hex(std::string_view hex) {
 
 void Authenticator::add_staff(const registry::Hash& token_hash, Role role, const std::string& name) {
   std::unique_lock lock(mutex_);
-  by_hash_[key_of(token_hash)] = Entry{engine::Principal{role, 0, name, 0}, 0};
+  by_hash_[key_of(token_hash)] = Entry{engine::Principal{role, 0, name, 0, 0}};
 }
 
 void Authenticator::add_trader(const registry::Hash& token_hash, ParticipantId participant, const std::string& code) {
   std::unique_lock lock(mutex_);
-  by_hash_[key_of(token_hash)] = Entry{engine::Principal{Role::trader, participant, code, 0}, 0};
+  by_hash_[key_of(token_hash)] = Entry{engine::Principal{Role::trader, participant, code, 0, 0}};
 }
 
 void Authenticator::apply_token(const engine::ApiTokenRecord& token) {
@@ -192,7 +192,8 @@ void Authenticator::apply_token(const engine::ApiTokenRecord& token) {
   auto found = by_hash_.find(key);
   // A participant's first token keeps the participant's code as its name.
   std::string name = found != by_hash_.end() ? found->second.principal.name : token.label;
-  by_hash_[key] = Entry{engine::Principal{token.role, token.participant, std::move(name), token.id}, token.expires_at};
+  by_hash_[key] =
+      Entry{engine::Principal{token.role, token.participant, std::move(name), token.id, token.expires_at}};
 }
 
 Status Authenticator::authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const {
@@ -214,12 +215,16 @@ Status Authenticator::authenticate(const grpc::ServerContextBase& context, engin
   auto principal_found = by_hash_.find(key_of(hash));
   if (principal_found == by_hash_.end()) return Status{ErrorCode::unauthenticated, "unknown bearer token (or revoked)"};
   const Entry& entry = principal_found->second;
-  if (entry.expires_at != 0 && clock_ != nullptr && clock_->now() >= entry.expires_at) {
+  if (expired(entry.principal)) {
     return Status{ErrorCode::unauthenticated,
                   "bearer token " + std::to_string(entry.principal.token_id) + " expired"};
   }
   principal = entry.principal;
   return Status::ok();
+}
+
+bool Authenticator::expired(const engine::Principal& principal) const {
+  return principal.expires_at != 0 && clock_ != nullptr && clock_->now() >= principal.expires_at;
 }
 
 bool Authenticator::still_valid(const engine::Principal& principal, const grpc::ServerContextBase& context) const {

@@ -41,13 +41,14 @@ class Authenticator {
   /// UNAUTHENTICATED status saying what is wrong (missing, malformed, unknown,
   /// revoked or expired token).
   Status authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const;
+  /// Whether `principal`'s token has expired by the engine's clock (cheap: no lookup).
+  bool expired(const engine::Principal& principal) const;
   /// Whether the call's token still names `principal` (for open streams: false once revoked or expired).
   bool still_valid(const engine::Principal& principal, const grpc::ServerContextBase& context) const;
 
  private:
   struct Entry {
-    engine::Principal principal;
-    UnixNanos expires_at = 0;  ///< 0 = never
+    engine::Principal principal;  ///< with its token's expiry
   };
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry> by_hash_;

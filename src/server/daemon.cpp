@@ -199,7 +199,7 @@ void Daemon::start() {
   }
   feed_->seed_trades(state.trades, exchange_->market_state().day_opened_sequence);  // for StreamTrades replay
   feed_->start();
-  fanout_ = std::make_unique<CommitFanout>(*sessions_, *feed_);
+  fanout_ = std::make_unique<CommitFanout>(auth_, *sessions_, *feed_);
   runtime_->set_commit_listener(fanout_.get());
   runtime_->start();
 

@@ -427,7 +427,7 @@ v1::BookSnapshot MarketFeed::snapshot_locked(const std::string& instrument, std:
 }
 
 grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::string& instrument,
-                                                                      std::size_t depth,
+                                                                      std::size_t depth, std::uint64_t token_id,
                                                                       std::function<void(Status)>* on_audited,
                                                                       Status& refused) {
   std::lock_guard lock(state_mutex_);
@@ -440,14 +440,14 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::
     *on_audited = [stream](const Status& written) { stream->audited(written); };
   }
   DepthSubscriber subscriber{stream, instrument, depth, book->second.depth(Side::buy, depth),
-                             book->second.depth(Side::sell, depth)};
+                             book->second.depth(Side::sell, depth), token_id};
   stream->offer(snapshot_locked(instrument, depth));
   depth_subscribers_.push_back(std::move(subscriber));
   return stream;
 }
 
 grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument,
-                                                                      Sequence after_sequence,
+                                                                      Sequence after_sequence, std::uint64_t token_id,
                                                                       std::function<void(Status)>* on_audited,
                                                                       Status& refused) {
   std::unique_lock lock(state_mutex_);
@@ -459,6 +459,7 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::
     *on_audited = [stream](const Status& written) { stream->audited(written); };
   }
   TradeSubscriber subscriber{stream, instrument};
+  subscriber.token_id = token_id;
   if (after_sequence != 0) {
     // The day's first trade with a greater sequence; the list is in sequence order.
     const auto day = day_trades_.begin() + static_cast<std::ptrdiff_t>(day_first_ - day_trades_base_);
@@ -476,6 +477,19 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::
   }
   trade_subscribers_.push_back(std::move(subscriber));
   return stream;
+}
+
+void MarketFeed::end_token(std::uint64_t token_id) {
+  if (token_id == 0) return;
+  std::lock_guard lock(state_mutex_);
+  const grpc::Status revoked(grpc::StatusCode::UNAUTHENTICATED,
+                             "the stream's bearer token was revoked (AdminService.RevokeApiToken)");
+  for (DepthSubscriber& subscriber : depth_subscribers_) {
+    if (subscriber.token_id == token_id) subscriber.stream->close(revoked);
+  }
+  for (TradeSubscriber& subscriber : trade_subscribers_) {
+    if (subscriber.token_id == token_id) subscriber.stream->close(revoked);
+  }
 }
 
 void MarketFeed::forget(const void* stream) {
@@ -548,7 +562,7 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc:
   if (!outcome.is_ok()) return refuse<v1::BookSnapshot>(open, std::move(outcome));
   const std::size_t depth = request->depth() == 0 ? 5 : std::min<std::size_t>(request->depth(), 50);
   return serve<v1::BookSnapshot>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
-    return context_.feed->stream_depth(request->instrument(), depth, on_audited, refused);
+    return context_.feed->stream_depth(request->instrument(), depth, open.principal().token_id, on_audited, refused);
   });
 }
 
@@ -558,7 +572,8 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc:
   Status outcome = precheck(context_, open);
   if (!outcome.is_ok()) return refuse<v1::PublicTrade>(open, std::move(outcome));
   return serve<v1::PublicTrade>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
-    return context_.feed->stream_trades(request->instrument(), request->after_sequence(), on_audited, refused);
+    return context_.feed->stream_trades(request->instrument(), request->after_sequence(), open.principal().token_id,
+                                        on_audited, refused);
   });
 }
 

@@ -89,13 +89,20 @@ class MarketFeed {
   /// `on_audited`, a stream the feed takes writes nothing until the function
   /// it sets there is called with the outcome of the opening's audit record
   /// (OK: it starts; otherwise it ends with that status).
+  /// `token_id`: the caller's API token (0 for one from the config), whose revocation ends the stream.
   grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth,
+                                                           std::uint64_t token_id,
                                                            std::function<void(Status)>* on_audited, Status& refused);
   /// gRPC thread: starts a trade stream of one instrument ("" = all), or
   /// refuses it, as stream_depth(). With `after_sequence` non-zero it first
   /// replays the day's trades with a greater sequence, then goes live.
   grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument, Sequence after_sequence,
+                                                           std::uint64_t token_id,
                                                            std::function<void(Status)>* on_audited, Status& refused);
+
+  /// Journal writer thread, from the commit listener: ends the streams opened with API token
+  /// `token_id` (revoked) with UNAUTHENTICATED.
+  void end_token(std::uint64_t token_id);
 
   /// Called by a replaying trade stream whose queue ran dry: queues its next
   /// trades, or moves it to the live trades once it has them all. Any thread.
@@ -140,12 +147,14 @@ class MarketFeed {
     std::string instrument;
     std::size_t depth = 5;
     std::vector<matching::DepthLevel> bids, asks;  ///< as last sent
+    std::uint64_t token_id = 0;                    ///< the caller's API token
   };
   struct TradeSubscriber {
     FeedStream<v1::PublicTrade>* stream = nullptr;
     std::string instrument;  ///< empty = all
     bool replaying = false;  ///< reads day_trades_ from `cursor`; not offered live trades meanwhile
     std::size_t cursor = 0;  ///< position (see day_trades_base_) of the next trade to look at
+    std::uint64_t token_id = 0;  ///< the caller's API token
   };
 
   void feed_loop();

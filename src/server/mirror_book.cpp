@@ -3,8 +3,7 @@
 namespace carbon::server {
 
 bool MirrorBook::rests(const engine::OrderRecord& order) {
-  return order.mode == TradingMode::listed && order.type == OrderType::limit &&
-         (order.status == OrderStatus::open || order.status == OrderStatus::partially_filled) &&
+  return order.mode == TradingMode::listed && order.type == OrderType::limit && is_open(order.status) &&
          order.remaining().is_positive();
 }
 

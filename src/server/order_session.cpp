@@ -111,13 +111,17 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
     delete this;
   }
 
-  /// Writer thread (under the registry lock): queues unsolicited reports.
+  /// Writer thread (under the registry lock): queues unsolicited reports; none once the token has expired.
   void push_unsolicited(v1::SessionResponse response) {
     Actions actions;
     {
       std::lock_guard lock(mutex_);
       if (closing_) return;
-      if (outbound_.size() + held_ >= options_.max_outbound_messages) {
+      if (context_.auth.expired(principal_)) {
+        close_locked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                  "the session's bearer token has expired; reports stop here"),
+                     true);
+      } else if (outbound_.size() + held_ >= options_.max_outbound_messages) {
         close_locked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                   "the session's outbound buffer overflowed: the client is not reading"),
                      false);
@@ -130,6 +134,22 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
       } else {
         outbound_.push_back(std::move(response));
       }
+      actions = step_locked();
+    }
+    perform(actions);
+  }
+
+  std::uint64_t token_id() const { return principal_.token_id; }
+
+  /// Its token was revoked (writer thread, under the registry lock): ends the
+  /// session after the replies already queued, and sends no more reports.
+  void close_revoked() {
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      close_locked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                "the session's bearer token was revoked (AdminService.RevokeApiToken)"),
+                   true);
       actions = step_locked();
     }
     perform(actions);
@@ -475,6 +495,16 @@ void OrderSessions::deliver(std::span<const engine::CommittedOutcome> batch) {
     const std::vector<OrderSessionStream*>& open = sessions_.at(owner);
     for (std::size_t i = 0; i < open.size(); ++i) {
       open[i]->push_unsolicited(i + 1 == open.size() ? std::move(response) : response);
+    }
+  }
+}
+
+void OrderSessions::end_token(std::uint64_t token_id) {
+  if (token_id == 0) return;
+  std::lock_guard lock(mutex_);
+  for (auto& [participant, open] : sessions_) {
+    for (OrderSessionStream* session : open) {
+      if (session->token_id() == token_id) session->close_revoked();
     }
   }
 }

@@ -41,6 +41,10 @@ class OrderSessions {
   /// acknowledged its order. Holds the registry lock briefly; never blocks on a client.
   void deliver(std::span<const engine::CommittedOutcome> batch);
 
+  /// Journal writer thread, from the commit listener: ends the sessions opened with API token
+  /// `token_id` (revoked) with UNAUTHENTICATED, once their queued replies are sent.
+  void end_token(std::uint64_t token_id);
+
   /// Ends every session with UNAVAILABLE once its queued replies are sent,
   /// and refuses new sessions. Call after the runtime has stopped.
   void close_all();

@@ -211,6 +211,79 @@ TEST_F(AccessTest, ARevokedTokenEndsItsOpenOrderSessionOnTheNextMessage) {
   EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
 }
 
+// The revocation reaches open streams at once: a session or a market data stream that only listens ends too.
+TEST_F(AccessTest, ARevokedTokenEndsItsOpenStreamsWithoutAnotherMessage) {
+  auto x = open();
+  const auto p = create(*x, "SES-2");
+  v1::IssueApiTokenResponse desk;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, p.participant().participant_id(), "desk", 0, desk).ok());
+  auto deadline = [](grpc::ClientContext& context) {
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  };
+  auto session_context = RunningExchange::as(desk.token());
+  deadline(*session_context);
+  auto session = x->trading->OrderSession(session_context.get());
+  v1::SessionRequest batch;
+  batch.set_batch_id(1);
+  batch.add_commands()->mutable_cancel()->set_order_id(424242);
+  ASSERT_TRUE(session->Write(batch));
+  v1::SessionResponse response;
+  ASSERT_TRUE(session->Read(&response));
+  auto depth_context = RunningExchange::as(desk.token());
+  deadline(*depth_context);
+  v1::StreamDepthRequest depth_request;
+  depth_request.set_instrument("CEA2024");
+  auto depth = x->market_data->StreamDepth(depth_context.get(), depth_request);
+  v1::BookSnapshot snapshot;
+  ASSERT_TRUE(depth->Read(&snapshot));  // the first snapshot: the stream is open
+  auto trades_context = RunningExchange::as(desk.token());
+  deadline(*trades_context);
+  auto trades = x->market_data->StreamTrades(trades_context.get(), v1::StreamTradesRequest{});
+
+  ASSERT_TRUE(revoke(*x, kOperatorToken, desk.api_token().token_id()).ok());
+  EXPECT_FALSE(session->Read(&response));
+  grpc::Status status = session->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  EXPECT_NE(status.error_message().find("revoked"), std::string::npos) << status.error_message();
+  EXPECT_FALSE(depth->Read(&snapshot));
+  status = depth->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  v1::PublicTrade trade;
+  EXPECT_FALSE(trades->Read(&trade));
+  status = trades->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  // The participant's first token and its streams are untouched.
+  EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
+}
+
+// A revocation answered UNAVAILABLE (the journal stalled past journal_unavailable_after_ms) still commits
+// when the database is back, and from then on the token is refused, without a restart.
+TEST_F(AccessTest, ARevocationAnsweredUnavailableTakesEffectWhenItCommits) {
+  auto x = open("", "[storage]\njournal_unavailable_after_ms = 300");
+  const auto p = create(*x, "SES-3");
+  v1::IssueApiTokenResponse desk;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, p.participant().participant_id(), "desk", 0, desk).ok());
+  ASSERT_EQ(balances(*x, desk.token()), grpc::StatusCode::OK);
+  {
+    TableLock lock(db.conninfo(), "journal_commands");
+    const grpc::Status status = revoke(*x, kOperatorToken, desk.api_token().token_id());
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  }
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  for (int i = 0; i < 200 && code == grpc::StatusCode::OK; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    code = balances(*x, desk.token());
+  }
+  EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED) << "the revoked token still works";
+  const auto all = list(*x, true);
+  const auto found = std::find_if(all.begin(), all.end(), [&](const v1::ApiToken& t) {
+    return t.token_id() == desk.api_token().token_id();
+  });
+  ASSERT_NE(found, all.end());
+  EXPECT_NE(found->revoked_at_unix_nanos(), 0);
+  EXPECT_EQ(balances(*x, p.trader_token()), grpc::StatusCode::OK);
+}
+
 TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   auto x = open();
   const auto p = create(*x, "AUD-1");

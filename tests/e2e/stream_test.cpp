@@ -308,6 +308,32 @@ TEST_F(StreamTest, ACommandAnsweredUnavailableInAnOutageIsReportedWhenItCommits)
   EXPECT_TRUE(session->Finish().ok());
 }
 
+// An order session whose API token has expired ends at its next report: the fill after the expiry is not sent on
+// it, and the session ends UNAUTHENTICATED.
+TEST_F(StreamTest, ASessionWhoseTokenHasExpiredEndsAtItsNextReport) {
+  v1::PlaceOrderResponse probe;  // the engine's clock, from an order's entry time
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 9'000, 1, &probe).ok());
+  v1::IssueApiTokenRequest request;
+  request.set_role(v1::ROLE_TRADER);
+  request.set_participant_id(seller.participant().participant_id());
+  request.set_label("brief desk");
+  request.set_expires_at_unix_nanos(probe.order().entered_at_unix_nanos() + 3'000'000'000);
+  v1::IssueApiTokenResponse desk;
+  ASSERT_TRUE(exchange->admin->IssueApiToken(RunningExchange::as(kOperatorToken).get(), request, &desk).ok());
+  auto context = RunningExchange::as(desk.token());
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  std::unique_ptr<Session> session = session_with_one_sell(context.get(), 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3'500));
+  v1::PlaceOrderResponse bought;
+  ASSERT_TRUE(place_unary(buyer.trader_token(), v1::SIDE_BUY, 10'100, 10, &bought).ok());
+  EXPECT_EQ(bought.fills_size(), 1) << "the buy met the session's sell";
+  v1::SessionResponse response;
+  EXPECT_FALSE(session->Read(&response)) << response.ShortDebugString();
+  const grpc::Status status = session->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  EXPECT_NE(status.error_message().find("expired"), std::string::npos) << status.error_message();
+}
+
 // Each open session buffers its own responses and gets all its participant's
 // unsolicited reports: one participant may have at most
 // session_max_per_participant open; another participant is not affected.

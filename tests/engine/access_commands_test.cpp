@@ -118,5 +118,35 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   EXPECT_EQ(next.reply.api_tokens.at(0).id, 5u);
 }
 
+// A call authenticated with a token that is revoked before the engine runs it (or whose revocation committed
+// after its caller was answered UNAVAILABLE) is refused, as is one past its token's expiry: commands and queries.
+TEST_F(AccessCommandsTest, ACallWithARevokedOrExpiredTokenIsRefusedByTheEngine) {
+  const Outcome issued = run(exchange, op, IssueApiToken{Role::operator_, 0, "second desk", 0, hash(2)});
+  ASSERT_TRUE(issued.reply.status.is_ok()) << issued.reply.status.message();
+  const Principal desk{Role::operator_, 0, "desk", issued.reply.api_tokens.at(0).id};
+  ASSERT_TRUE(run(exchange, desk, ListApiTokens{false}).reply.status.is_ok());
+  ASSERT_TRUE(run(exchange, desk, IssueApiToken{Role::auditor, 0, "audit", 0, hash(3)}).reply.status.is_ok());
+  ASSERT_TRUE(run(exchange, op, RevokeApiToken{desk.token_id}).reply.status.is_ok());
+  const std::size_t before = tokens.size();
+  const std::string revoked = "API token " + std::to_string(desk.token_id) + " was revoked";
+  expect_refused(desk, IssueApiToken{Role::auditor, 0, "again", 0, hash(4)}, ErrorCode::unauthenticated, revoked);
+  const Outcome read = run(exchange, desk, ListApiTokens{false});
+  EXPECT_EQ(read.reply.status.code(), ErrorCode::unauthenticated) << read.reply.status.message();
+  EXPECT_EQ(read.reply.status.message(), revoked);
+  EXPECT_TRUE(read.reply.api_tokens.empty());
+  EXPECT_EQ(tokens.size(), before);
+
+  const Outcome brief = run(exchange, op, IssueApiToken{Role::operator_, 0, "brief", now + 3'000'000, hash(5)});
+  ASSERT_TRUE(brief.reply.status.is_ok()) << brief.reply.status.message();
+  const Principal short_lived{Role::operator_, 0, "brief", brief.reply.api_tokens.at(0).id};
+  ASSERT_TRUE(run(exchange, short_lived, ListApiTokens{false}).reply.status.is_ok());  // 1 ms later
+  now += 1'000'000;                                                                     // the next run is past it
+  expect_refused(short_lived, IssueApiToken{Role::auditor, 0, "late", 0, hash(6)}, ErrorCode::unauthenticated,
+                 "API token " + std::to_string(short_lived.token_id) + " has expired");
+  expect_refused(Principal{Role::operator_, 0, "nobody", 999}, RevokeApiToken{1}, ErrorCode::unauthenticated,
+                 "API token 999 does not exist");
+  EXPECT_EQ(tokens.size(), before + 1);
+}
+
 }  // namespace
 }  // namespace carbon::engine

@@ -290,7 +290,57 @@ TEST_F(AuctionTest, BidsOutsideTheWindowOrOnAFinishedAuctionAreRefused) {
   expect_refused(bid(a, second, 4'000, 100), ErrorCode::failed_precondition, "is cancelled");
   now = kCloses;
   expect_refused(run(kOperator, CloseAuction{second}), ErrorCode::failed_precondition, "was cancelled");
-  expect_refused(run(kOperator, CancelAuction{second, "again"}), ErrorCode::failed_precondition, "already cancelled");
+  // A retried cancel (its first answer lost) answers the auction again and changes nothing.
+  const Outcome again = run(kOperator, CancelAuction{second, "again"});
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  EXPECT_TRUE(again.events.empty());
+  ASSERT_EQ(again.reply.auctions.size(), 1u);
+  EXPECT_EQ(again.reply.auctions[0].status, AuctionStatus::cancelled);
+}
+
+// Clearing is delivery versus payment: not while the market or the instrument is halted, and not on a day
+// whose trading day has not been opened by closing the one before; bids are refused on such a day too.
+TEST_F(AuctionTest, ClearingWaitsForAHaltToEndAndForTheDayBeforeToBeClosed) {
+  const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
+  const ParticipantRecord a = create("A");
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
+  now = kCloses;
+  ASSERT_TRUE(run(kOperator, HaltTrading{"CEA2024", "price dispute"}).reply.status.is_ok());
+  expect_refused(run(kOperator, CloseAuction{id}), ErrorCode::failed_precondition,
+                 "instrument halted: CEA2024: price dispute");
+  ASSERT_TRUE(run(kOperator, ResumeTrading{"CEA2024"}).reply.status.is_ok());
+  ASSERT_TRUE(run(kOperator, HaltTrading{"", "reconciliation"}).reply.status.is_ok());
+  expect_refused(run(kOperator, CloseAuction{id}), ErrorCode::failed_precondition, "market halted: reconciliation");
+  ASSERT_TRUE(run(kOperator, ResumeTrading{""}).reply.status.is_ok());
+  const Cash reserved = cash_reserved(a);
+  now = kCloses + 24 * 60 * kMinute;  // Tuesday, Monday not closed
+  expect_refused(run(kOperator, CloseAuction{id}), ErrorCode::failed_precondition,
+                 "end of day: the trading day 2025-11-24 has not been closed; an operator runs RunEndOfDay before "
+                 "2025-11-25 can clear auction " + std::to_string(id));
+  EXPECT_EQ(cash_reserved(a), reserved) << "nothing moved";
+  ASSERT_TRUE(run(kOperator, RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  const Outcome cleared = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(cleared.reply.status.is_ok()) << cleared.reply.status.message();
+  EXPECT_EQ(cleared.reply.trades.size(), 1u);
+}
+
+TEST_F(AuctionTest, ABidOnADayWhoseTradingDayIsNotOpenIsRefused) {
+  const std::uint64_t id = [&] {
+    EXPECT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "paid"})
+                    .reply.status.is_ok());
+    CreateAuction c = auction_of(registry::kAuctionAccount);
+    c.closes_at = kCloses + 24 * 60 * kMinute;  // open into Tuesday
+    const Outcome out = run(kOperator, c);
+    EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+    return out.reply.auctions.at(0).id;
+  }();
+  const ParticipantRecord a = create("A");
+  now = kCloses + 20 * 60 * kMinute;  // Tuesday 07:40, Monday not closed
+  expect_refused(bid(a, id, 5'000, 300), ErrorCode::failed_precondition,
+                 "end of day: the trading day 2025-11-24 has not been closed");
+  ASSERT_TRUE(run(kOperator, RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  EXPECT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
 }
 
 TEST_F(AuctionTest, CancelReleasesTheBiddersCashAndTheSellersUnits) {

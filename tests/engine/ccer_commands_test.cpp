@@ -5,6 +5,7 @@
 // change.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 
 #include "engine/exchange.h"
@@ -372,9 +373,13 @@ TEST_F(CcerCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {
        "outside the crediting period"},
       {"Issue vintage outside the monitoring period", authority, issue(1, "2024-07-01", "2024-12-31", 2025), pre,
        "vintage 2025"},
+      {"Issue a period not ended", authority, issue(1, "2025-07-01", "2025-11-24", 2025), pre,
+       "the monitoring period 2025-07-01..2025-11-24 has not ended (today is 2025-11-24"},
       {"Issue overlapping period", authority, issue(1, "2024-06-01", "2024-12-31"), pre, "overlaps issuance 1"},
       {"Issue beyond the position limit", authority, issue(1'000'000, "2024-07-01", "2024-12-31"), pre,
        "position limit"},
+      {"Issue wrapping the position past 64 bits", authority,
+       issue(std::numeric_limits<std::int64_t>::max(), "2024-07-01", "2024-12-31"), pre, "position limit"},
       {"Retire by a regulator", regulator, retire(1, developer.id), perm, "RetireUnits"},
       {"Retire by an auditor", auditor, retire(1, developer.id), perm, "RetireUnits"},
       {"Retire for another", trader(buyer), retire(1, developer.id), perm, "another participant"},

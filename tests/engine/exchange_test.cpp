@@ -217,6 +217,30 @@ TEST_F(ExchangeTest, CrossingOrdersTradeAtTheRestingPriceAndSettleDeliveryVersus
   EXPECT_TRUE(has_trade && has_ledger && has_cash);
 }
 
+// A market-wide halt and its resume are journaled by their own commands: a command with no event is answered
+// without a commit, so a halt left to ride on the next command's events could be acknowledged and then lost.
+TEST_F(ExchangeTest, AMarketWideHaltAndResumeAreJournaledByTheirOwnCommands) {
+  for (const bool halt : {true, false}) {
+    const Outcome out = halt ? run(op, HaltTrading{"", "system fault"}) : run(op, ResumeTrading{""});
+    ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+    ASSERT_EQ(out.events.size(), 1u);
+    const auto* changed = std::get_if<MarketStateChanged>(&out.events[0]);
+    ASSERT_NE(changed, nullptr);
+    EXPECT_EQ(changed->state.halted, halt);
+    EXPECT_EQ(changed->state.halt_reason, halt ? "system fault" : "");
+    EXPECT_NE(out.sequence, 0u);
+    EXPECT_EQ(changed->state.updated_sequence, out.sequence);
+    // Restored from what was journaled, the market is as the command left it.
+    Exchange restored(config);
+    restored.restore(projection.recovered());
+    EXPECT_EQ(restored.market_state().halted, halt);
+  }
+  // Resuming a market that is not halted changes nothing and journals nothing.
+  const Outcome again = run(op, ResumeTrading{""});
+  ASSERT_TRUE(again.reply.status.is_ok());
+  EXPECT_TRUE(again.events.empty());
+}
+
 TEST_F(ExchangeTest, EarlierOrderAtTheSamePriceFillsFirst) {
   const ParticipantRecord second_seller = create("KEU-002", ParticipantType::key_emitting_unit);
   ASSERT_TRUE(run(registry_authority, IssueAllowances{"CEA2024", second_seller.holding_account, Qty{100}, "alloc"})

@@ -369,7 +369,7 @@ TEST_F(InstrumentCommandsTest, UpdateRefusals) {
 }
 
 // An open buy reserved its cash at the buyer's fee of its mode; a fill charges the fee in force.
-TEST_F(InstrumentCommandsTest, TheBuyersFeeMayNotRiseUnderAnOpenBuy) {
+TEST_F(InstrumentCommandsTest, TheBuyersFeeMayNotRiseAboveWhatAnOpenBuyReserved) {
   const ParticipantRecord bank = participant("BANK", ParticipantType::institution, 100'000'000);
   CreateInstrument create = cea("CEA2026", 2026, 9'000);
   create.rules.mode_rules = {listed_rules(500)};
@@ -377,17 +377,20 @@ TEST_F(InstrumentCommandsTest, TheBuyersFeeMayNotRiseUnderAnOpenBuy) {
   ASSERT_TRUE(run(op, create).reply.status.is_ok());
   const Outcome order = run(trader(bank), buy("CEA2026", 9'000, 100));
   ASSERT_TRUE(order.reply.status.is_ok()) << order.reply.status.message();
-  const OrderId open = order.reply.orders.at(0).id;
-
-  UpdateInstrumentRules raise{"CEA2026", {}};
-  raise.rules.mode_rules = {listed_rules(500)};
-  raise.rules.mode_rules[0].buy_fee_bps = 20;
-  expect_refused(op, raise, ErrorCode::failed_precondition,
-                 "fees: the buyer's fee of LISTED trades in CEA2026 cannot rise from 10 to 20 bps while 1 buy "
-                 "order(s) are open, their cash reserved at 10 bps; cancel them first");
+  const OrderId at_ten = order.reply.orders.at(0).id;
+  auto buy_fee = [&](int bps) {
+    UpdateInstrumentRules update{"CEA2026", {}};
+    update.rules.mode_rules = {listed_rules(500)};
+    update.rules.mode_rules[0].buy_fee_bps = bps;
+    return update;
+  };
+  const std::string refused = "fees: the buyer's fee of LISTED trades in CEA2026 cannot rise from ";
+  expect_refused(op, buy_fee(20), ErrorCode::failed_precondition,
+                 refused + "10 to 20 bps while 1 open buy order(s) reserved less cash than it needs (order " +
+                     std::to_string(at_ten) + " among them); cancel them first");
   EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 10);
   // The buyer's fee may fall, and the seller's and another mode's may rise.
-  UpdateInstrumentRules other = raise;
+  UpdateInstrumentRules other = buy_fee(5);
   other.rules.mode_rules = {listed_rules(500), block_rules(2'000)};
   other.rules.mode_rules[0].buy_fee_bps = 5;
   other.rules.mode_rules[0].sell_fee_bps = 50;
@@ -395,9 +398,21 @@ TEST_F(InstrumentCommandsTest, TheBuyersFeeMayNotRiseUnderAnOpenBuy) {
   ASSERT_TRUE(run(op, other).reply.status.is_ok());
   EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 5);
   EXPECT_EQ(instruments().at("CEA2026").fees.block_buy_bps, 30);
-  // Once the buy is cancelled the rise is taken.
-  ASSERT_TRUE(run(trader(bank), CancelOrder{open}).reply.status.is_ok());
-  const Outcome raised = run(op, raise);
+  // A buy entered at 5 bps holds less than 10 bps need; the one entered at 10 still holds enough.
+  const Outcome second = run(trader(bank), buy("CEA2026", 9'000, 100));
+  ASSERT_TRUE(second.reply.status.is_ok()) << second.reply.status.message();
+  const OrderId at_five = second.reply.orders.at(0).id;
+  expect_refused(op, buy_fee(10), ErrorCode::failed_precondition,
+                 refused + "5 to 10 bps while 1 open buy order(s) reserved less cash than it needs (order " +
+                     std::to_string(at_five) + " among them); cancel them first");
+  ASSERT_TRUE(run(trader(bank), CancelOrder{at_five}).reply.status.is_ok());
+  const Outcome back = run(op, buy_fee(10));
+  ASSERT_TRUE(back.reply.status.is_ok()) << back.reply.status.message();
+  EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 10);
+  // Above what it reserved, the first buy stands in the way until it is cancelled.
+  expect_refused(op, buy_fee(11), ErrorCode::failed_precondition, refused + "10 to 11 bps while 1 open buy");
+  ASSERT_TRUE(run(trader(bank), CancelOrder{at_ten}).reply.status.is_ok());
+  const Outcome raised = run(op, buy_fee(20));
   ASSERT_TRUE(raised.reply.status.is_ok()) << raised.reply.status.message();
   EXPECT_EQ(instruments().at("CEA2026").fees.listed_buy_bps, 20);
 }

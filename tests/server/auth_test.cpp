@@ -3,6 +3,11 @@
 #include <set>
 #include <string>
 
+#include "carbon/v1/admin.pb.h"
+#include "carbon/v1/market_data.pb.h"
+#include "carbon/v1/registry.pb.h"
+#include "carbon/v1/regulator.pb.h"
+#include "carbon/v1/trading.pb.h"
 #include "server/auth.h"
 
 namespace carbon::server {
@@ -66,6 +71,34 @@ TEST(AuthorizationTest, CcerIsWrittenByTheAuthorityAndRetirementsArePublic) {
               role == Role::trader || role == Role::registry_authority);
     EXPECT_EQ(authorize(role, "carbon.v1.RegistryService/ListSerialBlocks").is_ok(), role != Role::operator_);
   }
+}
+
+// The auditor is read-only: every method the table opens to it reads, by the API's naming (Get, List, Query,
+// Stream, Verify). A mutating method given to the auditor by mistake fails here; the matrix test alone would not
+// see it, as it takes its expectations from the table.
+TEST(AuthorizationTest, TheAuditorIsOpenedOnlyMethodsThatRead) {
+  const google::protobuf::FileDescriptor* files[] = {
+      v1::PlaceOrderRequest::descriptor()->file(), v1::StreamDepthRequest::descriptor()->file(),
+      v1::CreateParticipantRequest::descriptor()->file(), v1::IssueAllowancesRequest::descriptor()->file(),
+      v1::QueryAuditLogRequest::descriptor()->file()};
+  std::size_t services = 0, opened = 0;
+  for (const google::protobuf::FileDescriptor* file : files) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      ++services;
+      for (int m = 0; m < service->method_count(); ++m) {
+        const std::string method = service->full_name() + "/" + service->method(m)->name();
+        if (!authorize(Role::auditor, method).is_ok()) continue;
+        ++opened;
+        const std::string& name = service->method(m)->name();
+        const bool reads = name.starts_with("Get") || name.starts_with("List") || name.starts_with("Query") ||
+                           name.starts_with("Stream") || name.starts_with("Verify");
+        EXPECT_TRUE(reads) << method << " is open to the read-only auditor";
+      }
+    }
+  }
+  EXPECT_EQ(services, 5u);
+  EXPECT_GT(opened, 20u);
 }
 
 TEST(AuthorizationTest, UnknownMethodsAreDenied) {
