@@ -285,7 +285,7 @@ Status Exchange::submit_auction_bid(Step& step, const Principal& who, const Subm
     return failed_precondition("participant suspended: " + participant->code + ": " +
                                controls->second.suspension_reason);
   }
-  if (const auto today = matching::shanghai_date(step.at); today != trading_day_) {
+  if (const auto today = matching::shanghai_date(step.at); today > trading_day_) {
     return failed_precondition("end of day: the trading day " + market_.trading_date +
                                " has not been closed; an operator runs RunEndOfDay before " +
                                matching::format_date(today) + " can bid");
@@ -457,12 +457,12 @@ Status Exchange::close_auction(Step& step, const Principal& who, const CloseAuct
     return failed_precondition("auction window: bidding on " + auction_name(auction.id) + " ends at " +
                                shanghai_time(auction.closes_at) + "; it is cleared after its window");
   }
-  // Clearing is delivery versus payment: not while trading is halted, and on a trading day that is open.
+  // Clearing is delivery versus payment: not while trading is halted, nor before a day before today is closed.
   if (market_.halted) return failed_precondition("market halted: " + market_.halt_reason);
   if (const Instrument& instrument = instruments_.at(auction.instrument); instrument.state.halted) {
     return failed_precondition("instrument halted: " + auction.instrument + ": " + instrument.state.halt_reason);
   }
-  if (const auto today = matching::shanghai_date(step.at); today != trading_day_) {
+  if (const auto today = matching::shanghai_date(step.at); today > trading_day_) {
     return failed_precondition("end of day: the trading day " + market_.trading_date +
                                " has not been closed; an operator runs RunEndOfDay before " +
                                matching::format_date(today) + " can clear " + auction_name(auction.id));

@@ -319,6 +319,35 @@ void Exchange::rebuild_book(Instrument& instrument) {
   instrument.book = std::move(book);
 }
 
+void Exchange::cancel_outside_band(Step& step, Instrument& instrument) {
+  const auto listed = band(instrument, TradingMode::listed);
+  if (!instrument.book || !listed) return;
+  std::vector<OrderId> outside;
+  instrument.book->for_each([&](const matching::BookOrder& order) {
+    if (!listed->contains(order.price)) outside.push_back(order.id);
+  });
+  std::sort(outside.begin(), outside.end());
+  for (OrderId id : outside) {
+    OrderRecord& order = orders_.at(id);
+    remove_resting(step, order, OrderStatus::cancelled);
+    step.events.push_back(OrderChanged{order});
+  }
+  rebuild_book(instrument);
+}
+
+Status Exchange::check_band_levels(const InstrumentConfig& config, Price reference, const std::string& what) const {
+  const auto listed = matching::price_band(reference, config.listed_band_bps, config.tick);
+  if (!listed) return Status::ok();
+  const std::int64_t levels = (listed->high.value - listed->low.value) / config.tick.value + 1;
+  if (levels > kMaxBookLevels) {
+    return invalid_argument(what + ": the listed band " + std::to_string(listed->low.value) + "-" +
+                            std::to_string(listed->high.value) + " fen around " + fen(reference) + " spans " +
+                            std::to_string(levels) + " price levels of " + fen(config.tick) +
+                            ", more than the " + std::to_string(kMaxBookLevels) + " an order book holds");
+  }
+  return Status::ok();
+}
+
 // ---- participants and cash -------------------------------------------------
 
 Status Exchange::create_participant(Step& step, const Principal& who, const CreateParticipant& c) {
@@ -485,9 +514,10 @@ Status Exchange::set_reference_price(Step& step, const Principal& who, const Set
     return failed_precondition("tick rule: reference price " + fen(c.price) + " is not a multiple of the " +
                                fen(instrument.config.tick) + " tick of " + c.instrument);
   }
+  if (Status s = check_band_levels(instrument.config, c.price, "reference price"); !s.is_ok()) return s;
   instrument.state.reference = c.price;
   instrument.state.updated_sequence = step.sequence;
-  rebuild_book(instrument);
+  cancel_outside_band(step, instrument);
   step.events.push_back(InstrumentStateChanged{instrument.state});
   reply_instrument(step.reply, instrument);
   return Status::ok();
@@ -578,7 +608,8 @@ Status Exchange::check_position_limit(const Instrument& instrument, const Partic
   Qty limit = instrument.config.position_limit;
   if (participant.type == ParticipantType::key_emitting_unit) {
     if (auto a = allocated_.find({participant.holding_account, instrument.config.code}); a != allocated_.end()) {
-      limit += a->second;
+      constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+      limit = a->second.value > kMax - limit.value ? Qty{kMax} : limit + a->second;  // saturating
     }
   }
   // In 128 bits: a huge `more` (an auction bid, a CCER issuance) must not wrap to a small position.
@@ -1083,6 +1114,12 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
   }
   Instrument& instrument = instruments_.at(offer.instrument);
   if (Status s = check_open_for_trading(instrument, *participant, TradingMode::block, step.at); !s.is_ok()) return s;
+  // The band may have moved since the offer (a new reference price); the offerer may have been suspended.
+  if (Status s = check_price(instrument, offer.price, TradingMode::block); !s.is_ok()) return s;
+  if (auto controls = controls_.find(offer.participant); controls != controls_.end() && controls->second.suspended) {
+    return failed_precondition("participant suspended: the offerer " + participants_.at(offer.participant).code +
+                               ": " + controls->second.suspension_reason);
+  }
   if (auto used = c.client_order_id.empty() ? order_by_client_id_.end()
                                               : order_by_client_id_.find(ClientIdView{participant->id, c.client_order_id});
       used != order_by_client_id_.end()) {
@@ -1197,7 +1234,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     state.updated_sequence = step.sequence;
     step.events.push_back(InstrumentStateChanged{state});
     step.reply.instruments.push_back(state);
-    rebuild_book(instrument);
+    cancel_outside_band(step, instrument);  // GTC orders the new day's band no longer admits
     instrument.listed_day = DayStats{};
     instrument.block_day = DayStats{};
     instrument.auction_day = DayStats{};

@@ -25,6 +25,9 @@ namespace carbon::engine {
 /// commands at the same times give the same events and state.
 class Exchange {
  public:
+  /// The most price levels a listed band may span (the order book keeps 4 bytes a level a side).
+  static constexpr std::int64_t kMaxBookLevels = 2'000'000;
+
   /// Throws std::runtime_error on a malformed configured holiday.
   explicit Exchange(const Config& config);
 
@@ -229,6 +232,12 @@ class Exchange {
   /// The part of an open buy's cash reservation that belongs to `quantity` of its remaining tonnes.
   Cash reserved_share(const OrderRecord& buy, Qty quantity) const;
   void rebuild_book(Instrument& instrument);
+  /// Cancels the resting listed orders whose price the instrument's listed band no longer admits (a new
+  /// reference price or the next day's close under a GTC order, a narrower band): every trade stays
+  /// inside its day's band. Then fits the book to the band.
+  void cancel_outside_band(Step& step, Instrument& instrument);
+  /// INVALID_ARGUMENT if the listed band around `reference` spans more price levels than a book holds.
+  Status check_band_levels(const InstrumentConfig& config, Price reference, const std::string& what) const;
   void touch_cash(Step& step, AccountId account);
   void touch_holding(Step& step, AccountId account, const std::string& instrument);
   void flush_touched(Step& step);

@@ -187,6 +187,7 @@ Status Exchange::create_instrument(Step& step, const Principal& who, const Creat
                                " fen is not a multiple of the " + std::to_string(c.tick_fen) + " fen tick of " +
                                c.code);
   }
+  if (Status s = check_band_levels(config, config.reference_price, "reference_price_fen"); !s.is_ok()) return s;
   Instrument& instrument = instruments_[c.code];
   instrument.state.instrument = c.code;
   instrument.state.reference = config.reference_price;
@@ -243,7 +244,9 @@ Status Exchange::update_instrument_rules(Step& step, const Principal& who, const
                                  " among them); cancel them first");
     }
   }
+  if (Status s = check_band_levels(config, instrument.state.reference, "listed band"); !s.is_ok()) return s;
   define_instrument(instrument, config);
+  cancel_outside_band(step, instrument);  // a narrower band: resting orders it no longer admits
   instrument.state.updated_sequence = step.sequence;
   step.events.push_back(InstrumentDefined{config, false});
   step.events.push_back(InstrumentStateChanged{instrument.state});

@@ -182,8 +182,29 @@ void Authenticator::add_trader(const registry::Hash& token_hash, ParticipantId p
   by_hash_[key_of(token_hash)] = Entry{engine::Principal{Role::trader, participant, code, 0, 0}};
 }
 
+bool Authenticator::newest_locked(const engine::ApiTokenRecord& token) {
+  Version& version = versions_[token.id];
+  if (token.updated_sequence < version.sequence) return false;
+  version = Version{token.updated_sequence, token.revoked()};
+  return true;
+}
+
+void Authenticator::add_first_token(const engine::ApiTokenRecord& token, const std::string& code) {
+  std::unique_lock lock(mutex_);
+  if (!newest_locked(token) || token.revoked()) return;
+  by_hash_[key_of(token.token_hash)] =
+      Entry{engine::Principal{Role::trader, token.participant, code, token.id, token.expires_at}};
+}
+
+bool Authenticator::revoked(std::uint64_t token_id) const {
+  std::shared_lock lock(mutex_);
+  auto found = versions_.find(token_id);
+  return found != versions_.end() && found->second.revoked;
+}
+
 void Authenticator::apply_token(const engine::ApiTokenRecord& token) {
   std::unique_lock lock(mutex_);
+  if (!newest_locked(token)) return;
   const std::string key = key_of(token.token_hash);
   if (token.revoked()) {
     by_hash_.erase(key);
@@ -210,7 +231,10 @@ Status Authenticator::authenticate(const grpc::ServerContextBase& context, engin
   if (!has_prefix) {
     return Status{ErrorCode::unauthenticated, "authorization metadata must be \"Bearer <token>\""};
   }
-  const registry::Hash hash = hash_token(value.substr(prefix.size()));
+  return authenticate_hash(hash_token(value.substr(prefix.size())), principal);
+}
+
+Status Authenticator::authenticate_hash(const registry::Hash& hash, engine::Principal& principal) const {
   std::shared_lock lock(mutex_);
   auto principal_found = by_hash_.find(key_of(hash));
   if (principal_found == by_hash_.end()) return Status{ErrorCode::unauthenticated, "unknown bearer token (or revoked)"};

@@ -34,13 +34,22 @@ class Authenticator {
   void add_staff(const registry::Hash& token_hash, Role role, const std::string& name);
   /// Registers a participant's first trader token hash.
   void add_trader(const registry::Hash& token_hash, ParticipantId participant, const std::string& code);
-  /// Registers an API token, or forgets it if it is revoked: effective for the next call.
+  /// Registers an API token, or forgets it if it is revoked: effective for the next call. A record
+  /// older than one already applied for the same token (an issue's reply after its revocation's commit
+  /// in the same batch) changes nothing.
   void apply_token(const engine::ApiTokenRecord& token);
+  /// A new participant's first token (API token `token`, named by the participant's `code`), unless a
+  /// newer record of it was applied already.
+  void add_first_token(const engine::ApiTokenRecord& token, const std::string& code);
+  /// Whether API token `token_id` was revoked (as applied here).
+  bool revoked(std::uint64_t token_id) const;
 
   /// The caller named by the "authorization: Bearer <token>" metadata, or an
   /// UNAUTHENTICATED status saying what is wrong (missing, malformed, unknown,
   /// revoked or expired token).
   Status authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const;
+  /// The same for a token given by its SHA-256.
+  Status authenticate_hash(const registry::Hash& token_hash, engine::Principal& principal) const;
   /// Whether `principal`'s token has expired by the engine's clock (cheap: no lookup).
   bool expired(const engine::Principal& principal) const;
   /// Whether the call's token still names `principal` (for open streams: false once revoked or expired).
@@ -50,8 +59,17 @@ class Authenticator {
   struct Entry {
     engine::Principal principal;  ///< with its token's expiry
   };
+  /// The newest record applied per API token: its updated_sequence and whether it is revoked.
+  struct Version {
+    Sequence sequence = 0;
+    bool revoked = false;
+  };
+  /// False if `token` is older than the record applied for it; records it otherwise. Under mutex_.
+  bool newest_locked(const engine::ApiTokenRecord& token);
+
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry> by_hash_;
+  std::unordered_map<std::uint64_t, Version> versions_;
   const Clock* clock_ = nullptr;
 };
 

@@ -194,6 +194,7 @@ void Daemon::start() {
   MarketFeedOptions feed_options;
   feed_options.max_subscribers = config_.market_data_max_streams;
   feed_ = std::make_unique<MarketFeed>(codes, feed_options);
+  feed_->set_authenticator(&auth_);  // streams end when their token is revoked or expires
   for (const std::string& code : codes) {
     if (const matching::LadderBook* book = exchange_->book(code)) feed_->seed(code, *book, exchange_->last_sequence());
   }

@@ -283,6 +283,7 @@ void MarketFeed::feed_loop() {
 
 void MarketFeed::apply(std::vector<Published>& published) {
   std::lock_guard lock(state_mutex_);
+  end_expired_locked();  // before anything more is offered to them
   std::vector<const std::string*> changed;
   for (Published& batch : published) {
     for (const BookChange& change : batch.changes) {
@@ -427,11 +428,11 @@ v1::BookSnapshot MarketFeed::snapshot_locked(const std::string& instrument, std:
 }
 
 grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::string& instrument,
-                                                                      std::size_t depth, std::uint64_t token_id,
+                                                                      std::size_t depth, const engine::Principal& who,
                                                                       std::function<void(Status)>* on_audited,
                                                                       Status& refused) {
   std::lock_guard lock(state_mutex_);
-  refused = refusal_locked(instrument, false);
+  refused = refusal_locked(instrument, false, who);
   if (!refused.is_ok()) return nullptr;
   auto book = books_.find(instrument);
   auto* stream = new FeedStream<v1::BookSnapshot>(this, 1, true);
@@ -440,26 +441,29 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketFeed::stream_depth(const std::
     *on_audited = [stream](const Status& written) { stream->audited(written); };
   }
   DepthSubscriber subscriber{stream, instrument, depth, book->second.depth(Side::buy, depth),
-                             book->second.depth(Side::sell, depth), token_id};
+                             book->second.depth(Side::sell, depth), who};
   stream->offer(snapshot_locked(instrument, depth));
   depth_subscribers_.push_back(std::move(subscriber));
   return stream;
 }
 
 grpc::ServerWriteReactor<v1::PublicTrade>* MarketFeed::stream_trades(const std::string& instrument,
-                                                                      Sequence after_sequence, std::uint64_t token_id,
+                                                                      Sequence after_sequence,
+                                                                      const engine::Principal& who,
                                                                       std::function<void(Status)>* on_audited,
                                                                       Status& refused) {
   std::unique_lock lock(state_mutex_);
-  refused = refusal_locked(instrument, true);
+  refused = refusal_locked(instrument, true, who);
   if (!refused.is_ok()) return nullptr;
   auto* stream = new FeedStream<v1::PublicTrade>(this, options_.trade_queue_limit, false);
   if (on_audited != nullptr) {
     stream->hold();
     *on_audited = [stream](const Status& written) { stream->audited(written); };
   }
-  TradeSubscriber subscriber{stream, instrument};
-  subscriber.token_id = token_id;
+  TradeSubscriber subscriber;
+  subscriber.stream = stream;
+  subscriber.instrument = instrument;
+  subscriber.who = who;
   if (after_sequence != 0) {
     // The day's first trade with a greater sequence; the list is in sequence order.
     const auto day = day_trades_.begin() + static_cast<std::ptrdiff_t>(day_first_ - day_trades_base_);
@@ -485,10 +489,21 @@ void MarketFeed::end_token(std::uint64_t token_id) {
   const grpc::Status revoked(grpc::StatusCode::UNAUTHENTICATED,
                              "the stream's bearer token was revoked (AdminService.RevokeApiToken)");
   for (DepthSubscriber& subscriber : depth_subscribers_) {
-    if (subscriber.token_id == token_id) subscriber.stream->close(revoked);
+    if (subscriber.who.token_id == token_id) subscriber.stream->close(revoked);
   }
   for (TradeSubscriber& subscriber : trade_subscribers_) {
-    if (subscriber.token_id == token_id) subscriber.stream->close(revoked);
+    if (subscriber.who.token_id == token_id) subscriber.stream->close(revoked);
+  }
+}
+
+void MarketFeed::end_expired_locked() {
+  if (auth_ == nullptr) return;
+  const grpc::Status expired(grpc::StatusCode::UNAUTHENTICATED, "the stream's bearer token has expired");
+  for (DepthSubscriber& subscriber : depth_subscribers_) {
+    if (auth_->expired(subscriber.who)) subscriber.stream->close(expired);
+  }
+  for (TradeSubscriber& subscriber : trade_subscribers_) {
+    if (auth_->expired(subscriber.who)) subscriber.stream->close(expired);
   }
 }
 
@@ -539,8 +554,13 @@ grpc::ServerWriteReactor<Message>* serve(StreamOpen& open, Take take) {
 
 }  // namespace
 
-Status MarketFeed::refusal_locked(const std::string& instrument, bool all_instruments) const {
+Status MarketFeed::refusal_locked(const std::string& instrument, bool all_instruments,
+                                  const engine::Principal& who) const {
   if (closed_) return Status{ErrorCode::unavailable, "carbond is shutting down"};
+  // Under the state lock, which end_token() takes after the authenticator has the revocation.
+  if (auth_ != nullptr && who.token_id != 0 && auth_->revoked(who.token_id)) {
+    return Status{ErrorCode::unauthenticated, "the stream's bearer token was revoked"};
+  }
   if (!(all_instruments && instrument.empty()) && !books_.contains(instrument)) {
     return Status{ErrorCode::not_found, "unknown instrument \"" + instrument + "\""};
   }
@@ -562,7 +582,7 @@ grpc::ServerWriteReactor<v1::BookSnapshot>* MarketDataService::StreamDepth(grpc:
   if (!outcome.is_ok()) return refuse<v1::BookSnapshot>(open, std::move(outcome));
   const std::size_t depth = request->depth() == 0 ? 5 : std::min<std::size_t>(request->depth(), 50);
   return serve<v1::BookSnapshot>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
-    return context_.feed->stream_depth(request->instrument(), depth, open.principal().token_id, on_audited, refused);
+    return context_.feed->stream_depth(request->instrument(), depth, open.principal(), on_audited, refused);
   });
 }
 
@@ -572,7 +592,7 @@ grpc::ServerWriteReactor<v1::PublicTrade>* MarketDataService::StreamTrades(grpc:
   Status outcome = precheck(context_, open);
   if (!outcome.is_ok()) return refuse<v1::PublicTrade>(open, std::move(outcome));
   return serve<v1::PublicTrade>(open, [&](std::function<void(Status)>* on_audited, Status& refused) {
-    return context_.feed->stream_trades(request->instrument(), request->after_sequence(), open.principal().token_id,
+    return context_.feed->stream_trades(request->instrument(), request->after_sequence(), open.principal(),
                                         on_audited, refused);
   });
 }

@@ -34,6 +34,7 @@
 #include "carbon/v1/market_data.pb.h"
 #include "engine/runtime.h"
 #include "matching/ladder_book.h"
+#include "server/auth.h"
 #include "server/mirror_book.h"
 
 namespace carbon::server {
@@ -89,16 +90,20 @@ class MarketFeed {
   /// `on_audited`, a stream the feed takes writes nothing until the function
   /// it sets there is called with the outcome of the opening's audit record
   /// (OK: it starts; otherwise it ends with that status).
-  /// `token_id`: the caller's API token (0 for one from the config), whose revocation ends the stream.
+  /// `who`: the caller, whose token's revocation (end_token()) or expiry ends the stream.
   grpc::ServerWriteReactor<v1::BookSnapshot>* stream_depth(const std::string& instrument, std::size_t depth,
-                                                           std::uint64_t token_id,
+                                                           const engine::Principal& who,
                                                            std::function<void(Status)>* on_audited, Status& refused);
   /// gRPC thread: starts a trade stream of one instrument ("" = all), or
   /// refuses it, as stream_depth(). With `after_sequence` non-zero it first
   /// replays the day's trades with a greater sequence, then goes live.
   grpc::ServerWriteReactor<v1::PublicTrade>* stream_trades(const std::string& instrument, Sequence after_sequence,
-                                                           std::uint64_t token_id,
+                                                           const engine::Principal& who,
                                                            std::function<void(Status)>* on_audited, Status& refused);
+
+  /// Before start(): the authenticator whose revocations and clock the streams' tokens are checked against
+  /// (none: not checked).
+  void set_authenticator(const Authenticator* auth) { auth_ = auth; }
 
   /// Journal writer thread, from the commit listener: ends the streams opened with API token
   /// `token_id` (revoked) with UNAUTHENTICATED.
@@ -123,7 +128,9 @@ class MarketFeed {
  private:
   /// With state_mutex_ held: why a stream of `instrument` (or of every
   /// instrument, when `all_instruments` and it is empty) is refused now; OK if it would be taken.
-  Status refusal_locked(const std::string& instrument, bool all_instruments) const;
+  Status refusal_locked(const std::string& instrument, bool all_instruments, const engine::Principal& who) const;
+  /// Ends the streams whose token has expired (UNAUTHENTICATED).
+  void end_expired_locked();
   struct BookChange {
     std::string instrument;
     OrderId id = 0;
@@ -147,14 +154,14 @@ class MarketFeed {
     std::string instrument;
     std::size_t depth = 5;
     std::vector<matching::DepthLevel> bids, asks;  ///< as last sent
-    std::uint64_t token_id = 0;                    ///< the caller's API token
+    engine::Principal who;                         ///< the caller (its token's id and expiry)
   };
   struct TradeSubscriber {
     FeedStream<v1::PublicTrade>* stream = nullptr;
     std::string instrument;  ///< empty = all
     bool replaying = false;  ///< reads day_trades_ from `cursor`; not offered live trades meanwhile
     std::size_t cursor = 0;  ///< position (see day_trades_base_) of the next trade to look at
-    std::uint64_t token_id = 0;  ///< the caller's API token
+    engine::Principal who;   ///< the caller (its token's id and expiry)
   };
 
   void feed_loop();
@@ -173,6 +180,7 @@ class MarketFeed {
   void trim_trades_locked();
 
   MarketFeedOptions options_;
+  const Authenticator* auth_ = nullptr;
 
   std::mutex inbox_mutex_;
   std::condition_variable inbox_ready_;

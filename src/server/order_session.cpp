@@ -48,7 +48,7 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
                      engine::Principal principal)
       : context_(context), sessions_(sessions), options_(sessions.options()), principal_(std::move(principal)),
         call_(call) {
-    if (Status added = sessions_.add(principal_.participant, this, opened_after_); !added.is_ok()) {
+    if (Status added = sessions_.add(principal_, context_.auth, this, opened_after_); !added.is_ok()) {
       finished_ = true;
       Finish(to_grpc(added));
       return;
@@ -448,9 +448,15 @@ class OrderSessionStream final : public grpc::ServerBidiReactor<v1::SessionReque
 
 // ---- OrderSessions ---------------------------------------------------------
 
-Status OrderSessions::add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered) {
+Status OrderSessions::add(const engine::Principal& who, const Authenticator& auth, OrderSessionStream* session,
+                          Sequence& delivered) {
   std::lock_guard lock(mutex_);
   if (closed_) return Status{ErrorCode::unavailable, "carbond is shutting down"};
+  // Under the registry lock, which end_token() takes after the authenticator has the revocation.
+  if (who.token_id != 0 && auth.revoked(who.token_id)) {
+    return Status{ErrorCode::unauthenticated, "the session's bearer token was revoked"};
+  }
+  const ParticipantId participant = who.participant;
   std::vector<OrderSessionStream*>& open = sessions_[participant];
   if (open.size() >= options_.max_sessions_per_participant) {
     const std::size_t count = open.size();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/runtime.h"
+#include "server/auth.h"
 
 namespace carbon::server {
 
@@ -50,10 +51,12 @@ class OrderSessions {
   void close_all();
 
   /// Registers an open session: UNAVAILABLE once close_all() has run,
-  /// RESOURCE_EXHAUSTED if the participant has max_sessions_per_participant
-  /// open. Sets `delivered` to the last sequence delivered before it: every
-  /// later commit reaches the session live.
-  Status add(ParticipantId participant, OrderSessionStream* session, Sequence& delivered);
+  /// UNAUTHENTICATED if `who`'s token was revoked since it was authenticated (end_token()
+  /// would not see the session), RESOURCE_EXHAUSTED if the participant has
+  /// max_sessions_per_participant open. Sets `delivered` to the last sequence
+  /// delivered before it: every later commit reaches the session live.
+  Status add(const engine::Principal& who, const Authenticator& auth, OrderSessionStream* session,
+             Sequence& delivered);
   /// Forgets a session (from its OnDone()).
   void remove(ParticipantId participant, OrderSessionStream* session);
 

@@ -303,8 +303,11 @@ grpc::ServerUnaryReactor* AdminService::CreateParticipant(grpc::CallbackServerCo
       [&auth, token = std::move(token)](const engine::Reply& reply, v1::CreateParticipantResponse& out) {
         if (reply.participants.empty()) return;
         const engine::ParticipantRecord& participant = reply.participants.front();
-        auth.add_trader(participant.token_hash, participant.id, participant.code);
-        if (!reply.api_tokens.empty()) auth.apply_token(reply.api_tokens.front());  // its API token id
+        if (reply.api_tokens.empty()) {
+          auth.add_trader(participant.token_hash, participant.id, participant.code);
+        } else {
+          auth.add_first_token(reply.api_tokens.front(), participant.code);  // as API token, by the code
+        }
         to_proto(participant, *out.mutable_participant());
         out.set_trader_token(token);
       },

@@ -275,6 +275,15 @@ TEST_F(AccessTest, ARevocationAnsweredUnavailableTakesEffectWhenItCommits) {
     code = balances(*x, desk.token());
   }
   EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED) << "the revoked token still works";
+  // The authenticator has the revocation too, not only the engine: a stream's opening never reaches the engine.
+  auto context = RunningExchange::as(desk.token());
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::StreamDepthRequest depth_request;
+  depth_request.set_instrument("CEA2024");
+  auto depth = x->market_data->StreamDepth(context.get(), depth_request);
+  v1::BookSnapshot snapshot;
+  EXPECT_FALSE(depth->Read(&snapshot));
+  EXPECT_EQ(depth->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
   const auto all = list(*x, true);
   const auto found = std::find_if(all.begin(), all.end(), [&](const v1::ApiToken& t) {
     return t.token_id() == desk.api_token().token_id();

@@ -343,6 +343,27 @@ TEST_F(AuctionTest, ABidOnADayWhoseTradingDayIsNotOpenIsRefused) {
   EXPECT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
 }
 
+// Only a day before today left open stands in the way: after the same day's end of day (the trading day is then
+// tomorrow), bidding and clearing go on.
+TEST_F(AuctionTest, BidsAndClearingAfterTheSameDaysEndOfDayAreTaken) {
+  EXPECT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", registry::kAuctionAccount, Qty{1'000}, "paid"})
+                  .reply.status.is_ok());
+  CreateAuction evening = auction_of(registry::kAuctionAccount);
+  evening.closes_at = kMorning + 8 * 60 * kMinute;  // Monday 18:30
+  const Outcome created = run(kOperator, evening);
+  ASSERT_TRUE(created.reply.status.is_ok()) << created.reply.status.message();
+  const std::uint64_t id = created.reply.auctions.at(0).id;
+  const ParticipantRecord a = create("A");
+  now = kMorning + 6 * 60 * kMinute;  // Monday 16:30
+  ASSERT_TRUE(run(kOperator, RunEndOfDay{"2025-11-24"}).reply.status.is_ok());
+  const Outcome placed = bid(a, id, 5'000, 300);
+  EXPECT_TRUE(placed.reply.status.is_ok()) << placed.reply.status.message();
+  now = evening.closes_at;
+  const Outcome cleared = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(cleared.reply.status.is_ok()) << cleared.reply.status.message();
+  EXPECT_EQ(cleared.reply.trades.size(), 1u);
+}
+
 TEST_F(AuctionTest, CancelReleasesTheBiddersCashAndTheSellersUnits) {
   const std::uint64_t id = create_system_auction(AuctionPricing::uniform);
   const ParticipantRecord a = create("A"), b = create("B");

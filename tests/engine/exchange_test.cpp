@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "engine/exchange.h"
@@ -239,6 +240,31 @@ TEST_F(ExchangeTest, AMarketWideHaltAndResumeAreJournaledByTheirOwnCommands) {
   const Outcome again = run(op, ResumeTrading{""});
   ASSERT_TRUE(again.reply.status.is_ok());
   EXPECT_TRUE(again.events.empty());
+}
+
+// A key emitting unit's limit is the configured one plus its allocation: at the int64 maximum the sum saturates
+// instead of wrapping to a negative limit that refused every buy.
+TEST(PositionLimitTest, ALimitAtTheInt64MaximumPlusAnAllocationDoesNotWrap) {
+  Config config = test_config();
+  for (auto& instrument : config.instruments) {
+    instrument.position_limit = Qty{std::numeric_limits<std::int64_t>::max()};
+  }
+  Exchange exchange(config);
+  UnixNanos now = kStart;
+  auto run = [&](const Principal& who, CommandBody body) {
+    return exchange.execute(Command{who, std::move(body)}, now += 1'000);
+  };
+  const Principal op{Role::operator_, 0, "ops"}, authority{Role::registry_authority, 0, "reg"};
+  const Outcome created = run(op, CreateParticipant{"KEU-9", "Plant", ParticipantType::key_emitting_unit, {9}});
+  ASSERT_TRUE(created.reply.status.is_ok()) << created.reply.status.message();
+  const ParticipantRecord unit = created.reply.participants.at(0);
+  ASSERT_TRUE(run(op, MoveCash{unit.cash_account, Cash{1'000'000}, "dep", false}).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, SetCap{2024, "power", Qty{1'000'000}, 0, "cap"}).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, IssueAllowances{"CEA2024", unit.holding_account, Qty{100}, "alloc"}).reply.status.is_ok());
+  const Outcome buy = run(Principal{Role::trader, unit.id, unit.code},
+                          PlaceOrder{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                                     Price{5'000}, Qty{10}, ""});
+  EXPECT_TRUE(buy.reply.status.is_ok()) << buy.reply.status.message();
 }
 
 TEST_F(ExchangeTest, EarlierOrderAtTheSamePriceFillsFirst) {
@@ -908,6 +934,8 @@ TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAn
        ErrorCode::not_found, "unknown instrument"},
       {"reference off the tick", op, SetReferencePrice{"CEA2023", Price{5'001}, "x"}, ErrorCode::failed_precondition,
        "tick rule"},
+      {"reference whose band the book cannot hold", op, SetReferencePrice{"CEA2024", Price{1'000'000'000'000}, "x"},
+       ErrorCode::invalid_argument, "spans 200000000001 price levels of 1 fen, more than the 2000000"},
       {"calendar of year 1999", op, SetTradingCalendar{1999, {}}, ErrorCode::invalid_argument, "2000 to 2200"},
       {"calendar with a malformed day", op, SetTradingCalendar{2026, {"2026-13-01"}}, ErrorCode::invalid_argument,
        "not a date"},

@@ -101,6 +101,53 @@ TEST(AuthorizationTest, TheAuditorIsOpenedOnlyMethodsThatRead) {
   EXPECT_GT(opened, 20u);
 }
 
+// A revocation applied by the commit listener is not undone by the reply that comes after it (both
+// committed in one batch): records older than the newest applied for a token change nothing. The same for a
+// participant's first token.
+TEST(AuthenticatorTest, AnOlderRecordOfATokenDoesNotUndoARevocation) {
+  Authenticator auth;
+  engine::ApiTokenRecord token;
+  token.id = 7;
+  token.role = Role::operator_;
+  token.label = "desk";
+  token.token_hash = hash_token("secret-7");
+  token.updated_sequence = 10;
+  engine::ApiTokenRecord revoked = token;
+  revoked.revoked_at = 1;
+  revoked.updated_sequence = 11;
+  engine::Principal who;
+  auth.apply_token(revoked);
+  auth.apply_token(token);
+  EXPECT_EQ(auth.authenticate_hash(token.token_hash, who).code(), ErrorCode::unauthenticated);
+  EXPECT_TRUE(auth.revoked(7));
+
+  engine::ApiTokenRecord first = token;
+  first.id = 8;
+  first.role = Role::trader;
+  first.participant = 3;
+  first.token_hash = hash_token("secret-8");
+  engine::ApiTokenRecord first_revoked = first;
+  first_revoked.revoked_at = 1;
+  first_revoked.updated_sequence = 11;
+  auth.apply_token(first_revoked);
+  auth.add_first_token(first, "BANK");
+  EXPECT_EQ(auth.authenticate_hash(first.token_hash, who).code(), ErrorCode::unauthenticated);
+
+  // In order, a token is accepted, under the participant's code for a first token, until revoked.
+  engine::ApiTokenRecord other = first;
+  other.id = 9;
+  other.token_hash = hash_token("secret-9");
+  auth.add_first_token(other, "FIRM");
+  ASSERT_TRUE(auth.authenticate_hash(other.token_hash, who).is_ok());
+  EXPECT_EQ(who.name, "FIRM");
+  EXPECT_EQ(who.token_id, 9u);
+  EXPECT_FALSE(auth.revoked(9));
+  other.revoked_at = 2;
+  other.updated_sequence = 12;
+  auth.apply_token(other);
+  EXPECT_EQ(auth.authenticate_hash(other.token_hash, who).code(), ErrorCode::unauthenticated);
+}
+
 TEST(AuthorizationTest, UnknownMethodsAreDenied) {
   EXPECT_EQ(authorize(Role::operator_, "carbon.v1.Nope/Nothing").code(), ErrorCode::permission_denied);
 }
