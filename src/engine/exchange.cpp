@@ -146,6 +146,11 @@ Exchange::Exchange(const Config& config)
     Instrument& instrument = instruments_[config_instrument.code];
     instrument.state.instrument = config_instrument.code;
     instrument.state.reference = config_instrument.reference_price;
+    if (Status s = check_band_levels(config_instrument, config_instrument.reference_price,
+                                     "instruments." + config_instrument.code + ".reference_price_fen");
+        !s.is_ok()) {
+      throw std::runtime_error(s.message());
+    }
     InstrumentConfig rules = config_instrument;
     rules.fees = config.fees;  // [fees] applies to every configured instrument
     define_instrument(instrument, std::move(rules));
@@ -317,6 +322,18 @@ void Exchange::rebuild_book(Instrument& instrument) {
             [](const matching::BookOrder& a, const matching::BookOrder& b) { return a.priority < b.priority; });
   for (const matching::BookOrder& order : resting) book->add(order);
   instrument.book = std::move(book);
+}
+
+std::vector<std::string> Exchange::instruments_with_orders_outside_band() const {
+  std::vector<std::string> out;
+  for (const auto& [code, instrument] : instruments_) {
+    const auto listed = band(instrument, TradingMode::listed);
+    if (!instrument.book || !listed) continue;
+    bool outside = false;
+    instrument.book->for_each([&](const matching::BookOrder& order) { outside |= !listed->contains(order.price); });
+    if (outside) out.push_back(code);
+  }
+  return out;
 }
 
 void Exchange::cancel_outside_band(Step& step, Instrument& instrument) {
@@ -1230,7 +1247,11 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
       state.previous_close =
           vwap_to_tick(instrument.listed_day.turnover, instrument.listed_day.volume, instrument.config.tick);
     }
-    if (state.previous_close.is_positive()) state.reference = state.previous_close;
+    // The close becomes the reference, unless its band would span more levels than a book holds (a close
+    // driven up by limit-up days on a wide band): then the reference stays, and trading goes on around it.
+    if (state.previous_close.is_positive() && check_band_levels(instrument.config, state.previous_close, "").is_ok()) {
+      state.reference = state.previous_close;
+    }
     state.updated_sequence = step.sequence;
     step.events.push_back(InstrumentStateChanged{state});
     step.reply.instruments.push_back(state);

@@ -62,6 +62,10 @@ class Exchange {
   const AuctionRecord* auction(std::uint64_t id) const;
   /// Every instrument's code, in order (instrument_commands.cpp).
   std::vector<std::string> instrument_codes() const;
+  /// After restore(): the instruments whose book holds a listed order outside the listed band (a config
+  /// that narrowed the band, or a database from before bands were kept on resting orders). A
+  /// SetReferencePrice at the reference in force cancels those orders, journaled.
+  std::vector<std::string> instruments_with_orders_outside_band() const;
   /// The rules of an instrument, or nullptr if it is unknown.
   const InstrumentConfig* instrument_config(const std::string& instrument) const;
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <stdexcept>
 #include <toml.hpp>
 
@@ -20,6 +21,22 @@
 #include "store/recovery.h"
 
 namespace carbon::server {
+namespace {
+
+/// One command of carbond's own at start, waited for: the reply once committed.
+class Awaited final : public engine::Completion {
+ public:
+  std::future<engine::Reply> future() { return promise_.get_future(); }
+  void complete(engine::Reply&& reply) override {
+    promise_.set_value(std::move(reply));
+    delete this;  // the runtime no longer touches it; the future holds the reply
+  }
+
+ private:
+  std::promise<engine::Reply> promise_;
+};
+
+}  // namespace
 
 std::vector<BootstrapToken> bootstrap_staff_tokens(const std::filesystem::path& data_dir) {
   const std::filesystem::path path = data_dir / "staff-tokens.toml";
@@ -202,7 +219,32 @@ void Daemon::start() {
   feed_->start();
   fanout_ = std::make_unique<CommitFanout>(auth_, *sessions_, *feed_);
   runtime_->set_commit_listener(fanout_.get());
+  // Resting orders a listed band no longer admits (a config that narrowed it, or a database from before bands
+  // were kept on resting orders) must not trade: before serving, a SetReferencePrice at the reference in force
+  // cancels them through the engine, journaled, their owners' reservations released.
+  std::vector<std::pair<std::string, Price>> outside_band;
+  for (const std::string& code : exchange_->instruments_with_orders_outside_band()) {
+    outside_band.emplace_back(code, exchange_->instrument_state(code)->reference);
+  }
   runtime_->start();
+  for (const auto& [code, reference] : outside_band) {
+    auto* awaited = new Awaited;
+    std::future<engine::Reply> reply = awaited->future();
+    const engine::Principal carbond{Role::operator_, 0, "carbond (start)", 0, 0};
+    const std::string why = "start: resting orders outside the listed band of " + code + " are cancelled";
+    const engine::Command command{carbond, engine::SetReferencePrice{code, reference, why}};
+    if (Status s = runtime_->submit(command, awaited); !s.is_ok()) {
+      delete awaited;
+      throw std::runtime_error(why + ": " + s.message());
+    }
+    if (reply.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      throw std::runtime_error(why + ": no reply within 60 s");
+    }
+    if (const engine::Reply done = reply.get(); !done.status.is_ok()) {
+      throw std::runtime_error(why + ": " + done.status.message());
+    }
+    spdlog::warn("{} (the band moved under them while carbond was stopped)", why);
+  }
 
   ServiceContext context{auth_, *runtime_, config_, sessions_.get(), feed_.get()};
   context.ledger_conninfo = conninfo_;

@@ -262,4 +262,48 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
 }
 
 }  // namespace
+// A band that moved under a resting order while carbond was stopped (here the reference, changed in the
+// database; in practice a config that narrowed the band) does not let that order trade: before serving, carbond
+// cancels it through the engine, journaled, and the buyer's cash is free again.
+TEST_F(MarketTest, AtStartARestingOrderOutsideTheBandIsCancelledBeforeAnyoneTrades) {
+  std::string buyer_token;
+  std::uint64_t order_id = 0;
+  {
+    auto x = open_at("2026-11-24T10:00:00+08:00");
+    const auto buyer = create(*x, "INST-1", v1::PARTICIPANT_TYPE_INSTITUTION);
+    buyer_token = buyer.trader_token();
+    v1::CashMovementRequest request;
+    request.set_cash_account_id(buyer.participant().cash_account_id());
+    request.set_amount_fen(10'000'000);
+    request.set_idempotency_key("dep-1");
+    v1::CashMovementResponse response;
+    ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), request, &response).ok());
+    v1::PlaceOrderResponse placed;
+    ASSERT_TRUE(place(*x, buyer_token, v1::SIDE_BUY, 10'900, 100, &placed).ok());  // band 9,000-11,000
+    order_id = placed.order().order_id();
+    ASSERT_EQ(x->stop(), 0);
+  }
+  // The band 8,100-9,900 (a state row is written once the state changes; none has yet).
+  db.query("INSERT INTO instrument_state VALUES ('CEA2024', 9000, 0, false, '', 1)"
+           " ON CONFLICT (instrument) DO UPDATE SET reference_price_fen = 9000");
+  auto x = open_at("2026-11-24T10:05:00+08:00");
+  v1::GetOrderRequest get;
+  get.set_order_id(order_id);
+  v1::Order order;
+  ASSERT_TRUE(x->trading->GetOrder(RunningExchange::as(buyer_token).get(), get, &order).ok());
+  EXPECT_EQ(order.status(), v1::ORDER_STATUS_CANCELLED);
+  v1::GetBalancesResponse balances;
+  ASSERT_TRUE(x->trading->GetBalances(RunningExchange::as(buyer_token).get(), {}, &balances).ok());
+  EXPECT_EQ(balances.cash().reserved_fen(), 0);
+  EXPECT_EQ(balances.cash().available_fen(), 10'000'000);
+  EXPECT_NE(x->log().find("start: resting orders outside the listed band of CEA2024 are cancelled"), std::string::npos)
+      << x->log();
+  // Journaled: after another restart the order stays cancelled and nothing is left to cancel.
+  ASSERT_EQ(x->stop(), 0);
+  auto again = open_at("2026-11-24T10:10:00+08:00");
+  ASSERT_TRUE(again->trading->GetOrder(RunningExchange::as(buyer_token).get(), get, &order).ok());
+  EXPECT_EQ(order.status(), v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(again->log().find("outside the listed band"), std::string::npos);
+}
+
 }  // namespace carbon::testing

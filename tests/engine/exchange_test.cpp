@@ -242,6 +242,23 @@ TEST_F(ExchangeTest, AMarketWideHaltAndResumeAreJournaledByTheirOwnCommands) {
   EXPECT_TRUE(again.events.empty());
 }
 
+// A configured reference price whose listed band the ladder book cannot hold stops the start with the key named,
+// instead of asking for terabytes.
+TEST(ExchangeConfigTest, AConfiguredReferenceWhoseBandTheBookCannotHoldIsRefused) {
+  Config config = test_config();
+  ASSERT_FALSE(config.instruments.empty());
+  config.instruments[0].reference_price = Price{1'000'000'000'000};
+  try {
+    Exchange exchange(config);
+    ADD_FAILURE() << "started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("instruments." + config.instruments[0].code + ".reference_price_fen"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("more than the 2000000"), std::string::npos) << e.what();
+  }
+}
+
 // A key emitting unit's limit is the configured one plus its allocation: at the int64 maximum the sum saturates
 // instead of wrapping to a negative limit that refused every buy.
 TEST(PositionLimitTest, ALimitAtTheInt64MaximumPlusAnAllocationDoesNotWrap) {
