@@ -386,6 +386,56 @@ TEST_F(SliceTest, ListOrdersAndListTradesComeInPagesWhoseTokensAreBoundToTheirFi
   EXPECT_EQ(all.orders(0).order_id(), buy.order().order_id());
 }
 
+// A trader sees only its own orders and trades: the matrix test checks status codes, this checks what the lists
+// carry. A third participant sees none of the two traders' rows, each trader only its own orders, and both the
+// trade they made together.
+TEST_F(SliceTest, ListsCarryOnlyTheCallersOwnOrdersAndTrades) {
+  const auto seller = create("KEU-GD-0002", v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
+  const auto buyer = create("INST-SH-0002", v1::PARTICIPANT_TYPE_INSTITUTION);
+  const auto other = create("INST-BJ-0003", v1::PARTICIPANT_TYPE_INSTITUTION);
+  ASSERT_TRUE(deposit(buyer.participant().cash_account_id(), 100'000'000, "wire-a").ok());
+  ASSERT_TRUE(deposit(other.participant().cash_account_id(), 100'000'000, "wire-b").ok());
+  ASSERT_TRUE(issue(seller.participant().holding_account_id(), 5'000).ok());
+  v1::PlaceOrderResponse sell, buy, own;
+  ASSERT_TRUE(place(seller.trader_token(), v1::SIDE_SELL, 9'850, 100, &sell).ok());
+  ASSERT_TRUE(place(seller.trader_token(), v1::SIDE_SELL, 10'500, 100).ok());  // rests
+  ASSERT_TRUE(place(buyer.trader_token(), v1::SIDE_BUY, 9'850, 100, &buy).ok());
+  ASSERT_EQ(buy.fills_size(), 1);
+  ASSERT_TRUE(place(other.trader_token(), v1::SIDE_BUY, 9'000, 10, &own).ok());  // rests
+
+  auto orders_of = [&](const std::string& token) {
+    v1::ListOrdersResponse all;
+    EXPECT_TRUE(list_all_orders(exchange, token, all).ok());
+    return std::vector<v1::Order>(all.orders().begin(), all.orders().end());
+  };
+  auto trades_of = [&](const std::string& token) {
+    v1::ListTradesResponse all;
+    EXPECT_TRUE(list_all_trades(exchange, token, all).ok());
+    return std::vector<v1::Trade>(all.trades().begin(), all.trades().end());
+  };
+  const std::pair<const v1::CreateParticipantResponse*, std::size_t> expected[] = {
+      {&seller, 2}, {&buyer, 1}, {&other, 1}};
+  for (const auto& [who, count] : expected) {
+    const std::vector<v1::Order> orders = orders_of(who->trader_token());
+    EXPECT_EQ(orders.size(), count) << who->participant().code();
+    for (const v1::Order& order : orders) {
+      EXPECT_EQ(order.participant_id(), who->participant().participant_id()) << who->participant().code();
+    }
+  }
+  EXPECT_TRUE(trades_of(other.trader_token()).empty());
+  for (const auto* who : {&seller, &buyer}) {
+    const std::vector<v1::Trade> trades = trades_of(who->trader_token());
+    ASSERT_EQ(trades.size(), 1u);
+    EXPECT_EQ(trades[0].trade_id(), buy.fills(0).trade_id());
+  }
+  // Another participant's order by id: refused, not shown.
+  v1::GetOrderRequest get;
+  get.set_order_id(sell.order().order_id());
+  v1::Order order;
+  EXPECT_EQ(exchange.trading->GetOrder(RunningExchange::as(other.trader_token()).get(), get, &order).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(SliceTest, TheBearerSchemeIsCaseInsensitiveAndHealthCoversEachService) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", "bearer " + kOperatorToken);
