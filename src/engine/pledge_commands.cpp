@@ -193,6 +193,14 @@ Status Exchange::enforce_pledge(Step& step, const Principal& who, const EnforceP
                                tonnes(view.remaining) + " still pledged under pledge " + std::to_string(c.pledge));
   }
   const Qty enforced = c.quantity.is_zero() ? view.remaining : c.quantity;
+  // Enforcement is a creditor's remedy, so the pledgee's position limit does not stop it (registry.proto); a
+  // breach it causes is raised to the regulators as a surveillance alert.
+  const ParticipantRecord* pledgee = holder_of(view.record.pledgee);
+  auto instrument = instruments_.find(view.record.instrument);
+  Status breach;
+  if (pledgee != nullptr && instrument != instruments_.end()) {
+    breach = check_position_limit(instrument->second, *pledgee, enforced);
+  }
   if (Status s = registry_.enforce_pledge_part(c.pledge, enforced, step.sequence, step.at); !s.is_ok()) return s;
   view.enforced += enforced;
   view.remaining -= enforced;
@@ -200,6 +208,23 @@ Status Exchange::enforce_pledge(Step& step, const Principal& who, const EnforceP
   if (view.remaining.is_zero()) view.closed_at = step.at;
   view.sequence = step.sequence;
   touch_holding(step, view.record.pledgee, view.record.instrument);
+  if (!breach.is_ok()) {
+    AlertRecord alert;
+    alert.id = alerts_.size() + 1;
+    alert.type = AlertRecord::kPositionLimitBreach;
+    alert.severity = AlertRecord::kSeverityHigh;
+    alert.instrument = view.record.instrument;
+    alert.participants = {pledgee->id};
+    alert.description = "pledge " + std::to_string(c.pledge) + " enforced: " + breach.message();
+    alert.metric_value = registry_.holding(view.record.pledgee, view.record.instrument).total().value;
+    alert.threshold_value = instrument->second.config.position_limit.value;
+    alert.metric_unit = "tonnes";
+    alert.window_end = step.at;
+    alert.detected_at = step.at;
+    alert.sequence = step.sequence;
+    step.events.push_back(AlertRaised{alert});
+    alerts_.push_back(std::move(alert));
+  }
   reply_pledge(step, view);
   remember_key(step, "EnforcePledge", c.pledge, c.idempotency_key, fingerprint, registry_.ledger().last_entry_id());
   return Status::ok();

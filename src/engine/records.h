@@ -687,6 +687,7 @@ struct ReconciliationRecord {
 /// A surveillance alert (RegulatorService.ListSurveillanceAlerts). Type and
 /// severity carry the proto enum numbers (carbon.v1.AlertType, AlertSeverity).
 struct AlertRecord {
+  static constexpr int kPositionLimitBreach = 10;    ///< ALERT_TYPE_POSITION_LIMIT_BREACH
   static constexpr int kReconciliationFailure = 14;  ///< ALERT_TYPE_RECONCILIATION_FAILURE
   static constexpr int kSeverityHigh = 3;            ///< ALERT_SEVERITY_HIGH
   std::uint64_t id = 0;

@@ -597,6 +597,42 @@ TEST_F(RegistryCommandsTest, TheConfiguredThresholdIsTheDefaultOfEarlyWarnings) 
   EXPECT_EQ(reply.threshold_bps, 9'000) << "a threshold in the request wins over the configured one";
 }
 
+// Enforcement is not stopped by the pledgee's position limit (registry.proto); a breach it causes raises a
+// position-limit alert to the regulators, naming the pledgee.
+TEST_F(RegistryCommandsTest, AnEnforcementThatBreachesThePledgeesLimitRaisesAnAlert) {
+  ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
+  const Outcome pledged =
+      run(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{300}, bank.id, "loan 7", next_key()});
+  ASSERT_TRUE(pledged.reply.status.is_ok()) << pledged.reply.status.message();
+  const registry::PledgeId id = pledged.reply.pledges.at(0).record.id;
+  UpdateInstrumentRules limit{"CEA2024", {}};
+  limit.rules.position_limit = 100;
+  const Outcome updated = run(op, limit);
+  ASSERT_TRUE(updated.reply.status.is_ok()) << updated.reply.status.message();
+  auto alerts_in = [](const Outcome& out) {
+    std::vector<AlertRecord> alerts;
+    for (const Event& event : out.events) {
+      if (const auto* raised = std::get_if<AlertRaised>(&event)) alerts.push_back(raised->alert);
+    }
+    return alerts;
+  };
+  const Outcome within = run(authority, EnforcePledge{id, Qty{100}, "default notice", next_key()});
+  ASSERT_TRUE(within.reply.status.is_ok()) << within.reply.status.message();
+  EXPECT_TRUE(alerts_in(within).empty()) << "100 t is the limit, not above it";
+  const Outcome beyond = run(authority, EnforcePledge{id, Qty{50}, "default notice", next_key()});
+  ASSERT_TRUE(beyond.reply.status.is_ok()) << beyond.reply.status.message();
+  EXPECT_EQ(exchange.registry().holding(bank.holding_account, "CEA2024").available, Qty{150});
+  const std::vector<AlertRecord> alerts = alerts_in(beyond);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].type, AlertRecord::kPositionLimitBreach);
+  EXPECT_EQ(alerts[0].participants, std::vector<ParticipantId>{bank.id});
+  EXPECT_EQ(alerts[0].metric_value, 150);
+  EXPECT_EQ(alerts[0].threshold_value, 100);
+  EXPECT_NE(alerts[0].description.find("pledge " + std::to_string(id) + " enforced: position limit"),
+            std::string::npos)
+      << alerts[0].description;
+}
+
 TEST_F(RegistryCommandsTest, PledgedUnitsAreLockedUntilReleasedOrEnforcedAndSurviveARestore) {
   ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
   Outcome out = run(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{300}, bank.id, "loan 1", next_key()});
