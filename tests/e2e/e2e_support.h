@@ -164,6 +164,16 @@ class RunningExchange {
   std::unique_ptr<DaemonProcess> daemon_;
 };
 
+/// An operator's deposit of `fen` into cash account `account`, with idempotency key `key`.
+inline grpc::Status deposit(RunningExchange& x, std::uint64_t account, std::int64_t fen, const std::string& key) {
+  v1::CashMovementRequest request;
+  request.set_cash_account_id(account);
+  request.set_amount_fen(fen);
+  request.set_idempotency_key(key);
+  v1::CashMovementResponse response;
+  return x.admin->Deposit(RunningExchange::as(kOperatorToken).get(), request, &response);
+}
+
 /// Sets a generous, all-paid cap (1,000,000,000 t, sector "test") for a compliance year: IssueAllowances
 /// counts against the caps of the instrument's vintage year and is refused without one.
 inline grpc::Status set_generous_cap(RunningExchange& x, int year = 2024) {

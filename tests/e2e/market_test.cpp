@@ -73,12 +73,7 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
     seller_id = seller.participant().participant_id();
     buyer_id = buyer.participant().participant_id();
     {
-      v1::CashMovementRequest request;
-      request.set_cash_account_id(buyer.participant().cash_account_id());
-      request.set_amount_fen(5'000'000'000);
-      request.set_idempotency_key("dep-1");
-      v1::CashMovementResponse response;
-      ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), request, &response).ok());
+      ASSERT_TRUE(deposit(*x, buyer.participant().cash_account_id(), 5'000'000'000, "dep-1").ok());
       ASSERT_TRUE(set_generous_cap(*x).ok());
       v1::IssueAllowancesRequest issue;
       issue.set_instrument("CEA2024");
@@ -272,12 +267,7 @@ TEST_F(MarketTest, AtStartARestingOrderOutsideTheBandIsCancelledBeforeAnyoneTrad
     auto x = open_at("2026-11-24T10:00:00+08:00");
     const auto buyer = create(*x, "INST-1", v1::PARTICIPANT_TYPE_INSTITUTION);
     buyer_token = buyer.trader_token();
-    v1::CashMovementRequest request;
-    request.set_cash_account_id(buyer.participant().cash_account_id());
-    request.set_amount_fen(10'000'000);
-    request.set_idempotency_key("dep-1");
-    v1::CashMovementResponse response;
-    ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), request, &response).ok());
+    ASSERT_TRUE(deposit(*x, buyer.participant().cash_account_id(), 10'000'000, "dep-1").ok());
     v1::PlaceOrderResponse placed;
     ASSERT_TRUE(place(*x, buyer_token, v1::SIDE_BUY, 10'900, 100, &placed).ok());  // band 9,000-11,000
     order_id = placed.order().order_id();
