@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libpq-dev postgresql
-  libssl-dev libspdlog-dev libboost-dev libtoml11-dev libcli11-dev nlohmann-json3-dev
+  libssl-dev libspdlog-dev libboost-dev libtoml11-dev libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -122,7 +122,7 @@ void EngineRuntime::engine_loop() {
                                          pending.outcome.reply.status.message(), 0};
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
-    if (metrics_ != nullptr) metrics_->commands[kind]->inc();
+    if (metrics_ != nullptr) metrics_->commands[kind]->Increment();
     while (!outcomes_.try_push(pending)) {
       // The writer is behind (the database is slow or down): wait for room.
       writer_waiter_.notify_if(outcomes_.approximate_size());
@@ -369,17 +369,15 @@ void EngineRuntime::record_commit(std::size_t commands, TimePoint started) {
     spdlog::info("journal commits succeed again: carbond takes commands");
   }
   if (metrics_ == nullptr) return;
-  metrics_->commit_batch_size->observe(static_cast<std::int64_t>(commands));
-  metrics_->commit_latency_us->observe(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+  metrics_->commit_batch_size->Observe(static_cast<double>(commands));
+  metrics_->commit_latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void EngineRuntime::observe_replies(const std::vector<Pending>& batch) {
   const auto now = std::chrono::steady_clock::now();
   for (const Pending& pending : batch) {
     if (pending.completion == nullptr) continue;  // answered already (outage), or nobody waits
-    metrics_->ack_latency_us->observe(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - pending.submitted).count());
+    metrics_->ack_latency->Observe(std::chrono::duration<double>(now - pending.submitted).count());
     if (!pending.outcome.reply.status.is_ok()) metrics_->rejections.count(pending.kind, pending.outcome.reply.status);
   }
 }

@@ -39,7 +39,7 @@ void RejectionCounter::count(std::size_t kind, const Status& status) {
         {{"command", names.at(kind)}, {"code", to_string(status.code())}, {"reason", reason}});
     it = cache_.emplace(std::move(key), &counter).first;
   }
-  it->second->inc();
+  it->second->Increment();
 }
 
 RuntimeMetrics::RuntimeMetrics(metrics::Registry& registry) : rejections(registry) {
@@ -51,12 +51,12 @@ RuntimeMetrics::RuntimeMetrics(metrics::Registry& registry) : rejections(registr
   commit_batch_size = &registry.histogram("carbond_commit_batch_commands",
                                           "Commands with events committed per journal transaction",
                                           metrics::one_two_five(1, 10'000));
-  commit_latency_us = &registry.histogram("carbond_commit_latency_seconds",
-                                          "Time of one successful journal commit (one transaction)",
-                                          metrics::one_two_five(50, 5'000'000), 6);
-  ack_latency_us = &registry.histogram("carbond_ack_latency_seconds",
-                                       "From a command's submission to its reply, after its commit",
-                                       metrics::one_two_five(50, 5'000'000), 6);
+  commit_latency = &registry.histogram("carbond_commit_latency_seconds",
+                                       "Time of one successful journal commit (one transaction)",
+                                       metrics::one_two_five(50, 5'000'000, 6));
+  ack_latency = &registry.histogram("carbond_ack_latency_seconds",
+                                    "From a command's submission to its reply, after its commit",
+                                    metrics::one_two_five(50, 5'000'000, 6));
 }
 
 }  // namespace carbon::engine

@@ -3,7 +3,7 @@
 /// thread), commit batch size and latency, acknowledgement latency and
 /// rejections by reason (journal writer thread). Made once at start from a
 /// metrics::Registry; the engine thread only increments pre-registered
-/// counters (no lock, no allocation).
+/// counters (an atomic each: no lock, no allocation).
 
 #include <cstddef>
 #include <map>
@@ -39,8 +39,8 @@ struct RuntimeMetrics {
 
   std::vector<metrics::Counter*> commands;  ///< by CommandBody index
   metrics::Histogram* commit_batch_size = nullptr;
-  metrics::Histogram* commit_latency_us = nullptr;
-  metrics::Histogram* ack_latency_us = nullptr;  ///< submit to reply, including the commit
+  metrics::Histogram* commit_latency = nullptr;  ///< seconds
+  metrics::Histogram* ack_latency = nullptr;     ///< seconds, submit to reply, including the commit
   RejectionCounter rejections;
 };
 

@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -13,7 +14,6 @@
 
 #include "server/commit_fanout.h"
 #include "server/market_feed.h"
-#include "server/metrics_http.h"
 #include "server/order_session.h"
 #include "server/services.h"
 #include "store/migrations.h"
@@ -198,7 +198,7 @@ void Daemon::start() {
   options.unavailable_after_ms = config_.journal_unavailable_after_ms;
   options.stop_commit_retry_ms = config_.shutdown_grace_ms;
   runtime_ = std::make_unique<engine::EngineRuntime>(*exchange_, *clock_, *journal_, options);
-  metrics_ = std::make_unique<metrics::Registry>();
+  metrics_ = std::make_shared<metrics::Registry>();
   runtime_metrics_ = std::make_unique<engine::RuntimeMetrics>(*metrics_);
   runtime_->set_metrics(runtime_metrics_.get());
 
@@ -283,7 +283,7 @@ void Daemon::start() {
   health_thread_ = std::thread([this] { watch_health(); });
 }
 
-std::string Daemon::metrics_address() const { return metrics_server_ ? metrics_server_->bound_address() : ""; }
+std::string Daemon::metrics_address() const { return metrics_address_; }
 
 void Daemon::start_metrics() {
   metrics::Registry& r = *metrics_;
@@ -309,39 +309,49 @@ void Daemon::start_metrics() {
                         "Reads of PostgreSQL by gRPC threads in progress ([server] max_database_reads at most)");
   auto& reads_refused = r.counter("carbond_database_reads_refused_total",
                                   "Database reads refused RESOURCE_EXHAUSTED: max_database_reads were in use");
-  std::vector<std::pair<std::string, metrics::Gauge*>> books;
-  for (const auto& [code, count] : feed_->stats().resting_orders) {  // the engine thread runs: ask the feed
-    books.emplace_back(code, &r.gauge("carbond_book_resting_orders",
-                                      "Resting orders in the listed book, by instrument (as committed)",
-                                      {{"instrument", code}}));
-  }
-  r.add_collector([=, this, &counters, &command_ring, &event_ring, &journal_down, &batches, &commit_failures,
+  r.add_collector([this, &r, &counters, &command_ring, &event_ring, &journal_down, &batches, &commit_failures,
                    &ring_full, &refused_down, &answered_down, &sessions, &depth_streams, &trade_streams, &retained_trades,
                    &reads, &reads_refused] {
-    command_ring.set(static_cast<std::int64_t>(runtime_->command_ring_depth()));
-    event_ring.set(static_cast<std::int64_t>(runtime_->event_ring_depth()));
-    journal_down.set(runtime_->journal_unavailable() ? 1 : 0);
-    batches.set(counters.batches.load(std::memory_order_relaxed));
-    commit_failures.set(counters.commit_failures.load(std::memory_order_relaxed));
-    ring_full.set(counters.rejected_full.load(std::memory_order_relaxed));
-    refused_down.set(counters.refused_unavailable.load(std::memory_order_relaxed));
-    answered_down.set(counters.answered_unavailable.load(std::memory_order_relaxed));
-    sessions.set(static_cast<std::int64_t>(sessions_->open_count()));
+    command_ring.Set(static_cast<double>(runtime_->command_ring_depth()));
+    event_ring.Set(static_cast<double>(runtime_->event_ring_depth()));
+    journal_down.Set(runtime_->journal_unavailable() ? 1 : 0);
+    metrics::set_total(batches, counters.batches.load(std::memory_order_relaxed));
+    metrics::set_total(commit_failures, counters.commit_failures.load(std::memory_order_relaxed));
+    metrics::set_total(ring_full, counters.rejected_full.load(std::memory_order_relaxed));
+    metrics::set_total(refused_down, counters.refused_unavailable.load(std::memory_order_relaxed));
+    metrics::set_total(answered_down, counters.answered_unavailable.load(std::memory_order_relaxed));
+    sessions.Set(static_cast<double>(sessions_->open_count()));
     const MarketFeed::Stats stats = feed_->stats();
-    depth_streams.set(static_cast<std::int64_t>(stats.depth_streams));
-    trade_streams.set(static_cast<std::int64_t>(stats.trade_streams));
-    retained_trades.set(static_cast<std::int64_t>(stats.retained_trades));
-    reads.set(static_cast<std::int64_t>(read_slots_->in_use()));
-    reads_refused.set(read_slots_->refused());
+    depth_streams.Set(static_cast<double>(stats.depth_streams));
+    trade_streams.Set(static_cast<double>(stats.trade_streams));
+    retained_trades.Set(static_cast<double>(stats.retained_trades));
+    reads.Set(static_cast<double>(read_slots_->in_use()));
+    metrics::set_total(reads_refused, read_slots_->refused());
+    // Every instrument the feed has a book for, those created since the start included (found or added: the
+    // registry's lock, once per instrument per scrape).
     for (const auto& [code, count] : stats.resting_orders) {
-      for (const auto& [name, gauge] : books) {
-        if (name == code) gauge->set(static_cast<std::int64_t>(count));
-      }
+      r.gauge("carbond_book_resting_orders", "Resting orders in the listed book, by instrument (as committed)",
+              {{"instrument", code}})
+          .Set(static_cast<double>(count));
     }
   });
   if (config_.metrics_listen.empty()) return;
-  metrics_server_ = std::make_unique<MetricsHttpServer>(config_.metrics_listen, [this] { return metrics_->render(); });
-  spdlog::info("metrics on http://{}/metrics", metrics_server_->bound_address());
+  const auto colon = config_.metrics_listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw std::runtime_error("metrics: [metrics] listen must be host:port, e.g. 127.0.0.1:9464, not \"" +
+                             config_.metrics_listen + "\"");
+  }
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(config_.metrics_listen, 1);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("metrics: cannot listen on " + config_.metrics_listen + " ([metrics] listen): " +
+                             e.what());
+  }
+  exposer_->RegisterCollectable(metrics_);
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  const std::string host = config_.metrics_listen.substr(0, colon);
+  metrics_address_ = host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports.front()));
+  spdlog::info("metrics on http://{}/metrics", metrics_address_);
 }
 
 void Daemon::watch_health() {
@@ -354,7 +364,7 @@ void Daemon::watch_health() {
     // The writer knows when commits fail; an idle exchange learns of an
     // outage from a ping (PQping: no login, no query).
     const bool reachable = store::database_reachable(conninfo_);
-    database_up.set(reachable ? 1 : 0);
+    database_up.Set(reachable ? 1 : 0);
     const bool healthy = reachable && !runtime_->journal_unavailable();
     lock.lock();
     if (health_stop_) break;
@@ -393,7 +403,7 @@ void Daemon::stop() {
   }
   // The embedded cluster is carbond's own, even when this run found it left
   // running by a killed predecessor: stop it either way.
-  if (metrics_server_) metrics_server_->stop();
+  exposer_.reset();  // stops its threads: no scrape outlives the runtime it samples
   if (embedded_) embedded_->stop_any();
   spdlog::info("carbond stopped");
 }

@@ -23,6 +23,10 @@
 #include "store/journal.h"
 #include "store/pipelined_journal.h"
 
+namespace prometheus {
+class Exposer;
+}
+
 namespace carbon::server {
 
 class TradingService;
@@ -33,7 +37,6 @@ class RegulatorService;
 class OrderSessions;
 class MarketFeed;
 class CommitFanout;
-class MetricsHttpServer;
 
 /// One running exchange. start() and stop() from the main thread only.
 class Daemon {
@@ -88,9 +91,10 @@ class Daemon {
   std::string bound_address_;
   bool stopped_ = false;
   // Operations (metrics, health). The registry outlives every thread that updates it.
-  std::unique_ptr<metrics::Registry> metrics_;
+  std::shared_ptr<metrics::Registry> metrics_;  ///< shared: the exposer holds it as a weak_ptr
   std::unique_ptr<engine::RuntimeMetrics> runtime_metrics_;
-  std::unique_ptr<MetricsHttpServer> metrics_server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;  ///< GET /metrics; null when [metrics] listen is empty
+  std::string metrics_address_;
   std::thread health_thread_;
   std::mutex health_mutex_;
   std::condition_variable health_wake_;

@@ -1,79 +1,97 @@
-// The metrics registry and its Prometheus text exposition (format 0.0.4).
+// carbond's metrics registry on prometheus-cpp: families found or added by name and labels, collectors run before
+// each collection, counters brought up to totals kept elsewhere, and the text exposition the endpoint serves.
 
 #include "common/metrics.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 namespace carbon::metrics {
 namespace {
 
-TEST(Metrics, ScaledDecimalIsExact) {
-  EXPECT_EQ(scaled_decimal(250, 6), "0.00025");
-  EXPECT_EQ(scaled_decimal(1'000'000, 6), "1");
-  EXPECT_EQ(scaled_decimal(1'500'000, 6), "1.5");
-  EXPECT_EQ(scaled_decimal(0, 6), "0");
-  EXPECT_EQ(scaled_decimal(-15, 1), "-1.5");
-  EXPECT_EQ(scaled_decimal(42, 0), "42");
-  EXPECT_EQ(scaled_decimal(INT64_MIN, 0), "-9223372036854775808");
+/// The value of the sample `series` (name plus labels exactly as rendered), or -1 if absent.
+double sample(const std::string& exposition, const std::string& series) {
+  const std::string prefix = series + " ";
+  std::size_t at = 0;
+  while ((at = exposition.find(prefix, at)) != std::string::npos) {
+    if (at == 0 || exposition[at - 1] == '\n') return std::strtod(exposition.c_str() + at + prefix.size(), nullptr);
+    at += prefix.size();
+  }
+  return -1;
 }
 
-TEST(Metrics, EscapesLabelValuesAndHelp) {
-  EXPECT_EQ(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
-  EXPECT_EQ(escape_help("x\\y\nz \"q\""), "x\\\\y\\nz \"q\"");
+TEST(Metrics, ATextExpositionWithHelpTypeAndEscapedLabels) {
   Registry registry;
-  registry.counter("odd_total", "help with \\ and\nnewline", {{"v", "say \"hi\"\n"}}).inc(3);
-  EXPECT_EQ(registry.render(),
-            "# HELP odd_total help with \\\\ and\\nnewline\n"
-            "# TYPE odd_total counter\n"
-            "odd_total{v=\"say \\\"hi\\\"\\n\"} 3\n");
+  registry.counter("odd_total", "odd things", {{"v", "say \"hi\"\n"}}).Increment(3);
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("# HELP odd_total odd things\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE odd_total counter\n"), std::string::npos) << text;
+  EXPECT_EQ(sample(text, "odd_total{v=\"say \\\"hi\\\"\\n\"}"), 3) << text;
 }
 
-TEST(Metrics, HistogramBucketsAreCumulativeWithInfSumAndCount) {
+TEST(Metrics, HistogramBucketsInSecondsAreCumulativeWithInfSumAndCount) {
   Registry registry;
-  Histogram& h = registry.histogram("lat_seconds", "latency", {100, 1'000, 10'000}, 6, {{"path", "commit"}});
-  for (std::int64_t v : {50, 100, 101, 5'000, 20'000, 30'000}) h.observe(v);
-  EXPECT_EQ(registry.render(),
-            "# HELP lat_seconds latency\n"
-            "# TYPE lat_seconds histogram\n"
-            "lat_seconds_bucket{path=\"commit\",le=\"0.0001\"} 2\n"
-            "lat_seconds_bucket{path=\"commit\",le=\"0.001\"} 3\n"
-            "lat_seconds_bucket{path=\"commit\",le=\"0.01\"} 4\n"
-            "lat_seconds_bucket{path=\"commit\",le=\"+Inf\"} 6\n"
-            "lat_seconds_sum{path=\"commit\"} 0.055251\n"
-            "lat_seconds_count{path=\"commit\"} 6\n");
+  Histogram& h = registry.histogram("lat_seconds", "latency", one_two_five(100, 10'000, 6), {{"path", "commit"}});
+  for (double v : {50e-6, 100e-6, 101e-6, 5'000e-6, 20'000e-6, 30'000e-6}) h.Observe(v);
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("# TYPE lat_seconds histogram\n"), std::string::npos) << text;
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.0001\"}"), 2) << text;
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.001\"}"), 3) << text;
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.01\"}"), 4) << text;
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"+Inf\"}"), 6) << text;
+  EXPECT_EQ(sample(text, "lat_seconds_count{path=\"commit\"}"), 6) << text;
+  EXPECT_NEAR(sample(text, "lat_seconds_sum{path=\"commit\"}"), 0.055251, 1e-9) << text;
 }
 
-TEST(Metrics, FamiliesSortedLabelSetsSeparateAndCollectorsRunFirst) {
+TEST(Metrics, TheSameNameAndLabelsAreOneSeriesAndCollectorsRunFirst) {
   Registry registry;
   Gauge& depth = registry.gauge("z_depth", "ring depth");
-  registry.add_collector([&] { depth.set(7); });
-  registry.counter("a_total", "things", {{"kind", "b"}}).inc();
-  registry.counter("a_total", "things", {{"kind", "a"}}).inc(2);
-  registry.counter("a_total", "things", {{"kind", "b"}}).inc();
-  EXPECT_EQ(registry.render(),
-            "# HELP a_total things\n# TYPE a_total counter\n"
-            "a_total{kind=\"a\"} 2\n"
-            "a_total{kind=\"b\"} 2\n"
-            "# HELP z_depth ring depth\n# TYPE z_depth gauge\n"
-            "z_depth 7\n");
+  int collections = 0;
+  registry.add_collector([&] {
+    depth.Set(7);
+    ++collections;
+  });
+  registry.counter("a_total", "things", {{"kind", "b"}}).Increment();
+  registry.counter("a_total", "things", {{"kind", "a"}}).Increment(2);
+  registry.counter("a_total", "things", {{"kind", "b"}}).Increment();
+  Counter& a = registry.counter("a_total", "things", {{"kind", "a"}});
+  EXPECT_EQ(&a, &registry.counter("a_total", "things", {{"kind", "a"}}));
+  const std::string text = registry.render();
+  EXPECT_EQ(sample(text, "a_total{kind=\"a\"}"), 2) << text;
+  EXPECT_EQ(sample(text, "a_total{kind=\"b\"}"), 2) << text;
+  EXPECT_EQ(sample(text, "z_depth"), 7) << text;
+  EXPECT_EQ(collections, 1);
+  EXPECT_EQ(registry.Collect().size(), 2u) << "two families: the exposer's view of the same registry";
+  EXPECT_EQ(collections, 2);
 }
 
-TEST(Metrics, ATypeClashAndBadBoundsAreRefused) {
+TEST(Metrics, ATotalKeptElsewhereIsBroughtUpToNeverDown) {
+  Registry registry;
+  Counter& c = registry.counter("kept_total", "kept");
+  set_total(c, 5);
+  set_total(c, 12);
+  EXPECT_EQ(c.Value(), 12);
+  set_total(c, 3);  // a counter never goes down
+  EXPECT_EQ(c.Value(), 12);
+}
+
+TEST(Metrics, ATypeClashOrABadNameIsRefused) {
   Registry registry;
   registry.counter("x", "x");
-  EXPECT_THROW(registry.gauge("x", "x"), std::logic_error);
-  EXPECT_THROW(Histogram({5, 5}), std::logic_error);
-  EXPECT_THROW(Histogram({5, 1}), std::logic_error);
+  EXPECT_THROW(registry.gauge("x", "x"), std::invalid_argument);
+  EXPECT_THROW(registry.counter("bad name", "x"), std::invalid_argument);
 }
 
 TEST(Metrics, OneTwoFive) {
-  EXPECT_EQ(one_two_five(1, 100), (std::vector<std::int64_t>{1, 2, 5, 10, 20, 50, 100}));
-  EXPECT_EQ(one_two_five(50, 600), (std::vector<std::int64_t>{50, 100, 200, 500}));
+  EXPECT_EQ(one_two_five(1, 100), (std::vector<double>{1, 2, 5, 10, 20, 50, 100}));
+  EXPECT_EQ(one_two_five(50, 600), (std::vector<double>{50, 100, 200, 500}));
+  EXPECT_EQ(one_two_five(50, 500, 6), (std::vector<double>{50e-6, 100e-6, 200e-6, 500e-6}));
 }
 
-TEST(Metrics, ConcurrentIncrementsAreAllCounted) {
+TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
   Registry registry;
   Counter& c = registry.counter("c_total", "c");
   Histogram& h = registry.histogram("h", "h", {10});
@@ -81,16 +99,16 @@ TEST(Metrics, ConcurrentIncrementsAreAllCounted) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10'000; ++i) {
-        c.inc();
-        h.observe(i % 20);
+        c.Increment();
+        h.Observe(i % 20);
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(c.value(), 40'000u);
-  EXPECT_EQ(h.count(), 40'000u);
-  EXPECT_EQ(h.bucket(0) + h.bucket(1), 40'000u);
-  EXPECT_EQ(h.bucket(0), 22'000u);  // 0..10 of every 20
+  EXPECT_EQ(c.Value(), 40'000);
+  const std::string text = registry.render();
+  EXPECT_EQ(sample(text, "h_count"), 40'000) << text;
+  EXPECT_EQ(sample(text, "h_bucket{le=\"10\"}"), 22'000) << text;  // 0..10 of every 20
 }
 
 }  // namespace
