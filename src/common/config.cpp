@@ -1,6 +1,7 @@
 #include "common/config.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <toml.hpp>
@@ -37,6 +38,62 @@ void read_if_present(const toml::value& table, const char* key, T& out) {
 }
 
 bool is_power_of_two(std::size_t n) { return n >= 2 && (n & (n - 1)) == 0; }
+
+/// Refuses a key the parser below does not read: a misspelt key would otherwise be ignored without a word, and
+/// the setting silently keep its default. (Keep in step with load_config; the example config, which names every
+/// key, must load: config_test.)
+void check_known_keys(const toml::value& root, const std::string& prefix) {
+  using Keys = std::set<std::string>;
+  static const std::map<std::string, Keys> kTables = {
+      {"server",
+       {"listen", "log_level", "shutdown_grace_ms", "market_data_max_streams", "session_max_outbound_messages",
+        "session_max_per_participant", "max_database_reads", "tls_cert_file", "tls_key_file", "tls_client_ca_file",
+        "require_client_cert"}},
+      {"storage",
+       {"data_dir", "postgres", "embedded_os_user", "embedded_port", "embedded_settings", "journal_max_batch",
+        "journal_connections", "journal_max_wait_us", "journal_unavailable_after_ms"}},
+      {"engine", {"command_ring_capacity", "event_ring_capacity", "expected_orders_per_day", "clock_start"}},
+      {"metrics", {"listen"}},
+      {"market", {"holidays", "proceeds_withdrawable"}},
+      {"fees",
+       {"listed_buy_bps", "listed_sell_bps", "block_buy_bps", "block_sell_bps", "auction_buy_bps", "auction_sell_bps"}},
+  };
+  static const Keys kDefaults = {"listed_min_quantity", "listed_max_quantity", "block_min_quantity",
+                                 "block_max_quantity", "position_limit", "listed_band_bps", "block_band_bps",
+                                 "listed_enabled", "block_enabled", "auction_enabled"};
+  static const Keys kStaff = {"name", "role", "token_sha256"};
+  static const Keys kInstrument = {"code", "market", "tick_fen", "lot", "listed_max_quantity", "block_min_quantity",
+                                   "reference_price_fen", "listed_band_bps", "block_band_bps", "gtc_enabled",
+                                   "block_enabled", "auction_enabled", "position_limit"};
+  auto check = [&prefix](const toml::value& table, const Keys& known, const std::string& where) {
+    if (!table.is_table()) throw std::runtime_error(prefix + where + " must be a table");
+    for (const auto& [key, value] : table.as_table()) {
+      if (!known.contains(key)) {
+        throw std::runtime_error(prefix + "unknown key \"" + key + "\" in [" + where +
+                                 "] (misspelt? deploy/carbond.example.toml lists every key)");
+      }
+    }
+  };
+  auto check_entries = [&check, &prefix](const toml::value& array, const Keys& known, const std::string& where) {
+    if (!array.is_array()) throw std::runtime_error(prefix + where + " must be an array of tables, [[" + where + "]]");
+    for (const toml::value& entry : array.as_array()) check(entry, known, "[" + where + "]");
+  };
+  for (const auto& [name, value] : root.as_table()) {
+    if (auto table = kTables.find(name); table != kTables.end()) {
+      check(value, table->second, name);
+    } else if (name == "instrument_defaults") {
+      check(value, {"compliance", "voluntary"}, name);
+      for (const auto& [market, defaults] : value.as_table()) check(defaults, kDefaults, name + "." + market);
+    } else if (name == "staff") {
+      check_entries(value, kStaff, name);
+    } else if (name == "instruments") {
+      check_entries(value, kInstrument, name);
+    } else {
+      throw std::runtime_error(prefix + "unknown table or key \"" + name +
+                               "\" (misspelt? deploy/carbond.example.toml lists every key)");
+    }
+  }
+}
 
 }  // namespace
 
@@ -78,6 +135,7 @@ Config load_config(const std::filesystem::path& path) {
     throw std::runtime_error("cannot read config " + path.string() + ": " + e.what());
   }
   try {
+    check_known_keys(root, "config " + path.string() + ": ");
     if (root.contains("server")) {
       const auto& server = toml::find(root, "server");
       read_if_present(server, "listen", config.listen_address);

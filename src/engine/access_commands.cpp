@@ -15,6 +15,40 @@ bool known_role(Role role) {
   return value >= static_cast<int>(Role::trader) && value <= static_cast<int>(Role::auditor);
 }
 
+/// Separation of duties: who issues, revokes and lists the tokens of a role. The exchange's operators keep their
+/// traders', their own and auditors'; the registry authority keeps its own; regulators keep their own and
+/// auditors' (so that no operator can mint or withdraw a regulator's or the registry's credentials).
+bool stewards(Role caller, Role role) {
+  switch (caller) {
+    case Role::operator_:
+      return role == Role::trader || role == Role::operator_ || role == Role::auditor;
+    case Role::registry_authority:
+      return role == Role::registry_authority;
+    case Role::regulator:
+      return role == Role::regulator || role == Role::auditor;
+    default:
+      return false;
+  }
+}
+
+std::string stewards_of(Role role) {
+  switch (role) {
+    case Role::registry_authority:
+      return "the registry authority";
+    case Role::regulator:
+      return "a regulator";
+    case Role::auditor:
+      return "an operator or a regulator";
+    default:
+      return "an operator";
+  }
+}
+
+Status not_steward(const char* verb, Role role) {
+  return permission_denied("API tokens of role " + std::string(role_name(role)) + " are " + verb + " by " +
+                           stewards_of(role) + " (separation of duties)");
+}
+
 bool printable(const std::string& text) {
   return std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
@@ -55,8 +89,8 @@ Status Exchange::token_in_force(const Principal& who, UnixNanos now) const {
 }
 
 Status Exchange::issue_api_token(Step& step, const Principal& who, const IssueApiToken& c) {
-  if (who.role != Role::operator_) return permission_denied("only an operator issues API tokens");
   if (!known_role(c.role)) return invalid_argument("role: unspecified or unknown role");
+  if (!stewards(who.role, c.role)) return not_steward("issued", c.role);
   if (c.role == Role::trader && c.participant == 0) {
     return invalid_argument("participant_id: required for a ROLE_TRADER token");
   }
@@ -88,13 +122,13 @@ Status Exchange::issue_api_token(Step& step, const Principal& who, const IssueAp
 }
 
 Status Exchange::revoke_api_token(Step& step, const Principal& who, const RevokeApiToken& c) {
-  if (who.role != Role::operator_) return permission_denied("only an operator revokes API tokens");
   if (c.token_id == 0) return invalid_argument("token_id: required");
   auto found = api_tokens_.find(c.token_id);
   if (found == api_tokens_.end()) return not_found("API token " + std::to_string(c.token_id) + " does not exist");
+  if (!stewards(who.role, found->second.role)) return not_steward("revoked", found->second.role);
   if (who.token_id == c.token_id) {
     return failed_precondition("API token " + std::to_string(c.token_id) +
-                               " is the caller's own: revoke it with another operator token");
+                               " is the caller's own: revoke it with another token of the same role");
   }
   ApiTokenRecord& token = found->second;
   if (!token.revoked()) {  // revoking a revoked token succeeds with no effect
@@ -108,8 +142,12 @@ Status Exchange::revoke_api_token(Step& step, const Principal& who, const Revoke
 
 Status Exchange::access_query(Reply& reply, const Principal& who, const CommandBody& body, UnixNanos now) const {
   if (const auto* q = std::get_if<ListApiTokens>(&body)) {
-    if (who.role != Role::operator_) return permission_denied("only an operator lists API tokens");
+    if (who.role != Role::operator_ && who.role != Role::registry_authority && who.role != Role::regulator) {
+      return permission_denied("API tokens are listed by operators, the registry authority and regulators");
+    }
     for (const auto& [id, token] : api_tokens_) {
+      // Each lists the tokens it keeps; a regulator, overseeing, lists them all.
+      if (who.role != Role::regulator && !stewards(who.role, token.role)) continue;
       const bool expired = token.expires_at != 0 && token.expires_at <= now;
       if (!q->include_revoked && (token.revoked() || expired)) continue;
       reply.api_tokens.push_back(token);

@@ -168,13 +168,24 @@ Exchange::Exchange(const Config& config)
 Outcome Exchange::execute(const Command& command, UnixNanos now) {
   Outcome out;
   out.at = now;
-  ensure_trading_date(now);
   if (is_query(command.body)) {
+    // A fresh exchange's first trading date is set by its first command, which journals it: a query answers
+    // with the date a command would open now, and leaves it unset (else a query on a Friday evening would fix
+    // Friday in memory only, and Monday's first order would be refused or not depending on a restart).
+    const bool date_unset = market_.trading_date.empty();
+    const bool was_dirty = market_dirty_;
+    ensure_trading_date(now);
     out.reply.status = token_in_force(command.principal, now);
     if (out.reply.status.is_ok()) out.reply.status = validate(command.body);
     if (out.reply.status.is_ok()) out.reply.status = query(out.reply, command.principal, command.body, now);
+    if (date_unset) {
+      market_.trading_date.clear();
+      trading_day_ = {};
+      market_dirty_ = was_dirty;
+    }
     return out;
   }
+  ensure_trading_date(now);
   Step step{last_sequence_ + 1, now, out.events, out.reply, {}, {}};
   const Principal& who = command.principal;
   Status status = token_in_force(who, now);
@@ -182,8 +193,15 @@ Outcome Exchange::execute(const Command& command, UnixNanos now) {
   if (status.is_ok()) status = std::visit(
       Overloaded{
           [&](const CreateParticipant& c) { return create_participant(step, who, c); },
-          [&](const MoveCash& c) { return move_cash(step, c); },
-          [&](const IssueAllowances& c) { return issue_allowances(step, c); },
+          [&](const MoveCash& c) {
+            return who.role == Role::operator_ ? move_cash(step, c)
+                                               : permission_denied("deposits and withdrawals are for operators");
+          },
+          [&](const IssueAllowances& c) {
+            return who.role == Role::registry_authority
+                       ? issue_allowances(step, c)
+                       : permission_denied("IssueAllowances is for the registry authority");
+          },
           [&](const PlaceOrder& c) { return place_order(step, who, c); },
           [&](const CancelOrder& c) { return cancel_order(step, who, c); },
           [&](const AmendOrder& c) { return amend_order(step, who, c); },
@@ -420,6 +438,22 @@ Status Exchange::move_cash(Step& step, const MoveCash& c) {
 }
 
 Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
+  // With a key, a retry (its first answer lost, e.g. UNAVAILABLE) answers the first issuance and issues nothing.
+  const std::string fingerprint = std::to_string(c.instrument.size()) + ":" + c.instrument + "|" +
+                                  std::to_string(c.quantity.value) + "|" + std::to_string(c.reason.size()) + ":" +
+                                  c.reason + "|";
+  if (!c.idempotency_key.empty()) {
+    Status reused;
+    if (const IdempotencyRecord* first =
+            repeat_of_key("IssueAllowances", c.holding_account, c.idempotency_key, fingerprint, reused)) {
+      if (!reused.is_ok()) return reused;
+      step.reply.ledger_entry_id = first->object_id;
+      step.reply.sequence = first->sequence;
+      step.reply.holdings.push_back(
+          {c.holding_account, c.instrument, registry_.holding(c.holding_account, c.instrument)});
+      return Status::ok();
+    }
+  }
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (instrument->second.config.market != Market::compliance) {
@@ -447,6 +481,10 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
   touch_holding(step, c.holding_account, c.instrument);
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
   step.reply.holdings.push_back({c.holding_account, c.instrument, registry_.holding(c.holding_account, c.instrument)});
+  if (!c.idempotency_key.empty()) {
+    remember_key(step, "IssueAllowances", c.holding_account, c.idempotency_key, fingerprint,
+                 registry_.ledger().last_entry_id());
+  }
   return Status::ok();
 }
 
@@ -1382,8 +1420,11 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
               return not_found("participant " + std::to_string(q.participant) + " does not exist");
             }
             reply.participants.push_back(public_view(found->second));
-            if (auto controls = controls_.find(q.participant); controls != controls_.end() && visible(q.participant)) {
-              reply.controls = controls->second;
+            if (visible(q.participant)) {  // the defaults until an operator sets them
+              ParticipantControls defaults;
+              defaults.participant = q.participant;
+              auto controls = controls_.find(q.participant);
+              reply.controls = controls != controls_.end() ? controls->second : defaults;
             }
             return Status::ok();
           },
@@ -1487,10 +1528,15 @@ Status Exchange::query(Reply& reply, const Principal& who, const CommandBody& bo
           },
           [&](const GetDailyBars& q) -> Status {
             if (!instruments_.contains(q.instrument)) return not_found("unknown instrument \"" + q.instrument + "\"");
+            // market_data.proto: no end is today (Asia/Shanghai), no start is 30 calendar days before the end.
+            const std::chrono::year_month_day to =
+                q.to_date.empty() ? matching::shanghai_date(now) : *matching::parse_date(q.to_date);
+            const std::string to_date = matching::format_date(to);
+            const std::chrono::year_month_day month_before{std::chrono::sys_days{to} - std::chrono::days{30}};
+            const std::string from_date = q.from_date.empty() ? matching::format_date(month_before) : q.from_date;
             for (const DailyBar& bar : bars_) {
               if (bar.instrument != q.instrument) continue;
-              if (!q.from_date.empty() && bar.trading_date < q.from_date) continue;
-              if (!q.to_date.empty() && bar.trading_date > q.to_date) continue;
+              if (bar.trading_date < from_date || bar.trading_date > to_date) continue;
               reply.bars.push_back(bar);
             }
             return Status::ok();

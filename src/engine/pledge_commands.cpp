@@ -50,6 +50,13 @@ Status Exchange::configure_compliance_year(Step& step, const Principal& who, con
   if (closed_years_.contains(c.year)) {
     return failed_precondition("compliance year " + std::to_string(c.year) + " is closed");
   }
+  if (auto configured = year_configs_.find(c.year);
+      configured != year_configs_.end() && step.at >= configured->second.deadline) {
+    // Moving a passed deadline would reopen surrender (and corrections) for units already found short.
+    return failed_precondition("compliance deadline rule: the surrender deadline of " + std::to_string(c.year) +
+                               " (" + matching::format_date(matching::shanghai_date(configured->second.deadline)) +
+                               " Asia/Shanghai) has passed; the year is no longer configured, only closed");
+  }
   if (c.deadline <= step.at) {
     return failed_precondition("compliance deadline rule: the deadline " +
                                matching::format_date(matching::shanghai_date(c.deadline)) +

@@ -349,6 +349,7 @@ struct IssueAllowances {
   AccountId holding_account = 0;
   Qty quantity;
   std::string reason;
+  std::string idempotency_key{};  ///< optional; scoped to the holding account
 };
 struct PlaceOrder {
   std::string instrument;
@@ -423,8 +424,8 @@ struct RunEndOfDay {
 };
 struct GetDailyBars {
   std::string instrument;
-  std::string from_date;  ///< inclusive, empty = from the first
-  std::string to_date;    ///< inclusive, empty = to the last
+  std::string from_date;  ///< inclusive, empty = 30 calendar days before to_date
+  std::string to_date;    ///< inclusive, empty = today (Asia/Shanghai)
 };
 struct ListInstruments {};
 struct GetParticipant {

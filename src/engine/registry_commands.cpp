@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "common/overloaded.h"
 #include "engine/exchange.h"
@@ -337,6 +338,15 @@ Status Exchange::record_verified_emissions(Step& step, const Principal& who, con
     return failed_precondition("compliance year " + year_text(c.year) + " is closed");
   }
   const bool correction = registry_.compliance_status(c.year, unit.holding_account).is_ok();
+  if (auto config = year_configs_.find(c.year);
+      correction && config != year_configs_.end() && step.at >= config->second.deadline) {
+    // After the deadline the unit is compliant or short, as surrender stopped: a lower figure would erase a
+    // shortfall. (A first record may still come late: it can only find the unit short.)
+    return failed_precondition("compliance deadline rule: the surrender deadline of " + year_text(c.year) + " (" +
+                               matching::format_date(matching::shanghai_date(config->second.deadline)) +
+                               " Asia/Shanghai) has passed; verified emissions recorded for " + unit.code +
+                               " are no longer corrected");
+  }
   if (correction && c.reason.empty()) {
     return failed_precondition("verified emissions: a correction of the " + year_text(c.year) +
                                " record needs a reason");
@@ -413,6 +423,30 @@ Status Exchange::close_compliance_year(Step& step, const Principal& who, const C
   const std::vector<registry::ComplianceStatus> before = registry_.compliance_statuses(c.year);
   if (before.empty()) {
     return not_found("compliance year " + year_text(c.year) + " has no verified emissions recorded");
+  }
+  // Every unit covered that year (given a free allocation for it) owes its verified emissions: a year closed
+  // without them would leave such a unit with no obligation, no shortfall and no penalty, for good.
+  std::set<ParticipantId> missing;
+  for (const AllocationRecord& allocation : allocations_) {
+    if (allocation.year != c.year) continue;
+    auto unit = participants_.find(allocation.participant);
+    if (unit == participants_.end() || unit->second.type != ParticipantType::key_emitting_unit) continue;
+    if (!registry_.compliance_status(c.year, unit->second.holding_account).is_ok()) missing.insert(unit->first);
+  }
+  if (!missing.empty()) {
+    std::string codes;
+    std::size_t listed = 0;
+    for (const ParticipantId id : missing) {
+      if (listed++ == 5) {
+        codes += ", ...";
+        break;
+      }
+      codes += (codes.empty() ? "" : ", ") + participants_.at(id).code;
+    }
+    return failed_precondition("compliance year " + year_text(c.year) + ": verified emissions are missing for " +
+                               std::to_string(missing.size()) + " key emitting unit" +
+                               (missing.size() == 1 ? "" : "s") + " allocated for the year (" + codes +
+                               "); record them with RecordVerifiedEmissions before closing");
   }
   const bool any_short = std::any_of(before.begin(), before.end(),
                                      [](const registry::ComplianceStatus& s) { return s.shortfall.is_positive(); });
@@ -647,7 +681,12 @@ Status Exchange::registry_query(Reply& reply, const Principal& who, const Comman
           },
           [&](const ListComplianceStatuses& q) -> Status {
             if (!staff) return permission_denied("ListComplianceStatuses is not for traders");
-            for (const registry::ComplianceStatus& status : registry_.compliance_statuses(q.year)) {
+            const std::vector<registry::ComplianceStatus> statuses = registry_.compliance_statuses(q.year);
+            if (statuses.empty() && !year_configs_.contains(q.year)) {
+              return not_found("compliance year " + year_text(q.year) +
+                               " is not configured and has no verified emissions recorded");
+            }
+            for (const registry::ComplianceStatus& status : statuses) {
               if (const ParticipantRecord* unit = holder_of(status.unit)) {
                 reply.compliance.push_back(compliance_record(q.year, *unit));
               }

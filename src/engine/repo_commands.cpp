@@ -48,6 +48,13 @@ Status Exchange::register_repo(Step& step, const Principal& who, const RegisterR
   if (buyer == participants_.end()) {
     return not_found("buyer participant " + std::to_string(c.buyer) + " does not exist");
   }
+  if (const auto today = matching::shanghai_date(step.at); today > trading_day_) {
+    // The first leg is delivery versus payment on the trading day in progress, and its proceeds are released by
+    // that day's end of day: not on a day whose trading day has not been opened by closing the one before.
+    return failed_precondition("end of day: the trading day " + market_.trading_date +
+                               " has not been closed; an operator runs RunEndOfDay before " +
+                               matching::format_date(today) + " can register repos");
+  }
   const auto leg_date = *matching::parse_date(c.second_leg_date);
   if (c.second_leg_date <= market_.trading_date) {
     return failed_precondition(std::string(kRepoRule) + ": the second leg settles on a future trading day; " +

@@ -16,10 +16,17 @@ bool is_valid(ParticipantType type) {
          type == ParticipantType::natural_person;
 }
 
-Status validate_order(const PlaceOrder& c) {
-  if (c.instrument.empty() || c.instrument.size() > 32 || !is_clean_text(c.instrument)) {
-    return invalid_argument("instrument is required");
+/// A required instrument code: empty is "required", anything else malformed says what a code is.
+Status validate_instrument(const std::string& instrument) {
+  if (instrument.empty()) return invalid_argument("instrument is required");
+  if (instrument.size() > 32 || !is_clean_text(instrument)) {
+    return invalid_argument("instrument: a code is at most 32 bytes, without control characters");
   }
+  return Status::ok();
+}
+
+Status validate_order(const PlaceOrder& c) {
+  if (Status s = validate_instrument(c.instrument); !s.is_ok()) return s;
   if (c.client_order_id.size() > 64 || !is_clean_text(c.client_order_id)) {
     return invalid_argument("client_order_id must be at most 64 characters, no control characters");
   }
@@ -139,15 +146,13 @@ Status validate(const CommandBody& body) {
             return Status::ok();
           },
           [](const IssueAllowances& c) -> Status {
-            if (c.instrument.empty() || c.instrument.size() > 32 || !is_clean_text(c.instrument)) {
-              return invalid_argument("instrument is required");
-            }
+            if (Status s = validate_instrument(c.instrument); !s.is_ok()) return s;
             if (c.holding_account == 0) return invalid_argument("holding_account_id is required");
             if (!c.quantity.is_positive()) return invalid_argument("quantity must be positive");
             if (c.reason.empty() || c.reason.size() > 500 || !is_clean_text(c.reason)) {
               return invalid_argument("reason is required: 1 to 500 bytes of text without control characters");
             }
-            return Status::ok();
+            return c.idempotency_key.empty() ? Status::ok() : validate_key(c.idempotency_key);  // optional
           },
           [](const PlaceOrder& c) { return validate_order(c); },
           [](const CancelOrder& c) -> Status {
@@ -165,10 +170,7 @@ Status validate(const CommandBody& body) {
           [](const ListTrades& c) -> Status {
             return is_clean_text(c.instrument) ? Status::ok() : invalid_argument("instrument is malformed");
           },
-          [](const GetBook& c) -> Status {
-            return c.instrument.empty() || !is_clean_text(c.instrument) ? invalid_argument("instrument is required")
-                                                                         : Status::ok();
-          },
+          [](const GetBook& c) -> Status { return validate_instrument(c.instrument); },
           [](const Refused& c) -> Status { return c.status; },
           [](const AmendOrder& c) -> Status {
             if (c.order_id == 0) return invalid_argument("order_id is required");
@@ -239,7 +241,14 @@ Status validate(const CommandBody& body) {
           [](const GetTradingCalendar& c) -> Status {
             return c.year < 2000 || c.year > 2200 ? invalid_argument("year must be 2000 to 2200") : Status::ok();
           },
-          [](const RunEndOfDay& c) -> Status { return validate_date(c.trading_date, "trading_date"); },
+          [](const RunEndOfDay& c) -> Status {
+            if (c.trading_date.empty()) {
+              // Not "the day in progress": a retry of such a call after its answer was lost would close the next.
+              return invalid_argument("trading_date is required: the trading day to close, YYYY-MM-DD (the guard "
+                                      "against closing the wrong day, and what makes a retry safe)");
+            }
+            return validate_date(c.trading_date, "trading_date");
+          },
           [](const GetDailyBars& c) -> Status {
             if (Status s = validate_text(c.instrument, "instrument", 32, true); !s.is_ok()) return s;
             if (!c.from_date.empty()) {

@@ -55,9 +55,9 @@ grpc::ServerUnaryReactor* AdminService::IssueApiToken(grpc::CallbackServerContex
   return dispatch(
       context_, ctx, "carbon.v1.AdminService/IssueApiToken", response,
       [&](const engine::Principal&) {
-        return engine::CommandBody{engine::IssueApiToken{static_cast<Role>(request->role()), request->participant_id(),
-                                                         request->label(), request->expires_at_unix_nanos(),
-                                                         token_hash}};
+        return engine::CommandBody{engine::IssueApiToken{enum_from_wire<Role>(request->role()),
+                                                         request->participant_id(), request->label(),
+                                                         request->expires_at_unix_nanos(), token_hash}};
       },
       [&auth, token = std::move(token)](const engine::Reply& reply, v1::IssueApiTokenResponse& out) {
         if (reply.api_tokens.empty()) return;

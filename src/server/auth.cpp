@@ -87,9 +87,10 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.RegulatorService/QueryTrades", {kRegulator, kAuditor}},
       {"carbon.v1.RegulatorService/QueryOrders", {kRegulator, kAuditor}},
       // Access (API tokens, audit log), balances, instruments, auctions.
-      {"carbon.v1.AdminService/IssueApiToken", {kOperator}},
-      {"carbon.v1.AdminService/RevokeApiToken", {kOperator}},
-      {"carbon.v1.AdminService/ListApiTokens", {kOperator}},
+      // Each role keeps its own tokens (the engine's separation of duties: access_commands.cpp).
+      {"carbon.v1.AdminService/IssueApiToken", {kOperator, kRegistry, kRegulator}},
+      {"carbon.v1.AdminService/RevokeApiToken", {kOperator, kRegistry, kRegulator}},
+      {"carbon.v1.AdminService/ListApiTokens", {kOperator, kRegistry, kRegulator}},
       {"carbon.v1.RegulatorService/QueryAuditLog", {kRegulator, kAuditor}},
       {"carbon.v1.AdminService/GetAccountBalances", {kOperator, kRegistry, kRegulator, kAuditor}},
       {"carbon.v1.AdminService/CreateInstrument", {kOperator}},

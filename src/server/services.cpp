@@ -322,6 +322,7 @@ grpc::ServerUnaryReactor* AdminService::GetParticipant(grpc::CallbackServerConte
       [&](const engine::Principal&) { return engine::CommandBody{engine::GetParticipant{request->participant_id()}}; },
       [](const engine::Reply& reply, v1::Participant& out) {
         if (!reply.participants.empty()) to_proto(reply.participants.front(), out);
+        if (reply.controls) to_proto(*reply.controls, *out.mutable_controls());
       },
       request);
 }
@@ -372,11 +373,17 @@ grpc::ServerUnaryReactor* AdminService::Withdraw(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackServerContext* ctx,
                                                                const v1::SetParticipantControlsRequest* request,
                                                                v1::ParticipantControls* response) {
-  return dispatch(
-      context_, ctx, "carbon.v1.AdminService/SetParticipantControls", response,
+  Status precheck;
+  if (!request->related_group().empty()) {
+    precheck = unimplemented("related_group: this build raises no related-account surveillance alerts, so it "
+                             "keeps no related-account groups (admin.proto)");
+  }
+  return dispatch_checked(
+      context_, ctx, "carbon.v1.AdminService/SetParticipantControls", response, std::move(precheck),
       [&](const engine::Principal&) {
         // Every field replaces the current value; UNSPECIFIED is the default (cancel the incoming order).
         engine::SetParticipantControls command;
+
         command.participant = request->participant_id();
         command.self_trade = request->self_trade_prevention() == v1::SELF_TRADE_PREVENTION_UNSPECIFIED
                                  ? engine::SelfTradePrevention::cancel_incoming
@@ -387,6 +394,7 @@ grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackSer
       },
       [](const engine::Reply& reply, v1::ParticipantControls& out) {
         if (reply.controls) to_proto(*reply.controls, out);
+        return Status::ok();
       },
       request);
 }
@@ -537,7 +545,8 @@ grpc::ServerUnaryReactor* RegistryService::IssueAllowances(grpc::CallbackServerC
       context_, ctx, "carbon.v1.RegistryService/IssueAllowances", response,
       [&](const engine::Principal&) {
         return engine::CommandBody{engine::IssueAllowances{request->instrument(), request->holding_account_id(),
-                                                           Qty{request->quantity()}, request->reason()}};
+                                                           Qty{request->quantity()}, request->reason(),
+                                                           request->idempotency_key()}};
       },
       [](const engine::Reply& reply, v1::IssueAllowancesResponse& out) {
         if (!reply.holdings.empty()) to_proto(reply.holdings.front(), *out.mutable_holding());

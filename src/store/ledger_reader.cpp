@@ -164,6 +164,33 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
     prev = entries.back().hash;
     out.last_hash = prev;
   }
+  if (end == last) {
+    // The last entry is the one the journal recorded last: entries cut off the end leave a chain that links.
+    std::string head_sequence = "0";
+    if (last != 0) {
+      if (Status s = read_query(conn.get(), "SELECT sequence FROM ledger_entries WHERE entry_id = $1",
+                                {std::to_string(last)}, r);
+          !s.is_ok()) {
+        return s;
+      }
+      if (PQntuples(r.get()) == 1) head_sequence = PQgetvalue(r.get(), 0, 0);
+    }
+    if (Status s = read_query(conn.get(), kNewestLedgerEventSql, {head_sequence}, r); !s.is_ok()) return s;
+    if (PQntuples(r.get()) == 1 && u64(r.get(), 0, 1) != last) {
+      out.valid = false;
+      out.first_bad_entry_id = last + 1;
+      out.failure = "missing: the journal recorded entry " + std::string(PQgetvalue(r.get(), 0, 1)) +
+                    " at sequence " + PQgetvalue(r.get(), 0, 0) + ", the ledger ends at entry " +
+                    std::to_string(last);
+      return Status::ok();
+    }
+    if (PQntuples(r.get()) == 1 && PQgetvalue(r.get(), 0, 2) != registry::to_hex(out.last_hash)) {
+      out.valid = false;
+      out.first_bad_entry_id = last;
+      out.failure = "hash of entry " + std::to_string(last) + " differs from the one the journal recorded";
+      return Status::ok();
+    }
+  }
 
   if (account != 0) {
     // Balances replayed from every entry that moves units into or out of the account.

@@ -25,6 +25,18 @@ struct LedgerFilter {
   std::size_t limit = 100;
 };
 
+/// The journal's newest LedgerAppended event at or after sequence $1: one row of (sequence, entry_id, hash as hex),
+/// none if no command from $1 on appended to the ledger. It scans the commands back from the newest one and stops
+/// at the first that appended entries; within a command's events text `["LedgerAppended",` with bare quotes is
+/// only ever an event's kind (quotes inside JSON strings are escaped). Start-up and VerifyLedger compare it with
+/// the ledger's last entry: an older last entry means entries after it were deleted, though the chain up to it
+/// still links.
+inline constexpr const char* kNewestLedgerEventSql =
+    "SELECT sequence, (payload->>'entry_id')::bigint, payload->>'hash' FROM journal"
+    " WHERE sequence = (SELECT sequence FROM journal_commands WHERE sequence >= $1"
+    " AND strpos(events, '[\"LedgerAppended\",') > 0 ORDER BY sequence DESC LIMIT 1)"
+    " AND kind = 'LedgerAppended' ORDER BY event_index DESC LIMIT 1";
+
 /// Entries matching `filter`, oldest first, at most filter.limit.
 /// NOT_FOUND an account that is neither a system nor a participant account; UNAVAILABLE database.
 [[nodiscard]] Status list_ledger_entries(const std::string& conninfo, const LedgerFilter& filter,

@@ -13,6 +13,7 @@
 #include "store/ccer_recovery.h"
 #include "store/clearing_rows.h"
 #include "store/instrument_rows.h"
+#include "store/ledger_reader.h"
 #include "store/pg.h"
 #include "store/repo_rows.h"
 
@@ -774,7 +775,16 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
                              std::to_string(state.last_sequence));
   }
 
-  if (state.last_ledger_entry_id == 0) return;
+  if (state.last_ledger_entry_id == 0) {
+    // An empty ledger: so the journal never appended to it (only set-up commands come before the first
+    // issuance, so this scan of a journal without ledger events is short).
+    r = exec_params_or_throw(conn, kNewestLedgerEventSql, {"0"}, "read the journal's ledger head");
+    if (PQntuples(r.get()) == 1) {
+      throw std::runtime_error("the ledger is empty, but the journal recorded ledger entries up to sequence " +
+                               text(r.get(), 0, 0) + ": ledger entries are missing");
+    }
+    return;
+  }
   // The tail of the hash chain: the last kLedgerTailChecked entries re-hashed, dense and linked.
   const std::uint64_t first =
       state.last_ledger_entry_id > kLedgerTailChecked ? state.last_ledger_entry_id - kLedgerTailChecked + 1 : 1;
@@ -802,18 +812,24 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
                              std::to_string(tail.back().sequence) + ", after the journal's last sequence " +
                              std::to_string(state.last_sequence));
   }
-  // The head agrees with the journal's record of it (the LedgerAppended event of the same command).
-  r = exec_params_or_throw(conn,
-                           "SELECT payload->>'hash' FROM journal WHERE sequence = $1 AND kind = 'LedgerAppended'"
-                           " AND (payload->>'entry_id')::bigint = $2",
-                           {std::to_string(tail.back().sequence), std::to_string(tail.back().entry_id)},
+  // The head agrees with the journal's record of it: the newest LedgerAppended event in the whole journal is the
+  // head's own (the commands after the head's are scanned back to it).
+  r = exec_params_or_throw(conn, kNewestLedgerEventSql, {std::to_string(tail.back().sequence)},
                            "read the journal's ledger head");
   if (PQntuples(r.get()) != 1) {
     throw std::runtime_error("the ledger's head, entry " + std::to_string(tail.back().entry_id) +
                              ", has no LedgerAppended event in the journal at its sequence " +
                              std::to_string(tail.back().sequence));
   }
-  if (text(r.get(), 0, 0) != registry::to_hex(tail.back().hash)) {
+  const std::uint64_t journal_sequence = std::stoull(text(r.get(), 0, 0));
+  const std::uint64_t journal_entry = std::stoull(text(r.get(), 0, 1));
+  if (journal_entry != tail.back().entry_id) {
+    throw std::runtime_error("the ledger ends at entry " + std::to_string(tail.back().entry_id) + " (sequence " +
+                             std::to_string(tail.back().sequence) + "), but the journal recorded entry " +
+                             std::to_string(journal_entry) + " at sequence " + std::to_string(journal_sequence) +
+                             ": ledger entries are missing");
+  }
+  if (text(r.get(), 0, 2) != registry::to_hex(tail.back().hash)) {
     throw std::runtime_error("the ledger's head, entry " + std::to_string(tail.back().entry_id) +
                              ", has a hash that differs from the one its journal event recorded");
   }

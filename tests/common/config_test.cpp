@@ -96,6 +96,33 @@ position_limit = 5000
   EXPECT_EQ(load_config(write_config("bare", "[[instruments]]\ncode = \"X\"\n")).instruments[0].reference_price, Price{0});
 }
 
+// A misspelt key is refused with its name, not ignored (the setting would silently keep its default).
+TEST(ConfigTest, AnUnknownKeyIsRefusedByName) {
+  auto refusal = [](const std::string& name, const std::string& text) {
+    try {
+      load_config(write_config(name, text));
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refusal("k1", "[metrics]\nlisten_address = \"127.0.0.1:9464\"\n")
+                .find("unknown key \"listen_address\" in [metrics] (misspelt? deploy/carbond.example.toml lists"),
+            std::string::npos);
+  EXPECT_NE(refusal("k2", "[sever]\nlisten = \"0.0.0.0:1\"\n").find("unknown table or key \"sever\""),
+            std::string::npos);
+  EXPECT_NE(refusal("k3", "[instrument_defaults.complaince]\nlot = 1\n")
+                .find("unknown key \"complaince\" in [instrument_defaults]"),
+            std::string::npos);
+  EXPECT_NE(refusal("k4", "[[instruments]]\ncode = \"X\"\ntick = 1\n")
+                .find("unknown key \"tick\" in [[instruments]]"),
+            std::string::npos);
+  EXPECT_NE(refusal("k5", "[[staff]]\nname = \"a\"\nrole = \"operator\"\ntoken = \"x\"\n")
+                .find("unknown key \"token\" in [[staff]]"),
+            std::string::npos);
+  EXPECT_NE(refusal("k6", "server = 1\n").find("server must be a table"), std::string::npos);
+}
+
 TEST(ConfigTest, ProceedsAreWithdrawableTheNextDayOrTheSameDay) {
   EXPECT_FALSE(default_config().proceeds_withdrawable_same_day) << "T+1 by default";
   EXPECT_TRUE(load_config(write_config("t0", "[market]\nproceeds_withdrawable = \"same_day\"\n"))

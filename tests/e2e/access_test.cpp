@@ -115,6 +115,17 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(issue(*x, p.trader_token(), v1::ROLE_OPERATOR, 0, "x", 0, issued).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // Separation of duties: an operator cannot mint a regulator's or the registry's credentials; they can.
+  const grpc::Status minted = issue(*x, kOperatorToken, v1::ROLE_REGULATOR, 0, "x", 0, issued);
+  EXPECT_EQ(minted.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(minted.error_message(), "API tokens of role regulator are issued by a regulator (separation of duties)");
+  EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_REGISTRY_AUTHORITY, 0, "x", 0, issued).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::IssueApiTokenResponse supervision;
+  ASSERT_TRUE(issue(*x, kRegulatorToken, v1::ROLE_REGULATOR, 0, "supervision desk", 0, supervision).ok());
+  EXPECT_EQ(supervision.api_token().role(), v1::ROLE_REGULATOR);
+  v1::IssueApiTokenResponse registry_desk;
+  ASSERT_TRUE(issue(*x, kRegistryToken, v1::ROLE_REGISTRY_AUTHORITY, 0, "registry desk", 0, registry_desk).ok());
 
   // A second trader token for the participant works at once; revoked, it no longer does.
   v1::IssueApiTokenResponse trader;

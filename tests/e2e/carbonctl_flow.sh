@@ -37,6 +37,11 @@ staff() { local who=$1; shift; "$carbonctl" --staff-file "$dir/data/staff-tokens
 field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -1; }
 
 ctl health | grep -q SERVING || fail "health is not SERVING"
+set +e
+unknown=$(ctl --json health --service carbon.v1.NoSuchService)
+[ $? -eq 1 ] && echo "$unknown" | grep -q '"status":"SERVICE_UNKNOWN"' ||
+  fail "health of an unknown service must print SERVICE_UNKNOWN and exit 1: $unknown"
+set -e
 
 seller=$(staff operator --json participant create --code KEU-001 --name "Guangdong Power" --type key-emitting-unit)
 buyer=$(staff operator --json participant create --code INST-001 --name "Shanghai Bank" --type institution)
@@ -51,7 +56,10 @@ staff operator cash deposit --account "$buyer_cash" --amount-fen 100000000 --key
 staff registry registry cap set --year 2024 --sector power --cap 1000000 --paid-share-bps 1000 \
   --reason "plan 2024" >/dev/null || fail "cap set"
 staff registry registry issue --instrument CEA2024 --account "$seller_holding" --quantity 50000 \
-  --reason "2024 allocation" >/dev/null || fail "issue"
+  --reason "2024 allocation" --key alloc-1 >/dev/null || fail "issue"
+# Run again with its key (as after an UNAVAILABLE): the first issuance's answer, nothing issued twice.
+staff registry --json registry issue --instrument CEA2024 --account "$seller_holding" --quantity 50000 \
+  --reason "2024 allocation" --key alloc-1 | grep -q '"available":"50000"' || fail "issue retried with its key"
 CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --price-fen 9850 --quantity 1000 \
   >/dev/null || fail "sell"
 buy=$(CARBON_TOKEN=$buyer_token ctl --json order place --instrument CEA2024 --side buy --price-fen 9900 --quantity 1000) ||
@@ -97,6 +105,16 @@ CARBON_TOKEN=$seller_token ctl order place --instrument CEA2024 --side sell --pr
 [ $? -eq 5 ] && grep -q "instrument halted" "$dir/err" || fail "a halted instrument must refuse orders, exit 5"
 set -e
 staff operator market resume --instrument CEA2024 >/dev/null || fail "resume"
+# Participant controls: each flag changes its own setting and leaves the rest as it was.
+seller_id=$(echo "$seller" | field participant_id)
+staff operator participant controls "$seller_id" --self-trade cancel-both | grep -q "cancel_both, trading" ||
+  fail "controls --self-trade"
+staff operator participant controls "$seller_id" --suspend --reason "margin call" |
+  grep -q "cancel_both, suspended: margin call" || fail "controls --suspend must keep the self-trade setting"
+staff operator participant controls "$seller_id" --self-trade cancel-resting |
+  grep -q "cancel_resting, suspended: margin call" || fail "controls --self-trade must keep the suspension"
+staff operator participant controls "$seller_id" --resume | grep -q "cancel_resting, trading" ||
+  fail "controls --resume"
 rest=$(CARBON_TOKEN=$seller_token ctl --json order place --instrument CEA2024 --side sell --price-fen 10500 --quantity 100) ||
   fail "resting sell"
 rest_id=$(echo "$rest" | field order_id)

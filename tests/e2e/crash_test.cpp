@@ -334,6 +334,13 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenTheLedgerTailIsAlteredUnlinkedOrD
                  "UPDATE journal_commands j SET events = replace(j.events::text, '\"hash\":\"00\"', '\"hash\":\"'"
                  " || encode(l.hash, 'hex') || '\"')::json FROM ledger_entries l WHERE l.entry_id = 3"
                  " AND j.sequence = l.sequence");
+  // The tail cut off: the chain up to the new head still links, but the journal recorded a later entry.
+  const std::string head_sequence = db.query("SELECT sequence FROM ledger_entries WHERE entry_id = 2");
+  const std::string cut_sequence = db.query("SELECT sequence FROM ledger_entries" + where);
+  expect_refusal("CREATE TABLE cut AS SELECT * FROM ledger_entries" + where + "; DELETE FROM ledger_entries" + where,
+                 "the ledger ends at entry 2 (sequence " + head_sequence + "), but the journal recorded entry 3 at "
+                 "sequence " + cut_sequence + ": ledger entries are missing",
+                 "INSERT INTO ledger_entries SELECT * FROM cut; DROP TABLE cut");
   ASSERT_NO_THROW(exchange->start());
   EXPECT_EQ(exchange->stop(), 0);
 }

@@ -164,6 +164,33 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
     v1::ParticipantControls set;
     ASSERT_TRUE(x->admin->SetParticipantControls(RunningExchange::as(kOperatorToken).get(), controls, &set).ok());
     EXPECT_EQ(set.self_trade_prevention(), v1::SELF_TRADE_PREVENTION_CANCEL_BOTH);
+    // The controls in force are read back with the participant: by staff and by the participant itself only.
+    v1::GetParticipantRequest get;
+    get.set_participant_id(seller_id);
+    v1::Participant read;
+    ASSERT_TRUE(x->admin->GetParticipant(RunningExchange::as(kOperatorToken).get(), get, &read).ok());
+    ASSERT_TRUE(read.has_controls());
+    EXPECT_EQ(read.controls().self_trade_prevention(), v1::SELF_TRADE_PREVENTION_CANCEL_BOTH);
+    EXPECT_EQ(read.controls().sequence(), set.sequence());
+    ASSERT_TRUE(x->admin->GetParticipant(RunningExchange::as(seller_token).get(), get, &read).ok());
+    EXPECT_TRUE(read.has_controls());
+    ASSERT_TRUE(x->admin->GetParticipant(RunningExchange::as(buyer_token).get(), get, &read).ok());
+    EXPECT_FALSE(read.has_controls()) << "another participant's controls are not a trader's to see";
+    v1::GetParticipantRequest get_buyer;
+    get_buyer.set_participant_id(buyer_id);
+    ASSERT_TRUE(x->admin->GetParticipant(RunningExchange::as(kOperatorToken).get(), get_buyer, &read).ok());
+    ASSERT_TRUE(read.has_controls()) << "never set: the defaults";
+    EXPECT_EQ(read.controls().self_trade_prevention(), v1::SELF_TRADE_PREVENTION_CANCEL_INCOMING);
+    EXPECT_EQ(read.controls().sequence(), 0u);
+    // Related-account groups are reserved: refused, and nothing changes.
+    controls.set_related_group("group-7");
+    v1::ParticipantControls unchanged;
+    const grpc::Status related =
+        x->admin->SetParticipantControls(RunningExchange::as(kOperatorToken).get(), controls, &unchanged);
+    EXPECT_EQ(related.error_code(), grpc::StatusCode::UNIMPLEMENTED) << related.error_message();
+    EXPECT_NE(related.error_message().find("related_group: this build raises no related-account"), std::string::npos);
+    ASSERT_TRUE(x->admin->GetParticipant(RunningExchange::as(kOperatorToken).get(), get, &read).ok());
+    EXPECT_EQ(read.controls().sequence(), set.sequence());
     v1::SetTradingCalendarRequest calendar;
     calendar.set_year(2026);
     calendar.add_holidays("2026-12-31");
@@ -207,6 +234,15 @@ TEST_F(MarketTest, AFullTradingDayAndItsCloseSurviveRestarts) {
     v1::GetDailyBarsResponse bars;
     ASSERT_TRUE(x->market_data->GetDailyBars(RunningExchange::as(buyer_token).get(), bars_request, &bars).ok());
     ASSERT_EQ(bars.bars_size(), 2) << "one listed and one block bar";
+    // No from_date: 30 calendar days before to_date, inclusive.
+    v1::GetDailyBarsRequest window = bars_request;
+    window.set_to_date("2026-12-24");
+    v1::GetDailyBarsResponse in_window;
+    ASSERT_TRUE(x->market_data->GetDailyBars(RunningExchange::as(buyer_token).get(), window, &in_window).ok());
+    EXPECT_EQ(in_window.bars_size(), 2) << "2026-11-24 is 30 days before 2026-12-24";
+    window.set_to_date("2026-12-25");
+    ASSERT_TRUE(x->market_data->GetDailyBars(RunningExchange::as(buyer_token).get(), window, &in_window).ok());
+    EXPECT_EQ(in_window.bars_size(), 0) << "2026-11-24 is 31 days before 2026-12-25";
     v1::GetDailyBarsRequest bad_bars = bars_request;
     bad_bars.set_mode(static_cast<v1::TradingMode>(99));
     v1::GetDailyBarsResponse none;

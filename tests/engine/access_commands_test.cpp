@@ -59,8 +59,15 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   EXPECT_EQ(created.reply.api_tokens[0].token_hash, hash(1));
 
   const Principal regulator{Role::regulator, 0, "reg"};
-  expect_refused(regulator, IssueApiToken{Role::auditor, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
-                 "only an operator");
+  const Principal authority{Role::registry_authority, 0, "registry"};
+  expect_refused(regulator, IssueApiToken{Role::operator_, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
+                 "API tokens of role operator are issued by an operator (separation of duties)");
+  expect_refused(op, IssueApiToken{Role::regulator, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
+                 "API tokens of role regulator are issued by a regulator (separation of duties)");
+  expect_refused(op, IssueApiToken{Role::registry_authority, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
+                 "API tokens of role registry_authority are issued by the registry authority");
+  expect_refused(authority, IssueApiToken{Role::auditor, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
+                 "API tokens of role auditor are issued by an operator or a regulator");
   expect_refused(op, IssueApiToken{static_cast<Role>(0), 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "role");
   expect_refused(op, IssueApiToken{static_cast<Role>(9), 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "role");
   expect_refused(op, IssueApiToken{Role::trader, 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "participant_id");
@@ -87,7 +94,10 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   expect_refused(second_operator, RevokeApiToken{4}, ErrorCode::failed_precondition, "caller's own");
   expect_refused(op, RevokeApiToken{0}, ErrorCode::invalid_argument, "token_id");
   expect_refused(op, RevokeApiToken{77}, ErrorCode::not_found, "77");
-  expect_refused(regulator, RevokeApiToken{2}, ErrorCode::permission_denied, "only an operator");
+  expect_refused(regulator, RevokeApiToken{3}, ErrorCode::permission_denied,
+                 "API tokens of role trader are revoked by an operator (separation of duties)");
+  expect_refused(authority, RevokeApiToken{2}, ErrorCode::permission_denied,
+                 "API tokens of role auditor are revoked by an operator or a regulator");
   const Outcome revoked = run(exchange, second_operator, RevokeApiToken{2});
   ASSERT_TRUE(revoked.reply.status.is_ok());
   EXPECT_EQ(revoked.reply.api_tokens.at(0).revoked_at, now);
@@ -97,7 +107,22 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   EXPECT_TRUE(again.events.empty());  // no effect, nothing journaled
   EXPECT_EQ(again.reply.api_tokens.at(0).revoked_at, revoked.reply.api_tokens.at(0).revoked_at);
 
-  EXPECT_EQ(run(exchange, regulator, ListApiTokens{true}).reply.status.code(), ErrorCode::permission_denied);
+  const Principal auditor_caller{Role::auditor, 0, "audit"};
+  EXPECT_EQ(run(exchange, auditor_caller, ListApiTokens{true}).reply.status.code(), ErrorCode::permission_denied);
+  // Each role keeps its own tokens: the registry authority issues, lists and revokes the registry's, a regulator
+  // the regulators' and auditors' (and sees every token); an operator sees only the ones it keeps.
+  const Outcome registry_token = run(exchange, authority, IssueApiToken{Role::registry_authority, 0, "reg desk", 0,
+                                                                         hash(6)});
+  ASSERT_TRUE(registry_token.reply.status.is_ok()) << registry_token.reply.status.message();
+  const std::uint64_t registry_id = registry_token.reply.api_tokens.at(0).id;
+  const Outcome registry_list = run(exchange, authority, ListApiTokens{true});
+  ASSERT_EQ(registry_list.reply.api_tokens.size(), 1u);
+  EXPECT_EQ(registry_list.reply.api_tokens[0].id, registry_id);
+  EXPECT_EQ(run(exchange, regulator, ListApiTokens{true}).reply.api_tokens.size(), 5u);
+  for (const ApiTokenRecord& listed : list(exchange, true)) EXPECT_NE(listed.id, registry_id);
+  expect_refused(op, RevokeApiToken{registry_id}, ErrorCode::permission_denied,
+                 "API tokens of role registry_authority are revoked by the registry authority");
+  ASSERT_TRUE(run(exchange, authority, RevokeApiToken{registry_id}).reply.status.is_ok());
   now += 10'000'000;  // past the brief token's expiry
   auto ids = [](const std::vector<ApiTokenRecord>& list) {
     std::vector<std::uint64_t> out;
@@ -113,9 +138,9 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   restored.restore(state);
   EXPECT_EQ(ids(list(restored, true)), (std::vector<std::uint64_t>{1, 2, 3, 4}));
   EXPECT_EQ(restored.api_tokens().at(1).revoked_at, revoked.reply.api_tokens.at(0).revoked_at);
-  const Outcome next = run(restored, op, IssueApiToken{Role::regulator, 0, "reg 2", 0, hash(5)});
+  const Outcome next = run(restored, regulator, IssueApiToken{Role::regulator, 0, "reg 2", 0, hash(5)});
   ASSERT_TRUE(next.reply.status.is_ok());
-  EXPECT_EQ(next.reply.api_tokens.at(0).id, 5u);
+  EXPECT_EQ(next.reply.api_tokens.at(0).id, 6u);
 }
 
 // A call authenticated with a token that is revoked before the engine runs it (or whose revocation committed

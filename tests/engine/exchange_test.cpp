@@ -964,6 +964,8 @@ TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAn
        ErrorCode::failed_precondition, "on or before the trading day in progress"},
       {"calendar by a trader", b, SetTradingCalendar{2026, {}}, ErrorCode::permission_denied, "operators"},
       {"end of day of a malformed date", op, RunEndOfDay{"24/11/2025"}, ErrorCode::invalid_argument, "YYYY-MM-DD"},
+      {"end of day without a date", op, RunEndOfDay{""}, ErrorCode::invalid_argument,
+       "trading_date is required: the trading day to close"},
       {"end of day of a later date", op, RunEndOfDay{"2025-11-25"}, ErrorCode::failed_precondition,
        "trading day in progress is 2025-11-24"},
       {"end of day during the session", op, RunEndOfDay{"2025-11-24"}, ErrorCode::failed_precondition,
@@ -971,6 +973,11 @@ TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAn
       {"end of day of an earlier date never closed", op, RunEndOfDay{"2025-11-22"}, ErrorCode::failed_precondition,
        "2025-11-22 is not a trading day that was closed; the trading day in progress is 2025-11-24"},
       {"end of day by a trader", b, RunEndOfDay{"2025-11-24"}, ErrorCode::permission_denied, "operators"},
+      // The engine checks the role itself too, whatever path a command comes by.
+      {"deposit by a trader", b, MoveCash{b.participant, Cash{100}, "mine", false}, ErrorCode::permission_denied,
+       "deposits and withdrawals are for operators"},
+      {"issuance by an operator", op, IssueAllowances{"CEA2024", 1, Qty{10}, "extra"}, ErrorCode::permission_denied,
+       "IssueAllowances is for the registry authority"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -983,6 +990,32 @@ TEST_F(ExchangeTest, EveryRejectionOfTheTradingAndOperatorCommandsNamesItsRuleAn
     EXPECT_EQ(exchange.market_state().trading_date, market.trading_date);
     EXPECT_EQ(exchange.market_state().halted, market.halted);
   }
+}
+
+// A fresh exchange's trading date is opened by its first command, which journals it; a query before it answers
+// with the date a command would open then, and fixes nothing (a restart between would change what follows).
+TEST(ExchangeFirstDateTest, AQueryBeforeTheFirstCommandDoesNotFixTheTradingDate) {
+  constexpr UnixNanos kFridayEvening = 1'764'331'200'000'000'000;  // 2025-11-28 20:00 Asia/Shanghai
+  constexpr UnixNanos kMonday1000 = 1'764'554'400'000'000'000;     // 2025-12-01 10:00 Asia/Shanghai
+  Exchange exchange(test_config());
+  const Outcome listed = exchange.execute(Command{Principal{Role::auditor, 0, "audit"}, ListInstruments{}},
+                                          kFridayEvening);
+  ASSERT_TRUE(listed.reply.status.is_ok());
+  ASSERT_TRUE(listed.reply.market.has_value());
+  EXPECT_EQ(listed.reply.market->trading_date, "2025-11-28") << "the date a command would open on Friday";
+  EXPECT_TRUE(listed.events.empty());
+  EXPECT_EQ(exchange.market_state().trading_date, "") << "nothing fixed by a query";
+  const Outcome first = exchange.execute(
+      Command{Principal{Role::operator_, 0, "ops"},
+              CreateParticipant{"KEU-1", "KEU 1", ParticipantType::key_emitting_unit, registry::Hash{}}},
+      kMonday1000);
+  ASSERT_TRUE(first.reply.status.is_ok()) << first.reply.status.message();
+  EXPECT_EQ(exchange.market_state().trading_date, "2025-12-01");
+  bool journaled = false;
+  for (const Event& event : first.events) {
+    if (const auto* e = std::get_if<MarketStateChanged>(&event)) journaled = e->state.trading_date == "2025-12-01";
+  }
+  EXPECT_TRUE(journaled) << "the first command journals the date it opened";
 }
 
 TEST_F(ExchangeTest, QueriesOfTheMarketRefuseMalformedOrUnknownInput) {

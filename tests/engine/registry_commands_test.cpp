@@ -245,6 +245,61 @@ TEST_F(RegistryCommandsTest, SurrenderAndCloseWithPenaltyAndDeductionFromTheNext
   EXPECT_EQ(reply.caps.at(0).free_allocated, Qty{50});
 }
 
+// A unit allocated for the year owes its verified emissions: the year does not close without them, or the unit
+// would end with no obligation and no penalty, and its emissions could not be recorded afterwards.
+TEST_F(RegistryCommandsTest, AYearDoesNotCloseWhileAnAllocatedUnitHasNoVerifiedEmissions) {
+  ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, direct(other, 100)).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, emissions(unit, 600)).reply.status.is_ok());
+  expect_rejected(authority, CloseComplianceYear{2024, Price{9'800}}, ErrorCode::failed_precondition,
+                  "compliance year 2024: verified emissions are missing for 1 key emitting unit allocated for the "
+                  "year (" + other.code + "); record them with RecordVerifiedEmissions before closing");
+  ASSERT_TRUE(run(authority, emissions(other, 90)).reply.status.is_ok());
+  const Outcome closed = run(authority, CloseComplianceYear{2024, Price{9'800}});
+  ASSERT_TRUE(closed.reply.status.is_ok()) << closed.reply.status.message();
+  EXPECT_EQ(closed.reply.compliance.size(), 2u);
+  // A year with neither a configuration nor any emissions is unknown to the compliance lists.
+  Reply reply;
+  EXPECT_EQ(query(regulator, ListComplianceStatuses{2031}, &reply).code(), ErrorCode::not_found);
+  EXPECT_EQ(reply.status.message(), "compliance year 2031 is not configured and has no verified emissions recorded");
+  EXPECT_TRUE(query(regulator, ListComplianceStatuses{2024}).is_ok());
+}
+
+// An issuance answered UNAVAILABLE ("outcome unknown") is retried with its key: it issues once, also after a
+// restart; the key with other fields is refused; without a key every call issues.
+TEST_F(RegistryCommandsTest, AnIssuanceRetriedWithItsKeyIssuesOnce) {
+  const IssueAllowances issue{"CEA2024", bank.holding_account, Qty{100}, "paid 2024", "iss-7"};
+  const Outcome first = run(authority, issue);
+  ASSERT_TRUE(first.reply.status.is_ok()) << first.reply.status.message();
+  const Outcome again = run(authority, issue);
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  EXPECT_TRUE(again.events.empty()) << "nothing issued, nothing journaled";
+  EXPECT_EQ(again.reply.ledger_entry_id, first.reply.ledger_entry_id);
+  EXPECT_EQ(again.reply.sequence, first.sequence);
+  ASSERT_EQ(again.reply.holdings.size(), 1u);
+  EXPECT_EQ(again.reply.holdings[0].holding.available, Qty{100});
+  IssueAllowances other = issue;
+  other.quantity = Qty{200};
+  expect_rejected(authority, other, ErrorCode::failed_precondition,
+                  "idempotency key \"iss-7\" reused with different parameters");
+  IssueAllowances long_key = issue;
+  long_key.idempotency_key = std::string(65, 'k');
+  expect_rejected(authority, long_key, ErrorCode::invalid_argument, "idempotency_key is required: 1 to 64");
+  {
+    Exchange restored(config);
+    restored.restore(recovered());
+    const Outcome retried = restored.execute(Command{authority, issue}, now + 1);
+    ASSERT_TRUE(retried.reply.status.is_ok()) << retried.reply.status.message();
+    EXPECT_TRUE(retried.events.empty()) << "the restored exchange remembers the key";
+    EXPECT_EQ(restored.registry().holding(bank.holding_account, "CEA2024").available, Qty{100});
+  }
+  IssueAllowances keyless = issue;
+  keyless.idempotency_key.clear();
+  ASSERT_TRUE(run(authority, keyless).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, keyless).reply.status.is_ok());
+  EXPECT_EQ(exchange.registry().holding(bank.holding_account, "CEA2024").available, Qty{300});
+}
+
 TEST_F(RegistryCommandsTest, IssuanceIntoAClosedComplianceYearIsRefused) {
   ASSERT_TRUE(run(authority, IssueAllowances{"CEA2024", unit.holding_account, Qty{100}, "2024 allocation"})
                   .reply.status.is_ok());
@@ -561,6 +616,16 @@ TEST_F(RegistryCommandsTest, AConfiguredYearClosesAfterItsDeadlineWithItsMultipl
   // Past the deadline the unit is compliant or short: a late surrender does not count.
   expect_rejected(trader(unit), Surrender{0, 2024, "CEA2024", Qty{1}, next_key()}, ErrorCode::failed_precondition,
                   "compliance deadline rule: the surrender deadline of 2024");
+  // Nor does a lower figure for the emissions, or a deadline moved back into the future: either would erase
+  // the shortfall the deadline fixed.
+  RecordVerifiedEmissions lower = emissions(unit, 100);
+  lower.reason = "re-verified";
+  expect_rejected(authority, lower, ErrorCode::failed_precondition,
+                  "has passed; verified emissions recorded for " + unit.code + " are no longer corrected");
+  expect_rejected(authority, ConfigureComplianceYear{2024, now + kHour, 0, 7, 8'000}, ErrorCode::failed_precondition,
+                  "has passed; the year is no longer configured, only closed");
+  // A unit's first record may still come late (it can only be short).
+  ASSERT_TRUE(run(authority, emissions(other, 10)).reply.status.is_ok());
   // The basis month is the one before the deadline's (November 2025): no closes there.
   expect_rejected(authority, CloseComplianceYear{2024, Price{0}}, ErrorCode::failed_precondition, "2025-10");
   {

@@ -220,6 +220,13 @@ TEST_F(RepoCommandsTest, EveryRefusalNamesItsRuleAndChangesNothing) {
   expect_rejected(authority, with([](RegisterRepo& r) { r.quantity = Qty{10'010}; }), ErrorCode::failed_precondition,
                   "insufficient units");
 
+  const UnixNanos monday = now;
+  now = kMonday1030 + kDay;  // Tuesday, Monday not closed
+  expect_rejected(authority, repo_request("tuesday"), ErrorCode::failed_precondition,
+                  "end of day: the trading day 2025-11-24 has not been closed; an operator runs RunEndOfDay before "
+                  "2025-11-25 can register repos");
+  now = monday;
+
   ASSERT_TRUE(run(authority, repo_request()).reply.status.is_ok());
   RegisterRepo reused = repo_request();
   reused.second_leg_price = Price{5'200};

@@ -174,9 +174,43 @@ TEST_F(RegistryStoreTest, VerifyLedgerNamesTheFirstAlteredEntry) {
   EXPECT_EQ(report.first_bad_entry_id, 0u);
   EXPECT_NE(report.failure.find("CEA2024 in account"), std::string::npos) << report.failure;
 
+  // The last entry cut off (the holding put back first): the chain that is left links, but the journal recorded
+  // one more.
+  db.query("UPDATE holdings SET available = available - 5 WHERE holding_account_id = " +
+           std::to_string(unit.holding_account) + " AND instrument = 'CEA2024'");
+  db.query("CREATE TABLE cut AS SELECT * FROM ledger_entries WHERE entry_id = " + std::to_string(last) +
+           "; DELETE FROM ledger_entries WHERE entry_id = " + std::to_string(last));
+  const std::string cut_sequence = db.query("SELECT sequence FROM cut");
+  ASSERT_TRUE(verify_ledger(db.conninfo(), 0, 0, 0, report).is_ok());
+  EXPECT_FALSE(report.valid);
+  EXPECT_EQ(report.first_bad_entry_id, last);
+  EXPECT_EQ(report.failure, "missing: the journal recorded entry " + std::to_string(last) + " at sequence " +
+                                cut_sequence + ", the ledger ends at entry " + std::to_string(last - 1));
+  ASSERT_TRUE(verify_ledger(db.conninfo(), 1, last - 2, 0, report).is_ok());
+  EXPECT_TRUE(report.valid) << "a range that stops before the end is not compared with the journal";
+  db.query("INSERT INTO ledger_entries SELECT * FROM cut; DROP TABLE cut");
+  ASSERT_TRUE(verify_ledger(db.conninfo(), 0, 0, 0, report).is_ok());
+  EXPECT_TRUE(report.valid) << report.failure;
+
   EXPECT_EQ(verify_ledger(db.conninfo(), 3, 1, 0, report).code(), ErrorCode::invalid_argument);
   EXPECT_EQ(verify_ledger(db.conninfo(), 0, last + 1, 0, report).code(), ErrorCode::not_found);
   EXPECT_EQ(verify_ledger(db.conninfo(), 0, 0, 12'345, report).code(), ErrorCode::not_found);
+}
+
+// The whole ledger deleted, with the holdings and freezes it made (so that units still reconcile: none issued, none
+// held): the journal still records entries, so the start is refused.
+TEST_F(RegistryStoreTest, AStartIsRefusedWhenTheWholeLedgerIsGone) {
+  const std::string newest = db.query("SELECT max(sequence) FROM ledger_entries");
+  db.query("DELETE FROM ledger_entries; DELETE FROM holdings; DELETE FROM freezes");
+  const engine::RecoveredState state = load_state(conn.get());
+  EXPECT_EQ(state.last_ledger_entry_id, 0u);
+  try {
+    check_state(conn.get(), state);
+    ADD_FAILURE() << "an emptied ledger passed the start's checks";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "the ledger is empty, but the journal recorded ledger entries up to sequence " +
+                                         newest + ": ledger entries are missing");
+  }
 }
 
 TEST_F(RegistryStoreTest, LedgerEntriesAreListedByAccountKindAndPage) {

@@ -153,12 +153,14 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
   auto token_id = std::make_shared<std::uint64_t>(0);
   auto all = std::make_shared<bool>(false);
 
-  auto* token = app.add_subcommand("token", "API tokens: issue, revoke, list (role: operator)");
+  auto* token = app.add_subcommand(
+      "token", "API tokens: issue, revoke, list (each role keeps its own: operator for trader, operator and "
+               "auditor tokens; registry for registry_authority tokens; regulator for regulator and auditor tokens)");
   token->require_subcommand(1);
   token->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token list --all");
 
   auto* issue = token->add_subcommand(
-      "issue", "Issue a token; the secret is printed once, carbond keeps only its SHA-256 (role: operator)");
+      "issue", "Issue a token; the secret is printed once, carbond keeps only its SHA-256 (role: see token)");
   issue->add_option("--role", issue_args->role, "trader, operator, registry_authority, regulator or auditor")
       ->required()
       ->check(CLI::IsMember({"trader", "operator", "registry_authority", "regulator", "auditor"}));
@@ -167,15 +169,19 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
   add_integer(issue, "--expires-at-unix-nanos", issue_args->expires_at, "expiry on the engine clock; 0: never");
   issue->footer(
       "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token issue --role trader "
-      "--participant 3 --label \"desk 2\"");
+      "--participant 3 --label \"desk 2\"\n"
+      "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator token issue --role regulator "
+      "--label \"supervision desk\"");
   issue->callback([&action, issue_args] { action = [issue_args](Session& s) { return token_issue(s, *issue_args); }; });
 
-  auto* revoke = token->add_subcommand("revoke", "Revoke a token at once, open streams included (role: operator)");
+  auto* revoke =
+      token->add_subcommand("revoke", "Revoke a token at once, open streams included (role: the one keeping it)");
   add_integer(revoke, "id", *token_id, "token id (token list shows it)")->required();
   revoke->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token revoke 7");
   revoke->callback([&action, token_id] { action = [token_id](Session& s) { return token_revoke(s, *token_id); }; });
 
-  auto* list = token->add_subcommand("list", "List tokens, oldest first, never their secrets (role: operator)");
+  auto* list = token->add_subcommand(
+      "list", "List the tokens the caller's role keeps (a regulator: all), oldest first, never their secrets");
   list->add_flag("--all", *all, "include revoked and expired tokens");
   list->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token list --all");
   list->callback([&action, all] { action = [all](Session& s) { return token_list(s, *all); }; });

@@ -30,7 +30,7 @@ struct CcerArgs {
   std::uint64_t project_owner = 0, list_owner = 0, issue_project = 0, blocks_account = 0, blocks_project = 0,
                 retire_participant = 0, retirements_participant = 0;
   std::int32_t vintage = 0;
-  std::int64_t issue_quantity = 0, retire_quantity = 0;
+  std::int64_t issue_quantity = 0, retire_quantity = 0, retirements_from = 0, retirements_to = 0;
 };
 
 std::string serials(const v1::SerialBlock& b) {
@@ -284,6 +284,8 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
         "retire", "Retire (cancel) available CCER for offsetting or voluntary use, oldest serials first; public "
                   "(role: trader for itself, registry authority for any participant)");
     add_integer(retire, "--participant", args->retire_participant, "the holder (staff only; a trader retires its own)");
+    retire->add_option_function<std::string>("--instrument", [&r](const std::string& v) { r.set_instrument(v); },
+                                             "what to retire: CCER (the default) or a CEA vintage, e.g. CEA2024");
     add_integer(retire, "--quantity", args->retire_quantity, "tonnes, > 0")->required();
     retire->add_option_function<std::string>("--beneficiary", [&r](const std::string& v) { r.set_beneficiary(v); },
                                              "on whose behalf")->required();
@@ -314,9 +316,16 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
   {
     auto* retirements = ccer->add_subcommand("retirements", "The public list of retirements, newest first (every role)");
     add_integer(retirements, "--participant", args->retirements_participant, "only this holder");
+    retirements->add_option_function<std::string>(
+        "--instrument", [args](const std::string& v) { args->retirements.set_instrument(v); },
+        "only this instrument, e.g. CCER or CEA2024");
+    add_integer(retirements, "--from-unix-nanos", args->retirements_from, "retired at or after (0: from the first)");
+    add_integer(retirements, "--to-unix-nanos", args->retirements_to, "retired before (0: up to now)");
     retirements->footer("Example: carbonctl --token-file ~/.carbon/trader.token ccer retirements");
     retirements->callback([&action, args] {
       args->retirements.set_participant_id(args->retirements_participant);
+      args->retirements.set_from_unix_nanos(args->retirements_from);
+      args->retirements.set_to_unix_nanos(args->retirements_to);
       action = [args](Session& s) {
         v1::ListRetirementsResponse all;
         auto registry = stub(s);

@@ -100,6 +100,11 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
     std::uint64_t participant = 0;
     std::string type;
     std::uint32_t limit = 0;
+    std::string severity;
+    std::uint64_t alert_participant = 0;
+    std::string instrument;
+    std::int64_t from = 0, to = 0;
+    std::string page_token;
   };
   static Args args;
 
@@ -128,7 +133,7 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
       "reconciliation",
       "Conservation check: deposits - withdrawals = all cash (fee account included), and per instrument issued = "
       "holdings + reserve + auction + surrendered + retired; live, or as recorded by an end of day "
-      "(operator, regulator, auditor). Exit 5 when not balanced.");
+      "(operator, regulator, auditor). Exit 6 when not balanced.");
   reconciliation->add_option("--date", args.date, "a closed trading day, YYYY-MM-DD; default: a live check now");
   reconciliation->footer(
       "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator reconciliation\n"
@@ -148,8 +153,16 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
   auto* alerts = app.add_subcommand(
       "alerts", "Surveillance alerts, newest first, e.g. a failed reconciliation (regulator, auditor)");
   alerts->add_option("--type", args.type, "only this type, e.g. reconciliation-failure");
-  add_integer(alerts, "--limit", args.limit, "at most this many (default 100, at most 1000)");
-  alerts->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator alerts");
+  alerts->add_option("--min-severity", args.severity, "low, medium or high")
+      ->check(CLI::IsMember({"low", "medium", "high"}));
+  add_integer(alerts, "--participant", args.alert_participant, "only alerts involving this participant id");
+  alerts->add_option("--instrument", args.instrument, "only alerts on this instrument");
+  add_integer(alerts, "--from-unix-nanos", args.from, "detected at or after (0: from the beginning)");
+  add_integer(alerts, "--to-unix-nanos", args.to, "detected before (0: up to now)");
+  add_integer(alerts, "--limit", args.limit, "at most this many per page (default 100, at most 1000)");
+  alerts->add_option("--page-token", args.page_token, "the next page, as the previous page printed it");
+  alerts->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator alerts "
+                 "--min-severity high --instrument CEA2024");
   alerts->callback([&action] {
     action = [](Session& session) {
       v1::ListSurveillanceAlertsRequest request;
@@ -160,7 +173,15 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
         if (!v1::AlertType_Parse(name, &type)) throw ExitError(kExitUsage, "unknown alert type \"" + args.type + "\"");
         request.set_type(type);
       }
+      if (args.severity == "low") request.set_min_severity(v1::ALERT_SEVERITY_LOW);
+      if (args.severity == "medium") request.set_min_severity(v1::ALERT_SEVERITY_MEDIUM);
+      if (args.severity == "high") request.set_min_severity(v1::ALERT_SEVERITY_HIGH);
+      request.set_participant_id(args.alert_participant);
+      request.set_instrument(args.instrument);
+      request.set_from_unix_nanos(args.from);
+      request.set_to_unix_nanos(args.to);
       request.set_page_size(args.limit);
+      request.set_page_token(args.page_token);
       v1::ListSurveillanceAlertsResponse response;
       auto stub = v1::RegulatorService::NewStub(session.channel());
       session.call([&](grpc::ClientContext* c) { return stub->ListSurveillanceAlerts(c, request, &response); });
@@ -175,6 +196,9 @@ void add_clearing_commands(CLI::App& app, std::function<int(Session&)>& action) 
           std::cout << "no alerts\n";
         } else {
           table.print(std::cout);
+        }
+        if (!response.next_page_token().empty()) {
+          std::cout << "next page: --page-token " << response.next_page_token() << "\n";
         }
       });
     };

@@ -136,6 +136,7 @@ int registry_issue(Session& session, const IssueArgs& args) {
   request.set_holding_account_id(args.holding_account);
   request.set_quantity(args.quantity);
   request.set_reason(args.reason);
+  request.set_idempotency_key(args.idempotency_key);
   v1::IssueAllowancesResponse response;
   auto stub = v1::RegistryService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* context) { return stub->IssueAllowances(context, request, &response); });
@@ -402,6 +403,8 @@ int health(Session& session, const std::string& service) {
     state = value >= 0 && value < 4 ? names[value] : "STATUS_" + std::to_string(value);
   } else if (unreachable) {
     state = "UNREACHABLE";
+  } else if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    state = "SERVICE_UNKNOWN";  // how the health server answers a service it does not know: exit 1, as documented
   } else {
     session.check(status);  // another error: exit 1 with the gRPC code
   }

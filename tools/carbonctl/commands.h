@@ -33,6 +33,7 @@ struct IssueArgs {
   std::uint64_t holding_account = 0;
   std::int64_t quantity = 0;
   std::string reason;
+  std::string idempotency_key;  ///< optional
 };
 
 struct PlaceOrderArgs {
@@ -54,8 +55,9 @@ struct ListOrdersArgs {
 
 struct ControlsArgs {
   std::uint64_t participant_id = 0;
-  std::string self_trade;  ///< cancel-incoming (default), cancel-resting, cancel-both
-  bool suspend = false;
+  std::string self_trade;  ///< cancel-incoming, cancel-resting, cancel-both; empty keeps the current one
+  bool suspend = false;    ///< suspend (with reason); neither this nor resume keeps the current state
+  bool resume = false;
   std::string reason;
 };
 

@@ -189,9 +189,12 @@ int main(int argc, char** argv) {
     issue->add_option("--reason", issue_args.reason, "why, kept in the ledger (e.g. \"2024 paid allocation\")")
         ->required()
         ->check(kNonEmpty);
+    issue->add_option("--key", issue_args.idempotency_key,
+                      "idempotency key (optional): the same command with the same key issues once, so it is "
+                      "safe to run again after an UNAVAILABLE");
     issue->footer(
         "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as registry registry issue "
-        "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\"");
+        "--instrument CEA2024 --account 100 --quantity 50000 --reason \"2024 allocation\" --key alloc-2024-100");
     issue->callback([&] { action = [&](Session& s) { return registry_issue(s, issue_args); }; });
   }
   add_registry_commands(*registry, action);
@@ -394,13 +397,20 @@ int main(int argc, char** argv) {
         "controls", "Set a participant's self-trade prevention and trading suspension (role: operator)");
     add_integer(controls, "id", controls_args.participant_id, "participant id")->required();
     controls->add_option("--self-trade", controls_args.self_trade,
-                         "cancel-incoming (default), cancel-resting or cancel-both")
+                         "cancel-incoming (the default of a new participant), cancel-resting or cancel-both; "
+                         "not given: unchanged")
         ->transform(CLI::IsMember({"cancel-incoming", "cancel-resting", "cancel-both"}, CLI::ignore_case));
-    controls->add_flag("--suspend", controls_args.suspend, "suspend trading (new orders refused; cancels work)");
-    controls->add_option("--reason", controls_args.reason, "why (required with --suspend)");
+    auto* suspend = controls->add_flag("--suspend", controls_args.suspend,
+                                       "suspend trading (new orders refused; cancels work); needs --reason");
+    auto* resume = controls->add_flag("--resume", controls_args.resume, "lift a suspension");
+    suspend->excludes(resume);
+    controls->add_option("--reason", controls_args.reason, "why (required with --suspend)")->needs(suspend);
     controls->footer(
+        "What is not given stays as it is (the controls in force are read first).\n"
         "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant controls 3 "
-        "--suspend --reason \"margin call\"");
+        "--suspend --reason \"margin call\"\n"
+        "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant controls 3 "
+        "--resume");
     controls->callback([&] { action = [&](Session& s) { return participant_controls(s, controls_args); }; });
   }
 

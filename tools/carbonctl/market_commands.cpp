@@ -156,15 +156,30 @@ int market_bars(Session& session, const std::string& instrument, const std::stri
 }
 
 int participant_controls(Session& session, const ControlsArgs& args) {
+  auto stub = v1::AdminService::NewStub(session.channel());
+  // SetParticipantControls replaces every field: start from the controls in force, so that what was not asked
+  // for (the other setting, a suspension and its reason) stays as it is.
+  v1::GetParticipantRequest get;
+  get.set_participant_id(args.participant_id);
+  v1::Participant current;
+  session.call([&](grpc::ClientContext* c) { return stub->GetParticipant(c, get, &current); });
   v1::SetParticipantControlsRequest request;
   request.set_participant_id(args.participant_id);
+  request.set_self_trade_prevention(current.controls().self_trade_prevention());
+  request.set_trading_suspended(current.controls().trading_suspended());
+  request.set_reason(current.controls().reason());
   if (args.self_trade == "cancel-resting") request.set_self_trade_prevention(v1::SELF_TRADE_PREVENTION_CANCEL_RESTING);
   if (args.self_trade == "cancel-incoming") request.set_self_trade_prevention(v1::SELF_TRADE_PREVENTION_CANCEL_INCOMING);
   if (args.self_trade == "cancel-both") request.set_self_trade_prevention(v1::SELF_TRADE_PREVENTION_CANCEL_BOTH);
-  request.set_trading_suspended(args.suspend);
-  request.set_reason(args.reason);
+  if (args.suspend) {
+    request.set_trading_suspended(true);
+    request.set_reason(args.reason);
+  }
+  if (args.resume) {
+    request.set_trading_suspended(false);
+    request.clear_reason();
+  }
   v1::ParticipantControls response;
-  auto stub = v1::AdminService::NewStub(session.channel());
   session.call([&](grpc::ClientContext* c) { return stub->SetParticipantControls(c, request, &response); });
   return print_message(session, response, [&] {
     std::cout << "participant " << response.participant_id() << ": self-trade prevention "

@@ -301,7 +301,8 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
   add->add_option("--key", pledge_args.key, "idempotency key; a retry with the same key pledges once")
       ->required()
       ->check(kNonEmpty);
-  add->footer("Example: carbonctl --as registry registry pledge --account 100 --instrument CEA2024 --quantity 5000 "
+  add->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+              "--as registry registry pledge --account 100 --instrument CEA2024 --quantity 5000 "
               "--pledgee 3 --contract \"loan 2026-88\" --key plg-1");
   add->callback([out] { *out = [](Session& s) { return pledge(s, pledge_args); }; });
 
@@ -309,12 +310,14 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
        {std::tuple{"release-pledge", &release_args,
                    "Release part or all of a pledge (the loan was repaid): the units become available again "
                    "(role: registry authority)",
-                   "Example: carbonctl --as registry registry release-pledge --pledge 1 --quantity 2000 --reason "
+                   "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+                   "--as registry registry release-pledge --pledge 1 --quantity 2000 --reason "
                    "\"repaid in part\" --key rel-1"},
         std::tuple{"enforce-pledge", &enforce_args,
                    "Enforce part or all of a pledge (default): the units move to the pledgee's account "
                    "(role: registry authority)",
-                   "Example: carbonctl --as registry registry enforce-pledge --pledge 1 --reason \"default notice 7\" "
+                   "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+                   "--as registry registry enforce-pledge --pledge 1 --reason \"default notice 7\" "
                    "--key enf-1"}}) {
     auto* sub = registry->add_subcommand(name, help);
     add_integer(sub, "--pledge", args->pledge_id, "pledge id")->required();
@@ -336,7 +339,8 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
       ->transform(CLI::IsMember({"any", "active", "released", "enforced"}, CLI::ignore_case));
   add_integer(list, "--page-size", list_args.page_size, "pledges per page (default 100, at most 1000)");
   list->add_option("--page-token", list_args.page_token, "token printed after the previous page");
-  list->footer("Example: carbonctl --as registry registry pledges --status active");
+  list->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+               "--as registry registry pledges --status active");
   list->callback([out] { *out = [](Session& s) { return list_pledges(s, list_args); }; });
 
   auto* year = registry->add_subcommand(
@@ -351,7 +355,8 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
   add_integer(year, "--penalty-multiple", year_args.multiplier, "5 to 10 (default 5)");
   add_integer(year, "--early-warning-bps", year_args.early_warning_bps,
                  "coverage threshold of early warnings in bps (default: 10,000)");
-  year->footer("Example: carbonctl --as registry registry configure-year --year 2025 "
+  year->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+               "--as registry registry configure-year --year 2025 "
                "--deadline 2026-01-01T00:00:00+08:00 --penalty-multiple 7");
   year->callback([out] { *out = [](Session& s) { return configure_year(s, year_args); }; });
 
@@ -368,12 +373,14 @@ void add_pledge_commands(CLI::App& app, std::function<int(Session&)>& action) {
   for (auto [name, args, help, filter_help, example] :
        {std::tuple{"trades", &trade_args, "Trades with both parties named, oldest first (role: regulator, auditor)",
                    "mode: listed or block; absent: all",
-                   "Example: carbonctl --as regulator regulator trades --instrument CEA2024 --participant 3 "
+                   "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+                   "--as regulator regulator trades --instrument CEA2024 --participant 3 "
                    "--from 2026-11-24T00:00:00+08:00 --page-size 50"},
         std::tuple{"orders", &order_args,
                    "Orders of any participant in their latest state, oldest first (role: regulator, auditor)",
                    "status: new, partially-filled, filled, cancelled, expired or rejected; absent: all",
-                   "Example: carbonctl --as regulator regulator orders --participant 3 --status cancelled"}}) {
+                   "Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+                   "--as regulator regulator orders --participant 3 --status cancelled"}}) {
     auto* sub = regulator->add_subcommand(name, help);
     sub->add_option("--instrument", args->instrument, "instrument code; absent: all");
     add_integer(sub, "--participant", args->participant, "participant id; absent: all");

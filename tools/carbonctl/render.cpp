@@ -6,6 +6,7 @@
 #include <string>
 
 #include "format.h"
+#include "session.h"
 
 namespace carbonctl {
 namespace {
@@ -35,22 +36,25 @@ void print_json(std::ostream& out, const google::protobuf::Message& message) {
   options.preserve_proto_field_names = true;
   std::string json;
   const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    out << "{}\n";
-    return;
+  if (!status.ok()) {  // never a stand-in document that scripts would take for the answer
+    throw ExitError(kExitServerError, "the answer could not be written as JSON: " + std::string(status.message()));
   }
   out << json << '\n';
 }
 
 void print_participant(std::ostream& out, const v1::Participant& p) {
-  Details()
-      .add("participant", std::to_string(p.participant_id()))
+  Details details;
+  details.add("participant", std::to_string(p.participant_id()))
       .add("code", p.code())
       .add("name", p.name())
       .add("type", short_name(p.type()))
       .add("holding account", id_or_dash(p.holding_account_id()))
-      .add("cash account", id_or_dash(p.cash_account_id()))
-      .print(out);
+      .add("cash account", id_or_dash(p.cash_account_id()));
+  if (p.has_controls()) {  // staff, or the participant's own trader
+    details.add("self-trade prevention", short_name(p.controls().self_trade_prevention()))
+        .add("trading", p.controls().trading_suspended() ? "suspended: " + p.controls().reason() : "allowed");
+  }
+  details.print(out);
 }
 
 void print_participants(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::Participant>& list) {

@@ -184,7 +184,8 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
   add->add_option("--key", register_args.key, "idempotency key; a retry with the same key registers once")
       ->required()
       ->check(kNonEmpty);
-  add->footer("Example: carbonctl --as registry repo register --seller 1 --buyer 2 --instrument CEA2024 "
+  add->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+              "--as registry repo register --seller 1 --buyer 2 --instrument CEA2024 "
               "--quantity 1000 --first-price-fen 5000 --second-price-fen 5100 --second-leg-date 2026-12-01 "
               "--contract \"repo 2026-17\" --key repo-17");
   add->callback([out] { *out = [](Session& s) { return register_repo(s, register_args); }; });
@@ -196,7 +197,8 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
       ->transform(CLI::IsMember({"any", "open", "completed", "defaulted"}, CLI::ignore_case));
   add_integer(list, "--page-size", list_args.page_size, "repos per page (default 100, at most 1000)");
   list->add_option("--page-token", list_args.page_token, "token printed after the previous page");
-  list->footer("Example: carbonctl --as regulator repo list --status open");
+  list->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+               "--as regulator repo list --status open");
   list->callback([out] { *out = [](Session& s) { return list_repos(s, list_args); }; });
 
   // regulator disclosure (the "regulator" command is created here if nothing else made it).
@@ -213,7 +215,8 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
       "The disclosure report of a compliance year: caps, allocation, emissions, surrender and compliance per "
       "sector, units short, the calendar year's trading, supply, CCER (role: regulator, auditor)");
   add_integer(report, "--year", disclosure_year, "compliance year, e.g. 2025")->required();
-  report->footer("Example: carbonctl --as regulator regulator disclosure --year 2025 --json");
+  report->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml "
+                 "--as regulator regulator disclosure --year 2025 --json");
   report->callback([out] { *out = [](Session& s) { return disclosure(s, disclosure_year); }; });
 }
 
