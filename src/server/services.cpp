@@ -383,7 +383,6 @@ grpc::ServerUnaryReactor* AdminService::SetParticipantControls(grpc::CallbackSer
       [&](const engine::Principal&) {
         // Every field replaces the current value; UNSPECIFIED is the default (cancel the incoming order).
         engine::SetParticipantControls command;
-
         command.participant = request->participant_id();
         command.self_trade = request->self_trade_prevention() == v1::SELF_TRADE_PREVENTION_UNSPECIFIED
                                  ? engine::SelfTradePrevention::cancel_incoming
