@@ -809,12 +809,18 @@ void Exchange::match_and_rest(Step& step, Instrument& instrument, OrderRecord& o
   const SelfTradePrevention stp = self_trade_mode(order.participant);
   std::vector<matching::Fill> fills;
   bool cancel_incoming = false;
+  OrderId prevented_against = 0;  ///< the first own resting order self-trade prevention stopped this order at
+  Qty prevented;                  ///< what the order still wanted then
   for (;;) {
     fills.clear();
     bool self_trade = false;
     book.match(order.side, order.price, order.remaining(), fills, order.participant, &self_trade);
     for (const matching::Fill& fill : fills) execute_fill(step, order, fill);
     if (!self_trade || order.remaining().is_zero()) break;
+    if (prevented_against == 0) {
+      prevented_against = book.front(opposite(order.side))->id;
+      prevented = order.remaining();
+    }
     if (stp == SelfTradePrevention::cancel_incoming) {
       cancel_incoming = true;
       break;
@@ -839,6 +845,30 @@ void Exchange::match_and_rest(Step& step, Instrument& instrument, OrderRecord& o
     count_open_buy(order, order.remaining());
   } else {
     finish_order(step, order, OrderStatus::cancelled);
+  }
+  if (prevented_against != 0) {
+    // An attempted self-trade (MARKET_RULES, surveillance): nothing traded, but regulators see who keeps crossing
+    // its own orders.
+    static constexpr const char* kModes[] = {"", "cancel the resting order", "cancel the incoming order",
+                                             "cancel both"};
+    AlertRecord alert;
+    alert.id = alerts_.size() + 1;
+    alert.type = AlertRecord::kSelfTradeAttempt;
+    alert.severity = AlertRecord::kSeverityLow;
+    alert.instrument = order.instrument;
+    alert.participants = {order.participant};
+    alert.description = "self-trade prevention (" + std::string(kModes[static_cast<int>(stp)]) + ") stopped order " +
+                        std::to_string(order.id) + " of " + participants_.at(order.participant).code + " at " +
+                        std::to_string(order.price.value) + " fen against its own resting order " +
+                        std::to_string(prevented_against) + ", " + tonnes(prevented) + " still to trade";
+    alert.metric_value = prevented.value;
+    alert.metric_unit = "tonnes";
+    alert.window_start = step.at;
+    alert.window_end = step.at;
+    alert.detected_at = step.at;
+    alert.sequence = step.sequence;
+    step.events.push_back(AlertRaised{alert});
+    alerts_.push_back(std::move(alert));
   }
 }
 

@@ -688,8 +688,10 @@ struct ReconciliationRecord {
 /// A surveillance alert (RegulatorService.ListSurveillanceAlerts). Type and
 /// severity carry the proto enum numbers (carbon.v1.AlertType, AlertSeverity).
 struct AlertRecord {
+  static constexpr int kSelfTradeAttempt = 3;        ///< ALERT_TYPE_SELF_TRADE_ATTEMPT
   static constexpr int kPositionLimitBreach = 10;    ///< ALERT_TYPE_POSITION_LIMIT_BREACH
   static constexpr int kReconciliationFailure = 14;  ///< ALERT_TYPE_RECONCILIATION_FAILURE
+  static constexpr int kSeverityLow = 1;             ///< ALERT_SEVERITY_LOW
   static constexpr int kSeverityHigh = 3;            ///< ALERT_SEVERITY_HIGH
   std::uint64_t id = 0;
   int type = 0;

@@ -151,8 +151,15 @@ grpc::ServerUnaryReactor* RegulatorService::ListSurveillanceAlerts(grpc::Callbac
             static_cast<int>(request->min_severity()), request->participant_id(), request->instrument()}};
       },
       [page](const engine::Reply& reply, v1::ListSurveillanceAlertsResponse& out) {
-        out.set_next_page_token(fill_page(reply.alerts, page, out.mutable_alerts(),
-                                          [](const auto& alert, auto& proto) { to_proto(alert, proto); }));
+        // Keyset pages, newest first: a token carries the last alert id returned and the next page starts below
+        // it, so an alert raised between two requests does not shift the pages (by position it repeated one).
+        std::vector<const engine::AlertRecord*> older;
+        for (const engine::AlertRecord& alert : reply.alerts) {
+          if (page.offset == 0 || alert.id < page.offset) older.push_back(&alert);
+        }
+        out.set_next_page_token(fill_keyset_page(
+            older, page, out.mutable_alerts(), [](const auto* alert, auto& proto) { to_proto(*alert, proto); },
+            [](const auto* alert) { return alert->id; }));
         return Status::ok();
       },
       request);

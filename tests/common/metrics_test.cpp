@@ -5,23 +5,15 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <stdexcept>
 #include <thread>
+
+#include "support/exposition.h"
 
 namespace carbon::metrics {
 namespace {
 
-/// The value of the sample `series` (name plus labels exactly as rendered), or -1 if absent.
-double sample(const std::string& exposition, const std::string& series) {
-  const std::string prefix = series + " ";
-  std::size_t at = 0;
-  while ((at = exposition.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') return std::strtod(exposition.c_str() + at + prefix.size(), nullptr);
-    at += prefix.size();
-  }
-  return -1;
-}
+using carbon::testing::exposition_sample;
 
 TEST(Metrics, ATextExpositionWithHelpTypeAndEscapedLabels) {
   Registry registry;
@@ -29,7 +21,7 @@ TEST(Metrics, ATextExpositionWithHelpTypeAndEscapedLabels) {
   const std::string text = registry.render();
   EXPECT_NE(text.find("# HELP odd_total odd things\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE odd_total counter\n"), std::string::npos) << text;
-  EXPECT_EQ(sample(text, "odd_total{v=\"say \\\"hi\\\"\\n\"}"), 3) << text;
+  EXPECT_EQ(exposition_sample(text, "odd_total{v=\"say \\\"hi\\\"\\n\"}"), 3) << text;
 }
 
 TEST(Metrics, HistogramBucketsInSecondsAreCumulativeWithInfSumAndCount) {
@@ -38,12 +30,12 @@ TEST(Metrics, HistogramBucketsInSecondsAreCumulativeWithInfSumAndCount) {
   for (double v : {50e-6, 100e-6, 101e-6, 5'000e-6, 20'000e-6, 30'000e-6}) h.Observe(v);
   const std::string text = registry.render();
   EXPECT_NE(text.find("# TYPE lat_seconds histogram\n"), std::string::npos) << text;
-  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.0001\"}"), 2) << text;
-  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.001\"}"), 3) << text;
-  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.01\"}"), 4) << text;
-  EXPECT_EQ(sample(text, "lat_seconds_bucket{path=\"commit\",le=\"+Inf\"}"), 6) << text;
-  EXPECT_EQ(sample(text, "lat_seconds_count{path=\"commit\"}"), 6) << text;
-  EXPECT_NEAR(sample(text, "lat_seconds_sum{path=\"commit\"}"), 0.055251, 1e-9) << text;
+  EXPECT_EQ(exposition_sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.0001\"}"), 2) << text;
+  EXPECT_EQ(exposition_sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.001\"}"), 3) << text;
+  EXPECT_EQ(exposition_sample(text, "lat_seconds_bucket{path=\"commit\",le=\"0.01\"}"), 4) << text;
+  EXPECT_EQ(exposition_sample(text, "lat_seconds_bucket{path=\"commit\",le=\"+Inf\"}"), 6) << text;
+  EXPECT_EQ(exposition_sample(text, "lat_seconds_count{path=\"commit\"}"), 6) << text;
+  EXPECT_NEAR(exposition_sample(text, "lat_seconds_sum{path=\"commit\"}"), 0.055251, 1e-9) << text;
 }
 
 TEST(Metrics, TheSameNameAndLabelsAreOneSeriesAndCollectorsRunFirst) {
@@ -60,9 +52,9 @@ TEST(Metrics, TheSameNameAndLabelsAreOneSeriesAndCollectorsRunFirst) {
   Counter& a = registry.counter("a_total", "things", {{"kind", "a"}});
   EXPECT_EQ(&a, &registry.counter("a_total", "things", {{"kind", "a"}}));
   const std::string text = registry.render();
-  EXPECT_EQ(sample(text, "a_total{kind=\"a\"}"), 2) << text;
-  EXPECT_EQ(sample(text, "a_total{kind=\"b\"}"), 2) << text;
-  EXPECT_EQ(sample(text, "z_depth"), 7) << text;
+  EXPECT_EQ(exposition_sample(text, "a_total{kind=\"a\"}"), 2) << text;
+  EXPECT_EQ(exposition_sample(text, "a_total{kind=\"b\"}"), 2) << text;
+  EXPECT_EQ(exposition_sample(text, "z_depth"), 7) << text;
   EXPECT_EQ(collections, 1);
   EXPECT_EQ(registry.Collect().size(), 2u) << "two families: the exposer's view of the same registry";
   EXPECT_EQ(collections, 2);
@@ -107,8 +99,8 @@ TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(c.Value(), 40'000);
   const std::string text = registry.render();
-  EXPECT_EQ(sample(text, "h_count"), 40'000) << text;
-  EXPECT_EQ(sample(text, "h_bucket{le=\"10\"}"), 22'000) << text;  // 0..10 of every 20
+  EXPECT_EQ(exposition_sample(text, "h_count"), 40'000) << text;
+  EXPECT_EQ(exposition_sample(text, "h_bucket{le=\"10\"}"), 22'000) << text;  // 0..10 of every 20
 }
 
 }  // namespace

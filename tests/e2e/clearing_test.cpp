@@ -267,6 +267,48 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
   EXPECT_EQ(regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), alerts_request, &alerts)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  alerts_request.set_type(v1::ALERT_TYPE_UNSPECIFIED);
+  alerts_request.set_min_severity(static_cast<v1::AlertSeverity>(9));
+  const grpc::Status severity =
+      regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), alerts_request, &alerts);
+  EXPECT_EQ(severity.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(severity.error_message(), "unknown alert severity");
+}
+
+// Self-trade attempts raise alerts; the regulator pages through them newest first, and an alert raised between
+// two pages neither repeats an item nor hides one (the pages are keyed by alert id, not by position).
+TEST_F(ClearingE2eTest, SelfTradeAttemptsAreAlertedAndPagedWithoutRepeats) {
+  auto x = open_at("2026-11-24T10:00:00+08:00");
+  const Traders t = open_traders(*x, 10'000'000);
+  place(*x, t.seller_token, v1::SIDE_SELL, 10'050, 100);
+  auto attempt = [&] {  // the seller's buy meets its own ask: stopped, alerted
+    const v1::PlaceOrderResponse stopped = place(*x, t.seller_token, v1::SIDE_BUY, 10'050, 10);
+    EXPECT_EQ(stopped.order().status(), v1::ORDER_STATUS_CANCELLED);
+  };
+  attempt();
+  attempt();
+  auto regulator = v1::RegulatorService::NewStub(x->channel);
+  v1::ListSurveillanceAlertsRequest request;
+  request.set_type(v1::ALERT_TYPE_SELF_TRADE_ATTEMPT);
+  request.set_page_size(1);
+  v1::ListSurveillanceAlertsResponse first;
+  ASSERT_TRUE(regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), request, &first).ok());
+  ASSERT_EQ(first.alerts_size(), 1);
+  EXPECT_EQ(first.alerts(0).severity(), v1::ALERT_SEVERITY_LOW);
+  EXPECT_EQ(first.alerts(0).instrument(), "CEA2024");
+  ASSERT_FALSE(first.next_page_token().empty());
+  attempt();  // a newer alert between the pages
+  request.set_page_token(first.next_page_token());
+  v1::ListSurveillanceAlertsResponse second;
+  ASSERT_TRUE(regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), request, &second).ok());
+  ASSERT_EQ(second.alerts_size(), 1);
+  EXPECT_LT(second.alerts(0).alert_id(), first.alerts(0).alert_id()) << "the next older alert, not a repeat";
+  EXPECT_TRUE(second.next_page_token().empty()) << "the oldest of the first two ends the list";
+  request.clear_page_token();
+  request.set_page_size(10);
+  v1::ListSurveillanceAlertsResponse all;
+  ASSERT_TRUE(regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), request, &all).ok());
+  EXPECT_EQ(all.alerts_size(), 3);
 }
 
 TEST_F(ClearingE2eTest, AnOrderClosedInADayThatEndedIsReadFromPostgreSQL) {

@@ -16,6 +16,7 @@
 #include "e2e/e2e_support.h"
 #include "store/embedded_postgres.h"
 #include "store/pg.h"
+#include "support/exposition.h"
 
 namespace carbon::testing {
 namespace {
@@ -47,15 +48,9 @@ std::tuple<int, std::string, std::string> http_get(const std::string& address, c
   return {static_cast<int>(response.result_int()), std::string(response[http::field::content_type]), response.body()};
 }
 
-/// The value of the sample `series` (name plus labels exactly as rendered), or -1 if absent.
+/// The value of the sample `series`, as an integer (every series read here counts something), or -1 if absent.
 long long sample(const std::string& exposition, const std::string& series) {
-  const std::string prefix = series + " ";
-  std::size_t at = 0;
-  while ((at = exposition.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') return std::stoll(exposition.substr(at + prefix.size()));
-    at += prefix.size();
-  }
-  return -1;
+  return static_cast<long long>(exposition_sample(exposition, series));
 }
 
 struct Trader {

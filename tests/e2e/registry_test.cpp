@@ -253,6 +253,17 @@ TEST_F(RegistryTest, AllocationTradingSurrenderAndTheYearCloseSurviveRestarts) {
     list.set_page_token("bogus");
     EXPECT_EQ(regulator->ListComplianceStatuses(RunningExchange::as(kRegulatorToken).get(), list, &statuses).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
+    list.clear_page_token();
+    list.set_state(static_cast<v1::ComplianceState>(9));
+    const grpc::Status bad_state =
+        regulator->ListComplianceStatuses(RunningExchange::as(kRegulatorToken).get(), list, &statuses);
+    EXPECT_EQ(bad_state.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(bad_state.error_message(), "unknown compliance state");
+    list.set_state(v1::COMPLIANCE_STATE_UNSPECIFIED);
+    list.set_compliance_year(2031);
+    const grpc::Status no_year =
+        regulator->ListComplianceStatuses(RunningExchange::as(kRegulatorToken).get(), list, &statuses);
+    EXPECT_EQ(no_year.error_code(), grpc::StatusCode::NOT_FOUND) << no_year.error_message();
 
     v1::GetComplianceStatusRequest own;
     own.set_compliance_year(2024);

@@ -129,6 +129,9 @@ TEST_F(AuctionTest, CreationReservesTheSellersUnitsAndBidsStaySealed) {
   ASSERT_TRUE(bid(a, id, 5'000, 300).reply.status.is_ok());
   ASSERT_TRUE(bid(b, id, 4'500, 200).reply.status.is_ok());
   // Listing shows no bid totals while sealed; a trader lists only its own bids.
+  const Outcome unknown_status = run(as(a), ListAuctions{"", 9});
+  EXPECT_EQ(unknown_status.reply.status.code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(unknown_status.reply.status.message(), "unknown auction status");
   const Outcome listed = run(as(a), ListAuctions{});
   ASSERT_TRUE(listed.reply.status.is_ok());
   ASSERT_EQ(listed.reply.auctions.size(), 1u);

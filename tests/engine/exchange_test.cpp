@@ -804,6 +804,40 @@ TEST_F(ExchangeTest, RejectsOrdersFromStaff) {
   expect_rejected(op, o, ErrorCode::permission_denied, "traders");
 }
 
+// Self-trade prevention stopping an order is an attempted self-trade: nothing trades, and the regulators get a
+// low-severity alert naming the participant and both orders. Orders that trade with others raise none.
+TEST_F(ExchangeTest, AnOrderStoppedBySelfTradePreventionRaisesASelfTradeAttemptAlert) {
+  ASSERT_TRUE(run(op, MoveCash{seller.cash_account, Cash{10'000'000}, "dep-stp", false}).reply.status.is_ok());
+  const Outcome resting = place(seller, Side::sell, 5'100, 300);
+  ASSERT_TRUE(resting.reply.status.is_ok()) << resting.reply.status.message();
+  const OrderId resting_id = resting.reply.orders.at(0).id;
+  const Outcome crossing = place(seller, Side::buy, 5'100, 100);
+  ASSERT_TRUE(crossing.reply.status.is_ok()) << crossing.reply.status.message();
+  EXPECT_EQ(crossing.reply.orders.at(0).status, OrderStatus::cancelled) << "the default: cancel the incoming order";
+  const AlertRecord* raised = nullptr;
+  for (const Event& event : crossing.events) {
+    if (const auto* e = std::get_if<AlertRaised>(&event)) raised = &e->alert;
+  }
+  ASSERT_NE(raised, nullptr);
+  EXPECT_EQ(raised->type, AlertRecord::kSelfTradeAttempt);
+  EXPECT_EQ(raised->severity, AlertRecord::kSeverityLow);
+  EXPECT_EQ(raised->instrument, "CEA2024");
+  EXPECT_EQ(raised->participants, std::vector<ParticipantId>{seller.id});
+  EXPECT_EQ(raised->metric_value, 100);
+  EXPECT_EQ(raised->description, "self-trade prevention (cancel the incoming order) stopped order " +
+                                     std::to_string(crossing.reply.orders.at(0).id) + " of KEU-001 at 5100 fen "
+                                     "against its own resting order " + std::to_string(resting_id) +
+                                     ", 100 t still to trade");
+  const Principal regulator{Role::regulator, 0, "reg"};
+  const Outcome listed = run(regulator, ListSurveillanceAlerts{0, 0, AlertRecord::kSelfTradeAttempt, 0, 0, ""});
+  ASSERT_EQ(listed.reply.alerts.size(), 1u);
+  EXPECT_EQ(listed.reply.alerts[0].sequence, crossing.sequence);
+  // A buy that trades with another participant's ask is no attempt.
+  const Outcome traded = place(buyer, Side::buy, 5'100, 100);
+  ASSERT_TRUE(traded.reply.status.is_ok());
+  for (const Event& event : traded.events) EXPECT_FALSE(std::holds_alternative<AlertRaised>(event));
+}
+
 TEST_F(ExchangeTest, ARefusalFromTheServerIsJournaledUnderTheRefusedCommandsName) {
   const Outcome out = run(trader(buyer), Refused{"PlaceOrder", invalid_argument("quantity must be positive")});
   EXPECT_EQ(out.reply.status.code(), ErrorCode::invalid_argument);
@@ -819,6 +853,22 @@ TEST(ValidationTest, NeedsNoStateAndNamesTheField) {
   EXPECT_NE(validate(CancelOrder{0}).message().find("order_id"), std::string::npos);
   EXPECT_NE(validate(MoveCash{1, Cash{-1}, "k", false}).message().find("amount_fen"), std::string::npos);
   EXPECT_NE(validate(GetBook{"", 5}).message().find("instrument"), std::string::npos);
+  EXPECT_EQ(validate(GetBook{std::string(33, 'C'), 5}).message(),
+            "instrument: a code is at most 32 bytes, without control characters");
+  // Enum values off the wire that name nothing (the server passes them on as 255 or as sent).
+  const PlaceOrder good{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                        Price{1}, Qty{1}, ""};
+  PlaceOrder bad = good;
+  bad.type = static_cast<OrderType>(7);
+  EXPECT_EQ(validate(bad).message(), "unknown order type");
+  bad = good;
+  bad.time_in_force = static_cast<TimeInForce>(9);
+  EXPECT_EQ(validate(bad).message(), "unknown time in force");
+  EXPECT_EQ(validate(CancelAllOrders{"", static_cast<Side>(7)}).message(), "side must be BUY, SELL or unspecified");
+  SetParticipantControls controls{7, static_cast<SelfTradePrevention>(9), std::nullopt, ""};
+  EXPECT_EQ(validate(controls).message(), "unknown self-trade prevention mode");
+  EXPECT_EQ(validate(CreateParticipant{"KEU-9", "Plant", static_cast<ParticipantType>(255), {}}).message(),
+            "type must be KEY_EMITTING_UNIT, INSTITUTION or NATURAL_PERSON");
   EXPECT_TRUE(is_clean_text("华能 CEA2024"));
   EXPECT_FALSE(is_clean_text(std::string("a\0b", 3)));
   EXPECT_FALSE(is_clean_text("\xf5\x80\x80\x80"));

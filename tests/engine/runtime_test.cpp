@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -13,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/runtime.h"
+#include "support/exposition.h"
 
 namespace carbon::engine {
 namespace {
@@ -764,16 +764,7 @@ TEST_F(RuntimeTest, CommitListenerSeesCommittedOutcomesInSequenceOrderBeforeThei
 namespace carbon::engine {
 namespace {
 
-/// The value of the sample `series` (name plus labels exactly as rendered), or -1 if absent.
-double sample(const std::string& exposition, const std::string& series) {
-  const std::string prefix = series + " ";
-  std::size_t at = 0;
-  while ((at = exposition.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') return std::strtod(exposition.c_str() + at + prefix.size(), nullptr);
-    at += prefix.size();
-  }
-  return -1;
-}
+using carbon::testing::exposition_sample;
 
 TEST(RuntimeMetricsTest, ReasonIsTheShortRulePrefixOfTheMessage) {
   EXPECT_EQ(RejectionCounter::reason_of("price band: 12000 fen is outside 9000 to 11000"), "price band");
@@ -802,17 +793,17 @@ TEST_F(RuntimeTest, MetricsCountCommandsByKindRejectionsByRuleAndCommits) {
   runtime.stop();
 
   const std::string text = registry.render();
-  EXPECT_EQ(sample(text, "carbond_commands_total{kind=\"CreateParticipant\"}"), 3) << text;
-  EXPECT_EQ(sample(text, "carbond_commands_total{kind=\"PlaceOrder\"}"), 0) << text;
+  EXPECT_EQ(exposition_sample(text, "carbond_commands_total{kind=\"CreateParticipant\"}"), 3) << text;
+  EXPECT_EQ(exposition_sample(text, "carbond_commands_total{kind=\"PlaceOrder\"}"), 0) << text;
   // prometheus-cpp renders the labels sorted by name.
   const std::string rejection = "carbond_rejections_total{code=\"" + std::string(to_string(duplicate.status.code())) +
                                 "\",command=\"CreateParticipant\",reason=\"" +
                                 RejectionCounter::reason_of(duplicate.status.message()) + "\"}";
-  EXPECT_EQ(sample(text, rejection), 1) << text;
-  EXPECT_EQ(sample(text, "carbond_ack_latency_seconds_count"), 3) << text;
+  EXPECT_EQ(exposition_sample(text, rejection), 1) << text;
+  EXPECT_EQ(exposition_sample(text, "carbond_ack_latency_seconds_count"), 3) << text;
   // The refusal is journaled too: three commands with events, in as many commits as the writer made.
-  EXPECT_EQ(sample(text, "carbond_commit_batch_commands_sum"), 3) << text;
-  EXPECT_EQ(sample(text, "carbond_commit_latency_seconds_count"),
+  EXPECT_EQ(exposition_sample(text, "carbond_commit_batch_commands_sum"), 3) << text;
+  EXPECT_EQ(exposition_sample(text, "carbond_commit_latency_seconds_count"),
             static_cast<double>(runtime.counters().batches.load()))
       << text;
 }
