@@ -275,18 +275,31 @@ TEST_F(ClearingE2eTest, ADayWithFeesItsStatementsAndReconciliationSurviveARestar
   EXPECT_EQ(severity.error_message(), "unknown alert severity");
 }
 
-// Self-trade attempts raise alerts; the regulator pages through them newest first, and an alert raised between
-// two pages neither repeats an item nor hides one (the pages are keyed by alert id, not by position).
+// Self-trade attempts raise alerts (one per participant, instrument and day); the regulator pages through them
+// newest first, and an alert raised between two pages neither repeats an item nor hides one (the pages are keyed
+// by alert id, not by position).
 TEST_F(ClearingE2eTest, SelfTradeAttemptsAreAlertedAndPagedWithoutRepeats) {
   auto x = open_at("2026-11-24T10:00:00+08:00");
-  const Traders t = open_traders(*x, 10'000'000);
-  place(*x, t.seller_token, v1::SIDE_SELL, 10'050, 100);
-  auto attempt = [&] {  // the seller's buy meets its own ask: stopped, alerted
-    const v1::PlaceOrderResponse stopped = place(*x, t.seller_token, v1::SIDE_BUY, 10'050, 10);
-    EXPECT_EQ(stopped.order().status(), v1::ORDER_STATUS_CANCELLED);
+  ASSERT_TRUE(set_generous_cap(*x).ok());
+  // A participant with cash and 100 t resting on the ask, below the asks before it; its buy at that price meets
+  // its own order first: stopped.
+  std::int64_t price = 10'100;
+  auto attempt = [&](const std::string& code) {
+    price -= 50;
+    const auto p = create(*x, code);
+    move_cash(*x, p.participant().cash_account_id(), 10'000'000, "dep-" + code, false);
+    v1::IssueAllowancesRequest issue;
+    issue.set_instrument("CEA2024");
+    issue.set_holding_account_id(p.participant().holding_account_id());
+    issue.set_quantity(100);
+    issue.set_reason("allocation");
+    v1::IssueAllowancesResponse issued;
+    ASSERT_TRUE(x->registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued).ok());
+    place(*x, p.trader_token(), v1::SIDE_SELL, price, 100);
+    EXPECT_EQ(place(*x, p.trader_token(), v1::SIDE_BUY, price, 10).order().status(), v1::ORDER_STATUS_CANCELLED);
   };
-  attempt();
-  attempt();
+  attempt("STP-1");
+  attempt("STP-2");
   auto regulator = v1::RegulatorService::NewStub(x->channel);
   v1::ListSurveillanceAlertsRequest request;
   request.set_type(v1::ALERT_TYPE_SELF_TRADE_ATTEMPT);
@@ -297,7 +310,7 @@ TEST_F(ClearingE2eTest, SelfTradeAttemptsAreAlertedAndPagedWithoutRepeats) {
   EXPECT_EQ(first.alerts(0).severity(), v1::ALERT_SEVERITY_LOW);
   EXPECT_EQ(first.alerts(0).instrument(), "CEA2024");
   ASSERT_FALSE(first.next_page_token().empty());
-  attempt();  // a newer alert between the pages
+  attempt("STP-3");  // a newer alert between the pages
   request.set_page_token(first.next_page_token());
   v1::ListSurveillanceAlertsResponse second;
   ASSERT_TRUE(regulator->ListSurveillanceAlerts(RunningExchange::as(kRegulatorToken).get(), request, &second).ok());

@@ -827,11 +827,16 @@ TEST_F(ExchangeTest, AnOrderStoppedBySelfTradePreventionRaisesASelfTradeAttemptA
   EXPECT_EQ(raised->description, "self-trade prevention (cancel the incoming order) stopped order " +
                                      std::to_string(crossing.reply.orders.at(0).id) + " of KEU-001 at 5100 fen "
                                      "against its own resting order " + std::to_string(resting_id) +
-                                     ", 100 t still to trade");
+                                     ", 100 t still to trade (its first attempt in CEA2024 today: later ones today "
+                                     "are not alerted again)");
   const Principal regulator{Role::regulator, 0, "reg"};
   const Outcome listed = run(regulator, ListSurveillanceAlerts{0, 0, AlertRecord::kSelfTradeAttempt, 0, 0, ""});
   ASSERT_EQ(listed.reply.alerts.size(), 1u);
   EXPECT_EQ(listed.reply.alerts[0].sequence, crossing.sequence);
+  // The same participant's next attempt that day is not alerted again.
+  const Outcome again = place(seller, Side::buy, 5'100, 50);
+  ASSERT_TRUE(again.reply.status.is_ok());
+  for (const Event& event : again.events) EXPECT_FALSE(std::holds_alternative<AlertRaised>(event));
   // A buy that trades with another participant's ask is no attempt.
   const Outcome traded = place(buyer, Side::buy, 5'100, 100);
   ASSERT_TRUE(traded.reply.status.is_ok());
