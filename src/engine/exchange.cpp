@@ -849,41 +849,36 @@ void Exchange::match_and_rest(Step& step, Instrument& instrument, OrderRecord& o
   // An attempted self-trade (MARKET_RULES, surveillance): nothing traded, but regulators see who crosses its own
   // orders. One alert per participant, instrument and day (Asia/Shanghai), at the first attempt: per attempt, an
   // algorithm that keeps crossing itself would flood the list, and each alert is a statement in its commit.
-  constexpr UnixNanos kDay = 86'400'000'000'000, kShanghai = 8 * 3'600'000'000'000;
-  const UnixNanos day_start = (step.at + kShanghai) / kDay * kDay - kShanghai;
-  bool alerted_today = false;
-  for (auto it = alerts_.rbegin(); prevented_against != 0 && it != alerts_.rend() && it->detected_at >= day_start;
-       ++it) {
+  if (prevented_against == 0) return;
+  const auto today = matching::shanghai_date(step.at);
+  for (auto it = alerts_.rbegin(); it != alerts_.rend() && matching::shanghai_date(it->detected_at) == today; ++it) {
     if (it->type == AlertRecord::kSelfTradeAttempt && it->instrument == order.instrument &&
         it->participants.size() == 1 && it->participants[0] == order.participant) {
-      alerted_today = true;
-      break;
+      return;  // alerted already today
     }
   }
-  if (prevented_against != 0 && !alerted_today) {
-    static constexpr const char* kModes[] = {"", "cancel the resting order", "cancel the incoming order",
-                                             "cancel both"};
-    AlertRecord alert;
-    alert.id = alerts_.size() + 1;
-    alert.type = AlertRecord::kSelfTradeAttempt;
-    alert.severity = AlertRecord::kSeverityLow;
-    alert.instrument = order.instrument;
-    alert.participants = {order.participant};
-    alert.description = "self-trade prevention (" + std::string(kModes[static_cast<int>(stp)]) + ") stopped order " +
-                        std::to_string(order.id) + " of " + participants_.at(order.participant).code + " at " +
-                        std::to_string(order.price.value) + " fen against its own resting order " +
-                        std::to_string(prevented_against) + ", " + tonnes(prevented) +
-                        " still to trade (its first attempt in " + order.instrument + " today: later ones today are "
-                        "not alerted again)";
-    alert.metric_value = prevented.value;
-    alert.metric_unit = "tonnes";
-    alert.window_start = step.at;
-    alert.window_end = step.at;
-    alert.detected_at = step.at;
-    alert.sequence = step.sequence;
-    step.events.push_back(AlertRaised{alert});
-    alerts_.push_back(std::move(alert));
-  }
+  static constexpr const char* kModes[] = {"", "cancel the resting order", "cancel the incoming order",
+                                           "cancel both"};
+  AlertRecord alert;
+  alert.id = alerts_.size() + 1;
+  alert.type = AlertRecord::kSelfTradeAttempt;
+  alert.severity = AlertRecord::kSeverityLow;
+  alert.instrument = order.instrument;
+  alert.participants = {order.participant};
+  alert.description = "self-trade prevention (" + std::string(kModes[static_cast<int>(stp)]) + ") stopped order " +
+                      std::to_string(order.id) + " of " + participants_.at(order.participant).code + " at " +
+                      std::to_string(order.price.value) + " fen against its own resting order " +
+                      std::to_string(prevented_against) + ", " + tonnes(prevented) +
+                      " still to trade (its first attempt in " + order.instrument + " today: later ones today are "
+                      "not alerted again)";
+  alert.metric_value = prevented.value;
+  alert.metric_unit = "tonnes";
+  alert.window_start = step.at;
+  alert.window_end = step.at;
+  alert.detected_at = step.at;
+  alert.sequence = step.sequence;
+  step.events.push_back(AlertRaised{alert});
+  alerts_.push_back(std::move(alert));
 }
 
 void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::Fill& fill) {
