@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/exchange.h"
+#include "engine/written_statement.h"
 
 namespace carbon::engine {
 namespace {
@@ -662,6 +663,56 @@ TEST_F(AuctionFeesTest, AnInstrumentsOwnAuctionRulesReplaceTheConfiguredOnes) {
   EXPECT_EQ(t.buyer_fee, Cash{1'002});  // 501,000 x 20 / 10,000, not the configured 7 bps
   EXPECT_EQ(t.seller_fee, Cash{0});     // the instrument's 0, not the configured 13 bps
   EXPECT_EQ(cash_available(a), Cash{100'000'000 - 501'000 - 1'002});
+  expect_conserved();
+}
+
+TEST_F(AuctionFeesTest, TheEndOfDayStatementsShowTheAuctionTradesAndTheirFees) {
+  const ParticipantRecord seller = create("SELLER", 0), a = create("A"), b = create("B");
+  ASSERT_TRUE(run(kRegistry, IssueAllowances{"CEA2024", seller.holding_account, Qty{2'000}, "a"}).reply.status.is_ok());
+  const Outcome created = run(kOperator, auction_of(seller.holding_account, 1'000));
+  ASSERT_TRUE(created.reply.status.is_ok()) << created.reply.status.message();
+  const std::uint64_t id = created.reply.auctions.at(0).id;
+  now = kOpens;
+  ASSERT_TRUE(bid(a, id, 5'000, 600).reply.status.is_ok());
+  ASSERT_TRUE(bid(b, id, 4'500, 200).reply.status.is_ok());
+  now = kCloses;
+  const Outcome out = run(kOperator, CloseAuction{id});
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  ASSERT_EQ(out.reply.trades.size(), 2u);  // 800 t at the uniform 4,500; 200 t unsold go back to the seller
+  now = kMorning + 5 * 60 * kMinute;        // 15:30
+  const Outcome eod = run(kOperator, RunEndOfDay{"2025-11-24"});
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  EXPECT_TRUE(eod.reply.reconciliation->balanced);
+
+  // A: 600 t x 4,500 = 2,700,000 fen; 7 bps = 1,890. B: 200 t = 900,000 fen; 630.
+  const StatementRecord sa = written_statement(eod, a.id);
+  ASSERT_EQ(sa.trades.size(), 1u);
+  EXPECT_EQ(sa.trades[0].mode, TradingMode::auction);
+  EXPECT_EQ(sa.bought_value, Cash{2'700'000});
+  EXPECT_EQ(sa.fees, Cash{1'890});
+  ASSERT_EQ(sa.lines.size(), 1u);
+  EXPECT_EQ(sa.lines[0].bought, Qty{600});
+  EXPECT_EQ(sa.lines[0].fees, Cash{1'890});
+  EXPECT_EQ(sa.lines[0].closing.available, Qty{600});  // T+1 released by the end of day
+  EXPECT_EQ(written_statement(eod, b.id).fees, Cash{630});
+  // The seller: 3,600,000 fen sold, 13 bps of each trade (3,510 + 1,170), proceeds withdrawable after the close.
+  const StatementRecord ss = written_statement(eod, seller.id);
+  ASSERT_EQ(ss.trades.size(), 2u);
+  EXPECT_EQ(ss.sold_value, Cash{3'600'000});
+  EXPECT_EQ(ss.fees, Cash{4'680});
+  EXPECT_EQ(ss.closing_cash, (settlement::CashAccount{Cash{3'595'320}, Cash{0}, Cash{0}}));
+  ASSERT_EQ(ss.lines.size(), 1u);
+  EXPECT_EQ(ss.lines[0].received, Qty{2'000});  // the issuance
+  EXPECT_EQ(ss.lines[0].sold, Qty{800});
+  EXPECT_EQ(ss.lines[0].sold_value, Cash{3'600'000});
+  EXPECT_EQ(ss.lines[0].closing.total(), Qty{1'200});
+  EXPECT_TRUE(ss.lines[0].closing.reserved.is_zero());
+  for (const StatementRecord* st : {&sa, &ss}) {
+    EXPECT_EQ(st->closing_cash.total(),
+              st->opening_cash + st->deposits - st->withdrawals - st->bought_value - st->fees + st->sold_value);
+    const StatementLine& l = st->lines[0];
+    EXPECT_EQ(l.closing.total(), l.opening + l.bought - l.sold + l.received - l.delivered);
+  }
   expect_conserved();
 }
 

@@ -398,9 +398,9 @@ class ClosedDayTest : public EndOfDayClearingTest {
     acceptance = exchange->last_order_id();  // the acceptance is an order of its own, the last one given
     last_order = exchange->last_order_id();
     now = kMonday1030 + 29 * kHour;
-    const Outcome eod2 = run(kOperator, RunEndOfDay{"2025-11-25"});
-    ASSERT_TRUE(eod2.reply.status.is_ok()) << eod2.reply.status.message();
-    EXPECT_EQ(written_statement(eod2, b.id).trades.size(), 3u);  // made before the day's trades were let go
+    tuesday_eod = run(kOperator, RunEndOfDay{"2025-11-25"});
+    ASSERT_TRUE(tuesday_eod.reply.status.is_ok()) << tuesday_eod.reply.status.message();
+    EXPECT_EQ(written_statement(tuesday_eod, b.id).trades.size(), 3u);  // made before the day's trades were let go
     now = kMonday1030 + 48 * kHour;                              // Wednesday 10:30
   }
 
@@ -465,6 +465,7 @@ class ClosedDayTest : public EndOfDayClearingTest {
   }
 
   Config config_;
+  Outcome tuesday_eod;
   OrderId gtc = 0, filled = 0, cancelled = 0, offer_id = 0, acceptance = 0, last_order = 0;
 };
 
@@ -483,6 +484,56 @@ TEST_F(ClosedDayTest, ARestoreHoldsWhatTheEndOfDayKept) {
   const Outcome trades = run(trader(b), ListTrades{""});
   ASSERT_EQ(trades.reply.trades.size(), 1u);
   EXPECT_EQ(trades.reply.trades[0].id, 6u);
+}
+
+TEST_F(ClosedDayTest, WednesdaysStatementsShowABlockTradeItsFeesAndATransfer) {
+  trade_tuesday();
+  // Wednesday: the registry moves 10 t from S to B outside the book, then a block trade of 20 t at 5,000.
+  ASSERT_TRUE(run(kRegistry, TransferUnits{s.holding_account, b.holding_account, "CEA2024", Qty{10}, "court order 9",
+                                           "w-transfer"})
+                  .reply.status.is_ok());
+  now = kMonday1030 + 51 * kHour;  // 13:30, the block session
+  const Outcome offer = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "w-offer"});
+  ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();
+  const Outcome accepted = run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "w-a"});
+  ASSERT_TRUE(accepted.reply.status.is_ok()) << accepted.reply.status.message();
+  now = kMonday1030 + 53 * kHour;  // 15:30
+  const Outcome eod = run(kOperator, RunEndOfDay{"2025-11-26"});
+  ASSERT_TRUE(eod.reply.status.is_ok()) << eod.reply.status.message();
+  EXPECT_TRUE(eod.reply.reconciliation->balanced);
+
+  // 20 t x 5,000 = 100,000 fen: the block rates, 2 bps for the buyer (20 fen) and 1 for the seller (10).
+  const StatementRecord sb = written_statement(eod, b.id), ss = written_statement(eod, s.id);
+  const StatementRecord tb = written_statement(tuesday_eod, b.id), ts = written_statement(tuesday_eod, s.id);
+  ASSERT_EQ(sb.trades.size(), 1u);
+  EXPECT_EQ(sb.trades[0].mode, TradingMode::block);
+  EXPECT_EQ(sb.trades[0].buyer_fee, Cash{20});
+  EXPECT_EQ(sb.trades[0].seller_fee, Cash{10});
+  EXPECT_EQ(sb.bought_value, Cash{100'000});
+  EXPECT_EQ(sb.fees, Cash{20});
+  EXPECT_EQ(ss.sold_value, Cash{100'000});
+  EXPECT_EQ(ss.fees, Cash{10});
+  // Each opens where Tuesday's closed, units and cash.
+  EXPECT_EQ(sb.opening_cash, tb.closing_cash.total());
+  EXPECT_EQ(ss.opening_cash, ts.closing_cash.total());
+  ASSERT_EQ(sb.lines.size(), 1u);
+  ASSERT_EQ(ss.lines.size(), 1u);
+  EXPECT_EQ(sb.lines[0].opening, tb.lines.at(0).closing.total());
+  EXPECT_EQ(ss.lines[0].opening, ts.lines.at(0).closing.total());
+  // The transfer is received and delivered, not bought and sold.
+  EXPECT_EQ(sb.lines[0].bought, Qty{20});
+  EXPECT_EQ(sb.lines[0].received, Qty{10});
+  EXPECT_EQ(sb.lines[0].delivered, Qty{0});
+  EXPECT_EQ(ss.lines[0].sold, Qty{20});
+  EXPECT_EQ(ss.lines[0].delivered, Qty{10});
+  EXPECT_EQ(ss.lines[0].received, Qty{0});
+  EXPECT_EQ(ss.lines[0].fees, Cash{10});
+  for (const StatementRecord* st : {&sb, &ss}) {
+    EXPECT_EQ(st->closing_cash.total(),
+              st->opening_cash + st->deposits - st->withdrawals - st->bought_value - st->fees + st->sold_value);
+    const StatementLine& l = st->lines[0];
+    EXPECT_EQ(l.closing.total(), l.opening + l.bought - l.sold + l.received - l.delivered);
+  }
 }
 
 /// [market] proceeds_withdrawable = "same_day": a sale's proceeds are withdrawable at once (T+0).

@@ -364,6 +364,23 @@ TEST_F(RepoCommandsTest, ASellerShortOfCashDefaultsAndTheBuyerKeepsTheUnits) {
   EXPECT_EQ(total_cash(), cash_before - Cash{1'000'000});
   EXPECT_TRUE(eod.reply.reconciliation->balanced);
   expect_ledger_verifies();
+  // The default day's statements: no second leg bought or sold, no units received or delivered (the
+  // buyer's reserved units became available in its own account); the buyer closes with 1,000 t available.
+  for (const ParticipantRecord* p : {&buyer, &seller}) {
+    const StatementRecord st = written_statement(eod, p->id);
+    EXPECT_TRUE(st.trades.empty());
+    EXPECT_TRUE(st.bought_value.is_zero());
+    EXPECT_TRUE(st.sold_value.is_zero());
+    EXPECT_EQ(st.opening_cash + st.deposits - st.withdrawals, st.closing_cash.total());
+    ASSERT_EQ(st.lines.size(), 1u);
+    const StatementLine& l = st.lines[0];
+    EXPECT_TRUE(l.bought.is_zero() && l.sold.is_zero() && l.received.is_zero() && l.delivered.is_zero());
+    EXPECT_EQ(l.opening, l.closing.total());
+  }
+  const StatementRecord sb = written_statement(eod, buyer.id);
+  EXPECT_EQ(sb.lines[0].closing.available, Qty{1'000});
+  EXPECT_EQ(sb.closing_cash.total(), Cash{95'000'000});
+  EXPECT_EQ(written_statement(eod, seller.id).closing_cash.total(), Cash{5'000'000});
 }
 
 TEST_F(RepoCommandsTest, ARestoredExchangeSettlesTheSecondLegOnce) {
