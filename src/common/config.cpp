@@ -51,7 +51,8 @@ void check_known_keys(const toml::value& root, const std::string& prefix) {
         "require_client_cert"}},
       {"storage",
        {"data_dir", "postgres", "embedded_os_user", "embedded_port", "embedded_settings", "journal_max_batch",
-        "journal_connections", "journal_max_wait_us", "journal_unavailable_after_ms"}},
+        "journal_connections", "journal_max_wait_us", "journal_unavailable_after_ms",
+        "earlier_writer_wait_ms"}},
       {"engine", {"command_ring_capacity", "event_ring_capacity", "expected_orders_per_day", "clock_start"}},
       {"metrics", {"listen"}},
       {"market", {"holidays", "proceeds_withdrawable"}},
@@ -189,6 +190,7 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(storage, "journal_connections", config.journal_connections);
       read_if_present(storage, "journal_max_wait_us", config.journal_max_wait_us);
       read_if_present(storage, "journal_unavailable_after_ms", config.journal_unavailable_after_ms);
+      read_if_present(storage, "earlier_writer_wait_ms", config.earlier_writer_wait_ms);
     }
     if (root.contains("engine")) {
       const auto& engine = toml::find(root, "engine");
@@ -340,6 +342,9 @@ Config load_config(const std::filesystem::path& path) {
   if (config.journal_max_wait_us < 0 || config.journal_unavailable_after_ms <= 0) {
     throw std::runtime_error("config " + path.string() +
                              ": storage.journal_max_wait_us must be >= 0 and journal_unavailable_after_ms positive");
+  }
+  if (config.earlier_writer_wait_ms <= 0) {
+    throw std::runtime_error("config " + path.string() + ": storage.earlier_writer_wait_ms must be positive");
   }
   return config;
 }

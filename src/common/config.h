@@ -100,6 +100,7 @@ struct Config {
   std::size_t journal_connections = 2;                  ///< batches committing side by side (in order); 1 = one at a time
   int journal_max_wait_us = 0;                          ///< how long (µs) a batch waits for more commands; 0 = none
   int journal_unavailable_after_ms = 2'000;             ///< database unreachable: a waiting command fails after this
+  int earlier_writer_wait_ms = 30'000;                  ///< start: how long an earlier carbond's commits are waited for
   int shutdown_grace_ms = 5'000;                        ///< how long SIGTERM waits for in-flight calls
   std::size_t market_data_max_streams = 1'024;          ///< open depth and trade streams at most, all callers together
   std::size_t session_max_outbound_messages = 4'096;    ///< responses queued for one order session before it ends

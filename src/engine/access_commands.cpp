@@ -4,6 +4,7 @@
 // (ApiTokenChanged), so that a restart restores who may call.
 #include <algorithm>
 
+#include "common/overloaded.h"
 #include "engine/exchange.h"
 #include "engine/step.h"
 
@@ -166,6 +167,58 @@ std::vector<ApiTokenRecord> Exchange::api_tokens() const {
   out.reserve(api_tokens_.size());
   for (const auto& [id, token] : api_tokens_) out.push_back(token);
   return out;
+}
+
+ParticipantId Exchange::acted_on(const CommandBody& body) const {
+  auto holder = [this](AccountId account) -> ParticipantId {
+    const ParticipantRecord* p = holder_of(account);
+    return p != nullptr ? p->id : 0;
+  };
+  auto pledgor = [this](registry::PledgeId id) -> ParticipantId {
+    auto found = pledges_.find(id);
+    return found != pledges_.end() ? found->second.pledgor_participant : 0;
+  };
+  auto seller = [this](std::uint64_t auction) -> ParticipantId {
+    auto found = auctions_.find(auction);
+    return found != auctions_.end() ? found->second.seller_participant : 0;
+  };
+  return std::visit(
+      Overloaded{
+          [&](const MoveCash& c) -> ParticipantId {
+            auto found = owner_of_cash_account_.find(c.cash_account);
+            return found != owner_of_cash_account_.end() ? found->second : 0;
+          },
+          [&](const IssueAllowances& c) { return holder(c.holding_account); },
+          [&](const Freeze& c) { return holder(c.account); },
+          [&](const Unfreeze& c) -> ParticipantId {
+            auto found = freezes_.find(c.freeze);
+            return found != freezes_.end() ? holder(found->second.record.account) : 0;
+          },
+          [&](const GetHoldings& c) { return holder(c.account); },
+          [&](const ListFreezes& c) { return holder(c.account); },
+          [&](const ListSerialBlocks& c) { return holder(c.account); },
+          [&](const GetOrder& c) -> ParticipantId {
+            auto found = orders_.find(c.order_id);
+            return found != orders_.end() ? found->second.participant : 0;
+          },
+          [&](const TransferUnits& c) {
+            const ParticipantId from = holder(c.from);
+            return from != 0 ? from : holder(c.to);
+          },
+          [&](const PledgeUnits& c) { return holder(c.account); },
+          [&](const ReleasePledge& c) { return pledgor(c.pledge); },
+          [&](const EnforcePledge& c) { return pledgor(c.pledge); },
+          [&](const RegisterRepo& c) { return c.seller; },
+          [&](const CreateAuction& c) { return holder(c.seller_account); },
+          [&](const CloseAuction& c) { return seller(c.auction_id); },
+          [&](const CancelAuction& c) { return seller(c.auction_id); },
+          [&](const RevokeApiToken& c) -> ParticipantId {
+            auto found = api_tokens_.find(c.token_id);
+            return found != api_tokens_.end() ? found->second.participant : 0;
+          },
+          [](const auto&) -> ParticipantId { return 0; },
+      },
+      body);
 }
 
 }  // namespace carbon::engine

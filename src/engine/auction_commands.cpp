@@ -429,6 +429,10 @@ void Exchange::fill_auction_bid(Step& step, AuctionRecord& auction, OrderRecord&
   touch_holding(step, auction.seller_account, trade.instrument);
   touch_holding(step, buyer.holding_account, trade.instrument);
   step.events.push_back(TradeExecuted{trade});
+  // Each order as of this fill, after its trade, as a match reports its resting order: an order session
+  // reports the bidder's and the seller's FILL from these (server/execution_reports.cpp).
+  step.events.push_back(OrderChanged{bid});
+  step.events.push_back(OrderChanged{offer});
   step.reply.trades.push_back(trade);
   record_trade(std::move(trade));
 }

@@ -15,6 +15,15 @@ namespace {
 
 std::string fen(Price p) { return std::to_string(p.value) + " fen"; }
 
+/// Basis points as a percentage without rounding: 1000 → "10%", 1050 → "10.5%", 5 → "0.05%".
+std::string percent_of_bps(int bps) {
+  std::string out = std::to_string(bps / 100);
+  if (const int rest = bps % 100; rest != 0) {
+    out += rest % 10 == 0 ? "." + std::to_string(rest / 10) : (rest < 10 ? ".0" : ".") + std::to_string(rest);
+  }
+  return out + "%";
+}
+
 bool same_order(const OrderRecord& existing, const PlaceOrder& command) {
   return existing.instrument == command.instrument && existing.side == command.side &&
          existing.type == command.type && existing.time_in_force == command.time_in_force &&
@@ -652,7 +661,7 @@ Status Exchange::check_price(const Instrument& instrument, Price price, TradingM
     const int bps = mode == TradingMode::block ? config.block_band_bps : config.listed_band_bps;
     return failed_precondition("price band: " + fen(price) + " is outside the " + mode_name(mode) + " band " +
                                std::to_string(range->low.value) + "-" + std::to_string(range->high.value) + " fen (±" +
-                               std::to_string(bps / 100) + "% of the reference price " +
+                               percent_of_bps(bps) + " of the reference price " +
                                fen(instrument.state.reference) + ")");
   }
   return Status::ok();
@@ -673,11 +682,20 @@ Status Exchange::check_position_limit(const Instrument& instrument, const Partic
   if (auto open = open_buys_.find({participant.id, instrument.config.code}); open != open_buys_.end()) {
     wide += open->second.value;
   }
+  Qty repo_out;  // sold on open repos: back at their second legs
+  if (!out_on_repo_.empty()) {
+    if (auto out = out_on_repo_.find({participant.id, instrument.config.code}); out != out_on_repo_.end()) {
+      repo_out = out->second;
+      wide += repo_out.value;
+    }
+  }
   if (wide > limit.value) {
     const Qty position{wide > std::numeric_limits<std::int64_t>::max() ? std::numeric_limits<std::int64_t>::max()
                                                                         : static_cast<std::int64_t>(wide)};
-    return failed_precondition("position limit: holdings plus open buys would reach " + tonnes(position) + " of " +
-                               instrument.config.code + ", above the limit of " + tonnes(limit) +
+    return failed_precondition("position limit: holdings plus open buys" +
+                               (repo_out.is_positive() ? " plus " + tonnes(repo_out) + " out on repo" : std::string()) +
+                               " would reach " + tonnes(position) + " of " + instrument.config.code +
+                               ", above the limit of " + tonnes(limit) +
                                (participant.type == ParticipantType::key_emitting_unit ? " (allocation plus "
                                                                                          : " (") +
                                tonnes(instrument.config.position_limit) + ")");
@@ -735,6 +753,7 @@ std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant,
   step.reply.orders.push_back(existing);
   append_trades_of(existing.id, step.reply.trades);
   step.reply.sequence = existing.sequence;
+  step.reply.repeated = true;
   return Status::ok();
 }
 
@@ -1087,7 +1106,14 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
       if (Status s = clearing_.reserve_for_buy(participant->cash_account, *needed - order.reservation.total,
                                                order.reservation);
           !s.is_ok()) {
-        return s;
+        if (s.code() != ErrorCode::failed_precondition) return s;
+        const settlement::CashAccount cash = clearing_.account(participant->cash_account);
+        return failed_precondition(
+            "insufficient funds: the amended buy needs " + settlement::format_fen(*needed) +
+            " (new price x new quantity plus the buyer's fee), " +
+            settlement::format_fen(*needed - order.reservation.total) + " more than the order holds, and " +
+            settlement::format_fen(cash.available + cash.unsettled) +
+            " is usable (pre-trade check: full pre-funding, no credit)");
       }
     } else if (*needed < order.reservation.total) {
       clearing_.release(participant->cash_account, order.reservation, order.reservation.total - *needed);
@@ -1124,7 +1150,16 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
   if (participant == nullptr) return permission_denied("OfferBlockTrade is for traders of a participant");
   const PlaceOrder as_order{c.instrument, c.side, OrderType::limit, TimeInForce::day, TradingMode::block,
                             c.price,      c.quantity, c.client_order_id};
-  if (auto repeat = repeat_of(step, participant->id, c.client_order_id, as_order)) return *repeat;
+  if (auto repeat = repeat_of(step, participant->id, c.client_order_id, as_order)) {
+    if (repeat->is_ok() && step.reply.orders.back().counterparty != c.counterparty) {
+      // The same terms to another counterparty is another offer: not answered as the first.
+      step.reply = Reply{};
+      return failed_precondition("client_order_id \"" + c.client_order_id +
+                                 "\" was already used for a different order (an offer to another counterparty); a "
+                                 "resubmission must repeat it exactly");
+    }
+    return *repeat;
+  }
   auto found = instruments_.find(c.instrument);
   if (found == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   Instrument& instrument = found->second;
@@ -1145,7 +1180,9 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
                                  " may not trade " + c.instrument);
     }
   }
-  if (!config.block_enabled) return failed_precondition("block trading is not enabled for " + c.instrument);
+  if (!config.block_enabled) {
+    return failed_precondition("mode not enabled: block trades are not enabled for " + c.instrument);
+  }
   if (Status s = check_open_for_trading(instrument, *participant, TradingMode::block, step.at); !s.is_ok()) return s;
   if (c.quantity < config.block_min_quantity) {
     return failed_precondition("block size: " + tonnes(c.quantity) + " is below the block minimum of " +
@@ -1207,6 +1244,9 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
                                "; acceptance is all or nothing at the offered terms");
   }
   Instrument& instrument = instruments_.at(offer.instrument);
+  if (!instrument.config.block_enabled) {  // disabled since the offer (UpdateInstrumentRules)
+    return failed_precondition("mode not enabled: block trades are not enabled for " + offer.instrument);
+  }
   if (Status s = check_open_for_trading(instrument, *participant, TradingMode::block, step.at); !s.is_ok()) return s;
   // The band may have moved since the offer (a new reference price); the offerer may have been suspended.
   if (Status s = check_price(instrument, offer.price, TradingMode::block); !s.is_ok()) return s;

@@ -34,6 +34,13 @@ class Exchange {
   /// Applies one command at time `now` and returns its events and reply.
   Outcome execute(const Command& command, UnixNanos now);
 
+  /// For a staff call's audit record: the participant a request acts on when it names an account, an
+  /// order, a pledge, an auction or a token rather than a participant (the holder of the account; a
+  /// transfer's source, else its destination; a repo's seller; an order's owner while the engine holds
+  /// it; a pledge's pledgor; an auction's selling participant; a token's participant). 0 when it names
+  /// none, or a system account.
+  ParticipantId acted_on(const CommandBody& body) const;
+
   /// Rebuilds the state from what the database holds. Call once, before execute().
   void restore(const RecoveredState& state);
 
@@ -378,6 +385,9 @@ class Exchange {
   std::map<std::tuple<std::string, std::uint64_t, std::string>, IdempotencyRecord> idempotency_;
   std::map<std::uint64_t, ApiTokenRecord> api_tokens_;
   std::map<std::uint64_t, RepoRecord> repos_;  ///< open and closed, by id
+  /// Units sold on open repos, by seller and instrument: they come back at the second leg, so they count
+  /// towards the seller's position limit until then (check_position_limit).
+  std::map<std::pair<ParticipantId, std::string>, Qty> out_on_repo_;
 
   std::map<std::string, MethodologyRecord> methodologies_;  ///< by code
   std::vector<CcerProjectRecord> projects_;                 ///< index = project id - 1

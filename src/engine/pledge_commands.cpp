@@ -11,7 +11,6 @@
 namespace carbon::engine {
 namespace {
 
-
 std::string fields(std::initializer_list<std::string> parts) {
   std::string out;
   for (const std::string& part : parts) out += std::to_string(part.size()) + ":" + part + "|";
@@ -21,6 +20,14 @@ std::string fields(std::initializer_list<std::string> parts) {
 std::string n(std::int64_t v) { return std::to_string(v); }
 
 std::string closed_as(const PledgeView& view) { return view.last_enforced ? "enforced" : "released"; }
+
+/// A pledge, and a part of one released or enforced, moves whole lots, as a transfer does: enforcement
+/// delivers the units to the pledgee, who must be able to sell them. 0 (the whole pledge) always passes.
+Status check_pledge_lot(const char* what, Qty quantity, const InstrumentConfig& config) {
+  if (quantity.value % config.lot.value == 0) return Status::ok();
+  return failed_precondition(std::string("lot rule: ") + what + " of " + tonnes(quantity) +
+                             " is not a multiple of the " + tonnes(config.lot) + " lot of " + config.code);
+}
 
 }  // namespace
 
@@ -110,6 +117,7 @@ Status Exchange::pledge_units(Step& step, const Principal& who, const PledgeUnit
   if (!registry_.has_account(c.account)) {
     return not_found("holding account " + std::to_string(c.account) + " does not exist");
   }
+  if (Status s = check_pledge_lot("pledge", c.quantity, instrument->second.config); !s.is_ok()) return s;
   const ParticipantRecord* pledgor = holder_of(c.account);
   if (pledgor == nullptr) {
     return failed_precondition("pledge: holding account " + std::to_string(c.account) +
@@ -162,6 +170,9 @@ Status Exchange::release_pledge(Step& step, const Principal& who, const ReleaseP
     return failed_precondition("pledge release: " + tonnes(c.quantity) + " is above the " + tonnes(view.remaining) +
                                " still pledged under pledge " + std::to_string(c.pledge));
   }
+  if (auto instrument = instruments_.find(view.record.instrument); instrument != instruments_.end()) {
+    if (Status s = check_pledge_lot("pledge release", c.quantity, instrument->second.config); !s.is_ok()) return s;
+  }
   const Qty released = c.quantity.is_zero() ? view.remaining : c.quantity;
   if (Status s = registry_.release_pledge(c.pledge, released, step.sequence, step.at); !s.is_ok()) return s;
   view.released += released;
@@ -198,6 +209,11 @@ Status Exchange::enforce_pledge(Step& step, const Principal& who, const EnforceP
   if (c.quantity > view.remaining) {
     return failed_precondition("pledge enforcement: " + tonnes(c.quantity) + " is above the " +
                                tonnes(view.remaining) + " still pledged under pledge " + std::to_string(c.pledge));
+  }
+  if (auto instrument = instruments_.find(view.record.instrument); instrument != instruments_.end()) {
+    if (Status s = check_pledge_lot("pledge enforcement", c.quantity, instrument->second.config); !s.is_ok()) {
+      return s;
+    }
   }
   const Qty enforced = c.quantity.is_zero() ? view.remaining : c.quantity;
   // Enforcement is a creditor's remedy, so the pledgee's position limit does not stop it (registry.proto); a

@@ -922,6 +922,11 @@ struct BookView {
 struct Reply {
   Status status;
   Sequence sequence = 0;  ///< the command's sequence, 0 for queries
+  /// A resubmitted client order id: `orders` holds the order as it stands (its trades in `trades`), and
+  /// `sequence` is the first submission's; nothing new was applied.
+  bool repeated = false;
+  /// A staff read's audit record: the participant it acted on (Exchange::acted_on), set by the runtime.
+  ParticipantId acted_on = 0;
   std::vector<ParticipantRecord> participants;
   std::vector<OrderRecord> orders;
   std::vector<TradeRecord> trades;

@@ -124,6 +124,7 @@ Status Exchange::register_repo(Step& step, const Principal& who, const RegisterR
   repo.opened_sequence = step.sequence;
   repo.sequence = step.sequence;
   repos_[id] = repo;
+  out_on_repo_[{repo.seller, repo.instrument}] += repo.quantity;
   touch_holding(step, repo.seller_account, repo.instrument);
   touch_holding(step, repo.buyer_account, repo.instrument);
   touch_cash(step, buyer_cash);
@@ -157,6 +158,10 @@ void Exchange::settle_due_repos(Step& step, const std::string& date) {
       repo.status = RepoStatus::defaulted;
     }
     touch_holding(step, repo.buyer_account, repo.instrument);
+    if (auto out = out_on_repo_.find({repo.seller, repo.instrument}); out != out_on_repo_.end()) {
+      out->second -= repo.quantity;
+      if (!out->second.is_positive()) out_on_repo_.erase(out);
+    }
     repo.second_leg_entry = registry_.ledger().last_entry_id();
     repo.closed_at = step.at;
     repo.sequence = step.sequence;
@@ -222,7 +227,10 @@ Status Exchange::repo_query(Reply& reply, const Principal& who, const ListRepos&
 }
 
 void Exchange::restore_repos(const RecoveredState& state) {
-  for (const RepoRecord& repo : state.repos) repos_[repo.id] = repo;
+  for (const RepoRecord& repo : state.repos) {
+    repos_[repo.id] = repo;
+    if (repo.status == RepoStatus::open) out_on_repo_[{repo.seller, repo.instrument}] += repo.quantity;
+  }
 }
 
 }  // namespace carbon::engine

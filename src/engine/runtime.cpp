@@ -115,11 +115,18 @@ void EngineRuntime::engine_loop() {
       // The command is spent: its audit strings move into the record rather than being copied.
       Command& c = request->command;
       const Principal& who = c.principal;
+      const ParticipantId acted_on = who.participant != 0      ? who.participant
+                                     : c.audit_participant != 0 ? c.audit_participant
+                                                                : exchange_.acted_on(c.body);
       pending.outcome.audit = AuditEntry{pending.outcome.sequence, pending.outcome.at, who.token_id, who.role,
-                                         who.name, who.participant != 0 ? who.participant : c.audit_participant,
+                                         who.name, acted_on,
                                          std::move(c.audit_method), std::move(c.audit_peer),
                                          std::move(c.audit_request), pending.outcome.reply.status.code(),
                                          pending.outcome.reply.status.message(), 0};
+    }
+    if (pending.outcome.sequence == 0 && request->command.principal.role != Role::trader) {
+      // A staff read: its audit record (made by the server) names the participant it read about.
+      pending.outcome.reply.acted_on = exchange_.acted_on(request->command.body);
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
     if (metrics_ != nullptr) metrics_->commands[kind]->Increment();

@@ -228,8 +228,9 @@ grpc::ServerUnaryReactor* RegistryService::ListRetirements(grpc::CallbackServerC
                                                            const v1::ListRetirementsRequest* request,
                                                            v1::ListRetirementsResponse* response) {
   Page page;
+  // "id|": the cursor is a retirement id (it used to be a position): a token of the old kind is refused.
   Status precheck = parse_page(request->page_size(), request->page_token(),
-                               request->instrument() + "|" + std::to_string(request->participant_id()) + "|" +
+                               "id|" + request->instrument() + "|" + std::to_string(request->participant_id()) + "|" +
                                    std::to_string(request->from_unix_nanos()) + "|" +
                                    std::to_string(request->to_unix_nanos()),
                                page);
@@ -240,10 +241,17 @@ grpc::ServerUnaryReactor* RegistryService::ListRetirements(grpc::CallbackServerC
                                                            request->from_unix_nanos(), request->to_unix_nanos()}};
       },
       [page](const engine::Reply& reply, v1::ListRetirementsResponse& out) {
-        out.set_next_page_token(fill_page(reply.retirements, page, out.mutable_retirements(),
-                                          [&reply](const engine::RetirementRecord& r, v1::Retirement& o) {
-                                            to_proto(r, reply, o);
-                                          }));
+        // Keyset pages, newest first: a token carries the last retirement id returned and the next page starts
+        // below it, so a retirement recorded between two requests does not shift the pages (by position it
+        // repeated one).
+        std::vector<const engine::RetirementRecord*> older;
+        for (const engine::RetirementRecord& r : reply.retirements) {
+          if (page.offset == 0 || r.retirement.id < page.offset) older.push_back(&r);
+        }
+        out.set_next_page_token(fill_keyset_page(
+            older, page, out.mutable_retirements(),
+            [&reply](const engine::RetirementRecord* r, v1::Retirement& o) { to_proto(*r, reply, o); },
+            [](const engine::RetirementRecord* r) { return r->retirement.id; }));
         return Status::ok();
       },
       request);

@@ -149,6 +149,13 @@ void Daemon::start() {
 
   engine::RecoveredState state;
   {
+    // A carbond killed during a commit leaves its transaction running in the server: migrate and read the
+    // state after it. The lock stays held (shared) on its own connection while this carbond runs.
+    writer_lock_ = store::connect_or_throw(conninfo_);
+    const std::chrono::milliseconds wait(config_.earlier_writer_wait_ms);
+    if (Status s = store::take_journal_writer_lock(writer_lock_.get(), wait); !s.is_ok()) {
+      throw std::runtime_error(s.message());
+    }
     store::PgConn conn = store::connect_or_throw(conninfo_);
     const int applied = store::apply_migrations(conn.get());
     if (applied > 0) spdlog::info("applied {} migration(s)", applied);

@@ -72,6 +72,7 @@ class Daemon {
   std::unique_ptr<Clock> clock_;  ///< the system clock, or a shifted one (clock_start)
   std::unique_ptr<store::EmbeddedPostgres> embedded_;
   std::string conninfo_;
+  store::PgConn writer_lock_;  ///< holds kJournalWriterLock (shared) from the start on: another start waits for it
   std::unique_ptr<engine::Exchange> exchange_;
   std::unique_ptr<engine::JournalSink> journal_;  ///< a PipelinedJournal on journal_connections connections
   std::unique_ptr<ReadSlots> read_slots_;    ///< the bound on database reads by gRPC threads; outlives the sessions

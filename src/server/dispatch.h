@@ -55,6 +55,7 @@ class UnaryCompletion final : public engine::Completion {
     Status status = std::move(reply.status);
     if (status.is_ok()) status = fill_(reply, *response_);
     if (read_audit_) {
+      if (read_audit_->participant == 0) read_audit_->participant = reply.acted_on;  // e.g. GetHoldings' holder
       finish_audited_read(*writer_, reactor_, std::move(*read_audit_), std::move(status));
     } else {
       reactor_->Finish(to_grpc(status));

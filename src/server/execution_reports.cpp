@@ -112,8 +112,9 @@ void append_command_reports(const engine::CommandBody& command, ParticipantId is
   if (reply.orders.empty()) return;
   if (std::holds_alternative<engine::PlaceOrder>(command)) {
     const engine::OrderRecord& order = reply.orders.front();
-    if (reply.sequence == 0) {
-      // A repeated client order id: the order as it stands, nothing new applied.
+    if (reply.repeated) {
+      // A repeated client order id: the order as it stands, nothing new applied (its fills were reported
+      // when they happened; reporting them again would count them twice).
       to_proto(order, *add(out, v1::EXECUTION_TYPE_ACCEPTED, index, order.sequence).mutable_order());
       return;
     }
@@ -231,20 +232,34 @@ void for_each_unsolicited_report(const engine::Outcome& outcome, ParticipantId i
     return std::any_of(outcome.reply.orders.begin(), outcome.reply.orders.end(),
                        [&](const engine::OrderRecord& replied) { return replied.id == order.id; });
   };
-  const engine::TradeRecord* previous_trade = nullptr;
+  // A trade is followed by the changes of the orders it filled (a match: the resting order's; an auction's
+  // clearing: the bid's and the offer's), each reported as a FILL once; any other event ends the trade's run.
+  const engine::TradeRecord* trade = nullptr;
+  bool buy_filled = false, sell_filled = false;
   for (const engine::Event& event : outcome.events) {
-    if (const auto* trade = std::get_if<engine::TradeExecuted>(&event)) {
-      previous_trade = &trade->trade;
+    if (const auto* executed = std::get_if<engine::TradeExecuted>(&event)) {
+      trade = &executed->trade;
+      buy_filled = sell_filled = false;
       continue;
     }
     const auto* changed = std::get_if<engine::OrderChanged>(&event);
-    const engine::TradeRecord* trade = previous_trade;
-    previous_trade = nullptr;
-    if (changed == nullptr || is_subject(changed->order)) continue;
+    if (changed == nullptr) {
+      trade = nullptr;
+      continue;
+    }
     const engine::OrderRecord& order = changed->order;
+    bool fill = false;
+    if (trade != nullptr && trade->buy_order == order.id && !buy_filled) {
+      fill = buy_filled = true;
+    } else if (trade != nullptr && trade->sell_order == order.id && !sell_filled) {
+      fill = sell_filled = true;
+    } else {
+      trade = nullptr;
+    }
+    if (is_subject(order)) continue;
     v1::ExecutionReport report;
     report.set_sequence(outcome.sequence);
-    if (trade != nullptr && (trade->buy_order == order.id || trade->sell_order == order.id)) {
+    if (fill) {
       report.set_type(v1::EXECUTION_TYPE_FILL);
       to_proto(*trade, *report.mutable_trade());
     } else if (order.status == OrderStatus::cancelled) {

@@ -1,6 +1,9 @@
 #include "store/audit_writer.h"
 
+#include <chrono>
+#include <iterator>
 #include <string_view>
+#include <vector>
 
 #include "store/access_rows.h"
 
@@ -8,8 +11,10 @@ namespace carbon::store {
 namespace {
 
 // Ids drawn in commit order (migration 0015): the lock first, held until COMMIT, waited for a bounded time.
+// A record's commit is durable whatever the database's synchronous_commit (kDurableCommitsSql, for the transaction).
 std::string begin_with_lock_timeout(int lock_timeout_ms) {
   return "BEGIN; SET LOCAL lock_timeout = " + std::to_string(lock_timeout_ms) +
+         "; SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'"
          "; LOCK TABLE audit_log_writers IN EXCLUSIVE MODE";
 }
 constexpr const char* kInsertRead =
@@ -19,7 +24,10 @@ constexpr const char* kInsertRead =
 }  // namespace
 
 AuditWriter::AuditWriter(std::string conninfo, int lock_timeout_ms)
-    : conninfo_(std::move(conninfo)), begin_(begin_with_lock_timeout(lock_timeout_ms)), thread_([this] { run(); }) {}
+    : conninfo_(std::move(conninfo)),
+      begin_(begin_with_lock_timeout(lock_timeout_ms)),
+      answer_within_ms_(lock_timeout_ms + kAnswerMarginMs),
+      thread_([this] { run(); }) {}
 
 AuditWriter::~AuditWriter() {
   {
@@ -58,12 +66,15 @@ void AuditWriter::run() {
       queue_.pop_front();
     }
     Status status = write(next.first);
-    if (!status.is_ok() && conn_ == nullptr) status = write(next.first);  // one fresh connection after a broken one
+    if (!status.is_ok() && conn_ == nullptr && !timed_out_) {
+      status = write(next.first);  // one fresh connection after a broken one (not after a server that did not answer)
+    }
     next.second(std::move(status));
   }
 }
 
 Status AuditWriter::write(const engine::AuditEntry& e) {
+  timed_out_ = false;
   if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
     // Bounded, like the journal's: a read waits at most the connect timeout, then answers UNAVAILABLE.
     std::string message;
@@ -83,13 +94,25 @@ Status AuditWriter::write(const engine::AuditEntry& e) {
                                 e.request_summary,
                                 std::to_string(grpc_code_number(e.code)),
                                 e.message};
-  const char* params[11];
-  for (int k = 0; k < 11; ++k) params[k] = values[k].c_str();
-  PgResult r(PQexec(conn_.get(), begin_.c_str()));
-  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
-    r = PgResult(PQexecParams(conn_.get(), kInsertRead, 11, nullptr, params, nullptr, nullptr, 0));
+  // Bounded as a whole: the lock's wait, and the server's answers (a frozen host answers nothing, and the
+  // call must get UNAVAILABLE rather than wait with it).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(answer_within_ms_);
+  PgResult r;
+  bool answered = exec_until(conn_.get(), begin_, {}, deadline, r);
+  if (answered && PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
+    answered = exec_until(conn_.get(), kInsertRead, std::vector<std::string>(std::begin(values), std::end(values)),
+                          deadline, r);
   }
-  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) r = PgResult(PQexec(conn_.get(), "COMMIT"));
+  if (answered && PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
+    answered = exec_until(conn_.get(), "COMMIT", {}, deadline, r);
+  }
+  if (!answered) {
+    timed_out_ = true;
+    conn_.reset();  // shut down by exec_until: a fresh connection for the next record
+    return Status{ErrorCode::unavailable, "audit log not written (or, if its COMMIT was sent, not known to be), the "
+                                          "read is not answered unaudited: the database did not answer within " +
+                                              std::to_string(answer_within_ms_) + " ms"};
+  }
   if (PQresultStatus(r.get()) == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(r.get())) == "COMMIT") {
     return Status::ok();
   }
@@ -100,7 +123,12 @@ Status AuditWriter::write(const engine::AuditEntry& e) {
   if (broken) {
     conn_.reset();
   } else if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
-    PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
+    PgResult rollback;
+    const auto within = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    if (!exec_until(conn_.get(), "ROLLBACK", {}, within, rollback)) {
+      timed_out_ = true;  // the server stopped answering: no second try
+      conn_.reset();
+    }
   }
   return Status{ErrorCode::unavailable,
                 std::string("audit log not written, the read is not answered unaudited: ") + s.message()};

@@ -27,9 +27,12 @@ class AuditWriter {
 
   /// `lock_timeout_ms`: how long a record waits for the audit log's lock
   /// (held by a journal transaction that does not end, say) before its call
-  /// is told UNAVAILABLE.
+  /// is told UNAVAILABLE. A record not committed within that plus
+  /// kAnswerMarginMs (the server does not answer: a frozen host) is
+  /// abandoned with UNAVAILABLE too, and its connection with it.
   explicit AuditWriter(std::string conninfo, int lock_timeout_ms = kLockTimeoutMs);
   static constexpr int kLockTimeoutMs = 5'000;
+  static constexpr int kAnswerMarginMs = 2'000;
   /// Writes what is queued, then stops.
   ~AuditWriter();
   AuditWriter(const AuditWriter&) = delete;
@@ -45,6 +48,8 @@ class AuditWriter {
 
   std::string conninfo_;
   std::string begin_;  ///< BEGIN, the lock timeout, and the lock
+  int answer_within_ms_;
+  bool timed_out_ = false;  ///< the last write's server did not answer in time (no retry then)
   PgConn conn_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -447,8 +447,10 @@ constexpr const char* kUpsertOrders =
     " priority = EXCLUDED.priority, reserved_fen = EXCLUDED.reserved_fen,"
     " reserved_unsettled_fen = EXCLUDED.reserved_unsettled_fen, updated_sequence = EXCLUDED.updated_sequence";
 
-/// Run once per connection: the journal's tail.
-constexpr const char* kSessionSetup = "SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
+/// Run once per connection: the writers' shared lock (kJournalWriterLock, held until the connection's backend
+/// ends: a start waits for it, store/recovery.h), durable commits (kDurableCommitsSql), the journal's tail.
+const std::string kSessionSetup = "SELECT pg_advisory_lock_shared(" + std::to_string(kJournalWriterLock) + "); " +
+                                  kDurableCommitsSql + "; SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
 
 /// Bytes handed to libpq per PQputCopyData call.
 constexpr std::size_t kCopyChunk = 256 * 1024;
@@ -551,7 +553,7 @@ Status PostgresJournal::connect_if_needed() {
   std::string message;
   set_connection(connect_bounded(conninfo_, message));
   if (!conn_) return Status{ErrorCode::unavailable, "database unreachable: " + message};
-  PgResult result(PQexec(conn_.get(), kSessionSetup));
+  PgResult result(PQexec(conn_.get(), kSessionSetup.c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
   last_committed_ = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);
   return Status::ok();

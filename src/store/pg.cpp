@@ -59,6 +59,13 @@ bool standard_strings(PGconn* conn, std::string& error) {
   return false;
 }
 
+bool durable_commits(PGconn* conn, std::string& error) {
+  PgResult set(PQexec(conn, kDurableCommitsSql));
+  if (PQresultStatus(set.get()) == PGRES_TUPLES_OK) return true;
+  error = std::string("cannot set synchronous_commit = on: ") + PQerrorMessage(conn);
+  return false;
+}
+
 }  // namespace
 
 PgConn connect_or_throw(const std::string& conninfo) {
@@ -67,7 +74,9 @@ PgConn connect_or_throw(const std::string& conninfo) {
     throw std::runtime_error("cannot connect to PostgreSQL (" + conninfo +
                              "): " + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
   }
-  if (std::string error; !standard_strings(conn.get(), error)) throw std::runtime_error(error);
+  if (std::string error; !standard_strings(conn.get(), error) || !durable_commits(conn.get(), error)) {
+    throw std::runtime_error(error);
+  }
   return conn;
 }
 
@@ -88,21 +97,16 @@ PgConn connect_bounded(const std::string& conninfo, std::string& error) {
   return nullptr;
 }
 
-namespace {
-
-/// Sends a statement and collects its last result, waiting until `deadline` at
-/// most. False if the server did not answer in time (the connection is then
-/// shut down, so libpq marks it bad).
-bool run_until(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
-               std::chrono::steady_clock::time_point deadline, PgResult& out) {
+bool exec_until(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
+                std::chrono::steady_clock::time_point deadline, PgResult& out) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& p : params) values.push_back(p.c_str());
   out.reset();
-  if (PQsendQueryParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
-                        0) == 0) {
-    return true;  // not sent: no result, and PQerrorMessage says why
-  }
+  const int sent = params.empty() ? PQsendQuery(conn, sql.c_str())
+                                  : PQsendQueryParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                                      values.data(), nullptr, nullptr, 0);
+  if (sent == 0) return true;  // not sent: no result, and PQerrorMessage says why
   for (;;) {
     if (PQisBusy(conn) != 0) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -113,25 +117,27 @@ bool run_until(PGconn* conn, const std::string& sql, const std::vector<std::stri
       }
       pollfd waiting{PQsocket(conn), POLLIN, 0};
       if (::poll(&waiting, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000))) < 0 && errno != EINTR) {
-        return true;  // no result: the caller reports PQerrorMessage
+        out.reset();  // no result (not an earlier statement's): the caller reports PQerrorMessage
+        return true;
       }
-      if (PQconsumeInput(conn) == 0) return true;
+      if (PQconsumeInput(conn) == 0) {
+        out.reset();
+        return true;
+      }
       continue;
     }
     PGresult* next = PQgetResult(conn);
     if (next == nullptr) return true;
-    out.reset(next);  // a single statement: one result, then nullptr
+    out.reset(next);  // the last statement's result is kept (an error ends the string of statements)
   }
 }
-
-}  // namespace
 
 Status open_read_snapshot(const std::string& conninfo, PgConn& conn) {
   std::string message;
   conn = connect_bounded(conninfo, message);
   if (!conn) return Status{ErrorCode::unavailable, "database unreachable: " + message};
   PgResult begin;
-  if (!run_until(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {},
+  if (!exec_until(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {},
                  std::chrono::steady_clock::now() + kReadTimeout, begin)) {
     return Status{ErrorCode::unavailable, "the database did not answer within " +
                                               std::to_string(kReadTimeout.count()) + " ms; the read was abandoned"};
@@ -142,7 +148,7 @@ Status open_read_snapshot(const std::string& conninfo, PgConn& conn) {
 
 Status read_query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out,
                   std::chrono::milliseconds limit) {
-  if (!run_until(conn, sql, params, std::chrono::steady_clock::now() + limit, out)) {
+  if (!exec_until(conn, sql, params, std::chrono::steady_clock::now() + limit, out)) {
     return Status{ErrorCode::unavailable, "the database did not answer within " + std::to_string(limit.count()) +
                                               " ms; the read was abandoned"};
   }

@@ -25,13 +25,30 @@ using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
 /// An owned result.
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
+/// The advisory lock every journal writer connection holds in shared mode
+/// for as long as it lives (PostgresJournal::connect_if_needed), and a
+/// running carbond on one more connection from its start. A start takes it
+/// exclusively before its migrations and reading the state
+/// (take_journal_writer_lock): a connection of a carbond killed mid-commit
+/// lives on in the server until its transaction ends, and the state must be
+/// read after that, not before.
+inline constexpr std::int64_t kJournalWriterLock = 7461003;
+
 /// True if a server answers at `conninfo` and accepts connections (PQping: no login, no query), within
 /// 2 s unless `conninfo` sets its own connect_timeout.
 bool database_reachable(const std::string& conninfo);
 
+/// A commit carbond acknowledges must be durable: synchronous_commit = off, a common tuning a database or
+/// role may set, would let a PostgreSQL crash lose acknowledged commands. This turns it back on for the
+/// session; the other values (local, on, remote_write, remote_apply) all wait for the local flush and stay
+/// as set. Run by every connection that writes: the journal's (with its session setup), the audit
+/// writer's (for each record's transaction) and connect_or_throw's (the start).
+inline constexpr const char* kDurableCommitsSql =
+    "SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'";
+
 /// Opens a connection; throws std::runtime_error with libpq's message on failure. Both connect functions
-/// turn standard_conforming_strings on if the database or role turned it off: the journal's text literals
-/// escape only quotes.
+/// turn standard_conforming_strings on if the database or role turned it off (the journal's text literals
+/// escape only quotes); this one runs kDurableCommitsSql too.
 PgConn connect_or_throw(const std::string& conninfo);
 
 /// Opens a connection for a long-lived writer thread, bounded on a dead or
@@ -58,6 +75,14 @@ Status open_read_snapshot(const std::string& conninfo, PgConn& conn);
 /// shut down and must not be used again).
 Status read_query(PGconn* conn, const std::string& sql, const std::vector<std::string>& params, PgResult& out,
                   std::chrono::milliseconds limit = kReadTimeout);
+
+/// Sends `sql` (with `params`: one statement, text parameters; without: one
+/// or more, the last one's result kept) and waits until `deadline` at most.
+/// True with the result in `out` (null if none came: PQerrorMessage says
+/// why); false if the server did not answer in time: the connection is then
+/// shut down and must not be used again.
+bool exec_until(PGconn* conn, const std::string& sql, const std::vector<std::string>& params,
+                std::chrono::steady_clock::time_point deadline, PgResult& out);
 
 /// Runs a statement without parameters; throws std::runtime_error naming `what` on failure.
 PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what);

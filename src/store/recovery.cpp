@@ -1,11 +1,14 @@
 #include "store/recovery.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -833,6 +836,60 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
     throw std::runtime_error("the ledger's head, entry " + std::to_string(tail.back().entry_id) +
                              ", has a hash that differs from the one its journal event recorded");
   }
+}
+
+Status take_journal_writer_lock(PGconn* conn, std::chrono::milliseconds wait) {
+  // Polled with pg_try_advisory_lock, not waited for in the lock queue: a queued exclusive request would
+  // make a running carbond's reconnecting journal connection wait behind it for its shared lock.
+  const std::string key = std::to_string(kJournalWriterLock);
+  const std::string try_lock = "SELECT pg_try_advisory_lock(" + key + ")";
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    PgResult tried;
+    if (!exec_until(conn, try_lock, {}, std::chrono::steady_clock::now() + kReadTimeout, tried)) {
+      return Status{ErrorCode::unavailable, "start: the database did not answer while taking the journal writers' lock"};
+    }
+    if (PQresultStatus(tried.get()) != PGRES_TUPLES_OK) return status_from_result(tried.get(), conn);
+    if (std::string_view(PQgetvalue(tried.get(), 0, 0)) == "t") break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // Name the backends that hold it (this database's only), and what they are doing.
+      const std::string sql =
+          "SELECT l.pid, COALESCE(a.state, '?'), COALESCE(extract(epoch FROM now() - a.xact_start)::bigint, -1)"
+          " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+          " WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname ="
+          " current_database()) AND l.classid = 0 AND l.objid = " + key + " AND l.objsubid = 1 AND l.granted"
+          " AND l.pid <> pg_backend_pid() ORDER BY l.pid";
+      PgResult holders;
+      std::string named;
+      if (exec_until(conn, sql, {}, std::chrono::steady_clock::now() + kReadTimeout, holders) &&
+          PQresultStatus(holders.get()) == PGRES_TUPLES_OK) {
+        for (int row = 0; row < PQntuples(holders.get()); ++row) {
+          const std::string seconds = PQgetvalue(holders.get(), row, 2);
+          named += std::string(named.empty() ? "" : ", ") + "pid " + PQgetvalue(holders.get(), row, 0) + " (" +
+                   PQgetvalue(holders.get(), row, 1) +
+                   (seconds == "-1" ? std::string() : ", in a transaction for " + seconds + " s") + ")";
+        }
+      }
+      return Status{ErrorCode::failed_precondition,
+                    "start: journal writer connections of another carbond are still open in the database (" +
+                        (named.empty() ? std::string("backends not visible to this role") : named) + ") after " +
+                        std::to_string(wait.count()) +
+                        " ms ([storage] earlier_writer_wait_ms). Two carbonds may not write one database. If no "
+                        "other carbond is running, these are a stopped one's connections still running their last "
+                        "transaction: the state is read only once it has ended. Wait for it, or end it with "
+                        "SELECT pg_terminate_backend(pid), then start again"};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // Held from here on in shared mode, as the journal's connections hold it, for as long as `conn` lives.
+  PgResult shared;
+  const auto within = std::chrono::steady_clock::now() + kReadTimeout;
+  if (!exec_until(conn, "SELECT pg_advisory_lock_shared(" + key + "); SELECT pg_advisory_unlock(" + key + ")", {},
+                  within, shared)) {
+    return Status{ErrorCode::unavailable, "start: the database did not answer while taking the journal writers' lock"};
+  }
+  if (PQresultStatus(shared.get()) != PGRES_TUPLES_OK) return status_from_result(shared.get(), conn);
+  return Status::ok();
 }
 
 }  // namespace carbon::store

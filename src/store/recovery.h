@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -21,6 +22,20 @@ struct ClosedClientIdRun {
   std::uint64_t through = 0;
   bool replace = false;
 };
+
+/// Waits, at most `wait`, until no journal writer connection of another
+/// carbond is left in the server (kJournalWriterLock, polled: it never
+/// queues ahead of a running carbond's connections), then holds that lock
+/// in shared mode on `conn` for as long as `conn` lives, as the journal's
+/// connections do: a later start sees this carbond even while it has
+/// committed nothing yet. A carbond killed during a commit leaves its
+/// connection's backend running its last transaction, which may still
+/// commit; the state is read after it has ended, so that the new engine
+/// neither misses those commands nor gives their sequence numbers to
+/// others. Still held after `wait`: FAILED_PRECONDITION naming the backends
+/// (another carbond writing the same database, or a dead one's transaction
+/// stuck on a lock).
+Status take_journal_writer_lock(PGconn* conn, std::chrono::milliseconds wait);
 
 /// Reads participants, cash, holdings, orders, trades, idempotency keys, the
 /// last sequence and the ledger's tail in one repeatable-read snapshot, and

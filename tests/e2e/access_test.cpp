@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "carbon/v1/regulator.grpc.pb.h"
@@ -355,6 +356,28 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   ASSERT_EQ(withdrawals.size(), 1u);
   EXPECT_EQ(withdrawals[0].status_code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
   EXPECT_FALSE(withdrawals[0].status_message().empty());
+
+  // A request naming an account is recorded against its holder, for commands and staff reads alike, so
+  // that the participant filter finds what was done to a participant's accounts.
+  const std::uint64_t holder = p.participant().participant_id();
+  EXPECT_EQ(deposits[1].participant_id(), holder);
+  EXPECT_EQ(withdrawals[0].participant_id(), holder);
+  v1::GetHoldingsRequest holdings_of;
+  holdings_of.set_holding_account_id(p.participant().holding_account_id());
+  v1::GetHoldingsResponse holdings;
+  ASSERT_TRUE(x->registry->GetHoldings(RunningExchange::as(kRegistryToken).get(), holdings_of, &holdings).ok());
+  v1::QueryAuditLogRequest of_holder;
+  of_holder.set_participant_id(holder);
+  v1::QueryAuditLogResponse done_to;
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), of_holder, &done_to).ok());
+  std::set<std::string> methods;
+  for (const v1::AuditRecord& r : done_to.records()) {
+    EXPECT_EQ(r.participant_id(), holder);
+    methods.insert(r.method());
+  }
+  EXPECT_TRUE(methods.contains("/carbon.v1.AdminService/Deposit"));
+  EXPECT_TRUE(methods.contains("/carbon.v1.AdminService/Withdraw"));
+  EXPECT_TRUE(methods.contains("/carbon.v1.RegistryService/GetHoldings"));
 
   const auto creations = audit("/carbon.v1.AdminService/CreateParticipant");
   ASSERT_EQ(creations.size(), 1u);

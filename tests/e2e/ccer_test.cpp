@@ -236,6 +236,28 @@ TEST_F(CcerTest, IssueTradeRetireAndRestartKeepEverySerial) {
     ASSERT_TRUE(call.ok()) << call.error_message();
     EXPECT_EQ(issued.issuance().serials().serial_start(), 1'501u);
     EXPECT_EQ(issued.issuance().issuance_id(), 3u);
+
+    // Retirements page newest first by id: one recorded between two pages does not repeat an item.
+    v1::RetireUnitsResponse retired;
+    call = retire(*x, developer_token, 10, "ret-2", retired);
+    ASSERT_TRUE(call.ok()) << call.error_message();
+    const std::uint64_t second = retired.retirement().retirement_id();
+    v1::ListRetirementsRequest page;
+    page.set_page_size(1);
+    v1::ListRetirementsResponse first;
+    ASSERT_TRUE(x->registry->ListRetirements(RunningExchange::as(buyer_token).get(), page, &first).ok());
+    ASSERT_EQ(first.retirements_size(), 1);
+    EXPECT_EQ(first.retirements(0).retirement_id(), second);
+    ASSERT_FALSE(first.next_page_token().empty());
+    call = retire(*x, developer_token, 10, "ret-3", retired);
+    ASSERT_TRUE(call.ok()) << call.error_message();
+    page.set_page_token(first.next_page_token());
+    v1::ListRetirementsResponse next;
+    call = x->registry->ListRetirements(RunningExchange::as(buyer_token).get(), page, &next);
+    ASSERT_TRUE(call.ok()) << call.error_message();
+    ASSERT_EQ(next.retirements_size(), 1);
+    EXPECT_EQ(next.retirements(0).retirement_id(), 1u);  // by position it was ret-2 again
+    EXPECT_TRUE(next.next_page_token().empty());
     EXPECT_EQ(x->stop(), 0) << x->log();
   }
 }

@@ -65,7 +65,9 @@ TEST(CrashTest, AcknowledgedWorkSurvivesSigkillAtRandomMomentsAndTheBooksEqualAR
   }
   EXPECT_GT(acked.amends_kept, 0u) << "no reduction was acknowledged: the replay did not check one";
   EXPECT_GT(acked.amends_requeued, 0u) << "no re-pricing was acknowledged: the replay did not check one";
-  std::cout << acked.orders.size() << " orders, " << acked.amends_kept << " reductions, " << acked.amends_requeued
+  EXPECT_GT(acked.burst_orders, 0u) << "no order session message got in: no large batches were committed";
+  std::cout << acked.orders.size() << " orders (" << acked.burst_orders << " of them in session messages of "
+            << Load::kBurst << "), " << acked.amends_kept << " reductions, " << acked.amends_requeued
             << " re-pricings (" << acked.amends_refused << " refused: filled first) and " << acked.trades.size()
             << " trades acknowledged across " << rounds << " SIGKILLs (" << acked.unanswered
             << " calls cut by a kill), all recovered; journal has " << db.query("SELECT count(*) FROM journal")

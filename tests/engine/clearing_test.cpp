@@ -536,6 +536,37 @@ TEST_F(ClosedDayTest, WednesdaysStatementsShowABlockTradeItsFeesAndATransfer) {
   }
 }
 
+TEST_F(ClosedDayTest, ABlockOfferIsRepeatedOnlyToItsCounterpartyAndNotAcceptedOnceBlockTradingIsOff) {
+  trade_tuesday();
+  now = kMonday1030 + 51 * kHour;  // Wednesday 13:30, the block session
+  const Outcome offer = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, b.id, "w-to-b"});
+  ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();
+  const Outcome again = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, b.id, "w-to-b"});
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  EXPECT_EQ(again.reply.orders.at(0).id, offer.reply.orders.at(0).id);
+  // The same terms offered to all under the same client id is another offer: refused, not answered as the first.
+  const Outcome to_all = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "w-to-b"});
+  EXPECT_EQ(to_all.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(to_all.reply.status.message().find("an offer to another counterparty"), std::string::npos)
+      << to_all.reply.status.message();
+  EXPECT_TRUE(to_all.reply.orders.empty());
+
+  // The operator turns block trading off: the open offer can no longer be accepted, nor a new one made.
+  ModeRulesInput off;
+  off.mode = static_cast<int>(TradingMode::block);
+  off.enabled = false;
+  off.band_bps = 3'000;
+  UpdateInstrumentRules update{"CEA2024", {}};
+  update.rules.gtc_enabled = true;
+  update.rules.mode_rules = {off};
+  const Outcome updated = run(kOperator, update);
+  ASSERT_TRUE(updated.reply.status.is_ok()) << updated.reply.status.message();
+  expect_refused(run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "w-accept"}),
+                 ErrorCode::failed_precondition, "mode not enabled: block trades are not enabled for CEA2024");
+  expect_refused(run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "w-new"}),
+                 ErrorCode::failed_precondition, "mode not enabled: block trades are not enabled for CEA2024");
+}
+
 /// [market] proceeds_withdrawable = "same_day": a sale's proceeds are withdrawable at once (T+0).
 class SameDayProceedsTest : public EndOfDayClearingTest {
  protected:

@@ -544,6 +544,19 @@ TEST_F(ExchangeTest, RejectsABuyWithoutEnoughCash) {
   expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "insufficient funds");
 }
 
+TEST_F(ExchangeTest, RejectsAnAmendedBuyWithoutEnoughCashNamingWhatItNeedsMore) {
+  PlaceOrder o{"CEA2024", Side::buy, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{4'600},
+               Qty{1'000}, ""};
+  const Outcome placed = run(trader(buyer), o);
+  ASSERT_TRUE(placed.reply.status.is_ok()) << placed.reply.status.message();
+  // The order holds 4,600,000 fen of 10,000,000 (no fees here); 2,200 t at 4,600 needs 10,120,000: 5,520,000 more
+  // than it holds, with 5,400,000 usable. The message names the amendment's figures, not a new order's.
+  expect_rejected(trader(buyer), AmendOrder{placed.reply.orders.at(0).id, Price{0}, Qty{2'200}},
+                  ErrorCode::failed_precondition,
+                  "insufficient funds: the amended buy needs 101200.00 CNY (new price x new quantity plus the buyer's "
+                  "fee), 55200.00 CNY more than the order holds, and 54000.00 CNY is usable");
+}
+
 TEST_F(ExchangeTest, RejectsASellWithoutUnits) {
   PlaceOrder o{"CEA2024", Side::sell, OrderType::limit, TimeInForce::day, TradingMode::listed, Price{5'000}, Qty{1}, ""};
   expect_rejected(trader(buyer), o, ErrorCode::failed_precondition, "insufficient units");

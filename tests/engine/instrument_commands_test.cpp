@@ -345,6 +345,19 @@ TEST_F(InstrumentCommandsTest, OwnSessionsAndDisabledModes) {
   EXPECT_TRUE(run(trader(bank), buy("CEA2026", 9'000, 100)).reply.status.is_ok());
 }
 
+TEST_F(InstrumentCommandsTest, ABandOfAFractionalPercentIsNamedExactly) {
+  const ParticipantRecord bank = participant("BANK", ParticipantType::institution, 100'000'000);
+  CreateInstrument create = cea("CEA2026", 2026, 9'000);
+  create.rules.mode_rules = {listed_rules(1'050)};  // ±10.5%: 8,055-9,945 fen
+  ASSERT_TRUE(run(op, create).reply.status.is_ok());
+  const Outcome order = run(trader(bank), buy("CEA2026", 9'946, 100));
+  EXPECT_EQ(order.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(order.reply.status.message().find("band 8055-9945 fen (±10.5% of the reference price 9000 fen)"),
+            std::string::npos)
+      << order.reply.status.message();
+  EXPECT_TRUE(run(trader(bank), buy("CEA2026", 9'945, 100)).reply.status.is_ok());
+}
+
 TEST_F(InstrumentCommandsTest, UpdateRefusals) {
   const ParticipantRecord bank = participant("BANK", ParticipantType::institution, 0);
   UpdateInstrumentRules update{"CEA2024", {}};

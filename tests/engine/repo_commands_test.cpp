@@ -239,6 +239,52 @@ TEST_F(RepoCommandsTest, EveryRefusalNamesItsRuleAndChangesNothing) {
   EXPECT_EQ(query(regulator, ListRepos{0, 4}, &reply).code(), ErrorCode::invalid_argument);
 }
 
+// Units sold on an open repo come back at its second leg: until then they count towards the seller's
+// position limit (50,000 t of CEA2024 here, for the institution), or the buy-back would take it over the
+// limit unchecked.
+TEST_F(RepoCommandsTest, UnitsOutOnRepoCountTowardsTheSellersPositionLimit) {
+  ASSERT_TRUE(run(authority, IssueAllowances{"CEA2024", buyer.holding_account, Qty{10'000}, "inst"})
+                  .reply.status.is_ok());
+  const RegisterRepo repo{buyer.id,     seller.id,    "CEA2024",  Qty{100}, Price{5'000},
+                          Price{5'100}, "2025-11-26", "contract 8", "repo-inst"};
+  ASSERT_TRUE(run(authority, repo).reply.status.is_ok());  // 100 t out: 9,900 held
+  expect_rejected(authority, IssueAllowances{"CEA2024", buyer.holding_account, Qty{40'010}, "more"},
+                  ErrorCode::failed_precondition,
+                  "position limit: holdings plus open buys plus 100 t out on repo would reach 50010 t");
+  // The same after a restart: the open repo is counted again.
+  exchange = std::make_unique<Exchange>(config);
+  exchange->restore(recovered());
+  expect_rejected(authority, IssueAllowances{"CEA2024", buyer.holding_account, Qty{40'010}, "more"},
+                  ErrorCode::failed_precondition, "plus 100 t out on repo");
+  ASSERT_TRUE(run(authority, IssueAllowances{"CEA2024", buyer.holding_account, Qty{40'000}, "more"})
+                  .reply.status.is_ok());
+  end_of_day("2025-11-24", kMonday1030 + 5 * kHour);
+  end_of_day("2025-11-25", kMonday1030 + kDay + 5 * kHour);
+  end_of_day("2025-11-26", kMonday1030 + 2 * kDay + 5 * kHour);  // the buy-back: 50,000 t, at the limit
+  EXPECT_EQ(exchange->registry().holding(buyer.holding_account, "CEA2024").total(), Qty{50'000});
+  // Back home, the units count once, as holdings.
+  expect_rejected(authority, IssueAllowances{"CEA2024", buyer.holding_account, Qty{10}, "over"},
+                  ErrorCode::failed_precondition, "position limit: holdings plus open buys would reach 50010 t");
+}
+
+// Pledges move whole lots too (CEA2024's lot is 10 t here): enforcement delivers the units to the pledgee.
+TEST_F(RepoCommandsTest, APledgeAndAPartOfOneReleasedOrEnforcedAreWholeLots) {
+  const AccountId account = seller.holding_account;
+  expect_rejected(authority, PledgeUnits{account, "CEA2024", Qty{5}, buyer.id, "loan 1", "p-odd"},
+                  ErrorCode::failed_precondition, "lot rule: pledge of 5 t is not a multiple of the 10 t lot");
+  const Outcome pledged = run(authority, PledgeUnits{account, "CEA2024", Qty{30}, buyer.id, "loan 1", "p-1"});
+  ASSERT_TRUE(pledged.reply.status.is_ok()) << pledged.reply.status.message();
+  const registry::PledgeId id = pledged.reply.pledges.at(0).record.id;
+  expect_rejected(authority, ReleasePledge{id, Qty{5}, "repaid", "r-odd"}, ErrorCode::failed_precondition,
+                  "lot rule: pledge release of 5 t");
+  expect_rejected(authority, EnforcePledge{id, Qty{15}, "default", "e-odd"}, ErrorCode::failed_precondition,
+                  "lot rule: pledge enforcement of 15 t");
+  ASSERT_TRUE(run(authority, ReleasePledge{id, Qty{10}, "repaid", "r-1"}).reply.status.is_ok());
+  ASSERT_TRUE(run(authority, EnforcePledge{id, Qty{0}, "default", "e-1"}).reply.status.is_ok());  // the rest
+  EXPECT_EQ(exchange->registry().holding(buyer.holding_account, "CEA2024").available, Qty{20});
+  EXPECT_EQ(exchange->registry().holding(account, "CEA2024").available, Qty{9'980});
+}
+
 TEST_F(RepoCommandsTest, BothLegsSettleDeliveryVersusPaymentAndConserveCashAndUnits) {
   const Cash cash_before = total_cash();
   const Qty units_before = total_units();

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "engine/exchange.h"
 #include "matching/ladder_book.h"
 #include "server/execution_reports.h"
 #include "server/mirror_book.h"
@@ -248,6 +251,125 @@ TEST(ExecutionReportsTest, AnUnavailableRefusalClaimsNoFinalOrderStatus) {
   EXPECT_EQ(out[0].type(), v1::EXECUTION_TYPE_REJECTED);
   EXPECT_EQ(out[0].order().status(), v1::ORDER_STATUS_UNSPECIFIED) << "the outcome may not be known yet";
   EXPECT_EQ(out[1].order().status(), v1::ORDER_STATUS_REJECTED);
+}
+
+/// A real engine for the reports of whole commands: two instruments' worth of defaults, CEA2024 at 5,000 fen.
+class EngineReportsTest : public ::testing::Test {
+ protected:
+  static constexpr UnixNanos kMorning = 1'763'951'400'000'000'000;  // Monday 2025-11-24 10:30, Asia/Shanghai
+  static constexpr UnixNanos kMinute = 60'000'000'000;
+
+  EngineReportsTest() : exchange(config()) {}
+  static Config config() {
+    Config c = default_config();
+    for (auto& instrument : c.instruments) instrument.reference_price = Price{5'000};
+    return c;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(run(registry, engine::SetCap{2024, "power", Qty{1'000'000'000}, 0, "cap"}).reply.status.is_ok());
+  }
+  engine::Outcome run(const engine::Principal& who, engine::CommandBody body) {
+    now += 1'000'000;
+    return exchange.execute(engine::Command{who, std::move(body)}, now);
+  }
+  engine::ParticipantRecord create(const std::string& code, std::int64_t units) {
+    registry::Hash token{};
+    token[0] = static_cast<std::uint8_t>(code.size());
+    token[1] = static_cast<std::uint8_t>(code.back());
+    const engine::Outcome made =
+        run(op, engine::CreateParticipant{code, code, ParticipantType::institution, token});
+    EXPECT_TRUE(made.reply.status.is_ok()) << made.reply.status.message();
+    const engine::ParticipantRecord p = made.reply.participants.at(0);
+    EXPECT_TRUE(run(op, engine::MoveCash{p.cash_account, Cash{100'000'000}, "d-" + code, false}).reply.status.is_ok());
+    if (units > 0) {
+      EXPECT_TRUE(run(registry, engine::IssueAllowances{"CEA2024", p.holding_account, Qty{units}, "i-" + code})
+                      .reply.status.is_ok());
+    }
+    return p;
+  }
+  static engine::Principal as(const engine::ParticipantRecord& p) {
+    return engine::Principal{Role::trader, p.id, p.code};
+  }
+  static engine::PlaceOrder limit(Side side, std::int64_t price, std::int64_t qty, std::string client_id) {
+    return engine::PlaceOrder{"CEA2024", side, OrderType::limit, TimeInForce::day, TradingMode::listed,
+                              Price{price}, Qty{qty}, std::move(client_id)};
+  }
+  std::vector<std::pair<ParticipantId, v1::ExecutionReport>> unsolicited(const engine::Outcome& outcome,
+                                                                         ParticipantId issuer) {
+    std::vector<std::pair<ParticipantId, v1::ExecutionReport>> seen;
+    for_each_unsolicited_report(outcome, issuer, [&](ParticipantId owner, v1::ExecutionReport&& report) {
+      seen.emplace_back(owner, std::move(report));
+    });
+    return seen;
+  }
+
+  engine::Exchange exchange;
+  UnixNanos now = kMorning;
+  engine::Principal op{Role::operator_, 0, "ops"};
+  engine::Principal registry{Role::registry_authority, 0, "registry"};
+};
+
+TEST_F(EngineReportsTest, AResubmittedOrderIsOneAcceptedReportOfTheOrderAsItStands) {
+  const engine::ParticipantRecord seller = create("S", 100), buyer = create("B", 0);
+  ASSERT_TRUE(run(as(seller), limit(Side::sell, 5'000, 10, "s1")).reply.status.is_ok());
+  ASSERT_TRUE(run(as(seller), limit(Side::sell, 5'010, 30, "s2")).reply.status.is_ok());
+  const engine::PlaceOrder buy = limit(Side::buy, 5'010, 40, "c1");
+  const engine::Outcome first = run(as(buyer), buy);
+  ASSERT_EQ(first.reply.trades.size(), 2u);
+  google::protobuf::RepeatedPtrField<v1::ExecutionReport> reports;
+  append_command_reports(buy, buyer.id, first.reply, 0, reports);
+  ASSERT_EQ(reports.size(), 3) << "accepted and two fills";
+
+  const engine::Outcome again = run(as(buyer), buy);  // a client resending after a lost answer
+  ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_TRUE(again.reply.repeated);
+  google::protobuf::RepeatedPtrField<v1::ExecutionReport> repeated;
+  append_command_reports(buy, buyer.id, again.reply, 0, repeated);
+  ASSERT_EQ(repeated.size(), 1) << "its fills were reported once already";
+  EXPECT_EQ(repeated[0].type(), v1::EXECUTION_TYPE_ACCEPTED);
+  EXPECT_EQ(repeated[0].order().status(), v1::ORDER_STATUS_FILLED);
+  EXPECT_EQ(repeated[0].order().filled_quantity(), 40);
+  EXPECT_EQ(repeated[0].sequence(), first.sequence);
+}
+
+TEST_F(EngineReportsTest, AnAuctionsClearingReportsEveryFillToBiddersAndSellerAndTheUnfilledRest) {
+  const engine::ParticipantRecord seller = create("SELLER", 2'000), a = create("A", 0), b = create("B", 0);
+  engine::CreateAuction auction;
+  auction.instrument = "CEA2024";
+  auction.seller_account = seller.holding_account;
+  auction.offered = Qty{1'000};
+  auction.reserve_price = Price{4'000};
+  auction.pricing = static_cast<int>(engine::AuctionPricing::uniform);
+  auction.bid_lot = Qty{100};
+  auction.opens_at = kMorning + 10 * kMinute;
+  auction.closes_at = kMorning + 70 * kMinute;
+  auction.description = "sale";
+  auction.idempotency_key = "auction-1";
+  const engine::Outcome created = run(op, auction);
+  ASSERT_TRUE(created.reply.status.is_ok()) << created.reply.status.message();
+  const std::uint64_t id = created.reply.auctions.at(0).id;
+  now = auction.opens_at;
+  const engine::Outcome bid_a = run(as(a), engine::SubmitAuctionBid{id, Price{5'500}, Qty{600}, "a"});
+  const engine::Outcome bid_b = run(as(b), engine::SubmitAuctionBid{id, Price{5'000}, Qty{600}, "b"});
+  ASSERT_TRUE(bid_a.reply.status.is_ok() && bid_b.reply.status.is_ok());
+  now = auction.closes_at;
+  const engine::Outcome cleared = run(op, engine::CloseAuction{id});
+  ASSERT_TRUE(cleared.reply.status.is_ok()) << cleared.reply.status.message();
+  ASSERT_EQ(cleared.reply.trades.size(), 2u);
+
+  std::map<ParticipantId, std::vector<std::pair<v1::ExecutionType, std::int64_t>>> heard;  // type, filled
+  for (auto& [owner, report] : unsolicited(cleared, 0)) {
+    heard[owner].emplace_back(report.type(), report.order().filled_quantity());
+    if (report.type() == v1::EXECUTION_TYPE_FILL) {
+      EXPECT_NE(report.trade().trade_id(), 0u);
+    }
+  }
+  using Heard = std::vector<std::pair<v1::ExecutionType, std::int64_t>>;
+  EXPECT_EQ(heard[a.id], (Heard{{v1::EXECUTION_TYPE_FILL, 600}}));
+  EXPECT_EQ(heard[b.id], (Heard{{v1::EXECUTION_TYPE_FILL, 400}, {v1::EXECUTION_TYPE_CANCELLED, 400}}))
+      << "the marginal bid fills in part; its rest is cancelled";
+  EXPECT_EQ(heard[seller.id], (Heard{{v1::EXECUTION_TYPE_FILL, 600}, {v1::EXECUTION_TYPE_FILL, 1'000}}));
 }
 
 }  // namespace

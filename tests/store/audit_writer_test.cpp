@@ -6,7 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <future>
+#include <memory>
+#include <string>
+#include <thread>
 
 #include "store/audit_reader.h"
 #include "store/audit_writer.h"
@@ -101,6 +107,47 @@ TEST(AuditWriterTest, ALockHeldPastTheTimeoutIsUnavailableNotAWaitWithoutEnd) {
   const Status later = write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/VerifyLedger", ErrorCode::ok));
   EXPECT_TRUE(later.is_ok()) << "the same connection writes once the lock is free: " << later.message();
   EXPECT_EQ(db.query("SELECT count(*) FROM audit_log"), "1");
+}
+
+/// Sends SIGCONT to a stopped backend when it goes out of scope, however the test ends.
+struct Resume {
+  pid_t pid;
+  ~Resume() { ::kill(pid, SIGCONT); }
+};
+
+TEST(AuditWriterTest, AServerThatDoesNotAnswerIsUnavailableWithinTheLockTimeoutAndItsMargin) {
+  testing::TestDatabase db;
+  {
+    PgConn conn = connect_or_throw(db.conninfo());
+    apply_migrations(conn.get());
+  }
+  AuditWriter writer(db.conninfo(), /*lock_timeout_ms=*/300);
+  ASSERT_TRUE(write_one(writer, read_by("regulator", "m", ErrorCode::ok)).is_ok());
+  // The writer's backend (once the migrations' connection has gone, the only other one, idle after its
+  // COMMIT) stops answering: a frozen host.
+  const std::string others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                             " AND backend_type = 'client backend'";
+  for (int i = 0; i < 500 && db.query("SELECT count(*) " + others) != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(db.query("SELECT count(*) " + others), "1");
+  const pid_t pid = std::stoi(db.query("SELECT pid " + others));
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  {
+    const Resume resume{pid};
+    auto done = std::make_shared<std::promise<Status>>();  // the writer may outlive an early return
+    auto answered = done->get_future();
+    const auto started = std::chrono::steady_clock::now();
+    writer.submit(read_by("regulator", "m", ErrorCode::ok), [done](Status s) { done->set_value(std::move(s)); });
+    ASSERT_EQ(answered.wait_for(std::chrono::seconds(20)), std::future_status::ready) << "the write was not bounded";
+    const auto took = std::chrono::steady_clock::now() - started;
+    const Status s = answered.get();
+    EXPECT_EQ(s.code(), ErrorCode::unavailable) << s.message();
+    EXPECT_NE(s.message().find("did not answer within 2300 ms"), std::string::npos) << s.message();
+    EXPECT_LT(took, std::chrono::seconds(10)) << "no second try against a server that did not answer";
+  }
+  // The next record goes through a fresh connection.
+  EXPECT_TRUE(write_one(writer, read_by("regulator", "m", ErrorCode::ok)).is_ok());
 }
 
 TEST(AuditWriterTest, Migration0012KeepsEarlierRecordsUnderTheirSequence) {

@@ -205,6 +205,38 @@ TEST_F(InterruptedCommitTest, ARetryRacingTheOrphanedTransactionEndsUnavailableT
   expect_landed_once();
 }
 
+TEST_F(InterruptedCommitTest, AStartReadsTheStateOnlyOnceTheOrphanedTransactionHasEnded) {
+  // The orphan (this writer's connection, its client gone) holds the writers' lock while its transaction
+  // waits: a start waiting for it gives up after its wait, naming the backend, and reads nothing.
+  PgConn starter = connect_or_throw(db.conninfo());
+  const Status refused = take_journal_writer_lock(starter.get(), std::chrono::milliseconds(300));
+  EXPECT_EQ(refused.code(), ErrorCode::failed_precondition) << refused.message();
+  EXPECT_NE(refused.message().find("journal writer connections of another carbond"), std::string::npos)
+      << refused.message();
+  EXPECT_NE(refused.message().find("in a transaction for"), std::string::npos) << refused.message();
+  // Once the orphan may go on, a start waits for it to commit and end; the state it reads then has the batch.
+  auto started = std::async(std::launch::async,
+                            [&] { return take_journal_writer_lock(starter.get(), std::chrono::seconds(20)); });
+  ASSERT_EQ(started.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "the start did not wait";
+  query(conn.get(), "ROLLBACK");
+  ASSERT_EQ(started.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  const Status waited = started.get();
+  ASSERT_TRUE(waited.is_ok()) << waited.message();
+  EXPECT_EQ(load_state(starter.get()).last_sequence, exchange.last_sequence());
+  // The started carbond holds the lock (shared) from then on, before its journal has connected: a second
+  // start is refused.
+  PgConn second = connect_or_throw(db.conninfo());
+  EXPECT_EQ(take_journal_writer_lock(second.get(), std::chrono::milliseconds(200)).code(),
+            ErrorCode::failed_precondition);
+  // So is one while a live journal connection is open, the start's own connection gone.
+  starter.reset();
+  PostgresJournal live{db.conninfo()};
+  run(kOperator, engine::MoveCash{1, Cash{1}, "live-key", false});
+  ASSERT_TRUE(live.commit({outcomes.back().get()}).is_ok());
+  EXPECT_EQ(take_journal_writer_lock(second.get(), std::chrono::milliseconds(200)).code(),
+            ErrorCode::failed_precondition);
+}
+
 TEST_F(JournalTest, AuditRecordsBecomeVisibleInTheOrderOfTheirIds) {
   // A command's audit record, journaled with its effects; its transaction is
   // left open after drawing the record's id (as a slow commit would).

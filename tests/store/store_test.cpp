@@ -112,6 +112,27 @@ TEST_F(StoreTest, CommittedBatchReloadsIntoTheSameState) {
   }
 }
 
+// A database or role with synchronous_commit off would let a PostgreSQL crash lose acknowledged commits:
+// carbond's writing connections turn it back on (kDurableCommitsSql: the journal's session setup, the audit
+// writer's transactions, connect_or_throw), and leave a stronger setting as it is.
+TEST_F(StoreTest, CommitsAreDurableWhereTheDatabaseTurnedSynchronousCommitOff) {
+  db.query("ALTER DATABASE \"" + db.name() + "\" SET synchronous_commit = off");
+  auto setting = [](const PgConn& conn) {
+    return std::string(PQgetvalue(PgResult(PQexec(conn.get(), "SHOW synchronous_commit")).get(), 0, 0));
+  };
+  std::string error;
+  const PgConn plain = connect_bounded(db.conninfo(), error);
+  ASSERT_NE(plain, nullptr) << error;
+  EXPECT_EQ(setting(plain), "off") << "the database's own setting, for a connection that writes nothing";
+  ASSERT_EQ(PQresultStatus(PgResult(PQexec(plain.get(), kDurableCommitsSql)).get()), PGRES_TUPLES_OK);
+  EXPECT_EQ(setting(plain), "on");
+  EXPECT_EQ(setting(connect_or_throw(db.conninfo())), "on");
+  db.query("ALTER DATABASE \"" + db.name() + "\" SET synchronous_commit = remote_apply");
+  const PgConn stronger = connect_or_throw(db.conninfo());
+  ASSERT_EQ(PQresultStatus(PgResult(PQexec(stronger.get(), kDurableCommitsSql)).get()), PGRES_TUPLES_OK);
+  EXPECT_EQ(setting(stronger), "remote_apply");
+}
+
 // The journal's statements escape only quotes in their text (and arrays double backslashes): a database or role
 // with standard_conforming_strings off would read a backslash as an escape, so carbond turns it on for its own
 // connections. A reason with a backslash and a quote, and a token hash (a bytea array), come back as written.
