@@ -186,6 +186,76 @@ TEST(CrashTest, PostgresFrozenUnderLoadAnswersUnavailableInsteadOfWaitingThenRes
   postgres_outage_under_load(Outage::freeze, 5453);
 }
 
+// "Keeps serving reads from memory where safe": while nothing awaits its commit, the engine's memory is all
+// committed and reads are answered from it, database or not; once a command waits for a commit that fails,
+// memory holds what may not be shown, and reads are refused too, until the commit lands.
+TEST(CrashTest, ReadsAreAnsweredFromMemoryWhileNothingAwaitsItsCommitAndRefusedWhileACommitFails) {
+  const std::filesystem::path dir = make_world_traversable_temp_dir("carbond-crash-pg");
+  store::EmbeddedPostgresOptions options;
+  options.data_dir = dir;
+  options.port = 5455;
+  store::EmbeddedPostgres postgres(options);
+  ASSERT_NO_THROW(postgres.start());
+  RunningExchange exchange({"--postgres=" + postgres.conninfo()});
+  ASSERT_NO_THROW(exchange.start());
+  const std::vector<Trader> traders = crash::open_market(exchange);
+  const Trader& buyer = traders.at(0);
+  auto balances = [&] {
+    v1::GetBalancesResponse response;
+    return exchange.trading->GetBalances(RunningExchange::as(buyer.token).get(), {}, &response);
+  };
+  ASSERT_TRUE(balances().ok());
+
+  postgres.stop();
+  const grpc::Status idle = balances();
+  EXPECT_TRUE(idle.ok()) << idle.error_message();
+  v1::GetBookRequest book;
+  book.set_instrument("CEA2024");
+  v1::BookSnapshot depth;
+  EXPECT_TRUE(exchange.market_data->GetBook(RunningExchange::as(buyer.token).get(), book, &depth).ok());
+
+  v1::PlaceOrderRequest order;
+  order.set_instrument("CEA2024");
+  order.set_side(v1::SIDE_BUY);
+  order.set_price_fen(crash::kMidPriceFen);
+  order.set_quantity(1);
+  order.set_client_order_id("while-down");
+  v1::PlaceOrderResponse placed;
+  const grpc::Status unknown = exchange.trading->PlaceOrder(RunningExchange::as(buyer.token).get(), order, &placed);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAVAILABLE) << "its commit cannot land: outcome unknown";
+  const grpc::Status refused = balances();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find("database is unreachable"), std::string::npos) << refused.error_message();
+
+  ASSERT_NO_THROW(postgres.start());
+  EXPECT_TRUE(eventually([&] { return balances().ok(); })) << "reads did not resume";
+  const grpc::Status again = exchange.trading->PlaceOrder(RunningExchange::as(buyer.token).get(), order, &placed);
+  ASSERT_TRUE(again.ok()) << again.error_message();
+  EXPECT_GT(placed.order().order_id(), 0u) << "the order waiting for its commit landed once";
+  EXPECT_EQ(exchange.stop(), 0);
+  postgres.stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+// The lock a running carbond holds (kJournalWriterLock): a second one on the same database waits
+// [storage] earlier_writer_wait_ms, then refuses to start naming the first's connections.
+TEST(CrashTest, ASecondCarbondOnTheSameDatabaseRefusesToStart) {
+  TestDatabase db;
+  RunningExchange first({"--postgres=" + db.conninfo()});
+  ASSERT_NO_THROW(first.start());
+  RunningExchange second({"--postgres=" + db.conninfo()}, "\n[storage]\nearlier_writer_wait_ms = 500");
+  EXPECT_THROW(second.start(), std::runtime_error);
+  EXPECT_EQ(second.exit_code(), 1);
+  EXPECT_NE(second.log().find("carbond cannot start: start: journal writer connections of another carbond are "
+                              "still open in the database (pid "),
+            std::string::npos)
+      << second.log();
+  EXPECT_EQ(first.stop(), 0);
+  ASSERT_NO_THROW(second.start()) << "the first gone, the second starts";
+  EXPECT_EQ(second.stop(), 0);
+}
+
 class StartupIntegrityTest : public ::testing::Test {
  protected:
   void SetUp() override {
