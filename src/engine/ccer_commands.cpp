@@ -195,6 +195,7 @@ Status Exchange::issue_ccer_credits(Step& step, const Principal& who, const Issu
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
+  if (Status s = check_settlement_hold("an issuance"); !s.is_ok()) return s;
   if (c.project > projects_.size()) return not_found("CCER project " + std::to_string(c.project) + " does not exist");
   CcerProjectRecord& project = projects_[c.project - 1];
   const std::string& code = project.project.code;
@@ -276,6 +277,7 @@ Status Exchange::retire_units(Step& step, const Principal& who, const RetireUnit
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
+  if (Status s = check_settlement_hold("a retirement"); !s.is_ok()) return s;
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (c.instrument != registry::kCcerInstrument) {

@@ -363,9 +363,9 @@ std::vector<std::string> Exchange::instruments_with_orders_outside_band() const 
   return out;
 }
 
-void Exchange::cancel_outside_band(Step& step, Instrument& instrument) {
+std::size_t Exchange::cancel_outside_band(Step& step, Instrument& instrument) {
   const auto listed = band(instrument, TradingMode::listed);
-  if (!instrument.book || !listed) return;
+  if (!instrument.book || !listed) return 0;
   std::vector<OrderId> outside;
   instrument.book->for_each([&](const matching::BookOrder& order) {
     if (!listed->contains(order.price)) outside.push_back(order.id);
@@ -377,6 +377,7 @@ void Exchange::cancel_outside_band(Step& step, Instrument& instrument) {
     step.events.push_back(OrderChanged{order});
   }
   rebuild_book(instrument);
+  return outside.size();
 }
 
 Status Exchange::check_band_levels(const InstrumentConfig& config, Price reference, const std::string& what) const {
@@ -435,6 +436,9 @@ Status Exchange::move_cash(Step& step, const MoveCash& c) {
     step.reply.sequence = found->second.sequence;
     return Status::ok();
   }
+  if (c.withdrawal) {
+    if (Status s = check_settlement_hold("a withdrawal"); !s.is_ok()) return s;
+  }
   Status status = c.withdrawal ? clearing_.withdraw(c.cash_account, c.amount) : clearing_.deposit(c.cash_account, c.amount);
   if (!status.is_ok()) return status;
   CashMovementRecord movement{c.cash_account, c.withdrawal, c.amount, c.idempotency_key, step.sequence,
@@ -463,6 +467,7 @@ Status Exchange::issue_allowances(Step& step, const IssueAllowances& c) {
       return Status::ok();
     }
   }
+  if (Status s = check_settlement_hold("an issuance"); !s.is_ok()) return s;
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (instrument->second.config.market != Market::compliance) {
@@ -548,6 +553,8 @@ Status Exchange::halt_trading(Step& step, const Principal& who, const HaltTradin
 Status Exchange::resume_trading(Step& step, const Principal& who, const ResumeTrading& c) {
   if (who.role != Role::operator_) return permission_denied("ResumeTrading is for operators");
   if (c.instrument.empty()) {
+    // Trading resumes on the operator's word; cash and units stay held unless the books balance now.
+    if (!settlement_hold_.empty() && reconcile(step.at).balanced) settlement_hold_.clear();
     if (market_.halted) {
       market_.halted = false;
       market_.halt_reason.clear();
@@ -1062,7 +1069,11 @@ Status Exchange::amend_order(Step& step, const Principal& who, const AmendOrder&
     return failed_precondition("amend: the new quantity " + tonnes(new_quantity) + " must exceed the filled " +
                                tonnes(order.filled));
   }
-  if (Status s = check_open_for_trading(instrument, *participant, TradingMode::listed, step.at); !s.is_ok()) return s;
+  // Reducing the quantity only is a partial cancel, which a halt, a suspension or the hours do not stop.
+  const bool reduce_only = new_price == order.price && new_quantity < order.quantity;
+  if (!reduce_only) {
+    if (Status s = check_open_for_trading(instrument, *participant, TradingMode::listed, step.at); !s.is_ok()) return s;
+  }
   if (new_price != order.price) {
     if (Status s = check_price(instrument, new_price, TradingMode::listed); !s.is_ok()) return s;
   }
@@ -1225,6 +1236,35 @@ Status Exchange::offer_block_trade(Step& step, const Principal& who, const Offer
 Status Exchange::accept_block_trade(Step& step, const Principal& who, const AcceptBlockTrade& c) {
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("AcceptBlockTrade is for traders of a participant");
+  if (auto used = c.client_order_id.empty() ? order_by_client_id_.end()
+                                              : order_by_client_id_.find(ClientIdView{participant->id, c.client_order_id});
+      used != order_by_client_id_.end()) {
+    // A resubmitted acceptance (its answer lost, as UNAVAILABLE invites): the first result when it accepted
+    // this offer at these terms, which are no longer open by then; any other use of the id is refused.
+    const OrderRecord& existing = orders_.at(used->second);
+    const auto offer = orders_.find(c.offer_id);
+    bool accepted_this_offer = false;
+    if (offer != orders_.end() && existing.mode == TradingMode::block && existing.time_in_force == TimeInForce::ioc &&
+        existing.counterparty == offer->second.participant && existing.price == c.expected_price &&
+        existing.quantity == c.expected_quantity) {
+      std::vector<TradeRecord> trades;
+      append_trades_of(existing.id, trades);
+      accepted_this_offer = std::any_of(trades.begin(), trades.end(), [&](const TradeRecord& t) {
+        return t.buy_order == c.offer_id || t.sell_order == c.offer_id;
+      });
+      if (accepted_this_offer) {
+        step.reply.orders.push_back(offer->second);
+        step.reply.orders.push_back(existing);
+        step.reply.trades = std::move(trades);
+        step.reply.sequence = existing.sequence;
+        step.reply.repeated = true;
+        return Status::ok();
+      }
+    }
+    return failed_precondition("client_order_id \"" + c.client_order_id + "\" was already used (order " +
+                               std::to_string(existing.id) +
+                               "); a resubmission must repeat the acceptance of the same offer at the same terms");
+  }
   auto found = orders_.find(c.offer_id);
   if (found == orders_.end() && c.offer_id <= last_order_id_) return order_not_held(c.offer_id);
   if (found == orders_.end() || found->second.mode != TradingMode::block ||
@@ -1253,13 +1293,6 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
   if (auto controls = controls_.find(offer.participant); controls != controls_.end() && controls->second.suspended) {
     return failed_precondition("participant suspended: the offerer " + participants_.at(offer.participant).code +
                                ": " + controls->second.suspension_reason);
-  }
-  if (auto used = c.client_order_id.empty() ? order_by_client_id_.end()
-                                              : order_by_client_id_.find(ClientIdView{participant->id, c.client_order_id});
-      used != order_by_client_id_.end()) {
-    const OrderRecord& existing = orders_.at(used->second);
-    return failed_precondition("client_order_id \"" + c.client_order_id + "\" was already used (order " +
-                               std::to_string(existing.id) + ")");
   }
   if (Status s = check_client_id_unused_earlier(participant->id, c.client_order_id); !s.is_ok()) return s;
   OrderRecord order;
@@ -1360,19 +1393,19 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
       bars_.push_back(std::move(bar));
     }
     InstrumentState& state = instrument.state;
+    // The close becomes the reference, unless its band would span more levels than a book holds (a close
+    // driven up by limit-up days on a wide band): then the reference stays, and trading goes on around it.
+    // A day without listed trades keeps the reference it had: the previous close, or an operator's
+    // correction of it that day (SetReferencePrice), which the old close must not undo.
     if (instrument.listed_day.trades > 0) {
       state.previous_close =
           vwap_to_tick(instrument.listed_day.turnover, instrument.listed_day.volume, instrument.config.tick);
-    }
-    // The close becomes the reference, unless its band would span more levels than a book holds (a close
-    // driven up by limit-up days on a wide band): then the reference stays, and trading goes on around it.
-    if (state.previous_close.is_positive() && check_band_levels(instrument.config, state.previous_close, "").is_ok()) {
-      state.reference = state.previous_close;
+      if (check_band_levels(instrument.config, state.previous_close, "").is_ok()) state.reference = state.previous_close;
     }
     state.updated_sequence = step.sequence;
     step.events.push_back(InstrumentStateChanged{state});
     step.reply.instruments.push_back(state);
-    cancel_outside_band(step, instrument);  // GTC orders the new day's band no longer admits
+    step.reply.band_cancelled_orders += cancel_outside_band(step, instrument);  // GTC orders the new band refuses
     instrument.listed_day = DayStats{};
     instrument.block_day = DayStats{};
     instrument.auction_day = DayStats{};

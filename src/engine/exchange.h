@@ -187,7 +187,10 @@ class Exchange {
   const IdempotencyRecord* repeat_of_key(const char* command, std::uint64_t target, const std::string& key,
                                          const std::string& fingerprint, Status& status) const;
   void remember_key(Step& step, const char* command, std::uint64_t target, const std::string& key,
-                    std::string fingerprint, std::uint64_t object_id);
+                    std::string fingerprint, std::uint64_t object_id, std::uint64_t ledger_entry_id = 0);
+  /// FAILED_PRECONDITION naming the settlement hold while the last end-of-day reconciliation failed: cash and
+  /// units do not leave the exchange, change hands off the book, or come into being until it balances again.
+  Status check_settlement_hold(std::string_view what) const;
   /// Emits ShortfallOwedChanged for every year of `unit` that was owed before or is owed now.
   void emit_shortfalls(Step& step, AccountId unit, const std::vector<std::pair<int, Qty>>& before);
 
@@ -246,7 +249,8 @@ class Exchange {
   /// Cancels the resting listed orders whose price the instrument's listed band no longer admits (a new
   /// reference price or the next day's close under a GTC order, a narrower band): every trade stays
   /// inside its day's band. Then fits the book to the band.
-  void cancel_outside_band(Step& step, Instrument& instrument);
+  /// Cancels the resting orders outside the instrument's listed band; returns how many.
+  std::size_t cancel_outside_band(Step& step, Instrument& instrument);
   /// INVALID_ARGUMENT if the listed band around `reference` spans more price levels than a book holds.
   Status check_band_levels(const InstrumentConfig& config, Price reference, const std::string& what) const;
   void touch_cash(Step& step, AccountId account);
@@ -314,6 +318,10 @@ class Exchange {
   matching::TradingCalendar calendar_;
   MarketState market_;
   std::chrono::year_month_day trading_day_{};  ///< market_.trading_date, parsed
+  /// Why cash and units are held (check_settlement_hold), empty when not: set by an end of day whose
+  /// reconciliation failed, cleared by one that balances or by a ResumeTrading that finds the books balanced.
+  /// Not journaled: a start refuses a database whose books do not balance (store/recovery.cpp).
+  std::string settlement_hold_;
   bool market_dirty_ = false;  ///< market_ changed in memory and is journaled with the next event
 
   std::map<ParticipantId, ParticipantRecord> participants_;

@@ -109,6 +109,9 @@ Status Exchange::pledge_units(Step& step, const Principal& who, const PledgeUnit
     const PledgeView& view = pledges_.at(first->object_id);
     step.reply.pledges.push_back(view);
     step.reply.holdings.push_back({c.account, c.instrument, registry_.holding(c.account, c.instrument)});
+    step.reply.holdings.push_back(
+        {view.record.pledgee, view.record.instrument, registry_.holding(view.record.pledgee, view.record.instrument)});
+    step.reply.ledger_entry_id = first->ledger_entry_id;
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
@@ -143,7 +146,8 @@ Status Exchange::pledge_units(Step& step, const Principal& who, const PledgeUnit
   view.sequence = step.sequence;
   pledges_[view.record.id] = view;
   reply_pledge(step, view);
-  remember_key(step, "Pledge", c.account, c.idempotency_key, fingerprint, view.record.id);
+  remember_key(step, "Pledge", c.account, c.idempotency_key, fingerprint, view.record.id,
+               registry_.ledger().last_entry_id());
   return Status::ok();
 }
 
@@ -203,6 +207,7 @@ Status Exchange::enforce_pledge(Step& step, const Principal& who, const EnforceP
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
+  if (Status s = check_settlement_hold("a pledge enforcement"); !s.is_ok()) return s;
   if (!view.active()) {
     return failed_precondition("pledge " + std::to_string(c.pledge) + " is no longer active (" + closed_as(view) + ")");
   }

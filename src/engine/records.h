@@ -238,6 +238,7 @@ struct IdempotencyRecord {
   std::string fingerprint;  ///< the parameters of the first use
   Sequence sequence = 0;    ///< the first use's sequence
   std::uint64_t object_id = 0;  ///< allocation, freeze or ledger entry id of the first use
+  std::uint64_t ledger_entry_id = 0;  ///< Freeze, Pledge: the first use's ledger entry (its object is the freeze or pledge)
 };
 
 /// A compliance year's parameters (ConfigureComplianceYear). An unconfigured year uses the defaults
@@ -944,6 +945,7 @@ struct Reply {
   std::string closed_date;             ///< RunEndOfDay: the day closed
   std::string next_date;               ///< RunEndOfDay: the next trading day
   std::uint64_t expired_orders = 0;    ///< RunEndOfDay
+  std::uint64_t band_cancelled_orders = 0;  ///< RunEndOfDay: GTC orders outside the next day's band
   /// GetOrder (NOT_FOUND): the order exists but was closed in a trading day that has ended, so the engine no
   /// longer holds it; its final state is in PostgreSQL (the server reads it there).
   bool order_closed_earlier = false;

@@ -95,8 +95,8 @@ const IdempotencyRecord* Exchange::repeat_of_key(const char* command, std::uint6
 }
 
 void Exchange::remember_key(Step& step, const char* command, std::uint64_t target, const std::string& key,
-                            std::string fingerprint, std::uint64_t object_id) {
-  IdempotencyRecord record{command, target, key, std::move(fingerprint), step.sequence, object_id};
+                            std::string fingerprint, std::uint64_t object_id, std::uint64_t ledger_entry_id) {
+  IdempotencyRecord record{command, target, key, std::move(fingerprint), step.sequence, object_id, ledger_entry_id};
   idempotency_[{record.command, target, key}] = record;
   step.events.push_back(IdempotencyKeyUsed{std::move(record)});
 }
@@ -160,6 +160,7 @@ Status Exchange::allocate_free(Step& step, const Principal& who, const AllocateF
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
+  if (Status s = check_settlement_hold("an allocation"); !s.is_ok()) return s;
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   if (unit.type != ParticipantType::key_emitting_unit) {
@@ -521,6 +522,7 @@ Status Exchange::freeze(Step& step, const Principal& who, const Freeze& c) {
     const FreezeView& view = freezes_.at(first->object_id);
     step.reply.freezes.push_back(view);
     step.reply.holdings.push_back({c.account, c.instrument, registry_.holding(c.account, c.instrument)});
+    step.reply.ledger_entry_id = first->ledger_entry_id;
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
@@ -539,7 +541,8 @@ Status Exchange::freeze(Step& step, const Principal& who, const Freeze& c) {
   view.sequence = step.sequence;
   freezes_[placed.value] = view;
   step.events.push_back(FreezeChanged{view});
-  remember_key(step, "Freeze", c.account, c.idempotency_key, fingerprint, placed.value);
+  remember_key(step, "Freeze", c.account, c.idempotency_key, fingerprint, placed.value,
+               registry_.ledger().last_entry_id());
   touch_holding(step, c.account, c.instrument);
   step.reply.freezes.push_back(std::move(view));
   step.reply.ledger_entry_id = registry_.ledger().last_entry_id();
@@ -608,6 +611,7 @@ Status Exchange::transfer_units(Step& step, const Principal& who, const Transfer
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
+  if (Status s = check_settlement_hold("a transfer"); !s.is_ok()) return s;
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   for (AccountId account : {c.from, c.to}) {

@@ -35,9 +35,11 @@ Status Exchange::register_repo(Step& step, const Principal& who, const RegisterR
   if (const IdempotencyRecord* first = repeat_of_key("RegisterRepo", c.seller, c.idempotency_key, fingerprint, reused)) {
     if (!reused.is_ok()) return reused;
     step.reply.repos.push_back(repos_.at(first->object_id));
+    step.reply.ledger_entry_id = step.reply.repos.back().first_leg_entry;
     step.reply.sequence = first->sequence;
     return Status::ok();
   }
+  if (Status s = check_settlement_hold("a repo"); !s.is_ok()) return s;
   auto instrument = instruments_.find(c.instrument);
   if (instrument == instruments_.end()) return not_found("unknown instrument \"" + c.instrument + "\"");
   auto seller = participants_.find(c.seller);

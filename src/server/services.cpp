@@ -517,6 +517,7 @@ grpc::ServerUnaryReactor* AdminService::RunEndOfDay(grpc::CallbackServerContext*
         out.set_trading_date(reply.closed_date);
         out.set_next_trading_date(reply.next_date);
         out.set_expired_order_count(static_cast<std::uint32_t>(reply.expired_orders));
+        out.set_band_cancelled_order_count(static_cast<std::uint32_t>(reply.band_cancelled_orders));
         for (const auto& state : reply.instruments) {
           v1::ClosingPrice& close = *out.add_closing_prices();
           close.set_instrument(state.instrument);

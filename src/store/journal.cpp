@@ -776,14 +776,39 @@ Status PostgresJournal::prepare(const std::vector<const engine::Outcome*>& batch
     if (last <= tail) {
       // Landed means its own rows are there: a batch below the tail but
       // missing would be a gap in the journal, never to be papered over.
-      const std::string sql = "SELECT count(*) FROM journal_commands WHERE sequence IN (" + std::to_string(first) +
-                              "," + std::to_string(last) + ")";
-      PgResult found(PQexec(conn_.get(), sql.c_str()));
+      // And its own, not rows of the same sequences that another writer
+      // (a second carbond started while this one's connections were down)
+      // committed: acknowledging those would report commands that are not in
+      // the journal. So the first and last rows' time and events must match.
+      std::string first_events;
+      std::string last_events;
+      append_events(first_events, batch.front()->events);
+      append_events(last_events, batch.back()->events);
+      const std::string first_at = std::to_string(batch.front()->at);
+      const std::string last_at = std::to_string(batch.back()->at);
+      const std::string sql =
+          "SELECT count(*) FILTER (WHERE (sequence = $1 AND recorded_at_unix_nanos = $2 AND events = $3) OR"
+          " (sequence = $4 AND recorded_at_unix_nanos = $5 AND events = $6)), count(*)"
+          " FROM journal_commands WHERE sequence IN ($1, $4)";
+      const std::string first_text = std::to_string(first);
+      const std::string last_text = std::to_string(last);
+      const char* values[] = {first_text.c_str(), first_at.c_str(), first_events.c_str(),
+                              last_text.c_str(),  last_at.c_str(),  last_events.c_str()};
+      PgResult found(PQexecParams(conn_.get(), sql.c_str(), 6, nullptr, values, nullptr, nullptr, 0));
       if (PQresultStatus(found.get()) != PGRES_TUPLES_OK) return fail(status_from_result(found.get(), conn_.get()));
-      if (std::strtoull(PQgetvalue(found.get(), 0, 0), nullptr, 10) != (first == last ? 1u : 2u)) {
+      const std::uint64_t rows = first == last ? 1u : 2u;
+      const std::uint64_t same = std::strtoull(PQgetvalue(found.get(), 0, 0), nullptr, 10);
+      const std::uint64_t present = std::strtoull(PQgetvalue(found.get(), 0, 1), nullptr, 10);
+      if (present != rows) {
         return Status{ErrorCode::internal, "journal batch " + std::to_string(first) + ".." + std::to_string(last) +
                                                " is below the committed tail " + std::to_string(tail) +
                                                " but not in the journal"};
+      }
+      if (same != rows) {
+        return Status{ErrorCode::internal,
+                      "journal batch " + std::to_string(first) + ".." + std::to_string(last) +
+                          ": the journal holds other commands under these sequences (another carbond wrote to this "
+                          "database while this one's connections were down); nothing of this batch is acknowledged"};
       }
       landed = true;
       return Status::ok();

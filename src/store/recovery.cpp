@@ -171,13 +171,14 @@ void load_registry_state(PGconn* conn, engine::RecoveredState& state) {
                     " lifted_at_unix_nanos, updated_sequence FROM freezes ORDER BY freeze_id",
                     "read freezes");
   PgResult keys = exec_or_throw(conn,
-                                "SELECT command, target, idempotency_key, fingerprint, sequence, object_id"
-                                " FROM registry_idempotency ORDER BY sequence",
+                                "SELECT command, target, idempotency_key, fingerprint, sequence, object_id,"
+                                " ledger_entry_id FROM registry_idempotency ORDER BY sequence",
                                 "read registry idempotency keys");
   for (int row = 0; row < PQntuples(keys.get()); ++row) {
     state.idempotency.push_back(engine::IdempotencyRecord{text(keys.get(), row, 0), u64(keys.get(), row, 1),
                                                           text(keys.get(), row, 2), text(keys.get(), row, 3),
-                                                          u64(keys.get(), row, 4), u64(keys.get(), row, 5)});
+                                                          u64(keys.get(), row, 4), u64(keys.get(), row, 5),
+                                                          u64(keys.get(), row, 6)});
   }
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     engine::FreezeView f;

@@ -57,8 +57,10 @@ constexpr const char* kUpsertShortfalls =
     " ON CONFLICT (holding_account_id, compliance_year) DO UPDATE SET owed = EXCLUDED.owed,"
     " updated_sequence = EXCLUDED.updated_sequence";
 constexpr const char* kInsertKeys =
-    "INSERT INTO registry_idempotency (command, target, idempotency_key, fingerprint, sequence, object_id)"
-    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])";
+    "INSERT INTO registry_idempotency (command, target, idempotency_key, fingerprint, sequence, object_id,"
+    " ledger_entry_id)"
+    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
+    " $7::bigint[])";
 constexpr const char* kUpsertFreezes =
     "INSERT INTO freezes (freeze_id, holding_account_id, instrument, quantity, remaining_quantity, authority,"
     " placed_by_role, ordered_by, reason, legal_reference, placed_at_unix_nanos, lifted_at_unix_nanos,"
@@ -207,7 +209,7 @@ std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
     out.emplace_back(kUpsertFreezes, std::move(c));
   }
   if (!keys_.empty()) {
-    Columns c(6);
+    Columns c(7);
     for (const engine::IdempotencyRecord& k : keys_) {
       c.columns[0].add(k.command);
       c.columns[1].add(k.target);
@@ -215,6 +217,7 @@ std::vector<std::pair<const char*, Columns>> RegistryRows::statements() const {
       c.columns[3].add(k.fingerprint);
       c.columns[4].add(k.sequence);
       c.columns[5].add(k.object_id);
+      c.columns[6].add(k.ledger_entry_id);
     }
     out.emplace_back(kInsertKeys, std::move(c));
   }
@@ -323,7 +326,8 @@ std::optional<nlohmann::json> registry_event_json(const engine::Event& event) {
     return nlohmann::json{{"command", e->record.command},
                           {"target", e->record.target},
                           {"idempotency_key", e->record.key},
-                          {"object_id", e->record.object_id}};
+                          {"object_id", e->record.object_id},
+                          {"ledger_entry_id", e->record.ledger_entry_id}};
   }
   if (auto* e = std::get_if<engine::ComplianceYearConfigured>(&event)) {
     const auto& y = e->config;

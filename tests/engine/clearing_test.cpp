@@ -316,6 +316,54 @@ TEST_F(EndOfDayClearingTest, AFailedReconciliationHaltsTheMarketAndRaisesAnAlert
   EXPECT_FALSE(run(kAuditor, GetReconciliation{"2025-11-25"}).reply.reconciliation->balanced);
 }
 
+TEST_F(EndOfDayClearingTest, AFailedReconciliationHoldsCashAndUnitsWhileTheBooksDoNotBalance) {
+  trade_a_day();
+  // Tampered as above, but for the cash only: 700 fen appear in S's account.
+  RecoveredState tampered = projection.recovered();
+  for (CashRecord& c : tampered.cash) {
+    if (c.account == s.cash_account) c.balance.available += Cash{700};
+  }
+  exchange = std::make_unique<Exchange>(fee_config());
+  exchange->restore(tampered);
+  // Before the reconciliation finds it, nothing is held.
+  ASSERT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{10}, "w-before", true}).reply.status.is_ok());
+  now = kMonday1030 + 29 * kHour;  // Tuesday 15:30
+  ASSERT_FALSE(run(kOperator, RunEndOfDay{"2025-11-25"}).reply.reconciliation->balanced);
+  const Cash s_cash = exchange->clearing().account(s.cash_account).available;
+
+  const auto expect_held = [&](const Outcome& out, const std::string& what) {
+    EXPECT_EQ(out.reply.status.code(), ErrorCode::failed_precondition) << what << ": " << out.reply.status.message();
+    EXPECT_NE(out.reply.status.message().find("settlement hold: " + what + " is refused"), std::string::npos)
+        << out.reply.status.message();
+    EXPECT_NE(out.reply.status.message().find("reconciliation of 2025-11-25 fails"), std::string::npos)
+        << out.reply.status.message();
+    ASSERT_EQ(out.events.size(), 1u) << what;  // the refusal, nothing else
+    EXPECT_TRUE(std::holds_alternative<CommandRejected>(out.events[0])) << what;
+  };
+  now = kMonday1030 + 48 * kHour;  // Wednesday 10:30
+  expect_held(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-held", true}), "a withdrawal");
+  expect_held(run(kRegistry, TransferUnits{b.holding_account, s.holding_account, "CEA2024", Qty{1}, "gift", "t1"}),
+              "a transfer");
+  expect_held(run(kRegistry, IssueAllowances{"CEA2024", s.holding_account, Qty{5}, "more"}), "an issuance");
+  EXPECT_EQ(exchange->clearing().account(s.cash_account).available, s_cash);
+  // A deposit brings cash in, and a repeat of a withdrawal made before the hold answers its first result.
+  EXPECT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{100}, "d-held", false}).reply.status.is_ok());
+  const Outcome repeat = run(kOperator, MoveCash{s.cash_account, Cash{10}, "w-before", true});
+  EXPECT_TRUE(repeat.reply.status.is_ok()) << repeat.reply.status.message();
+  EXPECT_TRUE(repeat.events.empty());
+
+  // The operator resumes trading; the books still do not balance, so cash and units stay held.
+  ASSERT_TRUE(run(kOperator, ResumeTrading{""}).reply.status.is_ok());
+  EXPECT_FALSE(exchange->market_state().halted);
+  EXPECT_TRUE(place(b, Side::buy, 5'000, 1).reply.status.is_ok());
+  expect_held(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-held2", true}), "a withdrawal");
+
+  // A start refuses books that do not balance (store/recovery.cpp); one that restores balanced books holds nothing.
+  exchange = std::make_unique<Exchange>(fee_config());
+  exchange->restore(projection.recovered());
+  EXPECT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-after", true}).reply.status.is_ok());
+}
+
 /// End of day lets go of the orders closed in the day and of its trades; what stays is open (GTC here).
 class ClosedDayTest : public EndOfDayClearingTest {
  protected:
@@ -394,6 +442,24 @@ class ClosedDayTest : public EndOfDayClearingTest {
     const Outcome accepted =
         run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "t-accept"});
     ASSERT_TRUE(accepted.reply.status.is_ok()) << accepted.reply.status.message();
+    // The acceptance resubmitted (its answer lost): the first result, nothing done again.
+    const Outcome again =
+        run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "t-accept"});
+    ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+    EXPECT_TRUE(again.events.empty());
+    EXPECT_TRUE(again.reply.repeated);
+    EXPECT_EQ(again.reply.sequence, accepted.sequence);
+    ASSERT_EQ(again.reply.orders.size(), 2u);
+    EXPECT_EQ(again.reply.orders[0].id, offer.reply.orders.at(0).id);
+    EXPECT_EQ(again.reply.orders[1].id, accepted.reply.orders.at(1).id);
+    EXPECT_EQ(again.reply.orders[1].status, OrderStatus::filled);
+    ASSERT_EQ(again.reply.trades.size(), 1u);
+    EXPECT_EQ(again.reply.trades[0].id, accepted.reply.trades.at(0).id);
+    // The same id with other terms, or for another offer, is refused.
+    expect_refused(run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{21}, "t-accept"}),
+                   ErrorCode::failed_precondition, "already used (order " + std::to_string(exchange->last_order_id()));
+    expect_refused(run(trader(b), AcceptBlockTrade{gtc, Price{4'600}, Qty{5}, "t-accept"}),
+                   ErrorCode::failed_precondition, "a resubmission must repeat the acceptance");
     offer_id = offer.reply.orders.at(0).id;
     acceptance = exchange->last_order_id();  // the acceptance is an order of its own, the last one given
     last_order = exchange->last_order_id();

@@ -482,6 +482,36 @@ TEST_F(RegistryCommandsTest, ARepeatedIdempotencyKeyAnswersTheFirstResultWithout
   EXPECT_EQ(other_quantity.reply.status.code(), ErrorCode::failed_precondition);
 }
 
+TEST_F(RegistryCommandsTest, ARepeatedFreezeOrPledgeAnswersTheLedgerEntryOfItsFirstUse) {
+  ASSERT_TRUE(run(authority, direct(unit, 500)).reply.status.is_ok());
+  const Freeze freeze{unit.holding_account, "CEA2024", Qty{40}, "court order", "case 3", "freeze-key"};
+  const PledgeUnits pledge{unit.holding_account, "CEA2024", Qty{100}, bank.id, "loan 3", "pledge-key"};
+  const Outcome frozen = run(authority, freeze);
+  const Outcome pledged = run(authority, pledge);
+  ASSERT_TRUE(frozen.reply.status.is_ok()) << frozen.reply.status.message();
+  ASSERT_TRUE(pledged.reply.status.is_ok()) << pledged.reply.status.message();
+  ASSERT_NE(frozen.reply.ledger_entry_id, 0u);
+  ASSERT_NE(pledged.reply.ledger_entry_id, frozen.reply.ledger_entry_id);
+  // Another entry after them, so a repeat answering the ledger's last entry would be seen.
+  ASSERT_TRUE(run(authority, TransferUnits{unit.holding_account, other.holding_account, "CEA2024", Qty{1}, "r",
+                                           next_key()})
+                  .reply.status.is_ok());
+  const auto expect_first = [&](const Outcome& again, const Outcome& first) {
+    ASSERT_TRUE(again.reply.status.is_ok()) << again.reply.status.message();
+    EXPECT_TRUE(again.events.empty());
+    EXPECT_EQ(again.reply.ledger_entry_id, first.reply.ledger_entry_id);
+    EXPECT_EQ(again.reply.sequence, first.reply.sequence);
+    EXPECT_EQ(again.reply.holdings.size(), first.reply.holdings.size());
+  };
+  expect_first(run(authority, freeze), frozen);
+  expect_first(run(authority, pledge), pledged);
+  // And after a restore, from the keys as recovery reads them.
+  Exchange restored(config);
+  restored.restore(recovered());
+  expect_first(restored.execute(Command{authority, freeze}, now + 5), frozen);
+  expect_first(restored.execute(Command{authority, pledge}, now + 6), pledged);
+}
+
 // ---- rejections: each names its rule and changes nothing --------------------
 
 TEST_F(RegistryCommandsTest, EveryRejectionHasItsStatusAndChangesNothing) {

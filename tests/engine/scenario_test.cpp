@@ -286,7 +286,9 @@ class ScenarioRunner {
       check_result(execute(op, command), w, i);
     } else if (verb == "eod") {
       // eod DATE -> STATUS ...
-      check_result(execute(op, RunEndOfDay{w.at(1)}), w, 2);
+      const Outcome out = execute(op, RunEndOfDay{w.at(1)});
+      check_result(out, w, 2);
+      last_eod_band_cancelled_ = out.reply.band_cancelled_orders;
     } else if (verb == "offer") {
       // offer CODE buy|sell INSTRUMENT QTY @ PRICE [to=CODE] [id=X] -> STATUS ...
       const ParticipantRecord& p = participant(w.at(1));
@@ -419,6 +421,13 @@ class ScenarioRunner {
                       order_status(order->status) + " as journaled"};
       }
       if (order_status(order->status) != w.at(3)) throw Failure{"order " + w.at(2) + " is " + order_status(order->status)};
+    } else if (what == "band_cancelled") {
+      // expect band_cancelled N: the last end of day's count of GTC orders outside the new band
+      expect_words(w, 3);
+      if (last_eod_band_cancelled_ != static_cast<std::uint64_t>(number(w.at(2)))) {
+        throw Failure{"the last end of day cancelled " + std::to_string(last_eod_band_cancelled_) +
+                      " orders outside the band"};
+      }
     } else if (what == "reference") {
       // expect reference INSTRUMENT PRICE
       expect_words(w, 4);
@@ -445,6 +454,7 @@ class ScenarioRunner {
   std::map<std::string, ParticipantRecord> participants_;
   std::set<int> capped_years_;
   std::vector<OrderId> placed_;
+  std::uint64_t last_eod_band_cancelled_ = 0;
   std::map<OrderId, OrderRecord> orders_;  ///< each order's latest OrderChanged
   std::vector<TradeRecord> trades_;
 };

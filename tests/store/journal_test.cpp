@@ -118,6 +118,41 @@ TEST_F(JournalTest, ABatchWhoseCommitLandedIsNotWrittenAgainByAFreshConnection) 
   EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal"), rows);
 }
 
+TEST_F(JournalTest, ABatchWhoseSequencesAnotherCarbondWroteIsNotTakenAsLanded) {
+  // This carbond's batch: a buyer, its deposit and an order.
+  const auto buyer = funded_buyer();
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  // A second carbond, started on the same database while this one's connections were down, committed
+  // other commands under the same sequences, at the same instants.
+  engine::Exchange other{config};
+  std::vector<std::unique_ptr<engine::Outcome>> other_outcomes;
+  UnixNanos other_now = kMondayMorning;
+  const auto run_other = [&](const Principal& who, engine::CommandBody body) -> const engine::Outcome& {
+    other_outcomes.push_back(
+        std::make_unique<engine::Outcome>(other.execute(Command{who, std::move(body)}, other_now += 1'000)));
+    return *other_outcomes.back();
+  };
+  const auto seller =
+      run_other(kOperator, engine::CreateParticipant{"S", "Seller", ParticipantType::institution, {2}})
+          .reply.participants.at(0);
+  run_other(kOperator, engine::MoveCash{seller.cash_account, Cash{10'000'000}, "d1", false});
+  run_other(Principal{Role::trader, seller.id, "S"}, buy(4'999, 10, "s1"));
+  std::vector<const engine::Outcome*> theirs;
+  for (const auto& o : other_outcomes) theirs.push_back(o.get());
+  ASSERT_EQ(theirs.size(), all().size());
+  ASSERT_EQ(theirs.back()->sequence, all().back()->sequence);
+  PostgresJournal second_carbond(db.conninfo());
+  ASSERT_TRUE(second_carbond.commit(theirs).is_ok());
+
+  // This carbond's writer retries its batch on a fresh connection: the rows under its sequences are not its own.
+  PostgresJournal retry(db.conninfo());
+  const Status status = retry.commit(all());
+  EXPECT_EQ(status.code(), ErrorCode::internal) << status.message();
+  EXPECT_NE(status.message().find("another carbond"), std::string::npos) << status.message();
+  EXPECT_EQ(query(conn.get(), "SELECT string_agg(code, ',') FROM participants"), "S");
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders WHERE client_order_id = 'b1'"), "0");
+}
+
 TEST_F(JournalTest, ABatchIsRetriedWholeAfterTheServerDroppedTheConnection) {
   const auto buyer = funded_buyer();
   PostgresJournal journal(db.conninfo());
@@ -550,11 +585,17 @@ TEST_F(JournalTest, Migration13FoldsAnOlderJournalIntoOneRowPerCommandWithTheSam
   EXPECT_EQ(row(2), "2|1|200|CashChanged|{\"available_fen\":5}");
   EXPECT_EQ(row(3), "3|0|300|CommandRejected|{\"code\":\"INVALID_ARGUMENT\"}");
   EXPECT_EQ(query(conn.get(), "SELECT payload->>'note' FROM journal WHERE kind = 'CashMoved'"), "a \"quoted\" word");
-  // The writer resumes after the migrated tail.
+  // The writer resumes after the migrated tail: a batch holding sequence 4 only is appended to it.
   PostgresJournal journal(db.conninfo());
-  run(kOperator, engine::CreateParticipant{"X", "X", ParticipantType::institution, {2}});
-  ASSERT_TRUE(journal.commit(all()).is_ok());  // sequences 1..: at or below the tail, already there
-  EXPECT_EQ(journal.last_committed(), 3u);
+  for (const char* code : {"X", "Y", "Z", "W"}) {
+    run(kOperator, engine::CreateParticipant{code, code, ParticipantType::institution, {2}});
+  }
+  ASSERT_EQ(outcomes.back()->sequence, 4u);
+  ASSERT_TRUE(journal.commit({outcomes.back().get()}).is_ok());
+  EXPECT_EQ(journal.last_committed(), 4u);
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands"), "4");
+  // The migrated rows are not this exchange's commands under the same sequences: never taken as landed.
+  EXPECT_EQ(journal.commit({outcomes.front().get()}).code(), ErrorCode::internal);
 }
 
 TEST_F(JournalTest, Migration21SettlesTheProceedsOpenBuysKeptFromEarlierDays) {
@@ -579,6 +620,29 @@ TEST_F(JournalTest, Migration21SettlesTheProceedsOpenBuysKeptFromEarlierDays) {
   EXPECT_EQ(query(conn.get(), "SELECT string_agg(order_id || ':' || reserved_unsettled_fen, ',' ORDER BY order_id)"
                               " FROM orders"),
             "1:0,2:400,3:0,4:0");
+}
+
+TEST_F(JournalTest, Migration22GivesOlderFreezeAndPledgeKeysTheLedgerEntryOfTheirFirstUse) {
+  // A database as migration 21 left it: account 7's freeze (sequence 10, entry 3) and pledge (sequence 11,
+  // entry 5, after another account's entry 4 of the same sequence kind), and a transfer's key.
+  migrate_to_before(22);
+  const std::string hash = "'\\x" + std::string(64, '0') + "'";
+  for (const char* row : {"3, 10, 7, 7, 8", "4, 11, 9, 9, 10", "5, 11, 7, 7, 10", "6, 12, 7, 8, 4"}) {
+    exec_or_throw(conn.get(),
+                  std::string("INSERT INTO ledger_entries (entry_id, sequence, from_account_id, to_account_id, kind,"
+                              " recorded_at_unix_nanos, instrument, quantity, reference, prev_hash, hash)"
+                              " SELECT v.*, 0, 'CEA2024', 1, '', ") +
+                      hash + ", " + hash + " FROM (VALUES (" + row + ")) AS v",
+                  "a ledger entry");
+  }
+  exec_or_throw(conn.get(),
+                "INSERT INTO registry_idempotency (command, target, idempotency_key, fingerprint, sequence, object_id)"
+                " VALUES ('Freeze', 7, 'f', '', 10, 1), ('Pledge', 7, 'p', '', 11, 1), ('Transfer', 7, 't', '', 12, 6)",
+                "older keys");
+  EXPECT_EQ(apply_migrations(conn.get()), static_cast<int>(all_migrations().size()) - 21);
+  EXPECT_EQ(query(conn.get(), "SELECT string_agg(command || ':' || ledger_entry_id, ',' ORDER BY sequence)"
+                              " FROM registry_idempotency"),
+            "Freeze:3,Pledge:5,Transfer:0");
 }
 
 TEST_F(JournalTest, PayloadKeysComeInJsonbOrderAndTheServerStoresTheSameObject) {

@@ -124,7 +124,11 @@ int market_end_of_day(Session& session, const std::string& trading_date) {
   session.call([&](grpc::ClientContext* c) { return stub->RunEndOfDay(c, request, &response); });
   return print_message(session, response, [&] {
     std::cout << "closed " << response.trading_date() << "; next trading day " << response.next_trading_date() << "; "
-              << response.expired_order_count() << " orders expired\n";
+              << response.expired_order_count() << " orders expired";
+    if (response.band_cancelled_order_count() > 0) {
+      std::cout << "; " << response.band_cancelled_order_count() << " GTC orders cancelled outside the new band";
+    }
+    std::cout << "\n";
     Table table({{"instrument"}, {"close", Table::Align::right}, {"from"}, {"listed volume", Table::Align::right}});
     for (const auto& close : response.closing_prices()) {
       table.add_row({close.instrument(), yuan(close.close_price_fen()),
