@@ -587,4 +587,66 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
   EXPECT_EQ(served_levels, levels.size());
 }
 
+/// The engine's own queues against the replay's: the served book and depth
+/// above follow the stored priorities, which a book rebuilt in another order
+/// would still show. So a new participant sweeps the top `orders` resting
+/// orders of each side with IOC orders at the last one's price, and the
+/// fills must take them in the replay's order: price, then time priority.
+/// It trades: call it last.
+inline void check_queues_by_sweeping(RunningExchange& x, const std::string& conninfo, std::size_t orders = 300) {
+  const std::vector<Resting> replayed = replay_journal(conninfo);
+  v1::CreateParticipantRequest create;
+  create.set_code("SWEEP");
+  create.set_name("SWEEP");
+  create.set_type(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
+  v1::CreateParticipantResponse sweeper;
+  ASSERT_TRUE(x.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &sweeper).ok());
+  v1::CashMovementRequest deposit;
+  deposit.set_cash_account_id(sweeper.participant().cash_account_id());
+  deposit.set_amount_fen(kDepositFen);
+  deposit.set_idempotency_key("crash-sweep");
+  v1::CashMovementResponse funded;
+  ASSERT_TRUE(x.admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &funded).ok());
+  v1::IssueAllowancesRequest issue;
+  issue.set_instrument("CEA2024");
+  issue.set_holding_account_id(sweeper.participant().holding_account_id());
+  issue.set_quantity(kIssuedTonnes);
+  issue.set_reason("crash test sweep");
+  v1::IssueAllowancesResponse issued;
+  ASSERT_TRUE(x.registry->IssueAllowances(RunningExchange::as(kRegistryToken).get(), issue, &issued).ok());
+
+  std::size_t behind_at_same_price = 0;  // orders whose place depends on time priority alone
+  for (const Side side : {Side::buy, Side::sell}) {
+    std::vector<std::uint64_t> expected;
+    std::int64_t quantity = 0;
+    std::int64_t last_price = 0;
+    for (const Resting& r : replayed) {
+      if (r.side != side || expected.size() == orders) continue;
+      if (!expected.empty() && r.price == last_price) ++behind_at_same_price;
+      expected.push_back(r.id);
+      quantity += r.remaining;
+      last_price = r.price;
+    }
+    if (expected.empty()) continue;
+    v1::PlaceOrderRequest sweep;
+    sweep.set_instrument("CEA2024");
+    sweep.set_side(side == Side::buy ? v1::SIDE_SELL : v1::SIDE_BUY);  // against the side swept
+    sweep.set_type(v1::ORDER_TYPE_LIMIT);
+    sweep.set_time_in_force(v1::TIME_IN_FORCE_IOC);
+    sweep.set_price_fen(last_price);
+    sweep.set_quantity(quantity);
+    sweep.set_client_order_id(side == Side::buy ? "sweep-bids" : "sweep-asks");
+    v1::PlaceOrderResponse swept;
+    const grpc::Status status = x.trading->PlaceOrder(RunningExchange::as(sweeper.trader_token()).get(), sweep, &swept);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::uint64_t> taken;
+    for (const auto& fill : swept.fills()) {
+      taken.push_back(side == Side::buy ? fill.buy_order_id() : fill.sell_order_id());
+    }
+    EXPECT_EQ(taken, expected) << "the " << (side == Side::buy ? "bids" : "asks")
+                               << " were not taken in the replay's price-time order";
+  }
+  EXPECT_GT(behind_at_same_price, 0u) << "no two swept orders shared a price: time priority was not checked";
+}
+
 }  // namespace carbon::testing::crash

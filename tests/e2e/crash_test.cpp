@@ -5,7 +5,9 @@
 // restarted under it, or frozen (SIGSTOP) and thawed; afterwards every
 // acknowledged order and trade is present exactly once, nothing is
 // half-applied, cash and units are conserved, the hash chain verifies and the
-// books equal a replay of the journal (tests/e2e/crash_support.h). And the
+// books equal a replay of the journal (tests/e2e/crash_support.h), down to the
+// engine's queues: a final sweep must take the resting orders in the replay's
+// price-time order. And the
 // start-up integrity checks: carbond refuses to start on a database whose
 // balances, reservations or ledger disagree, naming what disagrees.
 //
@@ -65,6 +67,7 @@ TEST(CrashTest, AcknowledgedWorkSurvivesSigkillAtRandomMomentsAndTheBooksEqualAR
   }
   EXPECT_GT(acked.amends_kept, 0u) << "no reduction was acknowledged: the replay did not check one";
   EXPECT_GT(acked.amends_requeued, 0u) << "no re-pricing was acknowledged: the replay did not check one";
+  crash::check_queues_by_sweeping(exchange, db.conninfo());
   EXPECT_GT(acked.burst_orders, 0u) << "no order session message got in: no large batches were committed";
   std::cout << acked.orders.size() << " orders (" << acked.burst_orders << " of them in session messages of "
             << Load::kBurst << "), " << acked.amends_kept << " reductions, " << acked.amends_requeued
@@ -164,6 +167,7 @@ void postgres_outage_under_load(Outage outage, int port) {
   ASSERT_EQ(exchange.stop(), 0);
   ASSERT_NO_THROW(exchange.start());
   crash::check_after_restart(exchange, conninfo, traders, acked);
+  crash::check_queues_by_sweeping(exchange, conninfo);
   std::cout << acked.orders.size() << " orders, " << acked.amends_kept + acked.amends_requeued
             << " amendments and " << acked.trades.size() << " trades acknowledged; " << acked.unavailable
             << " UNAVAILABLE answers while PostgreSQL was "
