@@ -28,8 +28,9 @@ void Exchange::note_day_transfer(const registry::LedgerEntry& entry) {
 }
 
 Status Exchange::check_settlement_hold(std::string_view what) const {
-  if (settlement_hold_.empty()) return Status::ok();
-  return failed_precondition("settlement hold: " + std::string(what) + " is refused while " + settlement_hold_);
+  if (market_.settlement_hold.empty()) return Status::ok();
+  return failed_precondition("settlement hold: " + std::string(what) + " is refused while " +
+                             market_.settlement_hold);
 }
 
 ReconciliationRecord Exchange::reconcile(UnixNanos now) const {
@@ -175,7 +176,10 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
   report.as_of_sequence = step.sequence;
   report.statements_written = step.reply.statements_written;
   step.events.push_back(ReconciliationRecorded{report});
-  if (report.balanced) settlement_hold_.clear();
+  if (report.balanced && !market_.settlement_hold.empty()) {
+    market_.settlement_hold.clear();
+    market_dirty_ = true;
+  }
   if (!report.balanced) {
     std::string what;
     std::int64_t metric = 0;
@@ -196,7 +200,7 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
     market_.halted = true;
     market_.halt_reason = "reconciliation failed at the end of day " + date + " (" + what +
                           "); trading is halted until an operator resumes it";
-    settlement_hold_ = "the end-of-day reconciliation of " + date + " fails (" + what +
+    market_.settlement_hold = "the end-of-day reconciliation of " + date + " fails (" + what +
                        "); the hold ends when a reconciliation balances (the next end of day, or ResumeTrading)";
     market_dirty_ = true;
     AlertRecord alert;

@@ -554,12 +554,17 @@ Status Exchange::resume_trading(Step& step, const Principal& who, const ResumeTr
   if (who.role != Role::operator_) return permission_denied("ResumeTrading is for operators");
   if (c.instrument.empty()) {
     // Trading resumes on the operator's word; cash and units stay held unless the books balance now.
-    if (!settlement_hold_.empty() && reconcile(step.at).balanced) settlement_hold_.clear();
+    bool changed = false;
+    if (!market_.settlement_hold.empty() && reconcile(step.at).balanced) {
+      market_.settlement_hold.clear();
+      changed = true;
+    }
     if (market_.halted) {
       market_.halted = false;
       market_.halt_reason.clear();
-      emit_market_state(step);
+      changed = true;
     }
+    if (changed) emit_market_state(step);
     step.reply.market = market_;
     return Status::ok();
   }
@@ -1265,6 +1270,9 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
                                std::to_string(existing.id) +
                                "); a resubmission must repeat the acceptance of the same offer at the same terms");
   }
+  // An id used by an order closed in a day that has ended (a resubmitted acceptance after end of day, whose offer
+  // is gone too): named as such, before the offer's absence would hide it.
+  if (Status s = check_client_id_unused_earlier(participant->id, c.client_order_id); !s.is_ok()) return s;
   auto found = orders_.find(c.offer_id);
   if (found == orders_.end() && c.offer_id <= last_order_id_) return order_not_held(c.offer_id);
   if (found == orders_.end() || found->second.mode != TradingMode::block ||
@@ -1294,7 +1302,6 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
     return failed_precondition("participant suspended: the offerer " + participants_.at(offer.participant).code +
                                ": " + controls->second.suspension_reason);
   }
-  if (Status s = check_client_id_unused_earlier(participant->id, c.client_order_id); !s.is_ok()) return s;
   OrderRecord order;
   order.client_order_id = c.client_order_id;
   order.participant = participant->id;
@@ -1396,7 +1403,8 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     // The close becomes the reference, unless its band would span more levels than a book holds (a close
     // driven up by limit-up days on a wide band): then the reference stays, and trading goes on around it.
     // A day without listed trades keeps the reference it had: the previous close, or an operator's
-    // correction of it that day (SetReferencePrice), which the old close must not undo.
+    // correction of it that day (SetReferencePrice), which the old close must not undo. (So a close kept out
+    // for its band is not tried again before a day with listed trades; an operator may set it meanwhile.)
     if (instrument.listed_day.trades > 0) {
       state.previous_close =
           vwap_to_tick(instrument.listed_day.turnover, instrument.listed_day.volume, instrument.config.tick);

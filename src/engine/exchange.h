@@ -188,8 +188,9 @@ class Exchange {
                                          const std::string& fingerprint, Status& status) const;
   void remember_key(Step& step, const char* command, std::uint64_t target, const std::string& key,
                     std::string fingerprint, std::uint64_t object_id, std::uint64_t ledger_entry_id = 0);
-  /// FAILED_PRECONDITION naming the settlement hold while the last end-of-day reconciliation failed: cash and
-  /// units do not leave the exchange, change hands off the book, or come into being until it balances again.
+  /// FAILED_PRECONDITION naming the settlement hold (MarketState::settlement_hold) while the last end-of-day
+  /// reconciliation failed: cash does not leave the exchange, units do not move outside trading (transfers, repos,
+  /// enforcement, retirement) or come into being until it balances again.
   Status check_settlement_hold(std::string_view what) const;
   /// Emits ShortfallOwedChanged for every year of `unit` that was owed before or is owed now.
   void emit_shortfalls(Step& step, AccountId unit, const std::vector<std::pair<int, Qty>>& before);
@@ -318,10 +319,6 @@ class Exchange {
   matching::TradingCalendar calendar_;
   MarketState market_;
   std::chrono::year_month_day trading_day_{};  ///< market_.trading_date, parsed
-  /// Why cash and units are held (check_settlement_hold), empty when not: set by an end of day whose
-  /// reconciliation failed, cleared by one that balances or by a ResumeTrading that finds the books balanced.
-  /// Not journaled: a start refuses a database whose books do not balance (store/recovery.cpp).
-  std::string settlement_hold_;
   bool market_dirty_ = false;  ///< market_ changed in memory and is journaled with the next event
 
   std::map<ParticipantId, ParticipantRecord> participants_;

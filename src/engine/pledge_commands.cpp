@@ -163,6 +163,8 @@ Status Exchange::release_pledge(Step& step, const Principal& who, const ReleaseP
     step.reply.pledges.push_back(view);
     step.reply.holdings.push_back({view.record.pledgor, view.record.instrument,
                                    registry_.holding(view.record.pledgor, view.record.instrument)});
+    step.reply.holdings.push_back({view.record.pledgee, view.record.instrument,
+                                   registry_.holding(view.record.pledgee, view.record.instrument)});
     step.reply.ledger_entry_id = first->object_id;
     step.reply.sequence = first->sequence;
     return Status::ok();

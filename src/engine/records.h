@@ -119,6 +119,10 @@ struct MarketState {
   Sequence day_opened_sequence = 0;  ///< trades after this sequence belong to trading_date
   bool halted = false;
   std::string halt_reason;
+  /// Why cash and units are held (Exchange::check_settlement_hold), empty when not: set by an end of day whose
+  /// reconciliation failed, cleared by one that balances or by a ResumeTrading that finds the books balanced.
+  /// Journaled with the state but not kept in table market_state: a start refuses books that do not balance.
+  std::string settlement_hold;
   Sequence updated_sequence = 0;
 };
 

@@ -162,6 +162,7 @@ void to_proto(const engine::MarketState& in, v1::MarketStatus& out) {
   out.set_trading_date(in.trading_date);
   out.set_market_halted(in.halted);
   out.set_market_halt_reason(in.halt_reason);
+  out.set_settlement_hold(in.settlement_hold);
   out.set_sequence(in.updated_sequence);
 }
 

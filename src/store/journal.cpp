@@ -222,6 +222,7 @@ void append_payload(std::string& out, const Event& event) {
                 .add("halted", st.halted)
                 .add("halt_reason", st.halt_reason)
                 .add("trading_date", st.trading_date)
+                .add("settlement_hold", st.settlement_hold)
                 .add("day_opened_sequence", st.day_opened_sequence);
           },
           [&](const CalendarChanged& e) {

@@ -559,8 +559,9 @@ engine::RecoveredState load_state(PGconn* conn, ClosedClientIdRun* run) {
                     "SELECT trading_date, day_opened_sequence, halted, halt_reason, updated_sequence FROM market_state",
                     "read market state");
   if (PQntuples(r.get()) == 1) {
+    // No settlement hold: it is not stored, and a start refuses books that do not balance (check_state).
     state.market = engine::MarketState{text(r.get(), 0, 0), u64(r.get(), 0, 1), boolean(r.get(), 0, 2),
-                                       text(r.get(), 0, 3), u64(r.get(), 0, 4)};
+                                       text(r.get(), 0, 3), "", u64(r.get(), 0, 4)};
   }
 
   r = exec_or_throw(conn, "SELECT year, array_to_string(holidays, ',') FROM trading_calendar ORDER BY year",

@@ -318,6 +318,7 @@ TEST_F(EndOfDayClearingTest, AFailedReconciliationHaltsTheMarketAndRaisesAnAlert
 
 TEST_F(EndOfDayClearingTest, AFailedReconciliationHoldsCashAndUnitsWhileTheBooksDoNotBalance) {
   trade_a_day();
+  const RecoveredState balanced = projection.recovered();
   // Tampered as above, but for the cash only: 700 fen appear in S's account.
   RecoveredState tampered = projection.recovered();
   for (CashRecord& c : tampered.cash) {
@@ -327,9 +328,21 @@ TEST_F(EndOfDayClearingTest, AFailedReconciliationHoldsCashAndUnitsWhileTheBooks
   exchange->restore(tampered);
   // Before the reconciliation finds it, nothing is held.
   ASSERT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{10}, "w-before", true}).reply.status.is_ok());
+  const Outcome pledged = run(kRegistry, PledgeUnits{s.holding_account, "CEA2024", Qty{10}, b.id, "loan", "p1"});
+  ASSERT_TRUE(pledged.reply.status.is_ok()) << pledged.reply.status.message();
   now = kMonday1030 + 29 * kHour;  // Tuesday 15:30
-  ASSERT_FALSE(run(kOperator, RunEndOfDay{"2025-11-25"}).reply.reconciliation->balanced);
+  const Outcome failed = run(kOperator, RunEndOfDay{"2025-11-25"});
+  ASSERT_FALSE(failed.reply.reconciliation->balanced);
   const Cash s_cash = exchange->clearing().account(s.cash_account).available;
+  // The hold is part of the market state: shown to operators (MarketStatus) and journaled with it.
+  EXPECT_NE(exchange->market_state().settlement_hold.find("reconciliation of 2025-11-25 fails (cash"),
+            std::string::npos)
+      << exchange->market_state().settlement_hold;
+  bool journaled_hold = false;
+  for (const Event& e : failed.events) {
+    if (auto* m = std::get_if<MarketStateChanged>(&e)) journaled_hold = !m->state.settlement_hold.empty();
+  }
+  EXPECT_TRUE(journaled_hold);
 
   const auto expect_held = [&](const Outcome& out, const std::string& what) {
     EXPECT_EQ(out.reply.status.code(), ErrorCode::failed_precondition) << what << ": " << out.reply.status.message();
@@ -345,6 +358,16 @@ TEST_F(EndOfDayClearingTest, AFailedReconciliationHoldsCashAndUnitsWhileTheBooks
   expect_held(run(kRegistry, TransferUnits{b.holding_account, s.holding_account, "CEA2024", Qty{1}, "gift", "t1"}),
               "a transfer");
   expect_held(run(kRegistry, IssueAllowances{"CEA2024", s.holding_account, Qty{5}, "more"}), "an issuance");
+  expect_held(run(kRegistry, AllocateFree{2024, "power", b.id, "CEA2024", Qty{5}, std::nullopt, "", "free", "a1"}),
+              "an allocation");
+  expect_held(run(kRegistry, IssueCcerCredits{1, 2024, Qty{5}, "2024-01-01", "2024-12-31", "CEC", "VER-1", "c1"}),
+              "an issuance");
+  expect_held(run(trader(b), RetireUnits{0, "CCER", Qty{1}, "B", "offset", "r1"}), "a retirement");
+  expect_held(run(kRegistry, EnforcePledge{pledged.reply.pledges.at(0).record.id, Qty{10}, "default", "e1"}),
+              "a pledge enforcement");
+  expect_held(run(kRegistry, RegisterRepo{s.id, b.id, "CEA2024", Qty{10}, Price{5'000}, Price{5'100}, "2025-12-01",
+                                          "repo 1", "rp1"}),
+              "a repo");
   EXPECT_EQ(exchange->clearing().account(s.cash_account).available, s_cash);
   // A deposit brings cash in, and a repeat of a withdrawal made before the hold answers its first result.
   EXPECT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{100}, "d-held", false}).reply.status.is_ok());
@@ -352,16 +375,38 @@ TEST_F(EndOfDayClearingTest, AFailedReconciliationHoldsCashAndUnitsWhileTheBooks
   EXPECT_TRUE(repeat.reply.status.is_ok()) << repeat.reply.status.message();
   EXPECT_TRUE(repeat.events.empty());
 
-  // The operator resumes trading; the books still do not balance, so cash and units stay held.
-  ASSERT_TRUE(run(kOperator, ResumeTrading{""}).reply.status.is_ok());
-  EXPECT_FALSE(exchange->market_state().halted);
+  // The operator resumes trading; the books still do not balance, so cash and units stay held, and the reply
+  // says so.
+  const Outcome resumed = run(kOperator, ResumeTrading{""});
+  ASSERT_TRUE(resumed.reply.status.is_ok());
+  ASSERT_TRUE(resumed.reply.market.has_value());
+  EXPECT_FALSE(resumed.reply.market->halted);
+  EXPECT_FALSE(resumed.reply.market->settlement_hold.empty());
   EXPECT_TRUE(place(b, Side::buy, 5'000, 1).reply.status.is_ok());
   expect_held(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-held2", true}), "a withdrawal");
 
-  // A start refuses books that do not balance (store/recovery.cpp); one that restores balanced books holds nothing.
+  // Books that balance lift the hold: a ResumeTrading that finds them so (recorded as a market state change) ...
+  RecoveredState held = balanced;
+  ASSERT_TRUE(held.market.has_value());
+  held.market->settlement_hold = "the end-of-day reconciliation of 2025-11-25 fails (a test)";
+  now = kMonday1030 + 28 * kHour;  // Tuesday 14:30
   exchange = std::make_unique<Exchange>(fee_config());
-  exchange->restore(projection.recovered());
-  EXPECT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-after", true}).reply.status.is_ok());
+  exchange->restore(held);
+  expect_held(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-x", true}), "a withdrawal");
+  const Outcome lifted = run(kOperator, ResumeTrading{""});
+  ASSERT_TRUE(lifted.reply.status.is_ok());
+  EXPECT_TRUE(exchange->market_state().settlement_hold.empty());
+  EXPECT_TRUE(std::any_of(lifted.events.begin(), lifted.events.end(),
+                          [](const Event& e) { return std::holds_alternative<MarketStateChanged>(e); }));
+  EXPECT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-x", true}).reply.status.is_ok());
+  // ... or an end of day whose reconciliation balances.
+  exchange = std::make_unique<Exchange>(fee_config());
+  exchange->restore(held);
+  now = kMonday1030 + 29 * kHour;  // Tuesday 15:30
+  const Outcome closed = run(kOperator, RunEndOfDay{"2025-11-25"});
+  ASSERT_TRUE(closed.reply.reconciliation->balanced);
+  EXPECT_TRUE(exchange->market_state().settlement_hold.empty());
+  EXPECT_TRUE(run(kOperator, MoveCash{s.cash_account, Cash{100}, "w-y", true}).reply.status.is_ok());
 }
 
 /// End of day lets go of the orders closed in the day and of its trades; what stays is open (GTC here).
@@ -514,6 +559,10 @@ class ClosedDayTest : public EndOfDayClearingTest {
     // Tuesday's block offer, accepted then, is not held either.
     expect_refused(run(trader(b), AcceptBlockTrade{offer_id, Price{5'000}, Qty{20}, "w-old"}), ErrorCode::not_found,
                    "closed in a trading day that has ended");
+    // Its acceptance resubmitted a day later: the id names the acceptance, closed then (not "no such offer").
+    expect_refused(run(trader(b), AcceptBlockTrade{offer_id, Price{5'000}, Qty{20}, "t-accept"}),
+                   ErrorCode::failed_precondition,
+                   "already used, by order " + std::to_string(acceptance) + ", closed in a trading day that has ended");
     // Another participant's id of the same text is its own.
     const Outcome other = run(trader(s), limit(Side::sell, 5'300, 1, "t-buy"));
     ASSERT_TRUE(other.reply.status.is_ok()) << other.reply.status.message();

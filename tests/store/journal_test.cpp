@@ -153,6 +153,29 @@ TEST_F(JournalTest, ABatchWhoseSequencesAnotherCarbondWroteIsNotTakenAsLanded) {
   EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM orders WHERE client_order_id = 'b1'"), "0");
 }
 
+TEST_F(JournalTest, ABatchWhoseSequencesAnotherCarbondWroteWithTheSameEventsAtOtherInstantsIsNotTakenAsLanded) {
+  funded_buyer();  // a participant (sequence 1) and its deposit (sequence 2, this carbond's batch)
+  // The other carbond made the very same commands, the deposit half a microsecond later: the same events.
+  engine::Exchange other{config};
+  std::vector<std::unique_ptr<engine::Outcome>> theirs;
+  theirs.push_back(std::make_unique<engine::Outcome>(other.execute(
+      Command{kOperator, engine::CreateParticipant{"B", "Buyer", ParticipantType::institution, {2}}},
+      outcomes[0]->at)));
+  const AccountId cash = theirs[0]->reply.participants.at(0).cash_account;
+  theirs.push_back(std::make_unique<engine::Outcome>(other.execute(
+      Command{kOperator, engine::MoveCash{cash, Cash{10'000'000}, "d1", false}}, outcomes[1]->at + 500)));
+  const engine::Outcome& ours = *outcomes[1];
+  std::string mine, their;
+  append_events(mine, ours.events);
+  append_events(their, theirs[1]->events);
+  ASSERT_EQ(mine, their) << "the test needs the same events, to check the instants alone";
+  ASSERT_EQ(ours.sequence, theirs[1]->sequence);
+  PostgresJournal second_carbond(db.conninfo());
+  ASSERT_TRUE(second_carbond.commit({theirs[0].get(), theirs[1].get()}).is_ok());
+  PostgresJournal retry(db.conninfo());
+  EXPECT_EQ(retry.commit({&ours}).code(), ErrorCode::internal);
+}
+
 TEST_F(JournalTest, ABatchIsRetriedWholeAfterTheServerDroppedTheConnection) {
   const auto buyer = funded_buyer();
   PostgresJournal journal(db.conninfo());

@@ -31,6 +31,7 @@ void print_instruments(std::ostream& out, const google::protobuf::RepeatedPtrFie
 void print_market(std::ostream& out, const v1::MarketStatus& market) {
   out << "trading day " << market.trading_date() << ", market "
       << (market.market_halted() ? "halted: " + printable(market.market_halt_reason()) : std::string("open")) << "\n";
+  if (!market.settlement_hold().empty()) out << "settlement hold: " << printable(market.settlement_hold()) << "\n";
 }
 
 void print_offers(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::BlockOffer>& offers) {
