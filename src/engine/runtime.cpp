@@ -385,7 +385,13 @@ void EngineRuntime::observe_replies(const std::vector<Pending>& batch) {
   for (const Pending& pending : batch) {
     if (pending.completion == nullptr) continue;  // answered already (outage), or nobody waits
     metrics_->ack_latency->Observe(std::chrono::duration<double>(now - pending.submitted).count());
-    if (!pending.outcome.reply.status.is_ok()) metrics_->rejections.count(pending.kind, pending.outcome.reply.status);
+    if (!pending.outcome.reply.status.is_ok()) {
+      const auto* rejected = pending.outcome.events.empty()
+                                 ? nullptr
+                                 : std::get_if<CommandRejected>(&pending.outcome.events.front());
+      metrics_->rejections.count(pending.kind, pending.outcome.reply.status,
+                                 rejected != nullptr ? std::string_view(rejected->command) : std::string_view{});
+    }
   }
 }
 

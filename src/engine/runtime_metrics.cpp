@@ -1,5 +1,6 @@
 #include "engine/runtime_metrics.h"
 
+#include <algorithm>
 #include <utility>
 #include <variant>
 
@@ -19,24 +20,33 @@ std::vector<std::string> command_names(std::index_sequence<I...>) {
 }  // namespace
 
 std::string RejectionCounter::reason_of(const std::string& message) {
+  constexpr std::size_t kLongest = 40;
+  const auto plain = [](char c) { return (c >= 'a' && c <= 'z') || c == ' ' || c == '-' || c == '_'; };
   const auto colon = message.find(": ");
-  if (colon == std::string::npos || colon == 0 || colon > 40) return "other";
-  const std::string prefix = message.substr(0, colon);
-  for (char c : prefix) {
-    if (!((c >= 'a' && c <= 'z') || c == ' ' || c == '-' || c == '_')) return "other";
+  if (colon != std::string::npos && colon > 0 && colon <= kLongest &&
+      std::all_of(message.begin(), message.begin() + static_cast<std::ptrdiff_t>(colon), plain)) {
+    return message.substr(0, colon);  // "price band: ..."
   }
-  return prefix;
+  // Else the message's leading words, up to what names a thing (a quote, a digit, a code): "unknown instrument",
+  // "holding account" (of "holding account 7 does not exist"). Whole words only, at most kLongest characters.
+  std::size_t end = 0;
+  while (end < message.size() && end < kLongest && plain(message[end])) ++end;
+  if (end == kLongest && end < message.size() && plain(message[end])) end = message.rfind(' ', end);
+  std::string lead = message.substr(0, end == std::string::npos ? 0 : end);
+  while (!lead.empty() && (lead.back() == ' ' || lead.back() == '-' || lead.back() == '_')) lead.pop_back();
+  return lead.empty() ? "other" : lead;
 }
 
-void RejectionCounter::count(std::size_t kind, const Status& status) {
+void RejectionCounter::count(std::size_t kind, const Status& status, std::string_view command) {
+  static const std::vector<std::string> names =
+      command_names(std::make_index_sequence<std::variant_size_v<CommandBody>>{});
   std::string reason = reason_of(status.message());
-  auto key = std::make_tuple(kind, status.code(), reason);
+  auto key = std::make_tuple(command.empty() ? names.at(kind) : std::string(command), status.code(), reason);
   auto it = cache_.find(key);
   if (it == cache_.end()) {
-    static const std::vector<std::string> names = command_names(std::make_index_sequence<std::variant_size_v<CommandBody>>{});
     metrics::Counter& counter = registry_->counter(
         "carbond_rejections_total", "Commands refused, by command, gRPC status code and the rule named",
-        {{"command", names.at(kind)}, {"code", to_string(status.code())}, {"reason", reason}});
+        {{"command", std::get<0>(key)}, {"code", to_string(status.code())}, {"reason", reason}});
     it = cache_.emplace(std::move(key), &counter).first;
   }
   it->second->Increment();

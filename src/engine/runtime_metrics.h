@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -22,16 +23,20 @@ namespace carbon::engine {
 class RejectionCounter {
  public:
   explicit RejectionCounter(metrics::Registry& registry) : registry_(&registry) {}
-  void count(std::size_t kind, const Status& status);
+  /// One refusal of a command of CommandBody index `kind`, labelled `command` when given (a Refused command:
+  /// the refused request's name, from its CommandRejected event), else the kind's name.
+  void count(std::size_t kind, const Status& status, std::string_view command = {});
 
   /// The rule a refusal names: the message's prefix before ": " when it is a
-  /// short lowercase phrase ("price band", "lot rule"), else "other". Bounded
-  /// so that identifiers in messages never become label values.
+  /// short lowercase phrase ("price band", "lot rule"), else its leading
+  /// lowercase words up to the first quote, digit or code ("unknown
+  /// instrument"), else "other". Bounded so that identifiers in messages never
+  /// become label values.
   static std::string reason_of(const std::string& message);
 
  private:
   metrics::Registry* registry_;
-  std::map<std::tuple<std::size_t, ErrorCode, std::string>, metrics::Counter*> cache_;
+  std::map<std::tuple<std::string, ErrorCode, std::string>, metrics::Counter*> cache_;
 };
 
 struct RuntimeMetrics {

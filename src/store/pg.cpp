@@ -68,10 +68,27 @@ bool durable_commits(PGconn* conn, std::string& error) {
 
 }  // namespace
 
+std::string conninfo_for_logs(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return "a connection string libpq cannot parse";
+  }
+  std::string out;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string_view(o->keyword) == "password") continue;
+    if (!out.empty()) out += ' ';
+    out += std::string(o->keyword) + "=" + o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
 PgConn connect_or_throw(const std::string& conninfo) {
   PgConn conn(PQconnectdb(conninfo.c_str()));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    throw std::runtime_error("cannot connect to PostgreSQL (" + conninfo +
+    throw std::runtime_error("cannot connect to PostgreSQL (" + conninfo_for_logs(conninfo) +
                              "): " + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
   }
   if (std::string error; !standard_strings(conn.get(), error) || !durable_commits(conn.get(), error)) {

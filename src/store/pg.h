@@ -86,6 +86,8 @@ bool exec_until(PGconn* conn, const std::string& sql, const std::vector<std::str
 
 /// Runs a statement without parameters; throws std::runtime_error naming `what` on failure.
 PgResult exec_or_throw(PGconn* conn, const std::string& sql, const char* what);
+/// `conninfo` as libpq reads it (key=value or URI), without its password, for messages and logs.
+std::string conninfo_for_logs(const std::string& conninfo);
 
 /// Runs a parameterised statement (text parameters; nullopt = NULL); throws on failure.
 PgResult exec_params_or_throw(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params,

@@ -769,9 +769,17 @@ using carbon::testing::exposition_sample;
 TEST(RuntimeMetricsTest, ReasonIsTheShortRulePrefixOfTheMessage) {
   EXPECT_EQ(RejectionCounter::reason_of("price band: 12000 fen is outside 9000 to 11000"), "price band");
   EXPECT_EQ(RejectionCounter::reason_of("lot rule: quantity 3 is not a multiple of 5"), "lot rule");
-  EXPECT_EQ(RejectionCounter::reason_of("participant code \"KEU-1\" already exists: pick another"), "other");
-  EXPECT_EQ(RejectionCounter::reason_of("no colon here"), "other");
+  // Without a rule prefix: the leading words, up to what names a thing.
+  EXPECT_EQ(RejectionCounter::reason_of("participant code \"KEU-1\" already exists: pick another"), "participant code");
+  EXPECT_EQ(RejectionCounter::reason_of("unknown instrument \"CEA1999\""), "unknown instrument");
+  EXPECT_EQ(RejectionCounter::reason_of("holding account 100 does not exist"), "holding account");
+  EXPECT_EQ(RejectionCounter::reason_of("quantity must be positive"), "quantity must be positive");
+  EXPECT_EQ(RejectionCounter::reason_of("no colon here"), "no colon here");
+  // Whole words, at most 40 characters; nothing usable: "other".
+  EXPECT_EQ(RejectionCounter::reason_of("a very long message whose leading words run past the limit"),
+            "a very long message whose leading words");
   EXPECT_EQ(RejectionCounter::reason_of(": empty prefix"), "other");
+  EXPECT_EQ(RejectionCounter::reason_of("CEA2024 is halted"), "other");
 }
 
 TEST_F(RuntimeTest, MetricsCountCommandsByKindRejectionsByRuleAndCommits) {
@@ -790,6 +798,10 @@ TEST_F(RuntimeTest, MetricsCountCommandsByKindRejectionsByRuleAndCommits) {
   EXPECT_TRUE(submit(deposit_participant_command("B")).status.is_ok());
   const Reply duplicate = submit(deposit_participant_command("A"));
   ASSERT_FALSE(duplicate.status.is_ok());
+  // Refused before the engine (a gRPC thread's check): labelled with the refused request's name.
+  const Status invalid{ErrorCode::invalid_argument, "amount_fen must be positive"};
+  const Reply refused = submit(Command{Principal{Role::operator_, 0, "ops"}, Refused{"Deposit", invalid}});
+  ASSERT_EQ(refused.status.code(), ErrorCode::invalid_argument);
   runtime.stop();
 
   const std::string text = registry.render();
@@ -800,9 +812,13 @@ TEST_F(RuntimeTest, MetricsCountCommandsByKindRejectionsByRuleAndCommits) {
                                 "\",command=\"CreateParticipant\",reason=\"" +
                                 RejectionCounter::reason_of(duplicate.status.message()) + "\"}";
   EXPECT_EQ(exposition_sample(text, rejection), 1) << text;
-  EXPECT_EQ(exposition_sample(text, "carbond_ack_latency_seconds_count"), 3) << text;
-  // The refusal is journaled too: three commands with events, in as many commits as the writer made.
-  EXPECT_EQ(exposition_sample(text, "carbond_commit_batch_commands_sum"), 3) << text;
+  EXPECT_EQ(exposition_sample(text, "carbond_rejections_total{code=\"INVALID_ARGUMENT\",command=\"Deposit\","
+                                    "reason=\"amount_fen must be positive\"}"),
+            1)
+      << text;
+  EXPECT_EQ(exposition_sample(text, "carbond_ack_latency_seconds_count"), 4) << text;
+  // The refusals are journaled too: four commands with events, in as many commits as the writer made.
+  EXPECT_EQ(exposition_sample(text, "carbond_commit_batch_commands_sum"), 4) << text;
   EXPECT_EQ(exposition_sample(text, "carbond_commit_latency_seconds_count"),
             static_cast<double>(runtime.counters().batches.load()))
       << text;

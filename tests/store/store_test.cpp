@@ -78,6 +78,27 @@ class StoreTest : public ::testing::Test {
   engine::ParticipantRecord seller_, buyer_;
 };
 
+TEST(PgTest, AConnectionErrorDoesNotShowThePassword) {
+  const std::string plain = conninfo_for_logs("host=db.example port=5432 dbname=carbond user=carbond password=s3cret");
+  EXPECT_EQ(plain.find("s3cret"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("password"), std::string::npos) << plain;
+  for (const char* kept : {"host=db.example", "port=5432", "dbname=carbond", "user=carbond"}) {
+    EXPECT_NE(plain.find(kept), std::string::npos) << plain;
+  }
+  const std::string uri = conninfo_for_logs("postgresql://carbond:s3cret@db.example:5432/carbond");
+  EXPECT_EQ(uri.find("s3cret"), std::string::npos) << uri;
+  EXPECT_NE(uri.find("host=db.example"), std::string::npos) << uri;
+  EXPECT_EQ(conninfo_for_logs("host='unterminated"), "a connection string libpq cannot parse");
+  try {
+    connect_or_throw("host=127.0.0.1 port=1 connect_timeout=2 user=carbond password=s3cret");
+    ADD_FAILURE() << "nothing listens on port 1";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find("s3cret"), std::string::npos) << what;
+    EXPECT_NE(what.find("port=1"), std::string::npos) << what;
+  }
+}
+
 TEST_F(StoreTest, MigrationsApplyOnceEach) {
   EXPECT_EQ(apply_migrations(conn.get()), 0);
   EXPECT_EQ(db.query("SELECT count(*) FROM schema_migrations"), std::to_string(all_migrations().size()));

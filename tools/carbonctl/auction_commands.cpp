@@ -101,6 +101,7 @@ void add_auction_commands(CLI::App& app, std::function<int(Session&)>& action) {
 
   auto* group = app.add_subcommand("auction", "Single-side auctions: sealed bids, one clearing (see the subcommands)");
   group->require_subcommand(1);
+  group->footer("Example: carbonctl auction list --status open");
 
   auto* create = group->add_subcommand(
       "create", "Schedule an auction and reserve the offered units in the seller's account (operator)");

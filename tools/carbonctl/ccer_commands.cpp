@@ -93,6 +93,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
   // ---- methodology ----
   auto* methodology = ccer->add_subcommand("methodology", "CCER methodologies (register: registry authority)");
   methodology->require_subcommand(1);
+  methodology->footer("Example: carbonctl ccer methodology list");
   {
     auto& m = args->methodology;
     auto* reg = methodology->add_subcommand("register", "Register a methodology (role: registry authority)");
@@ -141,6 +142,7 @@ void add_ccer_commands(CLI::App& app, std::function<int(Session&)>& action) {
   // ---- project ----
   auto* project = ccer->add_subcommand("project", "CCER projects (register: registry authority; list: every role)");
   project->require_subcommand(1);
+  project->footer("Example: carbonctl ccer project list");
   {
     auto& p = args->project;
     auto* reg = project->add_subcommand(

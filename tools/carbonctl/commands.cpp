@@ -406,7 +406,7 @@ int health(Session& session, const std::string& service) {
   } else if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     state = "SERVICE_UNKNOWN";  // how the health server answers a service it does not know: exit 1, as documented
   } else {
-    session.check(status);  // another error: exit 1 with the gRPC code
+    session.check(status);  // another error (TLS, a proxy's refusal): its exit code, as for any command
   }
   if (session.json()) {
     nlohmann::json out = {{"server", server}, {"service", service}, {"status", state}};

@@ -287,6 +287,7 @@ int main(int argc, char** argv) {
   auto* block = app.add_subcommand(
       "block", "Block trades: at least 100,000 t, 13:00-15:00, negotiated with a named counterparty (role: trader)");
   block->require_subcommand(1);
+  block->footer("Example: carbonctl --token-file ~/.carbon/trader.token block list");
   {
     auto* offer = block->add_subcommand(
         "offer", "Offer to sell (or buy) a block at a fixed price; reserves units (or cash) at once (role: trader)");
@@ -328,6 +329,7 @@ int main(int argc, char** argv) {
   auto* market = app.add_subcommand(
       "market", "The market's operation: instruments, halts, reference prices, calendar, end of day, daily bars");
   market->require_subcommand(1);
+  market->footer("Example: carbonctl --token-file ~/.carbon/trader.token market instruments");
   {
     auto* instruments = market->add_subcommand("instruments", "List instruments with their rules and state (every role)");
     instruments->footer("Example: carbonctl --token-file ~/.carbon/trader.token market instruments");
@@ -456,6 +458,7 @@ int main(int argc, char** argv) {
   std::uint64_t watch_count = 0;
   auto* watch = app.add_subcommand("watch", "Follow the market data streams as they come (every role)");
   watch->require_subcommand(1);
+  watch->footer("Example: carbonctl --token-file ~/.carbon/trader.token --json watch trades --instrument CEA2024");
   auto* watch_depth_cmd = watch->add_subcommand(
       "depth", "The listed order book of an instrument, a snapshot at once and at each change (StreamDepth)");
   watch_depth_cmd->add_option("instrument", watch_instrument, "instrument code, e.g. CEA2024")->required();

@@ -165,6 +165,8 @@ void add_repo_commands(CLI::App& app, std::function<int(Session&)>& action) {
 
   CLI::App* repo = app.add_subcommand("repo", "Repos: a sale now and an agreed buy-back on a set trading day");
   repo->require_subcommand(1);
+  repo->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as regulator repo list "
+               "--status open");
   auto* add = repo->add_subcommand(
       "register",
       "Record a repo both parties agreed to and settle its first leg at once, delivery versus payment; end of day "
