@@ -192,16 +192,9 @@ TEST_F(StreamTest, OrderSessionAnswersEachBatchInCommandOrderWithRejectionsAsRep
 }
 
 TEST_F(StreamTest, ASessionCannotCancelOrAmendAnotherParticipantsOrder) {
-  auto seller_context = RunningExchange::as(seller.trader_token());
-  std::unique_ptr<Session> seller_session = exchange->trading->OrderSession(seller_context.get());
-  v1::SessionRequest sell;
-  sell.set_batch_id(1);
-  *sell.add_commands() = place(v1::SIDE_SELL, 10'100, 10, "seller-own");
-  ASSERT_TRUE(seller_session->Write(sell));
-  v1::SessionResponse response;
-  ASSERT_TRUE(seller_session->Read(&response));
-  ASSERT_EQ(response.reports(0).type(), v1::EXECUTION_TYPE_ACCEPTED);
-  const std::uint64_t theirs = response.reports(0).order().order_id();
+  v1::PlaceOrderResponse placed;
+  ASSERT_TRUE(place_unary(seller.trader_token(), v1::SIDE_SELL, 10'100, 10, &placed).ok());
+  const std::uint64_t theirs = placed.order().order_id();
 
   // The buyer's session names the seller's order: each command is refused, and nothing changes.
   auto buyer_context = RunningExchange::as(buyer.trader_token());
@@ -213,6 +206,7 @@ TEST_F(StreamTest, ASessionCannotCancelOrAmendAnotherParticipantsOrder) {
   amend.set_order_id(theirs);
   amend.set_new_quantity(5);
   ASSERT_TRUE(buyer_session->Write(meddle));
+  v1::SessionResponse response;
   ASSERT_TRUE(buyer_session->Read(&response));
   ASSERT_EQ(response.reports_size(), 2);
   EXPECT_EQ(response.reports(0).type(), v1::EXECUTION_TYPE_CANCEL_REJECTED);
@@ -231,11 +225,8 @@ TEST_F(StreamTest, ASessionCannotCancelOrAmendAnotherParticipantsOrder) {
   EXPECT_EQ(order.status(), v1::ORDER_STATUS_NEW);
   EXPECT_EQ(order.quantity(), 10);
   ASSERT_TRUE(buyer_session->WritesDone());
-  ASSERT_TRUE(seller_session->WritesDone());
   EXPECT_FALSE(buyer_session->Read(&response));
-  EXPECT_FALSE(seller_session->Read(&response));
   EXPECT_TRUE(buyer_session->Finish().ok());
-  EXPECT_TRUE(seller_session->Finish().ok());
 }
 
 TEST_F(StreamTest, FillsAreReportedToTheAggressorAndUnsolicitedToTheRestingOwnersSession) {
