@@ -378,14 +378,7 @@ TEST_F(AuthMatrixTest, EveryMethodEveryRoleOwnAndOthersResources) {
   };
   const auto ops = [] { return RunningExchange::as(kOperatorToken); };
   const auto reg = [] { return RunningExchange::as(kRegistryToken); };
-  for (const Resources* r : {&w.own, &w.other}) {
-    v1::CashMovementRequest deposit;
-    deposit.set_cash_account_id(r->cash_account);
-    deposit.set_amount_fen(100'000'000);
-    deposit.set_idempotency_key("matrix-funds");
-    v1::CashMovementResponse done;
-    ok(x.admin->Deposit(ops().get(), deposit, &done), "deposit");
-  }
+  for (const Resources* r : {&w.own, &w.other}) ok(deposit(x, r->cash_account, 100'000'000, "matrix-funds"), "deposit");
   {
     v1::SetCapRequest cap;
     cap.set_compliance_year(2024);

@@ -601,12 +601,7 @@ inline void check_queues_by_sweeping(RunningExchange& x, const std::string& conn
   create.set_type(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
   v1::CreateParticipantResponse sweeper;
   ASSERT_TRUE(x.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &sweeper).ok());
-  v1::CashMovementRequest deposit;
-  deposit.set_cash_account_id(sweeper.participant().cash_account_id());
-  deposit.set_amount_fen(kDepositFen);
-  deposit.set_idempotency_key("crash-sweep");
-  v1::CashMovementResponse funded;
-  ASSERT_TRUE(x.admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &funded).ok());
+  ASSERT_TRUE(deposit(x, sweeper.participant().cash_account_id(), kDepositFen, "crash-sweep").ok());
   v1::IssueAllowancesRequest issue;
   issue.set_instrument("CEA2024");
   issue.set_holding_account_id(sweeper.participant().holding_account_id());
