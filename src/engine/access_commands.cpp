@@ -17,12 +17,13 @@ bool known_role(Role role) {
 }
 
 /// Separation of duties: who issues, revokes and lists the tokens of a role. The exchange's operators keep their
-/// traders', their own and auditors'; the registry authority keeps its own; regulators keep their own and
-/// auditors' (so that no operator can mint or withdraw a regulator's or the registry's credentials).
+/// traders' and their own; the registry authority keeps its own; regulators keep their own and auditors'. So no
+/// operator can mint or withdraw a regulator's, the registry's or an auditor's credentials: an auditor reads the
+/// audit log, which the table refuses to operators, and an operator must not be able to give itself that power.
 bool stewards(Role caller, Role role) {
   switch (caller) {
     case Role::operator_:
-      return role == Role::trader || role == Role::operator_ || role == Role::auditor;
+      return role == Role::trader || role == Role::operator_;
     case Role::registry_authority:
       return role == Role::registry_authority;
     case Role::regulator:
@@ -39,7 +40,7 @@ std::string stewards_of(Role role) {
     case Role::regulator:
       return "a regulator";
     case Role::auditor:
-      return "an operator or a regulator";
+      return "a regulator";
     default:
       return "an operator";
   }

@@ -517,6 +517,20 @@ Status Exchange::set_participant_controls(Step& step, const Principal& who, cons
   controls.updated_sequence = step.sequence;
   step.events.push_back(ParticipantControlsChanged{controls});
   step.reply.controls = controls;
+  if (controls.suspended) {
+    // A suspended participant's resting listed orders and block offers are cancelled, their reservations
+    // released (its order sessions get CANCELLED reports), rather than left to fill against others. Auction bids
+    // and offers stay: an auction's are withdrawn by its own rules (CancelOrder in the window, CancelAuction).
+    if (auto mine = orders_by_participant_.find(c.participant); mine != orders_by_participant_.end()) {
+      for (OrderId id : mine->second) {
+        OrderRecord& order = orders_.at(id);
+        if (!is_open(order.status) || order.mode == TradingMode::auction) continue;
+        remove_resting(step, order, OrderStatus::cancelled);
+        step.events.push_back(OrderChanged{order});
+        step.reply.orders.push_back(order);
+      }
+    }
+  }
   return Status::ok();
 }
 

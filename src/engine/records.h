@@ -932,6 +932,10 @@ struct Reply {
   bool repeated = false;
   /// A staff read's audit record: the participant it acted on (Exchange::acted_on), set by the runtime.
   ParticipantId acted_on = 0;
+  /// A staff command that journaled nothing (an idempotent repeat, a revocation of a revoked token, a day
+  /// already closed): its audit record, which no journal batch carries. Set by the runtime; the server writes
+  /// it, with the outcome, before answering.
+  std::optional<AuditEntry> unjournaled_audit;
   std::vector<ParticipantRecord> participants;
   std::vector<OrderRecord> orders;
   std::vector<TradeRecord> trades;
@@ -983,7 +987,8 @@ struct Outcome {
   UnixNanos at = 0;
   std::vector<Event> events;
   Reply reply;
-  std::optional<AuditEntry> audit;  ///< set by the runtime for audited commands that journaled events
+  std::optional<AuditEntry> audit;  ///< set by the runtime for audited commands that journaled events (else see
+                                    ///< Reply::unjournaled_audit)
 };
 
 /// The digest by which the engine remembers a client order id of an order it no longer holds (closed in a

@@ -110,19 +110,25 @@ void EngineRuntime::engine_loop() {
     const std::size_t kind = request->command.body.index();
     Pending pending{exchange_.execute(request->command, clock_.now()), request->completion, request->submitted,
                     request->command.principal.participant, kind};
-    if (!request->command.audit_method.empty() && pending.outcome.sequence != 0) {
-      // An audited call: who, what, when and the outcome, journaled with the command's events.
+    if (!request->command.audit_method.empty()) {
+      // An audited call: who, what, when and the outcome, journaled with the command's events; one that
+      // journaled nothing carries its record in the reply, for the server to write before it answers.
       // The command is spent: its audit strings move into the record rather than being copied.
       Command& c = request->command;
       const Principal& who = c.principal;
       const ParticipantId acted_on = who.participant != 0      ? who.participant
                                      : c.audit_participant != 0 ? c.audit_participant
                                                                 : exchange_.acted_on(c.body);
-      pending.outcome.audit = AuditEntry{pending.outcome.sequence, pending.outcome.at, who.token_id, who.role,
-                                         who.name, acted_on,
-                                         std::move(c.audit_method), std::move(c.audit_peer),
-                                         std::move(c.audit_request), pending.outcome.reply.status.code(),
-                                         pending.outcome.reply.status.message(), 0};
+      AuditEntry entry{pending.outcome.sequence, pending.outcome.at, who.token_id, who.role,
+                       who.name, acted_on,
+                       std::move(c.audit_method), std::move(c.audit_peer),
+                       std::move(c.audit_request), pending.outcome.reply.status.code(),
+                       pending.outcome.reply.status.message(), 0};
+      if (pending.outcome.sequence != 0) {
+        pending.outcome.audit = std::move(entry);
+      } else {
+        pending.outcome.reply.unjournaled_audit = std::move(entry);
+      }
     }
     if (pending.outcome.sequence == 0 && request->command.principal.role != Role::trader) {
       // A staff read: its audit record (made by the server) names the participant it read about.
@@ -175,6 +181,7 @@ void EngineRuntime::writer_loop() {
   batch.reserve(options_.max_batch);
   int idle_spins = 0;
   for (;;) {
+    reopen_if_caught_up();
     fill_batch(batch);
     // A small batch waits for the one in flight rather than starting beside it.
     const bool hold = depth > 1 && !batch.empty() && !in_flight_.empty() &&
@@ -281,6 +288,7 @@ void EngineRuntime::sleep_watching_oldest(std::uint32_t ticket) {
   if (!journal_down_.load(std::memory_order_relaxed) && now - oldest.started < unavailable_after && !past_stop) {
     return;
   }
+  commits_resumed_ = false;
   if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
     spdlog::error("a journal commit of {} commands has not returned for {} ms: refusing new commands and "
                   "answering UNAVAILABLE to whoever waits longer, until the database answers",
@@ -372,12 +380,20 @@ void EngineRuntime::finish_oldest() {
 
 void EngineRuntime::record_commit(std::size_t commands, TimePoint started) {
   counters_.batches.fetch_add(1, std::memory_order_relaxed);
-  if (journal_down_.exchange(false, std::memory_order_relaxed)) {
-    spdlog::info("journal commits succeed again: carbond takes commands");
-  }
+  if (journal_down_.load(std::memory_order_relaxed)) commits_resumed_ = true;
   if (metrics_ == nullptr) return;
   metrics_->commit_batch_size->Observe(static_cast<double>(commands));
   metrics_->commit_latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void EngineRuntime::reopen_if_caught_up() {
+  // Nothing of the outage left: neither queued nor taken into a batch not yet committed.
+  if (!commits_resumed_ || !backlog_.empty() || !in_flight_.empty()) return;
+  commits_resumed_ = false;
+  if (journal_down_.exchange(false, std::memory_order_relaxed)) {
+    spdlog::info("journal commits succeed again and what queued during the outage is committed: carbond takes "
+                 "commands");
+  }
 }
 
 void EngineRuntime::observe_replies(const std::vector<Pending>& batch) {
@@ -447,6 +463,7 @@ bool EngineRuntime::commit_with_retry(std::vector<Pending>& batch) {
       spdlog::shutdown();
       std::abort();
     }
+    commits_resumed_ = false;
     if (!journal_down_.exchange(true, std::memory_order_relaxed)) {
       spdlog::error("journal commit of {} commands failed: {}; refusing new commands and retrying", journaled.size(),
                     status.message());
@@ -500,6 +517,8 @@ void EngineRuntime::answer_overdue(Container& pendings) {
     reply.status = Status{ErrorCode::unavailable,
                           "the database is unreachable: this command's outcome is unknown until carbond is back "
                           "(resubmit with the same client order id or idempotency key)"};
+    // A staff command that journaled nothing (a repeat) is still audited, with this outcome.
+    reply.unjournaled_audit = std::move(pending.outcome.reply.unjournaled_audit);
     pending.completion->complete(std::move(reply));
     pending.completion = nullptr;
     pending.answered_unavailable = true;
@@ -511,7 +530,9 @@ void EngineRuntime::fail_unknown(std::vector<Pending>& batch) {
   // Every reply of an abandoned batch, repeats and reads included: none of
   // them may claim what the journal does not hold.
   for (Pending& pending : batch) {
+    std::optional<AuditEntry> audit = std::move(pending.outcome.reply.unjournaled_audit);  // audited all the same
     pending.outcome.reply = Reply{};
+    pending.outcome.reply.unjournaled_audit = std::move(audit);
     pending.outcome.reply.status = Status{
         ErrorCode::unavailable, "carbond stopped before the database confirmed this command; its outcome is unknown "
                                 "until carbond is back (resubmit with the same client order id or idempotency key)"};

@@ -234,6 +234,10 @@ class EngineRuntime {
   template <typename Container>
   void answer_overdue(Container& pendings);
   void fail_unknown(std::vector<Pending>& batch);
+  /// After an outage: takes commands again once a commit has succeeded and what queued during the outage
+  /// (backlog_, then in_flight_) is committed. A database that comes and goes cannot grow the backlog without
+  /// bound, and new callers do not wait behind it.
+  void reopen_if_caught_up();
 
   Exchange& exchange_;
   const Clock& clock_;
@@ -256,6 +260,9 @@ class EngineRuntime {
   std::atomic<bool> writer_done_{false};
   std::atomic<bool> stopping_writer_{false};
   std::atomic<bool> journal_down_{false};                ///< set by the writer while commits fail
+  /// Writer thread only: a commit succeeded during an outage. Commands are taken again (journal_down_ cleared)
+  /// once backlog_ is committed too (reopen_if_caught_up).
+  bool commits_resumed_ = false;
   std::deque<Pending> backlog_;                          ///< writer thread only: taken off the ring during an outage
   std::deque<InFlight> in_flight_;                       ///< writer thread only: pipelined batches, oldest first
   std::vector<Pending> filling_;                         ///< writer thread only: the batch being filled (or held)

@@ -71,10 +71,17 @@ Status Registry::check_available(AccountId account, const std::string& instrumen
   if (current.available >= quantity) return Status::ok();
   std::string message = std::string("insufficient units: ") + action + " of " + text::tonnes(quantity) + " " +
                         instrument + " exceeds the " + text::tonnes(current.available) + " available";
-  if (current.frozen.is_positive() || current.pledged.is_positive()) {
-    message += " (" + text::tonnes(current.frozen) + " frozen and " + text::tonnes(current.pledged) +
-               " pledged cannot move)";
-  }
+  // What else the account holds, and why it cannot move now: the refusal names the rule that holds it.
+  std::string held;
+  auto add = [&held](Qty qty, const char* why) {
+    if (!qty.is_positive()) return;
+    held += (held.empty() ? "" : ", ") + text::tonnes(qty) + " " + why;
+  };
+  add(current.reserved, "held by open sell orders");
+  add(current.pending, "bought today, available from the next trading day (T+1)");
+  add(current.frozen, "frozen");
+  add(current.pledged, "pledged");
+  if (!held.empty()) message += " (" + held + ": these cannot move)";
   return failed_precondition(std::move(message));
 }
 

@@ -41,7 +41,7 @@ void to_proto(const engine::AuditEntry& entry, v1::AuditRecord& out) {
 std::string audit_filters(const v1::QueryAuditLogRequest& r) {
   return std::to_string(r.from_unix_nanos()) + "|" + std::to_string(r.to_unix_nanos()) + "|" + r.method() + "|" +
          std::to_string(r.token_id()) + "|" + std::to_string(r.role()) + "|" + std::to_string(r.participant_id()) +
-         "|" + (r.failures_only() ? "1" : "0");
+         "|" + (r.failures_only() ? "1" : "0") + "|" + std::to_string(r.principal().size()) + ":" + r.principal();
 }
 
 }  // namespace
@@ -106,6 +106,7 @@ grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerCo
   filter.method = request->method();
   filter.token_id = request->token_id();
   filter.participant = request->participant_id();
+  filter.principal = request->principal();
   filter.failures_only = request->failures_only();
   if (s.is_ok() && filter.from != 0 && filter.to != 0 && filter.from > filter.to) {
     s = invalid_argument("from_unix_nanos is after to_unix_nanos");

@@ -4,10 +4,11 @@
 /// included, and the staff calls that the authorization table refuses.
 /// A stream's record (market data, order sessions) is written when it opens.
 /// A command's record is journaled by the engine with its events
-/// (engine::Outcome::audit); a read's record (it has no journal batch) is
-/// written by store::AuditWriter before the read is answered, and if it
-/// cannot be written the read answers UNAVAILABLE instead. Traders' calls and
-/// unauthenticated calls are not recorded.
+/// (engine::Outcome::audit); a read's record (it has no journal batch), and
+/// that of a command that journaled nothing (engine::Reply::unjournaled_audit,
+/// an idempotent repeat), is written by store::AuditWriter before the call is
+/// answered, and if it cannot be written the call answers UNAVAILABLE instead.
+/// Traders' calls and unauthenticated calls are not recorded.
 
 #include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>

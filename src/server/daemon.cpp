@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <toml.hpp>
 
+#include "server/audit.h"
 #include "server/commit_fanout.h"
 #include "server/market_feed.h"
 #include "server/order_session.h"
@@ -239,7 +240,15 @@ void Daemon::start() {
     std::future<engine::Reply> reply = awaited->future();
     const engine::Principal carbond{Role::operator_, 0, "carbond (start)", 0, 0};
     const std::string why = "start: resting orders outside the listed band of " + code + " are cancelled";
-    const engine::Command command{carbond, engine::SetReferencePrice{code, reference, why}};
+    // Audited as an operator's SetReferencePrice would be: regulators see that carbond cancelled the orders
+    // at start, and why.
+    v1::SetReferencePriceRequest request;
+    request.set_instrument(code);
+    request.set_price_fen(reference.value);
+    request.set_reason(why);
+    const engine::Command command{carbond, engine::SetReferencePrice{code, reference, why},
+                                  "/carbon.v1.AdminService/SetReferencePrice", "carbond (start)",
+                                  request_summary(&request), 0};
     if (Status s = runtime_->submit(command, awaited); !s.is_ok()) {
       delete awaited;
       throw std::runtime_error(why + ": " + s.message());

@@ -57,6 +57,9 @@ class UnaryCompletion final : public engine::Completion {
     if (read_audit_) {
       if (read_audit_->participant == 0) read_audit_->participant = reply.acted_on;  // e.g. GetHoldings' holder
       finish_audited_read(*writer_, reactor_, std::move(*read_audit_), std::move(status));
+    } else if (reply.unjournaled_audit && writer_ != nullptr) {
+      // A staff command that changed nothing (a repeat, say): audited all the same, then answered.
+      finish_audited_read(*writer_, reactor_, std::move(*reply.unjournaled_audit), std::move(status));
     } else {
       reactor_->Finish(to_grpc(status));
     }

@@ -39,6 +39,7 @@ Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, s
   if (filter.token_id != 0) where("token_id =", std::to_string(filter.token_id));
   if (filter.role) where("role =", std::to_string(static_cast<int>(*filter.role)));
   if (filter.participant != 0) where("participant_id =", std::to_string(filter.participant));
+  if (!filter.principal.empty()) where("principal =", filter.principal);
   if (filter.failures_only) sql += " AND status_code <> 0";
   if (filter.before_audit_id != 0) where("audit_id <", std::to_string(filter.before_audit_id));
   sql += " ORDER BY audit_id DESC LIMIT " + std::to_string(filter.limit);

@@ -21,6 +21,7 @@ struct AuditFilter {
   std::uint64_t token_id = 0;
   std::optional<Role> role;
   ParticipantId participant = 0;
+  std::string principal;  ///< exact; empty: all
   bool failures_only = false;
   std::uint64_t before_audit_id = 0;  ///< paging cursor: only records older than this audit id (0 = from the newest)
   std::size_t limit = 100;

@@ -449,9 +449,16 @@ constexpr const char* kUpsertOrders =
     " reserved_unsettled_fen = EXCLUDED.reserved_unsettled_fen, updated_sequence = EXCLUDED.updated_sequence";
 
 /// Run once per connection: the writers' shared lock (kJournalWriterLock, held until the connection's backend
-/// ends: a start waits for it, store/recovery.h), durable commits (kDurableCommitsSql), the journal's tail.
+/// ends: a start waits for it, store/recovery.h), durable commits (kDurableCommitsSql), no time limits, the
+/// journal's tail. A role's or database's statement_timeout or lock_timeout would cut a large batch at every
+/// attempt (it is retried whole, so for ever), and idle_in_transaction_session_timeout a pipelined batch that
+/// waits, its statements sent, for the batch before it to commit; a commit that hangs is watched by the writer
+/// (EngineRuntime) instead.
 const std::string kSessionSetup = "SELECT pg_advisory_lock_shared(" + std::to_string(kJournalWriterLock) + "); " +
-                                  kDurableCommitsSql + "; SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
+                                  kDurableCommitsSql +
+                                  "; SET statement_timeout = 0; SET lock_timeout = 0;"
+                                  " SET idle_in_transaction_session_timeout = 0;"
+                                  " SELECT COALESCE(MAX(sequence), 0) FROM journal_commands";
 
 /// Bytes handed to libpq per PQputCopyData call.
 constexpr std::size_t kCopyChunk = 256 * 1024;
@@ -556,8 +563,25 @@ Status PostgresJournal::connect_if_needed() {
   if (!conn_) return Status{ErrorCode::unavailable, "database unreachable: " + message};
   PgResult result(PQexec(conn_.get(), kSessionSetup.c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return fail(status_from_result(result.get(), conn_.get()));
+  const Sequence seen = last_committed_;
   last_committed_ = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);
-  return Status::ok();
+  return check_tail_not_behind(seen);
+}
+
+Status PostgresJournal::check_tail_not_behind(Sequence committed) {
+  if (last_committed_ >= committed) return Status::ok();
+  // Commands this carbond saw committed (and acknowledged) are not in the journal: the database is not the one
+  // they were committed to (a failover to a replica that had not received them, a restore from a backup).
+  // Writing on would leave a gap under later sequences and lose them for good: stop instead, so that an operator
+  // restores the database that holds them.
+  const Status gap{ErrorCode::internal, "journal: the database's journal ends at sequence " +
+                                            std::to_string(last_committed_) + ", behind sequence " +
+                                            std::to_string(committed) +
+                                            " this carbond saw committed (a failover to a replica that lacks "
+                                            "them, or a restore?); nothing more is written"};
+  set_connection(nullptr);
+  last_committed_ = committed;  // so that a retry on a new connection finds the same gap
+  return gap;
 }
 
 void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
@@ -767,7 +791,12 @@ void PostgresJournal::encode(const std::vector<const engine::Outcome*>& batch) {
 
 Status PostgresJournal::prepare(const std::vector<const engine::Outcome*>& batch, Sequence known_tail, bool& landed) {
   landed = false;
+  const bool connected = conn_ && PQstatus(conn_.get()) == CONNECTION_OK;
   if (Status s = connect_if_needed(); !s.is_ok()) return s;
+  // A fresh connection's tail must hold what the other connections of this carbond saw committed (known_tail).
+  if (!connected) {
+    if (Status s = check_tail_not_behind(known_tail); !s.is_ok()) return s;
+  }
   const Sequence tail = std::max(last_committed_, known_tail);
   const Sequence first = batch.front()->sequence;
   const Sequence last = batch.back()->sequence;

@@ -85,6 +85,9 @@ class PostgresJournal final : public engine::JournalSink {
   };
 
   Status connect_if_needed();
+  /// INTERNAL (and the connection dropped) if the journal just read ends below `committed`, a sequence this
+  /// carbond saw committed: the database lost acknowledged commands.
+  Status check_tail_not_behind(Sequence committed);
   /// Replaces the connection (nullptr: closes it), and the socket interrupt() shuts down.
   void set_connection(PgConn conn);
   /// Connects, recognises a batch already committed (`landed`), encodes the rest.

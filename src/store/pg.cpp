@@ -226,7 +226,12 @@ Status status_from_result(const PGresult* result, PGconn* conn) {
     return Status{ErrorCode::unavailable, "database unreachable: " + message};
   }
   const std::string klass(sqlstate, 2);
-  if (klass == "08" || klass == "57" || klass == "53" || klass == "40" || std::string_view(sqlstate) == "55P03") {
+  // Passing conditions, retried: connection (08), operator intervention (57), resources (53), rollbacks (40),
+  // a lock not available (55P03), a read-only transaction (25006: a standby, before or after a failover) and
+  // an I/O error of the server (58030). (A batch whose COMMIT landed all the same is recognised on retry.)
+  const std::string_view state(sqlstate);
+  if (klass == "08" || klass == "57" || klass == "53" || klass == "40" || state == "55P03" || state == "25006" ||
+      state == "58030") {
     return Status{ErrorCode::unavailable, "database unavailable (" + std::string(sqlstate) + "): " + message};
   }
   if (klass == "23") return Status{ErrorCode::failed_precondition, "constraint violated: " + message};

@@ -662,6 +662,63 @@ const char* fault_name(registry::ChainFault fault) {
   return "sound";
 }
 
+/// `total += value`, refusing the start if the sum leaves 64 bits (rows no engine could have written); `what()`
+/// names the sum, made only then.
+template <typename What>
+void add_checked(std::int64_t& total, std::int64_t value, What&& what) {
+  if (__builtin_add_overflow(total, value, &total)) {
+    throw std::runtime_error(std::string(what()) + " overflows 64 bits");
+  }
+}
+
+/// Every holding's frozen and pledged units are exactly those of the freezes and pledges in force on it.
+void check_encumbrances(const engine::RecoveredState& state) {
+  using Key = std::pair<std::uint64_t, std::string>;
+  std::map<Key, std::int64_t> frozen;
+  std::map<Key, std::int64_t> pledged;
+  for (const auto& f : state.freezes) {
+    if (f.remaining.value < 0 || f.remaining.value > f.record.quantity.value) {
+      throw std::runtime_error("freeze " + std::to_string(f.record.id) + " has " + std::to_string(f.remaining.value) +
+                               " t remaining of the " + std::to_string(f.record.quantity.value) + " t it froze");
+    }
+    add_checked(frozen[{f.record.account, f.record.instrument}], f.remaining.value,
+                [&f] { return "the units frozen in holding account " + std::to_string(f.record.account); });
+  }
+  for (const auto& p : state.pledges) {
+    if (p.remaining.value < 0 || p.remaining.value > p.record.quantity.value) {
+      throw std::runtime_error("pledge " + std::to_string(p.record.id) + " has " + std::to_string(p.remaining.value) +
+                               " t remaining of the " + std::to_string(p.record.quantity.value) + " t it pledged");
+    }
+    add_checked(pledged[{p.record.pledgor, p.record.instrument}], p.remaining.value,
+                [&p] { return "the units pledged from holding account " + std::to_string(p.record.pledgor); });
+  }
+  auto check = [](std::map<Key, std::int64_t>& expected, const Key& key, std::int64_t held, const char* what,
+                  const char* by) {
+    const auto found = expected.find(key);
+    const std::int64_t want = found == expected.end() ? 0 : found->second;
+    if (held != want) {
+      throw std::runtime_error(std::string(what) + " units disagree for holding account " +
+                               std::to_string(key.first) + " " + key.second + ": it holds " + std::to_string(held) +
+                               " t " + what + ", the " + by + " in force on it hold " + std::to_string(want) + " t");
+    }
+    if (found != expected.end()) expected.erase(found);
+  };
+  for (const auto& h : state.holdings) {
+    const Key key{h.account, h.instrument};
+    check(frozen, key, h.holding.frozen.value, "frozen", "freezes");
+    check(pledged, key, h.holding.pledged.value, "pledged", "pledges");
+  }
+  for (const auto& [what, left] : {std::pair{"freezes", &frozen}, std::pair{"pledges", &pledged}}) {
+    for (const auto& [key, quantity] : *left) {
+      if (quantity != 0) {
+        throw std::runtime_error(std::string(what) + " in force hold " + std::to_string(quantity) + " t of " +
+                                 key.second + " in holding account " + std::to_string(key.first) +
+                                 ", which holds none");
+      }
+    }
+  }
+}
+
 /// Every open order holds exactly its reservation: cash accounts' reserved
 /// cash is the sum of their open buy orders' reservations, holdings' reserved
 /// units the sum of the open sell orders' remaining quantity plus the units of
@@ -686,17 +743,25 @@ void check_reservations(const engine::RecoveredState& state) {
       }
       continue;
     }
+    auto what = [&o] { return "the reservations of the open orders in the account of order " + std::to_string(o.id); };
     if (o.side == Side::buy) {
-      cash_reserved[cash_account_of[o.participant]] += o.reservation.total.value;
+      if (o.reservation.from_unsettled.value < 0 || o.reservation.from_unsettled.value > o.reservation.total.value) {
+        throw std::runtime_error("order " + std::to_string(o.id) + " reserves " +
+                                 std::to_string(o.reservation.from_unsettled.value) + " fen of sale proceeds, out of " +
+                                 std::to_string(o.reservation.total.value) + " fen in all");
+      }
+      add_checked(cash_reserved[cash_account_of[o.participant]], o.reservation.total.value, what);
     } else if (auto offer = auction_seller_of_offer.find(o.id); offer != auction_seller_of_offer.end()) {
-      units_reserved[{offer->second, o.instrument}] += o.remaining().value;
+      add_checked(units_reserved[{offer->second, o.instrument}], o.remaining().value, what);
     } else {
-      units_reserved[{holding_account_of[o.participant], o.instrument}] += o.remaining().value;
+      add_checked(units_reserved[{holding_account_of[o.participant], o.instrument}], o.remaining().value, what);
     }
   }
   for (const auto& repo : state.repos) {
     if (repo.status == engine::RepoStatus::open) {
-      units_reserved[{repo.buyer_account, repo.instrument}] += repo.quantity.value;
+      add_checked(units_reserved[{repo.buyer_account, repo.instrument}], repo.quantity.value, [&repo] {
+        return "the units held for open repos in holding account " + std::to_string(repo.buyer_account);
+      });
     }
   }
   for (const auto& c : state.cash) {
@@ -737,7 +802,13 @@ void check_reservations(const engine::RecoveredState& state) {
 
 void check_state(PGconn* conn, const engine::RecoveredState& state) {
   std::map<std::string, std::int64_t> net;
-  for (const auto& h : state.holdings) net[h.instrument] += h.holding.total().value;
+  for (const auto& h : state.holdings) {
+    // Each part, then the sum: Holding::total() itself would overflow unchecked on such rows.
+    for (const Qty part : {h.holding.available, h.holding.reserved, h.holding.pending, h.holding.frozen,
+                           h.holding.pledged}) {
+      add_checked(net[h.instrument], part.value, [&h] { return "the sum of all holdings of " + h.instrument; });
+    }
+  }
   for (const auto& [instrument, total] : net) {
     if (total != 0) {
       throw std::runtime_error("conservation of units fails for " + instrument + ": all holdings sum to " +
@@ -753,13 +824,18 @@ void check_state(PGconn* conn, const engine::RecoveredState& state) {
                              "sum cash movements");
   const std::int64_t moved = i64(r.get(), 0, 0);
   std::int64_t held = 0;
-  for (const auto& c : state.cash) held += c.balance.total().value;
+  for (const auto& c : state.cash) {
+    for (const Cash part : {c.balance.available, c.balance.reserved, c.balance.unsettled}) {
+      add_checked(held, part.value, [] { return "the sum of all cash balances"; });
+    }
+  }
   if (moved != held) {
     throw std::runtime_error("conservation of cash fails: deposits minus withdrawals are " + std::to_string(moved) +
                              " fen, all balances sum to " + std::to_string(held) + " fen");
   }
 
   check_reservations(state);
+  check_encumbrances(state);
 
   // Nothing is newer than the journal's last sequence (the sequence the engine resumes from). Orders and trades
   // changed after the day opened are all loaded, so the day must not have opened after it either.

@@ -116,12 +116,16 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(issue(*x, p.trader_token(), v1::ROLE_OPERATOR, 0, "x", 0, issued).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  // Separation of duties: an operator cannot mint a regulator's or the registry's credentials; they can.
+  // Separation of duties: an operator cannot mint a regulator's, the registry's or an auditor's credentials (an
+  // auditor reads the audit log, which operators may not); they can.
   const grpc::Status minted = issue(*x, kOperatorToken, v1::ROLE_REGULATOR, 0, "x", 0, issued);
   EXPECT_EQ(minted.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(minted.error_message(), "API tokens of role regulator are issued by a regulator (separation of duties)");
   EXPECT_EQ(issue(*x, kOperatorToken, v1::ROLE_REGISTRY_AUTHORITY, 0, "x", 0, issued).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status auditor = issue(*x, kOperatorToken, v1::ROLE_AUDITOR, 0, "x", 0, issued);
+  EXPECT_EQ(auditor.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(auditor.error_message(), "API tokens of role auditor are issued by a regulator (separation of duties)");
   v1::IssueApiTokenResponse supervision;
   ASSERT_TRUE(issue(*x, kRegulatorToken, v1::ROLE_REGULATOR, 0, "supervision desk", 0, supervision).ok());
   EXPECT_EQ(supervision.api_token().role(), v1::ROLE_REGULATOR);
@@ -162,7 +166,7 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
 
   // Expiry, on the engine clock.
   v1::IssueApiTokenResponse probe;
-  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_AUDITOR, 0, "probe", 0, probe).ok());
+  ASSERT_TRUE(issue(*x, kRegulatorToken, v1::ROLE_AUDITOR, 0, "probe", 0, probe).ok());
   v1::IssueApiTokenResponse brief;
   ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, id, "brief",
                     probe.api_token().issued_at_unix_nanos() + 2'000'000'000, brief)
@@ -174,9 +178,10 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
   // The list: descriptions only, revoked and expired ones on request.
   const auto in_force = list(*x, false);
   const auto all = list(*x, true);
-  // In force: TOK-1's first token, ops2, probe. All: also the revoked trader token, TOK-2's first, brief.
-  EXPECT_EQ(in_force.size(), 3u);
-  EXPECT_EQ(all.size(), 6u);
+  // The operator's: in force, TOK-1's first token and ops2. All: also the revoked trader token, TOK-2's first and
+  // brief. Not the regulator's auditor probe.
+  EXPECT_EQ(in_force.size(), 2u);
+  EXPECT_EQ(all.size(), 5u);
   for (std::size_t k = 1; k < all.size(); ++k) EXPECT_LT(all[k - 1].token_id(), all[k].token_id());
   for (const v1::ApiToken& token : all) {
     if (token.token_id() == trader.api_token().token_id()) {
@@ -193,8 +198,8 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
   EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::UNAUTHENTICATED);
   v1::ListInstrumentsResponse instruments;
   EXPECT_TRUE(x->admin->ListInstruments(RunningExchange::as(ops2.token()).get(), {}, &instruments).ok());
-  EXPECT_EQ(list(*x, true).size(), 6u);
-  EXPECT_EQ(list(*x, false).size(), 3u);
+  EXPECT_EQ(list(*x, true).size(), 5u);
+  EXPECT_EQ(list(*x, false).size(), 2u);
 }
 
 TEST_F(AccessTest, ARevokedTokenEndsItsOpenOrderSessionOnTheNextMessage) {
@@ -314,6 +319,10 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   deposit.set_idempotency_key("audit-wire-1");
   v1::CashMovementResponse moved;
   ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &moved).ok());
+  // A repeat of the key changes nothing and journals nothing, but it is a staff action all the same.
+  v1::CashMovementResponse repeated;
+  ASSERT_TRUE(x->admin->Deposit(RunningExchange::as(kOperatorToken).get(), deposit, &repeated).ok());
+  EXPECT_EQ(repeated.balance().available_fen(), 5'000);
   // Refused by the table (a regulator may not deposit) and by a rule (too much withdrawn).
   EXPECT_EQ(x->admin->Deposit(RunningExchange::as(kRegulatorToken).get(), deposit, &moved).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -332,9 +341,17 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   x->stop();
   x = open();
 
-  const auto deposits = audit("/carbon.v1.AdminService/Deposit");
-  ASSERT_EQ(deposits.size(), 2u);
-  // Newest first: the regulator's refusal, then the operator's deposit.
+  const auto all_deposits = audit("/carbon.v1.AdminService/Deposit");
+  ASSERT_EQ(all_deposits.size(), 3u);
+  // Newest first: the regulator's refusal, the operator's repeat (no sequence: nothing was journaled), then
+  // the operator's deposit.
+  EXPECT_EQ(all_deposits[1].principal(), "ops");
+  EXPECT_EQ(all_deposits[1].status_code(), 0);
+  EXPECT_EQ(all_deposits[1].sequence(), 0u);
+  EXPECT_GT(all_deposits[1].audit_id(), all_deposits[2].audit_id());
+  EXPECT_NE(all_deposits[1].request_summary().find("\"idempotency_key\":\"audit-wire-1\""), std::string::npos);
+  EXPECT_EQ(all_deposits[1].participant_id(), p.participant().participant_id());
+  const std::vector<v1::AuditRecord> deposits{all_deposits[0], all_deposits[2]};
   EXPECT_EQ(deposits[0].principal(), "regulator");
   EXPECT_EQ(deposits[0].role(), v1::ROLE_REGULATOR);
   EXPECT_EQ(deposits[0].status_code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
@@ -421,6 +438,21 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
     if (record.method() == "/carbon.v1.AdminService/Deposit") ++regulator_deposits;
   }
   EXPECT_EQ(regulator_deposits, 1);
+  // By principal: the config's staff all have token id 0, their names tell them apart.
+  v1::QueryAuditLogRequest by_principal;
+  by_principal.set_principal("ops");
+  v1::QueryAuditLogResponse by_ops;
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), by_principal, &by_ops).ok());
+  std::multiset<std::string> ops_methods;
+  for (const v1::AuditRecord& record : by_ops.records()) {
+    EXPECT_EQ(record.principal(), "ops");
+    ops_methods.insert(record.method());
+  }
+  EXPECT_EQ(ops_methods.count("/carbon.v1.AdminService/Deposit"), 2u);
+  EXPECT_EQ(ops_methods.count("/carbon.v1.AdminService/Withdraw"), 1u);
+  by_principal.set_principal("op");  // exact, not a prefix
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), by_principal, &by_ops).ok());
+  EXPECT_EQ(by_ops.records_size(), 0);
 }
 
 TEST_F(AccessTest, StaffStreamOpeningsAreAuditedServedOrRefused) {

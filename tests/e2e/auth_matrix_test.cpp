@@ -502,13 +502,15 @@ TEST_F(AuthMatrixTest, EveryMethodEveryRoleOwnAndOthersResources) {
   }
 
   // Tokens for the roles the config has no staff for, and one revoked.
+  // Auditors' tokens are a regulator's to issue, the others here an operator's.
   auto issue = [&](v1::Role role, std::uint64_t participant, const std::string& label) {
     v1::IssueApiTokenRequest request;
     request.set_role(role);
     request.set_participant_id(participant);
     request.set_label(label);
     v1::IssueApiTokenResponse response;
-    const grpc::Status status = x.admin->IssueApiToken(RunningExchange::as(kOperatorToken).get(), request, &response);
+    const std::string& as = role == v1::ROLE_AUDITOR ? kRegulatorToken : kOperatorToken;
+    const grpc::Status status = x.admin->IssueApiToken(RunningExchange::as(as).get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   };

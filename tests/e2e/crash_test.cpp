@@ -360,6 +360,32 @@ TEST_F(StartupIntegrityTest, RefusesToStartWhenReservationsDisagreeWithOpenOrder
   EXPECT_EQ(exchange->stop(), 0);
 }
 
+// Frozen and pledged units are those of the freezes and pledges in force: units locked by nothing (or a freeze
+// whose units are free) refuse the start, even though every tonne is still conserved.
+TEST_F(StartupIntegrityTest, RefusesToStartWhenFrozenOrPledgedUnitsDisagreeWithTheFreezesAndPledges) {
+  const std::string holding = std::to_string(traders[1].holding_account);
+  const std::string where = " WHERE instrument = 'CEA2024' AND holding_account_id = " + holding;
+  expect_refusal("UPDATE holdings SET frozen = frozen + 3, available = available - 3" + where,
+                 "frozen units disagree for holding account " + holding +
+                     " CEA2024: it holds 3 t frozen, the freezes in force on it hold 0 t",
+                 "UPDATE holdings SET frozen = frozen - 3, available = available + 3" + where);
+  expect_refusal("UPDATE holdings SET pledged = pledged + 2, available = available - 2" + where,
+                 "pledged units disagree for holding account " + holding +
+                     " CEA2024: it holds 2 t pledged, the pledges in force on it hold 0 t",
+                 "UPDATE holdings SET pledged = pledged - 2, available = available + 2" + where);
+  // An open buy's reservation drawn from more sale proceeds than it reserves in all.
+  ASSERT_EQ(db.query("SELECT count(*) FROM orders WHERE status IN (1, 2) AND side = 1"), "1");
+  const std::string from_proceeds =
+      db.query("SELECT reserved_unsettled_fen FROM orders WHERE status IN (1, 2) AND side = 1");
+  const std::string buy = db.query("SELECT order_id FROM orders WHERE status IN (1, 2) AND side = 1");
+  expect_refusal("UPDATE orders SET reserved_unsettled_fen = reserved_fen + 1 WHERE status IN (1, 2) AND side = 1",
+                 "order " + buy + " reserves 49951 fen of sale proceeds, out of 49950 fen in all",
+                 "UPDATE orders SET reserved_unsettled_fen = " + from_proceeds +
+                     " WHERE status IN (1, 2) AND side = 1");
+  ASSERT_NO_THROW(exchange->start());
+  EXPECT_EQ(exchange->stop(), 0);
+}
+
 TEST_F(StartupIntegrityTest, RefusesToStartWhenAClosedOrderReservesOrARowOrTheDayIsNewerThanTheJournal) {
   const std::string filled = db.query("SELECT order_id FROM orders WHERE status = 3 AND side = 1");
   ASSERT_FALSE(filled.empty());

@@ -324,6 +324,12 @@ TEST_F(MarketTest, AtStartARestingOrderOutsideTheBandIsCancelledBeforeAnyoneTrad
   EXPECT_EQ(balances.cash().available_fen(), 10'000'000);
   EXPECT_NE(x->log().find("start: resting orders outside the listed band of CEA2024 are cancelled"), std::string::npos)
       << x->log();
+  // Audited: regulators see that carbond itself cancelled the order at start, and why.
+  EXPECT_EQ(db.query("SELECT principal || '|' || peer || '|' || status_code || '|' || (sequence > 0)::text ||"
+                     " '|' || (request_summary::jsonb ->> 'reason') FROM audit_log"
+                     " WHERE method = '/carbon.v1.AdminService/SetReferencePrice'"),
+            "carbond (start)|carbond (start)|0|true|start: resting orders outside the listed band of CEA2024 are "
+            "cancelled");
   // Journaled: after another restart the order stays cancelled and nothing is left to cancel.
   ASSERT_EQ(x->stop(), 0);
   auto again = open_at("2026-11-24T10:10:00+08:00");

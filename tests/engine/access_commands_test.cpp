@@ -67,21 +67,24 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   expect_refused(op, IssueApiToken{Role::registry_authority, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
                  "API tokens of role registry_authority are issued by the registry authority");
   expect_refused(authority, IssueApiToken{Role::auditor, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
-                 "API tokens of role auditor are issued by an operator or a regulator");
+                 "API tokens of role auditor are issued by a regulator");
+  expect_refused(op, IssueApiToken{Role::auditor, 0, "x", 0, hash(2)}, ErrorCode::permission_denied,
+                 "API tokens of role auditor are issued by a regulator (separation of duties)");
   expect_refused(op, IssueApiToken{static_cast<Role>(0), 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "role");
   expect_refused(op, IssueApiToken{static_cast<Role>(9), 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "role");
   expect_refused(op, IssueApiToken{Role::trader, 0, "x", 0, hash(2)}, ErrorCode::invalid_argument, "participant_id");
-  expect_refused(op, IssueApiToken{Role::auditor, p, "x", 0, hash(2)}, ErrorCode::invalid_argument, "must be 0");
-  expect_refused(op, IssueApiToken{Role::auditor, 0, "", 0, hash(2)}, ErrorCode::invalid_argument, "label");
-  expect_refused(op, IssueApiToken{Role::auditor, 0, std::string(101, 'a'), 0, hash(2)}, ErrorCode::invalid_argument,
+  expect_refused(regulator, IssueApiToken{Role::auditor, p, "x", 0, hash(2)}, ErrorCode::invalid_argument, "must be 0");
+  expect_refused(regulator, IssueApiToken{Role::auditor, 0, "", 0, hash(2)}, ErrorCode::invalid_argument, "label");
+  expect_refused(regulator, IssueApiToken{Role::auditor, 0, std::string(101, 'a'), 0, hash(2)},
+                 ErrorCode::invalid_argument, "label");
+  expect_refused(regulator, IssueApiToken{Role::auditor, 0, "line\nbreak", 0, hash(2)}, ErrorCode::invalid_argument,
                  "label");
-  expect_refused(op, IssueApiToken{Role::auditor, 0, "line\nbreak", 0, hash(2)}, ErrorCode::invalid_argument,
-                 "label");
-  expect_refused(op, IssueApiToken{Role::auditor, 0, "x", now, hash(2)}, ErrorCode::invalid_argument, "in the past");
+  expect_refused(regulator, IssueApiToken{Role::auditor, 0, "x", now, hash(2)}, ErrorCode::invalid_argument,
+                 "in the past");
   expect_refused(op, IssueApiToken{Role::trader, 999, "x", 0, hash(2)}, ErrorCode::not_found, "participant 999");
   EXPECT_EQ(tokens.size(), 1u);
 
-  const Outcome auditor = run(exchange, op, IssueApiToken{Role::auditor, 0, "audit firm", 0, hash(2)});
+  const Outcome auditor = run(exchange, regulator, IssueApiToken{Role::auditor, 0, "audit firm", 0, hash(2)});
   ASSERT_TRUE(auditor.reply.status.is_ok());
   EXPECT_EQ(auditor.reply.api_tokens.at(0).id, 2u);
   EXPECT_EQ(auditor.reply.api_tokens.at(0).issued_at, now);
@@ -97,12 +100,14 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
   expect_refused(regulator, RevokeApiToken{3}, ErrorCode::permission_denied,
                  "API tokens of role trader are revoked by an operator (separation of duties)");
   expect_refused(authority, RevokeApiToken{2}, ErrorCode::permission_denied,
-                 "API tokens of role auditor are revoked by an operator or a regulator");
-  const Outcome revoked = run(exchange, second_operator, RevokeApiToken{2});
+                 "API tokens of role auditor are revoked by a regulator");
+  expect_refused(second_operator, RevokeApiToken{2}, ErrorCode::permission_denied,
+                 "API tokens of role auditor are revoked by a regulator (separation of duties)");
+  const Outcome revoked = run(exchange, regulator, RevokeApiToken{2});
   ASSERT_TRUE(revoked.reply.status.is_ok());
   EXPECT_EQ(revoked.reply.api_tokens.at(0).revoked_at, now);
   ASSERT_EQ(revoked.events.size(), 1u);
-  const Outcome again = run(exchange, op, RevokeApiToken{2});
+  const Outcome again = run(exchange, regulator, RevokeApiToken{2});
   EXPECT_TRUE(again.reply.status.is_ok());
   EXPECT_TRUE(again.events.empty());  // no effect, nothing journaled
   EXPECT_EQ(again.reply.api_tokens.at(0).revoked_at, revoked.reply.api_tokens.at(0).revoked_at);
@@ -130,13 +135,13 @@ TEST_F(AccessCommandsTest, IssueRevokeListAndRestore) {
     return out;
   };
   EXPECT_EQ(ids(list(exchange, false)), (std::vector<std::uint64_t>{1, 4}));
-  EXPECT_EQ(ids(list(exchange, true)), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ids(list(exchange, true)), (std::vector<std::uint64_t>{1, 3, 4}));  // not the auditor's
 
   // Restored from what the store keeps: the same list, and numbering carries on.
   for (const auto& [id, token] : tokens) state.api_tokens.push_back(token);
   Exchange restored(config);
   restored.restore(state);
-  EXPECT_EQ(ids(list(restored, true)), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ids(list(restored, true)), (std::vector<std::uint64_t>{1, 3, 4}));
   EXPECT_EQ(restored.api_tokens().at(1).revoked_at, revoked.reply.api_tokens.at(0).revoked_at);
   const Outcome next = run(restored, regulator, IssueApiToken{Role::regulator, 0, "reg 2", 0, hash(5)});
   ASSERT_TRUE(next.reply.status.is_ok());
@@ -150,7 +155,7 @@ TEST_F(AccessCommandsTest, ACallWithARevokedOrExpiredTokenIsRefusedByTheEngine) 
   ASSERT_TRUE(issued.reply.status.is_ok()) << issued.reply.status.message();
   const Principal desk{Role::operator_, 0, "desk", issued.reply.api_tokens.at(0).id};
   ASSERT_TRUE(run(exchange, desk, ListApiTokens{false}).reply.status.is_ok());
-  ASSERT_TRUE(run(exchange, desk, IssueApiToken{Role::auditor, 0, "audit", 0, hash(3)}).reply.status.is_ok());
+  ASSERT_TRUE(run(exchange, desk, IssueApiToken{Role::operator_, 0, "desk 2", 0, hash(3)}).reply.status.is_ok());
   ASSERT_TRUE(run(exchange, op, RevokeApiToken{desk.token_id}).reply.status.is_ok());
   const std::size_t before = tokens.size();
   const std::string revoked = "API token " + std::to_string(desk.token_id) + " was revoked";

@@ -651,6 +651,39 @@ TEST_F(ClosedDayTest, WednesdaysStatementsShowABlockTradeItsFeesAndATransfer) {
   }
 }
 
+// A suspension stops the participant's resting orders from trading: its listed orders and block offers are
+// cancelled in the same step, their units released, and nobody can take them afterwards.
+TEST_F(ClosedDayTest, ASuspensionCancelsTheParticipantsRestingOrdersAndBlockOffers) {
+  trade_tuesday();
+  now = kMonday1030 + 51 * kHour;  // Wednesday 13:30: listed and block sessions open
+  const Outcome offer = run(trader(s), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{20}, 0, "s-offer"});
+  ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();
+  const Outcome resting = run(trader(s), limit(Side::sell, 5'100, 5, "s-rest"));
+  ASSERT_TRUE(resting.reply.status.is_ok()) << resting.reply.status.message();
+  ASSERT_EQ(exchange->registry().holding(s.holding_account, "CEA2024").reserved, Qty{25});
+
+  SetParticipantControls suspend;
+  suspend.participant = s.id;
+  suspend.suspended = true;
+  suspend.reason = "margin call";
+  const Outcome out = run(kOperator, suspend);
+  ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
+  ASSERT_EQ(out.reply.orders.size(), 2u);
+  for (const OrderRecord& o : out.reply.orders) EXPECT_EQ(o.status, OrderStatus::cancelled);
+  std::size_t cancelled_events = 0;
+  for (const Event& e : out.events) {
+    if (const auto* changed = std::get_if<OrderChanged>(&e)) {
+      EXPECT_EQ(changed->order.status, OrderStatus::cancelled);
+      ++cancelled_events;
+    }
+  }
+  EXPECT_EQ(cancelled_events, 2u);
+  EXPECT_EQ(exchange->registry().holding(s.holding_account, "CEA2024").reserved, Qty{0});
+  EXPECT_TRUE(exchange->book("CEA2024")->depth(Side::sell, 5).empty());
+  expect_refused(run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "b-take"}),
+                 ErrorCode::failed_precondition, "no longer open");
+}
+
 TEST_F(ClosedDayTest, ABlockOfferIsRepeatedOnlyToItsCounterpartyAndNotAcceptedOnceBlockTradingIsOff) {
   trade_tuesday();
   now = kMonday1030 + 51 * kHour;  // Wednesday 13:30, the block session

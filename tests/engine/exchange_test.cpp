@@ -207,6 +207,19 @@ TEST_F(ExchangeTest, CrossingOrdersTradeAtTheRestingPriceAndSettleDeliveryVersus
   EXPECT_EQ(exchange.registry().holding(seller.holding_account, "CEA2024"),
             (registry::Holding{Qty{9'900}, Qty{0}, Qty{0}, Qty{0}, Qty{0}}));
   EXPECT_EQ(exchange.registry().holding(buyer.holding_account, "CEA2024").pending, Qty{100});
+  // So the buyer cannot sell them today, and the refusal says why (T+1), as it names the seller's reserved units.
+  const Outcome resale = place(buyer, Side::sell, 5'000, 100);
+  EXPECT_EQ(resale.reply.status.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(resale.reply.status.message().find(
+                "exceeds the 0 t available (100 t bought today, available from the next trading day (T+1): these "
+                "cannot move)"),
+            std::string::npos)
+      << resale.reply.status.message();
+  ASSERT_TRUE(place(seller, Side::sell, 5'200, 9'000).reply.status.is_ok());
+  const Outcome oversold = place(seller, Side::sell, 5'200, 1'000);
+  EXPECT_NE(oversold.reply.status.message().find("exceeds the 900 t available (9000 t held by open sell orders"),
+            std::string::npos)
+      << oversold.reply.status.message();
 
   // Both legs are in the same step's events.
   bool has_trade = false, has_ledger = false, has_cash = false;

@@ -739,7 +739,7 @@ TEST_F(RegistryCommandsTest, PledgedUnitsAreLockedUntilReleasedOrEnforcedAndSurv
   // Pledged units cannot be transferred, surrendered, sold or pledged again.
   expect_rejected(authority, TransferUnits{unit.holding_account, other.holding_account, "CEA2024", Qty{201}, "r",
                                            next_key()},
-                  ErrorCode::failed_precondition, "pledged cannot move");
+                  ErrorCode::failed_precondition, "pledged: these cannot move");
   expect_rejected(authority, PledgeUnits{unit.holding_account, "CEA2024", Qty{201}, bank.id, "loan 2", next_key()},
                   ErrorCode::failed_precondition, "insufficient units");
   // Partial release, then a restart, then partial enforcement and release of the rest.

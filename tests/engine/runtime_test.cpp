@@ -32,7 +32,13 @@ class ControlledSink final : public JournalSink {
       return Status{failure_code_, "injected failure"};
     }
     for (const Outcome* outcome : batch) committed_.push_back(outcome->sequence);
+    if (hold_after_ > 0 && --hold_after_ == 0) open_ = false;  // the next commit waits for release()
     return Status::ok();
+  }
+  /// After `n` more commits succeed, holds the next ones back (as hold()).
+  void hold_after_commits(int n) {
+    std::lock_guard lock(mutex_);
+    hold_after_ = n;
   }
   void hold() {
     std::lock_guard lock(mutex_);
@@ -73,6 +79,7 @@ class ControlledSink final : public JournalSink {
   bool interrupted_ = false;
   int interrupted_commits_ = 0;
   int failures_to_inject_ = 0;
+  int hold_after_ = 0;
   ErrorCode failure_code_ = ErrorCode::unavailable;
   std::vector<Sequence> committed_;
 };
@@ -522,6 +529,10 @@ TEST_F(RuntimeTest, ACommitThatDoesNotReturnOnOneConnectionIsAnOutageToo) {
   one.release(2);  // it returns; the second follows
   for (int i = 0; i < 500 && one.committed().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(one.committed().size(), 2u);
+  // Commands are taken again once the writer has seen both committed (its next turn).
+  for (int i = 0; i < 500 && runtime.journal_unavailable(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_FALSE(runtime.journal_unavailable());
   EXPECT_EQ(one.most_in_flight(), 1u);
   EXPECT_EQ(one.interrupts(), 0u);
@@ -621,6 +632,107 @@ TEST_F(RuntimeTest, DuringAnOutageWaitingCommandsAreAnsweredUnavailableAndStillC
   // The listener (the order sessions) learns which commit's caller heard UNAVAILABLE instead of its reply.
   std::lock_guard lock(listener.mutex);
   EXPECT_EQ(listener.answered, (std::vector<bool>{true, false}));
+}
+
+// A database that is back does not reopen the gate at its first commit: commands are taken again only once
+// everything queued during the outage is committed. Otherwise a database that comes and goes would let the
+// backlog grow by a ring's worth at each return, and new callers would wait behind it.
+TEST_F(RuntimeTest, CommandsAreTakenAgainOnlyOnceWhatQueuedDuringAnOutageIsCommitted) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 60'000;  // nobody is answered UNAVAILABLE here: only the gate is under test
+  options.max_batch = 1;                  // one command per commit: the backlog drains one by one
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  sink.hold();
+  std::vector<std::unique_ptr<PromiseCompletion>> waiting;
+  for (int k = 0; k < 5; ++k) {
+    waiting.push_back(std::make_unique<PromiseCompletion>());
+    ASSERT_TRUE(runtime.submit(deposit_participant_command("P" + std::to_string(k)), waiting.back().get()).is_ok());
+  }
+  for (int i = 0; i < 500 && runtime.counters().commands.load() < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(runtime.counters().commands.load(), 5u);
+  sink.fail_next(1);           // the first commit fails: an outage, and the four behind it queue
+  sink.hold_after_commits(1);  // the database is back, but slow: one commit, then the next waits
+  sink.release();
+  for (int i = 0; i < 500 && sink.committed().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(sink.committed().size(), 1u);
+  EXPECT_TRUE(runtime.journal_unavailable()) << "four commands queued during the outage are not committed yet";
+  PromiseCompletion refused;
+  const Status late = runtime.submit(deposit_participant_command("LATE"), &refused);
+  EXPECT_EQ(late.code(), ErrorCode::unavailable) << late.message();
+
+  sink.release();
+  for (int i = 0; i < 500 && runtime.journal_unavailable(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(runtime.journal_unavailable());
+  EXPECT_EQ(sink.committed().size(), 5u);
+  for (auto& w : waiting) {
+    auto reply = w->promise.get_future();
+    ASSERT_EQ(reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    EXPECT_TRUE(reply.get().status.is_ok());
+  }
+  PromiseCompletion after;
+  auto after_reply = after.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("AFTER"), &after).is_ok());
+  ASSERT_EQ(after_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(after_reply.get().status.is_ok());
+  runtime.stop();
+}
+
+// A staff command that journals nothing (a repeated deposit) carries its audit record in its reply, for the server
+// to write; answered UNAVAILABLE during an outage, it still does, so that no staff call goes unaudited.
+TEST_F(RuntimeTest, AStaffRepeatKeepsItsAuditRecordWhetherAnsweredOrAnsweredUnavailable) {
+  RuntimeOptions options;
+  options.unavailable_after_ms = 100;
+  EngineRuntime runtime(exchange, clock, sink, options);
+  runtime.start();
+  auto execute = [&](Command command) {
+    PromiseCompletion done;
+    auto reply = done.promise.get_future();
+    EXPECT_TRUE(runtime.submit(std::move(command), &done).is_ok());
+    EXPECT_EQ(reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    return reply.get();
+  };
+  const Reply created = execute(deposit_participant_command("P"));
+  ASSERT_TRUE(created.status.is_ok());
+  const Principal ops{Role::operator_, 0, "ops"};
+  const auto deposit = [&] {
+    return Command{ops, MoveCash{created.participants.at(0).cash_account, Cash{100}, "wire-1", false},
+                   "/carbon.v1.AdminService/Deposit", "ipv4:127.0.0.1:1", "{\"idempotency_key\":\"wire-1\"}", 0};
+  };
+  const Reply first = execute(deposit());
+  ASSERT_TRUE(first.status.is_ok());
+  EXPECT_FALSE(first.unjournaled_audit) << "journaled with its events";
+  const Reply repeat = execute(deposit());
+  ASSERT_TRUE(repeat.status.is_ok());
+  ASSERT_TRUE(repeat.unjournaled_audit);
+  EXPECT_EQ(repeat.unjournaled_audit->method, "/carbon.v1.AdminService/Deposit");
+  EXPECT_EQ(repeat.unjournaled_audit->principal, "ops");
+  EXPECT_EQ(repeat.unjournaled_audit->sequence, 0u);
+  EXPECT_EQ(repeat.unjournaled_audit->participant, created.participants.at(0).id);
+
+  // Behind a commit that fails: both waiting callers are answered UNAVAILABLE, the repeat with its record.
+  sink.hold();
+  PromiseCompletion blocked, again;
+  auto blocked_reply = blocked.promise.get_future();
+  auto again_reply = again.promise.get_future();
+  ASSERT_TRUE(runtime.submit(deposit_participant_command("Q"), &blocked).is_ok());
+  ASSERT_TRUE(runtime.submit(deposit(), &again).is_ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  sink.fail_next(1'000'000);
+  sink.release();
+  ASSERT_EQ(again_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Reply unavailable = again_reply.get();
+  EXPECT_EQ(unavailable.status.code(), ErrorCode::unavailable) << unavailable.status.message();
+  ASSERT_TRUE(unavailable.unjournaled_audit);
+  EXPECT_EQ(unavailable.unjournaled_audit->method, "/carbon.v1.AdminService/Deposit");
+  ASSERT_EQ(blocked_reply.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(blocked_reply.get().status.code(), ErrorCode::unavailable);
+  sink.fail_next(0);
+  runtime.stop();
 }
 
 TEST_F(RuntimeTest, ABatchWaitsUpToMaxBatchWaitForMoreCommands) {

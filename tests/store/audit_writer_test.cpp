@@ -83,6 +83,18 @@ TEST(AuditWriterTest, ReadsAreCommittedBeforeTheCallIsToldAndReadBackNewestFirst
                              " VALUES (12, 1, 0, 2, 'ops', 0, 'm', 'p', '{}', 0, '')",
                              "a second record of sequence 12"),
                std::runtime_error);
+  // Append-only (migration 0023): no record can be changed or removed, the whole table neither.
+  for (const char* change : {"UPDATE audit_log SET status_code = 0", "DELETE FROM audit_log WHERE sequence = 12",
+                             "TRUNCATE audit_log"}) {
+    try {
+      exec_or_throw(conn.get(), change, change);
+      ADD_FAILURE() << change << " was not refused";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("audit_log is append-only"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(db.query("SELECT count(*) FROM audit_log"), "3");
+  EXPECT_EQ(db.query("SELECT count(*) FROM audit_log WHERE status_code <> 0"), "1");
 }
 
 TEST(AuditWriterTest, AnUnreachableDatabaseIsUnavailableNotUnaudited) {

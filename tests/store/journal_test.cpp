@@ -176,6 +176,85 @@ TEST_F(JournalTest, ABatchWhoseSequencesAnotherCarbondWroteWithTheSameEventsAtOt
   EXPECT_EQ(retry.commit({&ours}).code(), ErrorCode::internal);
 }
 
+// A database that comes back without commands this writer saw committed (a failover to a replica that had not
+// received them, a restore) must not be written on: the next batch would sit above a gap of acknowledged
+// commands. The writer stops (INTERNAL, which stops carbond) and writes nothing, however often it is retried.
+TEST_F(JournalTest, ADatabaseWhoseJournalEndsBehindWhatWasCommittedIsNotWrittenOn) {
+  const auto buyer = funded_buyer();
+  PostgresJournal journal(db.conninfo());
+  ASSERT_TRUE(journal.commit(all()).is_ok());
+  const Sequence kept = journal.last_committed();
+  const std::size_t committed = outcomes.size();
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'000, 10, "b1"));
+  std::vector<const engine::Outcome*> second{outcomes.back().get()};
+  ASSERT_TRUE(journal.commit(second).is_ok());
+  ASSERT_GT(journal.last_committed(), kept);
+  ASSERT_EQ(outcomes.size(), committed + 1);
+
+  // The database now ends at `kept`, and the writer's connection is cut.
+  query(conn.get(), "DELETE FROM journal_commands WHERE sequence > " + std::to_string(kept));
+  query(conn.get(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()");
+  run(Principal{Role::trader, buyer.id, "B"}, buy(5'001, 10, "b2"));
+  std::vector<const engine::Outcome*> third{outcomes.back().get()};
+  Status status = journal.commit(third);
+  for (int k = 0; k < 3 && status.code() == ErrorCode::unavailable; ++k) status = journal.commit(third);
+  EXPECT_EQ(status.code(), ErrorCode::internal) << status.message();
+  EXPECT_NE(status.message().find("ends at sequence " + std::to_string(kept) + ", behind sequence " +
+                                  std::to_string(second.back()->sequence)),
+            std::string::npos)
+      << status.message();
+  const Status again = journal.commit(third);
+  EXPECT_EQ(again.code(), ErrorCode::internal) << again.message();
+  EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal_commands"), std::to_string(kept));
+
+  // Another connection of the same carbond (a pipeline lane) that knows the tail refuses likewise.
+  PostgresJournal lane(db.conninfo());
+  const Status from_lane = lane.commit(third, second.back()->sequence);
+  EXPECT_EQ(from_lane.code(), ErrorCode::internal) << from_lane.message();
+  EXPECT_EQ(query(conn.get(), "SELECT max(sequence) FROM journal_commands"), std::to_string(kept));
+}
+
+// A role's or database's time limits do not cut the journal's batches: one waiting on a lock for longer than the
+// database's lock_timeout and statement_timeout still commits once the lock is released (it would otherwise fail
+// at every whole retry, for ever).
+TEST_F(JournalTest, TheDatabasesTimeLimitsDoNotCutABatch) {
+  funded_buyer();
+  const std::string database = "ALTER DATABASE \"" + db.name() + "\" SET ";
+  query(conn.get(), database + "lock_timeout = '50ms'");
+  query(conn.get(), database + "statement_timeout = '100ms'");
+  query(conn.get(), database + "idle_in_transaction_session_timeout = '100ms'");
+  query(conn.get(), "BEGIN");
+  query(conn.get(), "LOCK TABLE journal_commands IN EXCLUSIVE MODE");
+  PostgresJournal journal(db.conninfo());
+  auto committing = std::async(std::launch::async, [&] { return journal.commit(all()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  query(conn.get(), "COMMIT");
+  const Status committed = committing.get();
+  EXPECT_TRUE(committed.is_ok()) << committed.message();
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands"), std::to_string(all().size()));
+}
+
+// A database that answers read-only (a standby, around a failover) is an outage, waited out: the commit is
+// UNAVAILABLE, not a fault that stops carbond, and goes through once the database takes writes again.
+TEST_F(JournalTest, AReadOnlyDatabaseIsAnOutageNotAFault) {
+  funded_buyer();
+  query(conn.get(), "ALTER DATABASE \"" + db.name() + "\" SET default_transaction_read_only = on");
+  PostgresJournal journal(db.conninfo());
+  const Status refused = journal.commit(all());
+  EXPECT_EQ(refused.code(), ErrorCode::unavailable) << refused.message();
+  EXPECT_NE(refused.message().find("25006"), std::string::npos) << refused.message();
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands"), "0");
+
+  query(conn.get(), "ALTER DATABASE \"" + db.name() + "\" RESET default_transaction_read_only");
+  query(conn.get(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()");
+  Status status = journal.commit(all());
+  for (int k = 0; k < 3 && status.code() == ErrorCode::unavailable; ++k) status = journal.commit(all());
+  EXPECT_TRUE(status.is_ok()) << status.message();
+  EXPECT_EQ(query(conn.get(), "SELECT count(*) FROM journal_commands"), std::to_string(all().size()));
+}
+
 TEST_F(JournalTest, ABatchIsRetriedWholeAfterTheServerDroppedTheConnection) {
   const auto buyer = funded_buyer();
   PostgresJournal journal(db.conninfo());

@@ -30,6 +30,7 @@ struct AuditArgs {
   std::string role;
   std::uint64_t participant = 0;
   std::uint64_t token_id = 0;
+  std::string principal;
   bool failures = false;
   std::int64_t from = 0;  ///< received at or after, Unix nanoseconds; 0: no bound
   std::int64_t to = 0;    ///< received before; 0: no bound
@@ -114,6 +115,7 @@ int audit(Session& session, const AuditArgs& args) {
   request.set_participant_id(args.participant);
   request.set_token_id(args.token_id);
   request.set_failures_only(args.failures);
+  request.set_principal(args.principal);
   request.set_from_unix_nanos(args.from);
   request.set_to_unix_nanos(args.to);
   request.set_page_size(args.limit);
@@ -154,8 +156,8 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
   auto all = std::make_shared<bool>(false);
 
   auto* token = app.add_subcommand(
-      "token", "API tokens: issue, revoke, list (each role keeps its own: operator for trader, operator and "
-               "auditor tokens; registry for registry_authority tokens; regulator for regulator and auditor tokens)");
+      "token", "API tokens: issue, revoke, list (each role keeps its own: operator for trader and operator "
+               "tokens; registry for registry_authority tokens; regulator for regulator and auditor tokens)");
   token->require_subcommand(1);
   token->footer("Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator token list --all");
 
@@ -193,6 +195,8 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
       ->check(CLI::IsMember({"trader", "operator", "registry_authority", "regulator", "auditor"}));
   add_integer(audit_cmd, "--participant", audit_args->participant, "participant acted for or on");
   add_integer(audit_cmd, "--token-id", audit_args->token_id, "only calls with this API token");
+  audit_cmd->add_option("--principal", audit_args->principal,
+                        "only calls by this principal, as the log shows it (a [[staff]] name or a token's label)");
   audit_cmd->add_flag("--failures", audit_args->failures, "only calls that did not end OK");
   add_integer(audit_cmd, "--from-unix-nanos", audit_args->from, "only calls received at or after this instant");
   add_integer(audit_cmd, "--to-unix-nanos", audit_args->to, "only calls received before this instant");

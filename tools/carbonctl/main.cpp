@@ -403,7 +403,8 @@ int main(int argc, char** argv) {
                          "not given: unchanged")
         ->transform(CLI::IsMember({"cancel-incoming", "cancel-resting", "cancel-both"}, CLI::ignore_case));
     auto* suspend = controls->add_flag("--suspend", controls_args.suspend,
-                                       "suspend trading (new orders refused; cancels work); needs --reason");
+                                       "suspend trading (new orders refused, resting listed orders and block "
+                                       "offers cancelled; cancels work); needs --reason");
     auto* resume = controls->add_flag("--resume", controls_args.resume, "lift a suspension");
     suspend->excludes(resume);
     controls->add_option("--reason", controls_args.reason, "why (required with --suspend)")->needs(suspend);
