@@ -8,7 +8,8 @@
 /// that of a command that journaled nothing (engine::Reply::unjournaled_audit,
 /// an idempotent repeat), is written by store::AuditWriter before the call is
 /// answered, and if it cannot be written the call answers UNAVAILABLE instead.
-/// Traders' calls and unauthenticated calls are not recorded.
+/// Traders' calls and unauthenticated calls are not recorded, except a revoked
+/// or expired staff token's (Authenticator names it).
 
 #include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>

@@ -207,11 +207,16 @@ void Authenticator::apply_token(const engine::ApiTokenRecord& token) {
   std::unique_lock lock(mutex_);
   if (!newest_locked(token)) return;
   const std::string key = key_of(token.token_hash);
+  auto found = by_hash_.find(key);
   if (token.revoked()) {
-    by_hash_.erase(key);
+    if (token.role == Role::trader) {
+      by_hash_.erase(key);
+    } else {  // refused from now on, but an attempt to use it is named in the audit log
+      std::string name = found != by_hash_.end() ? found->second.principal.name : token.label;
+      by_hash_[key] = Entry{engine::Principal{token.role, 0, std::move(name), token.id, token.expires_at}, true};
+    }
     return;
   }
-  auto found = by_hash_.find(key);
   // A participant's first token keeps the participant's code as its name.
   std::string name = found != by_hash_.end() ? found->second.principal.name : token.label;
   by_hash_[key] =
@@ -240,7 +245,14 @@ Status Authenticator::authenticate_hash(const registry::Hash& hash, engine::Prin
   auto principal_found = by_hash_.find(key_of(hash));
   if (principal_found == by_hash_.end()) return Status{ErrorCode::unauthenticated, "unknown bearer token (or revoked)"};
   const Entry& entry = principal_found->second;
+  const bool staff = entry.principal.role != Role::trader;
+  if (entry.revoked) {
+    principal = entry.principal;  // staff: refused, and named for the audit of the attempt
+    return Status{ErrorCode::unauthenticated, "bearer token " + std::to_string(entry.principal.token_id) +
+                                                  " was revoked"};
+  }
   if (expired(entry.principal)) {
+    if (staff) principal = entry.principal;
     return Status{ErrorCode::unauthenticated,
                   "bearer token " + std::to_string(entry.principal.token_id) + " expired"};
   }

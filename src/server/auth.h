@@ -46,7 +46,9 @@ class Authenticator {
 
   /// The caller named by the "authorization: Bearer <token>" metadata, or an
   /// UNAUTHENTICATED status saying what is wrong (missing, malformed, unknown,
-  /// revoked or expired token).
+  /// revoked or expired token). A revoked or expired staff token is refused
+  /// all the same, but `principal` then names it, so that the attempt is
+  /// audited (server/dispatch.h); a trader's is not named.
   Status authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const;
   /// The same for a token given by its SHA-256.
   Status authenticate_hash(const registry::Hash& token_hash, engine::Principal& principal) const;
@@ -58,6 +60,7 @@ class Authenticator {
  private:
   struct Entry {
     engine::Principal principal;  ///< with its token's expiry
+    bool revoked = false;         ///< a staff API token that was revoked: kept to name an attempt to use it
   };
   /// The newest record applied per API token: its updated_sequence and whether it is revoked.
   struct Version {

@@ -77,19 +77,19 @@ class UnaryCompletion final : public engine::Completion {
 
 /// A call outside the engine's dispatch (direct reads, stream openings):
 /// authenticates and authorizes when made and, for a staff caller, prepares
-/// its audit record (refusals by the table included). Unauthenticated and
-/// trader calls are not audited.
+/// its audit record (refusals by the table included, and a revoked or
+/// expired staff token's attempt). Other unauthenticated calls and trader
+/// calls are not audited.
 class AdmittedCall {
  public:
   AdmittedCall(const ServiceContext& context, grpc::CallbackServerContext* ctx, std::string_view method,
                const google::protobuf::Message* request)
       : writer_(context.audit_writer) {
     admitted_ = context.auth.authenticate(*ctx, principal_);
-    if (!admitted_.is_ok()) return;
-    if (is_audited(principal_.role) && writer_ != nullptr) {
+    if (is_audited(principal_.role) && writer_ != nullptr) {  // a revoked or expired staff token's attempt too
       audit_ = audit_entry(principal_, *ctx, method, request, audit_now(context));
     }
-    admitted_ = authorize(principal_.role, method);
+    if (admitted_.is_ok()) admitted_ = authorize(principal_.role, method);
   }
 
   /// OK if the caller is authenticated and the table lets its role call the method.
@@ -196,7 +196,13 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   engine::Command command;
   if (Status s = context.auth.authenticate(*ctx, command.principal); !s.is_ok()) {
-    reactor->Finish(to_grpc(s));
+    if (is_audited(command.principal.role) && context.audit_writer != nullptr) {
+      // A revoked or expired staff token (named though refused): the attempt is audited, then refused.
+      finish_audited_refusal(*context.audit_writer, reactor,
+                             audit_entry(command.principal, *ctx, method, request, audit_now(context)), std::move(s));
+    } else {
+      reactor->Finish(to_grpc(s));
+    }
     return reactor;
   }
   const bool audited = is_audited(command.principal.role);

@@ -455,6 +455,64 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
   EXPECT_EQ(by_ops.records_size(), 0);
 }
 
+// A revoked staff token is refused like any unknown one, but the attempt is audited under the token's name: a
+// command (Deposit) and a read answered from the database (ListLedgerEntries), before and after a restart.
+TEST_F(AccessTest, AnAttemptWithARevokedStaffTokenIsRefusedAndAudited) {
+  auto x = open();
+  const auto p = create(*x, "REV-1");
+  v1::IssueApiTokenResponse night, reader;
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, 0, "night desk", 0, night).ok());
+  ASSERT_TRUE(issue(*x, kRegulatorToken, v1::ROLE_REGULATOR, 0, "temp supervisor", 0, reader).ok());
+  ASSERT_TRUE(revoke(*x, kOperatorToken, night.api_token().token_id()).ok());
+  ASSERT_TRUE(revoke(*x, kRegulatorToken, reader.api_token().token_id()).ok());
+  auto attempt = [&](RunningExchange& exchange) {
+    v1::CashMovementRequest deposit;
+    deposit.set_cash_account_id(p.participant().cash_account_id());
+    deposit.set_amount_fen(1'000);
+    deposit.set_idempotency_key("after-revocation");
+    v1::CashMovementResponse moved;
+    const grpc::Status command = exchange.admin->Deposit(RunningExchange::as(night.token()).get(), deposit, &moved);
+    EXPECT_EQ(command.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(command.error_message(),
+              "bearer token " + std::to_string(night.api_token().token_id()) + " was revoked");
+    v1::ListLedgerEntriesResponse entries;
+    const grpc::Status read =
+        regulator->ListLedgerEntries(RunningExchange::as(reader.token()).get(), {}, &entries);
+    EXPECT_EQ(read.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  };
+  attempt(*x);
+  x->stop();
+  x = open();  // the revocations are restored, and with them the names
+  attempt(*x);
+
+  const auto deposits = audit("/carbon.v1.AdminService/Deposit", true);
+  ASSERT_EQ(deposits.size(), 2u);
+  for (const v1::AuditRecord& r : deposits) {
+    EXPECT_EQ(r.principal(), "night desk");
+    EXPECT_EQ(r.role(), v1::ROLE_OPERATOR);
+    EXPECT_EQ(r.token_id(), night.api_token().token_id());
+    EXPECT_EQ(r.status_code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+    EXPECT_EQ(r.sequence(), 0u);
+  }
+  const auto reads = audit("/carbon.v1.RegulatorService/ListLedgerEntries", true);
+  ASSERT_EQ(reads.size(), 2u);
+  for (const v1::AuditRecord& r : reads) {
+    EXPECT_EQ(r.principal(), "temp supervisor");
+    EXPECT_EQ(r.status_code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  }
+  // Nothing was done: no deposit under the attempt's key.
+  v1::GetAccountBalancesRequest of;
+  of.set_participant_id(p.participant().participant_id());
+  v1::GetAccountBalancesResponse held;
+  ASSERT_TRUE(x->admin->GetAccountBalances(RunningExchange::as(kOperatorToken).get(), of, &held).ok());
+  EXPECT_EQ(held.cash().available_fen(), 0);
+  // An unknown token is still refused without a record: there is nobody to name.
+  v1::ListLedgerEntriesResponse none;
+  EXPECT_EQ(regulator->ListLedgerEntries(RunningExchange::as("cbt_nobody").get(), {}, &none).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(audit("/carbon.v1.RegulatorService/ListLedgerEntries", true).size(), 2u);
+}
+
 TEST_F(AccessTest, StaffStreamOpeningsAreAuditedServedOrRefused) {
   auto x = open();
   const auto p = create(*x, "STREAM-1");

@@ -120,6 +120,10 @@ TEST(AuthenticatorTest, AnOlderRecordOfATokenDoesNotUndoARevocation) {
   auth.apply_token(token);
   EXPECT_EQ(auth.authenticate_hash(token.token_hash, who).code(), ErrorCode::unauthenticated);
   EXPECT_TRUE(auth.revoked(7));
+  // Refused, but a staff token is named, so that the attempt can be audited.
+  EXPECT_EQ(who.role, Role::operator_);
+  EXPECT_EQ(who.name, "desk");
+  EXPECT_EQ(who.token_id, 7u);
 
   engine::ApiTokenRecord first = token;
   first.id = 8;
@@ -131,7 +135,9 @@ TEST(AuthenticatorTest, AnOlderRecordOfATokenDoesNotUndoARevocation) {
   first_revoked.updated_sequence = 11;
   auth.apply_token(first_revoked);
   auth.add_first_token(first, "BANK");
-  EXPECT_EQ(auth.authenticate_hash(first.token_hash, who).code(), ErrorCode::unauthenticated);
+  engine::Principal trader;
+  EXPECT_EQ(auth.authenticate_hash(first.token_hash, trader).code(), ErrorCode::unauthenticated);
+  EXPECT_TRUE(trader.name.empty()) << "a trader's revoked token names nobody: traders' calls are not audited";
 
   // In order, a token is accepted, under the participant's code for a first token, until revoked.
   engine::ApiTokenRecord other = first;
