@@ -785,6 +785,45 @@ std::optional<Status> Exchange::repeat_of(Step& step, ParticipantId participant,
 
 // ---- orders ----------------------------------------------------------------
 
+namespace {
+
+/// An attempted self-trade (MARKET_RULES, surveillance): nothing traded, but regulators see who crosses its own
+/// orders. One alert per participant, instrument and day (Asia/Shanghai), at the first attempt: per attempt, an
+/// algorithm that keeps crossing itself would flood the list, and each alert is a statement in its commit.
+void raise_self_trade_alert(std::vector<AlertRecord>& alerts, const std::string& code, std::vector<Event>& events,
+                            Sequence sequence, UnixNanos at, const OrderRecord& order, SelfTradePrevention stp,
+                            const std::string& stopped, const std::string& against, Qty prevented) {
+  const auto today = matching::shanghai_date(at);
+  for (auto it = alerts.rbegin(); it != alerts.rend() && matching::shanghai_date(it->detected_at) == today; ++it) {
+    if (it->type == AlertRecord::kSelfTradeAttempt && it->instrument == order.instrument &&
+        it->participants.size() == 1 && it->participants[0] == order.participant) {
+      return;  // alerted already today
+    }
+  }
+  static constexpr const char* kModes[] = {"", "cancel the resting order", "cancel the incoming order",
+                                           "cancel both"};
+  AlertRecord alert;
+  alert.id = alerts.size() + 1;
+  alert.type = AlertRecord::kSelfTradeAttempt;
+  alert.severity = AlertRecord::kSeverityLow;
+  alert.instrument = order.instrument;
+  alert.participants = {order.participant};
+  alert.description = "self-trade prevention (" + std::string(kModes[static_cast<int>(stp)]) + ") stopped " +
+                      stopped + " of " + code + " at " + std::to_string(order.price.value) + " fen against " +
+                      against + ", " + tonnes(prevented) + " still to trade (its first attempt in " +
+                      order.instrument + " today: later ones today are not alerted again)";
+  alert.metric_value = prevented.value;
+  alert.metric_unit = "tonnes";
+  alert.window_start = at;
+  alert.window_end = at;
+  alert.detected_at = at;
+  alert.sequence = sequence;
+  events.push_back(AlertRaised{alert});
+  alerts.push_back(std::move(alert));
+}
+
+}  // namespace
+
 Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder& c) {
   const ParticipantRecord* participant = trader(who);
   if (participant == nullptr) return permission_denied("PlaceOrder is for traders of a participant");
@@ -835,10 +874,20 @@ Status Exchange::place_order(Step& step, const Principal& who, const PlaceOrder&
   order.updated_sequence = step.sequence;
 
   // Fill or kill counts only what matching with this participant's self-trade prevention would fill.
-  if (c.time_in_force == TimeInForce::fok &&
-      instrument.book->executable_quantity(c.side, price, c.quantity, participant->id,
-                                           book_self_trade_mode(self_trade_mode(participant->id))) < c.quantity) {
+  const SelfTradePrevention stp = self_trade_mode(participant->id);
+  const Qty fillable = c.time_in_force == TimeInForce::fok
+                           ? instrument.book->executable_quantity(c.side, price, c.quantity, participant->id,
+                                                                  book_self_trade_mode(stp))
+                           : c.quantity;
+  if (fillable < c.quantity) {
     finish_order(step, order, OrderStatus::cancelled);
+    // Killed with its own resting orders in the way (counting them, more would fill): a self-trade attempt,
+    // alerted as one that reached the book is.
+    if (instrument.book->executable_quantity(c.side, price, c.quantity) > fillable) {
+      raise_self_trade_alert(alerts_, participant->code, step.events, step.sequence, step.at, order, stp,
+                             "fill-or-kill order " + std::to_string(order.id), "its own resting orders",
+                             order.quantity);
+    }
   } else {
     match_and_rest(step, instrument, order);
   }
@@ -891,39 +940,11 @@ void Exchange::match_and_rest(Step& step, Instrument& instrument, OrderRecord& o
   } else {
     finish_order(step, order, OrderStatus::cancelled);
   }
-  // An attempted self-trade (MARKET_RULES, surveillance): nothing traded, but regulators see who crosses its own
-  // orders. One alert per participant, instrument and day (Asia/Shanghai), at the first attempt: per attempt, an
-  // algorithm that keeps crossing itself would flood the list, and each alert is a statement in its commit.
-  if (prevented_against == 0) return;
-  const auto today = matching::shanghai_date(step.at);
-  for (auto it = alerts_.rbegin(); it != alerts_.rend() && matching::shanghai_date(it->detected_at) == today; ++it) {
-    if (it->type == AlertRecord::kSelfTradeAttempt && it->instrument == order.instrument &&
-        it->participants.size() == 1 && it->participants[0] == order.participant) {
-      return;  // alerted already today
-    }
+  if (prevented_against != 0) {
+    raise_self_trade_alert(alerts_, participants_.at(order.participant).code, step.events, step.sequence, step.at,
+                           order, stp, "order " + std::to_string(order.id),
+                           "its own resting order " + std::to_string(prevented_against), prevented);
   }
-  static constexpr const char* kModes[] = {"", "cancel the resting order", "cancel the incoming order",
-                                           "cancel both"};
-  AlertRecord alert;
-  alert.id = alerts_.size() + 1;
-  alert.type = AlertRecord::kSelfTradeAttempt;
-  alert.severity = AlertRecord::kSeverityLow;
-  alert.instrument = order.instrument;
-  alert.participants = {order.participant};
-  alert.description = "self-trade prevention (" + std::string(kModes[static_cast<int>(stp)]) + ") stopped order " +
-                      std::to_string(order.id) + " of " + participants_.at(order.participant).code + " at " +
-                      std::to_string(order.price.value) + " fen against its own resting order " +
-                      std::to_string(prevented_against) + ", " + tonnes(prevented) +
-                      " still to trade (its first attempt in " + order.instrument + " today: later ones today are "
-                      "not alerted again)";
-  alert.metric_value = prevented.value;
-  alert.metric_unit = "tonnes";
-  alert.window_start = step.at;
-  alert.window_end = step.at;
-  alert.detected_at = step.at;
-  alert.sequence = step.sequence;
-  step.events.push_back(AlertRaised{alert});
-  alerts_.push_back(std::move(alert));
 }
 
 void Exchange::execute_fill(Step& step, OrderRecord& incoming, const matching::Fill& fill) {

@@ -73,11 +73,14 @@ void finish_audited_refusal(store::AuditWriter& writer, grpc::ServerUnaryReactor
 }
 
 void audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status,
-                       std::function<void(Status)> then) {
+                       std::function<void(Status)> then, bool keep_outcome) {
   entry.code = status.code();
   entry.message = status.message();
-  writer.submit(std::move(entry), [status = std::move(status), then = std::move(then)](Status written) {
-    then(written.is_ok() ? status : std::move(written));
+  writer.submit(std::move(entry), [status = std::move(status), then = std::move(then), keep_outcome](Status written) {
+    if (!written.is_ok() && keep_outcome) {
+      spdlog::warn("a refused stream's audit record was not written: {}", written.message());
+    }
+    then(written.is_ok() || keep_outcome ? status : std::move(written));
   });
 }
 

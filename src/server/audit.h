@@ -58,10 +58,10 @@ void finish_audited_refusal(store::AuditWriter& writer, grpc::ServerUnaryReactor
 
 /// Writes the audit record of a staff stream's opening with `status` as its
 /// outcome; then calls `then` with `status`, or UNAVAILABLE if the record
-/// could not be written (the stream must then not run), on the audit
-/// writer's thread. Never blocks the caller: the stream holds its first
+/// could not be written (the stream must then not run; with `keep_outcome`,
+/// a refusal, `status` either way), on the audit writer's thread. Never blocks the caller: the stream holds its first
 /// message until `then` (see StreamOpen in dispatch.h).
 void audit_stream_open(store::AuditWriter& writer, engine::AuditEntry entry, Status status,
-                       std::function<void(Status)> then);
+                       std::function<void(Status)> then, bool keep_outcome = false);
 
 }  // namespace carbon::server

@@ -260,6 +260,15 @@ Status Authenticator::authenticate_hash(const registry::Hash& hash, engine::Prin
   return Status::ok();
 }
 
+bool Authenticator::audit_refused_attempt(const engine::Principal& principal) const {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(attempts_mutex_);
+  auto [at, first] = attempts_audited_.try_emplace(principal.token_id, now);
+  if (!first && now - at->second < std::chrono::minutes(1)) return false;
+  at->second = now;
+  return true;
+}
+
 bool Authenticator::expired(const engine::Principal& principal) const {
   return principal.expires_at != 0 && clock_ != nullptr && clock_->now() >= principal.expires_at;
 }

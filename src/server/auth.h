@@ -3,6 +3,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <mutex>
+
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -34,7 +37,8 @@ class Authenticator {
   void add_staff(const registry::Hash& token_hash, Role role, const std::string& name);
   /// Registers a participant's first trader token hash.
   void add_trader(const registry::Hash& token_hash, ParticipantId participant, const std::string& code);
-  /// Registers an API token, or forgets it if it is revoked: effective for the next call. A record
+  /// Registers an API token; a revoked one is refused from the next call on (a trader's forgotten, a staff
+  /// token's kept, to name an attempt to use it in the audit log). A record
   /// older than one already applied for the same token (an issue's reply after its revocation's commit
   /// in the same batch) changes nothing.
   void apply_token(const engine::ApiTokenRecord& token);
@@ -52,6 +56,9 @@ class Authenticator {
   Status authenticate(const grpc::ServerContextBase& context, engine::Principal& principal) const;
   /// The same for a token given by its SHA-256.
   Status authenticate_hash(const registry::Hash& token_hash, engine::Principal& principal) const;
+  /// For a refused attempt with a revoked or expired staff token (named by authenticate()): whether to audit
+  /// it. At most one a minute per token, so that a leaked token cannot flood the append-only log.
+  bool audit_refused_attempt(const engine::Principal& principal) const;
   /// Whether `principal`'s token has expired by the engine's clock (cheap: no lookup).
   bool expired(const engine::Principal& principal) const;
   /// Whether the call's token still names `principal` (for open streams: false once revoked or expired).
@@ -73,6 +80,9 @@ class Authenticator {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry> by_hash_;
   std::unordered_map<std::uint64_t, Version> versions_;
+  mutable std::mutex attempts_mutex_;
+  /// Per revoked or expired staff token: when an attempt with it was last audited (steady clock).
+  mutable std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> attempts_audited_;
   const Clock* clock_ = nullptr;
 };
 

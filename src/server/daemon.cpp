@@ -192,7 +192,7 @@ void Daemon::start() {
   for (const engine::ParticipantRecord& participant : exchange_->participants()) {
     auth_.add_trader(participant.token_hash, participant.id, participant.code);
   }
-  // API tokens: issued ones added, revoked ones (first trader tokens included) forgotten.
+  // API tokens: issued ones added, revoked ones refused (traders' forgotten, staff ones kept to name attempts).
   for (const engine::ApiTokenRecord& token : exchange_->api_tokens()) auth_.apply_token(token);
   auth_.set_clock(clock_.get());
 

@@ -86,7 +86,14 @@ class AdmittedCall {
                const google::protobuf::Message* request)
       : writer_(context.audit_writer) {
     admitted_ = context.auth.authenticate(*ctx, principal_);
-    if (is_audited(principal_.role) && writer_ != nullptr) {  // a revoked or expired staff token's attempt too
+    if (!admitted_.is_ok()) {
+      // A revoked or expired staff token (named though refused): the attempt is audited, without its request, at
+      // most once a minute per token; it is refused UNAUTHENTICATED whether or not its record can be written.
+      unauthenticated_ = true;
+      if (is_audited(principal_.role) && writer_ != nullptr && context.auth.audit_refused_attempt(principal_)) {
+        audit_ = audit_entry(principal_, *ctx, method, nullptr, audit_now(context));
+      }
+    } else if (is_audited(principal_.role) && writer_ != nullptr) {
       audit_ = audit_entry(principal_, *ctx, method, request, audit_now(context));
     }
     if (admitted_.is_ok()) admitted_ = authorize(principal_.role, method);
@@ -100,6 +107,7 @@ class AdmittedCall {
   store::AuditWriter* writer_;
   engine::Principal principal_;
   Status admitted_;
+  bool unauthenticated_ = false;  ///< refused before the table: its record, if any, never changes the answer
   std::optional<engine::AuditEntry> audit_;
 };
 
@@ -125,7 +133,9 @@ class DirectRead : public AdmittedCall {
   /// over: its slot is free before the client can see the answer.
   grpc::ServerUnaryReactor* finish(Status status) {
     slot_.reset();
-    if (audit_) {
+    if (audit_ && unauthenticated_) {
+      finish_audited_refusal(*writer_, reactor_, std::move(*audit_), std::move(status));
+    } else if (audit_) {
       finish_audited_read(*writer_, reactor_, std::move(*audit_), std::move(status));
     } else {
       reactor_->Finish(to_grpc(status));
@@ -153,7 +163,7 @@ class StreamOpen : public AdmittedCall {
   /// if the record cannot be written, on the audit writer's thread (at once,
   /// on this one, while carbond stops).
   void record(Status outcome, std::function<void(Status)> then) {
-    audit_stream_open(*writer_, std::move(*audit_), std::move(outcome), std::move(then));
+    audit_stream_open(*writer_, std::move(*audit_), std::move(outcome), std::move(then), unauthenticated_);
     audit_.reset();
   }
 };
@@ -196,10 +206,12 @@ grpc::ServerUnaryReactor* dispatch_checked(ServiceContext& context, grpc::Callba
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   engine::Command command;
   if (Status s = context.auth.authenticate(*ctx, command.principal); !s.is_ok()) {
-    if (is_audited(command.principal.role) && context.audit_writer != nullptr) {
-      // A revoked or expired staff token (named though refused): the attempt is audited, then refused.
+    if (is_audited(command.principal.role) && context.audit_writer != nullptr &&
+        context.auth.audit_refused_attempt(command.principal)) {
+      // A revoked or expired staff token (named though refused): the attempt is audited (without its request, at
+      // most once a minute per token), then refused UNAUTHENTICATED whether or not the record could be written.
       finish_audited_refusal(*context.audit_writer, reactor,
-                             audit_entry(command.principal, *ctx, method, request, audit_now(context)), std::move(s));
+                             audit_entry(command.principal, *ctx, method, nullptr, audit_now(context)), std::move(s));
     } else {
       reactor->Finish(to_grpc(s));
     }

@@ -869,6 +869,44 @@ TEST_F(ExchangeTest, AnOrderStoppedBySelfTradePreventionRaisesASelfTradeAttemptA
   for (const Event& event : traded.events) EXPECT_FALSE(std::holds_alternative<AlertRaised>(event));
 }
 
+// A fill-or-kill order killed because the participant's own resting order stands in its way is an attempted
+// self-trade too (it never reaches the book, so matching cannot see it); one killed for want of others' orders
+// is not.
+TEST_F(ExchangeTest, AFillOrKillOrderKilledByItsOwnRestingOrderRaisesASelfTradeAttemptAlert) {
+  ASSERT_TRUE(run(op, MoveCash{seller.cash_account, Cash{10'000'000}, "dep-fok", false}).reply.status.is_ok());
+  auto alerts_of = [](const Outcome& out) {
+    std::vector<AlertRecord> found;
+    for (const Event& event : out.events) {
+      if (const auto* e = std::get_if<AlertRaised>(&event)) found.push_back(e->alert);
+    }
+    return found;
+  };
+  // Nothing on the book: killed, and no attempt.
+  const Outcome alone = place(seller, Side::buy, 5'100, 10, TimeInForce::fok);
+  ASSERT_TRUE(alone.reply.status.is_ok()) << alone.reply.status.message();
+  EXPECT_EQ(alone.reply.orders.at(0).status, OrderStatus::cancelled);
+  EXPECT_TRUE(alerts_of(alone).empty());
+  // Its own ask of 300 t in the way: killed, and alerted.
+  ASSERT_TRUE(place(seller, Side::sell, 5'100, 300).reply.status.is_ok());
+  const Outcome fok = place(seller, Side::buy, 5'100, 100, TimeInForce::fok);
+  ASSERT_TRUE(fok.reply.status.is_ok()) << fok.reply.status.message();
+  EXPECT_EQ(fok.reply.orders.at(0).status, OrderStatus::cancelled);
+  EXPECT_TRUE(fok.reply.trades.empty());
+  const std::vector<AlertRecord> raised = alerts_of(fok);
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].type, AlertRecord::kSelfTradeAttempt);
+  EXPECT_EQ(raised[0].participants, std::vector<ParticipantId>{seller.id});
+  EXPECT_EQ(raised[0].metric_value, 100);
+  EXPECT_EQ(raised[0].description, "self-trade prevention (cancel the incoming order) stopped fill-or-kill order " +
+                                       std::to_string(fok.reply.orders.at(0).id) + " of KEU-001 at 5100 fen "
+                                       "against its own resting orders, 100 t still to trade (its first attempt in "
+                                       "CEA2024 today: later ones today are not alerted again)");
+  // Another participant's fill-or-kill against the same ask trades, and is no attempt.
+  const Outcome other = place(buyer, Side::buy, 5'100, 100, TimeInForce::fok);
+  ASSERT_EQ(other.reply.trades.size(), 1u);
+  EXPECT_TRUE(alerts_of(other).empty());
+}
+
 TEST_F(ExchangeTest, ARefusalFromTheServerIsJournaledUnderTheRefusedCommandsName) {
   const Outcome out = run(trader(buyer), Refused{"PlaceOrder", invalid_argument("quantity must be positive")});
   EXPECT_EQ(out.reply.status.code(), ErrorCode::invalid_argument);

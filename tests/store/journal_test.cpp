@@ -228,7 +228,13 @@ TEST_F(JournalTest, TheDatabasesTimeLimitsDoNotCutABatch) {
   query(conn.get(), "LOCK TABLE journal_commands IN EXCLUSIVE MODE");
   PostgresJournal journal(db.conninfo());
   auto committing = std::async(std::launch::async, [&] { return journal.commit(all()); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // The batch waits on the lock (seen from another connection), then longer than both limits.
+  PgConn watcher = connect_or_throw(db.conninfo());
+  ASSERT_TRUE(eventually([&] {
+    return query(watcher.get(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                " AND wait_event_type = 'Lock'") == "1";
+  })) << "the batch never waited on the lock";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   query(conn.get(), "COMMIT");
   const Status committed = committing.get();
   EXPECT_TRUE(committed.is_ok()) << committed.message();
