@@ -456,16 +456,19 @@ TEST_F(AccessTest, StaffActionsAndRefusalsAreAuditedDurably) {
 }
 
 // A revoked staff token is refused like any unknown one, but the attempt is audited under the token's name (at
-// most once a minute per token, without the request): a command (Deposit) and a read answered from the database
-// (ListLedgerEntries), before and after a restart.
+// most once a minute per token, without the request): a command (Deposit), a read answered from the database
+// (ListLedgerEntries) and a stream's opening (StreamTrades), before and after a restart.
 TEST_F(AccessTest, AnAttemptWithARevokedStaffTokenIsRefusedAndAudited) {
   auto x = open();
   const auto p = create(*x, "REV-1");
-  v1::IssueApiTokenResponse night, reader;
+  v1::IssueApiTokenResponse night, reader, watcher;
   ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, 0, "night desk", 0, night).ok());
   ASSERT_TRUE(issue(*x, kRegulatorToken, v1::ROLE_REGULATOR, 0, "temp supervisor", 0, reader).ok());
-  ASSERT_TRUE(revoke(*x, kOperatorToken, night.api_token().token_id()).ok());
-  ASSERT_TRUE(revoke(*x, kRegulatorToken, reader.api_token().token_id()).ok());
+  ASSERT_TRUE(issue(*x, kRegulatorToken, v1::ROLE_REGULATOR, 0, "tape watcher", 0, watcher).ok());
+  for (const auto* revoked : {&night, &reader, &watcher}) {
+    const std::string& steward = revoked == &night ? kOperatorToken : kRegulatorToken;
+    ASSERT_TRUE(revoke(*x, steward, revoked->api_token().token_id()).ok());
+  }
   auto attempt = [&](RunningExchange& exchange) {
     v1::CashMovementRequest deposit;
     deposit.set_cash_account_id(p.participant().cash_account_id());
@@ -480,6 +483,7 @@ TEST_F(AccessTest, AnAttemptWithARevokedStaffTokenIsRefusedAndAudited) {
     const grpc::Status read =
         regulator->ListLedgerEntries(RunningExchange::as(reader.token()).get(), {}, &entries);
     EXPECT_EQ(read.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(ended_trade_stream(exchange, watcher.token(), {}).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   };
   attempt(*x);
   attempt(*x);  // again within the minute: refused, not recorded again (a leaked token cannot flood the log)
@@ -501,6 +505,12 @@ TEST_F(AccessTest, AnAttemptWithARevokedStaffTokenIsRefusedAndAudited) {
   ASSERT_EQ(reads.size(), 2u);
   for (const v1::AuditRecord& r : reads) {
     EXPECT_EQ(r.principal(), "temp supervisor");
+    EXPECT_EQ(r.status_code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  }
+  const auto streams = audit("/carbon.v1.MarketDataService/StreamTrades", true);
+  ASSERT_EQ(streams.size(), 2u);
+  for (const v1::AuditRecord& r : streams) {
+    EXPECT_EQ(r.principal(), "tape watcher");
     EXPECT_EQ(r.status_code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
   }
   // Nothing was done: no deposit under the attempt's key.

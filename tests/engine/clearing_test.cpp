@@ -661,6 +661,11 @@ TEST_F(ClosedDayTest, ASuspensionCancelsTheParticipantsRestingOrdersAndBlockOffe
   const Outcome resting = run(trader(s), limit(Side::sell, 5'100, 5, "s-rest"));
   ASSERT_TRUE(resting.reply.status.is_ok()) << resting.reply.status.message();
   ASSERT_EQ(exchange->registry().holding(s.holding_account, "CEA2024").reserved, Qty{25});
+  const Outcome bid = run(trader(s), limit(Side::buy, 4'500, 2, "s-bid"));
+  ASSERT_TRUE(bid.reply.status.is_ok()) << bid.reply.status.message();
+  ASSERT_EQ(bid.reply.orders.at(0).status, OrderStatus::open);
+  const settlement::CashAccount before = exchange->clearing().account(s.cash_account);
+  ASSERT_TRUE(before.reserved.is_positive());
 
   SetParticipantControls suspend;
   suspend.participant = s.id;
@@ -668,7 +673,7 @@ TEST_F(ClosedDayTest, ASuspensionCancelsTheParticipantsRestingOrdersAndBlockOffe
   suspend.reason = "margin call";
   const Outcome out = run(kOperator, suspend);
   ASSERT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
-  ASSERT_EQ(out.reply.orders.size(), 2u);
+  ASSERT_EQ(out.reply.orders.size(), 3u);
   for (const OrderRecord& o : out.reply.orders) EXPECT_EQ(o.status, OrderStatus::cancelled);
   std::size_t cancelled_events = 0;
   for (const Event& e : out.events) {
@@ -677,8 +682,12 @@ TEST_F(ClosedDayTest, ASuspensionCancelsTheParticipantsRestingOrdersAndBlockOffe
       ++cancelled_events;
     }
   }
-  EXPECT_EQ(cancelled_events, 2u);
+  EXPECT_EQ(cancelled_events, 3u);
   EXPECT_EQ(exchange->registry().holding(s.holding_account, "CEA2024").reserved, Qty{0});
+  // The bid's cash (price, quantity and fee) is released whole: nothing reserved, nothing lost.
+  const settlement::CashAccount after = exchange->clearing().account(s.cash_account);
+  EXPECT_EQ(after.reserved, Cash{0});
+  EXPECT_EQ(after.total(), before.total());
   EXPECT_TRUE(exchange->book("CEA2024")->depth(Side::sell, 5).empty());
   expect_refused(run(trader(b), AcceptBlockTrade{offer.reply.orders.at(0).id, Price{5'000}, Qty{20}, "b-take"}),
                  ErrorCode::failed_precondition, "no longer open");
