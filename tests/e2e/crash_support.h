@@ -595,12 +595,8 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
 /// It trades: call it last.
 inline void check_queues_by_sweeping(RunningExchange& x, const std::string& conninfo, std::size_t orders = 300) {
   const std::vector<Resting> replayed = replay_journal(conninfo);
-  v1::CreateParticipantRequest create;
-  create.set_code("SWEEP");
-  create.set_name("SWEEP");
-  create.set_type(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
   v1::CreateParticipantResponse sweeper;
-  ASSERT_TRUE(x.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &sweeper).ok());
+  ASSERT_TRUE(create_participant(x, "SWEEP", v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT, sweeper).ok());
   ASSERT_TRUE(deposit(x, sweeper.participant().cash_account_id(), kDepositFen, "crash-sweep").ok());
   v1::IssueAllowancesRequest issue;
   issue.set_instrument("CEA2024");

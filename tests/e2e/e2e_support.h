@@ -164,6 +164,16 @@ class RunningExchange {
   std::unique_ptr<DaemonProcess> daemon_;
 };
 
+/// An operator's CreateParticipant of `code` (also its name) of `type`; the answer (accounts, first token) in `out`.
+inline grpc::Status create_participant(RunningExchange& x, const std::string& code, v1::ParticipantType type,
+                                       v1::CreateParticipantResponse& out, const std::string& name = "") {
+  v1::CreateParticipantRequest request;
+  request.set_code(code);
+  request.set_name(name.empty() ? code : name);
+  request.set_type(type);
+  return x.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), request, &out);
+}
+
 /// An operator's deposit of `fen` into cash account `account`, with idempotency key `key`.
 inline grpc::Status deposit(RunningExchange& x, std::uint64_t account, std::int64_t fen, const std::string& key) {
   v1::CashMovementRequest request;

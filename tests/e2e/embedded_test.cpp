@@ -18,12 +18,8 @@ TEST(EmbeddedTest, CarbondStartsItsOwnPostgresKeepsDataAcrossRestartsAndStopsIt)
   EXPECT_TRUE(embedded_postgres_running(data_dir));
   EXPECT_EQ(exchange.health(), 1);
 
-  v1::CreateParticipantRequest request;
-  request.set_code("EMB-1");
-  request.set_name("Embedded Co.");
-  request.set_type(v1::PARTICIPANT_TYPE_INSTITUTION);
   v1::CreateParticipantResponse created;
-  ASSERT_TRUE(exchange.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), request, &created).ok());
+  ASSERT_TRUE(create_participant(exchange, "EMB-1", v1::PARTICIPANT_TYPE_INSTITUTION, created, "Embedded Co.").ok());
 
   ASSERT_EQ(exchange.stop(), 0) << exchange.log();
   EXPECT_FALSE(embedded_postgres_running(data_dir)) << "carbond must stop the cluster it started";

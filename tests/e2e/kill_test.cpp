@@ -20,12 +20,9 @@ TEST(KillTest, EveryAcknowledgedOrderSurvivesSigkillAndRestart) {
   RunningExchange exchange({"--postgres=" + db.conninfo()});
   ASSERT_NO_THROW(exchange.start());
 
-  v1::CreateParticipantRequest create;
-  create.set_code("INST-KILL");
-  create.set_name("Kill Test Bank");
-  create.set_type(v1::PARTICIPANT_TYPE_INSTITUTION);
   v1::CreateParticipantResponse buyer;
-  ASSERT_TRUE(exchange.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &buyer).ok());
+  ASSERT_TRUE(
+      create_participant(exchange, "INST-KILL", v1::PARTICIPANT_TYPE_INSTITUTION, buyer, "Kill Test Bank").ok());
   v1::CashMovementRequest deposit;
   deposit.set_cash_account_id(buyer.participant().cash_account_id());
   deposit.set_amount_fen(1'000'000'000'000);

@@ -146,12 +146,8 @@ TEST(OpsTest, TheMetricsEndpointCountsCommandsRejectionsAndRestingOrders) {
   EXPECT_EQ(sample(after, "carbond_database_up"), 1);
 
   // A trade: the feed keeps it for StreamTrades replay.
-  v1::CreateParticipantRequest create;
-  create.set_code("KEU-M2");
-  create.set_name("KEU-M2");
-  create.set_type(v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT);
   v1::CreateParticipantResponse seller;
-  ASSERT_TRUE(exchange.admin->CreateParticipant(RunningExchange::as(kOperatorToken).get(), create, &seller).ok());
+  ASSERT_TRUE(create_participant(exchange, "KEU-M2", v1::PARTICIPANT_TYPE_KEY_EMITTING_UNIT, seller).ok());
   ASSERT_TRUE(set_generous_cap(exchange).ok());
   ASSERT_TRUE(issue_allowances(exchange, seller.participant().holding_account_id(), 10).ok());
   v1::PlaceOrderResponse sold;
