@@ -52,7 +52,7 @@ class Sha256 {
   EVP_MD_CTX* ctx_;
 };
 
-void sha256(const std::uint8_t* data, std::size_t size, Hash& out) {
+void sha256_into(const std::uint8_t* data, std::size_t size, Hash& out) {
   thread_local Sha256 hasher;
   hasher.digest(data, size, out);
 }
@@ -90,13 +90,19 @@ Hash chain_hash(const Hash& prev_hash, const LedgerEntry& entry) {
     std::uint8_t bytes[kStackBufferBytes];
     std::memcpy(bytes, prev_hash.data(), prev_hash.size());
     encode(bytes + prev_hash.size(), entry);
-    sha256(bytes, size, out);
+    sha256_into(bytes, size, out);
   } else {
     std::vector<std::uint8_t> bytes(size);
     std::memcpy(bytes.data(), prev_hash.data(), prev_hash.size());
     encode(bytes.data() + prev_hash.size(), entry);
-    sha256(bytes.data(), size, out);
+    sha256_into(bytes.data(), size, out);
   }
+  return out;
+}
+
+Hash sha256(const std::uint8_t* data, std::size_t size) {
+  Hash out{};
+  sha256_into(data, size, out);
   return out;
 }
 

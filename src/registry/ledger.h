@@ -63,6 +63,9 @@ std::vector<std::uint8_t> canonical_bytes(const LedgerEntry& entry);
 /// SHA-256(prev_hash || canonical_bytes(entry)).
 Hash chain_hash(const Hash& prev_hash, const LedgerEntry& entry);
 
+/// SHA-256 of `size` bytes (OpenSSL, its digest fetched once per thread). Also hashes the audit log's chain.
+Hash sha256(const std::uint8_t* data, std::size_t size);
+
 /// Lowercase hex of a hash.
 std::string to_hex(const Hash& hash);
 

@@ -125,12 +125,38 @@ grpc::ServerUnaryReactor* RegulatorService::QueryAuditLog(grpc::CallbackServerCo
   filter.before_audit_id = page.offset;
   filter.limit = page.size + 1;
   std::vector<engine::AuditEntry> entries;
-  if (s.is_ok()) s = store::query_audit_log(context_.ledger_conninfo, filter, entries);
+  std::vector<registry::Hash> hashes;
+  if (s.is_ok()) s = store::query_audit_log(context_.ledger_conninfo, filter, entries, &hashes);
   if (s.is_ok()) {
     response->set_next_page_token(fill_keyset_page(
         entries, page, response->mutable_records(),
-        [](const engine::AuditEntry& e, v1::AuditRecord& out) { to_proto(e, out); },
+        [&](const engine::AuditEntry& e, v1::AuditRecord& out) {
+          to_proto(e, out);
+          const registry::Hash& hash = hashes[static_cast<std::size_t>(&e - entries.data())];
+          out.set_record_hash(hash.data(), hash.size());
+        },
         [](const engine::AuditEntry& e) { return e.audit_id; }));
+  }
+  return read.finish(std::move(s));
+}
+
+grpc::ServerUnaryReactor* RegulatorService::VerifyAuditLog(grpc::CallbackServerContext* ctx,
+                                                           const v1::VerifyAuditLogRequest* request,
+                                                           v1::VerifyAuditLogResponse* response) {
+  DirectRead read(context_, ctx, "carbon.v1.RegulatorService/VerifyAuditLog", request);
+  Status s = read.admitted();
+  store::AuditVerificationReport report;
+  if (s.is_ok()) {
+    s = store::verify_audit_log(context_.ledger_conninfo, request->from_audit_id(), request->to_audit_id(), report);
+  }
+  if (s.is_ok()) {
+    response->set_valid(report.valid);
+    response->set_records_checked(report.records_checked);
+    response->set_first_audit_id(report.first_audit_id);
+    response->set_last_audit_id(report.last_audit_id);
+    if (report.records_checked != 0) response->set_last_hash(report.last_hash.data(), report.last_hash.size());
+    response->set_first_bad_audit_id(report.first_bad_audit_id);
+    response->set_failure(report.failure);
   }
   return read.finish(std::move(s));
 }

@@ -92,6 +92,7 @@ const std::vector<MethodRule>& rules() {
       {"carbon.v1.AdminService/RevokeApiToken", {kOperator, kRegistry, kRegulator}},
       {"carbon.v1.AdminService/ListApiTokens", {kOperator, kRegistry, kRegulator}},
       {"carbon.v1.RegulatorService/QueryAuditLog", {kRegulator, kAuditor}},
+      {"carbon.v1.RegulatorService/VerifyAuditLog", {kRegulator, kAuditor}},
       {"carbon.v1.AdminService/GetAccountBalances", {kOperator, kRegistry, kRegulator, kAuditor}},
       {"carbon.v1.AdminService/CreateInstrument", {kOperator}},
       {"carbon.v1.AdminService/UpdateInstrumentRules", {kOperator}},

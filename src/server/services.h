@@ -303,6 +303,8 @@ class RegulatorService final : public v1::RegulatorService::CallbackService {
   /// The audit log, read from PostgreSQL on the gRPC thread (access_services.cpp).
   grpc::ServerUnaryReactor* QueryAuditLog(grpc::CallbackServerContext* ctx, const v1::QueryAuditLogRequest* request,
                                           v1::QueryAuditLogResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyAuditLog(grpc::CallbackServerContext* ctx, const v1::VerifyAuditLogRequest* request,
+                                           v1::VerifyAuditLogResponse* response) override;
   /// The disclosure report, read from PostgreSQL on the gRPC thread (repo_services.cpp, store/disclosure_reader.cpp).
   grpc::ServerUnaryReactor* GetDisclosureReport(grpc::CallbackServerContext* ctx,
                                                 const v1::GetDisclosureReportRequest* request,

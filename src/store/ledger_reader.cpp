@@ -1,7 +1,6 @@
 #include "store/ledger_reader.h"
 
 #include <cstdlib>
-#include <cstring>
 #include <map>
 
 #include "registry/registry.h"
@@ -18,13 +17,6 @@ constexpr const char* kEntryColumns =
 std::int64_t i64(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
 std::uint64_t u64(const PGresult* r, int row, int col) { return std::strtoull(PQgetvalue(r, row, col), nullptr, 10); }
 
-registry::Hash hash_of(const PGresult* r, int row, int col) {
-  const std::vector<unsigned char> bytes = from_bytea_text(PQgetvalue(r, row, col));
-  registry::Hash out{};
-  if (bytes.size() == out.size()) std::memcpy(out.data(), bytes.data(), out.size());
-  return out;
-}
-
 registry::LedgerEntry entry_of(const PGresult* r, int row) {
   registry::LedgerEntry e;
   e.entry_id = u64(r, row, 0);
@@ -36,8 +28,8 @@ registry::LedgerEntry entry_of(const PGresult* r, int row) {
   e.quantity = Qty{i64(r, row, 6)};
   e.kind = static_cast<registry::TransferKind>(i64(r, row, 7));
   e.reference = PQgetvalue(r, row, 8);
-  e.prev_hash = hash_of(r, row, 9);
-  e.hash = hash_of(r, row, 10);
+  e.prev_hash = hash_column(r, row, 9);
+  e.hash = hash_column(r, row, 10);
   return e;
 }
 
@@ -134,7 +126,7 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
         !s.is_ok()) {
       return s;
     }
-    if (PQntuples(r.get()) == 1) prev = hash_of(r.get(), 0, 0);
+    if (PQntuples(r.get()) == 1) prev = hash_column(r.get(), 0, 0);
   }
   for (std::uint64_t chunk = first; last != 0 && chunk <= end; chunk += kVerifyChunk) {
     const std::uint64_t chunk_end = std::min<std::uint64_t>(end, chunk + kVerifyChunk - 1);

@@ -261,4 +261,11 @@ std::vector<unsigned char> from_bytea_text(const char* text) {
   return out;
 }
 
+std::array<std::uint8_t, 32> hash_column(const PGresult* result, int row, int col) {
+  const std::vector<unsigned char> bytes = from_bytea_text(PQgetvalue(result, row, col));
+  std::array<std::uint8_t, 32> out{};
+  if (bytes.size() == out.size()) std::memcpy(out.data(), bytes.data(), out.size());
+  return out;
+}
+
 }  // namespace carbon::store

@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -111,5 +112,7 @@ Status status_from_result(const PGresult* result, PGconn* conn);
 std::string to_bytea_literal(const unsigned char* bytes, std::size_t size);
 /// Decodes a bytea column fetched in text form.
 std::vector<unsigned char> from_bytea_text(const char* text);
+/// A 32-byte bytea column (a SHA-256 hash) fetched in text form; all zeros if it does not hold 32 bytes.
+std::array<std::uint8_t, 32> hash_column(const PGresult* result, int row, int col);
 
 }  // namespace carbon::store

@@ -171,17 +171,40 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
   ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_TRADER, id, "brief",
                     probe.api_token().issued_at_unix_nanos() + 2'000'000'000, brief)
                   .ok());
+  v1::IssueApiTokenResponse brief_staff;  // a staff token that expires: refused as a trader's, and audited
+  ASSERT_TRUE(issue(*x, kOperatorToken, v1::ROLE_OPERATOR, 0, "brief night desk",
+                    probe.api_token().issued_at_unix_nanos() + 2'000'000'000, brief_staff)
+                  .ok());
   EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::OK);
+  v1::ListInstrumentsResponse listed_instruments;
+  EXPECT_TRUE(
+      x->admin->ListInstruments(RunningExchange::as(brief_staff.token()).get(), {}, &listed_instruments).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(2'500));
   EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::UNAUTHENTICATED);
+  const grpc::Status expired_staff =
+      x->admin->ListInstruments(RunningExchange::as(brief_staff.token()).get(), {}, &listed_instruments);
+  EXPECT_EQ(expired_staff.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(expired_staff.error_message(),
+            "bearer token " + std::to_string(brief_staff.api_token().token_id()) + " expired");
+  std::vector<v1::AuditRecord> instrument_reads;
+  EXPECT_TRUE(eventually([&] {
+    instrument_reads = audit("/carbon.v1.AdminService/ListInstruments");
+    return instrument_reads.size() == 2;
+  }));
+  ASSERT_EQ(instrument_reads.size(), 2u);  // newest first: the refused attempt, then the served read
+  EXPECT_EQ(instrument_reads[0].principal(), "brief night desk");
+  EXPECT_EQ(instrument_reads[0].token_id(), brief_staff.api_token().token_id());
+  EXPECT_EQ(instrument_reads[0].status_code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_EQ(instrument_reads[0].status_message(), expired_staff.error_message());
+  EXPECT_EQ(instrument_reads[1].status_code(), 0);
 
   // The list: descriptions only, revoked and expired ones on request.
   const auto in_force = list(*x, false);
   const auto all = list(*x, true);
-  // The operator's: in force, TOK-1's first token and ops2. All: also the revoked trader token, TOK-2's first and
-  // brief. Not the regulator's auditor probe.
+  // The operator's: in force, TOK-1's first token and ops2. All: also the revoked trader token, TOK-2's first,
+  // brief and brief_staff (expired). Not the regulator's auditor probe.
   EXPECT_EQ(in_force.size(), 2u);
-  EXPECT_EQ(all.size(), 5u);
+  EXPECT_EQ(all.size(), 6u);
   for (std::size_t k = 1; k < all.size(); ++k) EXPECT_LT(all[k - 1].token_id(), all[k].token_id());
   for (const v1::ApiToken& token : all) {
     if (token.token_id() == trader.api_token().token_id()) {
@@ -198,7 +221,9 @@ TEST_F(AccessTest, TokensAreIssuedRevokedListedAndRestored) {
   EXPECT_EQ(balances(*x, brief.token()), grpc::StatusCode::UNAUTHENTICATED);
   v1::ListInstrumentsResponse instruments;
   EXPECT_TRUE(x->admin->ListInstruments(RunningExchange::as(ops2.token()).get(), {}, &instruments).ok());
-  EXPECT_EQ(list(*x, true).size(), 5u);
+  EXPECT_EQ(x->admin->ListInstruments(RunningExchange::as(brief_staff.token()).get(), {}, &instruments).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(list(*x, true).size(), 6u);
   EXPECT_EQ(list(*x, false).size(), 2u);
 }
 
@@ -814,6 +839,59 @@ TEST_F(AccessTest, StaffReadsAreAuditedBeforeTheyAreAnswered) {
   EXPECT_TRUE(audit("/carbon.v1.TradingService/GetBalances").empty());
   // The regulator's earlier QueryAuditLog calls are records too.
   EXPECT_GE(audit("/carbon.v1.RegulatorService/QueryAuditLog").size(), 1u);
+}
+
+TEST_F(AccessTest, TheAuditLogIsAHashChainThatRegulatorsVerify) {
+  auto x = open();
+  create(*x, "CHAIN-1");  // a command, journaled with its record
+  list(*x, false);        // a read, recorded by the audit writer
+  v1::VerifyAuditLogResponse verified;
+  ASSERT_TRUE(regulator->VerifyAuditLog(RunningExchange::as(kRegulatorToken).get(), {}, &verified).ok());
+  EXPECT_TRUE(verified.valid()) << verified.failure();
+  EXPECT_GE(verified.records_checked(), 2u);
+  EXPECT_EQ(verified.first_audit_id(), 1u);
+  EXPECT_EQ(verified.last_hash().size(), 32u);
+  EXPECT_EQ(verified.first_bad_audit_id(), 0u);
+  // The verification is itself a staff read, recorded after the records it checked. QueryAuditLog shows each
+  // record's hash: the last one checked carries last_hash.
+  v1::QueryAuditLogResponse page;
+  ASSERT_TRUE(regulator->QueryAuditLog(RunningExchange::as(kRegulatorToken).get(), {}, &page).ok());
+  ASSERT_GE(page.records_size(), 2);
+  EXPECT_EQ(page.records(0).method(), "/carbon.v1.RegulatorService/VerifyAuditLog");
+  EXPECT_EQ(page.records(1).audit_id(), verified.last_audit_id());
+  EXPECT_EQ(page.records(1).record_hash(), verified.last_hash());
+  EXPECT_NE(page.records(0).record_hash(), page.records(1).record_hash());
+
+  // Refusals: a reversed range, a bound beyond the log; recorded like any staff read.
+  v1::VerifyAuditLogRequest range;
+  range.set_from_audit_id(5);
+  range.set_to_audit_id(2);
+  grpc::Status refused = regulator->VerifyAuditLog(RunningExchange::as(kRegulatorToken).get(), range, &verified);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("from_audit_id is after to_audit_id"), std::string::npos)
+      << refused.error_message();
+  range.set_from_audit_id(0);
+  range.set_to_audit_id(1'000'000);
+  refused = regulator->VerifyAuditLog(RunningExchange::as(kRegulatorToken).get(), range, &verified);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(refused.error_message().find("the audit log ends at record"), std::string::npos) << refused.error_message();
+  EXPECT_EQ(audit("/carbon.v1.RegulatorService/VerifyAuditLog", /*failures_only=*/true).size(), 2u);
+
+  // The record of the operator's CreateParticipant rewritten as another participant's, past the append-only
+  // trigger by the table's owner: VerifyAuditLog names it, and keeps naming it after a restart.
+  const std::string created =
+      db.query("SELECT audit_id FROM audit_log WHERE method = '/carbon.v1.AdminService/CreateParticipant'");
+  ASSERT_FALSE(created.empty());
+  db.query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_or_delete;"
+           " UPDATE audit_log SET request_summary = replace(request_summary, 'CHAIN-1', 'CHAIN-2')"
+           " WHERE audit_id = " + created + ";"
+           " ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_or_delete");
+  x->stop();
+  x = open();
+  ASSERT_TRUE(regulator->VerifyAuditLog(RunningExchange::as(kRegulatorToken).get(), {}, &verified).ok());
+  EXPECT_FALSE(verified.valid());
+  EXPECT_EQ(std::to_string(verified.first_bad_audit_id()), created);
+  EXPECT_EQ(verified.failure(), "hash mismatch: record " + created + " was altered");
 }
 
 // ---- TLS -------------------------------------------------------------------------

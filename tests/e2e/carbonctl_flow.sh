@@ -170,6 +170,18 @@ CARBON_TOKEN=$desk_token ctl balances 2>"$dir/err"
 set -e
 staff regulator audit --method /carbon.v1.AdminService/Deposit | grep -q "wire-1" || fail "audit does not show the deposit"
 staff auditor audit --failures | grep -q "FAILED_PRECONDITION" || fail "audit does not show the refused end of day"
+# The audit log's hash chain: valid, its last hash the newest record's (as audit --hashes prints it); a
+# reversed range is refused (exit 5).
+verified=$(staff auditor regulator verify-audit) || fail "verify-audit: $verified"
+echo "$verified" | grep -q "valid: *yes" || fail "verify-audit is not valid: $verified"
+last_hash=$(echo "$verified" | sed -n 's/^last hash: *\([0-9a-f]\{64\}\)$/\1/p')
+[ -n "$last_hash" ] || fail "verify-audit printed no last hash: $verified"
+listed=$(staff auditor audit --hashes --limit 1000) || fail "audit --hashes"
+echo "$listed" | grep -q "$last_hash" || fail "audit --hashes does not show $last_hash"
+set +e
+staff auditor regulator verify-audit --from-id 9 --to-id 2 2>"$dir/err"
+[ $? -eq 5 ] && grep -q "INVALID_ARGUMENT" "$dir/err" || fail "verify-audit --from-id 9 --to-id 2 must exit 5"
+set -e
 
 # Auctions: the seller's units offered, a sealed bid, a close refused before the window ends, a cancel.
 auction=$(staff operator --json auction create --instrument CEA2024 --seller-account "$seller_holding" \

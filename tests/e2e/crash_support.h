@@ -557,6 +557,13 @@ inline void check_after_restart(RunningExchange& x, const std::string& conninfo,
   EXPECT_EQ(verified.first_ledger_entry_id(), 1u);
   EXPECT_EQ(std::to_string(verified.last_ledger_entry_id()), scalar(conninfo, "SELECT max(entry_id) FROM ledger_entries"));
   EXPECT_EQ(verified.entries_checked(), verified.last_ledger_entry_id());
+  // So does the audit log's (the staff's set-up commands, written in their commands' transactions, and this
+  // verification's own read record, written by the audit writer across the kills).
+  const std::string audit_records = scalar(conninfo, "SELECT count(*) FROM audit_log");
+  v1::VerifyAuditLogResponse audit_verified;
+  ASSERT_TRUE(regulator->VerifyAuditLog(RunningExchange::as(kRegulatorToken).get(), {}, &audit_verified).ok());
+  EXPECT_TRUE(audit_verified.valid()) << audit_verified.failure();
+  EXPECT_EQ(std::to_string(audit_verified.records_checked()), audit_records);
 
   // 6. The books equal a replay of the journal, order by order, and the served depth agrees.
   const std::vector<Resting> replayed = replay_journal(conninfo);

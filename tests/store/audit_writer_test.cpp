@@ -3,6 +3,10 @@
 // its own audit id after the journal's records, and an unreachable database
 // answers UNAVAILABLE (the read is not answered unaudited). Migration 0012
 // keeps the records written before it, under their sequence as audit id.
+// The hash chain of migration 0024: records chained as they are inserted
+// (by either writer, several in one statement), verified by carbond's own
+// encoder; a record altered, removed, or altered with its hash recomputed is
+// found; records written before 0024 are chained by the migration.
 
 #include <gtest/gtest.h>
 
@@ -185,6 +189,192 @@ TEST(AuditWriterTest, Migration0012KeepsEarlierRecordsUnderTheirSequence) {
   AuditWriter writer(db.conninfo());
   ASSERT_TRUE(write_one(writer, read_by("regulator", "m", ErrorCode::ok)).is_ok());
   EXPECT_EQ(db.query("SELECT max(audit_id) FROM audit_log"), "41");
+}
+
+constexpr const char* kInsertCommandRecord =
+    "INSERT INTO audit_log (sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id,"
+    " method, peer, request_summary, status_code, status_message)";
+
+AuditVerificationReport verified(const testing::TestDatabase& db, std::uint64_t from = 0, std::uint64_t to = 0) {
+  AuditVerificationReport report;
+  const Status s = verify_audit_log(db.conninfo(), from, to, report);
+  EXPECT_TRUE(s.is_ok()) << s.message();
+  return report;
+}
+
+/// Five records: a command's (as the journal writer inserts it, no lock taken by the caller: the trigger takes
+/// it), two reads by the audit writer, then two commands in one statement (as AccessRows inserts a batch's).
+void write_five(const testing::TestDatabase& db, PgConn& conn) {
+  exec_or_throw(conn.get(),
+                std::string(kInsertCommandRecord) +
+                    " VALUES (12, 1, 0, 2, '运营', 0, '/carbon.v1.AdminService/Deposit', 'p', '{\"k\":\"é\"}', 0, '')",
+                "a command's record");
+  AuditWriter writer(db.conninfo());
+  ASSERT_TRUE(write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/QueryTrades", ErrorCode::ok)).is_ok());
+  ASSERT_TRUE(write_one(writer, read_by("auditor", "/carbon.v1.RegulatorService/QueryOrders", ErrorCode::not_found))
+                  .is_ok());
+  exec_or_throw(conn.get(),
+                std::string(kInsertCommandRecord) +
+                    " SELECT * FROM unnest('{13,14}'::bigint[], '{5,6}'::bigint[], '{0,7}'::bigint[],"
+                    " '{2,3}'::smallint[], '{ops,reg}'::text[], '{3,0}'::bigint[], '{m1,m2}'::text[], '{p,p}'::text[],"
+                    " '{\"{}\",\"{}\"}'::text[], '{0,9}'::int[], '{\"\",refused}'::text[])",
+                "two commands in one statement");
+}
+
+TEST(AuditChainTest, RecordsAreChainedAsInsertedAndVerifyWithCarbondsOwnEncoder) {
+  testing::TestDatabase db;
+  PgConn conn = connect_or_throw(db.conninfo());
+  apply_migrations(conn.get());
+  AuditVerificationReport empty = verified(db);
+  EXPECT_TRUE(empty.valid);
+  EXPECT_EQ(empty.records_checked, 0u);
+  EXPECT_EQ(empty.first_audit_id, 0u);
+  write_five(db, conn);
+
+  AuditVerificationReport all = verified(db);
+  EXPECT_TRUE(all.valid) << all.failure;
+  EXPECT_EQ(all.records_checked, 5u);
+  EXPECT_EQ(all.first_audit_id, 1u);
+  EXPECT_EQ(all.last_audit_id, 5u);
+  EXPECT_EQ("\\x" + registry::to_hex(all.last_hash), db.query("SELECT record_hash FROM audit_log WHERE audit_id = 5"));
+  EXPECT_EQ(db.query("SELECT prev_hash FROM audit_log WHERE audit_id = 1"), "\\x" + std::string(64, '0'));
+  EXPECT_EQ(db.query("SELECT count(*) FROM audit_log a JOIN audit_log b ON b.audit_id = a.audit_id + 1"
+                     " WHERE b.prev_hash = a.record_hash"),
+            "4")
+      << "each record links to the one before it, also within one statement";
+  // The reader returns each record's hash with it.
+  std::vector<engine::AuditEntry> out;
+  std::vector<registry::Hash> hashes;
+  ASSERT_TRUE(query_audit_log(db.conninfo(), AuditFilter{}, out, &hashes).is_ok());
+  ASSERT_EQ(hashes.size(), 5u);
+  EXPECT_EQ(out[0].audit_id, 5u);
+  EXPECT_EQ(hashes[0], all.last_hash);
+
+  // Ranges: a part of the chain, bounds that are no record's id, and refusals.
+  AuditVerificationReport middle = verified(db, 2, 4);
+  EXPECT_TRUE(middle.valid) << middle.failure;
+  EXPECT_EQ(middle.records_checked, 3u);
+  EXPECT_EQ(middle.first_audit_id, 2u);
+  EXPECT_EQ(middle.last_audit_id, 4u);
+  AuditVerificationReport report;
+  EXPECT_EQ(verify_audit_log(db.conninfo(), 4, 2, report).code(), ErrorCode::invalid_argument);
+  const Status beyond = verify_audit_log(db.conninfo(), 0, 6, report);
+  EXPECT_EQ(beyond.code(), ErrorCode::not_found);
+  EXPECT_NE(beyond.message().find("ends at record 5"), std::string::npos) << beyond.message();
+  EXPECT_EQ(verify_audit_log(db.conninfo(), 6, 0, report).code(), ErrorCode::not_found);
+  // Ids have gaps (this insert drew 6 and rolled back): the chain still links across them.
+  EXPECT_THROW(exec_or_throw(conn.get(),
+                             std::string(kInsertCommandRecord) + " VALUES (0, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')"
+                                                                 " , (12, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                             "a duplicate sequence rolls the statement back"),
+               std::runtime_error);
+  exec_or_throw(conn.get(), std::string(kInsertCommandRecord) + " VALUES (16, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                "after a gap");
+  AuditVerificationReport gapped = verified(db);
+  EXPECT_TRUE(gapped.valid) << gapped.failure;
+  EXPECT_EQ(gapped.records_checked, 6u);
+  EXPECT_GT(gapped.last_audit_id, 6u);
+  AuditVerificationReport from_gap = verified(db, 6, 0);
+  EXPECT_TRUE(from_gap.valid) << from_gap.failure;
+  EXPECT_EQ(from_gap.records_checked, 1u);
+  // A record whose id would not follow the last one is refused (an insert that skipped the writers' lock and
+  // raced another), though the id is free.
+  try {
+    exec_or_throw(conn.get(),
+                  "INSERT INTO audit_log (audit_id, sequence, recorded_at_unix_nanos, token_id, role, principal,"
+                  " participant_id, method, peer, request_summary, status_code, status_message)"
+                  " VALUES (7, 17, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                  "a record with a lower audit id");
+    ADD_FAILURE() << "a record below the last was chained";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("would not follow record 8"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AuditChainTest, AlteredRemovedAndRehashedRecordsAreFound) {
+  testing::TestDatabase db;
+  PgConn conn = connect_or_throw(db.conninfo());
+  apply_migrations(conn.get());
+  write_five(db, conn);
+  const std::string kept_hash = registry::to_hex(verified(db).last_hash);
+  // Someone with the table's ownership turns the append-only trigger off.
+  db.query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_or_delete");
+
+  // A refusal rewritten as a success.
+  db.query("UPDATE audit_log SET status_code = 0 WHERE audit_id = 3");
+  AuditVerificationReport altered = verified(db);
+  EXPECT_FALSE(altered.valid);
+  EXPECT_EQ(altered.first_bad_audit_id, 3u);
+  EXPECT_EQ(altered.records_checked, 2u);
+  EXPECT_EQ(altered.last_audit_id, 2u);
+  EXPECT_EQ(altered.failure, "hash mismatch: record 3 was altered");
+  EXPECT_TRUE(verified(db, 1, 2).valid) << "the records before it still verify";
+  EXPECT_FALSE(verified(db, 3, 3).valid);
+  db.query("UPDATE audit_log SET status_code = 5 WHERE audit_id = 3");
+  EXPECT_TRUE(verified(db).valid) << "restored";
+
+  // The same, with its hash computed again by the database's own function: the next record no longer links.
+  db.query("UPDATE audit_log SET status_code = 0 WHERE audit_id = 3;"
+           " UPDATE audit_log a SET record_hash = sha256(a.prev_hash || audit_log_canonical(a)) WHERE audit_id = 3");
+  AuditVerificationReport rehashed = verified(db);
+  EXPECT_FALSE(rehashed.valid);
+  EXPECT_EQ(rehashed.first_bad_audit_id, 4u);
+  EXPECT_NE(rehashed.failure.find("prev_hash of record 4 does not link to record 3"), std::string::npos)
+      << rehashed.failure;
+  // Every later hash computed again makes the chain link; the hash a regulator kept no longer matches.
+  db.query("DO $$ DECLARE r audit_log; previous bytea; BEGIN"
+           " FOR r IN SELECT * FROM audit_log WHERE audit_id > 3 ORDER BY audit_id LOOP"
+           " SELECT record_hash INTO previous FROM audit_log WHERE audit_id = r.audit_id - 1;"
+           " UPDATE audit_log SET prev_hash = previous, record_hash = sha256(previous || audit_log_canonical(r))"
+           " WHERE audit_id = r.audit_id; END LOOP; END $$");
+  AuditVerificationReport rewritten = verified(db);
+  EXPECT_TRUE(rewritten.valid) << rewritten.failure;
+  EXPECT_NE(registry::to_hex(rewritten.last_hash), kept_hash);
+
+  // A record removed: the one after it does not link; the first one removed: the log does not start at zero.
+  db.query("DELETE FROM audit_log WHERE audit_id = 2");
+  AuditVerificationReport removed = verified(db);
+  EXPECT_FALSE(removed.valid);
+  EXPECT_EQ(removed.first_bad_audit_id, 3u);
+  EXPECT_NE(removed.failure.find("prev_hash of record 3 does not link to record 1"), std::string::npos)
+      << removed.failure;
+  db.query("DELETE FROM audit_log WHERE audit_id = 1");
+  AuditVerificationReport headless = verified(db);
+  EXPECT_FALSE(headless.valid);
+  EXPECT_EQ(headless.first_bad_audit_id, 3u);
+  EXPECT_NE(headless.failure.find("does not link to the start of the log"), std::string::npos) << headless.failure;
+}
+
+TEST(AuditChainTest, Migration0024ChainsTheRecordsWrittenBeforeIt) {
+  testing::TestDatabase db;
+  PgConn conn = connect_or_throw(db.conninfo());
+  exec_or_throw(conn.get(),
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                "schema_migrations");
+  for (const Migration& m : all_migrations()) {
+    if (m.version > 23) break;
+    exec_or_throw(conn.get(), std::string(m.sql), "a migration before 0024");
+    exec_params_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                         {std::to_string(m.version), std::string(m.name)}, "record");
+  }
+  for (int k = 0; k < 3; ++k) {
+    exec_or_throw(conn.get(),
+                  std::string(kInsertCommandRecord) + " VALUES (" + std::to_string(20 + k) +
+                      ", 1, 0, 2, 'ops', 0, 'm', 'p', '{}', 0, '')",
+                  "a record before 0024");
+  }
+  apply_migrations(conn.get());
+  AuditVerificationReport report = verified(db);
+  EXPECT_TRUE(report.valid) << report.failure;
+  EXPECT_EQ(report.records_checked, 3u);
+  exec_or_throw(conn.get(), std::string(kInsertCommandRecord) + " VALUES (30, 1, 0, 2, 'ops', 0, 'm', 'p', '{}', 0, '')",
+                "a record after 0024");
+  report = verified(db);
+  EXPECT_TRUE(report.valid) << report.failure;
+  EXPECT_EQ(report.records_checked, 4u);
+  // The migration turned the append-only trigger back on.
+  EXPECT_THROW(exec_or_throw(conn.get(), "DELETE FROM audit_log", "delete"), std::runtime_error);
 }
 
 }  // namespace

@@ -32,6 +32,7 @@ struct AuditArgs {
   std::uint64_t token_id = 0;
   std::string principal;
   bool failures = false;
+  bool hashes = false;
   std::int64_t from = 0;  ///< received at or after, Unix nanoseconds; 0: no bound
   std::int64_t to = 0;    ///< received before; 0: no bound
   std::uint32_t limit = 50;
@@ -127,14 +128,20 @@ int audit(Session& session, const AuditArgs& args) {
     print_json(std::cout, response);
     return kExitOk;
   }
-  Table table({{"seq", Table::Align::right}, {"time"}, {"who"}, {"role"}, {"method"}, {"outcome"}, {"request"}});
+  std::vector<Table::Column> columns{{"id", Table::Align::right}, {"seq", Table::Align::right}, {"time"}, {"who"},
+                                     {"role"}, {"method"}, {"outcome"}, {"request"}};
+  if (args.hashes) columns.push_back({"record hash"});
+  Table table(std::move(columns));
   for (const auto& r : response.records()) {
     const std::string outcome =
         r.status_code() == 0 ? "OK"
                              : status_code_name(static_cast<grpc::StatusCode>(r.status_code())) + ": " +
                                    r.status_message();
-    table.add_row({std::to_string(r.sequence()), china_time(r.received_at_unix_nanos()), r.principal(),
-                   short_name(r.role()), r.method(), outcome, r.request_summary()});
+    std::vector<std::string> row{std::to_string(r.audit_id()), std::to_string(r.sequence()),
+                                 china_time(r.received_at_unix_nanos()), r.principal(), short_name(r.role()),
+                                 r.method(), outcome, r.request_summary()};
+    if (args.hashes) row.push_back(hex(r.record_hash()));
+    table.add_row(std::move(row));
   }
   table.print(std::cout);
   if (!response.next_page_token().empty()) std::cout << "more: --page-token " << response.next_page_token() << "\n";
@@ -198,6 +205,8 @@ void add_access_commands(CLI::App& app, GlobalOptions& global, std::function<int
   audit_cmd->add_option("--principal", audit_args->principal,
                         "only calls by this principal, as the log shows it (a [[staff]] name or a token's label)");
   audit_cmd->add_flag("--failures", audit_args->failures, "only calls that did not end OK");
+  audit_cmd->add_flag("--hashes", audit_args->hashes,
+                      "also print each record's hash in the chain ('regulator verify-audit' checks the chain)");
   add_integer(audit_cmd, "--from-unix-nanos", audit_args->from, "only calls received at or after this instant");
   add_integer(audit_cmd, "--to-unix-nanos", audit_args->to, "only calls received before this instant");
   add_integer(audit_cmd, "--limit", audit_args->limit, "records per page (default 50, at most 1000)");

@@ -130,7 +130,8 @@ struct WarningsArgs {
 void add_regulator_commands(CLI::App& app, Action& action) {
   auto* regulator = app.add_subcommand(
       "regulator",
-      "Supervision: the ledger and its verification, compliance, early warnings, freezes (roles: regulator; "
+      "Supervision: the ledger and its verification, the audit log's verification, compliance, early warnings, "
+      "freezes (roles: regulator; "
       "auditor except freeze and unfreeze)");
   regulator->require_subcommand(1);
   regulator->footer(std::string("Example: ") + kAsAuditor + "regulator verify");
@@ -205,6 +206,47 @@ void add_regulator_commands(CLI::App& app, Action& action) {
           details.print(std::cout);
         });
         if (!response.valid()) std::cerr << "error: the ledger does not verify: " << printable(response.failure()) << "\n";
+        return response.valid() ? kExitOk : kExitInvalid;
+      };
+    });
+  }
+
+  // ---- verify-audit -------------------------------------------------------------
+  {
+    auto args = std::make_shared<VerifyArgs>();
+    auto* verify = regulator->add_subcommand(
+        "verify-audit",
+        "Verify the audit log's hash chain (whole or a range of audit ids): every record links to the one "
+        "before it and its hash is recomputed. Keep the last hash printed to detect later rewriting. Exit 0 if "
+        "valid, 6 if the chain is broken (roles: regulator, auditor)");
+    add_integer(verify, "--from-id", args->from, "first audit id to check (default: the first)");
+    add_integer(verify, "--to-id", args->to, "last audit id to check (default: the last)");
+    verify->footer(std::string("Examples:\n  ") + kAsAuditor + "regulator verify-audit\n  " + kAsAuditor +
+                   "regulator verify-audit --from-id 1000 --to-id 2000");
+    verify->callback([&action, args] {
+      action = [args](Session& s) {
+        v1::VerifyAuditLogRequest request;
+        request.set_from_audit_id(args->from);
+        request.set_to_audit_id(args->to);
+        v1::VerifyAuditLogResponse response;
+        auto stub = regulator_stub(s);
+        s.call([&](grpc::ClientContext* c) { return stub->VerifyAuditLog(c, request, &response); });
+        print_message(s, response, [&] {
+          Details details;
+          details.add("valid", response.valid() ? "yes" : "NO")
+              .add("records checked", std::to_string(response.records_checked()))
+              .add("range", std::to_string(response.first_audit_id()) + " - " +
+                                std::to_string(response.last_audit_id()))
+              .add("last hash", response.last_hash().empty() ? "-" : hex(response.last_hash()));
+          if (!response.valid()) {
+            details.add("first bad record", id_or_dash(response.first_bad_audit_id()))
+                .add("failure", response.failure());
+          }
+          details.print(std::cout);
+        });
+        if (!response.valid()) {
+          std::cerr << "error: the audit log does not verify: " << printable(response.failure()) << "\n";
+        }
         return response.valid() ? kExitOk : kExitInvalid;
       };
     });
