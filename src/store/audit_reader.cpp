@@ -79,7 +79,7 @@ Status verify_audit_log(const std::string& conninfo, std::uint64_t from, std::ui
     }
     if (PQntuples(r.get()) == 1) {
       previous_id = std::strtoull(PQgetvalue(r.get(), 0, 0), nullptr, 10);
-      previous = hash_column(r.get(), 0, 1);
+      previous = hash_column(r.get(), 0, 1).value_or(registry::Hash{});  // a bad one fails the next link
     }
   }
   const std::uint64_t end = to == 0 ? last : to;
@@ -110,11 +110,16 @@ Status verify_audit_log(const std::string& conninfo, std::uint64_t from, std::ui
       record.status_code = i64(10);
       record.status_message = text(11);
       const std::string id = std::to_string(record.audit_id);
-      if (hash_column(r.get(), row, 12) != previous) {
-        out.failure = "prev_hash of record " + id + " does not link to " +
-                      (previous_id == 0 ? std::string("the start of the log") : "record " + std::to_string(previous_id)) +
+      const auto prev_hash = hash_column(r.get(), row, 12);
+      const auto record_hash = hash_column(r.get(), row, 13);
+      if (!prev_hash || !record_hash) {
+        out.failure = "record " + id + "'s prev_hash or record_hash is not 32 bytes";
+      } else if (*prev_hash != previous) {
+        const std::string before =
+            previous_id == 0 ? std::string("the start of the log") : "record " + std::to_string(previous_id);
+        out.failure = "prev_hash of record " + id + " does not link to " + before +
                       ": a record before it was removed, inserted or altered";
-      } else if (audit_chain_hash(previous, record) != hash_column(r.get(), row, 13)) {
+      } else if (audit_chain_hash(previous, record) != *record_hash) {
         out.failure = "hash mismatch: record " + id + " was altered";
       }
       if (!out.failure.empty()) {
@@ -124,7 +129,7 @@ Status verify_audit_log(const std::string& conninfo, std::uint64_t from, std::ui
       }
       if (out.first_audit_id == 0) out.first_audit_id = record.audit_id;
       out.last_audit_id = record.audit_id;
-      out.last_hash = previous = hash_column(r.get(), row, 13);
+      out.last_hash = previous = *record_hash;
       previous_id = record.audit_id;
       ++out.records_checked;
     }
@@ -179,7 +184,7 @@ Status query_audit_log(const std::string& conninfo, const AuditFilter& filter, s
     e.message = text(10);
     e.audit_id = u64(11);
     out.push_back(std::move(e));
-    if (hashes != nullptr) hashes->push_back(hash_column(r.get(), row, 12));
+    if (hashes != nullptr) hashes->push_back(hash_column(r.get(), row, 12).value_or(registry::Hash{}));
   }
   return Status::ok();
 }

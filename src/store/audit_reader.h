@@ -29,7 +29,8 @@ struct AuditFilter {
 };
 
 /// Records matching `filter`, newest first, at most filter.limit; with `hashes`, also each record's
-/// record_hash (migration 0024), hashes[i] for out[i]. UNAVAILABLE: database.
+/// record_hash (migration 0024), hashes[i] for out[i] (all zeros if the stored one is not 32 bytes, which
+/// verify_audit_log reports). UNAVAILABLE: database.
 [[nodiscard]] Status query_audit_log(const std::string& conninfo, const AuditFilter& filter,
                                      std::vector<engine::AuditEntry>& out,
                                      std::vector<registry::Hash>* hashes = nullptr);

@@ -28,8 +28,8 @@ registry::LedgerEntry entry_of(const PGresult* r, int row) {
   e.quantity = Qty{i64(r, row, 6)};
   e.kind = static_cast<registry::TransferKind>(i64(r, row, 7));
   e.reference = PQgetvalue(r, row, 8);
-  e.prev_hash = hash_column(r, row, 9);
-  e.hash = hash_column(r, row, 10);
+  e.prev_hash = hash_column(r, row, 9).value_or(registry::Hash{});
+  e.hash = hash_column(r, row, 10).value_or(registry::Hash{});
   return e;
 }
 
@@ -126,7 +126,7 @@ Status verify_ledger(const std::string& conninfo, std::uint64_t from, std::uint6
         !s.is_ok()) {
       return s;
     }
-    if (PQntuples(r.get()) == 1) prev = hash_column(r.get(), 0, 0);
+    if (PQntuples(r.get()) == 1) prev = hash_column(r.get(), 0, 0).value_or(registry::Hash{});
   }
   for (std::uint64_t chunk = first; last != 0 && chunk <= end; chunk += kVerifyChunk) {
     const std::uint64_t chunk_end = std::min<std::uint64_t>(end, chunk + kVerifyChunk - 1);

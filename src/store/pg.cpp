@@ -46,16 +46,22 @@ bool database_reachable(const std::string& conninfo) {
 
 namespace {
 
-/// The journal's statements escape only quotes in their text literals (and
-/// arrays double backslashes): they read as written only with
-/// standard_conforming_strings on, PostgreSQL's default, which a database or
-/// role may turn off. So every connection of carbond's turns it on.
-bool standard_strings(PGconn* conn, std::string& error) {
-  const char* value = PQparameterStatus(conn, "standard_conforming_strings");
-  if (value != nullptr && std::string_view(value) == "on") return true;
-  PgResult set(PQexec(conn, "SET standard_conforming_strings = on"));
+/// Settings every connection of carbond's makes its own, whatever the database's or role's defaults:
+/// - standard_conforming_strings on (PostgreSQL's default): the journal's statements escape only quotes in
+///   their text literals (and arrays double backslashes), which read as written only with it on;
+/// - client_encoding UTF8: carbond's strings are UTF-8, and the audit log's hashes are of UTF-8 bytes
+///   (migration 0024; store::audit_chain_hash hashes the text as received);
+/// - bytea_output hex: from_bytea_text and hash_column read only the hex form;
+/// - default_transaction_isolation read committed: the audit log's chain trigger links a record to the last one
+///   committed, which a transaction's snapshot taken before the writers' lock would not show (the trigger
+///   refuses a record under any other isolation).
+/// One round trip per connection.
+bool session_settings(PGconn* conn, std::string& error) {
+  PgResult set(PQexec(conn, "SET standard_conforming_strings = on; SET client_encoding = 'UTF8';"
+                            " SET bytea_output = 'hex'; SET default_transaction_isolation = 'read committed'"));
   if (PQresultStatus(set.get()) == PGRES_COMMAND_OK) return true;
-  error = std::string("cannot set standard_conforming_strings = on: ") + PQerrorMessage(conn);
+  error = std::string("cannot apply carbond's session settings (standard_conforming_strings, client_encoding, "
+                      "bytea_output, default_transaction_isolation): ") + PQerrorMessage(conn);
   return false;
 }
 
@@ -91,7 +97,7 @@ PgConn connect_or_throw(const std::string& conninfo) {
     throw std::runtime_error("cannot connect to PostgreSQL (" + conninfo_for_logs(conninfo) +
                              "): " + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
   }
-  if (std::string error; !standard_strings(conn.get(), error) || !durable_commits(conn.get(), error)) {
+  if (std::string error; !session_settings(conn.get(), error) || !durable_commits(conn.get(), error)) {
     throw std::runtime_error(error);
   }
   return conn;
@@ -105,7 +111,7 @@ PgConn connect_bounded(const std::string& conninfo, std::string& error) {
   PgConn conn(PQconnectdbParams(keywords, values, 1));
   if (conn && PQstatus(conn.get()) == CONNECTION_OK) {
     std::string refused;
-    if (standard_strings(conn.get(), refused)) return conn;
+    if (session_settings(conn.get(), refused)) return conn;
     error = std::move(refused);
   } else {
     error = conn ? PQerrorMessage(conn.get()) : "out of memory";
@@ -261,10 +267,12 @@ std::vector<unsigned char> from_bytea_text(const char* text) {
   return out;
 }
 
-std::array<std::uint8_t, 32> hash_column(const PGresult* result, int row, int col) {
+std::optional<std::array<std::uint8_t, 32>> hash_column(const PGresult* result, int row, int col) {
+  if (PQgetisnull(result, row, col)) return std::nullopt;
   const std::vector<unsigned char> bytes = from_bytea_text(PQgetvalue(result, row, col));
   std::array<std::uint8_t, 32> out{};
-  if (bytes.size() == out.size()) std::memcpy(out.data(), bytes.data(), out.size());
+  if (bytes.size() != out.size()) return std::nullopt;
+  std::memcpy(out.data(), bytes.data(), out.size());
   return out;
 }
 

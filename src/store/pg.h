@@ -48,8 +48,10 @@ inline constexpr const char* kDurableCommitsSql =
     "SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'";
 
 /// Opens a connection; throws std::runtime_error with libpq's message on failure. Both connect functions
-/// turn standard_conforming_strings on if the database or role turned it off (the journal's text literals
-/// escape only quotes); this one runs kDurableCommitsSql too.
+/// set, whatever the database's or role's defaults, standard_conforming_strings on (the journal's text
+/// literals escape only quotes), client_encoding UTF8 and bytea_output hex (what carbond's strings and
+/// hashes are read as) and default_transaction_isolation read committed (the audit log's chain, migration
+/// 0024); this one runs kDurableCommitsSql too.
 PgConn connect_or_throw(const std::string& conninfo);
 
 /// Opens a connection for a long-lived writer thread, bounded on a dead or
@@ -112,7 +114,7 @@ Status status_from_result(const PGresult* result, PGconn* conn);
 std::string to_bytea_literal(const unsigned char* bytes, std::size_t size);
 /// Decodes a bytea column fetched in text form.
 std::vector<unsigned char> from_bytea_text(const char* text);
-/// A 32-byte bytea column (a SHA-256 hash) fetched in text form; all zeros if it does not hold 32 bytes.
-std::array<std::uint8_t, 32> hash_column(const PGresult* result, int row, int col);
+/// A 32-byte bytea column (a SHA-256 hash) fetched in text form; nothing if it is NULL or not 32 bytes.
+std::optional<std::array<std::uint8_t, 32>> hash_column(const PGresult* result, int row, int col);
 
 }  // namespace carbon::store

@@ -202,15 +202,17 @@ AuditVerificationReport verified(const testing::TestDatabase& db, std::uint64_t 
   return report;
 }
 
-/// Five records: a command's (as the journal writer inserts it, no lock taken by the caller: the trigger takes
-/// it), two reads by the audit writer, then two commands in one statement (as AccessRows inserts a batch's).
+/// Five records: a command's (inserted here without the writers' lock, which the journal writer takes first:
+/// the trigger takes it), two reads by the audit writer, then two commands in one statement (as AccessRows
+/// inserts a batch's).
 void write_five(const testing::TestDatabase& db, PgConn& conn) {
   exec_or_throw(conn.get(),
                 std::string(kInsertCommandRecord) +
                     " VALUES (12, 1, 0, 2, '运营', 0, '/carbon.v1.AdminService/Deposit', 'p', '{\"k\":\"é\"}', 0, '')",
                 "a command's record");
   AuditWriter writer(db.conninfo());
-  ASSERT_TRUE(write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/QueryTrades", ErrorCode::ok)).is_ok());
+  ASSERT_TRUE(
+      write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/QueryTrades", ErrorCode::ok)).is_ok());
   ASSERT_TRUE(write_one(writer, read_by("auditor", "/carbon.v1.RegulatorService/QueryOrders", ErrorCode::not_found))
                   .is_ok());
   exec_or_throw(conn.get(),
@@ -289,6 +291,52 @@ TEST(AuditChainTest, RecordsAreChainedAsInsertedAndVerifyWithCarbondsOwnEncoder)
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("would not follow record 8"), std::string::npos) << e.what();
   }
+  // Nor one far above every id the sequence drew: every later record would be refused after it.
+  try {
+    exec_or_throw(conn.get(),
+                  "INSERT INTO audit_log (audit_id, sequence, recorded_at_unix_nanos, token_id, role, principal,"
+                  " participant_id, method, peer, request_summary, status_code, status_message)"
+                  " VALUES (9000000000000000000, 18, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                  "a record above every id drawn");
+    ADD_FAILURE() << "a record above the sequence was chained";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("above the last audit id drawn"), std::string::npos) << e.what();
+  }
+  // Nor under another isolation than READ COMMITTED: its snapshot may miss the last record committed.
+  try {
+    exec_or_throw(conn.get(),
+                  "BEGIN ISOLATION LEVEL REPEATABLE READ; " + std::string(kInsertCommandRecord) +
+                      " VALUES (19, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                  "a record under REPEATABLE READ");
+    ADD_FAILURE() << "a record was chained under REPEATABLE READ";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("under READ COMMITTED, not REPEATABLE READ"), std::string::npos)
+        << e.what();
+  }
+  exec_or_throw(conn.get(), "ROLLBACK", "end the failed transaction");
+  EXPECT_TRUE(verified(db).valid);
+}
+
+TEST(AuditChainTest, CarbondsConnectionsChainAndVerifyWhateverTheDatabasesDefaults) {
+  testing::TestDatabase db;
+  PgConn conn = connect_or_throw(db.conninfo());
+  apply_migrations(conn.get());
+  // A database whose sessions default to REPEATABLE READ, bytea in escape form, and LATIN1 text.
+  db.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = %L',"
+           " current_database(), 'repeatable read'); EXECUTE format('ALTER DATABASE %I SET bytea_output = %L',"
+           " current_database(), 'escape'); EXECUTE format('ALTER DATABASE %I SET client_encoding = %L',"
+           " current_database(), 'LATIN1'); END $$");
+  EXPECT_EQ(db.query("SHOW default_transaction_isolation"), "repeatable read");
+  PgConn fresh = connect_or_throw(db.conninfo());  // carbond's connection: its own settings
+  write_five(db, fresh);
+  AuditVerificationReport report = verified(db);
+  EXPECT_TRUE(report.valid) << report.failure;
+  EXPECT_EQ(report.records_checked, 5u);
+  EXPECT_EQ(registry::to_hex(report.last_hash),
+            db.query("SELECT encode(record_hash, 'hex') FROM audit_log WHERE audit_id = 5"));
+  // Under the database's own defaults (the test's plain connection), a bytea comes back in escape form, which
+  // carbond's connections never see.
+  EXPECT_NE(db.query("SELECT record_hash FROM audit_log WHERE audit_id = 5").substr(0, 2), "\\x");
 }
 
 TEST(AuditChainTest, AlteredRemovedAndRehashedRecordsAreFound) {
@@ -368,7 +416,8 @@ TEST(AuditChainTest, Migration0024ChainsTheRecordsWrittenBeforeIt) {
   AuditVerificationReport report = verified(db);
   EXPECT_TRUE(report.valid) << report.failure;
   EXPECT_EQ(report.records_checked, 3u);
-  exec_or_throw(conn.get(), std::string(kInsertCommandRecord) + " VALUES (30, 1, 0, 2, 'ops', 0, 'm', 'p', '{}', 0, '')",
+  exec_or_throw(conn.get(),
+                std::string(kInsertCommandRecord) + " VALUES (30, 1, 0, 2, 'ops', 0, 'm', 'p', '{}', 0, '')",
                 "a record after 0024");
   report = verified(db);
   EXPECT_TRUE(report.valid) << report.failure;

@@ -11,23 +11,27 @@
 -- and two writers insert (the journal writer, with a command's effects; the
 -- audit writer, for reads): both take audit_log_writers' lock first
 -- (migration 0015), so the record with the highest audit_id is committed and
--- is the one to link to. The trigger takes that lock too and refuses a record
--- whose audit_id is not above every other, so an insert that skipped the lock
--- cannot fork the chain. carbond's VerifyAuditLog recomputes every hash with
--- its own encoder (src/store/audit_reader.cpp), not with this function.
+-- is the one to link to. The trigger takes that lock too, so an insert that
+-- skipped it waits all the same, and it refuses what could fork or stop the
+-- chain: a transaction other than READ COMMITTED (its snapshot, taken before
+-- the lock, may not show the last record committed; carbond's connections
+-- set default_transaction_isolation), and an audit_id that is not above
+-- every other or that the id sequence never drew (one far above would make
+-- every later id refused). carbond's VerifyAuditLog recomputes every hash
+-- with its own encoder (src/store/audit_reader.cpp), not with this function.
 --
 -- Canonical bytes, version 1: the byte 1, then audit_id, sequence,
 -- recorded_at_unix_nanos, token_id and role, each as 8 bytes big-endian
 -- (two's complement), principal, participant_id (8 bytes), method, peer,
 -- request_summary, status_code (8 bytes), status_message; each text as its
 -- UTF-8 length in 4 bytes big-endian followed by its UTF-8 bytes.
-CREATE FUNCTION audit_log_text(value TEXT) RETURNS BYTEA LANGUAGE sql IMMUTABLE STRICT AS $$
+CREATE FUNCTION audit_log_text(value TEXT) RETURNS BYTEA LANGUAGE sql STABLE STRICT AS $$
   SELECT int4send(octet_length(convert_to(value, 'UTF8'))) || convert_to(value, 'UTF8')
 $$;
 
 ALTER TABLE audit_log ADD COLUMN prev_hash BYTEA, ADD COLUMN record_hash BYTEA;
 
-CREATE FUNCTION audit_log_canonical(r audit_log) RETURNS BYTEA LANGUAGE sql IMMUTABLE STRICT AS $$
+CREATE FUNCTION audit_log_canonical(r audit_log) RETURNS BYTEA LANGUAGE sql STABLE STRICT AS $$
   SELECT '\x01'::bytea || int8send(r.audit_id) || int8send(r.sequence) || int8send(r.recorded_at_unix_nanos)
          || int8send(r.token_id) || int8send(r.role::bigint) || audit_log_text(r.principal)
          || int8send(r.participant_id) || audit_log_text(r.method) || audit_log_text(r.peer)
@@ -57,10 +61,18 @@ DECLARE
   last_id BIGINT;
   previous BYTEA;
 BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'audit_log is a hash chain: records are inserted under READ COMMITTED, not %',
+      upper(current_setting('transaction_isolation')) USING ERRCODE = 'invalid_transaction_state';
+  END IF;
   LOCK TABLE audit_log_writers IN EXCLUSIVE MODE;
   SELECT audit_id, record_hash INTO last_id, previous FROM audit_log ORDER BY audit_id DESC LIMIT 1;
   IF last_id IS NOT NULL AND NEW.audit_id <= last_id THEN
     RAISE EXCEPTION 'audit_log is a hash chain: record % would not follow record %', NEW.audit_id, last_id
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  IF NEW.audit_id > (SELECT last_value FROM audit_log_audit_id_seq) THEN
+    RAISE EXCEPTION 'audit_log is a hash chain: record % is above the last audit id drawn', NEW.audit_id
       USING ERRCODE = 'integrity_constraint_violation';
   END IF;
   NEW.prev_hash := COALESCE(previous, decode(repeat('00', 32), 'hex'));
