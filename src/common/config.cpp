@@ -58,6 +58,10 @@ void check_known_keys(const toml::value& root, const std::string& prefix) {
       {"market", {"holidays", "proceeds_withdrawable"}},
       {"fees",
        {"listed_buy_bps", "listed_sell_bps", "block_buy_bps", "block_sell_bps", "auction_buy_bps", "auction_sell_bps"}},
+      {"surveillance",
+       {"order_to_trade_min_orders", "order_to_trade_max_ratio", "concentration_min_volume", "concentration_top",
+        "concentration_share_bps", "marking_close_window_minutes", "marking_close_move_bps", "block_deviation_bps",
+        "large_holder_tonnes"}},
   };
   static const Keys kDefaults = {"listed_min_quantity", "listed_max_quantity", "block_min_quantity",
                                  "block_max_quantity", "position_limit", "listed_band_bps", "block_band_bps",
@@ -228,6 +232,40 @@ Config load_config(const std::filesystem::path& path) {
           throw std::runtime_error("fees: every rate must be 0 to " + std::to_string(FeeSchedule::kMaxBps) +
                                    " basis points, not " + std::to_string(bps));
         }
+      }
+    }
+    if (root.contains("surveillance")) {
+      const auto& table = toml::find(root, "surveillance");
+      SurveillanceConfig& s = config.surveillance;
+      read_if_present(table, "order_to_trade_min_orders", s.order_to_trade_min_orders);
+      read_if_present(table, "order_to_trade_max_ratio", s.order_to_trade_max_ratio);
+      read_if_present(table, "concentration_min_volume", s.concentration_min_volume);
+      read_if_present(table, "concentration_top", s.concentration_top);
+      read_if_present(table, "concentration_share_bps", s.concentration_share_bps);
+      read_if_present(table, "marking_close_window_minutes", s.marking_close_window_minutes);
+      read_if_present(table, "marking_close_move_bps", s.marking_close_move_bps);
+      read_if_present(table, "block_deviation_bps", s.block_deviation_bps);
+      read_if_present(table, "large_holder_tonnes", s.large_holder_tonnes);
+      auto at_least_zero = [&](const char* key, std::int64_t value) {
+        if (value < 0) {
+          throw std::runtime_error("surveillance." + std::string(key) + " must be 0 (off) or more, not " +
+                                   std::to_string(value));
+        }
+      };
+      at_least_zero("order_to_trade_min_orders", s.order_to_trade_min_orders);
+      at_least_zero("order_to_trade_max_ratio", s.order_to_trade_max_ratio);
+      at_least_zero("concentration_min_volume", s.concentration_min_volume);
+      at_least_zero("concentration_top", s.concentration_top);
+      at_least_zero("marking_close_move_bps", s.marking_close_move_bps);
+      at_least_zero("block_deviation_bps", s.block_deviation_bps);
+      at_least_zero("large_holder_tonnes", s.large_holder_tonnes);
+      if (s.concentration_share_bps < 0 || s.concentration_share_bps > 10'000) {
+        throw std::runtime_error("surveillance.concentration_share_bps must be 0 (off) to 10000, not " +
+                                 std::to_string(s.concentration_share_bps));
+      }
+      if (s.marking_close_window_minutes < 0 || s.marking_close_window_minutes > 24 * 60) {
+        throw std::runtime_error("surveillance.marking_close_window_minutes must be 0 (off) to 1440, not " +
+                                 std::to_string(s.marking_close_window_minutes));
       }
     }
     if (root.contains("instrument_defaults")) {

@@ -164,6 +164,7 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
     const auto own = day_trades.find(id);
     StatementRecord st =
         statement_of(participant, date, step.sequence, step.at, own == day_trades.end() ? none : own->second, repos);
+    alert_large_holdings(step, participant, st);  // surveillance.cpp
     step.events.push_back(StatementWritten{st});
     st.trades.clear();  // the opening of the next statement needs only the closing figures
     last_statement_.insert_or_assign(id, std::move(st));
@@ -204,7 +205,6 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
                        "); the hold ends when a reconciliation balances (the next end of day, or ResumeTrading)";
     market_dirty_ = true;
     AlertRecord alert;
-    alert.id = alerts_.size() + 1;
     alert.type = AlertRecord::kReconciliationFailure;
     alert.severity = AlertRecord::kSeverityHigh;
     alert.instrument = report.cash.balanced ? instrument : "";
@@ -214,10 +214,7 @@ void Exchange::close_day_clearing(Step& step, const std::string& date) {
     alert.metric_unit = report.cash.balanced ? "tonnes" : "fen";
     alert.window_start = 0;
     alert.window_end = step.at;
-    alert.detected_at = step.at;
-    alert.sequence = step.sequence;
-    step.events.push_back(AlertRaised{alert});
-    alerts_.push_back(std::move(alert));
+    raise_alert(step, std::move(alert));
   }
   step.reply.reconciliation = report;
   reconciliations_[date] = std::move(report);

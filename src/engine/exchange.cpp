@@ -60,13 +60,6 @@ Status check_listed_quantity(const InstrumentConfig& config, Qty quantity) {
 
 std::string mode_name(TradingMode mode) { return mode == TradingMode::block ? "block" : "listed"; }
 
-/// price × quantity rounded half up to a multiple of `tick`: the closing price rule.
-Price vwap_to_tick(Cash turnover, Qty volume, Price tick) {
-  const __int128 denominator = static_cast<__int128>(volume.value) * tick.value;
-  const __int128 ticks = (2 * static_cast<__int128>(turnover.value) + denominator) / (2 * denominator);
-  return Price{static_cast<std::int64_t>(ticks * tick.value)};
-}
-
 }  // namespace
 
 bool is_query(const CommandBody& body) {
@@ -143,6 +136,7 @@ Exchange::Exchange(const Config& config)
       clearing_(config.proceeds_withdrawable_same_day),
       compliance_defaults_(config.compliance_defaults),
       voluntary_defaults_(config.voluntary_defaults) {
+  surveillance_ = config.surveillance;
   // Sized for a day's orders up front: a hash table that grows rehashes every element at once,
   // and the engine answers nothing meanwhile (journal_bench prints the slowest single orders).
   orders_.reserve(config.expected_orders_per_day);
@@ -1364,6 +1358,7 @@ Status Exchange::accept_block_trade(Step& step, const Principal& who, const Acce
   step.reply.orders.push_back(offer);
   step.reply.orders.push_back(order);
   orders_.emplace(order.id, std::move(order));
+  alert_block_deviation(step, instrument, trades_.back());  // surveillance.cpp
   return Status::ok();
 }
 
@@ -1421,6 +1416,7 @@ Status Exchange::run_end_of_day(Step& step, const Principal& who, const RunEndOf
     step.events.push_back(OrderChanged{order});
   }
   step.reply.expired_orders = expiring.size();
+  surveil_day(step);  // surveillance.cpp: the day's orders and trades, against the closes the day traded around
 
   // Bars and closing prices; the close is the next reference price.
   for (auto& [code, instrument] : instruments_) {

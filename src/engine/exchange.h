@@ -263,6 +263,17 @@ class Exchange {
   /// End of day, after T+1 release: a statement per participant, the reconciliation, and on a
   /// failed reconciliation a market-wide halt and a surveillance alert.
   void close_day_clearing(Step& step, const std::string& date);
+  /// surveillance.cpp: the end of day's alerts from the day's orders and trades ([surveillance]); runs before
+  /// the closes become the next references.
+  void surveil_day(Step& step);
+  /// surveillance.cpp: a BLOCK_PRICE_DEVIATION alert if `trade`, a block trade just made, is priced [surveillance]
+  /// block_deviation_bps or more away from the reference price its band was set around.
+  void alert_block_deviation(Step& step, const Instrument& instrument, const TradeRecord& trade);
+  /// surveillance.cpp: a LARGE_HOLDER alert for each instrument whose total `statement` shows crossing
+  /// [surveillance] large_holder_tonnes during the day (opened below, closed at or above).
+  void alert_large_holdings(Step& step, const ParticipantRecord& participant, const StatementRecord& statement);
+  /// Gives `alert` the next id, the step's sequence and time, journals it and keeps it.
+  void raise_alert(Step& step, AlertRecord alert);
   /// The statement of `participant` for `date`, from its own rows only: `trades` its trades of the day (in
   /// sequence order), `repos` the repos with a leg today; deposits, withdrawals and transfers by its accounts.
   StatementRecord statement_of(const ParticipantRecord& participant, const std::string& date, Sequence sequence,
@@ -400,6 +411,7 @@ class Exchange {
   std::vector<RetirementRecord> retirements_;               ///< index = retirement id - 1
   std::map<std::string, ReconciliationRecord> reconciliations_;  ///< by trading date
   std::vector<AlertRecord> alerts_;                              ///< index = id - 1
+  SurveillanceConfig surveillance_;                              ///< the end of day's alert thresholds
   /// Each participant's latest statement without its trades: the opening of the next one. Earlier statements
   /// are only in PostgreSQL (GetStatement reads them there).
   std::map<ParticipantId, StatementRecord> last_statement_;

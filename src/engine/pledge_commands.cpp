@@ -240,7 +240,6 @@ Status Exchange::enforce_pledge(Step& step, const Principal& who, const EnforceP
   touch_holding(step, view.record.pledgee, view.record.instrument);
   if (!breach.is_ok()) {
     AlertRecord alert;
-    alert.id = alerts_.size() + 1;
     alert.type = AlertRecord::kPositionLimitBreach;
     alert.severity = AlertRecord::kSeverityHigh;
     alert.instrument = view.record.instrument;
@@ -250,10 +249,7 @@ Status Exchange::enforce_pledge(Step& step, const Principal& who, const EnforceP
     alert.threshold_value = instrument->second.config.position_limit.value;
     alert.metric_unit = "tonnes";
     alert.window_end = step.at;
-    alert.detected_at = step.at;
-    alert.sequence = step.sequence;
-    step.events.push_back(AlertRaised{alert});
-    alerts_.push_back(std::move(alert));
+    raise_alert(step, std::move(alert));
   }
   reply_pledge(step, view);
   remember_key(step, "EnforcePledge", c.pledge, c.idempotency_key, fingerprint, registry_.ledger().last_entry_id());

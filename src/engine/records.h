@@ -694,9 +694,15 @@ struct ReconciliationRecord {
 /// severity carry the proto enum numbers (carbon.v1.AlertType, AlertSeverity).
 struct AlertRecord {
   static constexpr int kSelfTradeAttempt = 3;        ///< ALERT_TYPE_SELF_TRADE_ATTEMPT
+  static constexpr int kOrderToTradeRatio = 6;       ///< ALERT_TYPE_ORDER_TO_TRADE_RATIO
+  static constexpr int kMarkingTheClose = 7;         ///< ALERT_TYPE_MARKING_THE_CLOSE
+  static constexpr int kBlockPriceDeviation = 9;     ///< ALERT_TYPE_BLOCK_PRICE_DEVIATION
   static constexpr int kPositionLimitBreach = 10;    ///< ALERT_TYPE_POSITION_LIMIT_BREACH
+  static constexpr int kLargeHolder = 11;            ///< ALERT_TYPE_LARGE_HOLDER
+  static constexpr int kConcentration = 13;          ///< ALERT_TYPE_CONCENTRATION
   static constexpr int kReconciliationFailure = 14;  ///< ALERT_TYPE_RECONCILIATION_FAILURE
   static constexpr int kSeverityLow = 1;             ///< ALERT_SEVERITY_LOW
+  static constexpr int kSeverityMedium = 2;          ///< ALERT_SEVERITY_MEDIUM
   static constexpr int kSeverityHigh = 3;            ///< ALERT_SEVERITY_HIGH
   std::uint64_t id = 0;
   int type = 0;

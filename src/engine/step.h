@@ -24,4 +24,12 @@ struct Exchange::Step {
 /// "<n> t": tonnes as the engine's refusal messages write them.
 inline std::string tonnes(Qty q) { return std::to_string(q.value) + " t"; }
 
+/// The volume-weighted average price, turnover / volume, rounded half up to a multiple of `tick`: the closing
+/// price rule. volume > 0.
+inline Price vwap_to_tick(Cash turnover, Qty volume, Price tick) {
+  const __int128 denominator = static_cast<__int128>(volume.value) * tick.value;
+  const __int128 ticks = (2 * static_cast<__int128>(turnover.value) + denominator) / (2 * denominator);
+  return Price{static_cast<std::int64_t>(ticks * tick.value)};
+}
+
 }  // namespace carbon::engine

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <tuple>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -296,6 +298,17 @@ TEST(ConfigTest, TheExampleConfigParsesToTheDefaults) {
   EXPECT_EQ(example.clock_start, defaults.clock_start);
   EXPECT_EQ(example.holidays, defaults.holidays);
   EXPECT_EQ(example.proceeds_withdrawable_same_day, defaults.proceeds_withdrawable_same_day);
+  const SurveillanceConfig& s = example.surveillance;
+  const SurveillanceConfig& d = defaults.surveillance;
+  EXPECT_EQ(s.order_to_trade_min_orders, d.order_to_trade_min_orders);
+  EXPECT_EQ(s.order_to_trade_max_ratio, d.order_to_trade_max_ratio);
+  EXPECT_EQ(s.concentration_min_volume, d.concentration_min_volume);
+  EXPECT_EQ(s.concentration_top, d.concentration_top);
+  EXPECT_EQ(s.concentration_share_bps, d.concentration_share_bps);
+  EXPECT_EQ(s.marking_close_window_minutes, d.marking_close_window_minutes);
+  EXPECT_EQ(s.marking_close_move_bps, d.marking_close_move_bps);
+  EXPECT_EQ(s.block_deviation_bps, d.block_deviation_bps);
+  EXPECT_EQ(s.large_holder_tonnes, d.large_holder_tonnes);
 }
 
 /// Every key config.cpp reads appears in the example (set, or commented out
@@ -336,6 +349,44 @@ TEST(ConfigTest, FeesPerModeAndSideDefaultToNone) {
 TEST(ConfigTest, RejectsAFeeOutsideZeroToOneThousandBasisPoints) {
   EXPECT_THROW(load_config(write_config("fee-high", "[fees]\nlisted_buy_bps = 1001\n")), std::runtime_error);
   EXPECT_THROW(load_config(write_config("fee-negative", "[fees]\nblock_sell_bps = -1\n")), std::runtime_error);
+}
+
+TEST(ConfigTest, ReadsSurveillanceLevelsAndRefusesThemOutOfRange) {
+  const Config config = load_config(write_config("surveillance", R"(
+[surveillance]
+order_to_trade_min_orders = 100
+order_to_trade_max_ratio = 0
+concentration_min_volume = 5000
+concentration_top = 5
+concentration_share_bps = 10000
+marking_close_window_minutes = 15
+marking_close_move_bps = 150
+block_deviation_bps = 2500
+large_holder_tonnes = 0
+)"));
+  const SurveillanceConfig& s = config.surveillance;
+  EXPECT_EQ(s.order_to_trade_min_orders, 100);
+  EXPECT_EQ(s.order_to_trade_max_ratio, 0);
+  EXPECT_EQ(s.concentration_min_volume, 5'000);
+  EXPECT_EQ(s.concentration_top, 5);
+  EXPECT_EQ(s.concentration_share_bps, 10'000);
+  EXPECT_EQ(s.marking_close_window_minutes, 15);
+  EXPECT_EQ(s.marking_close_move_bps, 150);
+  EXPECT_EQ(s.block_deviation_bps, 2'500);
+  EXPECT_EQ(s.large_holder_tonnes, 0);
+  for (const auto& [name, line, words] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"surv-negative", "block_deviation_bps = -1", "surveillance.block_deviation_bps must be 0 (off) or more"},
+           {"surv-share", "concentration_share_bps = 10001", "concentration_share_bps must be 0 (off) to 10000"},
+           {"surv-window", "marking_close_window_minutes = 1441", "marking_close_window_minutes must be 0 (off)"},
+           {"surv-top", "concentration_top = -3", "surveillance.concentration_top must be 0 (off) or more"},
+           {"surv-unknown", "wash_trade_bps = 5", "unknown key \"wash_trade_bps\" in [surveillance]"}}) {
+    try {
+      (void)load_config(write_config(name, "[surveillance]\n" + line + "\n"));
+      ADD_FAILURE() << line << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(ConfigTest, ReadsEmbeddedPostgresSettingsAndRejectsUnsafeNames) {
