@@ -75,6 +75,7 @@ struct Options {
   int rate = 20'000;
   int seconds = 10;
   int max_wait_us = 0;
+  std::size_t pipeline_min_batch = engine::RuntimeOptions{}.pipeline_min_batch;  ///< carbond's default
   int cross_percent = 20;
   bool statements = false;
   std::size_t connections = 2;  ///< carbond's default journal_connections
@@ -97,6 +98,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--rate") o.rate = std::stoi(value());
     else if (arg == "--seconds") o.seconds = std::stoi(value());
     else if (arg == "--max-wait-us") o.max_wait_us = std::stoi(value());
+    else if (arg == "--pipeline-min-batch") o.pipeline_min_batch = std::stoul(value());
     else if (arg == "--cross-percent") o.cross_percent = std::stoi(value());
     else if (arg == "--dir") o.dir = value();
     else if (arg == "--connections") o.connections = std::stoul(value());
@@ -397,8 +399,10 @@ void wait_for(const std::atomic<std::size_t>& done, std::size_t target) {
 }
 
 int run(const Options& options) {
-  std::printf("journal_bench: %zu orders (%d%% marketable), batch %zu, open loop %d orders/s for %d s, max wait %d us\n",
-              options.orders, options.cross_percent, options.batch, options.rate, options.seconds, options.max_wait_us);
+  std::printf("journal_bench: %zu orders (%d%% marketable), batch %zu, open loop %d orders/s for %d s, max wait %d us,"
+              " a batch beside another from %zu\n",
+              options.orders, options.cross_percent, options.batch, options.rate, options.seconds, options.max_wait_us,
+              options.pipeline_min_batch);
   store::EmbeddedPostgresOptions pg_options;
   pg_options.data_dir = options.dir;
   pg_options.port = 5497;
@@ -527,6 +531,7 @@ int run(const Options& options) {
     engine::RuntimeOptions runtime_options;
     runtime_options.max_batch = options.batch;
     runtime_options.max_batch_wait_us = options.max_wait_us;
+    runtime_options.pipeline_min_batch = options.pipeline_min_batch;
     engine::EngineRuntime runtime(workload.exchange(), clock, *journal, runtime_options);
     runtime.start();
     std::vector<Command> commands;
@@ -572,6 +577,7 @@ int run(const Options& options) {
     engine::RuntimeOptions runtime_options;
     runtime_options.max_batch = options.batch;
     runtime_options.max_batch_wait_us = options.max_wait_us;
+    runtime_options.pipeline_min_batch = options.pipeline_min_batch;
     TimedSink timed(*journal);
     engine::EngineRuntime runtime(workload.exchange(), clock, timed, runtime_options);
     runtime.start();

@@ -246,15 +246,15 @@ Config load_config(const std::filesystem::path& path) {
       read_if_present(table, "marking_close_move_bps", s.marking_close_move_bps);
       read_if_present(table, "block_deviation_bps", s.block_deviation_bps);
       read_if_present(table, "large_holder_tonnes", s.large_holder_tonnes);
-      auto at_least_zero = [&](const char* key, std::int64_t value) {
+      auto at_least_zero = [&](const char* key, std::int64_t value, const char* zero = "off") {
         if (value < 0) {
-          throw std::runtime_error("surveillance." + std::string(key) + " must be 0 (off) or more, not " +
+          throw std::runtime_error("surveillance." + std::string(key) + " must be 0 (" + zero + ") or more, not " +
                                    std::to_string(value));
         }
       };
-      at_least_zero("order_to_trade_min_orders", s.order_to_trade_min_orders);
+      at_least_zero("order_to_trade_min_orders", s.order_to_trade_min_orders, "no floor");
       at_least_zero("order_to_trade_max_ratio", s.order_to_trade_max_ratio);
-      at_least_zero("concentration_min_volume", s.concentration_min_volume);
+      at_least_zero("concentration_min_volume", s.concentration_min_volume, "no floor");
       at_least_zero("concentration_top", s.concentration_top);
       at_least_zero("marking_close_move_bps", s.marking_close_move_bps);
       at_least_zero("block_deviation_bps", s.block_deviation_bps);

@@ -67,8 +67,9 @@ struct InstrumentConfig {
   FeeSchedule fees;                          ///< fees of its trades (config instruments: [fees])
 };
 
-/// [surveillance]: the thresholds of the alerts the end of day raises from the day's orders and trades
-/// (MARKET_RULES, "Surveillance"; engine/surveillance.cpp). A check with a threshold of 0 is off.
+/// [surveillance]: the levels of the surveillance alerts raised at the end of day from the day's orders,
+/// trades and statements, and at a block trade (MARKET_RULES, "Surveillance"; engine/surveillance.cpp). A level
+/// of 0 turns its check off; the two minimums of 0 are no floor.
 struct SurveillanceConfig {
   int order_to_trade_min_orders = 500;         ///< listed orders of a participant in an instrument a day, at least
   int order_to_trade_max_ratio = 50;           ///< orders per trade it took part in: alert at or above
@@ -77,7 +78,7 @@ struct SurveillanceConfig {
   int concentration_share_bps = 8'000;         ///< their share of bought plus sold tonnes: alert at or above
   int marking_close_window_minutes = 30;       ///< the last minutes of the listed sessions
   int marking_close_move_bps = 300;            ///< close against the VWAP before those minutes: alert at or beyond
-  int block_deviation_bps = 2'000;             ///< a block trade's price against the listed close: alert at or beyond
+  int block_deviation_bps = 2'000;             ///< a block trade's price against the reference: alert at or beyond
   std::int64_t large_holder_tonnes = 500'000;  ///< a participant's total holding of an instrument crossing this
 };
 
@@ -131,7 +132,7 @@ struct Config {
   /// proceeds are usable to buy at once either way.
   bool proceeds_withdrawable_same_day = false;
   FeeSchedule fees;                                     ///< trading fees per mode and side
-  SurveillanceConfig surveillance;                      ///< end-of-day alert thresholds
+  SurveillanceConfig surveillance;                      ///< surveillance alert levels
   /// Empty: the engine's clock is the system clock. Otherwise an RFC 3339
   /// instant ("2026-11-24T10:00:00+08:00") the clock starts at when carbond
   /// starts and runs on from, for demonstrations and tests at session time.

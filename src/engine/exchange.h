@@ -411,7 +411,7 @@ class Exchange {
   std::vector<RetirementRecord> retirements_;               ///< index = retirement id - 1
   std::map<std::string, ReconciliationRecord> reconciliations_;  ///< by trading date
   std::vector<AlertRecord> alerts_;                              ///< index = id - 1
-  SurveillanceConfig surveillance_;                              ///< the end of day's alert thresholds
+  SurveillanceConfig surveillance_;                              ///< surveillance alert levels
   /// Each participant's latest statement without its trades: the opening of the next one. Earlier statements
   /// are only in PostgreSQL (GetStatement reads them there).
   std::map<ParticipantId, StatementRecord> last_statement_;

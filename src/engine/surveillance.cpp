@@ -81,7 +81,7 @@ void Exchange::alert_block_deviation(Step& step, const Instrument& instrument, c
                       code_of(participants_, trade.buyer) + " at " + std::to_string(trade.price.value) +
                       " fen: " + percent(deviation) +
                       (gap < 0 ? " below" : " above") + " the reference price of " + std::to_string(centre.value) +
-                      " fen (the listed close its band is set around), at or beyond " + percent(level);
+                      " fen (the centre of its band), at or beyond " + percent(level);
   alert.metric_value = deviation;
   alert.threshold_value = level;
   alert.metric_unit = "bps";

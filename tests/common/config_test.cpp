@@ -379,6 +379,7 @@ large_holder_tonnes = 0
            {"surv-share", "concentration_share_bps = 10001", "concentration_share_bps must be 0 (off) to 10000"},
            {"surv-window", "marking_close_window_minutes = 1441", "marking_close_window_minutes must be 0 (off)"},
            {"surv-top", "concentration_top = -3", "surveillance.concentration_top must be 0 (off) or more"},
+           {"surv-floor", "concentration_min_volume = -1", "concentration_min_volume must be 0 (no floor) or more"},
            {"surv-unknown", "wash_trade_bps = 5", "unknown key \"wash_trade_bps\" in [surveillance]"}}) {
     try {
       (void)load_config(write_config(name, "[surveillance]\n" + line + "\n"));

@@ -254,7 +254,7 @@ TEST_F(SurveillanceTest, ABlockTradeFarFromItsBandsCentreIsAlertedWhenMade) {
   EXPECT_EQ(alerts[0].sequence, far.sequence);
   EXPECT_EQ(alerts[0].description, "block trade " + std::to_string(far.reply.trades.at(0).id) +
                                        " of 1000 t CEA2024, A to B at 5600 fen: 12.00% above the reference price "
-                                       "of 5000 fen (the listed close its band is set around), at or beyond 10.00%");
+                                       "of 5000 fen (the centre of its band), at or beyond 10.00%");
   EXPECT_TRUE(alerts_of(block('C', 'D', 5'400, "near")).empty());  // 8.00%: below the level
   // An operator moves the reference (the centre of the block band) to 4,800: 4,350 is 9.37% below it, though
   // 13.00% below the old 5,000; 5,300 is 10.41% above it.

@@ -52,8 +52,9 @@ Exit codes:
   5  the server refused the request (INVALID_ARGUMENT, NOT_FOUND,
      FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE); the message names
      the rule; nothing changed
-  6  a negative finding: "regulator verify" found the ledger broken, or
-     "reconciliation" ran and is not balanced
+  6  a negative finding: "regulator verify" found the ledger broken,
+     "regulator verify-audit" the audit log, or "reconciliation" ran and
+     is not balanced
 
 Example: carbonctl --staff-file /var/lib/carbond/staff-tokens.toml --as operator participant list)";
 

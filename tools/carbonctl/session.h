@@ -20,7 +20,8 @@ enum ExitCode : int {
   kExitNoToken = 4,      ///< no usable bearer token, UNAUTHENTICATED or PERMISSION_DENIED
   kExitRefused = 5,      ///< the server refused the request: INVALID_ARGUMENT, NOT_FOUND,
                          ///< FAILED_PRECONDITION, ALREADY_EXISTS or OUT_OF_RANGE
-  kExitInvalid = 6,      ///< the answer is a negative finding (regulator verify: the ledger does not verify)
+  kExitInvalid = 6,      ///< a negative finding: the ledger or the audit log does not verify, a reconciliation
+                         ///< is not balanced
 };
 
 /// The exit code for a non-OK gRPC status (kExitOk for OK).
