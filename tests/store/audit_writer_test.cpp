@@ -40,6 +40,20 @@ engine::AuditEntry read_by(const std::string& who, const std::string& method, Er
   return e;
 }
 
+/// The schema as it stood after migration `last`, recorded as applied, so that apply_migrations goes on from it.
+void apply_migrations_up_to(PgConn& conn, int last) {
+  exec_or_throw(conn.get(),
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                "schema_migrations");
+  for (const Migration& m : all_migrations()) {
+    if (m.version > last) break;
+    exec_or_throw(conn.get(), std::string(m.sql), "an earlier migration");
+    exec_params_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                         {std::to_string(m.version), std::string(m.name)}, "record");
+  }
+}
+
 Status write_one(AuditWriter& writer, engine::AuditEntry entry) {
   std::promise<Status> done;
   writer.submit(std::move(entry), [&done](Status s) { done.set_value(std::move(s)); });
@@ -169,16 +183,7 @@ TEST(AuditWriterTest, AServerThatDoesNotAnswerIsUnavailableWithinTheLockTimeoutA
 TEST(AuditWriterTest, Migration0012KeepsEarlierRecordsUnderTheirSequence) {
   testing::TestDatabase db;
   PgConn conn = connect_or_throw(db.conninfo());
-  exec_or_throw(conn.get(),
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                "schema_migrations");
-  for (const Migration& m : all_migrations()) {
-    if (m.version > 7) break;
-    exec_or_throw(conn.get(), std::string(m.sql), "an early migration");
-    exec_params_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                         {std::to_string(m.version), std::string(m.name)}, "record");
-  }
+  apply_migrations_up_to(conn, 7);
   exec_or_throw(conn.get(),
                 "INSERT INTO audit_log (sequence, recorded_at_unix_nanos, token_id, role, principal, participant_id,"
                 " method, peer, request_summary, status_code, status_message)"
@@ -396,16 +401,7 @@ TEST(AuditChainTest, AlteredRemovedAndRehashedRecordsAreFound) {
 TEST(AuditChainTest, Migration0024ChainsTheRecordsWrittenBeforeIt) {
   testing::TestDatabase db;
   PgConn conn = connect_or_throw(db.conninfo());
-  exec_or_throw(conn.get(),
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                "schema_migrations");
-  for (const Migration& m : all_migrations()) {
-    if (m.version > 23) break;
-    exec_or_throw(conn.get(), std::string(m.sql), "a migration before 0024");
-    exec_params_or_throw(conn.get(), "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                         {std::to_string(m.version), std::string(m.name)}, "record");
-  }
+  apply_migrations_up_to(conn, 23);
   for (int k = 0; k < 3; ++k) {
     exec_or_throw(conn.get(),
                   std::string(kInsertCommandRecord) + " VALUES (" + std::to_string(20 + k) +
