@@ -344,6 +344,41 @@ TEST(AuditChainTest, CarbondsConnectionsChainAndVerifyWhateverTheDatabasesDefaul
   EXPECT_NE(db.query("SELECT record_hash FROM audit_log WHERE audit_id = 5").substr(0, 2), "\\x");
 }
 
+TEST(AuditChainTest, TheTwoWritersInsertingAtOnceKeepOneChain) {
+  testing::TestDatabase db;
+  {
+    PgConn conn = connect_or_throw(db.conninfo());
+    apply_migrations(conn.get());
+  }
+  constexpr int kEach = 60;
+  // The journal writer's way: its own transaction, the writers' lock first, then the command's record.
+  std::thread journal([&] {
+    PgConn conn = connect_or_throw(db.conninfo());
+    for (int k = 0; k < kEach; ++k) {
+      exec_or_throw(conn.get(),
+                    "BEGIN; LOCK TABLE audit_log_writers IN EXCLUSIVE MODE; " + std::string(kInsertCommandRecord) +
+                        " VALUES (" + std::to_string(100 + k) + ", 1, 0, 2, 'ops', 0, 'm', 'p', '{}', 0, ''); COMMIT",
+                    "a command's record");
+    }
+  });
+  AuditWriter writer(db.conninfo());
+  for (int k = 0; k < kEach; ++k) {
+    ASSERT_TRUE(write_one(writer, read_by("regulator", "/carbon.v1.RegulatorService/QueryTrades", ErrorCode::ok))
+                    .is_ok());
+  }
+  journal.join();
+  const AuditVerificationReport report = verified(db);
+  EXPECT_TRUE(report.valid) << report.failure;
+  EXPECT_EQ(report.records_checked, 2u * kEach);
+  EXPECT_EQ(db.query("SELECT count(DISTINCT prev_hash) FROM audit_log"), std::to_string(2 * kEach))
+      << "no two records link to the same one";
+  // They did insert at once: the chain passes from one writer's records to the other's more than once (119
+  // times in 120 records when this was written).
+  EXPECT_GT(std::stoi(db.query("SELECT count(*) FROM (SELECT principal, lag(principal) OVER (ORDER BY audit_id)"
+                               " AS before FROM audit_log) AS t WHERE principal <> before")),
+            1);
+}
+
 TEST(AuditChainTest, AlteredRemovedAndRehashedRecordsAreFound) {
   testing::TestDatabase db;
   PgConn conn = connect_or_throw(db.conninfo());
