@@ -32,6 +32,23 @@ Config quiet_config() {
   return config;
 }
 
+/// Concentration only: the top 2 at 80%, from `min_volume` tonnes a day.
+Config concentration_config(std::int64_t min_volume) {
+  Config config = quiet_config();
+  config.surveillance.concentration_min_volume = min_volume;
+  config.surveillance.concentration_top = 2;
+  config.surveillance.concentration_share_bps = 8'000;
+  return config;
+}
+
+/// Marking the close only: 300 bps, the last 30 minutes.
+Config marking_config() {
+  Config config = quiet_config();
+  config.surveillance.marking_close_window_minutes = 30;
+  config.surveillance.marking_close_move_bps = 300;
+  return config;
+}
+
 class SurveillanceTest : public ::testing::Test {
  protected:
   void open(const Config& config) {
@@ -69,6 +86,12 @@ class SurveillanceTest : public ::testing::Test {
     Outcome out = run(trader(p(who)), order);
     EXPECT_TRUE(out.reply.status.is_ok()) << out.reply.status.message();
     return out;
+  }
+
+  /// `seller` rests a sell that `buyer` takes whole (the buyer takes liquidity): one trade.
+  void trade(char seller, char buyer, std::int64_t price, std::int64_t qty) {
+    place(seller, Side::sell, price, qty);
+    EXPECT_EQ(place(buyer, Side::buy, price, qty).reply.trades.size(), 1u);
   }
 
   /// Runs the end of day at 15:30 of Monday 2025-11-24 (or of Tuesday) and returns the alerts it raised.
@@ -129,16 +152,10 @@ TEST_F(SurveillanceTest, OrderToTradeRatioAtOrAboveItsLevelFromEnoughOrders) {
 }
 
 TEST_F(SurveillanceTest, ConcentrationOfTheListedVolumeInAFewParticipants) {
-  Config config = quiet_config();
-  config.surveillance.concentration_min_volume = 70;
-  config.surveillance.concentration_top = 2;
-  config.surveillance.concentration_share_bps = 8'000;
-  open(config);
+  open(concentration_config(70));
   // A sells B 60 t, C sells D 10 t: A and B were on one side or the other of 120 of the 140 t (85.71%).
-  place('A', Side::sell, 5'000, 60);
-  place('B', Side::buy, 5'000, 60);
-  place('C', Side::sell, 5'000, 10);
-  place('D', Side::buy, 5'000, 10);
+  trade('A', 'B', 5'000, 60);
+  trade('C', 'D', 5'000, 10);
   // A block trade between C and D does not count (block trades have two parties by nature).
   now = kMonday1300;
   const Outcome offer = run(trader(p('C')), OfferBlockTrade{"CEA2024", Side::sell, Price{5'000}, Qty{500}, 0, "o"});
@@ -158,33 +175,21 @@ TEST_F(SurveillanceTest, ConcentrationOfTheListedVolumeInAFewParticipants) {
 }
 
 TEST_F(SurveillanceTest, ConcentrationIsNotLookedForOnAThinDayOrBelowTheShare) {
-  Config config = quiet_config();
-  config.surveillance.concentration_min_volume = 100;
-  config.surveillance.concentration_top = 2;
-  config.surveillance.concentration_share_bps = 8'000;
-  open(config);
-  place('A', Side::sell, 5'000, 60);  // 60 t: below the 100 t looked at
-  place('B', Side::buy, 5'000, 60);
+  open(concentration_config(100));
+  trade('A', 'B', 5'000, 60);  // 60 t: below the 100 t looked at
   EXPECT_TRUE(end_of_day().empty());
 
   now = kMonday1030 + kDay;  // Tuesday: four participants with 50 t each, the top two half of it
-  place('A', Side::sell, 5'000, 50);
-  place('B', Side::buy, 5'000, 50);
-  place('C', Side::sell, 5'000, 50);
-  place('D', Side::buy, 5'000, 50);
+  trade('A', 'B', 5'000, 50);
+  trade('C', 'D', 5'000, 50);
   EXPECT_TRUE(end_of_day(/*tuesday=*/true).empty());
 }
 
 TEST_F(SurveillanceTest, MarkingTheCloseNamesTheBuyersThatPushedItUp) {
-  Config config = quiet_config();
-  config.surveillance.marking_close_window_minutes = 30;
-  config.surveillance.marking_close_move_bps = 300;
-  open(config);
-  place('A', Side::sell, 5'000, 100);  // before 14:30: 100 t at 5,000
-  place('B', Side::buy, 5'000, 100);
+  open(marking_config());
+  trade('A', 'B', 5'000, 100);  // before 14:30: 100 t at 5,000
   now = kMonday1445;  // in the last 30 minutes: C takes 300 t at 5,200 from A's offer
-  place('A', Side::sell, 5'200, 300);
-  place('C', Side::buy, 5'200, 300);
+  trade('A', 'C', 5'200, 300);
   // The close is the day's VWAP: (500,000 + 1,560,000) / 400 = 5,150, 3.00% above the 5,000 before 14:30.
   const std::vector<AlertRecord> alerts = end_of_day();
   ASSERT_EQ(alerts.size(), 1u);
@@ -200,22 +205,16 @@ TEST_F(SurveillanceTest, MarkingTheCloseNamesTheBuyersThatPushedItUp) {
 }
 
 TEST_F(SurveillanceTest, MarkingTheCloseNeedsTheMoveAndSomeoneTakingLiquidityInItsDirection) {
-  Config config = quiet_config();
-  config.surveillance.marking_close_window_minutes = 30;
-  config.surveillance.marking_close_move_bps = 300;
-  open(config);
-  place('A', Side::sell, 5'000, 100);
-  place('B', Side::buy, 5'000, 100);
+  open(marking_config());
+  trade('A', 'B', 5'000, 100);
   now = kMonday1445;  // 100 t at 5,200 late: the close, 5,100, is 2.00% above
-  place('A', Side::sell, 5'200, 100);
-  place('C', Side::buy, 5'200, 100);
+  trade('A', 'C', 5'200, 100);
   EXPECT_TRUE(end_of_day().empty());
 
   // Tuesday: the close 3.00% above the earlier VWAP again, but late sellers hit C's resting bid: nobody took
   // liquidity upwards.
   now = kMonday1030 + kDay;
-  place('A', Side::sell, 5'000, 100);
-  place('B', Side::buy, 5'000, 100);
+  trade('A', 'B', 5'000, 100);
   now = kMonday1445 + kDay;
   place('C', Side::buy, 5'200, 300);
   EXPECT_EQ(place('A', Side::sell, 5'200, 300).reply.trades.size(), 1u);
@@ -273,8 +272,7 @@ TEST_F(SurveillanceTest, AHoldingThatCrossesTheLargeHolderLevelOnce) {
   config.surveillance.large_holder_tonnes = 150'000;
   open(config);
   // A (100,000 t) buys 60,000 t from B: 160,000 t at the end of the day, T+1 units included.
-  place('B', Side::sell, 5'000, 60'000);
-  place('A', Side::buy, 5'000, 60'000);
+  trade('B', 'A', 5'000, 60'000);
   const std::vector<AlertRecord> alerts = end_of_day();
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].type, AlertRecord::kLargeHolder);
@@ -288,8 +286,7 @@ TEST_F(SurveillanceTest, AHoldingThatCrossesTheLargeHolderLevelOnce) {
             "received 100000 t, delivered 0 t), at or above the large-holder level of 150000 t");
   // Still above the next day: no alert again (it opened above).
   now = kMonday1030 + kDay;
-  place('B', Side::sell, 5'000, 1'000);
-  place('A', Side::buy, 5'000, 1'000);
+  trade('B', 'A', 5'000, 1'000);
   EXPECT_TRUE(end_of_day(/*tuesday=*/true).empty());
 }
 
@@ -297,11 +294,9 @@ TEST_F(SurveillanceTest, TheDefaultLevelsLeaveAnOrdinaryDayQuietAndAreLive) {
   Config config = quiet_config();
   config.surveillance = SurveillanceConfig{};
   open(config);
-  place('A', Side::sell, 5'000, 100);
-  place('B', Side::buy, 5'000, 100);
+  trade('A', 'B', 5'000, 100);
   now = kMonday1445;
-  place('A', Side::sell, 5'050, 100);
-  place('C', Side::buy, 5'050, 100);
+  trade('A', 'C', 5'050, 100);
   // A block trade at 6,000, 20.00% above the reference: the default level of 2,000 bps.
   const Outcome offer = run(trader(p('D')), OfferBlockTrade{"CEA2024", Side::sell, Price{6'000}, Qty{10}, 0, "o"});
   ASSERT_TRUE(offer.reply.status.is_ok()) << offer.reply.status.message();

@@ -54,6 +54,16 @@ void apply_migrations_up_to(PgConn& conn, int last) {
   }
 }
 
+/// `sql` fails with an error that contains `words`.
+void expect_refused(PgConn& conn, const std::string& sql, const std::string& words) {
+  try {
+    exec_or_throw(conn.get(), sql, "a statement to be refused");
+    ADD_FAILURE() << sql << " was not refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
 Status write_one(AuditWriter& writer, engine::AuditEntry entry) {
   std::promise<Status> done;
   writer.submit(std::move(entry), [&done](Status s) { done.set_value(std::move(s)); });
@@ -104,12 +114,7 @@ TEST(AuditWriterTest, ReadsAreCommittedBeforeTheCallIsToldAndReadBackNewestFirst
   // Append-only (migration 0023): no record can be changed or removed, the whole table neither.
   for (const char* change : {"UPDATE audit_log SET status_code = 0", "DELETE FROM audit_log WHERE sequence = 12",
                              "TRUNCATE audit_log"}) {
-    try {
-      exec_or_throw(conn.get(), change, change);
-      ADD_FAILURE() << change << " was not refused";
-    } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find("audit_log is append-only"), std::string::npos) << e.what();
-    }
+    expect_refused(conn, change, "audit_log is append-only");
   }
   EXPECT_EQ(db.query("SELECT count(*) FROM audit_log"), "3");
   EXPECT_EQ(db.query("SELECT count(*) FROM audit_log WHERE status_code <> 0"), "1");
@@ -286,38 +291,18 @@ TEST(AuditChainTest, RecordsAreChainedAsInsertedAndVerifyWithCarbondsOwnEncoder)
   EXPECT_EQ(from_gap.records_checked, 1u);
   // A record whose id would not follow the last one is refused (an insert that skipped the writers' lock and
   // raced another), though the id is free.
-  try {
-    exec_or_throw(conn.get(),
-                  "INSERT INTO audit_log (audit_id, sequence, recorded_at_unix_nanos, token_id, role, principal,"
-                  " participant_id, method, peer, request_summary, status_code, status_message)"
-                  " VALUES (7, 17, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
-                  "a record with a lower audit id");
-    ADD_FAILURE() << "a record below the last was chained";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("would not follow record 8"), std::string::npos) << e.what();
-  }
+  const std::string with_id = "INSERT INTO audit_log (audit_id, sequence, recorded_at_unix_nanos, token_id, role,"
+                              " principal, participant_id, method, peer, request_summary, status_code, status_message)";
+  expect_refused(conn, with_id + " VALUES (7, 17, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                 "would not follow record 8");
   // Nor one far above every id the sequence drew: every later record would be refused after it.
-  try {
-    exec_or_throw(conn.get(),
-                  "INSERT INTO audit_log (audit_id, sequence, recorded_at_unix_nanos, token_id, role, principal,"
-                  " participant_id, method, peer, request_summary, status_code, status_message)"
-                  " VALUES (9000000000000000000, 18, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
-                  "a record above every id drawn");
-    ADD_FAILURE() << "a record above the sequence was chained";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("above the last audit id drawn"), std::string::npos) << e.what();
-  }
+  expect_refused(conn, with_id + " VALUES (9000000000000000000, 18, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                 "above the last audit id drawn");
   // Nor under another isolation than READ COMMITTED: its snapshot may miss the last record committed.
-  try {
-    exec_or_throw(conn.get(),
-                  "BEGIN ISOLATION LEVEL REPEATABLE READ; " + std::string(kInsertCommandRecord) +
-                      " VALUES (19, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
-                  "a record under REPEATABLE READ");
-    ADD_FAILURE() << "a record was chained under REPEATABLE READ";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("under READ COMMITTED, not REPEATABLE READ"), std::string::npos)
-        << e.what();
-  }
+  expect_refused(conn,
+                 "BEGIN ISOLATION LEVEL REPEATABLE READ; " + std::string(kInsertCommandRecord) +
+                     " VALUES (19, 1, 0, 2, 'x', 0, 'm', 'p', '{}', 0, '')",
+                 "under READ COMMITTED, not REPEATABLE READ");
   exec_or_throw(conn.get(), "ROLLBACK", "end the failed transaction");
   EXPECT_TRUE(verified(db).valid);
 }
